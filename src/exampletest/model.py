@@ -1,0 +1,210 @@
+"""The glossary: every stage, format and tool speaks in these types.
+
+Document -> Block (a region of the document) -> Finding (one per problem, shared by every
+stage and format) -> BlockResult -> DocumentResult -> Report.
+Lines and columns in a Finding are always 1-based *document* coordinates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    BROKEN = "broken"
+    STALE = "stale"
+    INCOMPLETE = "incomplete"
+    ENV = "env"
+    SECURITY = "security"
+    STYLE = "style"
+
+
+class Status(StrEnum):
+    BROKEN = "broken"
+    STALE = "stale"
+    INCOMPLETE = "incomplete"
+    ENV = "env"
+    OK = "ok"
+    SKIPPED = "skipped"
+
+
+#: Block statuses from worst to best; a status "reaches" another when it is at or before it.
+STATUS_ORDER: tuple[Status, ...] = (
+    Status.BROKEN,
+    Status.STALE,
+    Status.INCOMPLETE,
+    Status.ENV,
+    Status.OK,
+    Status.SKIPPED,
+)
+
+STAGES: tuple[str, ...] = ("lint", "types", "smoke")
+
+
+@dataclass(frozen=True)
+class Directives:
+    """What the document says about a block (HTML comments before the fence, info settings)."""
+
+    skip: frozenset[str] = frozenset()  # stage names, or {"all"}
+    expect: Status | None = None  # the author says the block is deliberately this
+    standalone: bool = False  # no names from earlier blocks
+
+    def skips(self, stage: str) -> bool:
+        return "all" in self.skip or stage in self.skip
+
+
+@dataclass(frozen=True)
+class Block:
+    """One Python code region of a document, with the map back to document coordinates.
+
+    ``code`` is what the checkers see: dedented out of lists, quotes and admonitions, with
+    pycon prompts stripped, lines joined by ``\\n``. ``line_map[i]`` is the document line
+    (1-based) of code line ``i + 1``; ``col_offsets[i]`` is how many characters of that
+    document line precede the code (indent, ``> ``, ``>>> ``).
+    """
+
+    doc_path: str
+    index: int
+    fence_line: int
+    start_line: int
+    end_line: int
+    language: str
+    info: str
+    heading: str | None
+    code: str
+    line_map: tuple[int, ...]
+    col_offsets: tuple[int, ...]
+    prefixes: tuple[str, ...] = ()  # exact document text before the code on each line
+    fence_indent: str = ""  # document text before the opening fence (for write-back)
+    directives: Directives = field(default_factory=Directives)
+    skip_reason: str | None = None  # e.g. an include-only block
+
+    def doc_line(self, code_line: int) -> int:
+        """Document line of a 1-based code line (clamped into the block)."""
+        if not self.line_map:
+            return self.start_line
+        i = min(max(code_line, 1), len(self.line_map)) - 1
+        return self.line_map[i]
+
+    def doc_column(self, code_line: int, code_col: int) -> int:
+        """Document column of a 1-based (line, column) of the code."""
+        if not self.col_offsets:
+            return max(code_col, 1)
+        i = min(max(code_line, 1), len(self.col_offsets)) - 1
+        return max(code_col, 1) + self.col_offsets[i]
+
+    def code_line_of(self, doc_line: int) -> int | None:
+        """Inverse of :meth:`doc_line`; None when the document line holds no code."""
+        try:
+            return self.line_map.index(doc_line) + 1
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, found by one stage, in document coordinates."""
+
+    stage: str  # extract|context|lint|types|smoke|rules
+    tool: str  # ruff|mypy|python|exampletest
+    rule: str
+    category: Category
+    line: int
+    column: int
+    message: str
+    end_line: int | None = None
+    end_column: int | None = None
+    suggestion: str | None = None
+    intentional: bool = False
+    corroboration: tuple[str, ...] = ()  # "tool:rule" of other evidence for the same problem
+
+    def replace(self, **changes: object) -> Finding:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @staticmethod
+    def at(
+        block: Block,
+        code_line: int,
+        code_col: int,
+        *,
+        stage: str,
+        tool: str,
+        rule: str,
+        category: Category,
+        message: str,
+        end_code_line: int | None = None,
+        end_code_col: int | None = None,
+        suggestion: str | None = None,
+    ) -> Finding:
+        """Build a finding from code coordinates: the one place that maps them to the document."""
+        end_line = end_col = None
+        if end_code_line is not None:
+            end_line = block.doc_line(end_code_line)
+            end_col = block.doc_column(end_code_line, end_code_col or 1)
+        return Finding(
+            stage=stage,
+            tool=tool,
+            rule=rule,
+            category=category,
+            line=block.doc_line(code_line),
+            column=block.doc_column(code_line, code_col),
+            end_line=end_line,
+            end_column=end_col,
+            message=message,
+            suggestion=suggestion,
+        )
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rewritten block and the evidence that it is better."""
+
+    replacement: str  # whole new block code (same coordinates convention as Block.code)
+    diff: str  # unified diff in document lines
+    resolves: tuple[str, ...]
+    verified: bool
+    notes: tuple[str, ...] = ()  # what could not be rewritten safely, in words
+
+
+@dataclass
+class BlockResult:
+    block: Block
+    findings: list[Finding] = field(default_factory=list)
+    stages: dict[str, str] = field(default_factory=dict)  # stage -> ran|skipped|timeout|error
+    status: Status = Status.OK
+    module: str | None = None  # extracted module path, relative to the project
+    fix: Fix | None = None
+
+
+@dataclass
+class DocumentResult:
+    path: str
+    blocks: list[BlockResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one-line problems with the document itself
+
+
+@dataclass
+class Report:
+    documents: list[DocumentResult]
+    tool_version: str
+    environment: dict[str, object]
+    duration_s: float = 0.0
+    errors: list[str] = field(default_factory=list)  # run-level problems (a checker missing, ...)
+
+    def blocks(self) -> list[BlockResult]:
+        return [b for d in self.documents for b in d.blocks]
+
+    def status_counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in STATUS_ORDER}
+        for b in self.blocks():
+            counts[b.status.value] += 1
+        return counts
+
+    def category_counts(self) -> dict[str, int]:
+        counts = {c.value: 0 for c in Category}
+        for b in self.blocks():
+            for f in b.findings:
+                counts[f.category.value] += 1
+        return counts
