@@ -104,6 +104,16 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A Markdown file as read: its exact bytes (for write-back) and its Python blocks."""
+
+    path: str  # as given / relative to the working directory
+    raw: bytes
+    blocks: tuple[Block, ...]
+    errors: tuple[str, ...] = ()  # one-line problems found while reading or parsing it
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem, found by one stage, in document coordinates."""
 

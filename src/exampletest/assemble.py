@@ -1,0 +1,95 @@
+"""Turn a block and its context into what the checkers read.
+
+For mypy, each block becomes two files: ``<mod>_ctx.py`` (the earlier blocks' statements it
+needs, the imports, stubs and typed placeholders for the names it takes for granted) and
+``<mod>.py`` (the block's own code, verbatim, with one import line of its context inserted after
+any ``from __future__`` imports). Errors in the context file are never reported; errors in the
+block file map back to code lines by removing that one inserted line.
+For smoke, the same context travels as plain data to the sandboxed harness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from exampletest.context import BlockContext
+
+
+@dataclass(frozen=True)
+class CheckModule:
+    name: str  # importable module name of the block's file
+    source: str
+    ctx_source: str
+    inserted_after: int  # the context import line sits after this code line
+
+    def code_line(self, check_line: int) -> int | None:
+        """Code line of a line of the block's file; None for the inserted import."""
+        if check_line <= self.inserted_after:
+            return check_line
+        if check_line == self.inserted_after + 1:
+            return None
+        return check_line - 1
+
+
+def stub_module_name(module: str) -> str:
+    return f"{module}_stub"
+
+
+def check_module(ctx: BlockContext, module: str) -> CheckModule:
+    lines = [
+        "# Context for an exampletest block: earlier blocks, imports, stubs, placeholders.",
+        "# mypy: ignore-errors",
+        "from typing import Any",
+    ]
+    for p in ctx.prelude:
+        lines.append(p.statement.source.rstrip("\n"))
+    names: list[str] = []
+    for prov in ctx.provided:
+        if prov.source == "import" and prov.statement:
+            lines.append(prov.statement)
+        elif prov.source == "stub":
+            lines.append(f"from {stub_module_name(module)} import {prov.name}")
+        elif prov.as_type:
+            lines.append(f"class {prov.name}(Any): ...")
+        else:
+            lines.append(f"{prov.name}: Any")
+    names = sorted({n for p in ctx.prelude for n in p.statement.binds} | {
+        p.name for p in ctx.provided
+    })
+    code = ctx.block.code
+    after = ctx.symbols.future_end
+    code_lines = code.splitlines()
+    header = f"from {module}_ctx import *  # noqa" if names else "pass  # no context"
+    if names:
+        lines.append(f"__all__ = {names!r}")
+    body = [*code_lines[:after], header, *code_lines[after:]]
+    return CheckModule(
+        name=module,
+        source="\n".join(body) + "\n",
+        ctx_source="\n".join(lines) + "\n",
+        inserted_after=after,
+    )
+
+
+def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
+    """Everything the sandboxed harness needs to run the block in its context."""
+    return {
+        "code": ctx.block.code,
+        "filename": filename,
+        "prelude": [
+            {
+                "code": p.statement.source,
+                "line": p.statement.line,
+                "block": p.block_index,
+                "binds": sorted(p.statement.binds),
+            }
+            for p in ctx.prelude
+        ],
+        "imports": {p.name: p.statement for p in ctx.provided if p.source == "import"},
+        "stub_source": ctx.stub_source,
+        "stub_names": [p.name for p in ctx.provided if p.source == "stub"],
+        "placeholders": {p.name: p.as_type for p in ctx.provided if p.source == "placeholder"},
+        "missing": list(ctx.missing),
+        "fake_modules": list(ctx.missing_modules),
+    }

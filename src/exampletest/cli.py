@@ -1,0 +1,216 @@
+"""Command line: ``exampletest run|extract|fix|stubs|baseline|clean``.
+
+Exit codes (the contract): 0 nothing reached --fail-on, 1 something did, 2 the run itself could
+not be done (bad option, unreadable path, bad config) with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from exampletest import __version__
+from exampletest.config import FAIL_ON, Config, ConfigError, load, parse_stages
+from exampletest.formats import FORMATS
+from exampletest.model import Report
+from exampletest.pipeline import Options
+from exampletest.verdict import reaches
+
+
+class UsageError(Exception):
+    """Exit code 2 with this one-line message."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="exampletest", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"exampletest {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("paths", nargs="*", metavar="PATH", help="Markdown files or folders")
+        sp.add_argument("--exclude", action="append", default=[], metavar="GLOB")
+        sp.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
+        sp.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: CPUs)")
+        sp.add_argument("--stages", metavar="LIST", help="lint,types,smoke (default: all)")
+        sp.add_argument("--smoke-timeout", type=float, metavar="S")
+
+    run = sub.add_parser("run", help="check every Python block, print a report")
+    common(run)
+    run.add_argument("--format", default="text", choices=sorted(FORMATS))
+    run.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE")
+    run.add_argument("--fail-on", choices=FAIL_ON)
+    run.add_argument("-q", "--quiet", action="store_true", help="summary only")
+    run.add_argument("-v", "--verbose", action="count", default=0)
+
+    ex = sub.add_parser("extract", help="write the blocks as modules under extracted/")
+    ex.add_argument("paths", nargs="*", metavar="PATH")
+    ex.add_argument("--exclude", action="append", default=[], metavar="GLOB")
+    ex.add_argument("--output", default="extracted", metavar="DIR")
+    ex.add_argument("--check", action="store_true", help="exit 1 when extracted/ is out of date")
+
+    st = sub.add_parser("stubs", help="write/refresh context stubs for names no block defines")
+    common(st)
+
+    cl = sub.add_parser("clean", help="remove the result cache")
+    cl.add_argument("--cache-dir", default=None)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load()
+        if args.command == "run":
+            return _run(args, config)
+        if args.command == "extract":
+            return _extract(args, config)
+        if args.command == "stubs":
+            return _stubs(args, config)
+        if args.command == "clean":
+            return _clean(args, config)
+    except (ConfigError, UsageError) as exc:
+        print(f"exampletest: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("exampletest: interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def resolve_paths(args_paths: Sequence[str], config: Config) -> list[str]:
+    if args_paths:
+        return list(args_paths)
+    if not config.paths:
+        raise UsageError("no PATH given and no [tool.exampletest] paths in pyproject.toml")
+    base = config.source.parent if config.source else Path.cwd()
+    return [os.path.relpath(base / p) for p in config.paths]
+
+
+def options_from(args: argparse.Namespace, config: Config) -> Options:
+    paths = resolve_paths(args.paths, config)
+    stages = parse_stages(args.stages) if getattr(args, "stages", None) else config.stages
+    jobs = getattr(args, "jobs", None) or config.jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    from exampletest.stages import lint
+
+    return Options(
+        paths=tuple(paths),
+        stages=stages,
+        jobs=jobs,
+        use_cache=not getattr(args, "no_cache", False),
+        cache_dir=Path(config.cache_dir),
+        stubs_dir=Path(config.stubs_dir),
+        exclude=tuple(config.exclude) + tuple(getattr(args, "exclude", [])),
+        smoke_timeout_s=getattr(args, "smoke_timeout", None) or config.smoke_timeout,
+        smoke_env=config.smoke_env,
+        ruff_select=config.ruff_select or lint.SELECT,
+        ruff_ignore=config.ruff_ignore if config.ruff_ignore is not None else lint.IGNORE,
+        mypy_options=config.mypy_options,
+        target_version=config.target_version,
+        stages_for=config.stages_for,
+    )
+
+
+def _parse_reports(specs: Sequence[str]) -> list[tuple[str, str]]:
+    out = []
+    for spec in specs:
+        fmt, sep, path = spec.partition("=")
+        if not sep or not path:
+            raise UsageError(f"--report expects FORMAT=FILE, got {spec!r}")
+        if fmt not in FORMATS:
+            raise UsageError(f"--report: unknown format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
+        out.append((fmt, path))
+    return out
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    from exampletest.pipeline import run
+
+    options = options_from(args, config)
+    reports = _parse_reports(args.report)
+    fail_on = args.fail_on or config.fail_on
+    report = run(options)
+    _print_errors(report)
+    if not report.blocks() and _nothing_readable(report):
+        return 2
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    render = FORMATS[args.format]
+    if args.quiet and args.format == "text":
+        from exampletest.formats.text import render_summary
+
+        sys.stdout.write(render_summary(report))
+    else:
+        sys.stdout.write(render(report, color=color, verbose=args.verbose, fail_on=fail_on))
+    for fmt, path in reports:
+        try:
+            Path(path).write_text(FORMATS[fmt](report, fail_on=fail_on), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--report {fmt}={path}: cannot write: {exc.strerror}") from None
+    failed = any(
+        reaches(b.status, args.fail_on or config.fail_on_for(b.block.doc_path))
+        for b in report.blocks()
+    )
+    return 1 if failed else 0
+
+
+def _nothing_readable(report: Report) -> bool:
+    """Exit 2 only when nothing at all could be checked."""
+    return not report.documents or all(d.errors and not d.blocks for d in report.documents)
+
+
+def _print_errors(report: Report) -> None:
+    for line in report.errors:
+        print(f"exampletest: {line}", file=sys.stderr)
+    for doc in report.documents:
+        for line in doc.errors:
+            print(f"exampletest: {line}", file=sys.stderr)
+
+
+def _extract(args: argparse.Namespace, config: Config) -> int:
+    from exampletest.extract import extract
+    from exampletest.pipeline import load_documents
+
+    options = Options(paths=tuple(resolve_paths(args.paths, config)),
+                      exclude=tuple(config.exclude) + tuple(args.exclude))  # fmt: skip
+    documents, errors = load_documents(options)
+    for line in errors + [e for d in documents for e in d.errors]:
+        print(f"exampletest: {line}", file=sys.stderr)
+    if not documents:
+        return 2
+    differing = extract(documents, Path(args.output), check=args.check)
+    verb = "out of date" if args.check else "written"
+    for path in differing:
+        print(f"{verb}: {path}")
+    if args.check:
+        return 1 if differing else 0
+    blocks = sum(len(d.blocks) for d in documents)
+    print(f"{blocks} blocks from {len(documents)} documents; {len(differing)} modules changed")
+    return 0
+
+
+def _stubs(args: argparse.Namespace, config: Config) -> int:
+    from exampletest.stubs import write_stubs
+
+    options = options_from(args, config)
+    for line in write_stubs(options):
+        print(line)
+    return 0
+
+
+def _clean(args: argparse.Namespace, config: Config) -> int:
+    folder = Path(args.cache_dir or config.cache_dir)
+    if folder.is_dir():
+        shutil.rmtree(folder)
+        print(f"removed {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""Context stage: where does each name a block uses but does not bind come from?
+
+Resolved like a careful reader would, in this order:
+1. an earlier block of the same document defines it (no finding; the defining statements
+   become the block's *prelude* for types and smoke);
+2. an importable module exports it (finding that names the import to add);
+3. ``stubs/<doc>.py`` declares it (no finding; the stub is checked in its place);
+4. nobody does (``incomplete``: a fragment), checked with a typed placeholder.
+Whether a missing name is ``broken`` (the block fails on it as written) is not guessed here:
+the smoke stage upgrades the finding when running the block proves it.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from exampletest.model import Block, Category, Finding
+from exampletest.nameindex import NameIndex, Suggestion, distribution_for, is_importable
+from exampletest.symbols import BUILTINS, Statement, Symbols, analyze
+
+# Rule ids of the context stage.
+MISSING_IMPORT = "ET001"
+UNDEFINED = "ET002"
+NOT_INSTALLED = "ET003"
+SYNTAX = "SyntaxError"
+
+
+@dataclass(frozen=True)
+class Provided:
+    """How one free name is supplied when the block is checked."""
+
+    name: str
+    source: str  # import|stub|placeholder
+    statement: str | None = None  # the import, for source == "import"
+    as_type: bool = False  # used as a type: a placeholder must be a class
+
+
+@dataclass(frozen=True)
+class PreludeStatement:
+    block_index: int
+    statement: Statement
+
+
+@dataclass(frozen=True)
+class BlockContext:
+    block: Block
+    symbols: Symbols
+    prelude: tuple[PreludeStatement, ...]  # earlier blocks' statements this block needs
+    provided: tuple[Provided, ...]  # for the block's and the prelude's free names
+    missing: tuple[str, ...]  # the block's own free names no earlier block defines
+    missing_modules: tuple[str, ...]  # top-level modules imported but not installed
+    stub_source: str | None  # the document's stubs file, when it provides any name
+    findings: tuple[Finding, ...]
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.provided if p.source == "placeholder")
+
+
+def stub_path(stubs_dir: Path, doc_slug: str) -> Path:
+    return stubs_dir / f"{doc_slug}.py"
+
+
+def analyze_document(
+    blocks: Sequence[Block],
+    index: NameIndex,
+    stub_source: str | None = None,
+) -> list[BlockContext]:
+    """Context of every block of one document, in order."""
+    stub_names = analyze(stub_source).binds if stub_source else frozenset()
+    prefer = _imported_modules(blocks)
+    tops = frozenset(m.split(".")[0] for m in prefer)
+    earlier: list[tuple[int, Statement]] = []
+    out: list[BlockContext] = []
+    for block in blocks:
+        symbols = analyze(block.code, f"<exampletest:{block.index}>")
+        out.append(
+            _block_context(block, symbols, earlier, _Resolver(index, prefer, tops), stub_names,
+                           stub_source)
+        )
+        if symbols.syntax_error is None and block.skip_reason is None:
+            earlier.extend((block.index, s) for s in symbols.statements)
+    return out
+
+
+def _imported_modules(blocks: Sequence[Block]) -> list[str]:
+    seen: dict[str, None] = {}
+    for block in blocks:
+        for module, _, _ in analyze(block.code).imported_modules:
+            seen.setdefault(module)
+    return list(seen)
+
+
+def _block_context(
+    block: Block,
+    symbols: Symbols,
+    earlier: list[tuple[int, Statement]],
+    resolver: _Resolver,
+    stub_names: frozenset[str],
+    stub_source: str | None,
+) -> BlockContext:
+    findings: list[Finding] = []
+    if symbols.syntax_error is not None:
+        err = symbols.syntax_error
+        line = min(max(err.lineno or 1, 1), max(len(block.line_map), 1))
+        findings.append(
+            Finding.at(
+                block,
+                line,
+                err.offset or 1,
+                stage="extract",
+                tool="python",
+                rule=SYNTAX,
+                category=Category.BROKEN,
+                message=f"SyntaxError: {err.msg}",
+            )
+        )
+        return BlockContext(block, symbols, (), (), (), (), None, tuple(findings))
+    available = [] if block.directives.standalone else earlier
+    prelude = _closure(set(symbols.free_names), available)
+    prelude_binds = {n for p in prelude for n in p.statement.binds}
+    prelude_free = (
+        {n for p in prelude for n in p.statement.uses} - prelude_binds - BUILTINS - symbols.binds
+    )
+    # An earlier block's *definitions* are shared context; its *imports* are not: a reader who
+    # copies this block needs the import too. The earlier import is the one to suggest.
+    earlier_imports = _imports_by_name(p.statement for p in prelude)
+    missing = [
+        n for n in symbols.free_names if n not in prelude_binds or n in earlier_imports
+    ]
+    as_type = {u.name for u in symbols.free if u.annotation or u.name[:1].isupper()}
+    provided: list[Provided] = []
+    used_stub = False
+    for name in [*missing, *sorted(prelude_free - set(missing))]:
+        own = name in missing
+        if name in earlier_imports:
+            if own:
+                findings.append(_missing_import(block, symbols, name, earlier_imports[name]))
+            continue  # the prelude's import provides it in the full context
+        suggestion = resolver.suggest(name, symbols)
+        if suggestion is not None:
+            provided.append(Provided(name, "import", suggestion.statement, name in as_type))
+            if own:
+                findings.append(_missing_import(block, symbols, name, suggestion))
+        elif name in stub_names:
+            provided.append(Provided(name, "stub", None, name in as_type))
+            used_stub = True
+        else:
+            provided.append(Provided(name, "placeholder", None, name in as_type))
+            if own:
+                findings.append(_undefined(block, symbols, name))
+    missing_modules: list[str] = []
+    for module, line, col in symbols.imported_modules:
+        top = module.split(".")[0]
+        if top in missing_modules or is_importable(top):
+            continue
+        missing_modules.append(top)
+        dist = distribution_for(top) or top
+        findings.append(
+            Finding.at(
+                block,
+                line,
+                col,
+                stage="context",
+                tool="exampletest",
+                rule=NOT_INSTALLED,
+                category=Category.ENV,
+                message=f"module `{top}` is not installed here, so code using it is only "
+                f"partly checked (install the `{dist}` distribution)",
+                suggestion=f"pip install {dist}",
+            )
+        )
+    return BlockContext(
+        block=block,
+        symbols=symbols,
+        prelude=tuple(prelude),
+        provided=tuple(provided),
+        missing=tuple(missing),
+        missing_modules=tuple(missing_modules),
+        stub_source=stub_source if used_stub else None,
+        findings=tuple(findings),
+    )
+
+
+@dataclass(frozen=True)
+class _Resolver:
+    """Which import suggestion is credible for *this* document.
+
+    The index knows every public name of the environment; a fragment's ``user`` or ``settings``
+    is still the reader's variable, not ``sqlalchemy.sql.functions.user``. A third-party
+    suggestion must come from a package the document itself imports, from a public module at
+    most two levels deep (or one the document imports from); a module suggestion needs the
+    name to be used like a module (``argon2.Type``).
+    """
+
+    index: NameIndex
+    prefer: list[str]
+    tops: frozenset[str]
+
+    def suggest(self, name: str, symbols: Symbols) -> Suggestion | None:
+        first = self.index.lookup(name, self.prefer)
+        if first is None:
+            return None
+        as_module = any(u.attribute for u in symbols.free if u.name == name)
+        for sug in [first, *self.index.candidates(name)]:
+            if self._credible(sug, as_module):
+                return sug
+        return None
+
+    def _credible(self, sug: Suggestion, as_module: bool) -> bool:
+        parts = sug.module.split(".")
+        if any(p.startswith("_") or p in _TEST_PARTS for p in parts):
+            return False
+        if sug.name is None:
+            return as_module and (sug.alias is not None or len(parts) == 1)
+        if parts[0] in sys.stdlib_module_names:
+            return True
+        return parts[0] in self.tops and (len(parts) <= 2 or sug.module in self.prefer)
+
+
+_TEST_PARTS = frozenset({"test", "tests", "testing"})
+
+
+def _imports_by_name(statements: Iterable[Statement]) -> dict[str, str]:
+    """Name -> the single-name import statement that binds it, from import statements."""
+    out: dict[str, str] = {}
+    for stmt in statements:
+        try:
+            tree = ast.parse(stmt.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for a in node.names:
+                    alias = f" as {a.asname}" if a.asname else ""
+                    out[a.asname or a.name] = f"from {node.module} import {a.name}{alias}"
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    bound = a.asname or a.name.split(".")[0]
+                    out[bound] = f"import {a.name} as {a.asname}" if a.asname else f"import {bound}"
+    return out
+
+
+def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[PreludeStatement]:
+    """Earlier statements that bind the needed names, and what those need, in document order."""
+    chosen: set[int] = set()
+    need = set(needed)
+    for pos in range(len(earlier) - 1, -1, -1):
+        _, stmt = earlier[pos]
+        if stmt.binds & need:
+            chosen.add(pos)
+            need -= stmt.binds
+            need |= stmt.uses - stmt.binds
+    # A later statement of the chosen blocks may rebind a needed name: keep document order.
+    return [PreludeStatement(earlier[p][0], earlier[p][1]) for p in sorted(chosen)]
+
+
+def _first_use(symbols: Symbols, name: str) -> tuple[int, int, int]:
+    uses = [u for u in symbols.free if u.name == name]
+    first = uses[0]
+    return first.line, first.column, len(uses)
+
+
+def _missing_import(block: Block, symbols: Symbols, name: str, sug: Suggestion | str) -> Finding:
+    line, col, count = _first_use(symbols, name)
+    statement = sug if isinstance(sug, str) else sug.statement
+    return Finding.at(
+        block,
+        line,
+        col,
+        end_code_line=line,
+        end_code_col=col + len(name),
+        stage="context",
+        tool="exampletest",
+        rule=MISSING_IMPORT,
+        category=Category.INCOMPLETE,
+        message=f"`{name}` is used but never imported (used {count}x); "
+        f"`{statement}` provides it",
+        suggestion=statement,
+    )
+
+
+def _undefined(block: Block, symbols: Symbols, name: str) -> Finding:
+    line, col, count = _first_use(symbols, name)
+    return Finding.at(
+        block,
+        line,
+        col,
+        end_code_line=line,
+        end_code_col=col + len(name),
+        stage="context",
+        tool="exampletest",
+        rule=UNDEFINED,
+        category=Category.INCOMPLETE,
+        message=f"fragment: `{name}` is never defined in this document (used {count}x); "
+        "checked with a placeholder",
+        suggestion=f"define `{name}` in the example, or declare it in stubs/ "
+        "(`exampletest stubs`)",
+    )
+
+
+def doc_slug(path: str) -> str:
+    """A stable Python-identifier name for a document, used by extracted/ and stubs/."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    slug = "".join(c if c.isalnum() else "_" for c in stem.lower()).strip("_")
+    slug = "_".join(filter(None, slug.split("_"))) or "doc"
+    return slug if slug[0].isalpha() else f"doc_{slug}"

@@ -1,0 +1,93 @@
+"""The shared shape of a rewrite: context in, rewritten code plus what was done and left out.
+
+A module's rewrite is a sequence of passes, one per rule (or per rule and its aliases), each
+run on the output of the previous one, so that any subset of rules can be applied on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from exampletest.fix.imports import add_imports, remove_unused_imports
+
+
+@dataclass(frozen=True)
+class RewriteContext:
+    """What the caller knows beyond the code: model names from earlier blocks and stubs."""
+
+    known_models: frozenset[str] = frozenset()
+    settings_classes: frozenset[str] = frozenset()  # BaseSettings subclasses
+    enabled: frozenset[str] | None = None  # rule ids to apply; None means all
+
+    def wants(self, rules: Sequence[str]) -> bool:
+        return self.enabled is None or any(r in self.enabled for r in rules)
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    code: str
+    applied: tuple[str, ...] = ()  # rule ids actually rewritten
+    notes: tuple[str, ...] = ()  # what was left as a suggestion in words, and why
+
+
+@dataclass
+class Edit:
+    """What one pass did, collected while it transforms and applied after it."""
+
+    applied: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)  # statements to add, e.g. "import json"
+    unused: list[tuple[str, str]] = field(default_factory=list)  # (module, name) maybe unused
+
+
+class PassTransformer(cst.CSTTransformer):
+    """A transformer that knows positions, to say where a note applies."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, edit: Edit) -> None:
+        super().__init__()
+        self.edit = edit
+
+    def note(self, rule: str, node: cst.CSTNode, text: str) -> None:
+        line = self.get_metadata(PositionProvider, node).start.line
+        self.edit.notes.append(f"{rule} (line {line}): {text}")
+
+
+PassFn = Callable[[MetadataWrapper, RewriteContext, Edit], cst.Module]
+
+
+@dataclass(frozen=True)
+class Pass:
+    rules: tuple[str, ...]  # runs when any is enabled; the first is the rule it resolves
+    run: PassFn
+
+
+def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrite:
+    """Apply each enabled pass in turn; a pass that changes nothing leaves the code as it was."""
+    try:
+        tree = cst.parse_module(code)
+    except cst.ParserSyntaxError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        return Rewrite(code, (), (f"code does not parse, nothing rewritten: {first}",))
+    applied: list[str] = []
+    notes: list[str] = []
+    for p in passes:
+        if not ctx.wants(p.rules):
+            continue
+        edit = Edit()
+        new_tree = p.run(MetadataWrapper(tree), ctx, edit)
+        notes.extend(edit.notes)
+        if not edit.applied:
+            continue
+        new_code = remove_unused_imports(new_tree.code, edit.unused)
+        new_code = add_imports(new_code, edit.imports)
+        if new_code == tree.code:
+            continue
+        applied.extend(r for r in p.rules if r in edit.applied and r not in applied)
+        tree = cst.parse_module(new_code)
+    return Rewrite(tree.code, tuple(applied), tuple(notes))

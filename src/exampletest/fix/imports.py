@@ -1,0 +1,258 @@
+"""Add and remove import statements in a code block while leaving the rest of it byte-for-byte.
+
+New imports are placed the way ruff's isort would place them: when the block's imports were
+already isort-clean, ruff (``--select I --fix-only``) sorts the one block we touched; when they
+were not, sorting would rewrite the author's lines too, so new lines go after the last import.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+from collections.abc import Sequence
+from functools import cache
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
+
+_RUFF_ISORT = (
+    *("check", "--isolated", "--select", "I", "--fix-only", "--exit-zero"),
+    *("--no-cache", "--quiet", "--stdin-filename", "snippet.py", "-"),
+)
+
+
+@cache
+def _ruff() -> str | None:
+    """The ruff next to this interpreter (the one installed with us), else the one on PATH."""
+    local = os.path.join(sysconfig.get_path("scripts"), "ruff")
+    return local if os.path.exists(local) else shutil.which("ruff")
+
+
+def ruff_isort(code: str) -> str | None:
+    """``code`` sorted by ruff's isort with default settings; None when ruff cannot do it.
+
+    Runs isolated from any project configuration, in an empty directory, so that no module is
+    mistaken for first-party.
+    """
+    ruff = _ruff()
+    if ruff is None:
+        return None
+    with tempfile.TemporaryDirectory() as cwd:
+        proc = subprocess.run(
+            [ruff, *_RUFF_ISORT],
+            input=code,
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            check=False,
+        )
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _import_line(stmt: cst.BaseStatement) -> cst.Import | cst.ImportFrom | None:
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        node = stmt.body[0]
+        if isinstance(node, cst.Import | cst.ImportFrom):
+            return node
+    return None
+
+
+def _module_name(node: cst.ImportFrom) -> str | None:
+    """Absolute module of a from-import; None for relative or star imports."""
+    if node.relative or isinstance(node.names, cst.ImportStar) or node.module is None:
+        return None
+    return get_full_name_for_node(node.module)
+
+
+def _alias_pair(alias: cst.ImportAlias) -> tuple[str, str | None]:
+    name = get_full_name_for_node(alias.name) or ""
+    asname = alias.asname
+    as_name = asname.name.value if asname and isinstance(asname.name, cst.Name) else None
+    return name, as_name
+
+
+def _member_key(name: str) -> tuple[int, str, str]:
+    """ruff isort's default order of names in one from-import: CONSTANTS, Classes, others."""
+    kind = 0 if len(name) > 1 and name.isupper() else 1 if name[:1].isupper() else 2
+    return kind, name.lower(), name
+
+
+def _is_docstring(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
+def _insertion_index(body: Sequence[cst.BaseStatement]) -> int:
+    """After the first run of top-level imports; else after a docstring; else at the top."""
+    first = next((i for i, s in enumerate(body) if _import_line(s) is not None), None)
+    if first is None:
+        return 1 if body and _is_docstring(body[0]) else 0
+    end = first
+    while end < len(body) and _import_line(body[end]) is not None:
+        end += 1
+    return end
+
+
+def _merge(node: cst.ImportFrom, new: Sequence[cst.ImportAlias]) -> cst.ImportFrom:
+    """Add names to a from-import, in isort order when the names were already in it."""
+    assert not isinstance(node.names, cst.ImportStar)
+    old = list(node.names)
+    keys = [_member_key(_alias_pair(a)[0]) for a in old]
+    last_comma = old[-1].comma
+    trailing = isinstance(last_comma, cst.Comma)
+    bare = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in old]
+    combined = bare + list(new)
+    if keys == sorted(keys):
+        combined.sort(key=lambda a: _member_key(_alias_pair(a)[0]))
+    # Keep the separators the author wrote, in order; a new gap gets the plain ", ".
+    seps = [a.comma for a in old[:-1]]
+    out: list[cst.ImportAlias] = []
+    for i, alias in enumerate(combined):
+        if i < len(combined) - 1:
+            sep = (
+                seps[i] if i < len(seps) else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            )
+            out.append(alias.with_changes(comma=sep))
+        else:
+            out.append(
+                alias.with_changes(comma=last_comma if trailing else cst.MaybeSentinel.DEFAULT)
+            )
+    return node.with_changes(names=out)
+
+
+def add_imports(code: str, statements: Sequence[str]) -> str:
+    """``code`` with each import statement added unless the name is already imported.
+
+    A ``from X import a`` joins an existing top-level ``from X import ...``; other statements
+    go into the first block of imports (after a docstring when there are none). Code that does
+    not parse is returned unchanged.
+    """
+    try:
+        module = cst.parse_module(code)
+    except cst.ParserSyntaxError:
+        return code
+    body = list(module.body)
+    new_lines: list[cst.SimpleStatementLine] = []
+    for text in dict.fromkeys(statements):
+        stmt = cst.parse_statement(text)
+        node = _import_line(stmt)
+        if node is None:
+            raise ValueError(f"not a single import statement: {text!r}")
+        assert isinstance(stmt, cst.SimpleStatementLine)
+        if isinstance(node, cst.Import):
+            present = {
+                _alias_pair(a)
+                for s in body
+                if isinstance(imp := _import_line(s), cst.Import)
+                for a in imp.names
+            }
+            if all(_alias_pair(a) in present for a in node.names):
+                continue
+            new_lines.append(stmt)
+            continue
+        target = _module_name(node)
+        assert not isinstance(node.names, cst.ImportStar)
+        wanted = list(node.names)
+        merged = False
+        for i, s in enumerate(body):
+            existing = _import_line(s)
+            if not isinstance(existing, cst.ImportFrom) or _module_name(existing) != target:
+                continue
+            assert not isinstance(existing.names, cst.ImportStar)
+            have = {_alias_pair(a) for a in existing.names}
+            wanted = [a for a in wanted if _alias_pair(a) not in have]
+            if not merged and wanted:
+                assert isinstance(s, cst.SimpleStatementLine)
+                body[i] = s.with_changes(body=[_merge(existing, wanted)])
+                merged = True
+        if not merged and wanted:
+            new_lines.append(stmt.with_changes(body=[node.with_changes(names=wanted)]))
+    at = _insertion_index(body)
+    if new_lines and at < len(body) and (at == 0 or _import_line(body[at - 1]) is None):
+        # The new imports come straight before code: keep a blank line between them.
+        nxt = body[at]
+        lines = list(getattr(nxt, "leading_lines", ()))
+        if not lines or lines[0].comment is not None:
+            body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(), *lines])
+    body[at:at] = new_lines
+    result = module.with_changes(body=body).code
+    if result == code:
+        return code
+    if ruff_isort(code) == code:
+        return ruff_isort(result) or result
+    return result
+
+
+def _without_alias(node: cst.ImportFrom, index: int) -> cst.ImportFrom:
+    """``node`` without its ``index``-th name, keeping the other names' commas and comments."""
+    assert not isinstance(node.names, cst.ImportStar)
+    names = list(node.names)
+    removed = names.pop(index)
+    if index == len(names) and names:  # removed the last name: the new last takes its ending
+        prev = names[-1]
+        comma = removed.comma
+        if isinstance(comma, cst.Comma) and isinstance(prev.comma, cst.Comma):
+            before, after = prev.comma.whitespace_after, comma.whitespace_after
+            if isinstance(before, cst.ParenthesizedWhitespace) and isinstance(
+                after, cst.ParenthesizedWhitespace
+            ):
+                comma = comma.with_changes(
+                    whitespace_after=before.with_changes(
+                        indent=after.indent, last_line=after.last_line
+                    )
+                )
+        names[-1] = prev.with_changes(comma=comma)
+    return node.with_changes(names=names)
+
+
+def _drop_names(node: cst.ImportFrom, unused: set[tuple[str, str]]) -> cst.ImportFrom | None:
+    """``node`` without the unused names it imports; None when none is left."""
+    assert not isinstance(node.names, cst.ImportStar)
+    module = _module_name(node)
+    for i in reversed(range(len(node.names))):
+        name, asname = _alias_pair(node.names[i])
+        if asname is None and module is not None and (module, name) in unused:
+            if len(node.names) == 1:
+                return None
+            node = _without_alias(node, i)
+            assert not isinstance(node.names, cst.ImportStar)
+    return node
+
+
+def remove_unused_imports(code: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """Drop ``from module import name`` for each pair whose name the code no longer uses."""
+    if not pairs:
+        return code
+    wrapper = MetadataWrapper(cst.parse_module(code))
+    scope = wrapper.resolve(ScopeProvider).get(wrapper.module)
+    if not isinstance(scope, GlobalScope):
+        return code
+    unused = {
+        (module, name)
+        for module, name in pairs
+        if not any(a.references for a in scope.assignments[name])
+    }
+    body: list[cst.BaseStatement] = []
+    carry: list[cst.EmptyLine] = []
+    for stmt in wrapper.module.body:
+        node = _import_line(stmt)
+        if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+            assert isinstance(stmt, cst.SimpleStatementLine)
+            kept = _drop_names(node, unused)
+            if kept is None:  # every name went: keep the comments above the statement
+                carry = [line for line in stmt.leading_lines if line.comment is not None]
+                continue
+            stmt = stmt.with_changes(body=[kept])
+        if carry and isinstance(stmt, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+            stmt = stmt.with_changes(leading_lines=[*carry, *stmt.leading_lines])
+            carry = []
+        body.append(stmt)
+    return wrapper.module.with_changes(body=body).code

@@ -1,0 +1,984 @@
+"""Pydantic v1 idioms rewritten to their v2 equivalents, one pass per rule id.
+
+A method call is renamed only when its receiver is known to be a model (a class of this code or
+of ``RewriteContext.known_models``, an instance built from one, a parameter annotated with one):
+``.json()`` on a ``requests`` response must stay as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import (
+    Access,
+    Assignment,
+    GlobalScope,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    ScopeProvider,
+)
+
+from exampletest.fix.base import Edit, Pass, PassTransformer, Rewrite, RewriteContext, run_passes
+
+__all__ = ["Rewrite", "RewriteContext", "rewrite"]
+
+_T = TypeVar("_T", bound=cst.CSTNode)
+_MODEL_BASES = frozenset({"BaseModel", "GenericModel"})
+_SETTINGS_BASE = "BaseSettings"
+
+#: v1 config keys and their v2 names (pydantic's own table, except populate_by_name, which
+#: every 2.x release accepts while validate_by_name needs 2.11).
+RENAMED_KEYS = {
+    "allow_population_by_field_name": "populate_by_name",
+    "anystr_lower": "str_to_lower",
+    "anystr_strip_whitespace": "str_strip_whitespace",
+    "anystr_upper": "str_to_upper",
+    "keep_untouched": "ignored_types",
+    "max_anystr_length": "str_max_length",
+    "min_anystr_length": "str_min_length",
+    "orm_mode": "from_attributes",
+    "schema_extra": "json_schema_extra",
+    "validate_all": "validate_default",
+}
+#: Removed keys whose v1 value ``True`` is what v2 always does.
+NOOP_WHEN_TRUE = frozenset({"smart_union", "underscore_attrs_are_private"})
+REMOVED_KEYS = {
+    "fields": "declare aliases with Field(alias=...) on the fields instead",
+    "copy_on_model_validation": "v2 uses revalidate_instances, with different values",
+    "getter_dict": "v2 reads attributes with from_attributes=True",
+    "json_loads": "v2 parses JSON itself; pre-process the input instead",
+    "json_dumps": "v2 serializes JSON itself; post-process model_dump_json() instead",
+    "error_msg_templates": "customize errors in a wrapping validator instead",
+    "post_init_call": "v2 always calls model_post_init after validation",
+    "smart_union": "v2 unions are smart by default; left_to_right needs Field(union_mode=...)",
+    "underscore_attrs_are_private": "v2 treats _names as private attributes",
+    "allow_mutation": "use frozen=True",
+}
+_FIELD_KWARGS = {"regex": "pattern", "min_items": "min_length", "max_items": "max_length"}
+_FIELD_NOTES = {
+    "const": "use a Literal[...] annotation",
+    "unique_items": "use a set annotation, or an AfterValidator that checks uniqueness",
+    "env": "in pydantic-settings use Field(validation_alias=...)",
+}
+_CONSTRUCTORS = frozenset(
+    {"parse_obj", "parse_raw", "from_orm", "model_validate", "model_validate_json"}
+    | {"construct", "model_construct"}
+)
+#: Instance methods: v1 name -> (v2 name, keyword arguments both accept).
+_INSTANCE_METHODS = {
+    "dict": ("model_dump", frozenset({"include", "exclude", "by_alias"}) | frozenset()),
+    "json": ("model_dump_json", frozenset({"include", "exclude", "by_alias", "indent"})),
+    "copy": ("model_copy", frozenset({"update", "deep"})),
+}
+_DUMP_FLAGS = frozenset({"exclude_unset", "exclude_defaults", "exclude_none"})
+#: Class methods: v1 name -> (v2 name, keyword arguments both accept).
+_CLASS_METHODS = {
+    "construct": ("model_construct", None),
+    "schema": ("model_json_schema", frozenset({"by_alias", "ref_template"})),
+    "update_forward_refs": ("model_rebuild", frozenset[str]()),
+}
+_IDENT = re.compile(r"[A-Za-z_]\w*\Z")
+
+
+def _last_name(expr: cst.BaseExpression) -> str | None:
+    full = get_full_name_for_node(expr)
+    return full.rsplit(".", 1)[-1] if full else None
+
+
+def _string_value(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _is_true(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
+
+
+def _is_false(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "False"
+
+
+def _kwarg(name: str, value: cst.BaseExpression, comma: cst.Comma | None = None) -> cst.Arg:
+    return cst.Arg(
+        value=value,
+        keyword=cst.Name(name),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        ),
+        comma=comma or cst.MaybeSentinel.DEFAULT,
+    )
+
+
+def _find_kwarg(call: cst.Call, name: str) -> cst.Arg | None:
+    return next((a for a in call.args if a.keyword and a.keyword.value == name), None)
+
+
+def drop_args(call: cst.Call, drop: Callable[[cst.Arg], bool]) -> cst.Call:
+    """``call`` without the arguments ``drop`` selects, keeping the layout of the others."""
+    args = list(call.args)
+    kept = [a for a in args if not drop(a)]
+    if len(kept) == len(args):
+        return call
+    if kept and kept[-1] is not args[-1]:
+        kept[-1] = kept[-1].with_changes(comma=args[-1].comma)
+    return call.with_changes(args=kept)
+
+
+def append_kwarg(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call:
+    """``call`` with ``name=value`` added last, laid out like the arguments already there."""
+    args = list(call.args)
+    if not args:
+        return call.with_changes(args=[_kwarg(name, value)])
+    last = args[-1]
+    if len(args) > 1 and isinstance(args[-2].comma, cst.Comma):
+        sep = args[-2].comma
+    elif isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        sep = cst.Comma(whitespace_after=call.whitespace_before_args)
+    else:
+        sep = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    trailing = last.comma if isinstance(last.comma, cst.Comma) else None
+    args[-1] = last.with_changes(comma=sep)
+    args.append(_kwarg(name, value, trailing))
+    return call.with_changes(args=args)
+
+
+def _rename_kwargs(call: cst.Call, names: dict[str, str]) -> cst.Call:
+    return call.with_changes(
+        args=[
+            a.with_changes(keyword=cst.Name(names[a.keyword.value]))
+            if a.keyword and a.keyword.value in names
+            else a
+            for a in call.args
+        ]
+    )
+
+
+class Analysis:
+    """What one module binds from pydantic and which of its classes are models."""
+
+    def __init__(self, wrapper: MetadataWrapper, ctx: RewriteContext) -> None:
+        self.module = wrapper.module
+        self.ctx = ctx
+        self.scopes = wrapper.resolve(ScopeProvider)
+        self.parents = wrapper.resolve(ParentNodeProvider)
+        scope = self.scopes.get(self.module)
+        assert isinstance(scope, GlobalScope)
+        self.globals = scope
+        self.from_pydantic: dict[str, str] = {}  # local name -> pydantic member
+        self.pydantic_modules: set[str] = set()  # local names of ``import pydantic``
+        self.foreign: set[str] = set()  # names imported from anywhere else
+        for node in _walk(self.module, cst.Import):
+            for alias in node.names:
+                full = get_full_name_for_node(alias.name) or ""
+                local = alias.evaluated_alias or full.split(".")[0]
+                (self.pydantic_modules if full == "pydantic" else self.foreign).add(local)
+        for node in _walk(self.module, cst.ImportFrom):
+            if isinstance(node.names, cst.ImportStar):
+                continue
+            origin = get_full_name_for_node(node.module) if node.module else None
+            for alias in node.names:
+                name = get_full_name_for_node(alias.name) or ""
+                local = alias.evaluated_alias or name
+                if not node.relative and origin in ("pydantic", "pydantic_settings"):
+                    self.from_pydantic[local] = name
+                else:
+                    self.foreign.add(local)
+        self.classes: dict[str, cst.ClassDef] = {c.name.value: c for c in _walk(self.module, cst.ClassDef)}
+        self.models = set(ctx.known_models) | set(ctx.settings_classes)
+        self.settings = set(ctx.settings_classes)
+        changed = True
+        while changed:
+            changed = False
+            for name, cls in self.classes.items():
+                bases = [b.value for b in cls.bases]
+                is_settings = any(
+                    self.member(b) == _SETTINGS_BASE or _last_name(b) in self.settings
+                    for b in bases
+                )
+                is_model = is_settings or any(
+                    self.member(b) in _MODEL_BASES or _last_name(b) in self.models for b in bases
+                )
+                if is_settings and name not in self.settings:
+                    self.settings.add(name)
+                    changed = True
+                if is_model and name not in self.models:
+                    self.models.add(name)
+                    changed = True
+
+    def member(self, expr: cst.BaseExpression) -> str | None:
+        """The pydantic member ``expr`` names: imported from pydantic, or never bound here."""
+        if isinstance(expr, cst.Name):
+            if expr.value in self.from_pydantic:
+                return self.from_pydantic[expr.value]
+            if expr.value in self.foreign or expr.value in self.globals:
+                return None
+            return expr.value
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            if expr.value.value in self.pydantic_modules:
+                return expr.attr.value
+        return None
+
+    def model_class(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.Name) and expr.value in self.models:
+            return expr.value
+        return None
+
+    def class_of(self, node: cst.CSTNode) -> cst.ClassDef | None:
+        """The class whose body directly holds ``node`` (a statement or a function)."""
+        parent = self.parents.get(node)
+        while parent is not None and not isinstance(parent, cst.ClassDef):
+            if isinstance(parent, cst.FunctionDef | cst.Lambda):
+                return None
+            parent = self.parents.get(parent)
+        return parent
+
+    def is_model_classdef(self, cls: cst.ClassDef | None) -> bool:
+        return cls is not None and cls.name.value in self.models
+
+    def referents(self, name: cst.Name) -> set[Assignment] | None:
+        """The assignments a name read may refer to; None when it is not a plain read."""
+        scope = self.scopes.get(name)
+        if scope is None or name.value not in scope.accesses:
+            return None
+        found: set[Assignment] = set()
+        for access in scope.accesses[name.value]:
+            if access.node is name:
+                found |= {a for a in access.referents if isinstance(a, Assignment)}
+                if len(found) != len(access.referents):
+                    return None
+        return found or None
+
+    def is_instance(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """Whether ``expr`` is known to evaluate to an instance of a pydantic model."""
+        if depth > 5:
+            return False
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if self.model_class(func):
+                return True
+            if isinstance(func, cst.Attribute):
+                if func.attr.value in _CONSTRUCTORS and self.model_class(func.value):
+                    return True
+                if func.attr.value in ("copy", "model_copy"):
+                    return self.is_instance(func.value, depth + 1)
+            return False
+        if isinstance(expr, cst.Name):
+            referents = self.referents(expr)
+            return bool(referents) and all(self._assigns_instance(a, depth) for a in referents or ())
+        return False
+
+    def _annotation_is_model(self, annotation: cst.Annotation | None) -> bool:
+        if annotation is None:
+            return False
+        ann = annotation.annotation
+        text = _string_value(ann)
+        return (text in self.models) if text is not None else bool(self.model_class(ann))
+
+    def _assigns_instance(self, assignment: Assignment, depth: int) -> bool:
+        node = assignment.node
+        if isinstance(node, cst.Param):
+            if self._annotation_is_model(node.annotation):
+                return True
+            return node.name.value == "self" and self._is_method_self(node)
+        parent = self.parents.get(node)
+        if isinstance(parent, cst.AssignTarget):
+            assign = self.parents.get(parent)
+            return isinstance(assign, cst.Assign) and self.is_instance(assign.value, depth + 1)
+        if isinstance(parent, cst.AnnAssign) and parent.target is node:
+            return self._annotation_is_model(parent.annotation) or (
+                parent.value is not None and self.is_instance(parent.value, depth + 1)
+            )
+        return False
+
+    def _is_method_self(self, param: cst.Param) -> bool:
+        params = self.parents.get(param)
+        func = self.parents.get(params) if isinstance(params, cst.Parameters) else None
+        if not isinstance(func, cst.FunctionDef) or not isinstance(params, cst.Parameters):
+            return False
+        if not params.params or params.params[0] is not param:
+            return False
+        decorators = {_last_name(d.decorator) for d in func.decorators}
+        if decorators & {"classmethod", "staticmethod", "validator", "root_validator"}:
+            return False
+        return self.is_model_classdef(self.class_of(func))
+
+
+def _walk(root: cst.CSTNode, kind: type[_T]) -> Iterator[_T]:
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, kind):
+            yield node
+        stack.extend(reversed(node.children))
+
+
+class _Transformer(PassTransformer):
+    rule = ""
+
+    def __init__(self, wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> None:
+        super().__init__(edit)
+        self.a = Analysis(wrapper, ctx)
+        self.ctx = ctx
+
+    def ref(self, old: cst.BaseExpression, new: str) -> cst.BaseExpression:
+        """A reference to pydantic's ``new`` written the way ``old`` was (name or attribute)."""
+        if isinstance(old, cst.Attribute):
+            return old.with_changes(attr=cst.Name(new))
+        if isinstance(old, cst.Name):
+            self.edit.unused.append(("pydantic", self.a.from_pydantic.get(old.value, old.value)))
+        self.edit.imports.append(f"from pydantic import {new}")
+        return cst.Name(new)
+
+    def done(self, rule: str | None = None) -> None:
+        self.edit.applied.add(rule or self.rule)
+
+
+def _pass(rule: str, transformer: type[_Transformer], *aliases: str) -> Pass:
+    def run(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+        return wrapper.visit(transformer(wrapper, ctx, edit))
+
+    return Pass((rule, *aliases), run)
+
+
+# --- ET106: BaseSettings moved to pydantic-settings -----------------------------------------
+
+
+class _BaseSettingsImport(_Transformer):
+    rule = "ET106"
+
+    def leave_ImportFrom(
+        self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
+    ) -> cst.ImportFrom | cst.RemovalSentinel:
+        if isinstance(updated_node.names, cst.ImportStar) or updated_node.relative:
+            return updated_node
+        if get_full_name_for_node(updated_node.module or cst.Name("")) != "pydantic":
+            return updated_node
+        keep = [a for a in updated_node.names if get_full_name_for_node(a.name) != "BaseSettings"]
+        moved = [a for a in updated_node.names if a not in keep]
+        if not moved:
+            return updated_node
+        for alias in moved:
+            asname = alias.evaluated_alias
+            suffix = f" as {asname}" if asname else ""
+            self.edit.imports.append(f"from pydantic_settings import BaseSettings{suffix}")
+        self.done()
+        if not keep:
+            return cst.RemoveFromParent()
+        last = updated_node.names[-1]
+        keep[-1] = keep[-1].with_changes(comma=last.comma)
+        return updated_node.with_changes(names=keep)
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        if self.a.member(original_node) == "BaseSettings" and isinstance(
+            original_node.value, cst.Name
+        ):
+            self.edit.imports.append("import pydantic_settings")
+            self.done()
+            return updated_node.with_changes(value=cst.Name("pydantic_settings"))
+        return updated_node
+
+
+# --- ET104: renamed config keys ------------------------------------------------------------
+
+
+def _config_class(cls: cst.ClassDef) -> cst.ClassDef | None:
+    if not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    return next(
+        (s for s in cls.body.body if isinstance(s, cst.ClassDef) and s.name.value == "Config"),
+        None,
+    )
+
+
+def _config_entries(config: cst.ClassDef) -> list[tuple[str, cst.BaseExpression]] | None:
+    """The ``key = value`` lines of a Config class; None when it holds anything else."""
+    entries: list[tuple[str, cst.BaseExpression]] = []
+    if not isinstance(config.body, cst.IndentedBlock):
+        return None
+    for stmt in config.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return None
+        small = stmt.body[0]
+        if isinstance(small, cst.Pass):
+            continue
+        if (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+        ):
+            entries.append((small.targets[0].target.value, small.value))
+        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
+            entries.append((small.target.value, small.value))
+        else:
+            return None
+    return entries
+
+
+class _ConfigKeys(_Transformer):
+    """Renames inside ``class Config`` and ``ConfigDict(...)`` of models."""
+
+    rule = "ET104"
+
+    def __init__(self, wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> None:
+        super().__init__(wrapper, ctx, edit)
+        self.in_config = 0
+
+    def _is_config(self, node: cst.ClassDef) -> bool:
+        owner = self.a.class_of(node)
+        return node.name.value == "Config" and self.a.is_model_classdef(owner)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if self._is_config(node):
+            self.in_config += 1
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        if self._is_config(original_node):
+            self.in_config -= 1
+        return updated_node
+
+    def _convert(
+        self, node: cst.CSTNode, key: str, value: cst.BaseExpression
+    ) -> tuple[str, cst.BaseExpression] | None:
+        """The v2 (key, value); None to drop the entry; the same pair when it must stay."""
+        if key in RENAMED_KEYS:
+            return RENAMED_KEYS[key], value
+        if key == "extra" and isinstance(value, cst.Attribute) and self.a.member(value.value) == "Extra":
+            if isinstance(value.value, cst.Name):
+                self.edit.unused.append(("pydantic", value.value.value))
+            return key, cst.SimpleString(f'"{value.attr.value}"')
+        if key == "allow_mutation" and (_is_true(value) or _is_false(value)):
+            return ("frozen", cst.Name("True")) if _is_false(value) else None
+        if key in NOOP_WHEN_TRUE and _is_true(value):
+            return None
+        if key in REMOVED_KEYS:
+            self.note(self.rule, node, f"config key {key!r} has no v2 equivalent: {REMOVED_KEYS[key]}")
+        return key, value
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        if not self.in_config or len(updated_node.body) != 1:
+            return updated_node
+        small = updated_node.body[0]
+        if not (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+        ):
+            return updated_node
+        key = small.targets[0].target.value
+        new = self._convert(original_node, key, small.value)
+        if new == (key, small.value):
+            return updated_node
+        self.done()
+        if new is None:
+            return cst.RemoveFromParent()
+        target = small.targets[0].with_changes(target=cst.Name(new[0]))
+        return updated_node.with_changes(body=[small.with_changes(targets=[target], value=new[1])])
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if self.a.member(original_node.func) not in ("ConfigDict", "SettingsConfigDict"):
+            return updated_node
+        args: list[cst.Arg] = []
+        changed = False
+        for arg in updated_node.args:
+            if arg.keyword is None:
+                args.append(arg)
+                continue
+            new = self._convert(original_node, arg.keyword.value, arg.value)
+            if new == (arg.keyword.value, arg.value):
+                args.append(arg)
+                continue
+            changed = True
+            if new is not None:
+                args.append(arg.with_changes(keyword=cst.Name(new[0]), value=new[1]))
+        if not changed:
+            return updated_node
+        self.done()
+        kept = {id(a) for a in args}
+        if not args:
+            return updated_node.with_changes(args=[])
+        return drop_args(updated_node.with_changes(args=args), lambda a: id(a) not in kept)
+
+
+# --- ET105: json_encoders -> field_serializer ----------------------------------------------
+
+
+def _field_annotations(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
+    assert isinstance(cls.body, cst.IndentedBlock)
+    found: dict[str, cst.BaseExpression] = {}
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    found[small.target.value] = small.annotation.annotation
+    return found
+
+
+def _encoder_body(func: cst.BaseExpression, module: cst.Module) -> tuple[str, str] | None:
+    """(parameter, returned expression) of a one-argument encoder; None when not that simple."""
+    if isinstance(func, cst.Lambda):
+        params = func.params
+        if len(params.params) != 1 or params.star_arg != cst.MaybeSentinel.DEFAULT:
+            return None
+        if params.kwonly_params or params.star_kwarg or params.posonly_params:
+            return None
+        return params.params[0].name.value, module.code_for_node(func.body)
+    if isinstance(func, cst.Name | cst.Attribute):
+        return "v", f"{module.code_for_node(func)}(v)"
+    return None
+
+
+def _returns(expr: str) -> str:
+    return " -> str" if re.fullmatch(r"(str\(.*\)|f[\"'].*|\w+\.isoformat\(\))", expr) else ""
+
+
+class _JsonEncoders(_Transformer):
+    rule = "ET105"
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        if not self.a.is_model_classdef(original_node) or not isinstance(
+            updated_node.body, cst.IndentedBlock
+        ):
+            return updated_node
+        body = list(updated_node.body.body)
+        for i, stmt in enumerate(body):
+            found = self._encoders_in(stmt)
+            if found is None:
+                continue
+            encoders, without = found
+            where = original_node.body.body[i]  # type: ignore[union-attr]
+            methods = self._serializers(original_node, where, encoders)
+            if methods is None:
+                return updated_node
+            self.done()
+            block = cst.parse_module("".join(methods)).body
+            if without is None:
+                block = [block[0].with_changes(leading_lines=stmt.leading_lines), *block[1:]]
+                body[i : i + 1] = block
+            else:
+                body[i : i + 1] = [*block, without]
+            return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+        return updated_node
+
+    def _encoders_in(
+        self, stmt: cst.BaseStatement
+    ) -> tuple[cst.Dict, cst.BaseStatement | None] | None:
+        """The json_encoders dict in a Config class or model_config, and the statement without it."""
+        if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
+            assert isinstance(stmt.body, cst.IndentedBlock)
+            lines = list(stmt.body.body)
+            for j, line in enumerate(lines):
+                if (
+                    isinstance(line, cst.SimpleStatementLine)
+                    and isinstance(line.body[0], cst.Assign)
+                    and isinstance(line.body[0].targets[0].target, cst.Name)
+                    and line.body[0].targets[0].target.value == "json_encoders"
+                    and isinstance(line.body[0].value, cst.Dict)
+                ):
+                    rest = lines[:j] + lines[j + 1 :]
+                    meaningful = [
+                        s
+                        for s in rest
+                        if not (isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Pass))
+                    ]
+                    without = (
+                        stmt.with_changes(body=stmt.body.with_changes(body=rest)) if meaningful else None
+                    )
+                    return line.body[0].value, without
+        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+            assign = stmt.body[0]
+            call = assign.value
+            target = assign.targets[0].target
+            if isinstance(target, cst.Name) and target.value == "model_config" and isinstance(call, cst.Call):
+                arg = _find_kwarg(call, "json_encoders")
+                if arg is not None and isinstance(arg.value, cst.Dict):
+                    rest = drop_args(call, lambda a: a is arg)
+                    return arg.value, stmt.with_changes(body=[assign.with_changes(value=rest)])
+        return None
+
+    def _serializers(
+        self, cls: cst.ClassDef, where: cst.CSTNode, encoders: cst.Dict
+    ) -> list[str] | None:
+        fields = _field_annotations(cls)
+        taken = set(fields) | {
+            s.name.value
+            for s in cls.body.body  # type: ignore[union-attr]
+            if isinstance(s, cst.FunctionDef | cst.ClassDef)
+        }
+        methods: list[str] = []
+        module = self.a.module
+        for element in encoders.elements:
+            if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.Name):
+                self.note(self.rule, where, "json_encoders keys must be plain type names to rewrite")
+                return None
+            typename = element.key.value
+            body = _encoder_body(element.value, module)
+            exact = [f for f, ann in fields.items() if module.code_for_node(ann) == typename]
+            nested = [
+                f
+                for f, ann in fields.items()
+                if f not in exact and re.search(rf"\b{re.escape(typename)}\b", module.code_for_node(ann))
+            ]
+            if body is None or nested or not exact:
+                why = (
+                    "the encoder is not a one-argument lambda or function"
+                    if body is None
+                    else f"fields {', '.join(nested)} hold {typename} inside another type"
+                    if nested
+                    else f"no field of this class is annotated {typename}"
+                )
+                self.note(
+                    self.rule,
+                    where,
+                    f"json_encoders kept (deprecated but still works): {why}; "
+                    "write a @field_serializer(..., when_used='json') by hand",
+                )
+                return None
+            param, expr = body
+            name = f"serialize_{typename.lower()}"
+            if name in taken:
+                self.note(self.rule, where, f"json_encoders kept: the class already has {name}")
+                return None
+            taken.add(name)
+            names = ", ".join(f'"{f}"' for f in exact)
+            methods.append(
+                f"@field_serializer({names}, when_used=\"json\")\n"
+                f"def {name}(self, {param}: {typename}){_returns(expr)}:\n"
+                f"    return {expr}\n"
+            )
+        self.edit.imports.append("from pydantic import field_serializer")
+        return methods
+
+
+# --- ET103: class Config -> model_config -----------------------------------------------------
+
+
+class _ConfigClass(_Transformer):
+    rule = "ET103"
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        if not self.a.is_model_classdef(original_node) or not isinstance(
+            updated_node.body, cst.IndentedBlock
+        ):
+            return updated_node
+        config = _config_class(original_node)
+        if config is None:
+            return updated_node
+        if any(
+            isinstance(s, cst.SimpleStatementLine)
+            and any(
+                isinstance(t, cst.Assign)
+                and any(get_full_name_for_node(x.target) == "model_config" for x in t.targets)
+                for t in s.body
+            )
+            for s in updated_node.body.body
+        ):
+            self.note(self.rule, config, "the class has both Config and model_config; merge by hand")
+            return updated_node
+        entries = _config_entries(config)
+        if entries is None:
+            self.note(
+                self.rule,
+                config,
+                "class Config holds more than key = value lines; move them into "
+                "model_config = ConfigDict(...) by hand",
+            )
+            return updated_node
+        settings = original_node.name.value in self.a.settings
+        factory = "SettingsConfigDict" if settings else "ConfigDict"
+        self.edit.imports.append(
+            "from pydantic_settings import SettingsConfigDict"
+            if settings
+            else "from pydantic import ConfigDict"
+        )
+        module = self.a.module
+        pos = self.get_metadata(PositionProvider, config).start.column
+        values = [(k, module.code_for_node(v)) for k, v in entries]
+        one_line = f"model_config = {factory}({', '.join(f'{k}={v}' for k, v in values)})"
+        if all("\n" not in v for _, v in values) and pos + len(one_line) <= 88:
+            text = one_line
+        else:
+            # Inner lines are relative to the statement's indentation, one level deeper now.
+            args = "".join(f"\n    {k}={v.replace(chr(10), chr(10) + '    ')}," for k, v in values)
+            text = f"model_config = {factory}({args}\n)"
+        comments = [
+            line
+            for s in _statements(config)
+            for line in getattr(s, "leading_lines", ())
+            if line.comment is not None
+        ]
+        stmt = cst.parse_statement(text + "\n").with_changes(
+            leading_lines=[*config.leading_lines, *comments]
+        )
+        self.done()
+        body = [stmt if s is _config_class(updated_node) else s for s in updated_node.body.body]
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
+def _statements(cls: cst.ClassDef) -> Sequence[cst.BaseStatement]:
+    return cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+
+
+# --- ET101: @validator -> @field_validator ----------------------------------------------------
+
+
+def _decorator_call(dec: cst.Decorator) -> tuple[cst.BaseExpression, cst.Call | None]:
+    d = dec.decorator
+    return (d.func, d) if isinstance(d, cst.Call) else (d, None)
+
+
+def _commas(args: Sequence[cst.Arg]) -> list[cst.Arg]:
+    """Arguments separated by their own commas, or ", " where they had none; none after the last."""
+    sep = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    last = len(args) - 1
+    return [
+        a.with_changes(
+            comma=cst.MaybeSentinel.DEFAULT
+            if i == last
+            else a.comma
+            if isinstance(a.comma, cst.Comma)
+            else sep
+        )
+        for i, a in enumerate(args)
+    ]
+
+
+def _has_classmethod(func: cst.FunctionDef) -> bool:
+    return any(_last_name(d.decorator) == "classmethod" for d in func.decorators)
+
+
+def _with_classmethod(func: cst.FunctionDef, at: int, new: cst.Decorator) -> cst.FunctionDef:
+    """``func`` with decorator ``at`` replaced by ``new`` and ``@classmethod`` right below it."""
+    decorators = list(func.decorators)
+    decorators[at] = new
+    if not _has_classmethod(func):
+        decorators.insert(at + 1, cst.Decorator(decorator=cst.Name("classmethod")))
+    return func.with_changes(decorators=decorators)
+
+
+class _Validator(_Transformer):
+    rule = "ET101"
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        cls = self.a.class_of(original_node)
+        if not self.a.is_model_classdef(cls):
+            return updated_node
+        assert cls is not None
+        for at, dec in enumerate(original_node.decorators):
+            func, call = _decorator_call(dec)
+            if self.a.member(func) != "validator" or call is None:
+                continue
+            return self._convert(cls, original_node, updated_node, at, func, call)
+        return updated_node
+
+    def _convert(
+        self,
+        cls: cst.ClassDef,
+        original: cst.FunctionDef,
+        updated: cst.FunctionDef,
+        at: int,
+        func: cst.BaseExpression,
+        call: cst.Call,
+    ) -> cst.FunctionDef:
+        fields = [_string_value(a.value) for a in call.args if a.keyword is None]
+        flags = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        if flags.get("each_item") is not None and not _is_false(flags["each_item"]):
+            self.note(
+                self.rule,
+                original,
+                "each_item=True validates the items of a container; in v2 put the check on the "
+                "item type (list[Annotated[T, AfterValidator(f)]]) by hand",
+            )
+            return updated
+        unknown = set(flags) - {"pre", "always", "allow_reuse", "check_fields", "each_item"}
+        if unknown:
+            self.note(self.rule, original, f"@validator arguments {sorted(unknown)} not rewritten")
+            return updated
+        signature = self._signature(original)
+        if signature is None:
+            return updated
+        params, replace = signature
+        new_cls = None
+        if "always" in flags and not _is_false(flags["always"]):
+            new_cls = self._validate_default(cls, fields, original)
+            if new_cls is None:
+                return updated
+        mode = flags.get("pre")
+        args = [a for a in call.args if a.keyword is None or a.keyword.value == "check_fields"]
+        if mode is not None and _is_true(mode):
+            args.append(_kwarg("mode", cst.SimpleString('"before"')))
+        elif mode is not None and not _is_false(mode):
+            self.note(self.rule, original, "pre= is not a literal True/False; not rewritten")
+            return updated
+        new_call = call.with_changes(func=self.ref(func, "field_validator"), args=_commas(args))
+        new_dec = updated.decorators[at].with_changes(decorator=new_call)
+        # Names are found by identity in the original tree: rewrite the original body.
+        body = original.body.visit(_ReplaceNames(replace))
+        result = _with_classmethod(updated, at, new_dec).with_changes(params=params, body=body)
+        if new_cls is not None:
+            self.pending_fields |= new_cls
+        self.done()
+        return result
+
+    def __init__(self, wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> None:
+        super().__init__(wrapper, ctx, edit)
+        self.pending_fields: set[str] = set()  # fields whose default must now be validated
+        self.pending_class: set[str] = set()
+
+    def _signature(
+        self, func: cst.FunctionDef
+    ) -> tuple[cst.Parameters, dict[cst.Name, cst.BaseExpression]] | None:
+        """New parameters, and the names to replace in the body; None when not rewritable."""
+        params = func.params
+        plain = list(params.params)
+        if params.posonly_params or params.kwonly_params or not isinstance(
+            params.star_arg, cst.MaybeSentinel
+        ):
+            self.note(self.rule, func, "unusual validator signature; rewrite by hand")
+            return None
+        if params.star_kwarg is not None:
+            self.note(self.rule, func, "**kwargs in a v1 validator has no v2 equivalent; use info")
+            return None
+        extra = [p for p in plain[2:]]
+        if not extra:
+            return params, {}
+        names = [p.name.value for p in extra]
+        if "config" in names or any(n not in ("values", "field") for n in names):
+            self.note(self.rule, func, "validator takes config (use info.config); rewrite by hand")
+            return None
+        scope = self.a.scopes.get(func.body.body[0]) if func.body.body else None
+        if scope is None or "info" in scope or any(n.value == "info" for n in _walk(func.body, cst.Name)):
+            self.note(self.rule, func, "the name info is taken in this validator")
+            return None
+        replace: dict[cst.Name, cst.BaseExpression] = {}
+        for param in extra:
+            assignments = list(scope.assignments[param.name.value])
+            if len(assignments) != 1:
+                self.note(self.rule, func, f"{param.name.value} is reassigned in the validator")
+                return None
+            for access in assignments[0].references:
+                name = access.node
+                if not isinstance(name, cst.Name):
+                    return None
+                if param.name.value == "values":
+                    replace[name] = cst.parse_expression("info.data")
+                    continue
+                parent = self.a.parents.get(name)
+                if isinstance(parent, cst.Attribute) and parent.attr.value == "name":
+                    replace[parent] = cst.parse_expression("info.field_name")  # type: ignore[index]
+                else:
+                    self.note(self.rule, func, "field is used beyond field.name; use info by hand")
+                    return None
+        self.edit.imports.append("from pydantic import ValidationInfo")
+        info = extra[0].with_changes(
+            name=cst.Name("info"),
+            annotation=cst.Annotation(cst.Name("ValidationInfo")),
+            comma=extra[-1].comma,
+        )
+        return params.with_changes(params=[*plain[:2], info]), replace
+
+    def _validate_default(
+        self, cls: cst.ClassDef, fields: Sequence[str | None], where: cst.CSTNode
+    ) -> set[str] | None:
+        """always=True: the fields with a default, whose Field(...) gains validate_default."""
+        values = _field_values(cls)
+        found: set[str] = set()
+        for name in fields:
+            if name is None or name == "*" or name not in _field_annotations(cls):
+                self.note(
+                    self.rule,
+                    where,
+                    "always=True: add Field(validate_default=True) to the validated fields by "
+                    "hand (a field is not declared in this class)",
+                )
+                return None
+            value = values.get(name)
+            if value is not None:
+                found.add(name)
+        self.pending_class.add(cls.name.value)
+        return found
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        if original_node.name.value not in self.pending_class or not self.pending_fields:
+            return updated_node
+        assert isinstance(updated_node.body, cst.IndentedBlock)
+        body = []
+        for stmt in updated_node.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.AnnAssign):
+                ann = stmt.body[0]
+                name = get_full_name_for_node(ann.target)
+                if name in self.pending_fields and ann.value is not None:
+                    value = ann.value
+                    if isinstance(value, cst.Call) and self.a.member(value.func) == "Field":
+                        value = append_kwarg(value, "validate_default", cst.Name("True"))
+                    else:
+                        self.edit.imports.append("from pydantic import Field")
+                        value = cst.Call(
+                            func=cst.Name("Field"),
+                            args=[
+                                cst.Arg(value, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                                _kwarg("validate_default", cst.Name("True")),
+                            ],
+                        )
+                    stmt = stmt.with_changes(body=[ann.with_changes(value=value)])
+            body.append(stmt)
+        self.pending_class.discard(original_node.name.value)
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
+def _field_values(cls: cst.ClassDef) -> dict[str, cst.BaseExpression | None]:
+    out: dict[str, cst.BaseExpression | None] = {}
+    for stmt in _statements(cls):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    out[small.target.value] = small.value
+    return out
+
+
+class _ReplaceNames(cst.CSTTransformer):
+    """Replace given nodes (found by identity in the original tree) by new expressions."""
+
+    def __init__(self, replace: dict[cst.Name, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.replace: dict[int, cst.BaseExpression] = {id(k): v for k, v in replace.items()}
+
+    def on_leave(
+        self, original_node: cst.CSTNodeT, updated_node: cst.CSTNodeT
+    ) -> cst.CSTNodeT | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNodeT]:
+        new = self.replace.get(id(original_node))
+        return new if new is not None else updated_node  # type: ignore[return-value]
+
+
+def rewrite(code: str, ctx: RewriteContext) -> Rewrite:
+    """Every enabled Pydantic v1 -> v2 rewrite, in an order where later ones see earlier ones."""
+    return run_passes(code, ctx, PASSES)
+
+
+PASSES: tuple[Pass, ...] = (
+    _pass("ET106", _BaseSettingsImport),
+    _pass("ET104", _ConfigKeys),
+    _pass("ET105", _JsonEncoders),
+    _pass("ET103", _ConfigClass),
+    _pass("ET101", _Validator),
+)

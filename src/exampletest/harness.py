@@ -1,0 +1,294 @@
+"""What runs inside the sandbox for one block: its context, then the block, twice.
+
+Pass 1 runs the block *as written*, with only the names earlier blocks define: what a reader
+who copies it would see. Pass 2 runs it with its full context (missing imports, stubs and
+placeholders provided) to find problems hidden behind the first error, recording which missing
+names the top level actually looked up: that lookup is the evidence that the block is broken
+without them. Pass 1 runs in a forked child so the two passes do not share state (class
+registries, SQLAlchemy metadata). Everything returned is JSON data in *code* coordinates.
+
+``__name__`` is not ``"__main__"``: a ``if __name__ == "__main__": uvicorn.run(app)`` guard
+stays off, as it would on import.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import linecache
+import os
+import signal
+import sys
+import types
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from exampletest.placeholder import is_placeholder, placeholder
+
+MODULE_NAME = "exampletest_block"
+CTX_FILENAME = "<exampletest-context>"
+
+
+class PassTimeout(BaseException):
+    """Raised by the alarm: not an Exception, so the block's own ``except`` cannot eat it."""
+
+
+class RecordingNamespace(dict[str, Any]):
+    """Globals that note which watched names the code looks up (CPython uses __getitem__ for
+    globals that are not exact dicts)."""
+
+    def __init__(self, data: dict[str, Any], watched: set[str]) -> None:
+        super().__init__(data)
+        self.watched = watched
+        self.looked_up: list[str] = []
+        self.recording = True
+
+    def __getitem__(self, key: str) -> Any:
+        if self.recording and key in self.watched and key not in self.looked_up:
+            self.looked_up.append(key)
+        return super().__getitem__(key)
+
+
+def run_job(payload: dict[str, Any]) -> dict[str, Any]:
+    filename = payload["filename"]
+    code_text = payload["code"]
+    linecache.cache[filename] = (len(code_text), None, code_text.splitlines(True), filename)
+    for module in payload.get("fake_modules", []):
+        _fake_module(module)
+    context = _context_namespace(payload)
+    missing = set(payload.get("missing", []))
+    prelude_names = {
+        k: v for k, v in context.items() if k in context["__exampletest_prelude__"] and k not in missing
+    }
+    budget = float(payload.get("pass_timeout_s", 4.0))
+    result: dict[str, Any] = {"pass1": _in_fork(lambda: _run_pass(payload, prelude_names, budget))}
+    full = {k: v for k, v in context.items() if k != "__exampletest_prelude__"}
+    ns = RecordingNamespace(_base_globals() | full, set(payload.get("missing", [])))
+    pass2 = _run_pass(payload, ns, budget)
+    ns.recording = False
+    pass2["looked_up"] = list(ns.looked_up)
+    if pass2.get("exception") is None and payload.get("deep", True):
+        pass2["deep"] = _deep(ns, code_text)
+    result["pass2"] = pass2
+    return result
+
+
+def _base_globals() -> dict[str, Any]:
+    return {"__name__": MODULE_NAME, "__builtins__": builtins}
+
+
+def _fake_module(name: str) -> None:
+    """A stand-in for a module that is not installed, so the rest of the block still runs."""
+    module = types.ModuleType(name)
+    module.__getattr__ = lambda attr: placeholder(f"{name}.{attr}", attr[:1].isupper())  # type: ignore[method-assign]
+    module.__path__ = []
+    sys.modules[name] = module
+
+
+def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
+    ns: dict[str, Any] = _base_globals()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, statement in payload.get("imports", {}).items():
+            try:
+                exec(compile(statement, CTX_FILENAME, "exec"), ns)
+            except Exception:
+                ns[name] = placeholder(name)
+        if payload.get("stub_source"):
+            stub_ns: dict[str, Any] = _base_globals()
+            try:
+                exec(compile(payload["stub_source"], "<exampletest-stub>", "exec"), stub_ns)
+            except Exception:
+                pass
+            for name in payload.get("stub_names", []):
+                ns[name] = stub_ns.get(name, placeholder(name))
+        for name, as_type in payload.get("placeholders", {}).items():
+            ns[name] = placeholder(name, as_type)
+        bound: set[str] = set()
+        for stmt in payload.get("prelude", []):
+            before = set(ns)
+            try:
+                exec(compile(stmt["code"], CTX_FILENAME, "exec"), ns)
+            except BaseException:  # noqa: BLE001 - an earlier block's failure is reported there
+                pass
+            bound |= set(ns) - before
+            bound |= {k for k in ns if k in stmt.get("binds", ())}
+    ns["__exampletest_prelude__"] = bound | {
+        k for s in payload.get("prelude", []) for k in s.get("binds", ())
+    }
+    return ns
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    def fire(signum: int, frame: object) -> None:
+        raise PassTimeout(f"still running after {seconds:.1f} s")
+
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dict[str, Any]:
+    filename = payload["filename"]
+    if not isinstance(ns, RecordingNamespace):
+        ns = _base_globals() | ns
+    recorded: list[dict[str, Any]] = []
+
+    def show(message: Warning | str, category: type[Warning], fname: str, lineno: int,
+             file: object = None, line: str | None = None) -> None:  # fmt: skip
+        recorded.append(_warning_record(message, category, filename, fname, lineno))
+
+    out: dict[str, Any] = {"exception": None}
+    try:
+        code = compile(payload["code"], filename, "exec")
+    except SyntaxError as exc:
+        out["exception"] = {"type": "SyntaxError", "message": str(exc.msg), "line": exc.lineno}
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        try:
+            with _alarm(budget):
+                exec(code, ns)
+        except PassTimeout as exc:
+            out["exception"] = {"type": "Timeout", "message": str(exc), "line": _line_of(exc, filename)}
+        except SystemExit as exc:
+            out["exception"] = {
+                "type": "SystemExit",
+                "message": f"the block called sys.exit({exc.code!r}) at top level",
+                "line": _line_of(exc, filename),
+            }
+        except BaseException as exc:  # noqa: BLE001 - every failure of the example is data
+            out["exception"] = _exception_record(exc, filename, ns)
+    out["warnings"] = recorded
+    return out
+
+
+def _warning_record(
+    message: Warning | str, category: type[Warning], filename: str, fname: str, lineno: int
+) -> dict[str, Any]:
+    line = lineno if fname == filename else _stack_line(filename)
+    return {
+        "type": category.__name__,
+        "deprecation": issubclass(category, DeprecationWarning),
+        "message": str(message),
+        "line": line,
+        "stale_hint": "Valid config keys have changed in V2" in str(message),
+    }
+
+
+def _stack_line(filename: str) -> int | None:
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename == filename:
+            return frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _line_of(exc: BaseException, filename: str) -> int | None:
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if line is None and isinstance(exc, SyntaxError) and exc.filename == filename:
+        line = exc.lineno
+    return line
+
+
+def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "type": type(exc).__name__,
+        "qualname": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "message": _short(exc),
+        "line": _line_of(exc, filename),
+        "name": getattr(exc, "name", None) if isinstance(exc, NameError | ImportError) else None,
+        "import_error": isinstance(exc, ImportError),
+        "module_not_found": isinstance(exc, ModuleNotFoundError),
+        "placeholder": _involves_placeholder(exc),
+        "needs_config": _needs_config(exc, ns),
+        "needs_service": isinstance(exc, ConnectionError | TimeoutError)
+        or type(exc).__name__ in {"OperationalError", "gaierror", "InterfaceError"},
+        "memory": isinstance(exc, MemoryError),
+    }
+    return record
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}"[:500]
+
+
+def _involves_placeholder(exc: BaseException) -> bool:
+    if "placeholder" in str(exc):
+        return True
+    tb = exc.__traceback__
+    while tb is not None:
+        try:
+            if any(is_placeholder(v) for v in tb.tb_frame.f_locals.values()):
+                return True
+        except Exception:
+            pass
+        tb = tb.tb_next
+    return False
+
+
+def _needs_config(exc: BaseException, ns: dict[str, Any]) -> bool:
+    """A settings object that cannot be built from this (empty) environment."""
+    if isinstance(exc, KeyError) and "environ" in repr(exc.__traceback__ and exc.__traceback__):
+        return True
+    if type(exc).__name__ != "ValidationError":
+        return False
+    title = getattr(exc, "title", None)
+    cls = ns.get(title) if isinstance(title, str) else None
+    return any(base.__name__ == "BaseSettings" for base in getattr(cls, "__mro__", ()))
+
+
+def _deep(ns: dict[str, Any], code: str) -> list[dict[str, Any]]:
+    try:
+        from exampletest.deepsmoke import exercise
+    except ImportError:
+        return []
+    try:
+        with _alarm(2.5):
+            return exercise(dict(ns), code)
+    except BaseException as exc:  # noqa: BLE001 - deep smoke is best effort
+        return [{"kind": "internal", "message": _short(exc)}]
+
+
+def _in_fork(fn: Any) -> dict[str, Any]:
+    """Run ``fn`` in a forked child and return its JSON result (inline if fork is refused)."""
+    try:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return dict(fn())
+    if pid == 0:
+        os.close(read_fd)
+        try:
+            data = json.dumps(fn(), default=str).encode()
+        except BaseException as exc:  # noqa: BLE001
+            data = json.dumps({"exception": {"type": "internal", "message": repr(exc)}}).encode()
+        with os.fdopen(write_fd, "wb") as fh:
+            fh.write(data)
+        os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as fh:
+        data = fh.read()
+    _, status = os.waitpid(pid, 0)
+    try:
+        return dict(json.loads(data))
+    except (json.JSONDecodeError, TypeError):
+        code = os.waitstatus_to_exitcode(status)
+        return {"exception": {"type": "Exit", "message": f"the block ended the process ({code})",
+                              "line": None}, "warnings": []}  # fmt: skip

@@ -1,0 +1,589 @@
+"""Where does a forgotten name come from?  An index built from the installed packages.
+
+Documentation blocks use names they never import (``select``, ``HTTPException``, ``Dict``).
+The index maps each public name of the standard library and of the installed distributions to
+the modules that export it, so a finding can name the exact import that fixes it.
+
+Building imports modules, which runs arbitrary code: it happens in a subprocess
+(``python -m exampletest.nameindex --build OUT``) with warnings silenced, output discarded and a
+time bound.  The result is cached as JSON, keyed by the Python version, the installed
+distributions and this file.
+
+Ranking of the modules that export a name (deterministic; the first wins):
+
+1. with ``prefer``: a module the document already imports from, then a module whose top-level
+   package the document imports from;
+2. strength: a *strong* export (listed in ``__all__``, defined in the module's Python source, or
+   re-exported explicitly: ``import X as X``, or a package ``__init__`` importing from its own
+   package) beats the top-level module of that name (``import argon2``), which beats a *weak*
+   export (a name of a C module without ``__all__``, e.g. ``select.select``, ``sqlite3``'s
+   ``IntegrityError``);
+3. the shorter dotted path (``sqlalchemy`` before ``sqlalchemy.sql.expression``);
+4. the standard library before third-party packages;
+5. the module name, alphabetically.
+
+Modules and packages whose name starts with ``_``, test packages and vendored copies are never
+walked; packages are walked two levels below the top-level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import json
+import logging
+import multiprocessing
+import os
+import pkgutil
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import typing
+import warnings
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Literal
+
+Kind = Literal["class", "function", "module", "other"]
+
+FORMAT = 1
+#: Seconds a build may take before it is abandoned (the index is then empty, and not cached).
+BUILD_TIMEOUT = 60.0
+#: How many package levels below a top-level package are walked (``a.b.c`` at most).
+MAX_DEPTH = 2
+
+STRONG, MODULE, WEAK = 0, 1, 2
+_MODULE = "exampletest.nameindex"  # what the build subprocess runs
+_MISSING = object()
+_KIND_CODES: dict[str, Kind] = {"c": "class", "f": "function", "m": "module", "o": "other"}
+
+#: Conventional import aliases; suggested only when the module is importable.
+ALIASES: dict[str, str] = {
+    "np": "numpy",
+    "npt": "numpy.typing",
+    "pd": "pandas",
+    "pl": "polars",
+    "plt": "matplotlib.pyplot",
+    "mpl": "matplotlib",
+    "sns": "seaborn",
+    "sa": "sqlalchemy",
+    "tf": "tensorflow",
+    "nx": "networkx",
+    "xr": "xarray",
+    "pa": "pyarrow",
+    "pq": "pyarrow.parquet",
+    "px": "plotly.express",
+    "go": "plotly.graph_objects",
+    "sm": "statsmodels.api",
+    "jnp": "jax.numpy",
+    "da": "dask.array",
+    "dd": "dask.dataframe",
+    "st": "streamlit",
+    "gpd": "geopandas",
+    "ET": "xml.etree.ElementTree",
+    "mp": "multiprocessing",
+    "dt": "datetime",
+    "tk": "tkinter",
+}
+
+#: Top-level modules whose import name differs from the PyPI distribution that provides them,
+#: for when the distribution is not installed (installed metadata is asked first).
+DISTRIBUTIONS: dict[str, str] = {
+    "jwt": "PyJWT",
+    "jose": "python-jose",
+    "yaml": "PyYAML",
+    "cv2": "opencv-python",
+    "PIL": "Pillow",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "dotenv": "python-dotenv",
+    "magic": "python-magic",
+    "OpenSSL": "pyOpenSSL",
+    "Crypto": "pycryptodome",
+    "Cryptodome": "pycryptodomex",
+    "google.protobuf": "protobuf",
+    "psycopg2": "psycopg2",
+    "multipart": "python-multipart",
+    "jinja2": "Jinja2",
+    "markupsafe": "MarkupSafe",
+    "attr": "attrs",
+    "serial": "pyserial",
+    "usb": "pyusb",
+    "git": "GitPython",
+    "github": "PyGithub",
+    "docx": "python-docx",
+    "pptx": "python-pptx",
+    "slugify": "python-slugify",
+    "socketio": "python-socketio",
+    "engineio": "python-engineio",
+    "telegram": "python-telegram-bot",
+    "dns": "dnspython",
+    "nacl": "PyNaCl",
+    "zmq": "pyzmq",
+    "Levenshtein": "python-Levenshtein",
+    "fitz": "PyMuPDF",
+    "win32api": "pywin32",
+    "ldap": "python-ldap",
+    "memcache": "python-memcached",
+    "kafka": "kafka-python",
+    "mysql": "mysql-connector-python",
+    "MySQLdb": "mysqlclient",
+    "gi": "PyGObject",
+    "wx": "wxPython",
+    "markdown_it": "markdown-it-py",
+    "pydantic_settings": "pydantic-settings",
+    "argon2": "argon2-cffi",
+    "typing_extensions": "typing-extensions",
+}
+
+#: Standard-library modules that are programs, demos or tests rather than libraries.
+_STDLIB_SKIP = frozenset(
+    {"antigravity", "this", "idlelib", "turtledemo", "test", "pydoc_data", "ensurepip"}
+)
+#: Subpackage names never walked: tests, development scripts, vendored copies of other projects.
+_SUBMODULE_SKIP = frozenset(
+    {"test", "tests", "conftest", "setup", "codegen", "scripts", "examples", "benchmarks", "docs"}
+)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The import that binds a missing name."""
+
+    module: str
+    name: str | None  # None: import the module itself
+    alias: str | None
+    kind: Kind
+
+    @property
+    def statement(self) -> str:
+        if self.name is None:
+            suffix = f" as {self.alias}" if self.alias else ""
+            return f"import {self.module}{suffix}"
+        suffix = f" as {self.alias}" if self.alias and self.alias != self.name else ""
+        return f"from {self.module} import {self.name}{suffix}"
+
+
+class NameIndex:
+    """Public names of the environment, each with its exporting modules, best first."""
+
+    def __init__(
+        self, modules: list[str], names: dict[str, list[list[typing.Any]]], complete: bool = True
+    ) -> None:
+        self._modules = modules
+        self._names = names
+        self._importable: dict[str, bool] = {}
+        #: False when the build failed or timed out: lookups then only know the alias table.
+        self.complete = complete
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NameIndex):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def module_count(self) -> int:
+        return len(self._modules)
+
+    @classmethod
+    def load(cls, cache_dir: Path | None, *, timeout: float = BUILD_TIMEOUT) -> NameIndex:
+        """The cached index for this environment, built (and cached) when missing or unreadable."""
+        key = environment_key()
+        path = None if cache_dir is None else cache_dir / f"nameindex-{key}.json"
+        if path is not None:
+            cached = cls._read(path, key)
+            if cached is not None:
+                return cached
+        index = cls.build(timeout=timeout)
+        if path is not None and index.complete:
+            with contextlib.suppress(OSError):
+                index._write(path, key)
+        return index
+
+    @classmethod
+    def build(cls, *, timeout: float = BUILD_TIMEOUT) -> NameIndex:
+        """Build in a subprocess; an empty, incomplete index when that fails or runs out of time."""
+        with tempfile.TemporaryDirectory(prefix="exampletest-nameindex-") as tmp:
+            out = Path(tmp) / "index.json"
+            cmd = [sys.executable, "-P", "-W", "ignore", "-m", _MODULE, "--build", str(out)]
+            env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONDONTWRITEBYTECODE": "1"}
+            proc = subprocess.Popen(
+                cmd,
+                cwd=tmp,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+            finally:
+                # The build's own workers and anything an imported module started die with it.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            try:
+                data = json.loads(out.read_text(encoding="utf-8"))
+                return cls(data["modules"], data["names"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return cls([], {}, complete=False)
+
+    @classmethod
+    def _read(cls, path: Path, key: str) -> NameIndex | None:
+        try:
+            data = json.loads(path.read_bytes())
+            if data["format"] != FORMAT or data["key"] != key:
+                return None
+            modules, names = data["modules"], data["names"]
+            if not isinstance(modules, list) or not isinstance(names, dict):
+                return None
+            return cls(modules, names)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write(self, path: Path, key: str) -> None:
+        """Atomic: concurrent runs each replace the file with a complete one."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"format": FORMAT, "key": key, **self.to_json()}
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".nameindex-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(payload, f, separators=(",", ":"))
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def to_json(self) -> dict[str, typing.Any]:
+        return {"modules": self._modules, "names": self._names}
+
+    def lookup(self, name: str, prefer: Sequence[str] = ()) -> Suggestion | None:
+        """The import that most likely binds ``name``; ``prefer``: modules already imported from."""
+        conventional = ALIASES.get(name)
+        if conventional is not None and self._is_importable(conventional):
+            return Suggestion(conventional, None, name, "module")
+        entries = self._names.get(name)
+        if not entries:
+            return None
+        best = entries[0]
+        if prefer:
+            exact = set(prefer)
+            tops = {p.partition(".")[0] for p in prefer}
+            best_rank = 2
+            for entry in entries:
+                module = self._modules[entry[0]]
+                rank = 0 if module in exact else 1 if module.partition(".")[0] in tops else 2
+                if rank < best_rank:
+                    best, best_rank = entry, rank
+                    if rank == 0:
+                        break
+        module = self._modules[best[0]]
+        if best[2] == MODULE:
+            return Suggestion(module, None, None, "module")
+        return Suggestion(module, name, None, _KIND_CODES[best[1]])
+
+    def candidates(self, name: str) -> list[Suggestion]:
+        """Every known import of ``name``, best first (for messages that list alternatives)."""
+        out = []
+        for module_id, kind, strength in self._names.get(name, ()):
+            module = self._modules[module_id]
+            if strength == MODULE:
+                out.append(Suggestion(module, None, None, "module"))
+            else:
+                out.append(Suggestion(module, name, None, _KIND_CODES[kind]))
+        return out
+
+    def _is_importable(self, module: str) -> bool:
+        known = self._importable.get(module)
+        if known is None:
+            known = self._importable[module] = is_importable(module)
+        return known
+
+
+def is_importable(module: str) -> bool:
+    """Whether the top-level package of ``module`` can be found, without importing it."""
+    top = module.partition(".")[0]
+    if not top.isidentifier():
+        return False
+    if top in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
+def distribution_for(module: str) -> str | None:
+    """The PyPI distribution that provides ``module`` (``jwt`` -> ``PyJWT``); None for stdlib."""
+    top = module.partition(".")[0]
+    if not top.isidentifier():
+        return None
+    if top in sys.stdlib_module_names:
+        return None
+    installed = _installed_distributions().get(top)
+    if installed:
+        return installed
+    for prefix in (module, *_parents(module)):
+        if prefix in DISTRIBUTIONS:
+            return DISTRIBUTIONS[prefix]
+    return top
+
+
+def _parents(module: str) -> Iterator[str]:
+    while "." in module:
+        module = module.rpartition(".")[0]
+        yield module
+
+
+@lru_cache(maxsize=1)
+def _installed_distributions() -> dict[str, str]:
+    """Top-level module -> distribution, one deterministic choice when several provide it."""
+    chosen = {}
+    for top, dists in importlib.metadata.packages_distributions().items():
+        names = sorted(set(dists), key=lambda d: (_normalise(d) != _normalise(top), d.lower()))
+        chosen[top] = names[0]
+    return chosen
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def environment_key() -> str:
+    """A hash of what the index depends on: interpreter, installed distributions, this builder.
+
+    Distributions are read from the ``*.dist-info`` / ``*.egg-info`` entry names on ``sys.path``
+    (they carry name and version) - much cheaper than parsing every METADATA file.
+    """
+    h = hashlib.sha256()
+    h.update(f"{FORMAT}|{sys.version}|{sys.implementation.cache_tag}|{sys.prefix}".encode())
+    h.update(Path(__file__).read_bytes())
+    entries: set[str] = set()
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            for item in os.scandir(entry or "."):
+                if item.name.endswith((".dist-info", ".egg-info", ".egg-link", ".pth")):
+                    entries.add(item.name)
+    for name in sorted(entries):
+        h.update(name.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+# --- Building (runs in the subprocess) --------------------------------------------------------
+
+
+def _top_levels() -> list[str]:
+    """Public top-level modules: the standard library's and the installed distributions'."""
+    own = __name__.partition(".")[0]
+    stdlib = {m for m in sys.stdlib_module_names if m not in _STDLIB_SKIP}
+    third = set(importlib.metadata.packages_distributions()) - {own}
+    return sorted(m for m in stdlib | third if _public(m) and is_importable(m))
+
+
+def _public(name: str) -> bool:
+    parts = name.split(".")
+    return all(
+        p.isidentifier()
+        and not p.startswith("_")
+        and p not in _SUBMODULE_SKIP
+        and "vendor" not in p.lower()
+        for p in parts
+    )
+
+
+def _import(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except BaseException:  # noqa: BLE001 - a module may raise anything, SystemExit included
+        return None
+
+
+def _walk(top: str) -> Iterator[ModuleType]:
+    """``top`` and its public submodules, MAX_DEPTH levels down, in name order."""
+    module = _import(top)
+    if module is None:
+        return
+    yield module
+    path = getattr(module, "__path__", None)
+    if path is None or top.count(".") >= MAX_DEPTH:
+        return
+    try:
+        children = sorted({info.name for info in pkgutil.iter_modules(path)})
+    except Exception:  # noqa: BLE001 - a broken package path
+        return
+    for child in children:
+        if _public(child):
+            yield from _walk(f"{top}.{child}")
+
+
+def _source(module: ModuleType) -> str | None:
+    """The module's Python source (the ``.py`` shipped next to a compiled module too).
+
+    Read as text and searched for the names in question: parsing every module with ``ast``
+    would cost seconds.
+    """
+    file = getattr(module, "__file__", None)
+    if not isinstance(file, str):
+        return None
+    path = Path(file)
+    if path.suffix != ".py":
+        path = path.with_name(f"{path.name.partition('.')[0]}.py")
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _exported(module: ModuleType) -> dict[str, int]:
+    """The public names ``module`` means to export, each with its strength.
+
+    ``__all__`` is authoritative.  Without it a name is strong when the source defines or
+    assigns it, re-exports it as ``X as X`` (PEP 484's convention), or (in a package) the
+    object comes from the package's own submodules.  Names of C modules, and names a Python module got from a C or
+    private module (``sqlite3``'s ``IntegrityError``), are weak.  Anything else (``os`` in
+    ``shutil``, ``Any`` in most modules) was imported for use, not offered.
+    """
+    declared = getattr(module, "__all__", None)
+    if isinstance(declared, list | tuple) and all(isinstance(n, str) for n in declared):
+        return {n: STRONG for n in declared if not n.startswith("_")}
+    public = sorted(n for n in dir(module) if not n.startswith("_"))
+    source = _source(module)
+    if source is None:
+        return dict.fromkeys(public, WEAK)
+    reexported = _reexports(source)
+    defined = {a or b or c for a, b, c in _DEFINED.findall(source)}
+    own = f"{module.__name__}." if hasattr(module, "__path__") else None
+    out: dict[str, int] = {}
+    for name in public:
+        obj = _attribute(module, name)
+        origin = getattr(obj, "__module__", None)
+        if name in reexported or (
+            own is not None and isinstance(origin, str) and origin.startswith(own)
+        ):
+            out[name] = STRONG
+        elif not isinstance(origin, str) or origin == module.__name__ or _private(origin):
+            out[name] = STRONG if inspect.isfunction(obj) or name in defined else WEAK
+        elif name in defined:  # an alias of another module's object
+            out[name] = STRONG
+    return out
+
+
+#: ``as NAME``; a re-export when the imported name before it is NAME too.
+_AS = re.compile(r"[ \t]as[ \t]+(\w+)")
+#: Names defined or assigned at module level or one block down (``if``/``try``).
+_DEFINED = re.compile(
+    r"^(?:    |\t)?(?:(?:async )?def (\w+)|class (\w+)|(\w+) *(?::[^=\n]*)?=(?!=))", re.MULTILINE
+)
+
+
+def _reexports(source: str) -> set[str]:
+    """Names imported as ``X as X``: an explicit re-export (PEP 484's convention)."""
+    out = set()
+    for match in _AS.finditer(source):
+        name = match.group(1)
+        start = match.start()
+        if source[start - len(name) : start] == name and not source[start - len(name) - 1].isalnum():
+            out.add(name)
+    return out
+
+
+def _private(module: str) -> bool:
+    return module.rpartition(".")[2].startswith("_")
+
+
+def _attribute(module: ModuleType, name: str) -> object:
+    try:
+        return getattr(module, name)
+    except BaseException:  # noqa: BLE001 - lazy attributes may raise anything
+        return _MISSING
+
+
+def _kind(obj: object) -> str | None:
+    """Kind code of an exported object; None for things that are not API (TypeVars, loggers)."""
+    if inspect.ismodule(obj):
+        return "m"
+    if isinstance(obj, type):
+        return "c"
+    if inspect.isroutine(obj):
+        return "f"
+    if isinstance(obj, typing.TypeVar | typing.ParamSpec | typing.TypeVarTuple | logging.Logger):
+        return None
+    return "o"
+
+
+def _module_entries(top: str) -> list[tuple[str, str, str, int]]:
+    """(name, module, kind code, strength) for everything ``top`` and its submodules export."""
+    warnings.simplefilter("ignore")
+    rows: list[tuple[str, str, str, int]] = [(top.rpartition(".")[2], top, "m", MODULE)]
+    for module in _walk(top):
+        for name, strength in sorted(_exported(module).items()):
+            obj = _attribute(module, name)
+            kind = None if obj is _MISSING else _kind(obj)
+            if kind is None:
+                continue
+            if kind == "m" and strength != STRONG:
+                continue  # a module imported for use, not one offered
+            rows.append((name, module.__name__, kind, strength))
+    return rows
+
+
+def _rank(row: tuple[str, str, str, int]) -> tuple[int, int, bool, str]:
+    _, module, _, strength = row
+    top = module.partition(".")[0]
+    return (strength, module.count("."), top not in sys.stdlib_module_names, module)
+
+
+def build_data(workers: int | None = None) -> dict[str, typing.Any]:
+    """The index data for this interpreter (imports everything: call in a subprocess)."""
+    tops = _top_levels()
+    workers = workers or min(4, os.cpu_count() or 1)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        rows = [row for chunk in pool.map(_module_entries, tops) for row in chunk]
+    rows = sorted(set(rows), key=lambda r: (r[0], *_rank(r)))
+    modules = sorted({r[1] for r in rows})
+    ids = {m: i for i, m in enumerate(modules)}
+    names: dict[str, list[list[typing.Any]]] = {}
+    for name, module, kind, strength in rows:
+        names.setdefault(name, []).append([ids[module], kind, strength])
+    return {"modules": modules, "names": names}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m exampletest.nameindex")
+    parser.add_argument("--build", metavar="OUT", type=Path, required=True)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    data = build_data()
+    tmp = args.build.with_suffix(".part")
+    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, args.build)
+    sys.stdout.flush()
+    os._exit(0)  # imported modules may have started threads that would block a normal exit
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""The one-way flow: documents -> blocks -> context -> stage results -> findings -> report.
+
+Lint and types run in threads (each is one external process over every block of the run) while
+the warm smoke workers start and then run the blocks; nothing waits on what it does not need.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import platform
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exampletest import __version__
+from exampletest.context import BlockContext, analyze_document, doc_slug, stub_path
+from exampletest.discover import discover
+from exampletest.extract import module_path
+from exampletest.model import (
+    STAGES,
+    BlockResult,
+    Document,
+    DocumentResult,
+    Finding,
+    Report,
+)
+from exampletest.nameindex import NameIndex
+from exampletest.parse import read_document
+from exampletest.stages import StageError, lint, types
+from exampletest.verdict import mark_intentional, merge, status
+
+#: Distributions whose versions the report records (the stack examples are checked against).
+STACK = ("pydantic", "pydantic-settings", "fastapi", "sqlalchemy", "starlette", "argon2-cffi",
+         "pyjwt", "ruff", "mypy")  # fmt: skip
+
+Key = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Options:
+    paths: tuple[str, ...]
+    stages: frozenset[str] = frozenset(STAGES)
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    use_cache: bool = True
+    cache_dir: Path = Path(".exampletest_cache")
+    stubs_dir: Path = Path("stubs")
+    exclude: tuple[str, ...] = ()
+    smoke_timeout_s: float = 10.0
+    smoke_env: tuple[str, ...] = ()
+    ruff_select: tuple[str, ...] = lint.SELECT
+    ruff_ignore: tuple[str, ...] = lint.IGNORE
+    mypy_options: tuple[str, ...] = ()
+    target_version: str | None = None
+    only: Callable[[Document], set[int] | None] | None = None  # blocks to check per document
+    stages_for: Callable[[str], frozenset[str] | None] | None = None  # per-path override
+
+
+def environment() -> dict[str, Any]:
+    packages: dict[str, str] = {}
+    for name in STACK:
+        try:
+            packages[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return {"python": platform.python_version(), "packages": packages}
+
+
+def module_name(block_doc: str, index: int) -> str:
+    digest = hashlib.sha1(block_doc.encode()).hexdigest()[:10]
+    return f"m{digest}_b{index:03d}"
+
+
+def load_documents(options: Options) -> tuple[list[Document], list[str]]:
+    files, errors = discover(options.paths, options.exclude)
+    return [read_document(f) for f in files], errors
+
+
+def run(options: Options, progress: Callable[[int], None] | None = None) -> Report:
+    started = time.perf_counter()
+    documents, errors = load_documents(options)
+    report = Report([], __version__, environment(), errors=list(errors))
+    index = NameIndex.load(options.cache_dir if options.use_cache else None)
+    contexts: list[BlockContext] = []
+    results: dict[Key, BlockResult] = {}
+    for doc in documents:
+        doc_result = DocumentResult(doc.path, errors=list(doc.errors))
+        report.documents.append(doc_result)
+        stub = stub_path(options.stubs_dir, doc_slug(doc.path))
+        stub_source = stub.read_text(encoding="utf-8") if stub.is_file() else None
+        wanted = options.only(doc) if options.only else None
+        for ctx in analyze_document(doc.blocks, index, stub_source):
+            block = ctx.block
+            result = BlockResult(block, module=module_path(block))
+            doc_result.blocks.append(result)
+            if wanted is not None and block.index not in wanted:
+                result.stages = dict.fromkeys(STAGES, "skipped")
+                continue
+            results[(block.doc_path, block.index)] = result
+            result.findings.extend(ctx.findings)
+            contexts.append(ctx)
+    findings = check_contexts(contexts, options, report.errors, results, progress)
+    for key, result in results.items():
+        merged = merge(findings.get(key, []) + result.findings)
+        result.findings = mark_intentional(result.block, merged)
+        ran = any(v == "ran" or v == "timeout" for v in result.stages.values())
+        result.status = status(result.block, result.findings, ran or not options.stages)
+    report.duration_s = time.perf_counter() - started
+    return report
+
+
+def _stage_plan(ctx: BlockContext, options: Options) -> dict[str, str]:
+    plan = {}
+    override = options.stages_for(ctx.block.doc_path) if options.stages_for else None
+    stages = override if override is not None else options.stages
+    for stage in STAGES:
+        skipped = (
+            stage not in stages
+            or ctx.block.directives.skips(stage)
+            or ctx.block.skip_reason is not None
+            or (stage != "lint" and ctx.symbols.syntax_error is not None)
+        )
+        plan[stage] = "skipped" if skipped else "pending"
+    return plan
+
+
+def check_contexts(
+    contexts: Sequence[BlockContext],
+    options: Options,
+    run_errors: list[str],
+    results: dict[Key, BlockResult],
+    progress: Callable[[int], None] | None = None,
+) -> dict[Key, list[Finding]]:
+    """Run the stages over the blocks that need them; returns the findings per block."""
+    found: dict[Key, list[Finding]] = {}
+    lock = threading.Lock()
+    plans = {(c.block.doc_path, c.block.index): _stage_plan(c, options) for c in contexts}
+    for key, plan in plans.items():
+        results[key].stages = dict(plan)
+    workdir = options.cache_dir / "work"
+
+    def add(stage: str, per_block: dict[Key, list[Finding]]) -> None:
+        with lock:
+            for key, fs in per_block.items():
+                found.setdefault(key, []).extend(fs)
+                results[key].stages[stage] = "ran"
+
+    def fail(stage: str, keys: list[Key], exc: Exception) -> None:
+        with lock:
+            run_errors.append(f"{stage} stage failed: {exc}")
+            for key in keys:
+                results[key].stages[stage] = "error"
+
+    def with_stage(stage: str) -> list[BlockContext]:
+        return [c for c in contexts if plans[(c.block.doc_path, c.block.index)][stage] != "skipped"]
+
+    def run_lint() -> None:
+        todo = with_stage("lint")
+        try:
+            add("lint", lint.check(
+                [(c.block, module_name(c.block.doc_path, c.block.index)) for c in todo],
+                workdir, select=options.ruff_select, ignore=options.ruff_ignore,
+                target_version=options.target_version))  # fmt: skip
+        except StageError as exc:
+            fail("lint", [(c.block.doc_path, c.block.index) for c in todo], exc)
+
+    def run_types() -> None:
+        todo = with_stage("types")
+        try:
+            add("types", types.check(
+                [(c, module_name(c.block.doc_path, c.block.index)) for c in todo],
+                workdir / "types", options.cache_dir / "mypy",
+                extra_config=options.mypy_options))  # fmt: skip
+        except StageError as exc:
+            fail("types", [(c.block.doc_path, c.block.index) for c in todo], exc)
+
+    threads = [threading.Thread(target=fn, daemon=True) for fn in (run_lint, run_types)]
+    for t in threads:
+        t.start()
+    _run_rules(contexts, found)
+    smoke_todo = with_stage("smoke")
+    if smoke_todo:
+        _run_smoke(smoke_todo, options, found, results, lock, run_errors, progress)
+    for t in threads:
+        t.join()
+    return found
+
+
+def _run_rules(contexts: Sequence[BlockContext], found: dict[Key, list[Finding]]) -> None:
+    from exampletest import rules
+
+    for ctx in contexts:
+        if ctx.symbols.syntax_error is None and ctx.block.skip_reason is None:
+            key = (ctx.block.doc_path, ctx.block.index)
+            found.setdefault(key, []).extend(rules.check(ctx.block))
+
+
+def _run_smoke(
+    todo: Sequence[BlockContext],
+    options: Options,
+    found: dict[Key, list[Finding]],
+    results: dict[Key, BlockResult],
+    lock: threading.Lock,
+    run_errors: list[str],
+    progress: Callable[[int], None] | None,
+) -> None:
+    from exampletest.pool import WorkerPool
+    from exampletest.sandbox import Limits
+    from exampletest.stages import smoke
+
+    env = {k: os.environ[k] for k in options.smoke_env if k in os.environ}
+    limits = Limits(timeout_s=options.smoke_timeout_s)
+    jobs = max(1, min(options.jobs, len(todo)))
+    try:
+        with WorkerPool(jobs, smoke.PRELOAD, env) as pool:
+            for key, res in smoke.check(todo, pool, limits).items():
+                with lock:
+                    found.setdefault(key, []).extend(res.findings)
+                    results[key].stages["smoke"] = res.status
+                if progress is not None:
+                    progress(1)
+    except OSError as exc:
+        run_errors.append(f"smoke stage failed: {exc}")
+        for ctx in todo:
+            results[(ctx.block.doc_path, ctx.block.index)].stages["smoke"] = "error"

@@ -1,0 +1,124 @@
+"""Runtime stand-ins for names a fragment never defines.
+
+A placeholder absorbs whatever is done to it (attribute access, calls, arithmetic, ``await``,
+``async with``, use as a base class or annotation) so the rest of the block still runs. It is
+never evidence: an error it causes is not reported as ``broken``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+MARK = "__exampletest_placeholder__"
+
+
+class _Absorb:
+    """Operations shared by placeholder instances and placeholder classes (via the metaclass)."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return Placeholder(f"{_name(self)}.{attr}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return Placeholder(f"{_name(self)}()")
+
+    def __getitem__(self, key: Any) -> Any:
+        return Placeholder(f"{_name(self)}[]")
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __await__(self) -> Iterator[Any]:
+        return Placeholder(f"await {_name(self)}")
+        yield  # pragma: no cover - makes this a generator
+
+    async def __aenter__(self) -> Any:
+        return Placeholder(f"{_name(self)}")
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def __enter__(self) -> Any:
+        return Placeholder(f"{_name(self)}")
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return 0
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+    def _op(self, *other: Any) -> Any:
+        return Placeholder(f"({_name(self)} op)")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _op
+    __truediv__ = __rtruediv__ = __floordiv__ = __mod__ = __pow__ = _op
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __invert__ = __neg__ = _op
+    __lt__ = __le__ = __gt__ = __ge__ = _op
+
+
+def _name(obj: object) -> str:
+    return str(obj.__dict__.get("_name", "?")) if hasattr(obj, "__dict__") else "?"
+
+
+class PlaceholderMeta(_Absorb, type):
+    """Makes placeholder *classes* absorb class-level use (``User.id == 1``)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return Placeholder(f"{cls.__name__}()")
+
+    def __getattr__(cls, attr: str) -> Any:
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return Placeholder(f"{cls.__name__}.{attr}")
+
+    def __repr__(cls) -> str:
+        return f"<placeholder class {cls.__name__}>"
+
+    def __hash__(cls) -> int:
+        return id(cls)
+
+    def __eq__(cls, other: object) -> Any:
+        return Placeholder(f"({cls.__name__} == ...)")
+
+
+class Placeholder(_Absorb):
+    def __init__(self, name: str) -> None:
+        self.__dict__["_name"] = name
+        self.__dict__[MARK] = True
+
+    def __repr__(self) -> str:
+        return f"<placeholder {self.__dict__['_name']}>"
+
+    def __str__(self) -> str:
+        return f"placeholder-{self.__dict__['_name']}"
+
+    def __eq__(self, other: object) -> Any:
+        return Placeholder(f"({self.__dict__['_name']} == ...)")
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        return None
+
+
+def placeholder(name: str, as_type: bool = False) -> Any:
+    """A value, or a class when the fragment uses the name as a type or base class."""
+    if as_type:
+        return PlaceholderMeta(name, (), {MARK: True, "_name": name})
+    return Placeholder(name)
+
+
+def is_placeholder(obj: object) -> bool:
+    try:
+        return bool(getattr(type(obj), MARK, False) or getattr(obj, MARK, False) is True)
+    except Exception:
+        return False

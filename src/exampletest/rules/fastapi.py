@@ -1,0 +1,184 @@
+"""FastAPI idioms the current release replaced (ET301-ET304).
+
+Facts checked on FastAPI 0.165: ``on_event`` warns DeprecationWarning (lifespan exists since
+0.93), ``Query(regex=)`` warns FastAPIDeprecationWarning (``pattern=`` since 0.100),
+``ORJSONResponse``/``UJSONResponse`` are ``@deprecated`` since 0.131. ``Annotated`` dependencies
+are supported since 0.95.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from exampletest.model import Category
+from exampletest.rules.base import TEXTUAL_NOTE, Context, Hit, keyword, rule
+
+STALE = Category.STALE
+
+_PARAMS = ("Query", "Path", "Body", "Form", "Header", "Cookie", "File")
+_DEPENDS = ("Depends", "Security")
+#: HTTP-method decorators ruff's FAST002 treats as routes (measured on ruff 0.17)
+_ROUTE_METHODS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace"})
+_APP_TYPES = ("fastapi.FastAPI", "fastapi.APIRouter")
+
+
+def _fastapi_names(names: tuple[str, ...]) -> list[str]:
+    return [f"fastapi.{n}" for n in names] + [f"fastapi.param_functions.{n}" for n in names]
+
+
+@rule(
+    "ET301",
+    "@app.on_event startup/shutdown handlers",
+    STALE,
+    "fastapi",
+    ">=0.93",
+    "a lifespan async context manager: FastAPI(lifespan=lifespan)",
+)
+def on_event(ctx: Context) -> Iterator[Hit]:
+    for call in ctx.calls():
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "on_event":
+            yield Hit(
+                call.func,
+                "`on_event` is deprecated in FastAPI: use a `lifespan` async context manager",
+                suggestion=(
+                    "@asynccontextmanager async def lifespan(app): <startup>; yield; <shutdown> "
+                    "-- then FastAPI(lifespan=lifespan)"
+                ),
+                name_only=True,
+            )
+
+
+@rule(
+    "ET302",
+    "regex= on FastAPI parameters",
+    STALE,
+    "fastapi",
+    ">=0.100",
+    "pattern=",
+)
+def regex_param(ctx: Context) -> Iterator[Hit]:
+    params = _fastapi_names(_PARAMS)
+    for call in ctx.calls():
+        kw = keyword(call, "regex")
+        if kw is not None and ctx.matches(call.func, params):
+            name = ast.unparse(call.func)
+            yield Hit(
+                kw,
+                f"`{name}(regex=...)` is deprecated in FastAPI: use `pattern=`"
+                + (TEXTUAL_NOTE if ctx.is_textual(call.func) else ""),
+                suggestion=f"{name}(pattern=...)",
+            )
+
+
+@rule(
+    "ET303",
+    "Depends()/Query()… as a parameter default (outside what ruff FAST002 reports)",
+    STALE,
+    "fastapi",
+    ">=0.95",
+    "Annotated[T, Depends(...)]",
+)
+def non_annotated(ctx: Context) -> Iterator[Hit]:
+    wanted = _fastapi_names(_DEPENDS + _PARAMS)
+    apps = _apps(ctx)
+    for fn in ctx.walk(ast.FunctionDef, ast.AsyncFunctionDef):
+        assert isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+        ruff_route = _is_ruff_route(fn, apps)
+        for param, default in _defaults(fn):
+            if not isinstance(default, ast.Call) or not ctx.matches(default.func, wanted):
+                continue
+            if ruff_route and param.annotation is not None and param not in fn.args.posonlyargs:
+                continue  # ruff FAST002 reports this one
+            kind = ast.unparse(default.func)
+            annotation = ast.unparse(param.annotation) if param.annotation else "T"
+            marker, value = _split_default(default, kind.rsplit(".", 1)[-1] in _DEPENDS)
+            yield Hit(
+                default,
+                f"`{param.arg}` takes `{kind}(...)` as its default: FastAPI recommends "
+                f"`Annotated[{annotation}, {kind}(...)]`"
+                + (TEXTUAL_NOTE if ctx.is_textual(default.func) else ""),
+                suggestion=f"{param.arg}: Annotated[{annotation}, {marker}]{value}",
+            )
+
+
+def _split_default(call: ast.Call, is_dependency: bool) -> tuple[str, str]:
+    """``Query(None, max_length=5)`` -> (``Query(max_length=5)``, `` = None``).
+
+    Inside ``Annotated`` a parameter's default moves out of ``Query()`` to ``= value``;
+    ``Depends(dep)`` keeps its argument (the dependency).
+    """
+    if is_dependency:
+        return ast.unparse(call), ""
+    default = call.args[0] if call.args else None
+    keywords = [k for k in call.keywords if k.arg != "default"]
+    for k in call.keywords:
+        if k.arg == "default":
+            default = k.value
+    marker = ast.Call(func=call.func, args=list(call.args[1:]), keywords=keywords)
+    if default is None or (isinstance(default, ast.Constant) and default.value is Ellipsis):
+        return ast.unparse(marker), ""  # required parameter
+    return ast.unparse(marker), f" = {ast.unparse(default)}"
+
+
+def _apps(ctx: Context) -> set[str]:
+    """Names ruff's FAST002 resolves to a FastAPI/APIRouter: assigned a call, or annotated."""
+    out = {
+        name
+        for name, values in ctx.assigned.items()
+        if any(isinstance(v, ast.Call) and ctx.qualname(v.func) in _APP_TYPES for v in values)
+    }
+    out.update(
+        name
+        for name, annotations in ctx.annotations.items()
+        if any(ctx.qualname(a) in _APP_TYPES for a in annotations)
+    )
+    return out
+
+
+def _is_ruff_route(fn: ast.FunctionDef | ast.AsyncFunctionDef, apps: set[str]) -> bool:
+    for dec in fn.decorator_list:
+        if (
+            isinstance(dec, ast.Call)
+            and isinstance(dec.func, ast.Attribute)
+            and dec.func.attr in _ROUTE_METHODS
+            and isinstance(dec.func.value, ast.Name)
+            and dec.func.value.id in apps
+        ):
+            return True
+    return False
+
+
+def _defaults(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[tuple[ast.arg, ast.expr]]:
+    positional = fn.args.posonlyargs + fn.args.args
+    yield from zip(
+        positional[len(positional) - len(fn.args.defaults) :], fn.args.defaults, strict=True
+    )
+    for param, kw_default in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True):
+        if kw_default is not None:
+            yield param, kw_default
+
+
+@rule(
+    "ET304",
+    "ORJSONResponse / UJSONResponse",
+    STALE,
+    "fastapi",
+    ">=0.131",
+    "a response_model / return type (Pydantic serializes to JSON bytes), or JSONResponse",
+)
+def custom_json_responses(ctx: Context) -> Iterator[Hit]:
+    names = ("ORJSONResponse", "UJSONResponse")
+    message = (
+        "`{}` is deprecated in FastAPI: declare a return type or response_model and FastAPI "
+        "serializes with Pydantic, faster, without a custom response class"
+    )
+    qualnames = {f"fastapi.responses.{n}" for n in names}
+    suggestion = "drop the response class; annotate the return type (or use JSONResponse)"
+    for node in ctx.walk(ast.ImportFrom, ast.Attribute):
+        if isinstance(node, ast.ImportFrom) and node.module == "fastapi.responses":
+            for a in node.names:
+                if a.name in names:
+                    yield Hit(node, message.format(a.name), suggestion=suggestion)
+        elif isinstance(node, ast.Attribute) and ctx.qualname(node) in qualnames:
+            yield Hit(node, message.format(node.attr), suggestion=suggestion)

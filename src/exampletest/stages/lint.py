@@ -1,0 +1,94 @@
+"""Lint stage: one ``ruff check`` over every block of the run, rules chosen for documentation.
+
+The selection keeps what tells a reader something about the example (pyflakes, pyupgrade,
+naive/deprecated datetime, FastAPI idioms, bugbear, bandit) and leaves out formatting taste.
+Undefined names (F821) belong to the context stage, which knows about earlier blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from exampletest.model import Block, Category, Finding
+from exampletest.stages import StageError
+
+SELECT = ("F", "E9", "UP", "DTZ", "FAST", "B", "S", "RUF013", "ASYNC")
+IGNORE = ("F821", "F822", "B008", "S101", "E999")
+_STALE_PREFIXES = ("UP", "FAST002", "DTZ003", "DTZ004", "RUF013")
+_BROKEN = frozenset({"F632", "F701", "F702", "F704", "F706", "F707", "F722", "F823", "E902"})
+
+
+def category(code: str) -> Category:
+    if code.startswith("S"):
+        return Category.SECURITY
+    if code.startswith(_STALE_PREFIXES):
+        return Category.STALE
+    if code in _BROKEN:
+        return Category.BROKEN
+    return Category.STYLE
+
+
+def check(
+    blocks: Sequence[tuple[Block, str]],
+    workdir: Path,
+    *,
+    select: Sequence[str] = SELECT,
+    ignore: Sequence[str] = IGNORE,
+    target_version: str | None = None,
+    timeout_s: float = 300.0,
+) -> dict[tuple[str, int], list[Finding]]:
+    """Lint blocks as written; ``str`` in the input is a unique module name per block."""
+    lint_dir = workdir / "lint"
+    lint_dir.mkdir(parents=True, exist_ok=True)
+    by_file: dict[str, Block] = {}
+    for block, module in blocks:
+        path = lint_dir / f"{module}.py"
+        path.write_text(block.code, encoding="utf-8")
+        by_file[str(path.resolve())] = block
+    results: dict[tuple[str, int], list[Finding]] = {(b.doc_path, b.index): [] for b, _ in blocks}
+    if not by_file:
+        return results
+    target = target_version or f"py{sys.version_info.major}{sys.version_info.minor}"
+    cmd = [
+        sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--exit-zero",
+        "--output-format", "json", "--target-version", target,
+        "--select", ",".join(select), "--ignore", ",".join(ignore), *by_file,
+    ]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise StageError(f"ruff did not finish within {timeout_s:.0f} s") from None
+    except OSError as exc:
+        raise StageError(f"ruff could not be started: {exc}") from None
+    try:
+        items = json.loads(proc.stdout or "[]")
+    except json.JSONDecodeError:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise StageError(f"ruff failed (exit {proc.returncode}): {tail[0]}") from None
+    for item in items:
+        code = item.get("code")
+        block = by_file.get(str(Path(item.get("filename", "")).resolve()))
+        if block is None or not code:  # syntax errors: the context stage reports them
+            continue
+        loc, end = item.get("location") or {}, item.get("end_location") or {}
+        fix = item.get("fix") or {}
+        results[(block.doc_path, block.index)].append(
+            Finding.at(
+                block,
+                int(loc.get("row", 1)),
+                int(loc.get("column", 1)),
+                end_code_line=int(end.get("row", loc.get("row", 1))),
+                end_code_col=int(end.get("column", loc.get("column", 1))),
+                stage="lint",
+                tool="ruff",
+                rule=code,
+                category=category(code),
+                message=item.get("message", ""),
+                suggestion=fix.get("message") or None,
+            )
+        )
+    return results

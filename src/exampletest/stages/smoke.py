@@ -1,0 +1,175 @@
+"""Smoke stage: run each block, in its context, in a sandboxed warm worker, and turn what
+happened (exceptions, warnings, containments) into findings at document lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from exampletest.assemble import smoke_payload
+from exampletest.context import BlockContext
+from exampletest.model import Block, Category, Finding
+from exampletest.pool import Job, WorkerPool
+from exampletest.sandbox import Contained, Limits
+
+TARGET = "exampletest.harness:run_job"
+#: Modules a warm worker imports once, so that each forked block starts with them loaded.
+PRELOAD = (
+    "pydantic",
+    "pydantic_settings",
+    "fastapi",
+    "fastapi.testclient",
+    "sqlalchemy",
+    "sqlalchemy.orm",
+    "sqlalchemy.ext.asyncio",
+    "starlette",
+    "jwt",
+    "argon2",
+    "exampletest.harness",
+    "exampletest.deepsmoke",
+)
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    findings: list[Finding]
+    status: str  # ran|timeout|error
+
+
+def filename(ctx: BlockContext) -> str:
+    return f"<exampletest:{ctx.block.doc_path}:{ctx.block.index}>"
+
+
+def check(
+    contexts: Sequence[BlockContext], pool: WorkerPool, limits: Limits
+) -> dict[tuple[str, int], SmokeResult]:
+    """Run every block; one job per block, results as they arrive."""
+    jobs: list[Job] = []
+    by_id: dict[str, BlockContext] = {}
+    for ctx in contexts:
+        job_id = f"{ctx.block.doc_path}\0{ctx.block.index}"
+        payload = smoke_payload(ctx, filename(ctx))
+        payload["pass_timeout_s"] = max(limits.timeout_s * 0.4, 0.5)
+        jobs.append(Job(job_id, TARGET, payload, limits))
+        by_id[job_id] = ctx
+    out: dict[tuple[str, int], SmokeResult] = {}
+    for job_id, contained in pool.run(jobs):
+        ctx = by_id[job_id]
+        out[(ctx.block.doc_path, ctx.block.index)] = interpret(ctx, contained)
+    return out
+
+
+def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
+    block = ctx.block
+    findings: list[Finding] = []
+    status = "timeout" if contained.timed_out else "ran"
+    for event in contained.containments():
+        findings.append(_at(block, event.get("line"), "sandbox:" + str(event["kind"]),
+                            Category.BROKEN, str(event["message"])))  # fmt: skip
+    value = contained.value
+    if value is None:
+        if not findings:
+            status = "error"
+        return SmokeResult(findings, status)
+    pass1: dict[str, Any] = value.get("pass1") or {}
+    pass2: dict[str, Any] = value.get("pass2") or {}
+    first = pass1.get("exception")
+    seen: set[tuple[str, int | None]] = set()
+    if first:
+        findings.extend(_exception(ctx, first, as_written=True))
+        seen.add((first.get("type", ""), first.get("line")))
+        if first.get("type") == "Timeout":
+            status = "timeout"
+    proven = {first.get("name")} if first and first.get("type") == "NameError" else set()
+    for name in pass2.get("looked_up", []):
+        if name not in proven:
+            findings.append(_name_error(ctx, name, hidden=True))
+    second = pass2.get("exception")
+    if second and (second.get("type"), second.get("line")) not in seen:
+        findings.extend(_exception(ctx, second, as_written=False))
+    warned: set[tuple[str, int | None, str]] = set()
+    for record in [*pass1.get("warnings", []), *pass2.get("warnings", []), *pass2.get("deep", [])]:
+        key = (record.get("type", ""), record.get("line"), record.get("message", ""))
+        if key in warned:
+            continue
+        warned.add(key)
+        finding = _event(block, record)
+        if finding is not None:
+            findings.append(finding)
+    return SmokeResult(findings, status)
+
+
+def _at(
+    block: Block, line: int | None, rule: str, category: Category, message: str,
+    suggestion: str | None = None,
+) -> Finding:  # fmt: skip
+    code_line = line if isinstance(line, int) and line >= 1 else 1
+    col = _first_col(block, code_line)
+    return Finding.at(block, code_line, col, stage="smoke", tool="python", rule=rule,
+                      category=category, message=message, suggestion=suggestion)  # fmt: skip
+
+
+def _first_col(block: Block, code_line: int) -> int:
+    lines = block.code.splitlines()
+    if 1 <= code_line <= len(lines):
+        text = lines[code_line - 1]
+        return len(text) - len(text.lstrip()) + 1
+    return 1
+
+
+def _name_error(ctx: BlockContext, name: str, hidden: bool) -> Finding:
+    uses = [u for u in ctx.symbols.free if u.name == name]
+    eager = [u for u in uses if u.eager] or uses
+    line = eager[0].line if eager else 1
+    how = (
+        "its top level looks up this name when it runs (seen with the name provided)"
+        if hidden
+        else "running it as written stops here"
+    )
+    return _at(ctx.block, line, "NameError", Category.BROKEN,
+               f"NameError: name '{name}' is not defined: {how}")  # fmt: skip
+
+
+def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iterable[Finding]:
+    block = ctx.block
+    line = exc.get("line")
+    kind = exc.get("type", "Exception")
+    message = str(exc.get("message", kind))
+    when = "running the block as written" if as_written else "running the block with its context"
+    if kind == "NameError" and exc.get("name") in ctx.missing:
+        yield _name_error(ctx, str(exc["name"]), hidden=False)
+    elif exc.get("placeholder"):
+        return  # a placeholder was involved: not evidence
+    elif exc.get("module_not_found"):
+        yield _at(block, line, kind, Category.ENV, f"{message} (while {when}; not installed here)")
+    elif exc.get("needs_config"):
+        yield _at(block, line, "needs-configuration", Category.ENV,
+                  f"needs configuration to run: {message} (the sandbox's environment is empty)",
+                  "expected when settings come from the environment; provide them via "
+                  "[tool.exampletest] smoke-env to check deeper")  # fmt: skip
+    elif exc.get("needs_service"):
+        yield _at(block, line, "needs-service", Category.ENV,
+                  f"needs a service to run: {message}")  # fmt: skip
+    elif kind == "Timeout":
+        yield _at(block, line, "timeout", Category.BROKEN, f"{when} {message}")
+    else:
+        yield _at(block, line, kind, Category.BROKEN, f"{message} (raised while {when})")
+
+
+def _event(block: Block, record: dict[str, Any]) -> Finding | None:
+    kind = record.get("kind", "warning")
+    message = str(record.get("message", ""))
+    what = f" while {record['what']}" if record.get("what") else ""
+    if kind == "exception":
+        if "placeholder" in message:
+            return None
+        return _at(block, record.get("line"), str(record.get("type", "Exception")),
+                   Category.BROKEN, f"{message}{what} (deep smoke)")  # fmt: skip
+    if kind == "internal":
+        return None
+    stale = bool(record.get("deprecation") or record.get("stale_hint"))
+    category = Category.STALE if stale else Category.STYLE
+    first = message.strip().splitlines()[0] if message.strip() else message
+    return _at(block, record.get("line"), str(record.get("type", "Warning")), category,
+               f"{first}{what} (warning raised when run)")  # fmt: skip

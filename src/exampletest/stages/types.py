@@ -1,0 +1,150 @@
+"""Types stage: one incremental mypy run over every block of the run, each in its context.
+
+mypy runs with the pydantic plugin (when pydantic is installed) and the ``deprecated`` error
+code on, so v1-era APIs show up as typed evidence. Its cache is kept between runs, which is
+what makes a warm run cheap.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from exampletest.assemble import CheckModule, check_module, stub_module_name
+from exampletest.context import BlockContext
+from exampletest.model import Category, Finding
+from exampletest.stages import StageError
+
+#: mypy error codes that are not about the example being wrong.
+IGNORED_CODES = frozenset({"empty-body", "import-not-found", "import-untyped", "name-defined"})
+STALE_CODES = frozenset({"deprecated"})
+
+
+def mypy_config(extra: Sequence[str] = ()) -> str:
+    plugins = "pydantic.mypy" if importlib.util.find_spec("pydantic") else ""
+    lines = [
+        "[mypy]",
+        f"python_version = {sys.version_info.major}.{sys.version_info.minor}",
+        f"plugins = {plugins}" if plugins else "",
+        "enable_error_code = deprecated",
+        "ignore_missing_imports = True",
+        "follow_imports = silent",
+        "allow_redefinition = True",
+        "warn_unused_ignores = False",
+        "show_error_end = True",
+        *extra,
+    ]
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def check(
+    contexts: Sequence[tuple[BlockContext, str]],
+    workdir: Path,
+    cache_dir: Path,
+    timeout_s: float = 600.0,
+    extra_config: Sequence[str] = (),
+) -> dict[tuple[str, int], list[Finding]]:
+    """Type-check blocks; keys are (document path, block index). ``str`` is the module name."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    modules: dict[str, tuple[BlockContext, CheckModule]] = {}
+    files: list[str] = []
+    for ctx, module in contexts:
+        mod = check_module(ctx, module)
+        modules[module] = (ctx, mod)
+        _write_if_changed(workdir / f"{module}.py", mod.source)
+        _write_if_changed(workdir / f"{module}_ctx.py", mod.ctx_source)
+        if ctx.stub_source is not None:
+            _write_if_changed(workdir / f"{stub_module_name(module)}.py", ctx.stub_source)
+        files.append(f"{module}.py")
+    results: dict[tuple[str, int], list[Finding]] = {
+        (ctx.block.doc_path, ctx.block.index): [] for ctx, _ in contexts
+    }
+    if not files:
+        return results
+    config = (workdir / "mypy.ini").resolve()
+    _write_if_changed(config, mypy_config(extra_config))
+    cmd = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--config-file",
+        str(config),
+        "--cache-dir",
+        str(cache_dir.resolve()),
+        "--output",
+        "json",
+        "--no-error-summary",
+        *files,
+    ]
+    try:
+        proc = subprocess.run(
+            cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise StageError(f"mypy did not finish within {timeout_s:.0f} s") from None
+    except OSError as exc:
+        raise StageError(f"mypy could not be started: {exc}") from None
+    if proc.returncode not in (0, 1):
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise StageError(f"mypy crashed (exit {proc.returncode}): {tail[0]}")
+    for raw in proc.stdout.splitlines():
+        try:
+            err = json.loads(raw)
+        except json.JSONDecodeError:
+            continue
+        finding = _to_finding(err, modules)
+        if finding is not None:
+            key, f = finding
+            results[key].append(f)
+    return results
+
+
+def _to_finding(
+    err: dict[str, object], modules: dict[str, tuple[BlockContext, CheckModule]]
+) -> tuple[tuple[str, int], Finding] | None:
+    path = Path(str(err.get("file", "")))
+    entry = modules.get(path.stem)
+    code = str(err.get("code") or "misc")
+    if entry is None or err.get("severity") != "error" or code in IGNORED_CODES:
+        return None
+    ctx, mod = entry
+    line = mod.code_line(int(str(err.get("line", 1))))
+    if line is None:
+        return None
+    message = str(err.get("message", ""))
+    if any(f'"{name}"' in message or f"`{name}`" in message for name in ctx.placeholders):
+        return None  # caused by a placeholder: not evidence
+    end_line = mod.code_line(int(str(err.get("end_line") or line))) or line
+    col = int(str(err.get("column", 0))) + 1
+    end_col = int(str(err.get("end_column") or col))
+    hint = err.get("hint")
+    legacy = "implicit Optional" in f"{message} {hint}"  # runs fine; an outdated idiom
+    category = Category.STALE if code in STALE_CODES or legacy else Category.BROKEN
+    finding = Finding.at(
+        ctx.block,
+        line,
+        col,
+        end_code_line=end_line,
+        end_code_col=end_col,
+        stage="types",
+        tool="mypy",
+        rule=code,
+        category=category,
+        message=message,
+        suggestion=str(hint) if hint else None,
+    )
+    return (ctx.block.doc_path, ctx.block.index), finding
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Keep mtimes of unchanged files so mypy's incremental cache stays valid."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    path.write_text(text, encoding="utf-8")

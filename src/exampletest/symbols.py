@@ -1,0 +1,238 @@
+"""What a block of code binds and what it uses without binding, from its AST.
+
+The context stage decides where each free name comes from; this module only reads code.
+``symtable`` gives the scoping rules (class bodies, comprehensions, nonlocal) exactly as
+CPython applies them; ``ast`` gives the positions and whether a use runs eagerly, i.e. when
+the block's top level executes (module level, class bodies, decorators, defaults and
+annotations of a ``def``), or only when a function is later called.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import symtable
+from dataclasses import dataclass, field
+
+BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__builtins__"}
+
+
+@dataclass(frozen=True)
+class Use:
+    name: str
+    line: int  # code coordinates, 1-based
+    column: int  # 1-based
+    eager: bool  # evaluated when the top level runs
+    annotation: bool  # used inside an annotation or as a base class (i.e. as a type)
+    attribute: bool = False  # used as ``name.attr`` (how a module is used)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One top-level statement: what it binds and which global names it needs."""
+
+    source: str
+    line: int
+    end_line: int
+    binds: frozenset[str]
+    uses: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Symbols:
+    binds: frozenset[str]
+    free: tuple[Use, ...]  # every use of a name bound neither here nor in builtins
+    statements: tuple[Statement, ...]
+    imported_modules: tuple[tuple[str, int, int], ...]  # (module, line, col) absolute imports
+    future_end: int = 0  # last line of leading ``from __future__`` imports
+    syntax_error: SyntaxError | None = None
+
+    @property
+    def free_names(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for use in self.free:
+            seen.setdefault(use.name)
+        return list(seen)
+
+
+@dataclass
+class _Collector(ast.NodeVisitor):
+    names: frozenset[str]
+    uses: list[Use] = field(default_factory=list)
+    _lazy: int = 0
+    _annotation: int = 0
+    _locals: list[frozenset[str]] = field(default_factory=list)
+
+    def visit_Name(self, node: ast.Name, attribute: bool = False) -> None:
+        shadowed = any(node.id in scope for scope in self._locals)
+        if isinstance(node.ctx, ast.Load) and node.id in self.names and not shadowed:
+            self.uses.append(
+                Use(node.id, node.lineno, node.col_offset + 1, self._lazy == 0,
+                    self._annotation > 0, attribute)  # fmt: skip
+            )
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Name):
+            self.visit_Name(node.value, attribute=True)
+        else:
+            self.visit(node.value)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        if not isinstance(node, ast.Lambda):
+            for dec in node.decorator_list:
+                self.visit(dec)
+            if node.returns is not None:
+                self._visit_annotation(node.returns)
+        args = node.args
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            self.visit(default)
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is not None and arg.annotation is not None:
+                self._visit_annotation(arg.annotation)
+        self._lazy += 1
+        self._locals.append(_function_locals(node))
+        body = node.body if isinstance(node.body, list) else [node.body]
+        for stmt in body:
+            self.visit(stmt)
+        self._locals.pop()
+        self._lazy -= 1
+
+    visit_FunctionDef = _function
+    visit_AsyncFunctionDef = _function
+    visit_Lambda = _function
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for dec in node.decorator_list:
+            self.visit(dec)
+        for base in node.bases:
+            self._visit_annotation(base)
+        for kw in node.keywords:
+            self.visit(kw)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._visit_annotation(node.annotation)
+        if node.value is not None:
+            self.visit(node.value)
+        self.visit(node.target)
+
+    def _visit_annotation(self, node: ast.expr) -> None:
+        self._annotation += 1
+        self.visit(node)
+        self._annotation -= 1
+
+
+def _function_locals(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> frozenset[str]:
+    args = node.args
+    names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    declared_global: set[str] = set()
+    body = node.body if isinstance(node.body, list) else [node.body]
+    for stmt in body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.add(sub.id)
+            elif isinstance(sub, ast.Global | ast.Nonlocal):
+                declared_global.update(sub.names)
+            elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(sub.name)
+            elif isinstance(sub, ast.alias):
+                names.add(sub.asname or sub.name.split(".")[0])
+            elif isinstance(sub, ast.ExceptHandler) and sub.name:
+                names.add(sub.name)
+    return frozenset(names - declared_global)
+
+
+def _module_binds(table: symtable.SymbolTable) -> set[str]:
+    return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()} | {
+        child.get_name() for child in table.get_children() if child.get_type() != "module"
+    }
+
+
+def _global_refs(table: symtable.SymbolTable, out: set[str]) -> None:
+    """Names any scope reads from the module/builtins namespace."""
+    for sym in table.get_symbols():
+        name = sym.get_name()
+        if table.get_type() == "module":
+            if sym.is_referenced():
+                out.add(name)
+        elif sym.is_referenced() and (sym.is_global() or (
+            table.get_type() == "class" and not sym.is_assigned() and not sym.is_free()
+        )):
+            out.add(name)
+    for child in table.get_children():
+        _global_refs(child, out)
+
+
+def _loaded_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stmt_binds(stmt: ast.stmt) -> set[str]:
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {stmt.name}
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        out = set()
+        for alias in stmt.names:
+            if alias.name != "*":
+                out.add(alias.asname or alias.name.split(".")[0])
+        return out
+    names: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+    return names
+
+
+def analyze(code: str, filename: str = "<block>") -> Symbols:
+    try:
+        tree = ast.parse(code, filename)
+        table = symtable.symtable(code, filename, "exec")
+    except SyntaxError as exc:
+        return Symbols(frozenset(), (), (), (), syntax_error=exc)
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+        err = SyntaxError(str(exc) or type(exc).__name__)
+        err.lineno, err.offset = 1, 1
+        return Symbols(frozenset(), (), (), (), syntax_error=err)
+    binds = _module_binds(table)
+    refs: set[str] = set()
+    _global_refs(table, refs)
+    free = frozenset(refs - binds - BUILTINS)
+    collector = _Collector(free)
+    collector.visit(tree)
+    lines = code.splitlines(keepends=True)
+    statements = []
+    for stmt in tree.body:
+        end = stmt.end_lineno or stmt.lineno
+        start = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+        statements.append(
+            Statement(
+                source="".join(lines[start - 1 : end]),
+                line=start,
+                end_line=end,
+                binds=frozenset(_stmt_binds(stmt)),
+                uses=frozenset(_loaded_names(stmt) - BUILTINS),
+            )
+        )
+    imported: list[tuple[str, int, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported += [(a.name, node.lineno, node.col_offset + 1) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.append((node.module, node.lineno, node.col_offset + 1))
+    future_end = 0
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            future_end = stmt.end_lineno or stmt.lineno
+        elif not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+            break
+    return Symbols(
+        binds=frozenset(binds),
+        free=tuple(collector.uses),
+        statements=tuple(statements),
+        imported_modules=tuple(imported),
+        future_end=future_end,
+    )

@@ -1,0 +1,172 @@
+"""From all stages' findings to one verdict per block.
+
+Three jobs, in order: report each problem once (several stages often see the same thing: a
+runtime DeprecationWarning, mypy ``deprecated`` and a rule on one line), mark what the document
+says is deliberately wrong as intentional, and derive the block status from what is left.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from exampletest.context import MISSING_IMPORT, UNDEFINED
+from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
+
+#: Stronger evidence first: what happened at run time, then what a type checker proved, then
+#: what a rule or linter matched in the text.
+_EVIDENCE = {"smoke": 0, "types": 1, "rules": 2, "lint": 3, "context": 4, "extract": 5}
+
+_MARKER = re.compile(
+    r"#\s*(?:❌|🚫|✗|✘|⛔|BAD\b|Bad\b|NEVER\b|WRONG\b|Wrong\b|AVOID\b|Avoid\b|DON'?T\b|Don'?t\b"
+    r"|DO NOT\b|Do not\b|INCORRECT\b|Incorrect\b|ANTI-?PATTERN|Anti-?pattern|INSECURE\b"
+    r"|Insecure\b|VULNERABLE\b|Vulnerable\b)"
+)
+_SUBJECT = re.compile(r"`@?([\w.]+)\(?\)?`|'@?([\w.]+)'|\"@?([\w.]+)\"|\b([A-Za-z_]\w*(?:\.\w+)+)")
+
+
+def subjects(message: str) -> set[str]:
+    """API names a message talks about (last dotted component), used to spot duplicates."""
+    out: set[str] = set()
+    for m in _SUBJECT.finditer(message):
+        token = next(g for g in m.groups() if g)
+        last = token.rstrip(".").split(".")[-1]
+        if len(last) > 2:
+            out.add(last)
+    return out
+
+
+def merge(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per problem, the strongest evidence first, the rest as corroboration."""
+    ordered = sorted(findings, key=lambda f: (_EVIDENCE.get(f.stage, 9), f.line, f.column))
+    kept: list[Finding] = []
+    for f in ordered:
+        target = next((i for i, k in enumerate(kept) if _same_problem(k, f)), None)
+        if target is None:
+            kept.append(f)
+            continue
+        k = kept[target]
+        kept[target] = k.replace(
+            corroboration=(*k.corroboration, f"{f.tool}:{f.rule}"),
+            suggestion=k.suggestion or f.suggestion or _replacement_hint(f),
+        )
+    kept = _upgrade_missing_names(kept)
+    return sorted(kept, key=lambda f: (f.line, f.column, f.rule))
+
+
+def _replacement_hint(f: Finding) -> str | None:
+    return f.message if f.stage == "rules" else None
+
+
+def _same_problem(a: Finding, b: Finding) -> bool:
+    if a.line != b.line or a.category != b.category or (a.stage, a.rule) == (b.stage, b.rule):
+        return False
+    return bool(_subjects(a) & _subjects(b))
+
+
+def _subjects(f: Finding) -> set[str]:
+    return subjects(f.message) | subjects(f.suggestion or "")
+
+
+def _upgrade_missing_names(findings: list[Finding]) -> list[Finding]:
+    """A NameError seen when running is the evidence that a missing name breaks the block."""
+    errors = {
+        name: f
+        for f in findings
+        if f.stage == "smoke" and f.rule == "NameError"
+        for name in re.findall(r"name '(\w+)'", f.message)
+    }
+    out: list[Finding] = []
+    used: set[str] = set()
+    for f in findings:
+        name = _missing_name(f)
+        err = errors.get(name) if name else None
+        if err is not None and name is not None:
+            used.add(name)
+            out.append(
+                f.replace(
+                    category=Category.BROKEN,
+                    message=f"{f.message}; {err.message[err.message.index(':') + 2 :]} "
+                    f"(line {err.line})",
+                    corroboration=(*f.corroboration, "python:NameError"),
+                )
+            )
+        else:
+            out.append(f)
+    return [
+        f for f in out
+        if not (f.stage == "smoke" and f.rule == "NameError"
+                and set(re.findall(r"name '(\w+)'", f.message)) & used)
+    ]  # fmt: skip
+
+
+def _missing_name(f: Finding) -> str | None:
+    if f.stage != "context" or f.rule not in (MISSING_IMPORT, UNDEFINED):
+        return None
+    m = re.search(r"`(\w+)`", f.message)
+    return m.group(1) if m else None
+
+
+def marked_lines(block: Block) -> set[int]:
+    """Document lines an anti-pattern marker comment governs.
+
+    A marker on its own line governs the lines after it up to the next blank line or the next
+    own-line comment that follows code; a trailing marker governs its own line.
+    """
+    lines = block.code.splitlines()
+    governed: set[int] = set()
+    active = False
+    seen_code = False
+    for i, text in enumerate(lines, start=1):
+        stripped = text.strip()
+        if not stripped:
+            active = False
+            continue
+        if stripped.startswith("#"):
+            if _MARKER.match(stripped):
+                active, seen_code = True, False
+            elif seen_code:
+                active = False
+            if active:
+                governed.add(block.doc_line(i))
+            continue
+        seen_code = True
+        comment = text.find("#")
+        if active or (comment > 0 and _MARKER.search(text[comment:])):
+            governed.add(block.doc_line(i))
+    return governed
+
+
+def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]:
+    governed = marked_lines(block)
+    expect = block.directives.expect
+    expected_rank = STATUS_ORDER.index(expect) if expect is not None else -1
+    out = []
+    for f in findings:
+        by_directive = (
+            expect is not None
+            and f.category.value in {s.value for s in STATUS_ORDER}
+            and STATUS_ORDER.index(Status(f.category.value)) >= expected_rank
+        )
+        if f.line in governed or by_directive:
+            out.append(f.replace(intentional=True))
+        else:
+            out.append(f)
+    return out
+
+
+def status(block: Block, findings: Sequence[Finding], ran_any: bool) -> Status:
+    if block.skip_reason is not None or not ran_any:
+        return Status.SKIPPED
+    present = {f.category.value for f in findings if not f.intentional}
+    for s in STATUS_ORDER[:4]:
+        if s.value in present:
+            return s
+    return Status.OK
+
+
+def reaches(s: Status, threshold: str) -> bool:
+    """Whether a block status is at or above a ``--fail-on`` threshold."""
+    if threshold == "never" or s in (Status.OK, Status.SKIPPED):
+        return False
+    return STATUS_ORDER.index(s) <= STATUS_ORDER.index(Status(threshold))
