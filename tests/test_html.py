@@ -127,8 +127,13 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page, str]]
         p = Page(ws_url)
         for domain in ("Page", "Network", "Runtime", "Log"):
             p.send(f"{domain}.enable")
-        p.send("Emulation.setDeviceMetricsOverride", width=1366, height=900, deviceScaleFactor=1,
-               mobile=False)
+        p.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=1366,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         url = report_file.as_uri()
         p.send("Page.navigate", url=url)
         p.wait_for("Page.loadEventFired")
@@ -197,7 +202,7 @@ def test_filters_hide_blocks(page: tuple[Page, str]) -> None:
     visible = "[...document.querySelectorAll('details.block')].filter(b => b.offsetParent !== null)"
     assert p.js(f"{visible}.length") == 7
     p.click('input[data-filter="status"][value="ok"]')
-    assert p.js('document.querySelector(\'input[value="ok"]\').checked') is False
+    assert p.js("document.querySelector('input[value=\"ok\"]').checked") is False
     assert p.js(f"{visible}.map(b => b.dataset.status)").count("ok") == 0
     assert p.js(f"{visible}.length") == 5
     p.click('input[data-filter="category"][value="incomplete"]')
@@ -207,14 +212,33 @@ def test_filters_hide_blocks(page: tuple[Page, str]) -> None:
     assert p.js("document.querySelector('#d-2 .hiddennote').textContent").startswith("2 of 3")
     p.click("#f-all")
     assert p.js(f"{visible}.length") == 7
+    p.click("#f-problems")
+    assert sorted(p.js(f"{visible}.map(b => b.dataset.status)")) == [
+        "broken",
+        "env",
+        "incomplete",
+        "stale",
+    ]
+    p.click('button.card[data-only="stale"]')
+    assert p.js(f"{visible}.map(b => b.id)") == ["b-1-1"]
+    p.click("#f-all")
 
 
 def test_screenshot_and_print(page: tuple[Page, str]) -> None:
     p, _ = page
     p.js("window.scrollTo(0, 0)")
-    shot = p.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                  clip={"x": 0, "y": 0, "width": 1366,
-                        "height": p.js("document.documentElement.scrollHeight"), "scale": 1})
+    shot = p.send(
+        "Page.captureScreenshot",
+        format="png",
+        captureBeyondViewport=True,
+        clip={
+            "x": 0,
+            "y": 0,
+            "width": 1366,
+            "height": p.js("document.documentElement.scrollHeight"),
+            "scale": 1,
+        },
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     png = base64.b64decode(shot["data"])
     assert png.startswith(b"\x89PNG")

@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--output", default="extracted", metavar="DIR")
     ex.add_argument("--check", action="store_true", help="exit 1 when extracted/ is out of date")
 
+    fx = sub.add_parser("fix", help="propose (--diff) or apply (--write) verified fixes")
+    common(fx)
+    mode = fx.add_mutually_exclusive_group()
+    mode.add_argument("--diff", action="store_true", help="print the diff (default); exit 1 if any")
+    mode.add_argument("--write", action="store_true", help="apply verified fixes in place")
+    fx.add_argument("--unverified", action="store_true", help="also apply unverified fixes")
+
     st = sub.add_parser("stubs", help="write/refresh context stubs for names no block defines")
     common(st)
 
@@ -69,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, config)
         if args.command == "extract":
             return _extract(args, config)
+        if args.command == "fix":
+            return _fix(args, config)
         if args.command == "stubs":
             return _stubs(args, config)
         if args.command == "clean":
@@ -193,6 +202,43 @@ def _extract(args: argparse.Namespace, config: Config) -> int:
     blocks = sum(len(d.blocks) for d in documents)
     print(f"{blocks} blocks from {len(documents)} documents; {len(differing)} modules changed")
     return 0
+
+
+def _fix(args: argparse.Namespace, config: Config) -> int:
+    from exampletest.fix.engine import document_diff
+    from exampletest.pipeline import load_documents, run
+    from exampletest.writeback import WriteError, replace_blocks, write_document
+
+    options = options_from(args, config)
+    report = run(options)
+    _print_errors(report)
+    documents = {d.path: d for d in load_documents(options)[0]}
+    changed = 0
+    for doc_result in report.documents:
+        doc = documents.get(doc_result.path)
+        fixes = {
+            r.block.index: r.fix.replacement
+            for r in doc_result.blocks
+            if r.fix is not None and r.fix.diff and (r.fix.verified or args.unverified)
+        }
+        for r in doc_result.blocks:
+            if r.fix is not None and r.fix.diff and not r.fix.verified and not args.unverified:
+                print(f"{doc_result.path}:{r.block.fence_line}: fix not verified, skipped "
+                      "(use --unverified to include it)", file=sys.stderr)  # fmt: skip
+        if doc is None or not fixes:
+            continue
+        changed += len(fixes)
+        try:
+            if args.write:
+                write_document(doc, replace_blocks(doc, fixes))
+                print(f"fixed {len(fixes)} block(s) in {doc.path}")
+            else:
+                sys.stdout.write(document_diff(doc, fixes))
+        except WriteError as exc:
+            print(f"exampletest: {exc}", file=sys.stderr)
+    if args.write:
+        return 0
+    return 1 if changed else 0
 
 
 def _stubs(args: argparse.Namespace, config: Config) -> int:

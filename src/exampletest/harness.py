@@ -63,8 +63,8 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
         k: v for k, v in context.items() if k in context["__exampletest_prelude__"] and k not in missing
     }
     budget = float(payload.get("pass_timeout_s", 4.0))
-    result: dict[str, Any] = {"pass1": _in_fork(lambda: _run_pass(payload, prelude_names, budget))}
     full = {k: v for k, v in context.items() if k != "__exampletest_prelude__"}
+    result: dict[str, Any] = {"pass1": _as_written(payload, prelude_names, full, missing, budget)}
     ns = RecordingNamespace(_base_globals() | full, set(payload.get("missing", [])))
     pass2 = _run_pass(payload, ns, budget)
     ns.recording = False
@@ -73,6 +73,33 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
         pass2["deep"] = _deep(ns, code_text)
     result["pass2"] = pass2
     return result
+
+
+def _as_written(
+    payload: dict[str, Any],
+    prelude: dict[str, Any],
+    full: dict[str, Any],
+    missing: set[str],
+    budget: float,
+) -> dict[str, Any]:
+    """Pass 1, plus the names proven missing: after each NameError on a missing name, run again
+    (in a fresh fork) with that name provided, so every name the top level needs is seen to fail
+    for real, not guessed. The first run's outcome is what a reader sees."""
+    provided = dict(prelude)
+    first: dict[str, Any] | None = None
+    proven: list[str] = []
+    for _ in range(min(len(missing), 12) + 1):
+        outcome = _in_fork(lambda: _run_pass(payload, provided, budget))
+        first = first or outcome
+        exc = outcome.get("exception") or {}
+        name = exc.get("name")
+        if exc.get("type") != "NameError" or name not in missing or name in provided:
+            break
+        proven.append(name)
+        provided[name] = full.get(name)
+    assert first is not None
+    first["proven_missing"] = proven
+    return first
 
 
 def _base_globals() -> dict[str, Any]:
@@ -93,13 +120,13 @@ def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
         warnings.simplefilter("ignore")
         for name, statement in payload.get("imports", {}).items():
             try:
-                exec(compile(statement, CTX_FILENAME, "exec"), ns)
+                exec(compile(statement, CTX_FILENAME, "exec", dont_inherit=True), ns)
             except Exception:
                 ns[name] = placeholder(name)
         if payload.get("stub_source"):
             stub_ns: dict[str, Any] = _base_globals()
             try:
-                exec(compile(payload["stub_source"], "<exampletest-stub>", "exec"), stub_ns)
+                exec(compile(payload["stub_source"], "<exampletest-stub>", "exec", dont_inherit=True), stub_ns)
             except Exception:
                 pass
             for name in payload.get("stub_names", []):
@@ -110,7 +137,7 @@ def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
         for stmt in payload.get("prelude", []):
             before = set(ns)
             try:
-                exec(compile(stmt["code"], CTX_FILENAME, "exec"), ns)
+                exec(compile(stmt["code"], CTX_FILENAME, "exec", dont_inherit=True), ns)
             except BaseException:  # noqa: BLE001 - an earlier block's failure is reported there
                 pass
             bound |= set(ns) - before
@@ -147,7 +174,7 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
 
     out: dict[str, Any] = {"exception": None}
     try:
-        code = compile(payload["code"], filename, "exec")
+        code = compile(payload["code"], filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         out["exception"] = {"type": "SyntaxError", "message": str(exc.msg), "line": exc.lineno}
         return out

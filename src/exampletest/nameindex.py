@@ -18,26 +18,28 @@ Ranking of the modules that export a name (deterministic; the first wins):
    package) beats the top-level module of that name (``import argon2``), which beats a *weak*
    export (a name of a C module without ``__all__``, e.g. ``select.select``, ``sqlite3``'s
    ``IntegrityError``);
-3. the shorter dotted path (``sqlalchemy`` before ``sqlalchemy.sql.expression``);
-4. the standard library before third-party packages;
-5. the module name, alphabetically.
+3. packages installed for exampletest itself (its dependency closure: libcst, mypy, rich...)
+   after the others;
+4. the shorter dotted path (``sqlalchemy`` before ``sqlalchemy.sql.expression``);
+5. the standard library before third-party packages;
+6. the module name, alphabetically.
 
-Modules and packages whose name starts with ``_``, test packages and vendored copies are never
-walked; packages are walked two levels below the top-level.
+Modules and packages whose name starts with ``_``, test packages, development scripts and
+vendored copies are never walked, nor deprecated or non-library standard modules; packages are
+walked two levels below the top-level.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import hashlib
 import importlib
-import importlib.metadata
 import importlib.util
 import inspect
 import json
 import logging
-import multiprocessing
 import os
 import pkgutil
 import re
@@ -48,12 +50,11 @@ import tempfile
 import typing
 import warnings
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
-from typing import Literal
+from typing import Literal, NoReturn
 
 Kind = Literal["class", "function", "module", "other"]
 
@@ -152,10 +153,15 @@ DISTRIBUTIONS: dict[str, str] = {
 #: Standard-library modules that are programs, demos or tests rather than libraries.
 _STDLIB_SKIP = frozenset(
     {"antigravity", "this", "idlelib", "turtledemo", "test", "pydoc_data", "ensurepip"}
+    # deprecated, gone from later Pythons (PEP 594 and others)
+    | {"lib2to3", "distutils", "imp", "asynchat", "asyncore", "smtpd", "aifc", "audioop", "cgi"}
+    | {"cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev"}
+    | {"pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib"}
+    | {"encodings"}  # codecs, found by name through the codec registry
 )
 #: Subpackage names never walked: tests, development scripts, vendored copies of other projects.
 _SUBMODULE_SKIP = frozenset(
-    {"test", "tests", "conftest", "setup", "codegen", "scripts", "examples", "benchmarks", "docs"}
+    {"test", "tests", "testing", "conftest", "setup", "codegen", "scripts", "examples", "docs"}
 )
 
 
@@ -192,17 +198,6 @@ class NameIndex:
     def __len__(self) -> int:
         return len(self._names)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, NameIndex):
-            return NotImplemented
-        return self.to_json() == other.to_json()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    @property
-    def module_count(self) -> int:
-        return len(self._modules)
-
     @classmethod
     def load(cls, cache_dir: Path | None, *, timeout: float = BUILD_TIMEOUT) -> NameIndex:
         """The cached index for this environment, built (and cached) when missing or unreadable."""
@@ -224,7 +219,11 @@ class NameIndex:
         with tempfile.TemporaryDirectory(prefix="exampletest-nameindex-") as tmp:
             out = Path(tmp) / "index.json"
             cmd = [sys.executable, "-P", "-W", "ignore", "-m", _MODULE, "--build", str(out)]
-            env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONDONTWRITEBYTECODE": "1"}
+            # The directory holding this package: the build must find it even when it is not
+            # installed (a source checkout on ``sys.path``).
+            home = str(Path(__file__).resolve().parent.parent)
+            path = os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))
+            env = {**os.environ, "PYTHONPATH": path, "PYTHONWARNINGS": "ignore"}
             proc = subprocess.Popen(
                 cmd,
                 cwd=tmp,
@@ -327,7 +326,7 @@ def is_importable(module: str) -> bool:
     top = module.partition(".")[0]
     if not top.isidentifier():
         return False
-    if top in sys.modules:
+    if sys.modules.get(top) is not None:
         return True
     try:
         return importlib.util.find_spec(top) is not None
@@ -342,24 +341,24 @@ def distribution_for(module: str) -> str | None:
         return None
     if top in sys.stdlib_module_names:
         return None
-    installed = _installed_distributions().get(top)
-    if installed:
-        return installed
-    for prefix in (module, *_parents(module)):
+    for prefix in _parents(module):  # namespace packages: google.protobuf, not google
         if prefix in DISTRIBUTIONS:
             return DISTRIBUTIONS[prefix]
-    return top
+    return _installed_distributions().get(top) or DISTRIBUTIONS.get(top, top)
 
 
 def _parents(module: str) -> Iterator[str]:
+    """``a.b.c``, ``a.b`` - the dotted prefixes longer than the top-level."""
     while "." in module:
-        module = module.rpartition(".")[0]
         yield module
+        module = module.rpartition(".")[0]
 
 
 @lru_cache(maxsize=1)
 def _installed_distributions() -> dict[str, str]:
     """Top-level module -> distribution, one deterministic choice when several provide it."""
+    import importlib.metadata  # 40 ms: only when asked (the cached index does not need it)
+
     chosen = {}
     for top, dists in importlib.metadata.packages_distributions().items():
         names = sorted(set(dists), key=lambda d: (_normalise(d) != _normalise(top), d.lower()))
@@ -381,9 +380,9 @@ def environment_key() -> str:
     h.update(f"{FORMAT}|{sys.version}|{sys.implementation.cache_tag}|{sys.prefix}".encode())
     h.update(Path(__file__).read_bytes())
     entries: set[str] = set()
-    for entry in sys.path:
+    for entry in filter(None, sys.path):
         with contextlib.suppress(OSError):
-            for item in os.scandir(entry or "."):
+            for item in os.scandir(entry):
                 if item.name.endswith((".dist-info", ".egg-info", ".egg-link", ".pth")):
                     entries.add(item.name)
     for name in sorted(entries):
@@ -397,9 +396,9 @@ def environment_key() -> str:
 
 def _top_levels() -> list[str]:
     """Public top-level modules: the standard library's and the installed distributions'."""
-    own = __name__.partition(".")[0]
+    own = _MODULE.partition(".")[0]  # the checker is not part of the checked environment
     stdlib = {m for m in sys.stdlib_module_names if m not in _STDLIB_SKIP}
-    third = set(importlib.metadata.packages_distributions()) - {own}
+    third = set(_installed_distributions()) - {own}
     return sorted(m for m in stdlib | third if _public(m) and is_importable(m))
 
 
@@ -417,7 +416,7 @@ def _public(name: str) -> bool:
 def _import(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
-    except BaseException:  # noqa: BLE001 - a module may raise anything, SystemExit included
+    except BaseException:  # a module may raise anything, SystemExit included
         return None
 
 
@@ -432,7 +431,7 @@ def _walk(top: str) -> Iterator[ModuleType]:
         return
     try:
         children = sorted({info.name for info in pkgutil.iter_modules(path)})
-    except Exception:  # noqa: BLE001 - a broken package path
+    except Exception:  # a broken package path
         return
     for child in children:
         if _public(child):
@@ -462,9 +461,9 @@ def _exported(module: ModuleType) -> dict[str, int]:
 
     ``__all__`` is authoritative.  Without it a name is strong when the source defines or
     assigns it, re-exports it as ``X as X`` (PEP 484's convention), or (in a package) the
-    object comes from the package's own submodules.  Names of C modules, and names a Python module got from a C or
-    private module (``sqlite3``'s ``IntegrityError``), are weak.  Anything else (``os`` in
-    ``shutil``, ``Any`` in most modules) was imported for use, not offered.
+    object comes from the package's own submodules.  Names of C modules, and names a Python
+    module got from a C or private module (``sqlite3``'s ``IntegrityError``), are weak.
+    Anything else (``os`` in ``shutil``, ``Any`` in most modules) was imported for use.
     """
     declared = getattr(module, "__all__", None)
     if isinstance(declared, list | tuple) and all(isinstance(n, str) for n in declared):
@@ -474,15 +473,18 @@ def _exported(module: ModuleType) -> dict[str, int]:
     if source is None:
         return dict.fromkeys(public, WEAK)
     reexported = _reexports(source)
-    defined = {a or b or c for a, b, c in _DEFINED.findall(source)}
+    defined = _defined(source)
     own = f"{module.__name__}." if hasattr(module, "__path__") else None
     out: dict[str, int] = {}
     for name in public:
+        if name in reexported:
+            out[name] = STRONG
+            continue
         obj = _attribute(module, name)
+        if inspect.ismodule(obj) or (_kind(obj) == "o" and not name[0].isupper()):
+            continue  # modules imported for use; application objects (``app``, ``db``)
         origin = getattr(obj, "__module__", None)
-        if name in reexported or (
-            own is not None and isinstance(origin, str) and origin.startswith(own)
-        ):
+        if own is not None and isinstance(origin, str) and origin.startswith(own):
             out[name] = STRONG
         elif not isinstance(origin, str) or origin == module.__name__ or _private(origin):
             out[name] = STRONG if inspect.isfunction(obj) or name in defined else WEAK
@@ -493,10 +495,30 @@ def _exported(module: ModuleType) -> dict[str, int]:
 
 #: ``as NAME``; a re-export when the imported name before it is NAME too.
 _AS = re.compile(r"[ \t]as[ \t]+(\w+)")
-#: Names defined or assigned at module level or one block down (``if``/``try``).
-_DEFINED = re.compile(
-    r"^(?:    |\t)?(?:(?:async )?def (\w+)|class (\w+)|(\w+) *(?::[^=\n]*)?=(?!=))", re.MULTILINE
+#: A definition or assignment at module level or one block down.
+_DEFINITION = re.compile(
+    r"^(    |\t)?(?:(?:async )?def (\w+)|class (\w+)|(\w+) *(?::[^=\n]*)?=(?!=))", re.MULTILINE
 )
+#: A module-level statement (the start of its line).
+_TOP_STATEMENT = re.compile(r"^[A-Za-z_@]", re.MULTILINE)
+_BLOCKS = ("if ", "elif ", "else:", "try:", "except", "finally:", "with ")
+
+
+def _defined(source: str) -> set[str]:
+    """Names defined or assigned at module level, also inside module-level ``if``/``try``."""
+    tops: list[int] | None = None
+    out = set()
+    for match in _DEFINITION.finditer(source):
+        indent, *names = match.groups()
+        name = next(n for n in names if n)
+        if indent:  # inside a block: count it unless the block is a class or a function
+            if tops is None:
+                tops = [m.start() for m in _TOP_STATEMENT.finditer(source)]
+            i = bisect.bisect(tops, match.start()) - 1
+            if i < 0 or not source.startswith(_BLOCKS, tops[i]):
+                continue
+        out.add(name)
+    return out
 
 
 def _reexports(source: str) -> set[str]:
@@ -505,7 +527,8 @@ def _reexports(source: str) -> set[str]:
     for match in _AS.finditer(source):
         name = match.group(1)
         start = match.start()
-        if source[start - len(name) : start] == name and not source[start - len(name) - 1].isalnum():
+        before = source[start - len(name) - 1 : start]
+        if before[1:] == name and not (before[0].isalnum() or before[0] in "_."):
             out.add(name)
     return out
 
@@ -517,7 +540,7 @@ def _private(module: str) -> bool:
 def _attribute(module: ModuleType, name: str) -> object:
     try:
         return getattr(module, name)
-    except BaseException:  # noqa: BLE001 - lazy attributes may raise anything
+    except BaseException:  # lazy attributes may raise anything
         return _MISSING
 
 
@@ -537,10 +560,15 @@ def _kind(obj: object) -> str | None:
 def _module_entries(top: str) -> list[tuple[str, str, str, int]]:
     """(name, module, kind code, strength) for everything ``top`` and its submodules export."""
     warnings.simplefilter("ignore")
-    rows: list[tuple[str, str, str, int]] = [(top.rpartition(".")[2], top, "m", MODULE)]
+    rows: list[tuple[str, str, str, int]] = []
     for module in _walk(top):
+        if module.__name__ == top:  # importable: ``import top`` binds the name
+            rows.append((top, top, "m", MODULE))
         for name, strength in sorted(_exported(module).items()):
             obj = _attribute(module, name)
+            if obj is _MISSING and hasattr(module, "__path__"):
+                # A submodule named in ``__all__``: an attribute only once something imported it.
+                obj = _import(f"{module.__name__}.{name}") or _MISSING
             kind = None if obj is _MISSING else _kind(obj)
             if kind is None:
                 continue
@@ -550,20 +578,61 @@ def _module_entries(top: str) -> list[tuple[str, str, str, int]]:
     return rows
 
 
-def _rank(row: tuple[str, str, str, int]) -> tuple[int, int, bool, str]:
+def _tool_modules() -> frozenset[str]:
+    """Top-level modules of the distributions installed for this checker (libcst, mypy, rich).
+
+    They are in the environment because of the checker, not because the documents use them: in
+    a tie (``Integer``: ``sqlalchemy`` or ``libcst``) they lose.
+    """
+    import importlib.metadata
+
+    requires: dict[str, set[str]] = {}
+    for dist in importlib.metadata.distributions():
+        needs = requires.setdefault(_normalise(dist.metadata["Name"] or ""), set())
+        for requirement in dist.requires or ():
+            match = _REQUIREMENT.match(requirement)
+            if match and "extra" not in requirement.partition(";")[2]:
+                needs.add(_normalise(match.group(0)))
+    own = _normalise(_installed_distributions().get(_MODULE.partition(".")[0], ""))
+    tool: set[str] = set()
+    pending = list(requires.get(own, ()))
+    while pending:
+        name = pending.pop()
+        if name in requires and name not in tool:
+            tool.add(name)
+            pending.extend(requires[name])
+    return frozenset(
+        top
+        for top, dists in importlib.metadata.packages_distributions().items()
+        if all(_normalise(d) in tool for d in dists)
+    )
+
+
+_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _rank(row: tuple[str, str, str, int], tool: frozenset[str]) -> tuple[int, bool, int, bool, str]:
     _, module, _, strength = row
     top = module.partition(".")[0]
-    return (strength, module.count("."), top not in sys.stdlib_module_names, module)
+    stdlib = top in sys.stdlib_module_names
+    return (strength, top in tool, module.count("."), not stdlib, module)
 
 
 def build_data(workers: int | None = None) -> dict[str, typing.Any]:
     """The index data for this interpreter (imports everything: call in a subprocess)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     tops = _top_levels()
     workers = workers or min(4, os.cpu_count() or 1)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        rows = [row for chunk in pool.map(_module_entries, tops) for row in chunk]
-    rows = sorted(set(rows), key=lambda r: (r[0], *_rank(r)))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    chunks = pool.map(_module_entries, tops)
+    tool = _tool_modules()  # while the workers import
+    rows = [row for chunk in chunks for row in chunk]
+    # No waiting for workers: an imported module's threads could keep one alive forever.
+    pool.shutdown(wait=False, cancel_futures=True)
+    rows = sorted(set(rows), key=lambda r: (r[0], *_rank(r, tool)))
     modules = sorted({r[1] for r in rows})
     ids = {m: i for i, m in enumerate(modules)}
     names: dict[str, list[list[typing.Any]]] = {}
@@ -572,7 +641,7 @@ def build_data(workers: int | None = None) -> dict[str, typing.Any]:
     return {"modules": modules, "names": names}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser = argparse.ArgumentParser(prog="python -m exampletest.nameindex")
     parser.add_argument("--build", metavar="OUT", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -581,9 +650,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = args.build.with_suffix(".part")
     tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, args.build)
-    sys.stdout.flush()
     os._exit(0)  # imported modules may have started threads that would block a normal exit
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

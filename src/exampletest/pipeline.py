@@ -28,6 +28,7 @@ from exampletest.model import (
     DocumentResult,
     Finding,
     Report,
+    Status,
 )
 from exampletest.nameindex import NameIndex
 from exampletest.parse import read_document
@@ -58,6 +59,7 @@ class Options:
     target_version: str | None = None
     only: Callable[[Document], set[int] | None] | None = None  # blocks to check per document
     stages_for: Callable[[str], frozenset[str] | None] | None = None  # per-path override
+    fixes: bool = True  # propose (and verify) modernization fixes
 
 
 def environment() -> dict[str, Any]:
@@ -85,32 +87,53 @@ def run(options: Options, progress: Callable[[int], None] | None = None) -> Repo
     documents, errors = load_documents(options)
     report = Report([], __version__, environment(), errors=list(errors))
     index = NameIndex.load(options.cache_dir if options.use_cache else None)
+    report.documents = evaluate(documents, options, index, report.errors, progress)
+    if options.fixes:
+        from exampletest.fix.engine import propose
+
+        propose(report, documents, options, index)
+    report.duration_s = time.perf_counter() - started
+    return report
+
+
+def stub_source(options: Options, doc: Document) -> str | None:
+    stub = stub_path(options.stubs_dir, doc_slug(doc.path))
+    return stub.read_text(encoding="utf-8") if stub.is_file() else None
+
+
+def evaluate(
+    documents: Sequence[Document],
+    options: Options,
+    index: NameIndex,
+    run_errors: list[str],
+    progress: Callable[[int], None] | None = None,
+) -> list[DocumentResult]:
+    """Context, stages and verdict for every block of the documents (those ``only`` allows)."""
+    doc_results: list[DocumentResult] = []
     contexts: list[BlockContext] = []
     results: dict[Key, BlockResult] = {}
     for doc in documents:
         doc_result = DocumentResult(doc.path, errors=list(doc.errors))
-        report.documents.append(doc_result)
-        stub = stub_path(options.stubs_dir, doc_slug(doc.path))
-        stub_source = stub.read_text(encoding="utf-8") if stub.is_file() else None
+        doc_results.append(doc_result)
         wanted = options.only(doc) if options.only else None
-        for ctx in analyze_document(doc.blocks, index, stub_source):
+        for ctx in analyze_document(doc.blocks, index, stub_source(options, doc)):
             block = ctx.block
             result = BlockResult(block, module=module_path(block))
             doc_result.blocks.append(result)
             if wanted is not None and block.index not in wanted:
                 result.stages = dict.fromkeys(STAGES, "skipped")
+                result.status = Status.SKIPPED
                 continue
             results[(block.doc_path, block.index)] = result
             result.findings.extend(ctx.findings)
             contexts.append(ctx)
-    findings = check_contexts(contexts, options, report.errors, results, progress)
+    findings = check_contexts(contexts, options, run_errors, results, progress)
     for key, result in results.items():
         merged = merge(findings.get(key, []) + result.findings)
         result.findings = mark_intentional(result.block, merged)
-        ran = any(v == "ran" or v == "timeout" for v in result.stages.values())
+        ran = any(v in ("ran", "timeout") for v in result.stages.values())
         result.status = status(result.block, result.findings, ran or not options.stages)
-    report.duration_s = time.perf_counter() - started
-    return report
+    return doc_results
 
 
 def _stage_plan(ctx: BlockContext, options: Options) -> dict[str, str]:

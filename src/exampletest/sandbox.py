@@ -122,7 +122,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Contained:
-    """What a contained run did. ``value`` is the target's return value, None if it never returned."""
+    """What a contained run did; ``value`` is the target's return, None if it never returned."""
 
     value: dict[str, Any] | None
     events: list[dict[str, Any]]
@@ -154,7 +154,9 @@ class Contained:
         """Each bound the run hit, as {"kind", "message", "filename", "line"}."""
         found: list[dict[str, Any]] = []
 
-        def add(kind: str, message: str, filename: str | None = None, line: int | None = None):
+        def add(
+            kind: str, message: str, filename: str | None = None, line: int | None = None
+        ) -> None:
             found.append({"kind": kind, "message": message, "filename": filename, "line": line})
 
         for event in self.events:
@@ -168,9 +170,10 @@ class Contained:
             add("timeout", f"killed after {self.limits.timeout_s:g} s wall-clock timeout")
         elif self.signal == signal.SIGXCPU:
             add("timeout", f"killed after {self.limits.cpu_seconds()} s of CPU time", *where)
-        evidence = " ".join([json.dumps(self.value), self.stderr[-4000:]] + [
-            str(e.get("message", "")) for e in self.events if e.get("kind") == "internal"
-        ])
+        evidence = " ".join(
+            [json.dumps(self.value), self.stderr[-4000:]]
+            + [str(e.get("message", "")) for e in self.events if e.get("kind") == "internal"]
+        )
         if "MemoryError" in evidence or (
             self.signal is not None and re.search(r"Cannot allocate memory|bad_alloc", evidence)
         ):
@@ -286,7 +289,7 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def _libc_call(name: str, *args: int | bytes | None) -> None:
+def _libc_call(name: str, *args: int | bytes | ctypes.c_ulong | None) -> None:
     if getattr(_libc, name)(*args) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{name}: {os.strerror(err)}")
@@ -336,7 +339,7 @@ def _install_audit_hook(workdir: str) -> None:
         if isinstance(path, int) or path is None:
             return None
         text = os.fsdecode(path)  # type: ignore[arg-type]
-        if isinstance(dir_fd, int) and not os.path.isabs(text):
+        if isinstance(dir_fd, int) and dir_fd >= 0 and not os.path.isabs(text):
             text = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), text)
         real = os.path.realpath(text)
         if real == allowed[1] or real == allowed[0] or real.startswith(allowed[0] + os.sep):
@@ -425,6 +428,7 @@ def _child(
     uid: int | None,
     env: Mapping[str, str] | None,
     pipes: tuple[int, int, int],
+    namespaces: bool,
 ) -> None:
     """The contained child: isolate, bound, run the target, report. Never returns."""
     code = 1
@@ -433,6 +437,8 @@ def _child(
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         os.setsid()
         _install_fds(*pipes)
+        if namespaces:  # PID 1 of its own PID namespace: a /proc that shows only the block
+            _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
         os.chdir(workdir)
         _scrub_environment(workdir, env)
         _set_limits(limits, uid)
@@ -449,7 +455,7 @@ def _child(
         faulthandler.enable(file=sys.stderr, all_threads=True)
         tempfile.tempdir = workdir
         _install_audit_hook(workdir)
-    except BaseException as exc:  # noqa: BLE001 - report whatever broke the setup
+    except BaseException as exc:
         _emit({"kind": "internal", "message": f"sandbox setup failed: {exc!r}"})
         os._exit(1)
     me = os.getpid()
@@ -462,7 +468,7 @@ def _child(
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if not isinstance(exc.code, int | None):
             print(exc.code, file=sys.stderr)
-    except BaseException as exc:  # noqa: BLE001 - the target's own failure is a result too
+    except BaseException as exc:
         filename, line = _block_location(exc.__traceback__)
         message = f"{type(exc).__name__}: {exc}"
         _emit({"kind": "internal", "message": message, "filename": filename, "line": line})
@@ -478,9 +484,12 @@ def _child(
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
-    encode = (lambda text: None if text is None else os.fsencode(text))
-    _libc_call("mount", encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags),
-               encode(data or None))
+    def encode(text: str | None) -> bytes | None:
+        return None if text is None else os.fsencode(text)
+
+    _libc_call(
+        "mount", encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)
+    )
 
 
 def _expose_python_dirs() -> None:
@@ -507,14 +516,20 @@ def _kill_uid(uid: int) -> None:
                 os.kill(-1, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             code = 1
         os._exit(code)
     os.waitpid(pid, 0)
 
 
-def _supervisor(run: Callable[[], None], uid: int | None, limits: Limits, capture: tuple[int, int]):
-    """Start the child in new PID/network namespaces when possible, wait, clean up, report."""
+def _supervisor(
+    run: Callable[[int | None, bool], None],
+    uid: int | None,
+    limits: Limits,
+    capture: tuple[int, int],
+) -> None:
+    """Start the child in new mount/PID/network namespaces when possible, wait, clean up,
+    report the child's wait status. Never returns."""
     try:
         parent = os.getppid()
         _libc_call("prctl", _PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
@@ -522,15 +537,19 @@ def _supervisor(run: Callable[[], None], uid: int | None, limits: Limits, captur
             os._exit(1)
         namespaces = True
         try:
-            _libc_call("unshare", _CLONE_NEWPID | _CLONE_NEWNET)
+            _libc_call("unshare", _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET)
+            _expose_python_dirs()
         except OSError as exc:
             namespaces = False
             _libc_call("prctl", _PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-            _emit({"kind": "isolation", "message": f"no PID/network namespace ({exc})"})
+            _emit({"kind": "isolation", "message": f"no mount/PID/network namespace ({exc})"})
+            if uid is not None and _hidden_python_dirs():
+                uid = None
+                _emit({"kind": "isolation", "message": "no uid drop: Python would be unreadable"})
         killed = False
         pid = os.fork()
         if pid == 0:
-            run()
+            run(uid, namespaces)
         pidfd = os.pidfd_open(pid)
         for fd in capture:
             os.close(fd)
@@ -556,7 +575,7 @@ def _supervisor(run: Callable[[], None], uid: int | None, limits: Limits, captur
                     pass
         _emit({"status": status, "killed": killed, "namespaces": namespaces})
         os._exit(0)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         _emit({"kind": "internal", "message": f"sandbox supervisor failed: {exc!r}"})
         os._exit(1)
 
@@ -604,8 +623,9 @@ def run_contained(
             for fd in (out_r, err_r, ev_r):
                 os.close(fd)
 
-            def run() -> None:
-                _child(target, payload, limits, workdir, uid, env, (out_w, err_w, ev_w))
+            def run(child_uid: int | None, namespaces: bool) -> None:
+                pipes = (out_w, err_w, ev_w)
+                _child(target, payload, limits, workdir, child_uid, env, pipes, namespaces)
 
             _supervisor(run, uid, limits, (out_w, err_w))
         for fd in (out_w, err_w, ev_w):
@@ -656,7 +676,7 @@ def _collect(
 
 
 def _assemble(
-    raw: bytes,
+    raw: bytearray,
     streams: dict[int, bytearray],
     truncated: bool,
     signalled: bool,
@@ -674,7 +694,9 @@ def _assemble(
         if not isinstance(item, dict):
             continue
         if "result" in item:
-            value = item["result"] if isinstance(item["result"], dict) else {"value": item["result"]}
+            value = (
+                item["result"] if isinstance(item["result"], dict) else {"value": item["result"]}
+            )
         elif "status" in item:
             status = item
         else:

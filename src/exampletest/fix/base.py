@@ -65,6 +65,7 @@ PassFn = Callable[[MetadataWrapper, RewriteContext, Edit], cst.Module]
 class Pass:
     rules: tuple[str, ...]  # runs when any is enabled; the first is the rule it resolves
     run: PassFn
+    triggers: tuple[str, ...]  # runs only on code containing one of these (analysis is slow)
 
 
 def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrite:
@@ -77,7 +78,7 @@ def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrit
     applied: list[str] = []
     notes: list[str] = []
     for p in passes:
-        if not ctx.wants(p.rules):
+        if not ctx.wants(p.rules) or not any(t in tree.code for t in p.triggers):
             continue
         edit = Edit()
         new_tree = p.run(MetadataWrapper(tree), ctx, edit)

@@ -81,7 +81,7 @@ def _member_key(name: str) -> tuple[int, str, str]:
     return kind, name.lower(), name
 
 
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
+def is_docstring(stmt: cst.BaseStatement) -> bool:
     return (
         isinstance(stmt, cst.SimpleStatementLine)
         and len(stmt.body) == 1
@@ -94,7 +94,7 @@ def _insertion_index(body: Sequence[cst.BaseStatement]) -> int:
     """After the first run of top-level imports; else after a docstring; else at the top."""
     first = next((i for i, s in enumerate(body) if _import_line(s) is not None), None)
     if first is None:
-        return 1 if body and _is_docstring(body[0]) else 0
+        return 1 if body and is_docstring(body[0]) else 0
     end = first
     while end < len(body) and _import_line(body[end]) is not None:
         end += 1

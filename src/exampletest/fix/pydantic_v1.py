@@ -8,13 +8,12 @@ of ``RewriteContext.known_models``, an instance built from one, a parameter anno
 from __future__ import annotations
 
 import re
-from typing import TypeVar
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
-    Access,
     Assignment,
     GlobalScope,
     MetadataWrapper,
@@ -24,6 +23,7 @@ from libcst.metadata import (
 )
 
 from exampletest.fix.base import Edit, Pass, PassTransformer, Rewrite, RewriteContext, run_passes
+from exampletest.fix.imports import is_docstring
 
 __all__ = ["Rewrite", "RewriteContext", "rewrite"]
 
@@ -71,7 +71,7 @@ _CONSTRUCTORS = frozenset(
 )
 #: Instance methods: v1 name -> (v2 name, keyword arguments both accept).
 _INSTANCE_METHODS = {
-    "dict": ("model_dump", frozenset({"include", "exclude", "by_alias"}) | frozenset()),
+    "dict": ("model_dump", frozenset({"include", "exclude", "by_alias"})),
     "json": ("model_dump_json", frozenset({"include", "exclude", "by_alias", "indent"})),
     "copy": ("model_copy", frozenset({"update", "deep"})),
 }
@@ -82,7 +82,7 @@ _CLASS_METHODS = {
     "schema": ("model_json_schema", frozenset({"by_alias", "ref_template"})),
     "update_forward_refs": ("model_rebuild", frozenset[str]()),
 }
-_IDENT = re.compile(r"[A-Za-z_]\w*\Z")
+_METHOD_NAMES = (*_INSTANCE_METHODS, *_CLASS_METHODS)
 
 
 def _last_name(expr: cst.BaseExpression) -> str | None:
@@ -174,8 +174,8 @@ class Analysis:
         self.from_pydantic: dict[str, str] = {}  # local name -> pydantic member
         self.pydantic_modules: set[str] = set()  # local names of ``import pydantic``
         self.foreign: set[str] = set()  # names imported from anywhere else
-        for node in _walk(self.module, cst.Import):
-            for alias in node.names:
+        for imp in _walk(self.module, cst.Import):
+            for alias in imp.names:
                 full = get_full_name_for_node(alias.name) or ""
                 local = alias.evaluated_alias or full.split(".")[0]
                 (self.pydantic_modules if full == "pydantic" else self.foreign).add(local)
@@ -190,7 +190,9 @@ class Analysis:
                     self.from_pydantic[local] = name
                 else:
                     self.foreign.add(local)
-        self.classes: dict[str, cst.ClassDef] = {c.name.value: c for c in _walk(self.module, cst.ClassDef)}
+        self.classes: dict[str, cst.ClassDef] = {
+            c.name.value: c for c in _walk(self.module, cst.ClassDef)
+        }
         self.models = set(ctx.known_models) | set(ctx.settings_classes)
         self.settings = set(ctx.settings_classes)
         changed = True
@@ -220,9 +222,12 @@ class Analysis:
             if expr.value in self.foreign or expr.value in self.globals:
                 return None
             return expr.value
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-            if expr.value.value in self.pydantic_modules:
-                return expr.attr.value
+        if (
+            isinstance(expr, cst.Attribute)
+            and isinstance(expr.value, cst.Name)
+            and expr.value.value in self.pydantic_modules
+        ):
+            return expr.attr.value
         return None
 
     def model_class(self, expr: cst.BaseExpression) -> str | None:
@@ -271,7 +276,9 @@ class Analysis:
             return False
         if isinstance(expr, cst.Name):
             referents = self.referents(expr)
-            return bool(referents) and all(self._assigns_instance(a, depth) for a in referents or ())
+            return bool(referents) and all(
+                self._assigns_instance(a, depth) for a in referents or ()
+            )
         return False
 
     def _annotation_is_model(self, annotation: cst.Annotation | None) -> bool:
@@ -340,11 +347,11 @@ class _Transformer(PassTransformer):
         self.edit.applied.add(rule or self.rule)
 
 
-def _pass(rule: str, transformer: type[_Transformer], *aliases: str) -> Pass:
+def _pass(rule: str, transformer: type[_Transformer], *triggers: str) -> Pass:
     def run(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
         return wrapper.visit(transformer(wrapper, ctx, edit))
 
-    return Pass((rule, *aliases), run)
+    return Pass((rule,), run, triggers)
 
 
 # --- ET106: BaseSettings moved to pydantic-settings -----------------------------------------
@@ -416,7 +423,9 @@ def _config_entries(config: cst.ClassDef) -> list[tuple[str, cst.BaseExpression]
             and isinstance(small.targets[0].target, cst.Name)
         ):
             entries.append((small.targets[0].target.value, small.value))
-        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
+        elif (
+            isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value
+        ):
             entries.append((small.target.value, small.value))
         else:
             return None
@@ -453,7 +462,11 @@ class _ConfigKeys(_Transformer):
         """The v2 (key, value); None to drop the entry; the same pair when it must stay."""
         if key in RENAMED_KEYS:
             return RENAMED_KEYS[key], value
-        if key == "extra" and isinstance(value, cst.Attribute) and self.a.member(value.value) == "Extra":
+        if (
+            key == "extra"
+            and isinstance(value, cst.Attribute)
+            and self.a.member(value.value) == "Extra"
+        ):
             if isinstance(value.value, cst.Name):
                 self.edit.unused.append(("pydantic", value.value.value))
             return key, cst.SimpleString(f'"{value.attr.value}"')
@@ -462,7 +475,9 @@ class _ConfigKeys(_Transformer):
         if key in NOOP_WHEN_TRUE and _is_true(value):
             return None
         if key in REMOVED_KEYS:
-            self.note(self.rule, node, f"config key {key!r} has no v2 equivalent: {REMOVED_KEYS[key]}")
+            self.note(
+                self.rule, node, f"config key {key!r} has no v2 equivalent: {REMOVED_KEYS[key]}"
+            )
         return key, value
 
     def leave_SimpleStatementLine(
@@ -491,25 +506,22 @@ class _ConfigKeys(_Transformer):
         if self.a.member(original_node.func) not in ("ConfigDict", "SettingsConfigDict"):
             return updated_node
         args: list[cst.Arg] = []
-        changed = False
+        dropped: set[int] = set()
         for arg in updated_node.args:
-            if arg.keyword is None:
+            new = (
+                self._convert(original_node, arg.keyword.value, arg.value) if arg.keyword else None
+            )
+            if arg.keyword is None or new == (arg.keyword.value, arg.value):
                 args.append(arg)
-                continue
-            new = self._convert(original_node, arg.keyword.value, arg.value)
-            if new == (arg.keyword.value, arg.value):
+            elif new is None:
                 args.append(arg)
-                continue
-            changed = True
-            if new is not None:
+                dropped.add(id(arg))
+            else:
                 args.append(arg.with_changes(keyword=cst.Name(new[0]), value=new[1]))
-        if not changed:
+        if all(a is b for a, b in zip(args, updated_node.args, strict=True)) and not dropped:
             return updated_node
         self.done()
-        kept = {id(a) for a in args}
-        if not args:
-            return updated_node.with_changes(args=[])
-        return drop_args(updated_node.with_changes(args=args), lambda a: id(a) not in kept)
+        return drop_args(updated_node.with_changes(args=args), lambda a: id(a) in dropped)
 
 
 # --- ET105: json_encoders -> field_serializer ----------------------------------------------
@@ -560,15 +572,16 @@ class _JsonEncoders(_Transformer):
             if found is None:
                 continue
             encoders, without = found
-            where = original_node.body.body[i]  # type: ignore[union-attr]
+            assert isinstance(original_node.body, cst.IndentedBlock)
+            where = original_node.body.body[i]
             methods = self._serializers(original_node, where, encoders)
             if methods is None:
                 return updated_node
             self.done()
-            block = cst.parse_module("".join(methods)).body
+            block = list(cst.parse_module("".join(methods)).body)
             if without is None:
-                block = [block[0].with_changes(leading_lines=stmt.leading_lines), *block[1:]]
-                body[i : i + 1] = block
+                lines = getattr(stmt, "leading_lines", ())
+                body[i : i + 1] = [block[0].with_changes(leading_lines=lines), *block[1:]]
             else:
                 body[i : i + 1] = [*block, without]
             return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
@@ -577,7 +590,7 @@ class _JsonEncoders(_Transformer):
     def _encoders_in(
         self, stmt: cst.BaseStatement
     ) -> tuple[cst.Dict, cst.BaseStatement | None] | None:
-        """The json_encoders dict in a Config class or model_config, and the statement without it."""
+        """The json_encoders dict of a Config class or model_config, and the rest of it."""
         if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
             assert isinstance(stmt.body, cst.IndentedBlock)
             lines = list(stmt.body.body)
@@ -593,21 +606,30 @@ class _JsonEncoders(_Transformer):
                     meaningful = [
                         s
                         for s in rest
-                        if not (isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Pass))
+                        if not (
+                            isinstance(s, cst.SimpleStatementLine)
+                            and isinstance(s.body[0], cst.Pass)
+                        )
                     ]
                     without = (
-                        stmt.with_changes(body=stmt.body.with_changes(body=rest)) if meaningful else None
+                        stmt.with_changes(body=stmt.body.with_changes(body=rest))
+                        if meaningful
+                        else None
                     )
                     return line.body[0].value, without
         if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
             assign = stmt.body[0]
             call = assign.value
             target = assign.targets[0].target
-            if isinstance(target, cst.Name) and target.value == "model_config" and isinstance(call, cst.Call):
+            if (
+                isinstance(target, cst.Name)
+                and target.value == "model_config"
+                and isinstance(call, cst.Call)
+            ):
                 arg = _find_kwarg(call, "json_encoders")
                 if arg is not None and isinstance(arg.value, cst.Dict):
-                    rest = drop_args(call, lambda a: a is arg)
-                    return arg.value, stmt.with_changes(body=[assign.with_changes(value=rest)])
+                    kept = drop_args(call, lambda a: a is arg)
+                    return arg.value, stmt.with_changes(body=[assign.with_changes(value=kept)])
         return None
 
     def _serializers(
@@ -615,15 +637,15 @@ class _JsonEncoders(_Transformer):
     ) -> list[str] | None:
         fields = _field_annotations(cls)
         taken = set(fields) | {
-            s.name.value
-            for s in cls.body.body  # type: ignore[union-attr]
-            if isinstance(s, cst.FunctionDef | cst.ClassDef)
+            s.name.value for s in _statements(cls) if isinstance(s, cst.FunctionDef | cst.ClassDef)
         }
         methods: list[str] = []
         module = self.a.module
         for element in encoders.elements:
             if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.Name):
-                self.note(self.rule, where, "json_encoders keys must be plain type names to rewrite")
+                self.note(
+                    self.rule, where, "json_encoders keys must be plain type names to rewrite"
+                )
                 return None
             typename = element.key.value
             body = _encoder_body(element.value, module)
@@ -631,7 +653,8 @@ class _JsonEncoders(_Transformer):
             nested = [
                 f
                 for f, ann in fields.items()
-                if f not in exact and re.search(rf"\b{re.escape(typename)}\b", module.code_for_node(ann))
+                if f not in exact
+                and re.search(rf"\b{re.escape(typename)}\b", module.code_for_node(ann))
             ]
             if body is None or nested or not exact:
                 why = (
@@ -656,7 +679,7 @@ class _JsonEncoders(_Transformer):
             taken.add(name)
             names = ", ".join(f'"{f}"' for f in exact)
             methods.append(
-                f"@field_serializer({names}, when_used=\"json\")\n"
+                f'@field_serializer({names}, when_used="json")\n'
                 f"def {name}(self, {param}: {typename}){_returns(expr)}:\n"
                 f"    return {expr}\n"
             )
@@ -689,7 +712,9 @@ class _ConfigClass(_Transformer):
             )
             for s in updated_node.body.body
         ):
-            self.note(self.rule, config, "the class has both Config and model_config; merge by hand")
+            self.note(
+                self.rule, config, "the class has both Config and model_config; merge by hand"
+            )
             return updated_node
         entries = _config_entries(config)
         if entries is None:
@@ -786,6 +811,7 @@ class _Validator(_Transformer):
             func, call = _decorator_call(dec)
             if self.a.member(func) != "validator" or call is None:
                 continue
+            self.where: cst.CSTNode = dec
             return self._convert(cls, original_node, updated_node, at, func, call)
         return updated_node
 
@@ -803,14 +829,16 @@ class _Validator(_Transformer):
         if flags.get("each_item") is not None and not _is_false(flags["each_item"]):
             self.note(
                 self.rule,
-                original,
+                self.where,
                 "each_item=True validates the items of a container; in v2 put the check on the "
                 "item type (list[Annotated[T, AfterValidator(f)]]) by hand",
             )
             return updated
         unknown = set(flags) - {"pre", "always", "allow_reuse", "check_fields", "each_item"}
         if unknown:
-            self.note(self.rule, original, f"@validator arguments {sorted(unknown)} not rewritten")
+            self.note(
+                self.rule, self.where, f"@validator arguments {sorted(unknown)} not rewritten"
+            )
             return updated
         signature = self._signature(original)
         if signature is None:
@@ -818,7 +846,7 @@ class _Validator(_Transformer):
         params, replace = signature
         new_cls = None
         if "always" in flags and not _is_false(flags["always"]):
-            new_cls = self._validate_default(cls, fields, original)
+            new_cls = self._validate_default(cls, fields)
             if new_cls is None:
                 return updated
         mode = flags.get("pre")
@@ -826,7 +854,7 @@ class _Validator(_Transformer):
         if mode is not None and _is_true(mode):
             args.append(_kwarg("mode", cst.SimpleString('"before"')))
         elif mode is not None and not _is_false(mode):
-            self.note(self.rule, original, "pre= is not a literal True/False; not rewritten")
+            self.note(self.rule, self.where, "pre= is not a literal True/False; not rewritten")
             return updated
         new_call = call.with_changes(func=self.ref(func, "field_validator"), args=_commas(args))
         new_dec = updated.decorators[at].with_changes(decorator=new_call)
@@ -849,30 +877,42 @@ class _Validator(_Transformer):
         """New parameters, and the names to replace in the body; None when not rewritable."""
         params = func.params
         plain = list(params.params)
-        if params.posonly_params or params.kwonly_params or not isinstance(
-            params.star_arg, cst.MaybeSentinel
+        if (
+            params.posonly_params
+            or params.kwonly_params
+            or not isinstance(params.star_arg, cst.MaybeSentinel)
         ):
-            self.note(self.rule, func, "unusual validator signature; rewrite by hand")
+            self.note(self.rule, self.where, "unusual validator signature; rewrite by hand")
             return None
         if params.star_kwarg is not None:
-            self.note(self.rule, func, "**kwargs in a v1 validator has no v2 equivalent; use info")
+            self.note(
+                self.rule, self.where, "**kwargs in a v1 validator has no v2 equivalent; use info"
+            )
             return None
         extra = [p for p in plain[2:]]
         if not extra:
             return params, {}
         names = [p.name.value for p in extra]
         if "config" in names or any(n not in ("values", "field") for n in names):
-            self.note(self.rule, func, "validator takes config (use info.config); rewrite by hand")
+            self.note(
+                self.rule, self.where, "validator takes config (use info.config); rewrite by hand"
+            )
             return None
         scope = self.a.scopes.get(func.body.body[0]) if func.body.body else None
-        if scope is None or "info" in scope or any(n.value == "info" for n in _walk(func.body, cst.Name)):
-            self.note(self.rule, func, "the name info is taken in this validator")
+        if (
+            scope is None
+            or "info" in scope
+            or any(n.value == "info" for n in _walk(func.body, cst.Name))
+        ):
+            self.note(self.rule, self.where, "the name info is taken in this validator")
             return None
         replace: dict[cst.Name, cst.BaseExpression] = {}
         for param in extra:
             assignments = list(scope.assignments[param.name.value])
             if len(assignments) != 1:
-                self.note(self.rule, func, f"{param.name.value} is reassigned in the validator")
+                self.note(
+                    self.rule, self.where, f"{param.name.value} is reassigned in the validator"
+                )
                 return None
             for access in assignments[0].references:
                 name = access.node
@@ -885,7 +925,9 @@ class _Validator(_Transformer):
                 if isinstance(parent, cst.Attribute) and parent.attr.value == "name":
                     replace[parent] = cst.parse_expression("info.field_name")  # type: ignore[index]
                 else:
-                    self.note(self.rule, func, "field is used beyond field.name; use info by hand")
+                    self.note(
+                        self.rule, self.where, "field is used beyond field.name; use info by hand"
+                    )
                     return None
         self.edit.imports.append("from pydantic import ValidationInfo")
         info = extra[0].with_changes(
@@ -895,9 +937,7 @@ class _Validator(_Transformer):
         )
         return params.with_changes(params=[*plain[:2], info]), replace
 
-    def _validate_default(
-        self, cls: cst.ClassDef, fields: Sequence[str | None], where: cst.CSTNode
-    ) -> set[str] | None:
+    def _validate_default(self, cls: cst.ClassDef, fields: Sequence[str | None]) -> set[str] | None:
         """always=True: the fields with a default, whose Field(...) gains validate_default."""
         values = _field_values(cls)
         found: set[str] = set()
@@ -905,7 +945,7 @@ class _Validator(_Transformer):
             if name is None or name == "*" or name not in _field_annotations(cls):
                 self.note(
                     self.rule,
-                    where,
+                    self.where,
                     "always=True: add Field(validate_default=True) to the validated fields by "
                     "hand (a field is not declared in this class)",
                 )
@@ -924,7 +964,9 @@ class _Validator(_Transformer):
         assert isinstance(updated_node.body, cst.IndentedBlock)
         body = []
         for stmt in updated_node.body.body:
-            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.AnnAssign):
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(
+                stmt.body[0], cst.AnnAssign
+            ):
                 ann = stmt.body[0]
                 name = get_full_name_for_node(ann.target)
                 if name in self.pending_fields and ann.value is not None:
@@ -936,7 +978,10 @@ class _Validator(_Transformer):
                         value = cst.Call(
                             func=cst.Name("Field"),
                             args=[
-                                cst.Arg(value, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                                cst.Arg(
+                                    value,
+                                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                                ),
                                 _kwarg("validate_default", cst.Name("True")),
                             ],
                         )
@@ -970,15 +1015,439 @@ class _ReplaceNames(cst.CSTTransformer):
         return new if new is not None else updated_node  # type: ignore[return-value]
 
 
+# --- ET102: @root_validator -> @model_validator ---------------------------------------------
+
+
+def _reads_attributes(cls: cst.ClassDef) -> bool:
+    """Whether the model validates from attributes (orm_mode / from_attributes)."""
+    for stmt in _statements(cls):
+        if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
+            entries = _config_entries(stmt) or []
+            if any(k in ("orm_mode", "from_attributes") and _is_true(v) for k, v in entries):
+                return True
+        small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+        if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
+            arg = _find_kwarg(small.value, "from_attributes")
+            if arg is not None and _is_true(arg.value):
+                return True
+    return False
+
+
+def _returns_of(func: cst.FunctionDef) -> Iterator[cst.Return]:
+    """The return statements of ``func`` itself, not of functions nested in it."""
+    stack: list[cst.CSTNode] = [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Return):
+            yield node
+        elif not isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            stack.extend(node.children)
+
+
+class _RootValidator(_Transformer):
+    rule = "ET102"
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        cls = self.a.class_of(original_node)
+        if cls is None or not self.a.is_model_classdef(cls):
+            return updated_node
+        for at, dec in enumerate(original_node.decorators):
+            func, call = _decorator_call(dec)
+            if self.a.member(func) != "root_validator":
+                continue
+            self.where = dec
+            flags = {a.keyword.value: a.value for a in call.args if a.keyword} if call else {}
+            if call and (
+                set(flags) - {"pre", "skip_on_failure", "allow_reuse"}
+                or any(a.keyword is None for a in call.args)
+            ):
+                self.note(self.rule, self.where, "unexpected @root_validator arguments")
+                return updated_node
+            pre = flags.get("pre")
+            if pre is not None and _is_true(pre) and _reads_attributes(cls):
+                self.note(
+                    self.rule,
+                    self.where,
+                    "with from_attributes, a mode='before' model validator receives the object "
+                    "itself, not a dict as in v1; rewrite by hand",
+                )
+                return updated_node
+            if pre is not None and _is_true(pre):
+                new = cst.Call(
+                    func=self.ref(func, "model_validator"),
+                    args=[_kwarg("mode", cst.SimpleString('"before"'))],
+                )
+                self.done()
+                return _with_classmethod(updated_node, at, dec.with_changes(decorator=new))
+            if pre is not None and not _is_false(pre):
+                self.note(self.rule, self.where, "pre= is not a literal True/False")
+                return updated_node
+            why = self._after_blocker(cls, original_node)
+            if why is not None:
+                self.note(
+                    self.rule,
+                    self.where,
+                    "@model_validator(mode='after') receives the model (self), not a dict of "
+                    f"values; rewrite by hand ({why})",
+                )
+                return updated_node
+            return self._to_after(cls, original_node, updated_node, at, func)
+        return updated_node
+
+    def _after_blocker(self, cls: cst.ClassDef, func: cst.FunctionDef) -> str | None:
+        """Why the body cannot be moved to ``self`` mechanically; None when it can."""
+        params = func.params
+        if (
+            len(params.params) != 2
+            or params.posonly_params
+            or params.kwonly_params
+            or params.star_kwarg
+            or not isinstance(params.star_arg, cst.MaybeSentinel)
+        ):
+            return "the signature is not (cls, values)"
+        if any(n.value == "self" for n in _walk(func.body, cst.Name)):
+            return "the body already uses the name self"
+        body = func.body.body
+        scope = self.a.scopes.get(body[0]) if body else None
+        if scope is None:
+            return "no body"
+        cls_param, values_param = (p.name.value for p in params.params)
+        if any(a.references for a in scope.assignments[cls_param]):
+            return f"the body uses {cls_param}"
+        assignments = list(scope.assignments[values_param])
+        if len(assignments) != 1:
+            return f"{values_param} is reassigned"
+        fields = _field_annotations(cls)
+        last = body[-1]
+        if not (
+            isinstance(last, cst.SimpleStatementLine)
+            and isinstance(last.body[0], cst.Return)
+            and get_full_name_for_node(last.body[0].value or cst.Name("None")) == values_param
+        ):
+            return f"it does not end with return {values_param}"
+        if any(
+            get_full_name_for_node(r.value or cst.Name("None")) != values_param
+            for r in _returns_of(func)
+        ):
+            return f"it returns something other than {values_param}"
+        self._replace: dict[cst.Name, cst.BaseExpression] = {}
+        for access in assignments[0].references:
+            name = access.node
+            parent = self.a.parents.get(name)
+            grand = self.a.parents.get(parent) if parent is not None else None
+            key = None
+            target: cst.CSTNode | None = None
+            if isinstance(parent, cst.Return):
+                self._replace[name] = cst.Name("self")  # type: ignore[index]
+                continue
+            if (
+                isinstance(parent, cst.Subscript)
+                and len(parent.slice) == 1
+                and isinstance(parent.slice[0].slice, cst.Index)
+                and not isinstance(grand, cst.AssignTarget | cst.AugAssign | cst.Del)
+            ):
+                key, target = _string_value(parent.slice[0].slice.value), parent
+            elif (
+                isinstance(parent, cst.Attribute)
+                and parent.attr.value == "get"
+                and isinstance(grand, cst.Call)
+                and grand.func is parent
+                and 1 <= len(grand.args) <= 2
+                and all(a.keyword is None for a in grand.args)
+            ):
+                key, target = _string_value(grand.args[0].value), grand
+            if key is None or target is None or key not in fields:
+                return f"{values_param} is used other than as {values_param}['field'] of this class"
+            self._replace[target] = cst.Attribute(cst.Name("self"), cst.Name(key))  # type: ignore[index]
+        return None
+
+    def _to_after(
+        self,
+        cls: cst.ClassDef,
+        original: cst.FunctionDef,
+        updated: cst.FunctionDef,
+        at: int,
+        func: cst.BaseExpression,
+    ) -> cst.FunctionDef:
+        new = cst.Call(
+            func=self.ref(func, "model_validator"),
+            args=[_kwarg("mode", cst.SimpleString('"after"'))],
+        )
+        decorators = [
+            updated.decorators[i].with_changes(decorator=new) if i == at else d
+            for i, d in enumerate(updated.decorators)
+            if _last_name(d.decorator) != "classmethod"
+        ]
+        returns = updated.returns
+        if returns is not None:
+            returns = returns.with_changes(annotation=cst.SimpleString(f'"{cls.name.value}"'))
+        self.done()
+        return updated.with_changes(
+            decorators=decorators,
+            params=updated.params.with_changes(params=[cst.Param(cst.Name("self"))]),
+            body=original.body.visit(_ReplaceNames(self._replace)),
+            returns=returns,
+        )
+
+
+# --- ET114: Field() arguments ----------------------------------------------------------------
+
+
+class _FieldArgs(_Transformer):
+    rule = "ET114"
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if self.a.member(original_node.func) != "Field":
+            return updated_node
+        for arg in original_node.args:
+            if arg.keyword and arg.keyword.value in _FIELD_NOTES:
+                self.note(
+                    self.rule,
+                    original_node,
+                    f"Field({arg.keyword.value}=...) has no v2 equivalent: "
+                    f"{_FIELD_NOTES[arg.keyword.value]}",
+                )
+        new = _rename_kwargs(updated_node, _FIELD_KWARGS)
+        mutation = _find_kwarg(new, "allow_mutation")
+        if mutation is not None and _is_false(mutation.value):
+            new = _rename_kwargs(new, {"allow_mutation": "frozen"})
+            new = new.with_changes(
+                args=[
+                    a.with_changes(value=cst.Name("True"))
+                    if a.keyword and a.keyword.value == "frozen"
+                    else a
+                    for a in new.args
+                ]
+            )
+        elif mutation is not None and _is_true(mutation.value):
+            new = drop_args(new, lambda a: a is mutation)
+        if new is not updated_node and not new.deep_equals(updated_node):
+            self.done()
+        return new
+
+
+# --- ET107 / ET108 / ET109 / ET110 / ET115: methods and functions --------------------------
+
+
+class _FromOrm(_Transformer):
+    """``X.from_orm(y)`` -> ``X.model_validate(y)``, with from_attributes on X when it is here."""
+
+    rule = "ET107"
+
+    def __init__(self, wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> None:
+        super().__init__(wrapper, ctx, edit)
+        self.needs_config = {
+            name
+            for call in _walk(self.a.module, cst.Call)
+            if isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "from_orm"
+            and (name := self.a.model_class(call.func.value))
+            and name in self.a.classes
+        }
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        parent = self.a.parents.get(original_node)
+        if (
+            original_node.attr.value == "from_orm"
+            and self.a.model_class(original_node.value)
+            and isinstance(parent, cst.Call)
+            and parent.func is original_node
+        ):
+            self.done()
+            return updated_node.with_changes(attr=cst.Name("model_validate"))
+        return updated_node
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        if original_node.name.value not in self.needs_config or not isinstance(
+            updated_node.body, cst.IndentedBlock
+        ):
+            return updated_node
+        body = list(updated_node.body.body)
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
+                entries = _config_entries(stmt) or []
+                if any(k in ("orm_mode", "from_attributes") for k, _ in entries):
+                    return updated_node
+                assert isinstance(stmt.body, cst.IndentedBlock)
+                line = cst.parse_statement("from_attributes = True\n")
+                body[i] = stmt.with_changes(
+                    body=stmt.body.with_changes(body=[*stmt.body.body, line])
+                )
+                break
+            small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+            if (
+                isinstance(small, cst.Assign)
+                and get_full_name_for_node(small.targets[0].target) == "model_config"
+            ):
+                call = small.value
+                if not isinstance(call, cst.Call):
+                    self.note(self.rule, original_node, "add from_attributes=True to model_config")
+                    return updated_node
+                if _find_kwarg(call, "from_attributes") or _find_kwarg(call, "orm_mode"):
+                    return updated_node
+                new_call = append_kwarg(call, "from_attributes", cst.Name("True"))
+                body[i] = stmt.with_changes(body=[small.with_changes(value=new_call)])
+                break
+        else:
+            self.edit.imports.append("from pydantic import ConfigDict")
+            at = 1 if body and is_docstring(body[0]) else 0
+            body.insert(
+                at, cst.parse_statement("model_config = ConfigDict(from_attributes=True)\n")
+            )
+        self.done()
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
+class _MethodCalls(_Transformer):
+    """Renames of model methods, on receivers known to be model classes or instances."""
+
+    rule = "ET109"
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        func = original_node.func
+        if not isinstance(func, cst.Attribute) or not isinstance(updated_node.func, cst.Attribute):
+            return updated_node
+        method = func.attr.value
+        keywords = {a.keyword.value for a in original_node.args if a.keyword}
+        positional = any(a.keyword is None for a in original_node.args)
+        if self.rule == "ET108":
+            return self._parse(original_node, updated_node, method, keywords, positional)
+        if method in _INSTANCE_METHODS and self.a.is_instance(func.value):
+            new, accepted = _INSTANCE_METHODS[method]
+            allowed = set(accepted) | (_DUMP_FLAGS if method in ("dict", "json") else set())
+        elif method in _CLASS_METHODS and self.a.model_class(func.value):
+            new, maybe = _CLASS_METHODS[method]
+            allowed = set(keywords if maybe is None else maybe)
+            positional = positional and maybe is not None
+        elif method == "schema_json" and self.a.model_class(func.value):
+            return self._schema_json(original_node, updated_node, keywords, positional)
+        else:
+            return updated_node
+        if positional or keywords - allowed:
+            self.note(
+                self.rule,
+                original_node,
+                f".{method}() with arguments {sorted(keywords - allowed) or 'positional'} has no "
+                f"direct v2 equivalent; rewrite to .{new}() by hand",
+            )
+            return updated_node
+        self.done()
+        return updated_node.with_changes(func=updated_node.func.with_changes(attr=cst.Name(new)))
+
+    def _parse(
+        self,
+        original: cst.Call,
+        updated: cst.Call,
+        method: str,
+        keywords: set[str],
+        positional: bool,
+    ) -> cst.Call:
+        func = original.func
+        assert isinstance(func, cst.Attribute) and isinstance(updated.func, cst.Attribute)
+        if method not in ("parse_obj", "parse_raw", "parse_file") or not self.a.model_class(
+            func.value
+        ):
+            return updated
+        if method == "parse_file" or keywords or len(original.args) != 1:
+            self.note(
+                self.rule,
+                original,
+                f".{method}() with these arguments has no direct v2 equivalent: read the data and "
+                "call model_validate_json() / model_validate() by hand",
+            )
+            return updated
+        new = "model_validate" if method == "parse_obj" else "model_validate_json"
+        self.done()
+        return updated.with_changes(func=updated.func.with_changes(attr=cst.Name(new)))
+
+    def _schema_json(
+        self, original: cst.Call, updated: cst.Call, keywords: set[str], positional: bool
+    ) -> cst.BaseExpression:
+        assert isinstance(updated.func, cst.Attribute)
+        if positional or keywords - {"by_alias", "ref_template", "indent"}:
+            self.note(self.rule, original, "schema_json(): use json.dumps(X.model_json_schema())")
+            return updated
+        schema_args = [a for a in updated.args if a.keyword and a.keyword.value != "indent"]
+        dump_args = [a for a in updated.args if a.keyword and a.keyword.value == "indent"]
+        schema = cst.Call(
+            func=updated.func.with_changes(attr=cst.Name("model_json_schema")),
+            args=_commas(schema_args),
+        )
+        self.edit.imports.append("import json")
+        self.done()
+        return cst.Call(
+            func=cst.Attribute(cst.Name("json"), cst.Name("dumps")),
+            args=_commas([cst.Arg(schema), *dump_args]),
+        )
+
+
+class _ParseMethods(_MethodCalls):
+    rule = "ET108"
+
+
+class _Fields(_Transformer):
+    rule = "ET110"
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        if original_node.attr.value != "__fields__":
+            return updated_node
+        if self.a.model_class(original_node.value):
+            self.done()
+            return updated_node.with_changes(attr=cst.Name("model_fields"))
+        if self.a.is_instance(original_node.value):
+            self.done()
+            owner = cst.Call(func=cst.Name("type"), args=[cst.Arg(updated_node.value)])
+            return cst.Attribute(owner, cst.Name("model_fields"))
+        return updated_node
+
+
+class _ParseObjAs(_Transformer):
+    rule = "ET115"
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if self.a.member(original_node.func) != "parse_obj_as":
+            return updated_node
+        args = updated_node.args
+        if len(args) != 2 or any(a.keyword or a.star for a in args):
+            self.note(
+                self.rule, original_node, "parse_obj_as with these arguments: use TypeAdapter"
+            )
+            return updated_node
+        adapter = cst.Call(
+            func=self.ref(original_node.func, "TypeAdapter"),
+            args=[args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)],
+        )
+        self.done()
+        return cst.Call(
+            func=cst.Attribute(adapter, cst.Name("validate_python")),
+            args=[args[1].with_changes(comma=cst.MaybeSentinel.DEFAULT)],
+        )
+
+
 def rewrite(code: str, ctx: RewriteContext) -> Rewrite:
     """Every enabled Pydantic v1 -> v2 rewrite, in an order where later ones see earlier ones."""
     return run_passes(code, ctx, PASSES)
 
 
 PASSES: tuple[Pass, ...] = (
-    _pass("ET106", _BaseSettingsImport),
-    _pass("ET104", _ConfigKeys),
-    _pass("ET105", _JsonEncoders),
-    _pass("ET103", _ConfigClass),
-    _pass("ET101", _Validator),
+    _pass("ET106", _BaseSettingsImport, "BaseSettings"),
+    _pass("ET104", _ConfigKeys, "Config"),
+    _pass("ET105", _JsonEncoders, "json_encoders"),
+    _pass("ET103", _ConfigClass, "class Config"),
+    _pass("ET101", _Validator, "validator"),
+    _pass("ET102", _RootValidator, "root_validator"),
+    _pass("ET114", _FieldArgs, "Field"),
+    _pass("ET107", _FromOrm, ".from_orm"),
+    _pass("ET108", _ParseMethods, ".parse_"),
+    _pass("ET109", _MethodCalls, ".schema_json(", *(f".{m}(" for m in _METHOD_NAMES)),
+    _pass("ET110", _Fields, "__fields__"),
+    _pass("ET115", _ParseObjAs, "parse_obj_as"),
 )

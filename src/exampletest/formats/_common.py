@@ -27,7 +27,7 @@ FAIL_ON_NEVER = "never"
 
 
 def fails(status: Status, fail_on: str) -> bool:
-    """Whether a block status reaches the ``--fail-on`` threshold (contract: lowest failing status)."""
+    """Whether a block status reaches ``--fail-on`` (the contract: lowest failing status)."""
     if fail_on == FAIL_ON_NEVER or status is Status.SKIPPED or status is Status.OK:
         return False
     return STATUS_ORDER.index(status) <= STATUS_ORDER.index(Status(fail_on))

@@ -32,8 +32,9 @@ def render(
         out.append(f"::error title=exampletest::{escape_data(error)}")
     for doc in report.documents:
         for error in doc.errors:
-            out.append(f"::error file={escape_property(doc.path)},title=exampletest::"
-                       f"{escape_data(error)}")
+            out.append(
+                f"::error file={escape_property(doc.path)},title=exampletest::{escape_data(error)}"
+            )
         for result in doc.blocks:
             for f in ordered_findings(result.findings):
                 if f.intentional and verbose < 1:
@@ -50,6 +51,8 @@ def render(
                 out.append(f"::{command} {','.join(props)}::{escape_data(message)}")
     counts = ", ".join(f"{n} {s}" for s, n in report.status_counts().items() if n)
     failing = len(failing_blocks(report, fail_on))
-    out.append(f"exampletest: {len(report.blocks())} blocks ({counts or 'none'}); "
-               f"{failing} reach --fail-on {fail_on}")
+    out.append(
+        f"exampletest: {len(report.blocks())} blocks ({counts or 'none'}); "
+        f"{failing} reach --fail-on {fail_on}"
+    )
     return "\n".join(out) + "\n"

@@ -39,11 +39,17 @@ COLORS: dict[str, str] = {
 
 _FORMATTER = HtmlFormatter(nowrap=True, style="default")
 _LEXER = PythonLexer(stripnl=False, ensurenl=False)
+# pygments boxes tokens it cannot lex (a fence line in a diff): noise in a report.
+_PYGMENTS_CSS: str = (
+    _FORMATTER.get_style_defs(".src")  # type: ignore[no-untyped-call]
+    + "\n.src .err { border: none; }"
+)
 
 
 def _highlight_lines(code: str) -> list[str]:
     """Highlighted HTML per code line (pygments closes and reopens spans at each newline)."""
-    return highlight(code, _LEXER, _FORMATTER).split("\n")
+    html: str = highlight(code, _LEXER, _FORMATTER)
+    return html.split("\n")
 
 
 def render(
@@ -56,13 +62,16 @@ def render(
     """The whole page; ``verbose`` opens every block, by default only notable ones are open."""
     blocks = report.blocks()
     failing = failing_blocks(report, fail_on)
-    title = f"exampletest report: {len(blocks)} blocks in {len(report.documents)} documents"
+    title = (
+        f"exampletest report: {_plural(len(blocks), 'block')} in "
+        f"{_plural(len(report.documents), 'document')}"
+    )
     python = report.environment.get("python", "?")
     body = [
         '<header class="top">',
         "<h1>exampletest report</h1>",
         f'<p class="meta">exampletest {escape(report.tool_version)} · Python {escape(str(python))}'
-        f" · {len(report.documents)} documents · {len(blocks)} blocks"
+        f" · {_plural(len(report.documents), 'document')} · {_plural(len(blocks), 'block')}"
         f" · {report.duration_s:.2f} s</p>",
         _verdict(len(failing), len(blocks), fail_on),
         "</header>",
@@ -80,9 +89,7 @@ def render(
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
         f"<title>{escape(title)}</title>\n"
-        f"<style>\n{_CSS}\n{_FORMATTER.get_style_defs('.src')}\n"
-        # pygments boxes tokens it cannot lex (a fence line in a diff): noise here
-        ".src .err { border: none; }\n</style>\n"
+        f"<style>\n{_CSS}\n{_PYGMENTS_CSS}\n</style>\n"
         "</head><body>\n" + "\n".join(body) + f"\n<script>\n{_JS}\n</script>\n</body></html>\n"
     )
 
@@ -127,8 +134,9 @@ def _summary(report: Report) -> str:
     statuses = report.status_counts()
     categories = report.category_counts()
     cards = "".join(
-        f'<div class="card" style="--c:{COLORS[s]}"><span class="n">{statuses[s]}</span>'
-        f'<span class="l">{s}</span></div>'
+        f'<button type="button" class="card" data-only="{s}" style="--c:{COLORS[s]}" '
+        f'title="show only {s} blocks"><span class="n">{statuses[s]}</span>'
+        f'<span class="l">{s}</span></button>'
         for s in STATUS_ORDER
     )
     most = max(categories.values(), default=0) or 1
@@ -140,12 +148,15 @@ def _summary(report: Report) -> str:
     )
     toc = []
     for i, doc in enumerate(report.documents, 1):
-        chips = "".join(
-            f'<a class="bchip" href="#b-{i}-{b.block.index}" style="--c:{COLORS[b.status]}" '
-            f'title="{escape(b.status)}: {escape(b.block.heading or "")}">'
-            f"{b.block.index}<small> L{b.block.start_line}</small></a>"
-            for b in doc.blocks
-        ) or '<span class="muted">no Python blocks</span>'
+        chips = (
+            "".join(
+                f'<a class="bchip" href="#b-{i}-{b.block.index}" style="--c:{COLORS[b.status]}" '
+                f'title="{escape(b.status)}: {escape(b.block.heading or "")}">'
+                f"{b.block.index}<small> L{b.block.start_line}</small></a>"
+                for b in doc.blocks
+            )
+            or '<span class="muted">no Python blocks</span>'
+        )
         toc.append(
             f'<li><a href="#d-{i}" class="docl">{escape(doc.path)}</a><div>{chips}</div></li>'
         )
@@ -200,7 +211,7 @@ def _chart(report: Report) -> str:
             f'<rect x="{lx:.0f}" y="{legend_y - 9}" width="10" height="10" fill="{COLORS[s]}"/>'
             f'<text x="{lx + 14:.0f}" y="{legend_y}" class="svgl">{s}</text>'
         )
-        lx += 14 + 8 * len(s) + 16
+        lx += 14 + 7 * len(s) + 18  # ~7 px per character at 12 px
     out.append("</svg>")
     return "".join(out)
 
@@ -225,12 +236,11 @@ def _block(doc_i: int, result: BlockResult, verbose: int) -> str:
         for s, v in result.stages.items()
     )
     heading = f" — {escape(block.heading)}" if block.heading else ""
-    counts = len(result.findings)
     summary = (
         f'<summary><span class="badge" style="--c:{COLORS[result.status]}">{result.status}</span>'
-        f"<span class=\"btitle\">Block {block.index}{heading}</span>"
+        f'<span class="btitle">Block {block.index}{heading}</span>'
         f'<span class="lines">{_line_range(block.start_line, block.end_line)}</span>'
-        f'<span class="fcount">{counts} finding{"s" if counts != 1 else ""}</span></summary>'
+        f'<span class="fcount">{_plural(len(result.findings), "finding")}</span></summary>'
     )
     info = f'<div class="binfo">{stages}'
     if result.module:
@@ -246,8 +256,12 @@ def _block(doc_i: int, result: BlockResult, verbose: int) -> str:
     )
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _line_range(start: int, end: int) -> str:
-    return f"line {start}" if start == end else f"lines {start}–{end}"
+    return f"line {start}" if start == end else f"lines {start}\N{EN DASH}{end}"
 
 
 def _rich_text(text: str) -> str:
@@ -353,9 +367,7 @@ def _fix(fix: Fix) -> str:
             f'<tr class="hunk"><td colspan="4">{_line_range(hunk.old_start, hunk.old_end)} → '
             f"{_line_range(hunk.new_start, hunk.new_start + hunk.new_count - 1)}</td></tr>"
         )
-        rows.extend(
-            f"<tr>{_side(old, True)}{_side(new, False)}</tr>" for old, new in _pairs(hunk)
-        )
+        rows.extend(f"<tr>{_side(old, True)}{_side(new, False)}</tr>" for old, new in _pairs(hunk))
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in fix.notes)
     return (
         f'<div class="fix"><div class="fixhead">{badge} <b>Suggested fix</b>'
@@ -373,6 +385,7 @@ _CSS = """
 [hidden] { display: none !important; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   color: var(--fg); background: var(--soft); }
+header.top, main { max-width: 1180px; }
 header.top { margin: 0 auto; padding: 20px 24px 8px; }
 h1 { margin: 0; font-size: 24px; }
 h2 { font-size: 19px; margin: 0 0 10px; }
@@ -406,7 +419,9 @@ section.summary, section.doc { background: var(--bg); border: 1px solid var(--li
   border-radius: 10px; padding: 16px 20px; margin: 14px 0; }
 .cards { display: flex; flex-wrap: wrap; gap: 10px; margin-bottom: 14px; }
 .card { flex: 1 1 110px; border: 1px solid var(--line); border-top: 4px solid var(--c);
-  border-radius: 8px; padding: 8px 12px; background: #fff; }
+  border-radius: 8px; padding: 8px 12px; background: #fff; font: inherit; text-align: left;
+  cursor: pointer; }
+.card:hover { background: color-mix(in srgb, var(--c) 6%, #fff); }
 .card .n { display: block; font-size: 26px; font-weight: 700; color: var(--c); line-height: 1.1; }
 .card .l { color: var(--muted); font-size: 13px; text-transform: uppercase; letter-spacing: .04em; }
 .sumgrid { display: grid; grid-template-columns: minmax(0, 2fr) minmax(220px, 1fr); gap: 24px;
@@ -496,7 +511,7 @@ tr.hunk td { background: #ddf4ff; color: var(--muted); font-size: 12px; padding:
   section.summary, section.doc { border: none; padding: 0; margin: 0 0 12pt; }
   details.block, tr, .fix { break-inside: avoid; }
   section.doc { break-before: page; }
-  details.block > summary::before { content: none; }
+  details.block > summary::before, details.block[open] > summary::before { content: none; }
   a { color: inherit; text-decoration: none; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
@@ -515,7 +530,8 @@ _JS = """
       el.hidden = !(on.status.has(el.dataset.status) && catOk);
     });
     document.querySelectorAll('tr.frow').forEach(r => {
-      r.hidden = !on.category.has(r.dataset.cat) || (!!r.dataset.intentional && !intentional.checked);
+      r.hidden = !on.category.has(r.dataset.cat)
+        || (!!r.dataset.intentional && !intentional.checked);
     });
     document.querySelectorAll('section.doc').forEach(d => {
       const all = d.querySelectorAll('details.block');
@@ -525,13 +541,18 @@ _JS = """
     });
   }
   boxes.concat([intentional]).forEach(b => b.addEventListener('change', apply));
-  document.getElementById('f-problems').addEventListener('click', () => {
-    boxes.forEach(b => { if (b.dataset.filter === 'status') b.checked = !['ok', 'skipped'].includes(b.value); });
+  function showStatuses(wanted) {
+    boxes.forEach(b => { if (b.dataset.filter === 'status') b.checked = wanted(b.value); });
     apply();
-  });
+  }
+  document.getElementById('f-problems').addEventListener('click',
+    () => showStatuses(s => !['ok', 'skipped'].includes(s)));
   document.getElementById('f-all').addEventListener('click', () => {
     boxes.forEach(b => { b.checked = true; }); intentional.checked = true; apply();
   });
+  // A summary card shows only its status.
+  document.querySelectorAll('button.card').forEach(card => card.addEventListener('click',
+    () => showStatuses(s => s === card.dataset.only)));
   // A link to a block opens it (and shows it, whatever the filters say).
   function reveal() {
     const el = location.hash && document.getElementById(location.hash.slice(1));
@@ -540,10 +561,15 @@ _JS = """
   window.addEventListener('hashchange', reveal);
   reveal();
   window.addEventListener('beforeprint', () => {
-    document.querySelectorAll('details.block').forEach(d => { d.dataset.wasOpen = d.open; d.open = true; });
+    document.querySelectorAll('details.block').forEach(d => {
+      d.dataset.wasOpen = d.open;
+      d.open = true;
+    });
   });
   window.addEventListener('afterprint', () => {
-    document.querySelectorAll('details.block').forEach(d => { d.open = d.dataset.wasOpen === 'true'; });
+    document.querySelectorAll('details.block').forEach(d => {
+      d.open = d.dataset.wasOpen === 'true';
+    });
   });
 })();
 """

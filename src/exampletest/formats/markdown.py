@@ -80,7 +80,8 @@ def render(
         out.extend(f"- {e}" for e in errors)
         out.append("")
 
-    real, intentional = [], []
+    real: list[str] = []
+    intentional: list[str] = []
     for doc in report.documents:
         for b in doc.blocks:
             for f in ordered_findings(b.findings):
@@ -92,8 +93,8 @@ def render(
                     line += f" — _{escape(f.suggestion)}_"
                 (intentional if f.intentional else real).append(line)
     if real:
-        counts = report.category_counts()
-        by_cat = ", ".join(f"{counts[c]} {c}" for c in CATEGORY_ORDER if counts[c])
+        found = report.category_counts()
+        by_cat = ", ".join(f"{found[c]} {c}" for c in CATEGORY_ORDER if found[c])
         out.append(f"<details open><summary><b>Findings</b> ({by_cat})</summary>\n")
         out.extend(real[:MAX_FINDINGS])
         if len(real) > MAX_FINDINGS:
@@ -118,7 +119,9 @@ def render(
         resolves = ", ".join(f"`{r}`" for r in b.fix.resolves)
         if len(hunks) == 1 and hunks[0].old_count:
             h = hunks[0]
-            out.append(f"{where} lines {h.old_start}–{h.old_end} (resolves {resolves}):\n")
+            out.append(
+                f"{where} lines {h.old_start}\N{EN DASH}{h.old_end} (resolves {resolves}):\n"
+            )
             out.append(fenced(h.new_text, "suggestion") + "\n")
         else:
             out.append(f"{where} (resolves {resolves}):\n")

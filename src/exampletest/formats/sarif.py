@@ -39,7 +39,9 @@ def render(
                     rules[finding.rule] = _rule(finding)
                 index = list(rules).index(finding.rule)
                 results.append(_result(doc.path, result, finding, index))
-    notifications = [{"level": "error", "message": {"text": e}} for e in report.errors]
+    notifications: list[dict[str, Any]] = [
+        {"level": "error", "message": {"text": e}} for e in report.errors
+    ]
     notifications += [
         {
             "level": "error",
@@ -142,5 +144,7 @@ def _fix(path: str, fix: Fix) -> dict[str, Any]:
         replacements.append({"deletedRegion": deleted, "insertedContent": {"text": hunk.new_text}})
     return {
         "description": {"text": f"Verified rewrite resolving {', '.join(fix.resolves)}"},
-        "artifactChanges": [{"artifactLocation": {"uri": _uri(path)}, "replacements": replacements}],
+        "artifactChanges": [
+            {"artifactLocation": {"uri": _uri(path)}, "replacements": replacements}
+        ],
     }

@@ -107,7 +107,8 @@ def _document(doc: DocumentResult, verbose: int) -> list[RenderableType]:
     counts = {s: 0 for s in STATUS_ORDER}
     for b in doc.blocks:
         counts[b.status] += 1
-    head = Text(doc.path, style="bold underline")
+    head = Text()
+    head.append(doc.path, style="bold underline")
     head.append(f"  {len(doc.blocks)} block{'s' if len(doc.blocks) != 1 else ''}: ")
     head.append_text(
         Text(", ").join(Text(f"{n} {s}", style=STATUS_STYLE[s]) for s, n in counts.items() if n)
@@ -177,7 +178,9 @@ def _frame(result: BlockResult, finding: Finding) -> Text:
     for i in range(max(at - 1, 0), min(last + 2, len(rows))):
         row = rows[i]
         marker = ">" if at <= i <= last else " "
-        frame.append(f"     {marker} {row.doc_line:>{width}} | ", style="dim" if marker == " " else "")
+        frame.append(
+            f"     {marker} {row.doc_line:>{width}} | ", style="dim" if marker == " " else ""
+        )
         frame.append(row.text)
         frame.append("\n")
         if i == at:
@@ -221,20 +224,18 @@ def _summary(report: Report, fail_on: str) -> RenderableType:
     categories = report.category_counts()
     intentional = sum(f.intentional for b in report.blocks() for f in b.findings)
 
-    by_status = Table(title="blocks by status", box=box.SIMPLE, title_justify="left")
-    by_status.add_column("status")
-    by_status.add_column("blocks", justify="right")
-    for s in STATUS_ORDER:
-        by_status.add_row(Text(s, style=STATUS_STYLE[s]), str(statuses[s]))
-    by_status.add_row(Text("total", style="bold"), str(len(report.blocks())))
-
-    by_category = Table(title="findings by category", box=box.SIMPLE, title_justify="left")
-    by_category.add_column("category")
-    by_category.add_column("findings", justify="right")
-    for c in CATEGORY_ORDER:
-        by_category.add_row(Text(c, style=STATUS_STYLE[c]), str(categories[c]))
-    by_category.add_row(Text("(intentional)", style="dim"), str(intentional))
-
+    by_status = _count_table(
+        "blocks by status",
+        ("status", "blocks"),
+        [(Text(s, style=STATUS_STYLE[s]), statuses[s]) for s in STATUS_ORDER]
+        + [(Text("total", style="bold"), len(report.blocks()))],
+    )
+    by_category = _count_table(
+        "findings by category",
+        ("category", "findings"),
+        [(Text(c, style=STATUS_STYLE[c]), categories[c]) for c in CATEGORY_ORDER]
+        + [(Text("(intentional)", style="dim"), intentional)],
+    )
     grid = Table.grid(padding=(0, 4))
     grid.add_row(by_status, by_category)
 
@@ -248,7 +249,16 @@ def _summary(report: Report, fail_on: str) -> RenderableType:
         verdict.append(f"FAIL ({len(failing)} at or above --fail-on {fail_on})", style="bold red")
     else:
         verdict.append(f"PASS (nothing reaches --fail-on {fail_on})", style="bold green")
-    return Group(Text(""), grid, verdict)
+    return Group(Text(""), grid, Text(""), verdict)
+
+
+def _count_table(title: str, header: tuple[str, str], rows: list[tuple[Text, int]]) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, title_justify="left")
+    table.add_column(header[0])
+    table.add_column(header[1], justify="right")
+    for label, count in rows:
+        table.add_row(label, str(count))
+    return table
 
 
 class BlockProgress:
@@ -268,10 +278,14 @@ class BlockProgress:
             )
             self._task = self._progress.add_task("", total=total)
 
-    def tick(self, description: str = "") -> None:
-        """One more block done; ``description`` names it (e.g. ``path:fence_line``)."""
+    def tick(self, description: str = "", advance: int = 1) -> None:
+        """Blocks done; ``description`` names the last one (e.g. ``path:fence_line``)."""
         if self._progress is not None:
-            self._progress.update(self._task, advance=1, description=description)
+            self._progress.update(self._task, advance=advance, description=description)
+
+    def __call__(self, advance: int = 1) -> None:
+        """The ``Callable[[int], None]`` the pipeline takes as ``progress``."""
+        self.tick(advance=advance)
 
     def __enter__(self) -> BlockProgress:
         if self._progress is not None:
@@ -289,5 +303,5 @@ class BlockProgress:
 
 
 def progress(total: int, enabled: bool) -> BlockProgress:
-    """``with progress(n, enabled) as bar: ... bar.tick("doc.md:12")`` — silent off a TTY."""
+    """``with progress(n, enabled) as bar: run(options, progress=bar)`` — silent off a TTY."""
     return BlockProgress(total, enabled)

@@ -11,12 +11,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from exampletest.model import Block, Category, Finding
-from exampletest.rules import auth, fastapi, pydantic, sqlalchemy, stdlib
+from exampletest.rules import auth, fastapi, pydantic, sqlalchemy, stdlib  # noqa: F401 (register)
 from exampletest.rules.base import REGISTRY, STDLIB, Context, Hit, Rule, version_in
 
 __all__ = ["RULES", "Rule", "check"]
-
-_MODULES = (pydantic, sqlalchemy, fastapi, auth, stdlib)  # imported for their registrations
 
 RULES: Mapping[str, Rule] = MappingProxyType(
     {rid: meta for rid, (meta, _) in sorted(REGISTRY.items())}
@@ -78,10 +76,11 @@ def _finding(block: Block, ctx: Context, meta: Rule, hit: Hit, note: str) -> Fin
 def _span(ctx: Context, hit: Hit) -> tuple[int, int, int, int]:
     """1-based character (line, col, end_line, end_col) of a hit; ast gives UTF-8 offsets."""
     node = hit.node
+    last = hit.end_node or node
     line = getattr(node, "lineno", 1)
-    end_line = getattr(node, "end_lineno", None) or line
+    end_line = getattr(last, "end_lineno", None) or line
     start = getattr(node, "col_offset", 0)
-    end = getattr(node, "end_col_offset", None)
+    end = getattr(last, "end_col_offset", None)
     if end is None:
         end = start
     if hit.name_only and isinstance(node, ast.Attribute):

@@ -42,6 +42,7 @@ class Hit:
     suggestion: str | None = None
     category: Category | None = None  # None: the rule's category
     name_only: bool = False  # point at the attribute name of an ``x.attr`` node, not at ``x``
+    end_node: ast.AST | None = None  # the span ends where this node ends (default: ``node``)
 
 
 Check = Callable[["Context"], Iterable[Hit]]

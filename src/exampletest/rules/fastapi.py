@@ -9,10 +9,11 @@ are supported since 0.95.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from exampletest.model import Category
-from exampletest.rules.base import TEXTUAL_NOTE, Context, Hit, keyword, rule
+from exampletest.rules.base import TEXTUAL_NOTE, Context, Hit, dotted, keyword, rule
 
 STALE = Category.STALE
 
@@ -21,6 +22,7 @@ _DEPENDS = ("Depends", "Security")
 #: HTTP-method decorators ruff's FAST002 treats as routes (measured on ruff 0.17)
 _ROUTE_METHODS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace"})
 _APP_TYPES = ("fastapi.FastAPI", "fastapi.APIRouter")
+_APP_NAME = re.compile(r"(?:^|_)(?:app|application|api|router)$", re.I)
 
 
 def _fastapi_names(names: tuple[str, ...]) -> list[str]:
@@ -36,8 +38,13 @@ def _fastapi_names(names: tuple[str, ...]) -> list[str]:
     "a lifespan async context manager: FastAPI(lifespan=lifespan)",
 )
 def on_event(ctx: Context) -> Iterator[Hit]:
+    apps = _apps(ctx)
     for call in ctx.calls():
-        if isinstance(call.func, ast.Attribute) and call.func.attr == "on_event":
+        func = call.func
+        if not isinstance(func, ast.Attribute) or func.attr != "on_event":
+            continue
+        receiver = dotted(func.value) or ""
+        if receiver in apps or _APP_NAME.search(receiver.rsplit(".", 1)[-1]):
             yield Hit(
                 call.func,
                 "`on_event` is deprecated in FastAPI: use a `lifespan` async context manager",
@@ -94,11 +101,12 @@ def non_annotated(ctx: Context) -> Iterator[Hit]:
             annotation = ast.unparse(param.annotation) if param.annotation else "T"
             marker, value = _split_default(default, kind.rsplit(".", 1)[-1] in _DEPENDS)
             yield Hit(
-                default,
+                param,
                 f"`{param.arg}` takes `{kind}(...)` as its default: FastAPI recommends "
                 f"`Annotated[{annotation}, {kind}(...)]`"
                 + (TEXTUAL_NOTE if ctx.is_textual(default.func) else ""),
                 suggestion=f"{param.arg}: Annotated[{annotation}, {marker}]{value}",
+                end_node=default,
             )
 
 

@@ -96,6 +96,9 @@ def validator(ctx: Context) -> Iterator[Hit]:
             if not ctx.matches(func, ("pydantic.validator", "pydantic.class_validators.validator")):
                 continue
             advice = ["decorate with @field_validator(<fields>) and @classmethod"]
+            unknown = [
+                k.arg for k in (call.keywords if call else []) if k.arg not in _VALIDATOR_KWARGS
+            ]
             if call is not None:
                 if is_true(_kw(call, "pre")):
                     advice.append('pre=True becomes mode="before"')
@@ -117,12 +120,23 @@ def validator(ctx: Context) -> Iterator[Hit]:
                 advice.append("the `field` parameter becomes info.field_name")
             if "config" in params:
                 advice.append("the `config` parameter is gone: use cls.model_config")
+            message = (
+                "`@validator` is the Pydantic V1 API, deprecated in V2: use `@field_validator`"
+            )
+            broken = bool(unknown) and ctx.at_least("pydantic", "2.0")
+            if broken:
+                message += (
+                    f"; `validator()` has no {', '.join(map(str, unknown))} argument: TypeError"
+                )
             yield Hit(
                 dec,
-                "`@validator` is the Pydantic V1 API, deprecated in V2: use `@field_validator`"
-                + _note(ctx, func),
+                message + _note(ctx, func),
                 suggestion="; ".join(advice),
+                category=BROKEN if broken else None,
             )
+
+
+_VALIDATOR_KWARGS = frozenset({"pre", "each_item", "always", "check_fields", "allow_reuse"})
 
 
 def _kw(call: ast.Call, name: str) -> ast.expr | None:
@@ -613,6 +627,9 @@ _CON_TYPES = (
     "conbytes",
     "condate",
 )
+#: the constrained-type functions whose V2 docstring says "discouraged" (pydantic 2.14); the
+#: others (conlist, conset, …) are current unless given V1 keyword arguments
+_CON_DISCOURAGED = frozenset({"constr", "conint", "confloat", "condecimal"})
 _CON_REMOVED = {
     "min_items": "min_length",
     "max_items": "max_length",
@@ -638,12 +655,18 @@ def con_types(ctx: Context) -> Iterator[Hit]:
         fname = dotted(call.func) or "con"
         short = fname.rsplit(".", 1)[-1]
         removed = [k.arg for k in call.keywords if k.arg in _CON_REMOVED]
+        if not removed and short not in _CON_DISCOURAGED:
+            continue
         target = (
             "Annotated[str, StringConstraints(...)]"
             if short in ("constr", "conbytes")
             else "Annotated[T, Field(...)]"
         )
-        message = f"`{short}()` is discouraged in Pydantic V2: use `{target}`"
+        message = (
+            f"`{short}()` is discouraged in Pydantic V2: use `{target}`"
+            if short in _CON_DISCOURAGED
+            else f"`{short}()` takes V2 keyword arguments"
+        )
         category = None
         if removed:
             renames = ", ".join(
@@ -651,7 +674,7 @@ def con_types(ctx: Context) -> Iterator[Hit]:
                 for k in removed
                 if k
             )
-            message += f"; its V1 keyword arguments are gone in V2 ({renames}) and raise TypeError"
+            message += f"; its V1 keyword arguments are gone ({renames}) and raise TypeError"
             category = BROKEN if ctx.at_least("pydantic", "2.0") else None
         yield Hit(
             call,

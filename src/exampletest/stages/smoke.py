@@ -81,7 +81,9 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         seen.add((first.get("type", ""), first.get("line")))
         if first.get("type") == "Timeout":
             status = "timeout"
-    proven = {first.get("name")} if first and first.get("type") == "NameError" else set()
+    proven = list(pass1.get("proven_missing", []))
+    for name in proven[1:]:
+        findings.append(_name_error(ctx, name, hidden=True))
     for name in pass2.get("looked_up", []):
         if name not in proven:
             findings.append(_name_error(ctx, name, hidden=True))
@@ -123,7 +125,7 @@ def _name_error(ctx: BlockContext, name: str, hidden: bool) -> Finding:
     eager = [u for u in uses if u.eager] or uses
     line = eager[0].line if eager else 1
     how = (
-        "its top level looks up this name when it runs (seen with the name provided)"
+        "its top level needs this name when it runs (seen once the earlier error was fixed)"
         if hidden
         else "running it as written stops here"
     )

@@ -1,0 +1,334 @@
+"""Fix engine: combine the rewrites for each block, then prove them by checking again.
+
+Rewrites are tried group by group (missing imports, ruff's own fixes, Pydantic v1->v2,
+SQLAlchemy 2.0, standard library). After each group every changed block is run through every
+stage again, in the same document context, together with the later blocks that use its names.
+A group that brings a new broken or stale finding is dropped for that block; what survives is
+``verified`` when it resolved something and introduced nothing. What no rewrite can do safely
+stays a note in words.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from exampletest.context import MISSING_IMPORT
+from exampletest.fix import pydantic_v1, sqlalchemy, stdlib
+from exampletest.fix.base import Rewrite, RewriteContext
+from exampletest.fix.imports import add_imports, remove_unused_imports
+from exampletest.model import Block, BlockResult, Category, Document, Finding, Fix, Report
+from exampletest.nameindex import NameIndex
+from exampletest.pipeline import Options
+from exampletest.symbols import analyze
+from exampletest.verdict import subjects
+from exampletest.writeback import WriteError, replace_blocks, writable
+
+STALE_LINT = ("UP", "FAST002", "RUF013")
+FIXABLE = frozenset({Category.BROKEN, Category.STALE, Category.INCOMPLETE})
+_WORSE = frozenset({Category.BROKEN, Category.STALE})
+
+Key = tuple[str, int]
+FindingKey = tuple[str, str, frozenset[str]]
+
+
+def finding_key(f: Finding) -> FindingKey:
+    """Identity of a problem across rewrites: lines move, rule and subject do not."""
+    return (f.tool, f.rule, frozenset(subjects(f.message)))
+
+
+@dataclass
+class _State:
+    doc: Document
+    result: BlockResult
+    code: str
+    before: Counter[FindingKey]
+    groups: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    after: list[Finding] | None = None
+    best: int = 1 << 30  # fewest new broken/stale findings any combination had
+
+
+def _rewrite_ctx(doc: Document, stub: str | None) -> RewriteContext:
+    models: set[str] = set()
+    settings: set[str] = set()
+    for code in [b.code for b in doc.blocks] + ([stub] if stub else []):
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(b).split(".")[-1] for b in node.bases}
+                if bases & {"BaseModel", "GenericModel", "RootModel"} or bases & models:
+                    models.add(node.name)
+                if "BaseSettings" in bases or bases & settings:
+                    settings.add(node.name)
+    return RewriteContext(frozenset(models | settings), frozenset(settings))
+
+
+def _ruff_fix(code: str, rules: Sequence[str], target: str | None) -> Rewrite:
+    if not rules:
+        return Rewrite(code)
+    version = target or f"py{sys.version_info.major}{sys.version_info.minor}"
+    cmd = [sys.executable, "-m", "ruff", "check", "--isolated", "--fix-only", "--exit-zero",
+           "--target-version", version, "--select", ",".join(sorted(set(rules))),
+           "--stdin-filename", "block.py", "-"]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, input=code, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return Rewrite(code, (), ("ruff could not apply its fixes",))
+    if proc.returncode != 0 or not proc.stdout or proc.stdout == code:
+        return Rewrite(code)
+    # Imports the fixes left unused (``Dict`` after ``Dict`` -> ``dict``) go too; others stay:
+    # a document may import something only to show it.
+    orphans = sorted(_unused_imports(proc.stdout, version) - _unused_imports(code, version))
+    return Rewrite(remove_unused_imports(proc.stdout, orphans), tuple(rules))
+
+
+def _unused_imports(code: str, version: str) -> set[tuple[str, str]]:
+    cmd = [sys.executable, "-m", "ruff", "check", "--isolated", "--exit-zero", "--select", "F401",
+           "--target-version", version, "--output-format", "json", "--stdin-filename", "b.py", "-"]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, input=code, capture_output=True, text=True, timeout=60)
+        items = json.loads(proc.stdout or "[]")
+    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        return set()
+    out: set[tuple[str, str]] = set()
+    for item in items:
+        m = re.match(r"`([\w.]+)` imported but unused", item.get("message", ""))
+        if m and "." in m.group(1):
+            module, _, name = m.group(1).rpartition(".")
+            out.add((module, name))
+    return out
+
+
+GROUPS = ("imports", "pydantic", "sqlalchemy", "stdlib", "ruff")
+
+
+def _groups(
+    state: _State, rctx: RewriteContext, target: str | None
+) -> dict[str, Callable[[str], Rewrite]]:
+    findings = [f for f in state.result.findings if not f.intentional]
+    imports = sorted({f.suggestion for f in findings
+                      if f.rule == MISSING_IMPORT and f.suggestion})  # fmt: skip
+    # Every stale lint rule, not only those found: an added import may need modernising too.
+    ruff_rules = sorted(
+        {f.rule for f in findings if f.tool == "ruff" and f.category in FIXABLE}
+        | {r.split(":", 1)[1] for f in findings for r in f.corroboration if r.startswith("ruff:")}
+        | set(STALE_LINT)
+    )
+
+    def add(code: str) -> Rewrite:
+        new = add_imports(code, imports)
+        return Rewrite(new, (MISSING_IMPORT,) if new != code else ())
+
+    return {
+        "imports": add,
+        "pydantic": lambda code: pydantic_v1.rewrite(code, rctx),
+        "sqlalchemy": lambda code: sqlalchemy.rewrite(code, rctx),
+        "stdlib": lambda code: stdlib.rewrite(code, rctx),
+        "ruff": lambda code: _ruff_fix(code, ruff_rules, target),
+    }
+
+
+def _needs_fix(result: BlockResult) -> bool:
+    return any(f.category in FIXABLE and not f.intentional for f in result.findings)
+
+
+def propose(
+    report: Report, documents: Sequence[Document], options: Options, index: NameIndex
+) -> None:
+    """Attach a checked Fix to every block of the report that has something to fix."""
+    from exampletest.pipeline import stub_source
+
+    by_path = {d.path: d for d in documents}
+    original: dict[Key, list[Finding]] = {
+        (d.path, r.block.index): r.findings for d in report.documents for r in d.blocks
+    }
+    states: dict[Key, _State] = {}
+    for doc_result in report.documents:
+        doc = by_path.get(doc_result.path)
+        for result in doc_result.blocks if doc is not None else []:
+            if _needs_fix(result) and writable(result.block) is None and doc is not None:
+                key = (doc.path, result.block.index)
+                before = Counter(finding_key(f) for f in result.findings if not f.intentional)
+                states[key] = _State(doc, result, result.block.code, before)
+    rctxs = {p: _rewrite_ctx(d, stub_source(options, d)) for p, d in by_path.items()}
+    # Round 1 tries every group together; a block whose result is worse retries without one
+    # group at a time, keeping a removal whenever it helps.
+    dropped: dict[Key, set[str]] = {key: set() for key in states}
+    pending = set(states)
+    for round_no in range(len(GROUPS) + 1):
+        leave_out = GROUPS[round_no - 1] if round_no else None
+        trial: dict[Key, tuple[str, Rewrite]] = {}
+        applied: dict[Key, list[str]] = {}
+        for key in sorted(pending):
+            skip = dropped[key] | ({leave_out} if leave_out else set())
+            code, groups = _apply(states[key], rctxs[key[0]], options.target_version, skip)
+            if groups and code != states[key].result.block.code:
+                trial[key] = (code, Rewrite(code))
+                applied[key] = groups
+        if not trial:
+            break
+        checked = _recheck(trial, states, options, index)
+        for key, (code, _) in trial.items():
+            state = states[key]
+            if key not in checked:
+                continue
+            worse = _introduces(key, state, checked, original, _dependents([key], by_path))
+            if not worse:
+                state.code, state.after, state.groups = code, checked[key], applied[key]
+                pending.discard(key)
+            elif leave_out and _count_worse(checked[key], original[key]) < _best(state):
+                dropped[key].add(leave_out)
+            state.best = min(_best(state), _count_worse(checked[key], original[key]))
+        pending &= set(trial)
+    for key in pending:
+        states[key].notes.append(
+            "the rewrites were checked again and each combination found a new problem; "
+            "nothing applied"
+        )
+    for state in states.values():
+        state.result.fix = _fix(state)
+
+
+def _apply(
+    state: _State, rctx: RewriteContext, target: str | None, skip: set[str]
+) -> tuple[str, list[str]]:
+    code = state.result.block.code
+    groups: list[str] = []
+    for name, fn in _groups(state, rctx, target).items():
+        if name in skip:
+            continue
+        rewrite = fn(code)
+        state.notes.extend(n for n in rewrite.notes if n not in state.notes)
+        if rewrite.code != code and rewrite.applied:
+            code = rewrite.code
+            groups.append(name)
+    return code, groups
+
+
+def _best(state: _State) -> int:
+    return state.best
+
+
+def _count_worse(after: Sequence[Finding], before: Sequence[Finding]) -> int:
+    return sum((_worse(after) - _worse(before)).values())
+
+
+def _worse(findings: Sequence[Finding]) -> Counter[FindingKey]:
+    return Counter(finding_key(f) for f in findings if f.category in _WORSE and not f.intentional)
+
+
+def _introduces(
+    key: Key,
+    state: _State,
+    checked: dict[Key, list[Finding]],
+    original: dict[Key, list[Finding]],
+    dependents: dict[Key, set[Key]],
+) -> bool:
+    """A new broken/stale finding in the block, or in a later block that uses its names."""
+    if _worse(checked[key]) - _worse(original[key]):
+        return True
+    return any(
+        bool(_worse(checked[d]) - _worse(original[d]))
+        for d, sources in dependents.items()
+        if key in sources and d in checked
+    )
+
+
+def _dependents(trial: Sequence[Key], docs: dict[str, Document]) -> dict[Key, set[Key]]:
+    """Later blocks that use a name a trial block binds -> the trial blocks they depend on."""
+    out: dict[Key, set[Key]] = {}
+    for path, index in trial:
+        doc = docs[path]
+        binds = analyze(doc.blocks[index - 1].code).binds
+        for later in doc.blocks[index:]:
+            if set(analyze(later.code).free_names) & binds:
+                out.setdefault((path, later.index), set()).add((path, index))
+    return {k: v for k, v in out.items() if k not in trial}
+
+
+def _recheck(
+    trial: dict[Key, tuple[str, Rewrite]],
+    states: dict[Key, _State],
+    options: Options,
+    index: NameIndex,
+) -> dict[Key, list[Finding]]:
+    """Every stage again on the rewritten blocks and their dependents, in their documents."""
+    from exampletest.pipeline import evaluate
+
+    docs = {key[0]: state.doc for key, state in states.items()}
+    codes: dict[Key, str] = {k: s.code for k, s in states.items()}
+    codes.update({k: code for k, (code, _) in trial.items()})
+    wanted: dict[str, set[int]] = {}
+    for path, i in [*trial, *_dependents(list(trial), docs)]:
+        wanted.setdefault(path, set()).add(i)
+    rewritten = [
+        replace(
+            doc,
+            blocks=tuple(
+                _with_code(b, codes[(path, b.index)]) if (path, b.index) in codes else b
+                for b in doc.blocks
+            ),
+        )  # fmt: skip
+        for path, doc in docs.items()
+    ]
+    opts = replace(options, only=lambda d: wanted.get(d.path, set()), fixes=False)
+    errors: list[str] = []
+    out: dict[Key, list[Finding]] = {}
+    for doc_result in evaluate(rewritten, opts, index, errors):
+        for result in doc_result.blocks:
+            if result.block.index in wanted.get(doc_result.path, set()):
+                out[(doc_result.path, result.block.index)] = result.findings
+    return out
+
+
+def _with_code(block: Block, code: str) -> Block:
+    """The block with new code; lines past its end map to its last line (for messages only)."""
+    n = len(code.splitlines())
+    last = block.line_map[-1] if block.line_map else block.start_line
+    line_map = tuple(block.line_map[:n]) + tuple(last for _ in range(n - len(block.line_map)))
+    offsets = tuple(block.col_offsets[:n]) + tuple(
+        (block.col_offsets[-1] if block.col_offsets else 0)
+        for _ in range(n - len(block.col_offsets))
+    )
+    prefixes = tuple(block.prefixes[:n]) + tuple(
+        (block.prefixes[-1] if block.prefixes else "") for _ in range(n - len(block.prefixes))
+    )
+    return replace(block, code=code, line_map=line_map, col_offsets=offsets, prefixes=prefixes)
+
+
+def _fix(state: _State) -> Fix | None:
+    if not state.groups or state.after is None:
+        if state.notes:
+            return Fix(state.result.block.code, "", (), False, tuple(state.notes))
+        return None
+    after = Counter(finding_key(f) for f in state.after if not f.intentional)
+    gone = state.before - after
+    resolves = tuple(sorted({rule for (_, rule, _) in gone}))
+    try:
+        diff = document_diff(state.doc, {state.result.block.index: state.code})
+    except WriteError as exc:
+        return Fix(state.code, "", resolves, False, (*state.notes, str(exc)))
+    new_bad = (
+        Counter(finding_key(f) for f in state.after if f.category in _WORSE and not f.intentional)
+        - state.before
+    )
+    verified = bool(resolves) and not new_bad
+    return Fix(state.code, diff, resolves, verified, tuple(state.notes))
+
+
+def document_diff(doc: Document, replacements: dict[int, str]) -> str:
+    """Unified diff of the document, in its own line numbers, for ``patch -p0``."""
+    old = doc.raw.decode("utf-8").splitlines(keepends=True)
+    new = replace_blocks(doc, replacements).decode("utf-8").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(old, new, fromfile=doc.path, tofile=doc.path))

@@ -1,0 +1,163 @@
+"""SQLAlchemy 1.x idioms that 2.0 removed or moved, rewritten to the 2.0 spelling."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
+
+from exampletest.fix.base import Edit, Pass, PassTransformer, Rewrite, RewriteContext, run_passes
+
+#: Names of ``sqlalchemy.ext.declarative`` that ``sqlalchemy.orm`` now provides.
+MOVED_TO_ORM = frozenset(
+    {
+        "DeclarativeMeta",
+        "as_declarative",
+        "declarative_base",
+        "declared_attr",
+        "has_inherited_table",
+        "synonym_for",
+    }
+)
+_SESSION_FACTORIES = frozenset({"sessionmaker", "async_sessionmaker", "Session", "AsyncSession"})
+
+
+class _DeclarativeImport(PassTransformer):
+    def __init__(self, module: cst.Module, edit: Edit) -> None:
+        super().__init__(edit)
+        self.has_orm_import = "from sqlalchemy.orm import" in module.code
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        node = updated_node.body[0] if len(updated_node.body) == 1 else None
+        if (
+            not isinstance(node, cst.ImportFrom)
+            or node.relative
+            or node.module is None
+            or get_full_name_for_node(node.module) != "sqlalchemy.ext.declarative"
+            or isinstance(node.names, cst.ImportStar)
+        ):
+            return updated_node
+        moved = [a for a in node.names if get_full_name_for_node(a.name) in MOVED_TO_ORM]
+        if not moved:
+            return updated_node
+        self.edit.applied.add("ET201")
+        if len(moved) == len(node.names) and not self.has_orm_import:  # same line, new module
+            module = cst.parse_expression("sqlalchemy.orm")
+            assert isinstance(module, cst.Attribute)
+            return updated_node.with_changes(body=[node.with_changes(module=module)])
+        for alias in moved:
+            name = get_full_name_for_node(alias.name)
+            suffix = f" as {alias.evaluated_alias}" if alias.evaluated_alias else ""
+            self.edit.imports.append(f"from sqlalchemy.orm import {name}{suffix}")
+        kept = [a for a in node.names if a not in moved]
+        if not kept:
+            return cst.RemoveFromParent()
+        kept[-1] = kept[-1].with_changes(comma=node.names[-1].comma)
+        return updated_node.with_changes(body=[node.with_changes(names=kept)])
+
+
+class _SqlCalls(PassTransformer):
+    """``select([a, b])`` -> ``select(a, b)``; ``autocommit=False`` dropped from sessions."""
+
+    def __init__(self, wrapper: MetadataWrapper, rule: str, edit: Edit) -> None:
+        super().__init__(edit)
+        scope = wrapper.resolve(ScopeProvider).get(wrapper.module)
+        assert isinstance(scope, GlobalScope)
+        self.scope = scope
+        self.rule = rule
+        self.sqlalchemy_names = {
+            alias.evaluated_alias or get_full_name_for_node(alias.name) or ""
+            for stmt in wrapper.module.body
+            if isinstance(stmt, cst.SimpleStatementLine)
+            for imp in stmt.body
+            if isinstance(imp, cst.ImportFrom)
+            and imp.module is not None
+            and (get_full_name_for_node(imp.module) or "").startswith("sqlalchemy")
+            and not isinstance(imp.names, cst.ImportStar)
+            for alias in imp.names
+        }
+
+    def _callee(self, func: cst.BaseExpression) -> str | None:
+        """The SQLAlchemy function a call makes: imported from sqlalchemy, or never bound here."""
+        if isinstance(func, cst.Name):
+            bound = func.value in self.scope
+            return func.value if func.value in self.sqlalchemy_names or not bound else None
+        full = get_full_name_for_node(func) or ""
+        return full.rsplit(".", 1)[-1] if full.startswith(("sa.", "sqlalchemy.")) else None
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        callee = self._callee(original_node.func)
+        if self.rule == "ET205" and callee == "select":
+            return self._select(original_node, updated_node)
+        if self.rule == "ET206" and callee in _SESSION_FACTORIES:
+            return self._autocommit(original_node, updated_node)
+        return updated_node
+
+    def _select(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        if not updated.args or not isinstance(updated.args[0].value, cst.List):
+            return updated
+        if len(updated.args) > 1 or updated.args[0].keyword or updated.args[0].star:
+            self.note(
+                "ET205",
+                original,
+                "select([...], whereclause, ...) is the 1.x signature: pass the columns "
+                "positionally and chain .where(...) by hand",
+            )
+            return updated
+        elements = list(updated.args[0].value.elements)
+        args = [
+            cst.Arg(
+                e.value,
+                star="*" if isinstance(e, cst.StarredElement) else "",
+                comma=e.comma if i < len(elements) - 1 else cst.MaybeSentinel.DEFAULT,
+            )
+            for i, e in enumerate(elements)
+        ]
+        self.edit.applied.add("ET205")
+        return updated.with_changes(args=args)
+
+    def _autocommit(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        arg = next((a for a in updated.args if a.keyword and a.keyword.value == "autocommit"), None)
+        if arg is None:
+            return updated
+        value = arg.value
+        if not (isinstance(value, cst.Name) and value.value == "False"):
+            self.note(
+                "ET206",
+                original,
+                "autocommit mode is gone in SQLAlchemy 2.0: commit explicitly "
+                "(session.commit(), or engine.begin()) and remove autocommit= by hand",
+            )
+            return updated
+        args = list(updated.args)
+        at = args.index(arg)
+        del args[at]
+        if args and at == len(args):  # removed the last: the new last keeps its ending
+            args[-1] = args[-1].with_changes(comma=arg.comma)
+        self.edit.applied.add("ET206")
+        return updated.with_changes(args=args)
+
+
+def _declarative(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_DeclarativeImport(wrapper.module, edit))
+
+
+def _select(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_SqlCalls(wrapper, "ET205", edit))
+
+
+def _sessions(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_SqlCalls(wrapper, "ET206", edit))
+
+
+PASSES: tuple[Pass, ...] = (
+    Pass(("ET201",), _declarative, ("sqlalchemy.ext.declarative",)),
+    Pass(("ET205",), _select, ("select",)),
+    Pass(("ET206",), _sessions, ("autocommit",)),
+)
+
+
+def rewrite(code: str, ctx: RewriteContext) -> Rewrite:
+    return run_passes(code, ctx, PASSES)

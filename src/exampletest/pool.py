@@ -1,0 +1,220 @@
+"""A pool of warm smoke workers (``exampletest.worker``), one contained job at a time each.
+
+Workers start when the pool is created and import the heavy stack in the background, so the
+caller can run ruff/mypy meanwhile. Every job gets a result: a worker that dies or stops
+answering is killed and replaced, and its job reported as an ``internal`` failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from exampletest.sandbox import Contained, Limits, safe_environ
+
+#: The stack the shipped agent doc's examples import; preloaded by default.
+STACK_MODULES: tuple[str, ...] = (
+    "pydantic",
+    "fastapi",
+    "sqlalchemy",
+    "sqlalchemy.orm",
+    "sqlalchemy.ext.asyncio",
+    "pydantic_settings",
+    "starlette",
+)
+STARTUP_TIMEOUT_S = 120.0
+ANSWER_GRACE_S = 10.0  # beyond a job's own timeout, before its worker counts as stuck
+_MAX_START_FAILURES = 3
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    target: str  # "package.module:function", called with the payload in the contained child
+    payload: dict[str, Any]
+    limits: Limits = field(default_factory=Limits)
+
+
+class _Worker:
+    def __init__(self, slot: int, argv: list[str], env: dict[str, str]) -> None:
+        self.slot = slot
+        self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [*argv[:3], "--slot", str(slot), *argv[3:]],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            env=env,
+            start_new_session=True,
+        )
+        assert self.proc.stdout is not None
+        self.fd = self.proc.stdout.fileno()
+        self.buffer = b""
+        self.ready = False
+        self.job: Job | None = None
+        self.deadline = time.monotonic() + STARTUP_TIMEOUT_S
+
+    def send(self, job: Job) -> bool:
+        line = {"id": job.id, "target": job.target, "payload": job.payload}
+        line["limits"] = asdict(job.limits)
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write((json.dumps(line) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:
+            return False
+        self.job = job
+        self.deadline = time.monotonic() + job.limits.timeout_s + ANSWER_GRACE_S
+        return True
+
+    def read(self) -> list[dict[str, Any]] | None:
+        """Messages now available; None once the worker has gone."""
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            return None
+        *lines, self.buffer = (self.buffer + chunk).split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def stop(self, kill: bool) -> str:
+        """End the worker; returns the tail of its stderr for diagnostics."""
+        with contextlib.suppress(OSError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        if kill:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.seek(0)
+        tail = self.stderr.read()[-2000:].decode("utf-8", "replace").strip()
+        self.stderr.close()
+        return tail
+
+
+class WorkerPool:
+    """``jobs`` warm workers; use as a context manager and feed it with :meth:`run`."""
+
+    def __init__(
+        self,
+        jobs: int,
+        preload: Sequence[str] = STACK_MODULES,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        src = str(Path(__file__).resolve().parent.parent)
+        python_path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
+        extra = {**(env or {}), "PYTHONPATH": python_path, "PYTHONDONTWRITEBYTECODE": "1"}
+        self._env = safe_environ(extra, home=tempfile.gettempdir())
+        self._argv = [sys.executable, "-m", "exampletest.worker"]
+        self._argv += [arg for name in (env or {}) for arg in ("--pass-env", name)]
+        self._argv += list(preload)
+        self._workers = [_Worker(slot, self._argv, self._env) for slot in range(max(jobs, 1))]
+        self._start_failures = 0
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def worker_pids(self) -> list[int]:
+        return [w.proc.pid for w in self._workers]
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.stop(kill=worker.job is not None)
+        self._workers = []
+
+    def _replace(self, worker: _Worker, kill: bool) -> str:
+        tail = worker.stop(kill)
+        if not worker.ready:
+            self._start_failures += 1
+        index = self._workers.index(worker)
+        self._workers[index] = _Worker(worker.slot, self._argv, self._env)
+        return tail
+
+    def _lost(self, worker: _Worker, why: str) -> tuple[str, Contained] | None:
+        """Replace a dead or stuck worker; its job, if any, becomes an internal failure."""
+        job = worker.job
+        tail = self._replace(worker, kill=True)
+        if job is None:
+            return None
+        message = f"smoke worker {why} (exit status {worker.proc.returncode}): {tail[-500:]}"
+        return job.id, Contained.failure(message.strip(), job.limits)
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[tuple[str, Contained]]:
+        """Yield ``(job id, Contained)`` for every job, in the order results arrive."""
+        pending = deque(jobs)
+        try:
+            while pending or any(w.job for w in self._workers):
+                if self._start_failures >= _MAX_START_FAILURES:
+                    tail = self._workers[0].stop(kill=True) if self._workers else ""
+                    while pending:
+                        job = pending.popleft()
+                        message = f"smoke workers cannot start: {tail[-500:]}"
+                        yield job.id, Contained.failure(message, job.limits)
+                    return
+                for worker in self._workers:
+                    if worker.ready and worker.job is None and pending:
+                        job = pending.popleft()
+                        if not worker.send(job):
+                            pending.appendleft(job)
+                            self._replace(worker, kill=True)
+                yield from self._pump()
+        finally:
+            for worker in list(self._workers):
+                if worker.job is not None:  # the caller stopped early: drop stale answers
+                    worker.job = None
+                    self._replace(worker, kill=True)
+
+    def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
+        """Block until every worker has imported its preload (useful before timing)."""
+        deadline = time.monotonic() + timeout_s
+        while not all(w.ready for w in self._workers) and time.monotonic() < deadline:
+            for _ in self._pump(deadline - time.monotonic()):
+                pass
+        return all(w.ready for w in self._workers)
+
+    def _pump(self, wait_s: float = 1.0) -> Iterator[tuple[str, Contained]]:
+        """Wait for worker output once; yield the results it carries."""
+        now = time.monotonic()
+        waiting = [w.deadline - now for w in self._workers if w.job or not w.ready]
+        timeout = max(0.0, min([wait_s, *waiting]))
+        readable, _, _ = select.select([w.fd for w in self._workers], [], [], timeout)
+        for worker in list(self._workers):
+            if worker.fd in readable:
+                messages = worker.read()
+                if messages is None:
+                    lost = self._lost(worker, "died")
+                    if lost:
+                        yield lost
+                    continue
+                for message in messages:
+                    if message.get("ready"):
+                        worker.ready = True
+                        self._start_failures = 0
+                    elif worker.job is not None and message.get("id") == worker.job.id:
+                        worker.job = None
+                        yield message["id"], Contained.from_dict(message["contained"])
+            elif worker.deadline <= time.monotonic() and (worker.job or not worker.ready):
+                lost = self._lost(worker, "stopped answering")
+                if lost:
+                    yield lost

@@ -1,0 +1,131 @@
+"""Write rewritten blocks back into their document and nothing else.
+
+Every byte outside the replaced code lines is kept: line endings (per line), the container
+prefix of each line (list indentation, ``> ``), the fences and their info strings, the BOM.
+New lines take the prefix and line ending of the block's own lines. The file is replaced
+atomically, keeps its mode, is refused when it changed on disk since it was read, and a
+symlink that leads out of the project is not followed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from exampletest.model import Block, Document
+
+_LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
+
+
+class WriteError(RuntimeError):
+    """A document that must not or cannot be written: one line saying why."""
+
+
+def split_keepends(text: str) -> list[tuple[str, str]]:
+    """(content, ending) per line, splitting exactly where the parser does."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos <= len(text):
+        m = _LINE.match(text, pos)
+        assert m is not None
+        out.append((m.group(1), m.group(2)))
+        if not m.group(2):
+            break
+        pos = m.end()
+    return out
+
+
+def writable(block: Block) -> str | None:
+    """Why a block cannot be rewritten in place, or None."""
+    if block.language in ("pycon", "python-console") or any(
+        ">>>" in p for p in block.prefixes
+    ):
+        return "console sessions are not rewritten in place"
+    if block.line_map and list(block.line_map) != list(
+        range(block.line_map[0], block.line_map[0] + len(block.line_map))
+    ):
+        return "the block's lines are not contiguous in the document"
+    return None
+
+
+def _prefix(block: Block, lines: list[tuple[str, str]]) -> str:
+    for pre, code in zip(block.prefixes, block.code.splitlines(), strict=False):
+        if code.strip():
+            return pre
+    # No code line to copy from: the container prefix of a fence line (the closing one when
+    # there is one, else the opening one's column, e.g. two spaces for ``- ```python``).
+    for idx in (block.start_line - 1, block.fence_line - 1):
+        if 0 <= idx < len(lines):
+            text = lines[idx][0]
+            m = re.search(r"[`~]{3,}", text)
+            if m and (idx == block.start_line - 1 or not block.prefixes):
+                before = text[: m.start()]
+                return before if idx == block.start_line - 1 else re.sub(r"[^\s>]", " ", before)
+    return block.fence_indent
+
+
+def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
+    """The document's bytes with each block (by index) replaced by new code."""
+    text = doc.raw.decode("utf-8")
+    lines = split_keepends(text)
+    by_index = {b.index: b for b in doc.blocks}
+    # Replace from the bottom so earlier line numbers stay valid.
+    for index in sorted(replacements, key=lambda i: -by_index[i].start_line):
+        block = by_index[index]
+        reason = writable(block)
+        if reason is not None:
+            raise WriteError(f"{doc.path}:{block.fence_line}: {reason}")
+        first = block.start_line - 1  # 0-based index of the first code line
+        count = len(block.line_map)
+        ending = lines[first][1] if count else lines[block.fence_line - 1][1]
+        ending = ending or _dominant_ending(lines)
+        prefix = _prefix(block, lines)
+        bare = prefix.rstrip(" \t") if prefix.strip(" \t") else ""
+        new_lines = []
+        for code_line in replacements[index].splitlines():
+            new_lines.append(((prefix if code_line.strip() else bare) + code_line, ending))
+        if count:
+            last_ending = lines[first + count - 1][1]
+            if new_lines and not last_ending:
+                new_lines[-1] = (new_lines[-1][0], "")
+        lines[first : first + count] = new_lines
+    return "".join(c + e for c, e in lines).encode("utf-8")
+
+
+def _dominant_ending(lines: list[tuple[str, str]]) -> str:
+    endings = [e for _, e in lines if e]
+    return max(set(endings), key=endings.count) if endings else "\n"
+
+
+def write_document(doc: Document, new: bytes, project_root: Path | None = None) -> None:
+    """Atomically replace the file, refusing when that would lose or leak something."""
+    path = Path(doc.path)
+    root = (project_root or Path.cwd()).resolve()
+    real = path.resolve()
+    if path.is_symlink() and root not in real.parents:
+        raise WriteError(f"{doc.path}: symbolic link to {real}, outside the project; not written")
+    try:
+        current = real.read_bytes()
+    except OSError as exc:
+        raise WriteError(f"{doc.path}: cannot read: {exc.strerror}") from None
+    if current != doc.raw:
+        raise WriteError(f"{doc.path}: changed on disk since it was read; not written")
+    if new == current:
+        return
+    mode = stat.S_IMODE(real.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(new)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

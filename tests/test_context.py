@@ -1,0 +1,111 @@
+"""Context stage: the four ways a free name is resolved, on small real documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exampletest.context import MISSING_IMPORT, NOT_INSTALLED, UNDEFINED, analyze_document
+from exampletest.nameindex import NameIndex
+from exampletest.parse import parse_document
+from exampletest.symbols import analyze
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> NameIndex:
+    return NameIndex.load(Path(".exampletest_cache"))
+
+
+def _contexts(text: str, index: NameIndex, stubs: str | None = None):  # type: ignore[no-untyped-def]
+    doc = parse_document("doc.md", text.encode())
+    return analyze_document(doc.blocks, index, stubs)
+
+
+def _rules(ctx) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(f.rule, f.message.split("`")[1]) for f in ctx.findings]
+
+
+def test_earlier_definition_is_context_not_a_finding(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\ndef get_db():\n    return 1\n\napp = object()\n```\n\n"
+        "```python\nprint(app, get_db())\n```\n",
+        index,
+    )
+    assert ctxs[1].findings == ()
+    assert {p.block_index for p in ctxs[1].prelude} == {1}
+    assert ctxs[1].missing == ()
+
+
+def test_missing_import_names_the_exact_statement(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\nimport fastapi\nimport sqlalchemy\n```\n\n"
+        "```python\ndef f(db):\n    db.execute(select(1))\n    raise HTTPException(404)\n"
+        "    raise IntegrityError('x', None, None)\n```\n",
+        index,
+    )
+    found = {f.message.split("`")[1]: f.suggestion for f in ctxs[1].findings}
+    assert found == {
+        "select": "from sqlalchemy import select",
+        "HTTPException": "from fastapi import HTTPException",
+        "IntegrityError": "from sqlalchemy.exc import IntegrityError",
+    }
+    assert all(f.rule == MISSING_IMPORT and f.category.value == "incomplete"
+               for f in ctxs[1].findings)  # fmt: skip
+
+
+def test_earlier_import_does_not_excuse_a_missing_import(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\nfrom typing import Dict\n```\n\n```python\nx: Dict[str, int] = {}\n```\n", index
+    )
+    assert [(f.rule, f.suggestion) for f in ctxs[1].findings] == [
+        (MISSING_IMPORT, "from typing import Dict")
+    ]
+
+
+def test_unknown_name_is_a_fragment_with_placeholder(index: NameIndex) -> None:
+    ctxs = _contexts("```python\nprint(user_id + 1)\n```\n", index)
+    assert _rules(ctxs[0]) == [(UNDEFINED, "user_id")]
+    assert ctxs[0].placeholders == {"user_id"}
+
+
+def test_variable_names_are_not_matched_to_random_library_names(index: NameIndex) -> None:
+    """`user`, `settings`, `token` are the reader's variables, not obscure library exports."""
+    ctxs = _contexts(
+        "```python\nimport sqlalchemy\nprint(user.name, settings.x, token[:8], db)\n```\n", index
+    )
+    assert {name for rule, name in _rules(ctxs[0]) if rule == UNDEFINED} == {
+        "user", "settings", "token", "db",
+    }  # fmt: skip
+
+
+def test_stub_declared_name_is_provided(index: NameIndex) -> None:
+    ctxs = _contexts("```python\nprint(user_id + 1)\n```\n", index, stubs="user_id: int = 1\n")
+    assert ctxs[0].findings == ()
+    assert [p.source for p in ctxs[0].provided] == ["stub"]
+
+
+def test_module_not_installed_is_env_naming_the_distribution(index: NameIndex) -> None:
+    ctxs = _contexts("```python\nimport yaml_not_here_xyz\nimport jose\n```\n", index)
+    env = [f for f in ctxs[0].findings if f.rule == NOT_INSTALLED]
+    assert [f.category.value for f in env] == ["env", "env"]
+    assert "python-jose" in env[1].message
+
+
+def test_standalone_directive_ignores_earlier_blocks(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\napp = 1\n```\n\n<!-- exampletest: standalone -->\n```python\nprint(app)\n```\n",
+        index,
+    )
+    assert _rules(ctxs[1]) == [(UNDEFINED, "app")]
+
+
+def test_symbols_scoping() -> None:
+    s = analyze(
+        "import os\n"
+        "def f(password):\n    return password + secret\n"
+        "class A:\n    x: Dict = {}\n"
+        "[y for y in range(3)]\n"
+    )
+    names = {(u.name, u.eager, u.annotation) for u in s.free}
+    assert names == {("secret", False, False), ("Dict", True, True)}

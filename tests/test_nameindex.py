@@ -1,0 +1,184 @@
+"""The name index, built from the packages really installed in this environment."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from exampletest.nameindex import (
+    NameIndex,
+    Suggestion,
+    distribution_for,
+    environment_key,
+    is_importable,
+)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("nameindex-cache")
+
+
+@pytest.fixture(scope="module")
+def index(cache_dir: Path) -> NameIndex:
+    built = NameIndex.load(cache_dir)
+    assert built.complete
+    return built
+
+
+@pytest.mark.parametrize(
+    ("name", "statement", "kind"),
+    [
+        ("select", "from sqlalchemy import select", "function"),
+        ("HTTPException", "from fastapi import HTTPException", "class"),
+        ("Dict", "from typing import Dict", "other"),
+        ("IntegrityError", "from sqlalchemy.exc import IntegrityError", "class"),
+        ("argon2", "import argon2", "module"),
+        ("datetime", "from datetime import datetime", "class"),
+        ("sa", "import sqlalchemy as sa", "module"),
+        ("Depends", "from fastapi import Depends", "function"),
+        ("BaseModel", "from pydantic import BaseModel", "class"),
+        ("AsyncSession", "from sqlalchemy.ext.asyncio import AsyncSession", "class"),
+        ("status", "from fastapi import status", "module"),
+        ("json", "import json", "module"),
+        ("Enum", "from enum import Enum", "class"),
+        ("UUID", "from uuid import UUID", "class"),
+    ],
+)
+def test_missing_names_resolve_to_their_import(
+    index: NameIndex, name: str, statement: str, kind: str
+) -> None:
+    found = index.lookup(name)
+    assert found is not None
+    assert found.statement == statement
+    assert found.kind == kind
+
+
+def test_field_is_pydantic_in_a_document_that_imports_pydantic(index: NameIndex) -> None:
+    found = index.lookup("Field", prefer=["pydantic"])
+    assert found == Suggestion("pydantic", "Field", None, "function")
+    assert found.statement == "from pydantic import Field"
+
+
+def test_prefer_breaks_ties(index: NameIndex) -> None:
+    # Without context the standard library wins a tie at equal depth; the document's own imports
+    # decide otherwise.
+    assert index.lookup("Field") == Suggestion("dataclasses", "Field", None, "class")
+    # fastapi re-exports starlette's Request: the shorter public path wins ...
+    request = index.lookup("Request")
+    assert request is not None and request.statement == "from fastapi import Request"
+    # ... unless the document imports from starlette.requests, or only from starlette
+    exact = index.lookup("Request", prefer=["starlette.requests"])
+    assert exact is not None and exact.statement == "from starlette.requests import Request"
+    same_package = index.lookup("Request", prefer=["starlette.middleware.cors"])
+    assert same_package is not None and same_package.module.startswith("starlette.")
+    # A package whose top level the document imports from beats a shorter path elsewhere.
+    sqlite = index.lookup("IntegrityError", prefer=["sqlite3"])
+    assert sqlite is not None and sqlite.statement == "from sqlite3 import IntegrityError"
+
+
+def test_canonical_home_beats_private_and_deep_modules(index: NameIndex) -> None:
+    modules = [s.module for s in index.candidates("select")]
+    assert modules[0] == "sqlalchemy"
+    assert "sqlalchemy.sql.expression" in modules
+    assert not any(part.startswith("_") for m in modules for part in m.split("."))
+
+
+@pytest.mark.parametrize("name", ["user_id", "User", "Base", "app", "db", "logger", "get_db"])
+def test_application_names_are_unknown(index: NameIndex, name: str) -> None:
+    assert index.lookup(name) is None
+
+
+def test_conventional_alias_needs_an_importable_module(
+    index: NameIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = "import numpy as np" if is_importable("numpy") else None
+    found = index.lookup("np")
+    assert (found.statement if found else None) == expected
+    (tmp_path / "numpy").mkdir()
+    (tmp_path / "numpy" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fresh = NameIndex([], {})
+    assert fresh.lookup("np") == Suggestion("numpy", None, "np", "module")
+    assert fresh.lookup("np").statement == "import numpy as np"  # type: ignore[union-attr]
+
+
+def test_builds_are_deterministic(index: NameIndex) -> None:
+    assert NameIndex.build().to_json() == index.to_json()
+
+
+def test_cache_is_reused_and_loads_fast(index: NameIndex, cache_dir: Path) -> None:
+    path = cache_dir / f"nameindex-{environment_key()}.json"
+    assert path.is_file()
+    start = time.perf_counter()
+    again = NameIndex.load(cache_dir)
+    assert time.perf_counter() - start < 1.0  # ~15 ms measured; a build takes seconds
+    assert again.to_json() == index.to_json()
+
+
+def test_corrupt_cache_is_rebuilt(index: NameIndex, tmp_path: Path) -> None:
+    path = tmp_path / f"nameindex-{environment_key()}.json"
+    path.write_bytes(b'{"format": 1, "key": "truncated')
+    rebuilt = NameIndex.load(tmp_path)
+    assert rebuilt.complete
+    assert rebuilt.to_json() == index.to_json()
+    assert json.loads(path.read_bytes())["names"] == index.to_json()["names"]
+    assert not list(tmp_path.glob(".nameindex-*"))  # no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"", b"\xff\xfe", b"[1, 2]", b'{"format": 1}', b'{"format": 1, "key": "%s", "names": []}'],
+)
+def test_unusable_cache_is_ignored(tmp_path: Path, garbage: bytes) -> None:
+    key = environment_key()
+    (tmp_path / f"nameindex-{key}.json").write_bytes(garbage.replace(b"%s", key.encode()))
+    # A tiny time bound: the cache is not trusted, the (abandoned) build gives an empty index.
+    assert not NameIndex.load(tmp_path, timeout=0.05).complete
+
+
+def test_build_out_of_time_gives_an_empty_uncached_index(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    index = NameIndex.load(tmp_path, timeout=0.05)
+    assert time.perf_counter() - start < 5
+    assert not index.complete
+    assert index.lookup("select") is None
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("module", "distribution"),
+    [
+        ("jwt", "PyJWT"),  # installed: from metadata
+        ("yaml", "PyYAML"),
+        ("sqlalchemy.orm", "SQLAlchemy"),
+        ("argon2", "argon2-cffi"),
+        ("cv2", "opencv-python"),  # not installed: the table
+        ("PIL", "Pillow"),
+        ("sklearn", "scikit-learn"),
+        ("bs4", "beautifulsoup4"),
+        ("dateutil", "python-dateutil"),
+        ("jose", "python-jose"),
+        ("google.protobuf", "protobuf"),
+        ("psycopg2", "psycopg2"),
+        ("multipart", "python-multipart"),
+        ("some_unheard_of_module", "some_unheard_of_module"),  # the module name itself
+        ("os.path", None),  # the standard library
+    ],
+)
+def test_distribution_for(module: str, distribution: str | None) -> None:
+    assert distribution_for(module) == distribution
+
+
+def test_is_importable_does_not_import() -> None:
+    assert "antigravity" not in sys.modules
+    assert is_importable("antigravity")  # importing it would open a web browser
+    assert "antigravity" not in sys.modules
+    assert is_importable("sqlalchemy.orm")
+    assert not is_importable("no_such_module_at_all")
+    assert not is_importable("")
+    assert not is_importable("1abc")

@@ -1,0 +1,101 @@
+"""The warm worker pool, with real worker processes and the real heavy stack preloaded."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from exampletest.pool import STACK_MODULES, Job, WorkerPool
+from exampletest.sandbox import Limits
+
+EXEC = "exampletest.sandbox:exec_code"
+LIMITS = Limits(timeout_s=5.0)
+AVAILABLE = [m for m in STACK_MODULES if importlib.util.find_spec(m.split(".")[0]) is not None]
+
+
+def job(job_id: str, code: str, limits: Limits = LIMITS) -> Job:
+    return Job(job_id, EXEC, {"code": code, "filename": f"<exampletest-{job_id}>"}, limits)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[WorkerPool]:
+    with WorkerPool(2, preload=STACK_MODULES) as warm:
+        assert warm.wait_ready()
+        yield warm
+
+
+def test_every_job_gets_a_result(pool: WorkerPool) -> None:
+    jobs = [job(f"j{i}", f"print({i})") for i in range(6)]
+    jobs.append(job("boom", "raise ValueError('x')"))
+    results = dict(pool.run(jobs))
+    assert set(results) == {j.id for j in jobs}
+    assert all(results[f"j{i}"].stdout == f"{i}\n" for i in range(6))
+    assert results["boom"].value == {
+        "exception": "ValueError",
+        "message": "x",
+        "filename": "<exampletest-boom>",
+        "line": 1,
+    }
+
+
+def test_preloaded_modules_are_already_imported_in_the_child(pool: WorkerPool) -> None:
+    code = f"import sys\nmissing = [m for m in {AVAILABLE!r} if m not in sys.modules]\n"
+    code += "assert not missing, missing"
+    [(_, result)] = pool.run([job("preloaded", code)])
+    assert result.value == {"ok": True}, result.value
+
+
+def test_environment_passed_to_the_pool_reaches_blocks_and_secrets_do_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret_value_1234")
+    code = "import os\nassert 'GITHUB_TOKEN' not in os.environ\nprint(os.environ['APP_MODE'])"
+    with WorkerPool(1, preload=(), env={"APP_MODE": "docs"}) as small:
+        [(_, result)] = small.run([job("env", code)])
+    assert result.value == {"ok": True}, result.value
+    assert result.stdout == "docs\n"
+
+
+def test_unknown_target_is_an_internal_failure(pool: WorkerPool) -> None:
+    [(_, result)] = pool.run([Job("bad", "exampletest.nowhere:nothing", {}, LIMITS)])
+    assert [c["kind"] for c in result.containments()] == ["internal"]
+
+
+def test_a_worker_killed_mid_run_is_replaced() -> None:
+    with WorkerPool(1, preload=()) as small:
+        assert small.wait_ready()
+        [victim] = small.worker_pids()
+        killer = threading.Timer(0.5, os.kill, (victim, signal.SIGKILL))
+        killer.start()
+        jobs = [job("slow", "import time\ntime.sleep(3)"), job("after1", "x = 1")]
+        jobs.append(job("after2", "x = 2"))
+        results = dict(small.run(jobs))
+        killer.join()
+        assert small.worker_pids() != [victim]
+    assert [c["kind"] for c in results["slow"].containments()] == ["internal"]
+    assert "died" in results["slow"].events[0]["message"]
+    assert results["after1"].value == results["after2"].value == {"ok": True}
+
+
+def test_a_warm_job_is_faster_than_a_cold_interpreter(pool: WorkerPool) -> None:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import fastapi"], check=True)
+    cold = time.monotonic() - started
+    jobs = [job(f"t{i}", "from fastapi import FastAPI\napp = FastAPI()") for i in range(10)]
+    started = time.monotonic()
+    results = dict(pool.run(jobs))
+    warm = (time.monotonic() - started) / len(jobs)
+    single = max(r.duration_s for r in results.values())
+    print(
+        f"cold `import fastapi`: {cold:.3f} s; pool: {warm:.3f} s/job, slowest job {single:.3f} s"
+    )
+    assert all(r.value == {"ok": True} for r in results.values())
+    assert single < cold

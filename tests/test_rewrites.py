@@ -1,0 +1,693 @@
+"""The modernization rewrites: each on small fixtures, run for real against pydantic 2."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import json
+import sys
+import textwrap
+import types
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from exampletest.fix import pydantic_v1, sqlalchemy, stdlib
+from exampletest.fix.base import Rewrite, RewriteContext
+from exampletest.fix.imports import add_imports, remove_unused_imports
+
+ALL = RewriteContext()
+_COUNTER = itertools.count()
+Rewriter = Callable[[str, RewriteContext], Rewrite]
+
+# The block as a real agent doc has it: Pydantic v1 validator, Config, json_encoders, utcnow.
+TRANSACTION = """\
+from pydantic import BaseModel, Field, validator
+from decimal import Decimal
+from datetime import datetime
+
+class TransactionCreate(BaseModel):
+    amount: Decimal = Field(gt=0, decimal_places=2)
+    currency: str = Field(min_length=3, max_length=3)
+    description: str = Field(max_length=500)
+    timestamp: datetime = Field(default_factory=datetime.utcnow)
+
+    @validator('currency')
+    def validate_currency(cls, v):
+        if v not in ['USD', 'EUR', 'BRL']:
+            raise ValueError(f'Unsupported currency: {v}')
+        return v.upper()
+
+    class Config:
+        json_encoders = {
+            Decimal: lambda v: str(v),
+        }
+"""
+
+USERS = """\
+from pydantic import BaseModel, BaseSettings, Field, validator, root_validator
+
+
+class Settings(BaseSettings):
+    database_url: str
+
+    class Config:
+        env_prefix = "APP_"
+
+
+class UserIn(BaseModel):
+    # the name shown in the UI
+    name: str = Field(..., regex="^[a-z]+$", min_items=1)
+    password: str
+    password2: str
+
+    class Config:
+        orm_mode = True
+        allow_population_by_field_name = True
+        anystr_strip_whitespace = True
+
+    @validator("password2")
+    def passwords_match(cls, v, values):
+        if "password" in values and v != values["password"]:
+            raise ValueError("passwords do not match")
+        return v
+
+    @validator("name", pre=True)
+    def lower(cls, v):
+        return v.lower()
+
+    @root_validator(skip_on_failure=True)
+    def not_name(cls, values):
+        if values["password"] == values.get("name"):
+            raise ValueError("password equals name")
+        return values
+
+
+class Patch(BaseModel):
+    name: str = "unchanged"
+
+    @root_validator(pre=True)
+    def drop_nulls(cls, values):
+        return {k: v for k, v in values.items() if v is not None}
+
+
+def load(row, payload: dict, user: UserIn):
+    first = UserIn.from_orm(row)
+    second = UserIn.parse_obj(payload)
+    third = UserIn.parse_raw('{"name": "c", "password": "p", "password2": "p"}')
+    return first.dict(), second.json(), third.copy(update={"name": "d"}), user.dict(
+        exclude_unset=True
+    )
+"""
+
+
+def run(code: str, **env: Any) -> dict[str, Any]:
+    """Execute code as a module, failing on any warning (deprecations included)."""
+    # Registered, so that pydantic can resolve the annotations of the module's models.
+    module = types.ModuleType(f"snippet_{next(_COUNTER)}")
+    sys.modules[module.__name__] = module
+    module.__dict__.update(env)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exec(compile(code, "snippet.py", "exec"), module.__dict__)
+    return module.__dict__
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    return [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="")
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+
+
+def rewrite_all(code: str, ctx: RewriteContext = ALL) -> Rewrite:
+    """Every module's rewrites in turn, as the fix engine combines them."""
+    applied: list[str] = []
+    notes: list[str] = []
+    for module in (pydantic_v1, stdlib, sqlalchemy):
+        result = module.rewrite(code, ctx)
+        code = result.code
+        applied += result.applied
+        notes += result.notes
+    return Rewrite(code, tuple(applied), tuple(notes))
+
+
+# --- the real doc's block ------------------------------------------------------------------
+
+
+def test_transaction_block_fails_as_v1_and_works_after_rewrite() -> None:
+    with pytest.raises(DeprecationWarning):
+        run(TRANSACTION)
+    result = rewrite_all(TRANSACTION)
+    assert set(result.applied) == {"ET101", "ET105", "ET501"}
+    assert result.notes == ()
+    assert "@field_validator('currency')\n    @classmethod\n" in result.code
+    assert "default_factory=lambda: datetime.now(UTC)" in result.code
+    assert "from datetime import UTC, datetime" in result.code
+    ns = run(result.code)
+    tx = ns["TransactionCreate"](amount="10.50", currency="USD", description="coffee")
+    assert tx.timestamp.tzinfo is not None
+    dumped = json.loads(tx.model_dump_json())
+    assert dumped["amount"] == "10.50"
+    assert tx.model_dump()["amount"] == tx.amount  # the encoder applies to JSON only, as in v1
+    with pytest.raises(ValueError, match="Unsupported currency"):
+        ns["TransactionCreate"](amount=1, currency="XYZ", description="")
+
+
+def test_transaction_rewrite_keeps_everything_else() -> None:
+    result = pydantic_v1.rewrite(TRANSACTION, ALL)
+    assert changed_lines(TRANSACTION, result.code) == [
+        "-from pydantic import BaseModel, Field, validator",
+        "+from pydantic import BaseModel, Field, field_serializer, field_validator",
+        "-    @validator('currency')",
+        "+    @field_validator('currency')",
+        "+    @classmethod",
+        "-    class Config:",
+        "-        json_encoders = {",
+        "-            Decimal: lambda v: str(v),",
+        "-        }",
+        '+    @field_serializer("amount", when_used="json")',
+        "+    def serialize_decimal(self, v: Decimal) -> str:",
+        "+        return str(v)",
+    ]
+
+
+def test_v1_user_module_runs_on_pydantic_2_after_rewrite(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = pydantic_v1.rewrite(USERS, ALL)
+    assert set(result.applied) == {
+        "ET101",
+        "ET102",
+        "ET103",
+        "ET104",
+        "ET106",
+        "ET107",
+        "ET108",
+        "ET109",
+        "ET114",
+    }
+    assert result.notes == ()
+    code = result.code
+    assert "from pydantic_settings import BaseSettings, SettingsConfigDict" in code
+    assert 'model_config = SettingsConfigDict(env_prefix="APP_")' in code
+    assert "# the name shown in the UI" in code
+    assert "def not_name(self):" in code and "self.password == self.name" in code
+    monkeypatch.setenv("APP_DATABASE_URL", "sqlite://")
+    ns = run(code)
+    assert ns["Settings"]().database_url == "sqlite://"
+    user_in = ns["UserIn"]
+    row = types.SimpleNamespace(name="Ann", password="x", password2="x")
+    first, second, third, fourth = ns["load"](
+        row,
+        {"name": "bob", "password": "p", "password2": "p"},
+        user_in(name="e", password="q", password2="q"),
+    )
+    assert first == {"name": "ann", "password": "x", "password2": "x"}
+    assert json.loads(second)["name"] == "bob"
+    assert third.name == "d"
+    assert fourth["name"] == "e"
+    with pytest.raises(ValueError, match="passwords do not match"):
+        user_in(name="a", password="x", password2="y")
+    with pytest.raises(ValueError, match="password equals name"):
+        user_in(name="same", password="same", password2="same")
+    with pytest.raises(ValueError, match="pattern"):
+        user_in(name="a1", password="x", password2="x")
+    assert user_in(name="  abc ", password="x", password2="x").name == "abc"
+    assert ns["Patch"](name=None).name == "unchanged"
+
+
+@pytest.mark.parametrize("code", [TRANSACTION, USERS])
+def test_rewrites_are_idempotent(code: str) -> None:
+    once = rewrite_all(code)
+    twice = rewrite_all(once.code)
+    assert twice.code == once.code
+    assert twice.applied == ()
+
+
+def test_each_rule_applies_on_its_own() -> None:
+    everything = pydantic_v1.rewrite(USERS, ALL)
+    for rule in everything.applied:
+        alone = pydantic_v1.rewrite(USERS, RewriteContext(enabled=frozenset({rule})))
+        assert alone.applied == (rule,), rule
+        compile(alone.code, "snippet.py", "exec")
+    assert pydantic_v1.rewrite(USERS, RewriteContext(enabled=frozenset())).code == USERS
+
+
+# --- one rule at a time --------------------------------------------------------------------
+
+
+def fix(rewriter: Rewriter, code: str, **ctx: Any) -> Rewrite:
+    return rewriter(textwrap.dedent(code), RewriteContext(**ctx))
+
+
+def test_known_receiver_only() -> None:
+    code = """\
+    import requests
+
+    def handler(user: User, other, resp):
+        made = User(name="a")
+        copied = made.copy()
+        return (
+            user.dict(), other.dict(), made.json(), copied.dict(),
+            resp.json(), requests.get("u").json(), User.schema(),
+        )
+    """
+    result = fix(pydantic_v1.rewrite, code, known_models=frozenset({"User"}))
+    assert result.applied == ("ET109",)
+    assert (
+        "user.model_dump(), other.dict(), made.model_dump_json(), copied.model_dump()"
+        in result.code
+    )
+    assert "made.model_copy()" in result.code
+    assert 'resp.json(), requests.get("u").json(), User.model_json_schema()' in result.code
+    unknown = fix(pydantic_v1.rewrite, code)
+    assert unknown.code == textwrap.dedent(code) and unknown.applied == ()
+
+
+def test_self_is_a_known_receiver_in_model_methods() -> None:
+    code = """\
+    from pydantic import BaseModel
+
+    class Item(BaseModel):
+        name: str
+
+        def as_row(self):
+            return self.dict(), self.__fields__, Item.__fields__
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert set(result.applied) == {"ET109", "ET110"}
+    assert "self.model_dump(), type(self).model_fields, Item.model_fields" in result.code
+    ns = run(result.code)
+    assert ns["Item"](name="a").as_row()[0] == {"name": "a"}
+
+
+def test_schema_json_and_arguments_without_v2_equivalent() -> None:
+    code = """\
+    from pydantic import BaseModel
+
+    class Item(BaseModel):
+        name: str
+
+    schema = Item.schema_json(indent=2)
+    item = Item(name="a")
+    data = item.json(models_as_dict=False)
+    loaded = Item.parse_file("item.json")
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert "schema = json.dumps(Item.model_json_schema(), indent=2)" in result.code
+    assert "import json\n" in result.code
+    assert "item.json(models_as_dict=False)" in result.code
+    assert 'Item.parse_file("item.json")' in result.code
+    assert any("models_as_dict" in n for n in result.notes)
+    assert any("parse_file" in n for n in result.notes)
+
+
+def test_validator_always_gets_validate_default() -> None:
+    code = """\
+    from pydantic import BaseModel, Field, validator
+
+    class Job(BaseModel):
+        retries: int = 3
+        label: str = Field("x", max_length=5)
+
+        @validator("retries", "label", always=True)
+        def check(cls, v):
+            if v in (3, "x"):
+                raise ValueError("default seen")
+            return v
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert result.applied == ("ET101",)
+    assert "retries: int = Field(3, validate_default=True)" in result.code
+    assert 'label: str = Field("x", max_length=5, validate_default=True)' in result.code
+    ns = run(result.code)
+    with pytest.raises(ValueError, match="default seen"):
+        ns["Job"]()
+
+
+def test_unsafe_validators_are_left_with_a_note() -> None:
+    code = """\
+    from pydantic import BaseModel, validator, root_validator
+
+    class Order(BaseModel):
+        items: list[int]
+        total: int
+
+        @validator("items", each_item=True)
+        def positive(cls, v):
+            return v
+
+        @validator("total")
+        def check_total(cls, v, values, config):
+            return v
+
+        @root_validator(skip_on_failure=True)
+        def totals(cls, values):
+            values["total"] = sum(values["items"])
+            return values
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert result.applied == ()
+    assert result.code == textwrap.dedent(code)
+    assert len(result.notes) == 3
+    assert any("each_item" in n for n in result.notes)
+    assert any("config" in n for n in result.notes)
+    assert any("mode='after'" in n and "line 15" in n for n in result.notes)
+
+
+def test_pre_root_validator_on_orm_model_is_noted() -> None:
+    code = """\
+    from pydantic import BaseModel, root_validator
+
+    class A(BaseModel):
+        x: int = 0
+
+        class Config:
+            orm_mode = True
+
+        @root_validator(pre=True)
+        def fill(cls, values):
+            return values
+    """
+    result = fix(pydantic_v1.rewrite, code, enabled=frozenset({"ET102"}))
+    assert result.applied == ()
+    assert any("from_attributes" in n and "line 9" in n for n in result.notes)
+
+
+def test_validator_field_name() -> None:
+    code = """\
+    from pydantic import BaseModel, validator
+
+    class A(BaseModel):
+        x: int
+
+        @validator("x")
+        def check(cls, v, field):
+            if v < 0:
+                raise ValueError(f"{field.name} must be positive")
+            return v
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert "def check(cls, v, info: ValidationInfo):" in result.code
+    assert "{info.field_name} must be positive" in result.code
+    ns = run(result.code)
+    with pytest.raises(ValueError, match="x must be positive"):
+        ns["A"](x=-1)
+
+
+def test_config_keys_without_v2_equivalent_are_noted() -> None:
+    code = """\
+    from pydantic import BaseModel, Extra
+
+    class A(BaseModel):
+        x: int
+
+        class Config:
+            extra = Extra.forbid
+            allow_mutation = False
+            underscore_attrs_are_private = True
+            fields = {"x": {"alias": "X"}}
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert set(result.applied) == {"ET103", "ET104"}
+    assert (
+        'model_config = ConfigDict(extra="forbid", frozen=True, fields={"x": {"alias": "X"}})'
+        in result.code
+    )
+    assert "Extra" not in result.code.splitlines()[0]
+    assert any("'fields'" in n for n in result.notes)
+
+
+def test_config_with_methods_is_left_alone() -> None:
+    code = """\
+    from pydantic import BaseModel
+
+    class A(BaseModel):
+        class Config:
+            @staticmethod
+            def schema_extra(schema, model):
+                schema["x"] = 1
+    """
+    result = fix(pydantic_v1.rewrite, code, enabled=frozenset({"ET103"}))
+    assert result.applied == () and result.code == textwrap.dedent(code)
+    assert any("by hand" in n for n in result.notes)
+
+
+def test_multiline_config_values_are_reindented() -> None:
+    code = """\
+    from pydantic import BaseModel
+
+    class A(BaseModel):
+        x: int
+
+        class Config:
+            schema_extra = {
+                "example": {"x": 1},
+            }
+            validate_assignment = True
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert textwrap.dedent("""\
+        model_config = ConfigDict(
+            json_schema_extra={
+                "example": {"x": 1},
+            },
+            validate_assignment=True,
+        )
+    """) in textwrap.dedent("\n".join(result.code.splitlines()[5:]) + "\n")
+    ns = run(result.code)
+    assert ns["A"].model_json_schema()["example"] == {"x": 1}
+
+
+def test_json_encoders_on_nested_types_stay_with_a_note() -> None:
+    code = """\
+    from datetime import datetime
+    from pydantic import BaseModel
+
+    class A(BaseModel):
+        when: datetime
+        history: list[datetime]
+
+        class Config:
+            json_encoders = {datetime: lambda d: d.isoformat()}
+    """
+    result = fix(pydantic_v1.rewrite, code, enabled=frozenset({"ET105"}))
+    assert result.applied == ()
+    assert any("history" in n for n in result.notes)
+
+
+def test_from_orm_adds_from_attributes_when_the_model_is_here() -> None:
+    code = """\
+    from pydantic import BaseModel
+
+    class Out(BaseModel):
+        \"\"\"What the API returns.\"\"\"
+
+        id: int
+
+    out = Out.from_orm(row)
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert result.applied == ("ET107",)
+    assert '"""What the API returns."""\n    model_config = ConfigDict(from_attributes=True)\n' in (
+        result.code
+    )
+    ns = run(result.code, row=types.SimpleNamespace(id=7))
+    assert ns["out"].id == 7
+
+
+def test_parse_obj_as_and_field_kwargs() -> None:
+    code = """\
+    from pydantic import BaseModel, Field, parse_obj_as
+
+    class Tag(BaseModel):
+        names: list[str] = Field(default_factory=list, max_items=2, allow_mutation=False)
+
+    tags = parse_obj_as(list[Tag], [{"names": ["a"]}])
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert set(result.applied) == {"ET114", "ET115"}
+    assert "from pydantic import BaseModel, Field, TypeAdapter\n" in result.code
+    assert "TypeAdapter(list[Tag]).validate_python([" in result.code
+    ns = run(result.code)
+    assert ns["tags"][0].names == ["a"]
+    with pytest.raises(ValueError, match="at most 2"):
+        ns["Tag"](names=["a", "b", "c"])
+
+
+def test_pydantic_v1_compat_layer_is_not_touched() -> None:
+    code = """\
+    from pydantic.v1 import BaseModel, validator
+
+    class A(BaseModel):
+        x: int
+
+        @validator("x")
+        def check(cls, v):
+            return v
+
+        class Config:
+            orm_mode = True
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert result.applied == () and result.code == textwrap.dedent(code)
+
+
+def test_code_that_does_not_parse_is_returned_with_a_note() -> None:
+    code = "class A(BaseModel:\n    x: int\n"
+    for module in (pydantic_v1, stdlib, sqlalchemy):
+        result = module.rewrite(code, ALL)
+        assert result.code == code and result.applied == ()
+        assert result.notes and "does not parse" in result.notes[0]
+
+
+# --- stdlib --------------------------------------------------------------------------------
+
+
+def test_utcnow_forms() -> None:
+    code = """\
+    import datetime as dt
+    from datetime import datetime
+
+    a = datetime.utcnow()
+    b = dt.datetime.utcnow()
+    c = datetime.utcfromtimestamp(0)
+    factory = datetime.utcnow
+    """
+    result = fix(stdlib.rewrite, code)
+    assert set(result.applied) == {"ET501", "DTZ003", "DTZ004"}
+    assert "a = datetime.now(UTC)" in result.code
+    assert "b = dt.datetime.now(dt.UTC)" in result.code
+    assert "c = datetime.fromtimestamp(0, UTC)" in result.code
+    assert "factory = lambda: datetime.now(UTC)" in result.code
+    ns = run(result.code)
+    assert all(t.tzinfo is not None for t in (ns["a"], ns["b"], ns["c"], ns["factory"]()))
+
+
+def test_utc_name_taken_is_noted() -> None:
+    code = "from datetime import datetime\nfrom pytz import UTC\nnow = datetime.utcnow()\n"
+    result = stdlib.rewrite(code, ALL)
+    assert result.code == code and result.applied == ()
+    assert any("UTC" in n for n in result.notes)
+
+
+def test_jwt_decode_gets_the_encode_algorithm() -> None:
+    code = """\
+    import jwt
+
+    SECRET_KEY = "secret-" * 5
+    ALGORITHM = "HS256"
+
+    def create(data):
+        return jwt.encode(data, SECRET_KEY, algorithm=ALGORITHM)
+
+    def read(token):
+        return jwt.decode(token, SECRET_KEY)
+    """
+    result = fix(stdlib.rewrite, code)
+    assert result.applied == ("ET401",)
+    assert "jwt.decode(token, SECRET_KEY, algorithms=[ALGORITHM])" in result.code
+    ns = run(result.code)
+    assert ns["read"](ns["create"]({"sub": "1"})) == {"sub": "1"}
+
+
+def test_jwt_decode_without_evidence_is_noted() -> None:
+    code = """\
+    import jwt
+
+    def create(data, alg):
+        return jwt.encode(data, "k", algorithm=alg)
+
+    def read(token):
+        return jwt.decode(token, "k")
+    """
+    result = fix(stdlib.rewrite, code)
+    assert result.applied == ()
+    assert any("algorithms" in n for n in result.notes)
+
+
+# --- SQLAlchemy ----------------------------------------------------------------------------
+
+
+def test_sqlalchemy_rewrites_run_on_2_0() -> None:
+    code = """\
+    from sqlalchemy import Column, Integer, String, create_engine, select
+    from sqlalchemy.ext.declarative import declarative_base
+    from sqlalchemy.orm import sessionmaker
+
+    engine = create_engine("sqlite://")
+    Base = declarative_base()
+
+    class User(Base):
+        __tablename__ = "users"
+        id = Column(Integer, primary_key=True)
+        name = Column(String)
+
+    Base.metadata.create_all(engine)
+    SessionLocal = sessionmaker(
+        autocommit=False,
+        autoflush=False,
+        bind=engine,
+    )
+    with SessionLocal() as session:
+        session.add(User(name="a"))
+        session.commit()
+        rows = session.execute(select([User.id, User.name])).all()
+    """
+    with pytest.raises(Exception, match="declarative_base"):
+        run(textwrap.dedent(code))
+    result = fix(sqlalchemy.rewrite, code)
+    assert result.applied == ("ET201", "ET205", "ET206")
+    assert "from sqlalchemy.orm import declarative_base, sessionmaker\n" in result.code
+    assert "sessionmaker(\n    autoflush=False,\n    bind=engine,\n)" in result.code
+    assert "select(User.id, User.name)" in result.code
+    assert run(result.code)["rows"] == [(1, "a")]
+
+
+def test_sqlalchemy_unsafe_cases_are_noted() -> None:
+    code = """\
+    Session = sessionmaker(autocommit=True, bind=engine)
+    q = select([users], users.c.id == 1)
+    """
+    result = fix(sqlalchemy.rewrite, code)
+    assert result.applied == () and result.code == textwrap.dedent(code)
+    assert len(result.notes) == 2
+
+
+# --- imports -------------------------------------------------------------------------------
+
+
+def test_add_imports_sorted_like_isort_when_the_block_was_sorted() -> None:
+    code = (
+        '"""Doc."""\n\nfrom datetime import datetime\n\nfrom pydantic import BaseModel\n\n'
+        "x = 1  # keep\n"
+    )
+    result = add_imports(
+        code, ["from datetime import UTC", "import json", "from sqlalchemy import select"]
+    )
+    assert result == (
+        '"""Doc."""\n\nimport json\nfrom datetime import UTC, datetime\n\n'
+        "from pydantic import BaseModel\nfrom sqlalchemy import select\n\nx = 1  # keep\n"
+    )
+    assert add_imports(result, ["import json", "from datetime import UTC"]) == result
+
+
+def test_add_imports_leaves_unsorted_blocks_in_the_authors_order() -> None:
+    code = "from pydantic import BaseModel\nimport os\n\nx = os.sep\n"
+    result = add_imports(code, ["from pydantic import field_validator", "import argon2"])
+    assert result == (
+        "from pydantic import BaseModel, field_validator\nimport os\nimport argon2\n\nx = os.sep\n"
+    )
+
+
+def test_add_imports_to_code_without_imports() -> None:
+    assert add_imports("x = 1\n", ["import argon2"]) == "import argon2\n\nx = 1\n"
+
+
+def test_remove_unused_imports_keeps_comments() -> None:
+    code = "from pydantic import (\n    BaseModel,  # base\n    validator,\n)\n\nx = BaseModel\n"
+    assert remove_unused_imports(code, [("pydantic", "validator")]) == (
+        "from pydantic import (\n    BaseModel,  # base\n)\n\nx = BaseModel\n"
+    )

@@ -1,0 +1,267 @@
+"""Hostile example code, run for real in the sandbox: each case is contained and reported."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exampletest.sandbox import (
+    UID_BASE,
+    Contained,
+    Limits,
+    exec_code,
+    process_bound_enforced,
+    run_contained,
+)
+
+SLOT = 7  # away from the pool's slots, so a concurrent pool test never shares the uid
+LIMITS = Limits(timeout_s=2.0)
+ROOT = os.geteuid() == 0
+
+
+def run(code: str, limits: Limits = LIMITS) -> Contained:
+    started = time.monotonic()
+    result = run_contained(
+        exec_code, {"code": textwrap.dedent(code).lstrip("\n")}, limits, slot=SLOT
+    )
+    elapsed = time.monotonic() - started
+    kinds = [c["kind"] for c in result.containments()]
+    print(f"{elapsed:6.3f} s  value={result.value}  containments={kinds}")
+    assert elapsed < limits.timeout_s + 3
+    return result
+
+
+def kinds(result: Contained) -> list[str]:
+    return [c["kind"] for c in result.containments()]
+
+
+def processes_of(uid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nUid:\t{uid}\t" in status.read_text():
+                found.append(int(status.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_clean_block_runs_in_its_own_empty_directory() -> None:
+    result = run("import os\nprint(os.getcwd(), sorted(os.listdir('.')))\nopen('ok.txt', 'w')")
+    assert result.value == {"ok": True}
+    assert result.containments() == []
+    workdir = result.stdout.split()[0]
+    assert result.stdout.strip().endswith("[]")
+    assert not Path(workdir).exists()  # removed afterwards
+
+
+def test_infinite_loop_is_killed_at_the_wall_clock_timeout() -> None:
+    result = run("while True:\n    pass")
+    assert result.timed_out and result.value is None
+    assert kinds(result) == ["timeout"]
+    assert result.containments()[0]["message"] == "killed after 2 s wall-clock timeout"
+    assert result.duration_s < 2 + 1.5
+
+
+def test_background_sleeper_dies_with_the_timeout() -> None:
+    result = run(
+        """
+        import os, subprocess, sys, time
+        subprocess.Popen([sys.executable, "-c", "import os, time; os.setsid(); time.sleep(60)"])
+        time.sleep(60)
+        """
+    )
+    assert result.timed_out
+    if process_bound_enforced()[0] and ROOT:
+        assert processes_of(UID_BASE + SLOT) == []
+
+
+def test_fork_loop_hits_the_process_bound() -> None:
+    enforced, reason = process_bound_enforced()
+    if not enforced:
+        pytest.skip(reason)
+    result = run(
+        """
+        import os, time
+        for _ in range(5000):
+            if os.fork() == 0:
+                time.sleep(60)
+                os._exit(0)
+        """
+    )
+    assert result.value is not None and result.value["exception"] == "BlockingIOError"
+    assert "nproc" in kinds(result)
+    assert processes_of(UID_BASE + SLOT) == []  # every forked sleeper is gone
+
+
+def test_huge_allocation_is_a_memory_error() -> None:
+    result = run("x = bytearray(10 * 2**30)")
+    assert result.value is not None and result.value["exception"] == "MemoryError"
+    memory = [c for c in result.containments() if c["kind"] == "memory"]
+    assert memory and memory[0]["line"] == 1
+
+
+def test_os_exit_zero_is_reported_as_an_early_exit() -> None:
+    result = run("import os\nos._exit(0)")
+    assert result.value is None and result.exit_code == 0
+    assert kinds(result) == ["exit"]
+
+
+def test_sys_exit_keeps_its_status() -> None:
+    result = run("import sys\nsys.exit(3)")
+    assert result.exit_code == 3 and kinds(result) == ["exit"]
+
+
+def test_segfault_is_a_signal_with_the_block_line() -> None:
+    result = run("import ctypes\nctypes.string_at(0)")
+    assert result.signal == 11
+    [signal] = result.containments()
+    assert signal["kind"] == "signal" and signal["message"] == "killed by SIGSEGV"
+    assert (signal["filename"], signal["line"]) == ("<exampletest-test>", 2)
+
+
+def test_secret_from_the_environment_is_invisible(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret_value_1234")
+    result = run(
+        """
+        import ctypes, os, subprocess
+        assert "GITHUB_TOKEN" not in os.environ, "os.environ"
+        assert ctypes.CDLL(None).getenv(b"GITHUB_TOKEN") in (None, 0), "getenv"
+        env = subprocess.run(["env"], capture_output=True, text=True).stdout
+        assert "ghp_secret" not in env, "subprocess"
+        try:
+            raw = open("/proc/self/environ", "rb").read()
+        except PermissionError:
+            raw = b""
+        assert b"ghp_secret" not in raw, "/proc/self/environ"
+        print(sorted(os.environ))
+        """
+    )
+    assert result.value == {"ok": True}, result.value
+    assert "ghp_secret" not in result.stdout + result.stderr
+
+
+def test_writing_outside_the_directory_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "escape.txt"
+    tmp_path.chmod(0o777)  # even a world-writable place is refused
+    result = run(
+        f"""
+        import os
+        for path in ("../escape.txt", {str(outside)!r}):
+            try:
+                open(path, "w").write("x")
+            except PermissionError:
+                pass
+            else:
+                raise AssertionError(path)
+            assert not os.path.exists(path)
+        os.mkdir("fine")  # inside is allowed
+        """
+    )
+    assert result.value == {"ok": True}, result.value
+    writes = [c for c in result.containments() if c["kind"] == "write"]
+    assert len(writes) == 2 and writes[0]["line"] == 4
+    assert not outside.exists()
+
+
+@pytest.mark.skipif(not ROOT, reason="the kernel-level guard needs the uid drop (root)")
+def test_kernel_refuses_writes_that_bypass_the_audit_hook() -> None:
+    result = run(
+        """
+        import subprocess
+        done = subprocess.run(["sh", "-c", "echo x > ../escape.txt"], capture_output=True)
+        assert done.returncode != 0
+        """
+    )
+    assert result.value == {"ok": True}, result.value
+
+
+def test_tcp_connect_to_a_local_listener_never_arrives() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        result = run(
+            f"""
+            import socket, subprocess, sys
+            socket.create_connection(("127.0.0.1", {port}), timeout=1)
+            """
+        )
+        server.settimeout(0.2)
+        with pytest.raises(TimeoutError):
+            server.accept()
+    assert result.value is not None and result.value["exception"] == "PermissionError"
+    [network] = result.containments()
+    assert network["kind"] == "network" and network["line"] == 2
+
+
+@pytest.mark.skipif(not ROOT, reason="network namespaces need root")
+def test_network_namespace_stops_connections_that_bypass_the_hook() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        connect = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=1)"
+        result = run(
+            f"""
+            import subprocess, sys
+            done = subprocess.run([sys.executable, "-c", {connect!r}], capture_output=True)
+            assert done.returncode != 0, done
+            """
+        )
+        server.settimeout(0.2)
+        with pytest.raises(TimeoutError):
+            server.accept()
+    assert result.value == {"ok": True}, result.value
+
+
+def test_huge_output_is_capped() -> None:
+    result = run("import sys\nsys.stdout.write('x' * 100_000_000)\nprint('tail', file=sys.stderr)")
+    assert result.output_truncated and "output" in kinds(result)
+    assert len(result.stdout) == LIMITS.output_bytes
+    assert result.stderr == "tail\n"
+
+
+def test_descriptor_level_output_is_captured_too() -> None:
+    result = run("import os, subprocess\nos.write(1, b'fd1\\n')\nsubprocess.run(['echo', 'sub'])")
+    assert result.stdout == "fd1\nsub\n"
+
+
+def test_events_recorded_before_a_hard_exit_survive() -> None:
+    result = run(
+        """
+        import os
+        try:
+            open("/etc/exampletest-nope", "w")
+        except PermissionError:
+            pass
+        os._exit(0)
+        """
+    )
+    assert kinds(result) == ["write", "exit"]
+
+
+def broken_target(payload: dict[str, Any]) -> dict[str, Any]:
+    raise RuntimeError(payload["why"])
+
+
+def test_target_exception_is_an_internal_event() -> None:
+    result = run_contained(broken_target, {"why": "target broke"}, LIMITS, slot=SLOT)
+    assert result.value is None and result.exit_code == 1
+    [internal] = result.containments()
+    assert internal["kind"] == "internal"
+    assert internal["message"] == "RuntimeError: target broke"
+
+
+def test_contained_round_trips_through_json_dicts() -> None:
+    result = run("print('x')")
+    assert Contained.from_dict(result.to_dict()) == result
+
+
+def test_process_bound_reason_is_explained() -> None:
+    enforced, reason = process_bound_enforced()
+    assert isinstance(enforced, bool) and reason
+    print(enforced, reason, file=sys.stderr)

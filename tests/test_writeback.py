@@ -1,0 +1,125 @@
+"""Write-back changes only the targeted blocks: examples and hypothesis properties."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exampletest.parse import parse_document, read_document, split_lines
+from exampletest.writeback import WriteError, replace_blocks, write_document
+
+
+def _outside(text: str, doc_blocks: list[tuple[int, int]]) -> list[str]:
+    """Document lines outside the given (start, end) code line ranges."""
+    lines = split_lines(text)
+    inside = {i for s, e in doc_blocks for i in range(s, e + 1)}
+    return [line for n, line in enumerate(lines, start=1) if n not in inside]
+
+
+def test_list_item_block_keeps_indent_and_crlf() -> None:
+    src = b"Intro\r\n\r\n1. Step\r\n\r\n   ```python\r\n   x = 1\r\n   ```\r\n\r\nEnd\r\n"
+    doc = parse_document("d.md", src)
+    out = replace_blocks(doc, {1: "import os\n\nx = os.sep\n"})
+    assert out == (b"Intro\r\n\r\n1. Step\r\n\r\n   ```python\r\n   import os\r\n\r\n"
+                   b"   x = os.sep\r\n   ```\r\n\r\nEnd\r\n")  # fmt: skip
+
+
+def test_tilde_fence_and_info_string_untouched() -> None:
+    src = b"~~~~ {.python .annotate}\nold()\n~~~~\n"
+    doc = parse_document("d.md", src)
+    assert replace_blocks(doc, {1: "new()\n"}) == b"~~~~ {.python .annotate}\nnew()\n~~~~\n"
+
+
+def test_blockquote_prefix_is_reapplied() -> None:
+    src = b"> ```python\n> a = 1\n>\n> b = 2\n> ```\n"
+    doc = parse_document("d.md", src)
+    assert replace_blocks(doc, {1: "a = 1\n\nc = 3\n"}) == b"> ```python\n> a = 1\n>\n> c = 3\n> ```\n"
+
+
+def test_console_blocks_are_refused() -> None:
+    doc = parse_document("d.md", b"```pycon\n>>> 1 + 1\n2\n```\n")
+    with pytest.raises(WriteError, match="console"):
+        replace_blocks(doc, {1: "1 + 2\n"})
+
+
+def test_write_is_atomic_keeps_mode_and_refuses_changed_file(tmp_path: Path) -> None:
+    path = tmp_path / "d.md"
+    path.write_bytes(b"```python\nx = 1\n```\n")
+    os.chmod(path, 0o640)
+    doc = read_document(str(path))
+    write_document(doc, replace_blocks(doc, {1: "x = 2\n"}), tmp_path)
+    assert path.read_bytes() == b"```python\nx = 2\n```\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    with pytest.raises(WriteError, match="changed on disk"):
+        write_document(doc, b"whatever", tmp_path)  # doc.raw is the old content
+    assert [p.name for p in tmp_path.iterdir()] == ["d.md"]  # no temp file left behind
+
+
+def test_symlink_out_of_project_is_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / "real.md"
+    target.write_bytes(b"```python\nx = 1\n```\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    link = project / "link.md"
+    link.symlink_to(target)
+    doc = read_document(str(link))
+    with pytest.raises(WriteError, match="outside the project"):
+        write_document(doc, b"", project)
+    assert target.read_bytes() == b"```python\nx = 1\n```\n"
+
+
+# --- properties -----------------------------------------------------------------------------
+
+_code = st.lists(
+    st.sampled_from(["x = 1", "def f():", "    return 2", "", "# comment", "print('```')"]),
+    min_size=0, max_size=5,
+)  # fmt: skip
+_prose = st.sampled_from(["Some text.", "# Heading", "", "- item", "  nested text", "\tTabbed",
+                          "!!! note", "    inside note", "> quote"])  # fmt: skip
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    nl = draw(st.sampled_from(["\n", "\r\n"]))
+    parts: list[str] = []
+    for _ in range(draw(st.integers(1, 5))):
+        parts.extend(draw(st.lists(_prose, max_size=3)))
+        fence = draw(st.sampled_from(["```", "~~~", "````"]))
+        container = draw(st.sampled_from(["", "   ", "> ", "    ", "- "]))
+        cont = container if container != "- " else "  "
+        lang = draw(st.sampled_from(["python", "py", "Python", "bash", "{.python .x}"]))
+        body = draw(_code)
+        parts.append("")
+        parts.append(f"{container}{fence}{lang}")
+        parts.extend(f"{cont}{line}" if line else cont.rstrip() for line in body)
+        parts.append(f"{cont}{fence}")
+        parts.append("")
+    return nl.join(parts) + nl
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.data())
+def test_unchanged_blocks_round_trip_and_others_are_untouched(text: str, data: st.DataObject) -> None:
+    raw = text.encode()
+    doc = parse_document("d.md", raw)
+    writable = [b for b in doc.blocks if b.language != "pycon"]
+    assert replace_blocks(doc, {b.index: b.code for b in writable}) == raw
+    if not writable:
+        return
+    target = data.draw(st.sampled_from(writable))
+    new_code = data.draw(st.sampled_from(["y = 2\n", "", "a = 1\nb = 2\nc = 3\n"]))
+    out = replace_blocks(doc, {target.index: new_code}).decode()
+    # Outside the targeted block's code lines, every line is byte-identical and in order.
+    before = _outside(text, [(target.start_line, target.end_line)])
+    new_doc = parse_document("d.md", out.encode())
+    changed = next(b for b in new_doc.blocks if b.fence_line == target.fence_line)
+    after = _outside(out, [(changed.start_line, changed.end_line)])
+    assert before == after
+    assert changed.code == new_code
