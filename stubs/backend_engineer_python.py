@@ -6,12 +6,14 @@ blocks using them are type-checked and run for real (an in-memory SQLite databas
 the application's).
 """
 
-import sqlite3
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import String, create_engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from exampletest.placeholder import placeholder
 
 
 class Base(DeclarativeBase):
@@ -45,10 +47,11 @@ Base.metadata.create_all(_engine)
 
 async_session_maker: async_sessionmaker[AsyncSession] = async_sessionmaker()
 session = Session(_engine)
-cursor = sqlite3.connect(":memory:").cursor()
-cursor.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT)")
+# The doc's raw-SQL lines use a psycopg2-style cursor (``%s`` parameters): left a placeholder.
+cursor: Any = placeholder("cursor")
 
 user_id: int = 1
-user = User(id=1, email="ada@example.com", name="Ada")
+session.add(User(id=user_id, email="ada@example.com", name="Ada"))
+session.commit()
 password: str = "correct horse battery staple"
 token: str = "eyJhbGciOiJIUzI1NiJ9.e30.signature"

@@ -21,7 +21,8 @@ from exampletest.sandbox import (
     run_contained,
 )
 
-SLOT = 7  # away from the pool's slots, so a concurrent pool test never shares the uid
+# A uid of its own per xdist worker, away from the pool's slots: concurrent tests never share it.
+SLOT = 10 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 LIMITS = Limits(timeout_s=2.0)
 ROOT = os.geteuid() == 0
 
@@ -68,6 +69,14 @@ def test_infinite_loop_is_killed_at_the_wall_clock_timeout() -> None:
     assert kinds(result) == ["timeout"]
     assert result.containments()[0]["message"] == "killed after 2 s wall-clock timeout"
     assert result.duration_s < 2 + 1.5
+
+
+def test_cpu_limit_stops_a_busy_loop_before_the_wall_clock() -> None:
+    result = run("while True:\n    pass", Limits(timeout_s=5.0, cpu_s=1))
+    assert not result.timed_out
+    [cpu] = result.containments()
+    assert cpu["kind"] == "timeout" and cpu["message"] == "killed after 1 s of CPU time"
+    assert result.duration_s < 3
 
 
 def test_background_sleeper_dies_with_the_timeout() -> None:

@@ -17,6 +17,7 @@ import builtins
 import json
 import linecache
 import os
+import re
 import signal
 import sys
 import types
@@ -244,7 +245,10 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "placeholder": _involves_placeholder(exc),
         "needs_config": _needs_config(exc, ns),
         "needs_service": isinstance(exc, ConnectionError | TimeoutError)
-        or type(exc).__name__ in {"OperationalError", "gaierror", "InterfaceError"},
+        or type(exc).__name__ == "gaierror"
+        or (type(exc).__name__ in {"OperationalError", "InterfaceError"} and bool(
+            re.search(r"connect|refused|unreachable|timed? ?out|host|server|socket", str(exc), re.I)
+        )),
         "memory": isinstance(exc, MemoryError),
     }
     return record

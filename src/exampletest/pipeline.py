@@ -13,11 +13,12 @@ import platform
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from exampletest import __version__
+from exampletest.cache import ResultCache, block_key
 from exampletest.context import BlockContext, analyze_document, doc_slug, stub_path
 from exampletest.discover import discover
 from exampletest.extract import module_path
@@ -33,7 +34,8 @@ from exampletest.model import (
 from exampletest.nameindex import NameIndex
 from exampletest.parse import read_document
 from exampletest.stages import StageError, lint, types
-from exampletest.verdict import mark_intentional, merge, status
+from exampletest.stages.smoke import Workers
+from exampletest.verdict import fold_import_lines, mark_intentional, merge, status
 
 #: Distributions whose versions the report records (the stack examples are checked against).
 STACK = ("pydantic", "pydantic-settings", "fastapi", "sqlalchemy", "starlette", "argon2-cffi",
@@ -60,6 +62,7 @@ class Options:
     only: Callable[[Document], set[int] | None] | None = None  # blocks to check per document
     stages_for: Callable[[str], frozenset[str] | None] | None = None  # per-path override
     fixes: bool = True  # propose (and verify) modernization fixes
+    module_suffix: str = ""  # keeps fix trials' files apart from the run's (mypy's cache)
 
 
 def environment() -> dict[str, Any]:
@@ -72,9 +75,9 @@ def environment() -> dict[str, Any]:
     return {"python": platform.python_version(), "packages": packages}
 
 
-def module_name(block_doc: str, index: int) -> str:
+def module_name(block_doc: str, index: int, suffix: str = "") -> str:
     digest = hashlib.sha1(block_doc.encode()).hexdigest()[:10]
-    return f"m{digest}_b{index:03d}"
+    return f"m{digest}_b{index:03d}{suffix}"
 
 
 def load_documents(options: Options) -> tuple[list[Document], list[str]]:
@@ -87,13 +90,80 @@ def run(options: Options, progress: Callable[[int], None] | None = None) -> Repo
     documents, errors = load_documents(options)
     report = Report([], __version__, environment(), errors=list(errors))
     index = NameIndex.load(options.cache_dir if options.use_cache else None)
-    report.documents = evaluate(documents, options, index, report.errors, progress)
-    if options.fixes:
-        from exampletest.fix.engine import propose
+    cache = ResultCache(options.cache_dir) if options.use_cache else None
+    keys: dict[Key, str] = {}
+    hits: dict[Key, BlockResult] = {}
+    if cache is not None:
+        salt = cache_salt(options, report.environment)
+        for doc in documents:
+            for ctx in analyze_document(doc.blocks, index, stub_source(options, doc)):
+                key = (doc.path, ctx.block.index)
+                keys[key] = block_key(ctx, salt)
+                hit = cache.get(keys[key], ctx.block)
+                if hit is not None:
+                    hits[key] = hit
 
-        propose(report, documents, options, index)
+    def only(doc: Document) -> set[int] | None:
+        wanted = options.only(doc) if options.only else None
+        if not hits:
+            return wanted
+        todo = {b.index for b in doc.blocks if (doc.path, b.index) not in hits}
+        return todo if wanted is None else todo & wanted
+
+    misses = sum(len(d.blocks) for d in documents) - len(hits)
+    workers = smoke_workers(options, misses) if misses and "smoke" in options.stages else None
+    try:
+        if workers is not None:
+            workers.start()  # importing the stack overlaps with ruff and mypy
+        report.documents = evaluate(documents, replace(options, only=only), index, report.errors,
+                                    progress, workers)  # fmt: skip
+        fresh = _fresh(report, hits)
+        if options.fixes:
+            from exampletest.fix.engine import attach_diffs, propose
+
+            propose(report, documents, options, index, {id(r) for r in fresh}, workers)
+            attach_diffs(report, documents)
+    finally:
+        if workers is not None:
+            workers.close()
+    if cache is not None:
+        for result in fresh:
+            key = (result.block.doc_path, result.block.index)
+            if key in keys and not _skipped_by_only(options, result):
+                cache.put(keys[key], result)
+        if fresh:
+            cache.prune()
     report.duration_s = time.perf_counter() - started
     return report
+
+
+def _fresh(report: Report, hits: dict[Key, BlockResult]) -> list[BlockResult]:
+    """Put cache hits in place; return the results this run computed."""
+    fresh: list[BlockResult] = []
+    for doc_result in report.documents:
+        for i, result in enumerate(doc_result.blocks):
+            key = (doc_result.path, result.block.index)
+            if key in hits:
+                hits[key].module = result.module
+                doc_result.blocks[i] = hits[key]
+            elif any(v != "skipped" for v in result.stages.values()) or result.block.skip_reason:
+                fresh.append(result)
+    return fresh
+
+
+def _skipped_by_only(options: Options, result: BlockResult) -> bool:
+    return all(v == "skipped" for v in result.stages.values()) and not result.block.skip_reason
+
+
+def cache_salt(options: Options, env: dict[str, Any]) -> str:
+    """Everything besides the block and its context that can change a block's result."""
+    smoke_env = sorted((k, os.environ.get(k, "")) for k in options.smoke_env)
+    return repr((
+        __version__, env, sorted(options.stages), options.ruff_select, options.ruff_ignore,
+        options.mypy_options, options.target_version, options.smoke_timeout_s, smoke_env,
+        options.fixes,
+        options.stages_for(".") if options.stages_for else None,
+    ))  # fmt: skip
 
 
 def stub_source(options: Options, doc: Document) -> str | None:
@@ -107,6 +177,7 @@ def evaluate(
     index: NameIndex,
     run_errors: list[str],
     progress: Callable[[int], None] | None = None,
+    workers: Workers | None = None,
 ) -> list[DocumentResult]:
     """Context, stages and verdict for every block of the documents (those ``only`` allows)."""
     doc_results: list[DocumentResult] = []
@@ -127,9 +198,9 @@ def evaluate(
             results[(block.doc_path, block.index)] = result
             result.findings.extend(ctx.findings)
             contexts.append(ctx)
-    findings = check_contexts(contexts, options, run_errors, results, progress)
+    findings = check_contexts(contexts, options, run_errors, results, progress, workers)
     for key, result in results.items():
-        merged = merge(findings.get(key, []) + result.findings)
+        merged = fold_import_lines(result.block, merge(findings.get(key, []) + result.findings))
         result.findings = mark_intentional(result.block, merged)
         ran = any(v in ("ran", "timeout") for v in result.stages.values())
         result.status = status(result.block, result.findings, ran or not options.stages)
@@ -157,6 +228,7 @@ def check_contexts(
     run_errors: list[str],
     results: dict[Key, BlockResult],
     progress: Callable[[int], None] | None = None,
+    workers: Workers | None = None,
 ) -> dict[Key, list[Finding]]:
     """Run the stages over the blocks that need them; returns the findings per block."""
     found: dict[Key, list[Finding]] = {}
@@ -185,7 +257,7 @@ def check_contexts(
         todo = with_stage("lint")
         try:
             add("lint", lint.check(
-                [(c.block, module_name(c.block.doc_path, c.block.index)) for c in todo],
+                [(c.block, module_name(c.block.doc_path, c.block.index, options.module_suffix)) for c in todo],
                 workdir, select=options.ruff_select, ignore=options.ruff_ignore,
                 target_version=options.target_version))  # fmt: skip
         except StageError as exc:
@@ -195,7 +267,7 @@ def check_contexts(
         todo = with_stage("types")
         try:
             add("types", types.check(
-                [(c, module_name(c.block.doc_path, c.block.index)) for c in todo],
+                [(c, module_name(c.block.doc_path, c.block.index, options.module_suffix)) for c in todo],
                 workdir / "types", options.cache_dir / "mypy",
                 extra_config=options.mypy_options))  # fmt: skip
         except StageError as exc:
@@ -207,7 +279,7 @@ def check_contexts(
     _run_rules(contexts, found)
     smoke_todo = with_stage("smoke")
     if smoke_todo:
-        _run_smoke(smoke_todo, options, found, results, lock, run_errors, progress)
+        _run_smoke(smoke_todo, options, found, results, lock, run_errors, progress, workers)
     for t in threads:
         t.join()
     return found
@@ -230,23 +302,32 @@ def _run_smoke(
     lock: threading.Lock,
     run_errors: list[str],
     progress: Callable[[int], None] | None,
+    workers: Workers | None,
 ) -> None:
-    from exampletest.pool import WorkerPool
     from exampletest.sandbox import Limits
     from exampletest.stages import smoke
 
-    env = {k: os.environ[k] for k in options.smoke_env if k in os.environ}
     limits = Limits(timeout_s=options.smoke_timeout_s)
-    jobs = max(1, min(options.jobs, len(todo)))
+    own = workers is None
+    workers = workers or smoke_workers(options, len(todo))
     try:
-        with WorkerPool(jobs, smoke.PRELOAD, env) as pool:
-            for key, res in smoke.check(todo, pool, limits).items():
-                with lock:
-                    found.setdefault(key, []).extend(res.findings)
-                    results[key].stages["smoke"] = res.status
-                if progress is not None:
-                    progress(1)
+        for key, res in smoke.check(todo, workers.start(), limits).items():
+            with lock:
+                found.setdefault(key, []).extend(res.findings)
+                results[key].stages["smoke"] = res.status
+            if progress is not None:
+                progress(1)
     except OSError as exc:
         run_errors.append(f"smoke stage failed: {exc}")
         for ctx in todo:
             results[(ctx.block.doc_path, ctx.block.index)].stages["smoke"] = "error"
+    finally:
+        if own:
+            workers.close()
+
+
+def smoke_workers(options: Options, blocks: int) -> Workers:
+    from exampletest.stages.smoke import Workers
+
+    env = {k: os.environ[k] for k in options.smoke_env if k in os.environ}
+    return Workers(min(options.jobs, max(blocks, 1)), env)

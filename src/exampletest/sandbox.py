@@ -50,6 +50,10 @@ Not guaranteed:
   of the caller may still hold environment values it read; the pool's workers start with
   the allowlisted environment, so secrets are not in their memory at all.
 - Without root: no namespaces, no uid drop; RLIMIT_NPROC counts the caller's user.
+- As root the block runs as PID 1 of its PID namespace, so a signal it sends itself with the
+  default action (``os.kill(os.getpid(), SIGTERM)``) is ignored; SIGXCPU is handled for it.
+- A worker killed from outside leaves its (root) supervisor as an unreaped zombie when PID 1
+  of the machine does not reap orphans.
 - ``run_contained`` is not thread-safe: call it from one thread (use the pool for
   parallelism). Runs sharing a slot share its process budget.
 """
@@ -168,7 +172,8 @@ class Contained:
             raised = (self.value.get("filename"), self.value.get("line"))
         if self.timed_out:
             add("timeout", f"killed after {self.limits.timeout_s:g} s wall-clock timeout")
-        elif self.signal == signal.SIGXCPU:
+        elif any(e.get("kind") == "cpu" for e in self.events) or self.signal == signal.SIGKILL:
+            # SIGKILL: the hard CPU limit (C code that never let the SIGXCPU handler run)
             add("timeout", f"killed after {self.limits.cpu_seconds()} s of CPU time", *where)
         evidence = " ".join(
             [json.dumps(self.value), self.stderr[-4000:]]
@@ -181,9 +186,9 @@ class Contained:
             add("memory", f"ran out of memory: the block may use {mib} MiB more", *raised)
         if "BlockingIOError" in evidence or "Resource temporarily unavailable" in evidence:
             add("nproc", f"process limit reached: at most {self.limits.nproc} processes", *raised)
-        if self.signal is not None and not self.timed_out and self.signal != signal.SIGXCPU:
+        if self.signal not in (None, signal.SIGKILL) and not self.timed_out:
             add("signal", f"killed by {signal.Signals(self.signal).name}", *where)
-        has_internal = any(e.get("kind") == "internal" for e in self.events)
+        has_internal = any(e.get("kind") in ("internal", "cpu") for e in self.events)
         if self.value is None and self.signal is None and not has_internal and not self.timed_out:
             add("exit", f"the block ended the process (exit status {self.exit_code}) early")
         if self.output_truncated:
@@ -420,6 +425,11 @@ def _set_limits(limits: Limits, uid: int | None) -> None:
         resource.setrlimit(which, value)
 
 
+def _on_cpu_limit(signum: int, frame: object) -> None:
+    _emit({"kind": "cpu", "message": "CPU time limit reached"})
+    os._exit(128 + signum)
+
+
 def _child(
     target: Target,
     payload: dict[str, Any],
@@ -435,6 +445,8 @@ def _child(
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        # As PID 1 of its namespace the child ignores default-action signals like SIGXCPU.
+        signal.signal(signal.SIGXCPU, _on_cpu_limit)
         os.setsid()
         _install_fds(*pipes)
         if namespaces:  # PID 1 of its own PID namespace: a /proc that shows only the block
@@ -483,6 +495,18 @@ def _child(
 # ------------------------------------------------------------------------ the supervisor side
 
 
+def _remove_tree(path: str) -> None:
+    """Remove the block's directory; a non-root block may have made parts of it unreadable."""
+    if os.geteuid() != 0:
+        for root, dirs, _ in os.walk(path):
+            for name in dirs:
+                child = os.path.join(root, name)
+                if not os.path.islink(child):
+                    with contextlib.suppress(OSError):
+                        os.chmod(child, 0o700)
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
     def encode(text: str | None) -> bytes | None:
         return None if text is None else os.fsencode(text)
@@ -527,9 +551,11 @@ def _supervisor(
     uid: int | None,
     limits: Limits,
     capture: tuple[int, int],
+    base: str,
 ) -> None:
-    """Start the child in new mount/PID/network namespaces when possible, wait, clean up,
-    report the child's wait status. Never returns."""
+    """Start the child in new mount/PID/network namespaces when possible, wait, clean up
+    (processes and ``base``, even when the caller died), report the child's wait status.
+    Never returns."""
     try:
         parent = os.getppid()
         _libc_call("prctl", _PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
@@ -573,6 +599,7 @@ def _supervisor(
             with contextlib.suppress(ChildProcessError):
                 while os.waitpid(-1, os.WNOHANG)[0]:
                     pass
+        _remove_tree(base)
         _emit({"status": status, "killed": killed, "namespaces": namespaces})
         os._exit(0)
     except BaseException as exc:
@@ -581,16 +608,6 @@ def _supervisor(
 
 
 # ---------------------------------------------------------------------------- the parent side
-
-
-def _remove_tree(path: str) -> None:
-    def unlock(func: Callable[..., object], name: str, _exc: object) -> None:
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(name), 0o700)
-            os.chmod(name, 0o700)
-            func(name)
-
-    shutil.rmtree(path, onerror=unlock)
 
 
 def run_contained(
@@ -627,7 +644,7 @@ def run_contained(
                 pipes = (out_w, err_w, ev_w)
                 _child(target, payload, limits, workdir, child_uid, env, pipes, namespaces)
 
-            _supervisor(run, uid, limits, (out_w, err_w))
+            _supervisor(run, uid, limits, (out_w, err_w), base)
         for fd in (out_w, err_w, ev_w):
             os.close(fd)
         streams, events_raw, truncated, signalled = _collect(pid, out_r, err_r, ev_r, limits, start)

@@ -7,6 +7,7 @@ says is deliberately wrong as intentional, and derive the block status from what
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable, Sequence
 
@@ -65,7 +66,32 @@ def _same_problem(a: Finding, b: Finding) -> bool:
 
 
 def _subjects(f: Finding) -> set[str]:
-    return subjects(f.message) | subjects(f.suggestion or "")
+    return {s.lower() for s in subjects(f.message) | subjects(f.suggestion or "")}
+
+
+def fold_import_lines(block: Block, findings: list[Finding]) -> list[Finding]:
+    """mypy flags a deprecated name where it is imported; when another finding reports the
+    same name where it is used, the import-line one is corroboration, not a second problem."""
+    try:
+        tree = ast.parse(block.code)
+    except (SyntaxError, ValueError):
+        return findings
+    import_lines = {
+        block.doc_line(n.lineno) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)
+    }
+    out = list(findings)
+    for f in findings:
+        if f.line not in import_lines or f.stage != "types":
+            continue
+        host = next(
+            (i for i, g in enumerate(out) if g is not f and g.line not in import_lines
+             and g.category == f.category and _subjects(g) & _subjects(f)),
+            None,
+        )  # fmt: skip
+        if host is not None:
+            out[host] = out[host].replace(corroboration=(*out[host].corroboration, f"{f.tool}:{f.rule}"))
+            out.remove(f)
+    return out
 
 
 def _upgrade_missing_names(findings: list[Finding]) -> list[Finding]:

@@ -27,6 +27,7 @@ from exampletest.fix.imports import add_imports, remove_unused_imports
 from exampletest.model import Block, BlockResult, Category, Document, Finding, Fix, Report
 from exampletest.nameindex import NameIndex
 from exampletest.pipeline import Options
+from exampletest.stages.smoke import Workers
 from exampletest.symbols import analyze
 from exampletest.verdict import subjects
 from exampletest.writeback import WriteError, replace_blocks, writable
@@ -54,6 +55,7 @@ class _State:
     notes: list[str] = field(default_factory=list)
     after: list[Finding] | None = None
     best: int = 1 << 30  # fewest new broken/stale findings any combination had
+    memo: dict[tuple[str, str], Rewrite] = field(default_factory=dict)
 
 
 def _rewrite_ctx(doc: Document, stub: str | None) -> RewriteContext:
@@ -143,10 +145,32 @@ def _needs_fix(result: BlockResult) -> bool:
     return any(f.category in FIXABLE and not f.intentional for f in result.findings)
 
 
+def attach_diffs(report: Report, documents: Sequence[Document]) -> None:
+    """Fixes from the cache carry no diff (it depends on where the block sits): make it."""
+    by_path = {d.path: d for d in documents}
+    for doc_result in report.documents:
+        doc = by_path.get(doc_result.path)
+        for r in doc_result.blocks:
+            fix = r.fix
+            if doc is None or fix is None or fix.diff or fix.replacement == r.block.code:
+                continue
+            try:
+                diff = document_diff(doc, {r.block.index: fix.replacement})
+            except WriteError:
+                continue
+            r.fix = replace(fix, diff=diff)
+
+
 def propose(
-    report: Report, documents: Sequence[Document], options: Options, index: NameIndex
+    report: Report,
+    documents: Sequence[Document],
+    options: Options,
+    index: NameIndex,
+    only: set[int] | None = None,
+    workers: Workers | None = None,
 ) -> None:
-    """Attach a checked Fix to every block of the report that has something to fix."""
+    """Attach a checked Fix to every block of the report that has something to fix (of those
+    whose ``id`` is in ``only``, when given: blocks from the cache already have theirs)."""
     from exampletest.pipeline import stub_source
 
     by_path = {d.path: d for d in documents}
@@ -157,7 +181,8 @@ def propose(
     for doc_result in report.documents:
         doc = by_path.get(doc_result.path)
         for result in doc_result.blocks if doc is not None else []:
-            if _needs_fix(result) and writable(result.block) is None and doc is not None:
+            wanted = only is None or id(result) in only
+            if wanted and _needs_fix(result) and writable(result.block) is None and doc is not None:
                 key = (doc.path, result.block.index)
                 before = Counter(finding_key(f) for f in result.findings if not f.intentional)
                 states[key] = _State(doc, result, result.block.code, before)
@@ -178,7 +203,7 @@ def propose(
                 applied[key] = groups
         if not trial:
             break
-        checked = _recheck(trial, states, options, index)
+        checked = _recheck(trial, states, options, index, workers)
         for key, (code, _) in trial.items():
             state = states[key]
             if key not in checked:
@@ -205,15 +230,46 @@ def _apply(
 ) -> tuple[str, list[str]]:
     code = state.result.block.code
     groups: list[str] = []
+    relevant = _relevant(state.result.findings)
     for name, fn in _groups(state, rctx, target).items():
-        if name in skip:
+        if name in skip or not (name in relevant or (name == "ruff" and groups)):
             continue
-        rewrite = fn(code)
+        try:
+            memo = (name, code)
+            if memo not in state.memo:
+                state.memo[memo] = fn(code)
+            rewrite = state.memo[memo]
+            compile(rewrite.code, "<rewrite>", "exec", dont_inherit=True)
+        except Exception as exc:  # a rewriter bug must cost one group, never the run
+            note = f"{name} rewrite skipped: it failed on this block ({type(exc).__name__})"
+            if note not in state.notes:
+                state.notes.append(note)
+            continue
         state.notes.extend(n for n in rewrite.notes if n not in state.notes)
         if rewrite.code != code and rewrite.applied:
             code = rewrite.code
             groups.append(name)
     return code, groups
+
+
+_GROUP_EVIDENCE = {
+    "imports": re.compile(r"^ET001$"),
+    "pydantic": re.compile(r"^ET1\d\d$|^Pydantic|pydantic", re.I),
+    "sqlalchemy": re.compile(r"^ET2\d\d$|sqlalchemy", re.I),
+    "stdlib": re.compile(r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp"),
+    "ruff": re.compile(r"^(UP|FAST|RUF013)"),
+}
+
+
+def _relevant(findings: Sequence[Finding]) -> set[str]:
+    """The rewrite groups the block's own findings call for: no finding, no rewrite."""
+    out: set[str] = set()
+    for f in findings:
+        if f.intentional or f.category not in FIXABLE:
+            continue
+        texts = [f.rule, *(c.split(":", 1)[-1] for c in f.corroboration), f.message]
+        out |= {g for g, pattern in _GROUP_EVIDENCE.items() if any(pattern.search(t) for t in texts)}
+    return out
 
 
 def _best(state: _State) -> int:
@@ -262,6 +318,7 @@ def _recheck(
     states: dict[Key, _State],
     options: Options,
     index: NameIndex,
+    workers: Workers | None,
 ) -> dict[Key, list[Finding]]:
     """Every stage again on the rewritten blocks and their dependents, in their documents."""
     from exampletest.pipeline import evaluate
@@ -282,10 +339,12 @@ def _recheck(
         )  # fmt: skip
         for path, doc in docs.items()
     ]
-    opts = replace(options, only=lambda d: wanted.get(d.path, set()), fixes=False)
+    opts = replace(
+        options, only=lambda d: wanted.get(d.path, set()), fixes=False, module_suffix="_fix"
+    )
     errors: list[str] = []
     out: dict[Key, list[Finding]] = {}
-    for doc_result in evaluate(rewritten, opts, index, errors):
+    for doc_result in evaluate(rewritten, opts, index, errors, None, workers):
         for result in doc_result.blocks:
             if result.block.index in wanted.get(doc_result.path, set()):
                 out[(doc_result.path, result.block.index)] = result.findings

@@ -3,15 +3,18 @@ happened (exceptions, warnings, containments) into findings at document lines.""
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from exampletest.assemble import smoke_payload
-from exampletest.context import BlockContext
+from exampletest.context import MISSING_IMPORT, BlockContext
 from exampletest.model import Block, Category, Finding
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
+from exampletest.verdict import subjects
 
 TARGET = "exampletest.harness:run_job"
 #: Modules a warm worker imports once, so that each forked block starts with them loaded.
@@ -29,6 +32,26 @@ PRELOAD = (
     "exampletest.harness",
     "exampletest.deepsmoke",
 )
+
+
+class Workers:
+    """The warm workers of one run: started once (early, in the background) and shared by the
+    run and the fix engine's re-checks, closed at the end of the run."""
+
+    def __init__(self, jobs: int, env: dict[str, str]) -> None:
+        self._jobs = max(1, jobs)
+        self._env = env
+        self._pool: WorkerPool | None = None
+
+    def start(self) -> WorkerPool:
+        if self._pool is None:
+            self._pool = WorkerPool(self._jobs, PRELOAD, self._env)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
 
 @dataclass(frozen=True)
@@ -81,11 +104,15 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         seen.add((first.get("type", ""), first.get("line")))
         if first.get("type") == "Timeout":
             status = "timeout"
+    # Only a name an import would fix makes the block broken; a name the author leaves to
+    # the reader (a stub or a placeholder) keeps it a fragment, whatever running it says.
+    importable = _importable(ctx)
     proven = list(pass1.get("proven_missing", []))
     for name in proven[1:]:
-        findings.append(_name_error(ctx, name, hidden=True))
+        if name in importable:
+            findings.append(_name_error(ctx, name, hidden=True))
     for name in pass2.get("looked_up", []):
-        if name not in proven:
+        if name not in proven and name in importable:
             findings.append(_name_error(ctx, name, hidden=True))
     second = pass2.get("exception")
     if second and (second.get("type"), second.get("line")) not in seen:
@@ -96,10 +123,36 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         if key in warned:
             continue
         warned.add(key)
-        finding = _event(block, record)
+        finding = _event(ctx, record)
         if finding is not None:
             findings.append(finding)
     return SmokeResult(findings, status)
+
+
+def _importable(ctx: BlockContext) -> set[str]:
+    return {m.group(1) for f in ctx.findings if f.rule == MISSING_IMPORT
+            for m in [re.match(r"`(\w+)`", f.message)] if m}  # fmt: skip
+
+
+def _relocate(ctx: BlockContext, line: int | None, message: str) -> int | None:
+    """A warning raised while a class is created points at the ``class`` line; move it to the
+    line inside that class that the message is about (``class Config``, ``json_encoders``)."""
+    if line is None:
+        return line
+    try:
+        tree = ast.parse(ctx.block.code)
+    except (SyntaxError, ValueError):
+        return line
+    names = {n.lower() for n in subjects(message)}
+    lines = ctx.block.code.splitlines()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.lineno == line:
+            end = node.end_lineno or line
+            for number in range(line + 1, end + 1):
+                words = set(re.findall(r"\w+", lines[number - 1].lower()))
+                if names & words:
+                    return number
+    return line
 
 
 def _at(
@@ -140,7 +193,8 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
     message = str(exc.get("message", kind))
     when = "running the block as written" if as_written else "running the block with its context"
     if kind == "NameError" and exc.get("name") in ctx.missing:
-        yield _name_error(ctx, str(exc["name"]), hidden=False)
+        if exc.get("name") in _importable(ctx):
+            yield _name_error(ctx, str(exc["name"]), hidden=False)
     elif exc.get("placeholder"):
         return  # a placeholder was involved: not evidence
     elif exc.get("module_not_found"):
@@ -159,7 +213,8 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
         yield _at(block, line, kind, Category.BROKEN, f"{message} (raised while {when})")
 
 
-def _event(block: Block, record: dict[str, Any]) -> Finding | None:
+def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
+    block = ctx.block
     kind = record.get("kind", "warning")
     message = str(record.get("message", ""))
     what = f" while {record['what']}" if record.get("what") else ""
@@ -173,5 +228,6 @@ def _event(block: Block, record: dict[str, Any]) -> Finding | None:
     stale = bool(record.get("deprecation") or record.get("stale_hint"))
     category = Category.STALE if stale else Category.STYLE
     first = message.strip().splitlines()[0] if message.strip() else message
-    return _at(block, record.get("line"), str(record.get("type", "Warning")), category,
+    line = _relocate(ctx, record.get("line"), first)
+    return _at(block, line, str(record.get("type", "Warning")), category,
                f"{first}{what} (warning raised when run)")  # fmt: skip

@@ -1,0 +1,154 @@
+"""Result cache: an unchanged block in an unchanged context skips every stage.
+
+The key is content only: the block's code and directives, the context it receives (the earlier
+statements it uses, how each free name is provided, the stub source), the versions of Python,
+the checkers and the libraries, exampletest's own version and the configuration. Editing one
+block therefore re-checks it and the later blocks whose context includes its statements.
+
+Entries are stored position-free (code lines, code columns), so a block that only moved in its
+document is still a hit. Writes are atomic (temp file + rename) so concurrent runs are safe; an
+unreadable or corrupt entry is a miss; the folder is pruned to a bounded size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from exampletest.context import BlockContext
+from exampletest.model import Block, BlockResult, Category, Finding, Fix, Status
+
+FORMAT = 2
+MAX_ENTRIES = 20_000
+
+
+def block_key(ctx: BlockContext, salt: str) -> str:
+    h = hashlib.sha256()
+    for part in (
+        str(FORMAT),
+        salt,
+        ctx.block.code,
+        ctx.block.language,
+        repr(sorted(ctx.block.directives.skip)),
+        str(ctx.block.directives.expect),
+        str(ctx.block.directives.standalone),
+        str(ctx.block.skip_reason),
+        *(p.statement.source for p in ctx.prelude),
+        *(f"{p.name}:{p.source}:{p.statement}:{p.as_type}" for p in ctx.provided),
+        ctx.stub_source or "",
+    ):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class ResultCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / "results"
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str, block: Block) -> BlockResult | None:
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            result = _load(data, block)
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return result
+
+    def put(self, key: str, result: BlockResult) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(_dump(result), fh)
+            os.replace(tmp, path)
+        except OSError:
+            return  # a cache that cannot be written is only slower
+
+    def prune(self, limit: int = MAX_ENTRIES) -> None:
+        """Keep the newest ``limit`` entries."""
+        try:
+            entries = sorted(self.folder.glob("*/*.json"), key=lambda p: p.stat().st_mtime)
+        except OSError:
+            return
+        for path in entries[: max(0, len(entries) - limit)]:
+            try:
+                path.unlink()
+            except OSError:
+                continue
+
+
+def _dump(result: BlockResult) -> dict[str, Any]:
+    block = result.block
+    findings = []
+    for f in result.findings:
+        code_line = block.code_line_of(f.line)
+        findings.append({
+            **asdict(f),
+            "category": f.category.value,
+            "line": code_line if code_line is not None else f.line - block.fence_line,
+            "in_code": code_line is not None,
+            "column": f.column - (block.col_offsets[code_line - 1] if code_line else 0),
+            "end_line": _rel(block, f.end_line),
+            "end_column": None if f.end_column is None else f.end_column - (
+                block.col_offsets[(block.code_line_of(f.end_line or f.line) or 1) - 1]
+                if block.col_offsets and block.code_line_of(f.end_line or f.line) else 0),
+        })  # fmt: skip
+    fix = result.fix
+    return {
+        "findings": findings,
+        "stages": result.stages,
+        "status": result.status.value,
+        "fix": None if fix is None else {**asdict(fix), "diff": ""},
+    }
+
+
+def _rel(block: Block, line: int | None) -> int | None:
+    if line is None:
+        return None
+    code_line = block.code_line_of(line)
+    return code_line if code_line is not None else None
+
+
+def _load(data: dict[str, Any], block: Block) -> BlockResult:
+    findings = []
+    for f in data["findings"]:
+        if f.pop("in_code"):
+            line = block.doc_line(f["line"])
+            column = block.doc_column(f["line"], f["column"])
+        else:
+            line, column = block.fence_line + f["line"], f["column"]
+        end_line = block.doc_line(f["end_line"]) if f["end_line"] else line
+        end_col = f["end_column"]
+        if end_col is not None and f["end_line"]:
+            end_col = block.doc_column(f["end_line"], end_col)
+        findings.append(
+            Finding(
+                stage=f["stage"], tool=f["tool"], rule=f["rule"], category=Category(f["category"]),
+                line=line, column=column, message=f["message"], end_line=end_line,
+                end_column=end_col, suggestion=f["suggestion"], intentional=f["intentional"],
+                corroboration=tuple(f["corroboration"]),
+            )
+        )  # fmt: skip
+    fix = data["fix"]
+    return BlockResult(
+        block=block,
+        findings=findings,
+        stages=dict(data["stages"]),
+        status=Status(data["status"]),
+        fix=None
+        if fix is None
+        else Fix(fix["replacement"], "", tuple(fix["resolves"]), fix["verified"], tuple(fix["notes"])),
+    )
