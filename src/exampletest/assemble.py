@@ -10,10 +10,11 @@ For smoke, the same context travels as plain data to the sandboxed harness.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from exampletest.context import BlockContext
+from exampletest.context import BlockContext, relative_module
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
         "from typing import Any",
     ]
     for p in ctx.prelude:
-        lines.append(p.statement.source.rstrip("\n"))
+        lines.extend(_absolute(line) for line in p.statement.source.rstrip("\n").splitlines())
     names: list[str] = []
     for prov in ctx.provided:
         if prov.source == "import" and prov.statement:
@@ -60,6 +61,7 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
     code = ctx.block.code
     after = ctx.symbols.future_end
     code_lines = code.splitlines()
+    code_lines = [_absolute(line) for line in code_lines]
     header = f"from {module}_ctx import *  # noqa" if names else "pass  # no context"
     if names:
         lines.append(f"__all__ = {names!r}")
@@ -70,6 +72,19 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
         ctx_source="\n".join(lines) + "\n",
         inserted_after=after,
     )
+
+
+_RELATIVE = re.compile(r"^(\s*from\s+)(\.+)([\w.]*)(\s+import\b)")
+
+
+def _absolute(line: str) -> str:
+    """mypy stops the whole run at a relative import outside a package: point it at the
+    stand-in package instead (same line, so every other position is unchanged)."""
+    m = _RELATIVE.match(line)
+    if m is None:
+        return line
+    target = relative_module(len(m.group(2)), m.group(3))
+    return f"{m.group(1)}{target}{m.group(4)}{line[m.end():]}"
 
 
 def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def options_from(args: argparse.Namespace, config: Config) -> Options:
         stages=stages,
         jobs=jobs,
         use_cache=not getattr(args, "no_cache", False),
-        cache_dir=Path(config.cache_dir),
+        cache_dir=Path(os.environ.get("EXAMPLETEST_CACHE_DIR") or config.cache_dir),
         stubs_dir=Path(config.stubs_dir),
         exclude=tuple(config.exclude) + tuple(getattr(args, "exclude", [])),
         smoke_timeout_s=getattr(args, "smoke_timeout", None) or config.smoke_timeout,

@@ -175,6 +175,21 @@ def _block_context(
                 suggestion=f"pip install {dist}",
             )
         )
+    for level, module, line, col in symbols.relative_imports:
+        fake = relative_module(level, module)
+        if fake in missing_modules:
+            continue
+        missing_modules.append(fake)
+        shown = "." * level + module
+        findings.append(
+            Finding.at(
+                block, line, col, stage="context", tool="exampletest", rule=NOT_INSTALLED,
+                category=Category.ENV,
+                message=f"relative import `{shown}`: the example assumes the project around it, "
+                "so what it imports is checked as a stand-in",
+                suggestion=None,
+            )
+        )  # fmt: skip
     return BlockContext(
         block=block,
         symbols=symbols,
@@ -185,6 +200,16 @@ def _block_context(
         stub_source=stub_source if used_stub else None,
         findings=tuple(findings),
     )
+
+
+#: The package a block pretends to live in, so that ``from .models import X`` resolves to a
+#: stand-in module (smoke) or a missing one (mypy) instead of failing outright.
+RELATIVE_PACKAGE = ("_exampletest_rel", "a", "b", "c")
+
+
+def relative_module(level: int, module: str) -> str:
+    parent = RELATIVE_PACKAGE[: max(1, len(RELATIVE_PACKAGE) - (level - 1))]
+    return ".".join([*parent, module] if module else parent)
 
 
 @dataclass(frozen=True)

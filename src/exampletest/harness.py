@@ -13,7 +13,10 @@ stays off, as it would on import.
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import builtins
+import inspect
 import json
 import linecache
 import os
@@ -26,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from exampletest.context import RELATIVE_PACKAGE
 from exampletest.placeholder import is_placeholder, placeholder
 
 MODULE_NAME = "exampletest_block"
@@ -57,6 +61,11 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
     code_text = payload["code"]
     linecache.cache[filename] = (len(code_text), None, code_text.splitlines(True), filename)
     for module in payload.get("fake_modules", []):
+        parts = module.split(".")
+        for i in range(1, len(parts)):
+            parent = ".".join(parts[:i])
+            if parent not in sys.modules:
+                _fake_module(parent)
         _fake_module(module)
     context = _context_namespace(payload)
     missing = set(payload.get("missing", []))
@@ -104,7 +113,7 @@ def _as_written(
 
 
 def _base_globals() -> dict[str, Any]:
-    return {"__name__": MODULE_NAME, "__builtins__": builtins}
+    return {"__name__": MODULE_NAME, "__builtins__": builtins, "__package__": ".".join(RELATIVE_PACKAGE)}
 
 
 def _fake_module(name: str) -> None:
@@ -175,7 +184,9 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
 
     out: dict[str, Any] = {"exception": None}
     try:
-        code = compile(payload["code"], filename, "exec", dont_inherit=True)
+        # Top-level ``await`` is common in docs (they assume a notebook or asyncio REPL).
+        code = compile(payload["code"], filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                       dont_inherit=True)  # fmt: skip
     except SyntaxError as exc:
         out["exception"] = {"type": "SyntaxError", "message": str(exc.msg), "line": exc.lineno}
         return out
@@ -184,7 +195,9 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
         warnings.showwarning = show
         try:
             with _alarm(budget):
-                exec(code, ns)
+                result = eval(code, ns)  # a coroutine when the code awaits at top level
+                if inspect.iscoroutine(result):
+                    asyncio.run(result)
         except PassTimeout as exc:
             out["exception"] = {"type": "Timeout", "message": str(exc), "line": _line_of(exc, filename)}
         except SystemExit as exc:
@@ -250,6 +263,8 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
             re.search(r"connect|refused|unreachable|timed? ?out|host|server|socket", str(exc), re.I)
         )),
         "memory": isinstance(exc, MemoryError),
+        "needs_install": isinstance(exc, RuntimeError | ImportError)
+        and bool(re.search(r"requires? .{0,80}install|must be installed|pip install", str(exc))),
     }
     return record
 

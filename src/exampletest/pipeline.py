@@ -129,7 +129,8 @@ def run(options: Options, progress: Callable[[int], None] | None = None) -> Repo
     if cache is not None:
         for result in fresh:
             key = (result.block.doc_path, result.block.index)
-            if key in keys and not _skipped_by_only(options, result):
+            failed = any(v == "error" for v in result.stages.values())
+            if key in keys and not failed and not _skipped_by_only(options, result):
                 cache.put(keys[key], result)
         if fresh:
             cache.prune()
@@ -155,11 +156,19 @@ def _skipped_by_only(options: Options, result: BlockResult) -> bool:
     return all(v == "skipped" for v in result.stages.values()) and not result.block.skip_reason
 
 
+def _own_source_digest() -> str:
+    """exampletest's own code is part of every result (an editable install changes under us)."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def cache_salt(options: Options, env: dict[str, Any]) -> str:
     """Everything besides the block and its context that can change a block's result."""
     smoke_env = sorted((k, os.environ.get(k, "")) for k in options.smoke_env)
     return repr((
-        __version__, env, sorted(options.stages), options.ruff_select, options.ruff_ignore,
+        __version__, _own_source_digest(), env, sorted(options.stages), options.ruff_select, options.ruff_ignore,
         options.mypy_options, options.target_version, options.smoke_timeout_s, smoke_env,
         options.fixes,
         options.stages_for(".") if options.stages_for else None,

@@ -44,6 +44,7 @@ class Symbols:
     free: tuple[Use, ...]  # every use of a name bound neither here nor in builtins
     statements: tuple[Statement, ...]
     imported_modules: tuple[tuple[str, int, int], ...]  # (module, line, col) absolute imports
+    relative_imports: tuple[tuple[int, str, int, int], ...] = ()  # (level, module, line, col)
     future_end: int = 0  # last line of leading ``from __future__`` imports
     syntax_error: SyntaxError | None = None
 
@@ -218,7 +219,10 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
             )
         )
     imported: list[tuple[str, int, int]] = []
+    relative: list[tuple[int, str, int, int]] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            relative.append((node.level, node.module or "", node.lineno, node.col_offset + 1))
         if isinstance(node, ast.Import):
             imported += [(a.name, node.lineno, node.col_offset + 1) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -234,5 +238,6 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
         free=tuple(collector.uses),
         statements=tuple(statements),
         imported_modules=tuple(imported),
+        relative_imports=tuple(relative),
         future_end=future_end,
     )

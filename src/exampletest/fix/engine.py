@@ -373,7 +373,12 @@ def _fix(state: _State) -> Fix | None:
         return None
     after = Counter(finding_key(f) for f in state.after if not f.intentional)
     gone = state.before - after
-    resolves = tuple(sorted({rule for (_, rule, _) in gone}))
+    resolves = tuple(sorted({
+        rule
+        for f in state.result.findings
+        if not f.intentional and finding_key(f) in gone
+        for rule in (f.rule, *(c.split(":", 1)[1] for c in f.corroboration))
+    }))  # fmt: skip
     try:
         diff = document_diff(state.doc, {state.result.block.index: state.code})
     except WriteError as exc:

@@ -72,7 +72,7 @@ def check(
     for item in items:
         code = item.get("code")
         block = by_file.get(str(Path(item.get("filename", "")).resolve()))
-        if block is None or not code:  # syntax errors: the context stage reports them
+        if block is None or not code or code == "invalid-syntax":  # the context stage's job
             continue
         loc, end = item.get("location") or {}, item.get("end_location") or {}
         fix = item.get("fix") or {}

@@ -134,6 +134,13 @@ def _importable(ctx: BlockContext) -> set[str]:
             for m in [re.match(r"`(\w+)`", f.message)] if m}  # fmt: skip
 
 
+def _uses_provided(ctx: BlockContext, line: int | None) -> bool:
+    """Whether a code line uses a name exampletest supplied (an import it guessed, a stub, a
+    placeholder): an error there in the full-context pass may be of exampletest's making."""
+    provided = {p.name for p in ctx.provided}
+    return any(u.line == line and u.name in provided for u in ctx.symbols.free)
+
+
 def _relocate(ctx: BlockContext, line: int | None, message: str) -> int | None:
     """A warning raised while a class is created points at the ``class`` line; move it to the
     line inside that class that the message is about (``class Config``, ``json_encoders``)."""
@@ -195,8 +202,9 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
     if kind == "NameError" and exc.get("name") in ctx.missing:
         if exc.get("name") in _importable(ctx):
             yield _name_error(ctx, str(exc["name"]), hidden=False)
-    elif exc.get("placeholder"):
-        return  # a placeholder was involved: not evidence
+        # else: a name left to the reader; the context stage reports the fragment
+    elif exc.get("placeholder") or (not as_written and _uses_provided(ctx, line)):
+        return  # something exampletest supplied was involved: not evidence
     elif exc.get("module_not_found"):
         yield _at(block, line, kind, Category.ENV, f"{message} (while {when}; not installed here)")
     elif exc.get("needs_config"):
@@ -204,6 +212,9 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
                   f"needs configuration to run: {message} (the sandbox's environment is empty)",
                   "expected when settings come from the environment; provide them via "
                   "[tool.exampletest] smoke-env to check deeper")  # fmt: skip
+    elif exc.get("needs_install"):
+        yield _at(block, line, "needs-install", Category.ENV,
+                  f"{message} (a package the block needs is not installed here)")  # fmt: skip
     elif exc.get("needs_service"):
         yield _at(block, line, "needs-service", Category.ENV,
                   f"needs a service to run: {message}")  # fmt: skip

@@ -22,6 +22,12 @@ from exampletest.stages import StageError
 #: mypy error codes that are not about the example being wrong.
 IGNORED_CODES = frozenset({"empty-body", "import-not-found", "import-untyped", "name-defined"})
 STALE_CODES = frozenset({"deprecated"})
+#: Legal Python that only mypy's stricter reading rejects: a redefinition (docs show "before"
+#: and "after" versions), an empty collection without an annotation, a decorated property,
+#: a top-level `await` (docs assume a notebook or an asyncio REPL; the smoke run allows it).
+STYLE_CODES = frozenset(
+    {"no-redef", "var-annotated", "prop-decorator", "annotation-unchecked", "top-level-await"}
+)
 
 
 def mypy_config(extra: Sequence[str] = ()) -> str:
@@ -67,27 +73,22 @@ def check(
         return results
     config = (workdir / "mypy.ini").resolve()
     _write_if_changed(config, mypy_config(extra_config))
-    cmd = [
-        sys.executable,
-        "-m",
-        "mypy",
-        "--config-file",
-        str(config),
-        "--cache-dir",
-        str(cache_dir.resolve()),
-        "--output",
-        "json",
-        "--no-error-summary",
-        *files,
-    ]
-    try:
-        proc = subprocess.run(
-            cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout_s, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise StageError(f"mypy did not finish within {timeout_s:.0f} s") from None
-    except OSError as exc:
-        raise StageError(f"mypy could not be started: {exc}") from None
+    # A blocking error (mypy stops the whole run) in one block must not cost the others: that
+    # block is reported and the run repeated without it.
+    for _ in range(5):
+        proc = _mypy(files, workdir, config, cache_dir, timeout_s)
+        blocking = _blocking(proc, modules) if proc.returncode == 2 else None
+        if blocking is None:
+            break
+        module, message = blocking
+        ctx = modules[module][0]
+        results[(ctx.block.doc_path, ctx.block.index)].append(
+            Finding.at(ctx.block, 1, 1, stage="types", tool="mypy", rule="blocking-error",
+                       category=Category.BROKEN, message=f"mypy cannot check this block: {message}")
+        )  # fmt: skip
+        files.remove(f"{module}.py")
+        if not files:
+            return results
     if proc.returncode not in (0, 1):
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         raise StageError(f"mypy crashed (exit {proc.returncode}): {tail[0]}")
@@ -101,6 +102,36 @@ def check(
             key, f = finding
             results[key].append(f)
     return results
+
+
+def _mypy(
+    files: list[str], workdir: Path, config: Path, cache_dir: Path, timeout_s: float
+) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "mypy", "--config-file", str(config),
+           "--cache-dir", str(cache_dir.resolve()), "--output", "json", "--no-error-summary",
+           *files]  # fmt: skip
+    try:
+        return subprocess.run(
+            cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise StageError(f"mypy did not finish within {timeout_s:.0f} s") from None
+    except OSError as exc:
+        raise StageError(f"mypy could not be started: {exc}") from None
+
+
+def _blocking(
+    proc: subprocess.CompletedProcess[str], modules: dict[str, tuple[BlockContext, CheckModule]]
+) -> tuple[str, str] | None:
+    for raw in proc.stdout.splitlines():
+        try:
+            err = json.loads(raw)
+        except json.JSONDecodeError:
+            continue
+        stem = Path(str(err.get("file", ""))).stem.removesuffix("_ctx")
+        if stem in modules:
+            return stem, str(err.get("message", "blocking error"))
+    return None
 
 
 def _to_finding(
@@ -123,7 +154,13 @@ def _to_finding(
     end_col = int(str(err.get("end_column") or col))
     hint = err.get("hint")
     legacy = "implicit Optional" in f"{message} {hint}"  # runs fine; an outdated idiom
-    category = Category.STALE if code in STALE_CODES or legacy else Category.BROKEN
+    category = (
+        Category.STALE
+        if code in STALE_CODES or legacy
+        else Category.STYLE
+        if code in STYLE_CODES
+        else Category.BROKEN
+    )
     finding = Finding.at(
         ctx.block,
         line,

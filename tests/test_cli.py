@@ -1,0 +1,164 @@
+"""Commands and exit codes of the contract, on small documents."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exampletest.cli import main
+
+BROKEN = "# Title\n\n```python\nfrom pydantic import BaseSettings\n```\n"
+STALE = "```python\nfrom typing import List\n\nx: List[int] = []\n```\n"
+OK = "```python\nx = [1, 2]\nprint(sum(x))\n```\n"
+
+V1_DOC = """# Models
+
+Intro text that must survive.
+
+- A list item with a block:
+
+  ```python
+  from pydantic import BaseModel, validator
+
+  class Item(BaseModel):
+      name: str
+
+      @validator("name")
+      def strip(cls, v):
+          return v.strip()
+
+      class Config:
+          orm_mode = True
+  ```
+
+Trailing text.\r
+"""
+
+
+def test_exit_codes(write_doc: Callable[[str, str], Path], run_json: Any) -> None:
+    write_doc("broken.md", BROKEN)
+    write_doc("stale.md", STALE)
+    write_doc("ok.md", OK)
+    assert run_json("ok.md")[0] == 0
+    assert run_json("stale.md")[0] == 0
+    assert run_json("stale.md", "--fail-on", "stale")[0] == 1
+    code, report = run_json("broken.md")
+    assert code == 1
+    assert report["documents"][0]["blocks"][0]["status"] == "broken"
+    assert run_json("broken.md", "--fail-on", "never")[0] == 0
+
+
+def test_bad_input_exits_2_with_one_line(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "missing.md"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) >= 1 and "missing.md" in err[0]
+    assert main(["run", "--report", "nonsense", "x.md"]) == 2
+    write_doc("ok.md", OK)
+    assert main(["run", "--stages", "lint,bogus", "ok.md"]) == 2
+    assert "bogus" in capsys.readouterr().err
+
+
+def test_bad_config_exits_2(write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]) -> None:
+    write_doc("pyproject.toml", "[tool.exampletest]\npaths = ['.']\nfail_on = 'sometimes'\n")
+    write_doc("ok.md", OK)
+    assert main(["run"]) == 2
+    assert "fail-on" in capsys.readouterr().err
+    write_doc("pyproject.toml", "[tool.exampletest]\nunknown_key = 1\n")
+    assert main(["run", "ok.md"]) == 2
+    assert "unknown key" in capsys.readouterr().err
+
+
+def test_config_paths_and_overrides(write_doc: Callable[[str, str], Path], run_json: Any) -> None:
+    write_doc("pyproject.toml", "[tool.exampletest]\npaths = ['docs']\nstages = ['lint']\n"
+              "[[tool.exampletest.overrides]]\npaths = ['docs/legacy/*']\nfail-on = 'never'\n")
+    write_doc("docs/legacy/old.md", BROKEN)
+    write_doc("docs/new.md", OK)
+    code, report = run_json()
+    assert code == 0
+    assert sorted(d["path"] for d in report["documents"]) == ["docs/legacy/old.md", "docs/new.md"]
+    assert report["documents"][0]["blocks"][0]["stages"]["types"] == "skipped"
+
+
+def test_report_files_in_several_formats(write_doc: Callable[[str, str], Path], in_tmp: Path) -> None:
+    write_doc("stale.md", STALE)
+    code = main(["run", "--stages", "lint", "--report", "json=out.json", "--report", "junit=out.xml",
+                 "--report", "sarif=out.sarif", "stale.md"])  # fmt: skip
+    assert code == 0
+    assert json.loads((in_tmp / "out.json").read_text())["summary"]["blocks"] == 1
+    assert (in_tmp / "out.xml").read_text().startswith("<?xml")
+    assert json.loads((in_tmp / "out.sarif").read_text())["version"] == "2.1.0"
+
+
+def test_extract_writes_modules_and_check_detects_drift(
+    write_doc: Callable[[str, str], Path], in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_doc("docs/My Guide.md", "## Set up\n\n```python\nx = 1\n```\n")
+    assert main(["extract", "docs"]) == 0
+    module = in_tmp / "extracted" / "my_guide" / "b01_set_up.py"
+    assert module.read_text().splitlines()[0].startswith("# Extracted by exampletest from docs/My Guide.md:4")
+    assert main(["extract", "--check", "docs"]) == 0
+    write_doc("docs/My Guide.md", "## Set up\n\n```python\nx = 2\n```\n")
+    assert main(["extract", "--check", "docs"]) == 1
+    assert "out of date" in capsys.readouterr().out
+
+
+def test_fix_write_is_verified_byte_exact_and_idempotent(
+    write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_doc("models.md", V1_DOC)
+    before = path.read_bytes()
+    code, report = run_json("models.md")
+    fix = report["documents"][0]["blocks"][0]["fix"]
+    assert fix["verified"] and {"ET101", "ET103"} & set(fix["resolves"])
+    assert main(["fix", "--diff", "models.md"]) == 1
+    diff = capsys.readouterr().out
+    assert diff.startswith("--- models.md\n+++ models.md\n@@ -")
+    assert main(["fix", "--write", "models.md"]) == 0
+    capsys.readouterr()
+    after = path.read_bytes()
+    assert b"@field_validator" in after and b"from_attributes=True" in after
+    # Every byte outside the block's code lines is unchanged (CRLF on the last line included).
+    assert after.startswith(before[: before.index(b"  from pydantic")])
+    assert after.endswith(before[before.index(b"  ```\n\nTrailing"):])
+    code, report = run_json("models.md")
+    block = report["documents"][0]["blocks"][0]
+    assert block["status"] == "ok", block["findings"]
+    assert main(["fix", "--write", "models.md"]) == 0
+    assert path.read_bytes() == after
+
+
+def test_stubs_round_trip_checks_deeper(
+    write_doc: Callable[[str, str], Path], run_json: Any, in_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_doc("guide.md", "```python\nprint(UserOut.from_orm(row))\n```\n")
+
+    def from_orm_evidence() -> set[str]:
+        findings = run_json("guide.md")[1]["documents"][0]["blocks"][0]["findings"]
+        (f,) = [f for f in findings if "from_orm" in f["message"]]
+        return {f["tool"]} | {c.split(":")[0] for c in f.get("corroboration", [])}
+
+    code, report = run_json("guide.md")
+    rules = sorted(f["rule"] for f in report["documents"][0]["blocks"][0]["findings"])
+    assert rules == ["ET002", "ET002", "ET107"]
+    assert from_orm_evidence() == {"exampletest"}  # only the textual rule: the receiver is unknown
+    assert main(["stubs", "guide.md"]) == 0
+    assert "2 names added: UserOut, row" in capsys.readouterr().out
+    stub = in_tmp / "stubs" / "guide.py"
+    text = stub.read_text()
+    assert "UserOut = placeholder('UserOut', as_type=True)" in text and "row: Any" in text
+    rules = [f["rule"] for f in run_json("guide.md")[1]["documents"][0]["blocks"][0]["findings"]]
+    assert rules == ["ET107"]  # placeholders end the fragment findings, but prove nothing
+    stub.write_text(
+        "from pydantic import BaseModel, ConfigDict\n\n"
+        "class UserOut(BaseModel):\n    model_config = ConfigDict(from_attributes=True)\n    id: int\n\n"
+        "class Row:\n    id = 1\n\nrow = Row()\n"
+    )
+    # A refined stub lets mypy and the smoke run see the deprecation for real.
+    assert {"python", "mypy"} <= from_orm_evidence()

@@ -1,0 +1,118 @@
+"""The shipped agent doc through the real pipeline: ruff, mypy, sandboxed smoke, fixes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_DOC = ROOT / "docs" / "agents" / "backend-engineer-python.md"
+
+FENCES = [288, 305, 331, 361, 400, 439, 599, 624, 644, 676, 703, 722, 755]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One cold run (its own cache) of `exampletest run --format json`, as a user would."""
+    cache = tmp_path_factory.mktemp("cache")
+    proc = subprocess.run(
+        [sys.executable, "-m", "exampletest.cli", "run", "--format", "json", str(SHIPPED_DOC.relative_to(ROOT))],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "EXAMPLETEST_CACHE_DIR": str(cache)},
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr  # the doc has broken blocks
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def _block(report: dict[str, Any], index: int) -> dict[str, Any]:
+    block: dict[str, Any] = report["documents"][0]["blocks"][index - 1]
+    return block
+
+
+def _has(block: dict[str, Any], category: str, text: str) -> list[dict[str, Any]]:
+    return [f for f in block["findings"] if f["category"] == category
+            and (text in f["message"] or text in (f["suggestion"] or ""))]  # fmt: skip
+
+
+def test_thirteen_blocks_at_their_fences(report: dict[str, Any]) -> None:
+    blocks = report["documents"][0]["blocks"]
+    assert [b["fence_line"] for b in blocks] == FENCES
+    assert all(b["stages"] == {"lint": "ran", "types": "ran", "smoke": "ran"} for b in blocks)
+    assert report["summary"]["blocks"] == 13
+
+
+def test_pydantic_v1_is_stale_and_base_settings_import_is_broken(report: dict[str, Any]) -> None:
+    b2 = _block(report, 2)
+    (validator,) = _has(b2, "stale", "@validator")
+    assert validator["line"] == 316
+    assert len(_has(b2, "stale", "json_encoders")) == 1
+    assert [f["line"] for f in _has(b2, "stale", "onfig")] == [322]
+    b6 = _block(report, 6)
+    (imp,) = _has(b6, "broken", "BaseSettings` has been moved")
+    assert imp["line"] == 440
+    assert _has(_block(report, 11), "stale", "onfig")[0]["line"] == 714
+
+
+def test_utcnow_and_typing_aliases_are_stale_at_document_lines(report: dict[str, Any]) -> None:
+    assert [f["line"] for f in _has(_block(report, 10), "stale", "utcnow")] == [684, 685]
+    assert {f["rule"] for f in _has(_block(report, 1), "stale", "")} >= {"UP006", "UP035", "UP045"}
+    (utc,) = _has(_block(report, 2), "stale", "utcnow")
+    assert utc["line"] == 314
+
+
+def test_context_verdicts(report: dict[str, Any]) -> None:
+    b3 = _block(report, 3)
+    rules3 = {f["message"].split("`")[1]: f for f in b3["findings"] if f["rule"] == "ET001"}
+    assert rules3["select"]["category"] == "incomplete"
+    assert rules3["select"]["suggestion"] == "from sqlalchemy import select"
+    assert rules3["HTTPException"]["suggestion"] == "from fastapi import HTTPException"
+    # No finding anywhere says that get_db or app (defined in block 3) is undefined.
+    assert not [f for b in report["documents"][0]["blocks"] for f in b["findings"]
+                if "`app`" in f["message"] or "`get_db`" in f["message"]]  # fmt: skip
+    for index, name, statement in [
+        (4, "Dict", "from typing import Dict"),
+        (5, "Optional", "from typing import Optional"),
+        (9, "argon2", "import argon2"),
+        (11, "Field", "from pydantic import Field"),
+    ]:
+        (f,) = [f for f in _block(report, index)["findings"] if f"`{name}`" in f["message"]]
+        assert (f["category"], f["suggestion"]) == ("broken", statement), f
+    (env,) = _has(_block(report, 11), "env", "configuration")
+    assert env["line"] == 718
+    assert _block(report, 7)["status"] == "ok"
+    bad = [f for f in _block(report, 8)["findings"] if f["line"] == 626]
+    assert bad and all(f["intentional"] for f in bad)
+
+
+def test_each_problem_once_with_corroboration(report: dict[str, Any]) -> None:
+    b3, b5 = _block(report, 3), _block(report, 5)
+    assert len(_has(b3, "stale", "from_orm")) == 1
+    assert len(_has(b5, "stale", "from_orm")) == 1
+    (validator,) = _has(_block(report, 2), "stale", "@validator")
+    assert "exampletest:ET101" in validator["corroboration"]
+
+
+def test_fixes_are_verified_and_diff_in_document_lines(report: dict[str, Any]) -> None:
+    fix = _block(report, 2)["fix"]
+    assert fix["verified"]
+    assert "@field_validator" in fix["replacement"]
+    assert "@@ -30" in fix["diff"] and "docs/agents/backend-engineer-python.md" in fix["diff"]
+
+
+def test_json_matches_the_contract_shape(report: dict[str, Any]) -> None:
+    assert report["schema_version"] == 1
+    assert report["tool"]["name"] == "exampletest"
+    for block in report["documents"][0]["blocks"]:
+        for key in ("index", "fence_line", "start_line", "end_line", "language", "heading",
+                    "module", "status", "stages", "findings", "fix"):  # fmt: skip
+            assert key in block
+        for f in block["findings"]:
+            assert block["fence_line"] - 5 <= f["line"] <= block["end_line"] + 1
+            assert set(f) >= {"stage", "tool", "rule", "category", "line", "column", "end_line",
+                              "end_column", "message", "suggestion", "intentional"}  # fmt: skip
