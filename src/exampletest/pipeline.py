@@ -282,10 +282,15 @@ def check_contexts(
         except StageError as exc:
             fail("types", [(c.block.doc_path, c.block.index) for c in todo], exc)
 
-    threads = [threading.Thread(target=fn, daemon=True) for fn in (run_lint, run_types)]
+    def run_rules() -> None:
+        per_block = _rules(contexts)
+        with lock:
+            for key, fs in per_block.items():
+                found.setdefault(key, []).extend(fs)
+
+    threads = [threading.Thread(target=fn, daemon=True) for fn in (run_lint, run_types, run_rules)]
     for t in threads:
         t.start()
-    _run_rules(contexts, found)
     smoke_todo = with_stage("smoke")
     if smoke_todo:
         _run_smoke(smoke_todo, options, found, results, lock, run_errors, progress, workers)
@@ -294,13 +299,14 @@ def check_contexts(
     return found
 
 
-def _run_rules(contexts: Sequence[BlockContext], found: dict[Key, list[Finding]]) -> None:
+def _rules(contexts: Sequence[BlockContext]) -> dict[Key, list[Finding]]:
     from exampletest import rules
 
-    for ctx in contexts:
-        if ctx.symbols.syntax_error is None and ctx.block.skip_reason is None:
-            key = (ctx.block.doc_path, ctx.block.index)
-            found.setdefault(key, []).extend(rules.check(ctx.block))
+    return {
+        (ctx.block.doc_path, ctx.block.index): rules.check(ctx.block)
+        for ctx in contexts
+        if ctx.symbols.syntax_error is None and ctx.block.skip_reason is None
+    }
 
 
 def _run_smoke(

@@ -10,6 +10,7 @@ annotations of a ``def``), or only when a function is later called.
 from __future__ import annotations
 
 import ast
+import functools
 import builtins
 import symtable
 from dataclasses import dataclass, field
@@ -188,7 +189,10 @@ def _stmt_binds(stmt: ast.stmt) -> set[str]:
     return names
 
 
+@functools.lru_cache(maxsize=8192)
 def analyze(code: str, filename: str = "<block>") -> Symbols:
+    """Memoised: the context stage, the cache keys and the fix engine all ask about the same
+    blocks."""
     try:
         tree = ast.parse(code, filename)
         table = symtable.symtable(code, filename, "exec")

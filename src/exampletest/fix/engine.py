@@ -16,9 +16,11 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from exampletest.context import MISSING_IMPORT
 from exampletest.fix import pydantic_v1, sqlalchemy, stdlib
@@ -76,39 +78,59 @@ def _rewrite_ctx(doc: Document, stub: str | None) -> RewriteContext:
     return RewriteContext(frozenset(models | settings), frozenset(settings))
 
 
-def _ruff_fix(code: str, rules: Sequence[str], target: str | None) -> Rewrite:
-    if not rules:
-        return Rewrite(code)
+def _ruff_batch(
+    items: dict[Key, tuple[str, tuple[str, ...]]], target: str | None
+) -> dict[Key, Rewrite]:
+    """ruff's own fixes for many blocks in three ruff processes (not three per block)."""
+    if not items:
+        return {}
     version = target or f"py{sys.version_info.major}{sys.version_info.minor}"
-    cmd = [sys.executable, "-m", "ruff", "check", "--isolated", "--fix-only", "--exit-zero",
-           "--target-version", version, "--select", ",".join(sorted(set(rules))),
-           "--stdin-filename", "block.py", "-"]  # fmt: skip
+    rules = sorted({r for _, block_rules in items.values() for r in block_rules})
+    with tempfile.TemporaryDirectory(prefix="exampletest-fix-") as tmp:
+        names = {key: Path(tmp) / f"b{i}.py" for i, key in enumerate(items)}
+        for key, path in names.items():
+            path.write_text(items[key][0], encoding="utf-8")
+        before = _unused_imports(tmp, version)
+        _ruff([tmp], ["--fix-only", "--select", ",".join(rules)], version)
+        after = _unused_imports(tmp, version)
+        out: dict[Key, Rewrite] = {}
+        for key, path in names.items():
+            code = items[key][0]
+            try:
+                fixed = path.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if fixed == code:
+                continue
+            # Imports the fixes left unused (``Dict`` after ``Dict`` -> ``dict``) go too; others
+            # stay: a document may import something only to show it.
+            name = path.name
+            orphans = sorted(after.get(name, set()) - before.get(name, set()))
+            out[key] = Rewrite(remove_unused_imports(fixed, orphans), tuple(items[key][1]))
+    return out
+
+
+def _ruff(paths: list[str], args: list[str], version: str) -> str:
+    cmd = [sys.executable, "-m", "ruff", "check", "--isolated", "--exit-zero", "--no-cache",
+           "--target-version", version, *args, *paths]  # fmt: skip
     try:
-        proc = subprocess.run(cmd, input=code, capture_output=True, text=True, timeout=60)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
     except (OSError, subprocess.TimeoutExpired):
-        return Rewrite(code, (), ("ruff could not apply its fixes",))
-    if proc.returncode != 0 or not proc.stdout or proc.stdout == code:
-        return Rewrite(code)
-    # Imports the fixes left unused (``Dict`` after ``Dict`` -> ``dict``) go too; others stay:
-    # a document may import something only to show it.
-    orphans = sorted(_unused_imports(proc.stdout, version) - _unused_imports(code, version))
-    return Rewrite(remove_unused_imports(proc.stdout, orphans), tuple(rules))
+        return ""
 
 
-def _unused_imports(code: str, version: str) -> set[tuple[str, str]]:
-    cmd = [sys.executable, "-m", "ruff", "check", "--isolated", "--exit-zero", "--select", "F401",
-           "--target-version", version, "--output-format", "json", "--stdin-filename", "b.py", "-"]  # fmt: skip
+def _unused_imports(folder: str, version: str) -> dict[str, set[tuple[str, str]]]:
     try:
-        proc = subprocess.run(cmd, input=code, capture_output=True, text=True, timeout=60)
-        items = json.loads(proc.stdout or "[]")
-    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
-        return set()
-    out: set[tuple[str, str]] = set()
+        items = json.loads(_ruff([folder], ["--select", "F401", "--output-format", "json"],
+                                 version) or "[]")  # fmt: skip
+    except json.JSONDecodeError:
+        return {}
+    out: dict[str, set[tuple[str, str]]] = {}
     for item in items:
         m = re.match(r"`([\w.]+)` imported but unused", item.get("message", ""))
         if m and "." in m.group(1):
             module, _, name = m.group(1).rpartition(".")
-            out.add((module, name))
+            out.setdefault(Path(item.get("filename", "")).name, set()).add((module, name))
     return out
 
 
@@ -121,12 +143,6 @@ def _groups(
     findings = [f for f in state.result.findings if not f.intentional]
     imports = sorted({f.suggestion for f in findings
                       if f.rule == MISSING_IMPORT and f.suggestion})  # fmt: skip
-    # Every stale lint rule, not only those found: an added import may need modernising too.
-    ruff_rules = sorted(
-        {f.rule for f in findings if f.tool == "ruff" and f.category in FIXABLE}
-        | {r.split(":", 1)[1] for f in findings for r in f.corroboration if r.startswith("ruff:")}
-        | set(STALE_LINT)
-    )
 
     def add(code: str) -> Rewrite:
         new = add_imports(code, imports)
@@ -137,8 +153,17 @@ def _groups(
         "pydantic": lambda code: pydantic_v1.rewrite(code, rctx),
         "sqlalchemy": lambda code: sqlalchemy.rewrite(code, rctx),
         "stdlib": lambda code: stdlib.rewrite(code, rctx),
-        "ruff": lambda code: _ruff_fix(code, ruff_rules, target),
     }
+
+
+def _ruff_rules(state: _State) -> tuple[str, ...]:
+    """Every stale lint rule, not only those found: an added import may need modernising too."""
+    findings = [f for f in state.result.findings if not f.intentional]
+    return tuple(sorted(
+        {f.rule for f in findings if f.tool == "ruff" and f.category in FIXABLE}
+        | {r.split(":", 1)[1] for f in findings for r in f.corroboration if r.startswith("ruff:")}
+        | set(STALE_LINT)
+    ))  # fmt: skip
 
 
 def _needs_fix(result: BlockResult) -> bool:
@@ -195,9 +220,8 @@ def propose(
         leave_out = GROUPS[round_no - 1] if round_no else None
         trial: dict[Key, tuple[str, Rewrite]] = {}
         applied: dict[Key, list[str]] = {}
-        for key in sorted(pending):
-            skip = dropped[key] | ({leave_out} if leave_out else set())
-            code, groups = _apply(states[key], rctxs[key[0]], options.target_version, skip)
+        skips = {k: dropped[k] | ({leave_out} if leave_out else set()) for k in pending}
+        for key, (code, groups) in _apply_all(states, rctxs, options.target_version, skips).items():
             if groups and code != states[key].result.block.code:
                 trial[key] = (code, Rewrite(code))
                 applied[key] = groups
@@ -225,6 +249,32 @@ def propose(
         state.result.fix = _fix(state)
 
 
+def _apply_all(
+    states: dict[Key, _State],
+    rctxs: dict[str, RewriteContext],
+    target: str | None,
+    skips: dict[Key, set[str]],
+) -> dict[Key, tuple[str, list[str]]]:
+    """Every block's rewrite: the libcst groups block by block, then ruff once for all."""
+    out: dict[Key, tuple[str, list[str]]] = {}
+    ruff_in: dict[Key, tuple[str, tuple[str, ...]]] = {}
+    for key in sorted(skips):
+        state = states[key]
+        code, groups = _apply(state, rctxs[key[0]], target, skips[key])
+        out[key] = (code, groups)
+        wants_ruff = "ruff" in _relevant(state.result.findings) or groups
+        if "ruff" not in skips[key] and wants_ruff:
+            ruff_in[key] = (code, _ruff_rules(state))
+    for key, rewrite in _ruff_batch(ruff_in, target).items():
+        code, groups = out[key]
+        try:
+            compile(rewrite.code, "<rewrite>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            continue
+        out[key] = (rewrite.code, [*groups, "ruff"])
+    return out
+
+
 def _apply(
     state: _State, rctx: RewriteContext, target: str | None, skip: set[str]
 ) -> tuple[str, list[str]]:
@@ -232,7 +282,7 @@ def _apply(
     groups: list[str] = []
     relevant = _relevant(state.result.findings)
     for name, fn in _groups(state, rctx, target).items():
-        if name in skip or not (name in relevant or (name == "ruff" and groups)):
+        if name in skip or name not in relevant:
             continue
         try:
             memo = (name, code)
