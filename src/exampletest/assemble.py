@@ -55,9 +55,9 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
             lines.append(f"class {prov.name}(Any): ...")
         else:
             lines.append(f"{prov.name}: Any")
-    names = sorted({n for p in ctx.prelude for n in p.statement.binds} | {
-        p.name for p in ctx.provided
-    })
+    names = sorted(
+        {n for p in ctx.prelude for n in p.statement.binds} | {p.name for p in ctx.provided}
+    )
     code = ctx.block.code
     after = ctx.symbols.future_end
     code_lines = code.splitlines()
@@ -84,7 +84,7 @@ def _absolute(line: str) -> str:
     if m is None:
         return line
     target = relative_module(len(m.group(2)), m.group(3))
-    return f"{m.group(1)}{target}{m.group(4)}{line[m.end():]}"
+    return f"{m.group(1)}{target}{m.group(4)}{line[m.end() :]}"
 
 
 def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:

@@ -95,17 +95,24 @@ def _dump(result: BlockResult) -> dict[str, Any]:
     findings = []
     for f in result.findings:
         code_line = block.code_line_of(f.line)
-        findings.append({
-            **asdict(f),
-            "category": f.category.value,
-            "line": code_line if code_line is not None else f.line - block.fence_line,
-            "in_code": code_line is not None,
-            "column": f.column - (block.col_offsets[code_line - 1] if code_line else 0),
-            "end_line": _rel(block, f.end_line),
-            "end_column": None if f.end_column is None else f.end_column - (
-                block.col_offsets[(block.code_line_of(f.end_line or f.line) or 1) - 1]
-                if block.col_offsets and block.code_line_of(f.end_line or f.line) else 0),
-        })  # fmt: skip
+        findings.append(
+            {
+                **asdict(f),
+                "category": f.category.value,
+                "line": code_line if code_line is not None else f.line - block.fence_line,
+                "in_code": code_line is not None,
+                "column": f.column - (block.col_offsets[code_line - 1] if code_line else 0),
+                "end_line": _rel(block, f.end_line),
+                "end_column": None
+                if f.end_column is None
+                else f.end_column
+                - (
+                    block.col_offsets[(block.code_line_of(f.end_line or f.line) or 1) - 1]
+                    if block.col_offsets and block.code_line_of(f.end_line or f.line)
+                    else 0
+                ),
+            }
+        )
     fix = result.fix
     return {
         "findings": findings,
@@ -136,12 +143,20 @@ def _load(data: dict[str, Any], block: Block) -> BlockResult:
             end_col = block.doc_column(f["end_line"], end_col)
         findings.append(
             Finding(
-                stage=f["stage"], tool=f["tool"], rule=f["rule"], category=Category(f["category"]),
-                line=line, column=column, message=f["message"], end_line=end_line,
-                end_column=end_col, suggestion=f["suggestion"], intentional=f["intentional"],
+                stage=f["stage"],
+                tool=f["tool"],
+                rule=f["rule"],
+                category=Category(f["category"]),
+                line=line,
+                column=column,
+                message=f["message"],
+                end_line=end_line,
+                end_column=end_col,
+                suggestion=f["suggestion"],
+                intentional=f["intentional"],
                 corroboration=tuple(f["corroboration"]),
             )
-        )  # fmt: skip
+        )
     fix = data["fix"]
     return BlockResult(
         block=block,
@@ -150,5 +165,7 @@ def _load(data: dict[str, Any], block: Block) -> BlockResult:
         status=Status(data["status"]),
         fix=None
         if fix is None
-        else Fix(fix["replacement"], "", tuple(fix["resolves"]), fix["verified"], tuple(fix["notes"])),
+        else Fix(
+            fix["replacement"], "", tuple(fix["resolves"]), fix["verified"], tuple(fix["notes"])
+        ),
     )

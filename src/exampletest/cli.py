@@ -11,14 +11,20 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exampletest import __version__
+from exampletest.changed import ChangedSince, GitError, parse_shard, shard_paths
 from exampletest.config import FAIL_ON, Config, ConfigError, load, parse_stages
 from exampletest.formats import FORMATS
 from exampletest.model import Report
 from exampletest.pipeline import Options
 from exampletest.verdict import reaches
+
+if TYPE_CHECKING:
+    from exampletest.baseline import Baseline
 
 
 class UsageError(Exception):
@@ -45,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-on", choices=FAIL_ON)
     run.add_argument("-q", "--quiet", action="store_true", help="summary only")
     run.add_argument("-v", "--verbose", action="count", default=0)
+    run.add_argument("--changed-since", metavar="GIT_REF", help="only blocks new or edited since")
+    run.add_argument("--baseline", metavar="FILE", help="findings in FILE never fail the run")
+    run.add_argument("--shard", metavar="K/N", help="only the K-th of N slices of the documents")
 
     ex = sub.add_parser("extract", help="write the blocks as modules under extracted/")
     ex.add_argument("paths", nargs="*", metavar="PATH")
@@ -61,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("stubs", help="write/refresh context stubs for names no block defines")
     common(st)
+
+    bl = sub.add_parser("baseline", help="record today's findings for run --baseline")
+    common(bl)
+    bl.add_argument("--output", required=True, metavar="FILE", help="baseline file to write")
 
     cl = sub.add_parser("clean", help="remove the result cache")
     cl.add_argument("--cache-dir", default=None)
@@ -80,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fix(args, config)
         if args.command == "stubs":
             return _stubs(args, config)
+        if args.command == "baseline":
+            return _baseline(args, config)
         if args.command == "clean":
             return _clean(args, config)
     except (ConfigError, UsageError) as exc:
@@ -142,13 +157,18 @@ def _parse_reports(specs: Sequence[str]) -> list[tuple[str, str]]:
 def _run(args: argparse.Namespace, config: Config) -> int:
     from exampletest.pipeline import run
 
-    options = options_from(args, config)
+    options = _narrow(args, options_from(args, config))
     reports = _parse_reports(args.report)
     fail_on = args.fail_on or config.fail_on
+    baseline = _load_baseline(args.baseline) if args.baseline else None
     report = run(options)
+    if isinstance(options.only, ChangedSince):
+        options.only.skip_others(report)
     _print_errors(report)
-    if not report.blocks() and _nothing_readable(report):
+    if not report.blocks() and _nothing_readable(report) and options.paths:
         return 2
+    if baseline is not None:
+        _apply_baseline(report, baseline)
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     render = FORMATS[args.format]
     if args.quiet and args.format == "text":
@@ -167,6 +187,59 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         for b in report.blocks()
     )
     return 1 if failed else 0
+
+
+def _narrow(args: argparse.Namespace, options: Options) -> Options:
+    """--shard picks the documents, --changed-since the blocks of them that this run checks."""
+    try:
+        if args.shard:
+            shard = parse_shard(args.shard)
+            paths = shard_paths(options.paths, options.exclude, shard)
+            options = replace(options, paths=tuple(paths))
+        if args.changed_since:
+            options = replace(options, only=ChangedSince(args.changed_since))
+    except (GitError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    return options
+
+
+def _load_baseline(path: str) -> Baseline:
+    from exampletest.baseline import BaselineError, load
+
+    try:
+        return load(Path(path))
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _apply_baseline(report: Report, baseline: Baseline) -> None:
+    """Baselined findings stop deciding statuses; say how many entries can be dropped."""
+    from exampletest.baseline import apply
+
+    stale = apply(report, baseline)
+    if stale:
+        what = "1 entry no longer matches" if stale == 1 else f"{stale} entries no longer match"
+        print(f"exampletest: baseline: {what}; regenerate with exampletest baseline",
+              file=sys.stderr)  # fmt: skip
+
+
+def _baseline(args: argparse.Namespace, config: Config) -> int:
+    from exampletest.baseline import BaselineError, record, save
+    from exampletest.pipeline import run
+
+    report = run(replace(options_from(args, config), fixes=False))
+    _print_errors(report)
+    if not report.blocks() and _nothing_readable(report):
+        return 2
+    baseline = record(report, Path(args.output))
+    try:
+        save(baseline)
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    docs = len(report.documents)
+    print(f"baseline: {sum(baseline.entries.values())} findings from {docs} "
+          f"document{'s' if docs != 1 else ''} recorded in {args.output}")  # fmt: skip
+    return 0
 
 
 def _nothing_readable(report: Report) -> bool:

@@ -29,7 +29,9 @@ class Override:
 
     def matches(self, path: str) -> bool:
         norm = path.replace("\\", "/")
-        return any(fnmatch.fnmatch(norm, p) or fnmatch.fnmatch(norm, f"*/{p}") for p in self.patterns)
+        return any(
+            fnmatch.fnmatch(norm, p) or fnmatch.fnmatch(norm, f"*/{p}") for p in self.patterns
+        )
 
 
 @dataclass(frozen=True)
@@ -90,10 +92,21 @@ def _key(raw: str) -> str:
 
 
 _SCALAR_KEYS = {
-    "paths", "exclude", "fail-on", "stages", "ruff-select", "ruff-ignore", "mypy-options",
-    "target-version", "smoke-timeout", "smoke-env", "stubs-dir", "cache-dir", "jobs",
+    "paths",
+    "exclude",
+    "fail-on",
+    "stages",
+    "ruff-select",
+    "ruff-ignore",
+    "mypy-options",
+    "target-version",
+    "smoke-timeout",
+    "smoke-env",
+    "stubs-dir",
+    "cache-dir",
+    "jobs",
     "overrides",
-}  # fmt: skip
+}
 
 
 def parse(table: Any, where: Path) -> Config:
@@ -121,7 +134,7 @@ def parse(table: Any, where: Path) -> Config:
     if "target-version" in values:
         tv = values["target-version"]
         if not isinstance(tv, str) or not tv.startswith("py") or not tv[2:].isdigit():
-            raise ConfigError(f"{ctx}.target-version: expected like \"py311\", got {tv!r}")
+            raise ConfigError(f'{ctx}.target-version: expected like "py311", got {tv!r}')
         cfg["target_version"] = tv
     if "smoke-timeout" in values:
         t = values["smoke-timeout"]
@@ -181,7 +194,9 @@ def _overrides(value: Any, where: str) -> list[Override]:
         keys = {_key(k): v for k, v in item.items()}
         unknown = set(keys) - {"paths", "stages", "fail-on"}
         if unknown:
-            raise ConfigError(f"{at}: unknown key {sorted(unknown)[0]!r} (known: paths, stages, fail-on)")
+            raise ConfigError(
+                f"{at}: unknown key {sorted(unknown)[0]!r} (known: paths, stages, fail-on)"
+            )
         if "paths" not in keys:
             raise ConfigError(f"{at}: missing 'paths'")
         out.append(

@@ -80,8 +80,9 @@ def analyze_document(
     for block in blocks:
         symbols = analyze(block.code, f"<exampletest:{block.index}>")
         out.append(
-            _block_context(block, symbols, earlier, _Resolver(index, prefer, tops), stub_names,
-                           stub_source)
+            _block_context(
+                block, symbols, earlier, _Resolver(index, prefer, tops), stub_names, stub_source
+            )
         )
         if symbols.syntax_error is None and block.skip_reason is None:
             earlier.extend((block.index, s) for s in symbols.statements)
@@ -130,9 +131,7 @@ def _block_context(
     # An earlier block's *definitions* are shared context; its *imports* are not: a reader who
     # copies this block needs the import too. The earlier import is the one to suggest.
     earlier_imports = _imports_by_name(p.statement for p in prelude)
-    missing = [
-        n for n in symbols.free_names if n not in prelude_binds or n in earlier_imports
-    ]
+    missing = [n for n in symbols.free_names if n not in prelude_binds or n in earlier_imports]
     as_type = {u.name for u in symbols.free if u.annotation or u.name[:1].isupper()}
     provided: list[Provided] = []
     used_stub = False
@@ -183,13 +182,18 @@ def _block_context(
         shown = "." * level + module
         findings.append(
             Finding.at(
-                block, line, col, stage="context", tool="exampletest", rule=NOT_INSTALLED,
+                block,
+                line,
+                col,
+                stage="context",
+                tool="exampletest",
+                rule=NOT_INSTALLED,
                 category=Category.ENV,
                 message=f"relative import `{shown}`: the example assumes the project around it, "
                 "so what it imports is checked as a stand-in",
                 suggestion=None,
             )
-        )  # fmt: skip
+        )
     return BlockContext(
         block=block,
         symbols=symbols,
@@ -304,8 +308,7 @@ def _missing_import(block: Block, symbols: Symbols, name: str, sug: Suggestion |
         tool="exampletest",
         rule=MISSING_IMPORT,
         category=Category.INCOMPLETE,
-        message=f"`{name}` is used but never imported (used {count}x); "
-        f"`{statement}` provides it",
+        message=f"`{name}` is used but never imported (used {count}x); `{statement}` provides it",
         suggestion=statement,
     )
 
@@ -324,8 +327,7 @@ def _undefined(block: Block, symbols: Symbols, name: str) -> Finding:
         category=Category.INCOMPLETE,
         message=f"fragment: `{name}` is never defined in this document (used {count}x); "
         "checked with a placeholder",
-        suggestion=f"define `{name}` in the example, or declare it in stubs/ "
-        "(`exampletest stubs`)",
+        suggestion=f"define `{name}` in the example, or declare it in stubs/ (`exampletest stubs`)",
     )
 
 

@@ -19,8 +19,10 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[st
     errors: list[str] = []
     for path in paths:
         if os.path.isdir(path):
-            for root, dirs, names in os.walk(path, onerror=lambda e: errors.append(
-                    f"{e.filename}: cannot read folder: {e.strerror}")):  # fmt: skip
+            for root, dirs, names in os.walk(
+                path,
+                onerror=lambda e: errors.append(f"{e.filename}: cannot read folder: {e.strerror}"),
+            ):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
                 for name in sorted(names):
                     if name.lower().endswith(SUFFIXES):

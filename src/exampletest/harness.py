@@ -26,8 +26,8 @@ import sys
 import types
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import contextmanager, suppress
+from typing import Any, TextIO
 
 from exampletest.context import RELATIVE_PACKAGE
 from exampletest.placeholder import is_placeholder, placeholder
@@ -70,7 +70,9 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
     context = _context_namespace(payload)
     missing = set(payload.get("missing", []))
     prelude_names = {
-        k: v for k, v in context.items() if k in context["__exampletest_prelude__"] and k not in missing
+        k: v
+        for k, v in context.items()
+        if k in context["__exampletest_prelude__"] and k not in missing
     }
     budget = float(payload.get("pass_timeout_s", 4.0))
     full = {k: v for k, v in context.items() if k != "__exampletest_prelude__"}
@@ -113,7 +115,11 @@ def _as_written(
 
 
 def _base_globals() -> dict[str, Any]:
-    return {"__name__": MODULE_NAME, "__builtins__": builtins, "__package__": ".".join(RELATIVE_PACKAGE)}
+    return {
+        "__name__": MODULE_NAME,
+        "__builtins__": builtins,
+        "__package__": ".".join(RELATIVE_PACKAGE),
+    }
 
 
 def _fake_module(name: str) -> None:
@@ -135,10 +141,13 @@ def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
                 ns[name] = placeholder(name)
         if payload.get("stub_source"):
             stub_ns: dict[str, Any] = _base_globals()
-            try:
-                exec(compile(payload["stub_source"], "<exampletest-stub>", "exec", dont_inherit=True), stub_ns)
-            except Exception:
-                pass
+            with suppress(Exception):
+                exec(
+                    compile(
+                        payload["stub_source"], "<exampletest-stub>", "exec", dont_inherit=True
+                    ),
+                    stub_ns,
+                )
             for name in payload.get("stub_names", []):
                 ns[name] = stub_ns.get(name, placeholder(name))
         for name, as_type in payload.get("placeholders", {}).items():
@@ -146,10 +155,8 @@ def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
         bound: set[str] = set()
         for stmt in payload.get("prelude", []):
             before = set(ns)
-            try:
+            with suppress(BaseException):
                 exec(compile(stmt["code"], CTX_FILENAME, "exec", dont_inherit=True), ns)
-            except BaseException:  # noqa: BLE001 - an earlier block's failure is reported there
-                pass
             bound |= set(ns) - before
             bound |= {k for k in ns if k in stmt.get("binds", ())}
     ns["__exampletest_prelude__"] = bound | {
@@ -173,20 +180,31 @@ def _alarm(seconds: float) -> Iterator[None]:
 
 
 def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dict[str, Any]:
-    filename = payload["filename"]
+    filename = block_file = payload["filename"]
     if not isinstance(ns, RecordingNamespace):
         ns = _base_globals() | ns
     recorded: list[dict[str, Any]] = []
 
-    def show(message: Warning | str, category: type[Warning], fname: str, lineno: int,
-             file: object = None, line: str | None = None) -> None:  # fmt: skip
-        recorded.append(_warning_record(message, category, filename, fname, lineno))
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        recorded.append(_warning_record(message, category, block_file, filename, lineno))
 
     out: dict[str, Any] = {"exception": None}
     try:
         # Top-level ``await`` is common in docs (they assume a notebook or asyncio REPL).
-        code = compile(payload["code"], filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
-                       dont_inherit=True)  # fmt: skip
+        code = compile(
+            payload["code"],
+            filename,
+            "exec",
+            flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+            dont_inherit=True,
+        )
     except SyntaxError as exc:
         out["exception"] = {"type": "SyntaxError", "message": str(exc.msg), "line": exc.lineno}
         return out
@@ -199,14 +217,18 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
                 if inspect.iscoroutine(result):
                     asyncio.run(result)
         except PassTimeout as exc:
-            out["exception"] = {"type": "Timeout", "message": str(exc), "line": _line_of(exc, filename)}
+            out["exception"] = {
+                "type": "Timeout",
+                "message": str(exc),
+                "line": _line_of(exc, filename),
+            }
         except SystemExit as exc:
             out["exception"] = {
                 "type": "SystemExit",
                 "message": f"the block called sys.exit({exc.code!r}) at top level",
                 "line": _line_of(exc, filename),
             }
-        except BaseException as exc:  # noqa: BLE001 - every failure of the example is data
+        except BaseException as exc:
             out["exception"] = _exception_record(exc, filename, ns)
     out["warnings"] = recorded
     return out
@@ -259,10 +281,17 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "needs_config": _needs_config(exc, ns),
         "needs_service": isinstance(exc, ConnectionError | TimeoutError)
         or type(exc).__name__ == "gaierror"
-        or (type(exc).__name__ in {"OperationalError", "InterfaceError"} and bool(
-            re.search(r"connect|refused|unreachable|timed? ?out|host|server|socket", str(exc), re.I)
-        )),
+        or (
+            type(exc).__name__ in {"OperationalError", "InterfaceError"}
+            and bool(
+                re.search(
+                    r"connect|refused|unreachable|timed? ?out|host|server|socket", str(exc), re.I
+                )
+            )
+        ),
         "memory": isinstance(exc, MemoryError),
+        "needs_file": isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError)
+        and not os.path.isabs(str(getattr(exc, "filename", "") or "/")),
         "needs_install": isinstance(exc, RuntimeError | ImportError)
         and bool(re.search(r"requires? .{0,80}install|must be installed|pip install", str(exc))),
     }
@@ -308,7 +337,7 @@ def _deep(ns: dict[str, Any], code: str) -> list[dict[str, Any]]:
     try:
         with _alarm(2.5):
             return exercise(dict(ns), code)
-    except BaseException as exc:  # noqa: BLE001 - deep smoke is best effort
+    except BaseException as exc:
         return [{"kind": "internal", "message": _short(exc)}]
 
 
@@ -323,7 +352,7 @@ def _in_fork(fn: Any) -> dict[str, Any]:
         os.close(read_fd)
         try:
             data = json.dumps(fn(), default=str).encode()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             data = json.dumps({"exception": {"type": "internal", "message": repr(exc)}}).encode()
         with os.fdopen(write_fd, "wb") as fh:
             fh.write(data)
@@ -336,5 +365,11 @@ def _in_fork(fn: Any) -> dict[str, Any]:
         return dict(json.loads(data))
     except (json.JSONDecodeError, TypeError):
         code = os.waitstatus_to_exitcode(status)
-        return {"exception": {"type": "Exit", "message": f"the block ended the process ({code})",
-                              "line": None}, "warnings": []}  # fmt: skip
+        return {
+            "exception": {
+                "type": "Exit",
+                "message": f"the block ended the process ({code})",
+                "line": None,
+            },
+            "warnings": [],
+        }

@@ -128,6 +128,7 @@ class Finding:
     end_column: int | None = None
     suggestion: str | None = None
     intentional: bool = False
+    known: bool = False  # recorded in the --baseline file: reported, never decides a status
     corroboration: tuple[str, ...] = ()  # "tool:rule" of other evidence for the same problem
 
     def replace(self, **changes: object) -> Finding:

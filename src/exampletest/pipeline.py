@@ -38,8 +38,17 @@ from exampletest.stages.smoke import Workers
 from exampletest.verdict import fold_import_lines, mark_intentional, merge, status
 
 #: Distributions whose versions the report records (the stack examples are checked against).
-STACK = ("pydantic", "pydantic-settings", "fastapi", "sqlalchemy", "starlette", "argon2-cffi",
-         "pyjwt", "ruff", "mypy")  # fmt: skip
+STACK = (
+    "pydantic",
+    "pydantic-settings",
+    "fastapi",
+    "sqlalchemy",
+    "starlette",
+    "argon2-cffi",
+    "pyjwt",
+    "ruff",
+    "mypy",
+)
 
 Key = tuple[str, int]
 
@@ -115,8 +124,9 @@ def run(options: Options, progress: Callable[[int], None] | None = None) -> Repo
     try:
         if workers is not None:
             workers.start()  # importing the stack overlaps with ruff and mypy
-        report.documents = evaluate(documents, replace(options, only=only), index, report.errors,
-                                    progress, workers)  # fmt: skip
+        report.documents = evaluate(
+            documents, replace(options, only=only), index, report.errors, progress, workers
+        )
         fresh = _fresh(report, hits)
         if options.fixes:
             from exampletest.fix.engine import attach_diffs, propose
@@ -167,12 +177,22 @@ def _own_source_digest() -> str:
 def cache_salt(options: Options, env: dict[str, Any]) -> str:
     """Everything besides the block and its context that can change a block's result."""
     smoke_env = sorted((k, os.environ.get(k, "")) for k in options.smoke_env)
-    return repr((
-        __version__, _own_source_digest(), env, sorted(options.stages), options.ruff_select, options.ruff_ignore,
-        options.mypy_options, options.target_version, options.smoke_timeout_s, smoke_env,
-        options.fixes,
-        options.stages_for(".") if options.stages_for else None,
-    ))  # fmt: skip
+    return repr(
+        (
+            __version__,
+            _own_source_digest(),
+            env,
+            sorted(options.stages),
+            options.ruff_select,
+            options.ruff_ignore,
+            options.mypy_options,
+            options.target_version,
+            options.smoke_timeout_s,
+            smoke_env,
+            options.fixes,
+            options.stages_for(".") if options.stages_for else None,
+        )
+    )
 
 
 def stub_source(options: Options, doc: Document) -> str | None:
@@ -265,20 +285,40 @@ def check_contexts(
     def run_lint() -> None:
         todo = with_stage("lint")
         try:
-            add("lint", lint.check(
-                [(c.block, module_name(c.block.doc_path, c.block.index, options.module_suffix)) for c in todo],
-                workdir, select=options.ruff_select, ignore=options.ruff_ignore,
-                target_version=options.target_version))  # fmt: skip
+            add(
+                "lint",
+                lint.check(
+                    [
+                        (
+                            c.block,
+                            module_name(c.block.doc_path, c.block.index, options.module_suffix),
+                        )
+                        for c in todo
+                    ],
+                    workdir,
+                    select=options.ruff_select,
+                    ignore=options.ruff_ignore,
+                    target_version=options.target_version,
+                ),
+            )
         except StageError as exc:
             fail("lint", [(c.block.doc_path, c.block.index) for c in todo], exc)
 
     def run_types() -> None:
         todo = with_stage("types")
         try:
-            add("types", types.check(
-                [(c, module_name(c.block.doc_path, c.block.index, options.module_suffix)) for c in todo],
-                workdir / "types", options.cache_dir / "mypy",
-                extra_config=options.mypy_options))  # fmt: skip
+            add(
+                "types",
+                types.check(
+                    [
+                        (c, module_name(c.block.doc_path, c.block.index, options.module_suffix))
+                        for c in todo
+                    ],
+                    workdir / "types",
+                    options.cache_dir / "mypy",
+                    extra_config=options.mypy_options,
+                ),
+            )
         except StageError as exc:
             fail("types", [(c.block.doc_path, c.block.index) for c in todo], exc)
 

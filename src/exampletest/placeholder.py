@@ -7,7 +7,7 @@ never evidence: an error it causes is not reported as ``broken``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 MARK = "__exampletest_placeholder__"
@@ -30,7 +30,7 @@ class _Absorb:
     def __iter__(self) -> Iterator[Any]:
         return iter(())
 
-    def __await__(self) -> Iterator[Any]:
+    def __await__(self) -> Generator[Any, None, Any]:
         return Placeholder(f"await {_name(self)}")
         yield  # pragma: no cover - makes this a generator
 

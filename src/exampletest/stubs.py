@@ -9,7 +9,6 @@ for real. A refresh only appends names that are new: what the user wrote is neve
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from exampletest.context import analyze_document, doc_slug, stub_path
 from exampletest.nameindex import NameIndex

@@ -10,8 +10,8 @@ annotations of a ``def``), or only when a function is later called.
 from __future__ import annotations
 
 import ast
-import functools
 import builtins
+import functools
 import symtable
 from dataclasses import dataclass, field
 
@@ -69,8 +69,14 @@ class _Collector(ast.NodeVisitor):
         shadowed = any(node.id in scope for scope in self._locals)
         if isinstance(node.ctx, ast.Load) and node.id in self.names and not shadowed:
             self.uses.append(
-                Use(node.id, node.lineno, node.col_offset + 1, self._lazy == 0,
-                    self._annotation > 0, attribute)  # fmt: skip
+                Use(
+                    node.id,
+                    node.lineno,
+                    node.col_offset + 1,
+                    self._lazy == 0,
+                    self._annotation > 0,
+                    attribute,
+                )
             )
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -159,9 +165,10 @@ def _global_refs(table: symtable.SymbolTable, out: set[str]) -> None:
         if table.get_type() == "module":
             if sym.is_referenced():
                 out.add(name)
-        elif sym.is_referenced() and (sym.is_global() or (
-            table.get_type() == "class" and not sym.is_assigned() and not sym.is_free()
-        )):
+        elif sym.is_referenced() and (
+            sym.is_global()
+            or (table.get_type() == "class" and not sym.is_assigned() and not sym.is_free())
+        ):
             out.add(name)
     for child in table.get_children():
         _global_refs(child, out)

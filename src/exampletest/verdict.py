@@ -84,12 +84,20 @@ def fold_import_lines(block: Block, findings: list[Finding]) -> list[Finding]:
         if f.line not in import_lines or f.stage != "types":
             continue
         host = next(
-            (i for i, g in enumerate(out) if g is not f and g.line not in import_lines
-             and g.category == f.category and _subjects(g) & _subjects(f)),
+            (
+                i
+                for i, g in enumerate(out)
+                if g is not f
+                and g.line not in import_lines
+                and g.category == f.category
+                and _subjects(g) & _subjects(f)
+            ),
             None,
-        )  # fmt: skip
+        )
         if host is not None:
-            out[host] = out[host].replace(corroboration=(*out[host].corroboration, f"{f.tool}:{f.rule}"))
+            out[host] = out[host].replace(
+                corroboration=(*out[host].corroboration, f"{f.tool}:{f.rule}")
+            )
             out.remove(f)
     return out
 
@@ -120,10 +128,14 @@ def _upgrade_missing_names(findings: list[Finding]) -> list[Finding]:
         else:
             out.append(f)
     return [
-        f for f in out
-        if not (f.stage == "smoke" and f.rule == "NameError"
-                and set(re.findall(r"name '(\w+)'", f.message)) & used)
-    ]  # fmt: skip
+        f
+        for f in out
+        if not (
+            f.stage == "smoke"
+            and f.rule == "NameError"
+            and set(re.findall(r"name '(\w+)'", f.message)) & used
+        )
+    ]
 
 
 def _missing_name(f: Finding) -> str | None:

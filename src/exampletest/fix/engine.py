@@ -111,8 +111,19 @@ def _ruff_batch(
 
 
 def _ruff(paths: list[str], args: list[str], version: str) -> str:
-    cmd = [sys.executable, "-m", "ruff", "check", "--isolated", "--exit-zero", "--no-cache",
-           "--target-version", version, *args, *paths]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "ruff",
+        "check",
+        "--isolated",
+        "--exit-zero",
+        "--no-cache",
+        "--target-version",
+        version,
+        *args,
+        *paths,
+    ]
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
     except (OSError, subprocess.TimeoutExpired):
@@ -121,8 +132,9 @@ def _ruff(paths: list[str], args: list[str], version: str) -> str:
 
 def _unused_imports(folder: str, version: str) -> dict[str, set[tuple[str, str]]]:
     try:
-        items = json.loads(_ruff([folder], ["--select", "F401", "--output-format", "json"],
-                                 version) or "[]")  # fmt: skip
+        items = json.loads(
+            _ruff([folder], ["--select", "F401", "--output-format", "json"], version) or "[]"
+        )
     except json.JSONDecodeError:
         return {}
     out: dict[str, set[tuple[str, str]]] = {}
@@ -141,8 +153,7 @@ def _groups(
     state: _State, rctx: RewriteContext, target: str | None
 ) -> dict[str, Callable[[str], Rewrite]]:
     findings = [f for f in state.result.findings if not f.intentional]
-    imports = sorted({f.suggestion for f in findings
-                      if f.rule == MISSING_IMPORT and f.suggestion})  # fmt: skip
+    imports = sorted({f.suggestion for f in findings if f.rule == MISSING_IMPORT and f.suggestion})
 
     def add(code: str) -> Rewrite:
         new = add_imports(code, imports)
@@ -159,11 +170,18 @@ def _groups(
 def _ruff_rules(state: _State) -> tuple[str, ...]:
     """Every stale lint rule, not only those found: an added import may need modernising too."""
     findings = [f for f in state.result.findings if not f.intentional]
-    return tuple(sorted(
-        {f.rule for f in findings if f.tool == "ruff" and f.category in FIXABLE}
-        | {r.split(":", 1)[1] for f in findings for r in f.corroboration if r.startswith("ruff:")}
-        | set(STALE_LINT)
-    ))  # fmt: skip
+    return tuple(
+        sorted(
+            {f.rule for f in findings if f.tool == "ruff" and f.category in FIXABLE}
+            | {
+                r.split(":", 1)[1]
+                for f in findings
+                for r in f.corroboration
+                if r.startswith("ruff:")
+            }
+            | set(STALE_LINT)
+        )
+    )
 
 
 def _needs_fix(result: BlockResult) -> bool:
@@ -318,7 +336,9 @@ def _relevant(findings: Sequence[Finding]) -> set[str]:
         if f.intentional or f.category not in FIXABLE:
             continue
         texts = [f.rule, *(c.split(":", 1)[-1] for c in f.corroboration), f.message]
-        out |= {g for g, pattern in _GROUP_EVIDENCE.items() if any(pattern.search(t) for t in texts)}
+        out |= {
+            g for g, pattern in _GROUP_EVIDENCE.items() if any(pattern.search(t) for t in texts)
+        }
     return out
 
 
@@ -386,7 +406,7 @@ def _recheck(
                 _with_code(b, codes[(path, b.index)]) if (path, b.index) in codes else b
                 for b in doc.blocks
             ),
-        )  # fmt: skip
+        )
         for path, doc in docs.items()
     ]
     opts = replace(
@@ -423,12 +443,16 @@ def _fix(state: _State) -> Fix | None:
         return None
     after = Counter(finding_key(f) for f in state.after if not f.intentional)
     gone = state.before - after
-    resolves = tuple(sorted({
-        rule
-        for f in state.result.findings
-        if not f.intentional and finding_key(f) in gone
-        for rule in (f.rule, *(c.split(":", 1)[1] for c in f.corroboration))
-    }))  # fmt: skip
+    resolves = tuple(
+        sorted(
+            {
+                rule
+                for f in state.result.findings
+                if not f.intentional and finding_key(f) in gone
+                for rule in (f.rule, *(c.split(":", 1)[1] for c in f.corroboration))
+            }
+        )
+    )
     try:
         diff = document_diff(state.doc, {state.result.block.index: state.code})
     except WriteError as exc:

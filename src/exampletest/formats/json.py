@@ -23,6 +23,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "message": f.message,
         "suggestion": f.suggestion,
         "intentional": f.intentional,
+        "baseline": f.known,
     }
     if f.corroboration:
         data["corroboration"] = list(f.corroboration)

@@ -88,8 +88,15 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     findings: list[Finding] = []
     status = "timeout" if contained.timed_out else "ran"
     for event in contained.containments():
-        findings.append(_at(block, event.get("line"), "sandbox:" + str(event["kind"]),
-                            Category.BROKEN, str(event["message"])))  # fmt: skip
+        findings.append(
+            _at(
+                block,
+                event.get("line"),
+                "sandbox:" + str(event["kind"]),
+                Category.BROKEN,
+                str(event["message"]),
+            )
+        )
     value = contained.value
     if value is None:
         if not findings:
@@ -130,8 +137,13 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
 
 
 def _importable(ctx: BlockContext) -> set[str]:
-    return {m.group(1) for f in ctx.findings if f.rule == MISSING_IMPORT
-            for m in [re.match(r"`(\w+)`", f.message)] if m}  # fmt: skip
+    return {
+        m.group(1)
+        for f in ctx.findings
+        if f.rule == MISSING_IMPORT
+        for m in [re.match(r"`(\w+)`", f.message)]
+        if m
+    }
 
 
 def _uses_provided(ctx: BlockContext, line: int | None) -> bool:
@@ -163,13 +175,26 @@ def _relocate(ctx: BlockContext, line: int | None, message: str) -> int | None:
 
 
 def _at(
-    block: Block, line: int | None, rule: str, category: Category, message: str,
+    block: Block,
+    line: int | None,
+    rule: str,
+    category: Category,
+    message: str,
     suggestion: str | None = None,
-) -> Finding:  # fmt: skip
+) -> Finding:
     code_line = line if isinstance(line, int) and line >= 1 else 1
     col = _first_col(block, code_line)
-    return Finding.at(block, code_line, col, stage="smoke", tool="python", rule=rule,
-                      category=category, message=message, suggestion=suggestion)  # fmt: skip
+    return Finding.at(
+        block,
+        code_line,
+        col,
+        stage="smoke",
+        tool="python",
+        rule=rule,
+        category=category,
+        message=message,
+        suggestion=suggestion,
+    )
 
 
 def _first_col(block: Block, code_line: int) -> int:
@@ -189,8 +214,13 @@ def _name_error(ctx: BlockContext, name: str, hidden: bool) -> Finding:
         if hidden
         else "running it as written stops here"
     )
-    return _at(ctx.block, line, "NameError", Category.BROKEN,
-               f"NameError: name '{name}' is not defined: {how}")  # fmt: skip
+    return _at(
+        ctx.block,
+        line,
+        "NameError",
+        Category.BROKEN,
+        f"NameError: name '{name}' is not defined: {how}",
+    )
 
 
 def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iterable[Finding]:
@@ -199,6 +229,14 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
     kind = exc.get("type", "Exception")
     message = str(exc.get("message", kind))
     when = "running the block as written" if as_written else "running the block with its context"
+    prelude_binds = {n for p in ctx.prelude for n in p.statement.binds}
+    if kind == "NameError" and exc.get("name") in prelude_binds - set(ctx.missing):
+        return  # an earlier block failed to define it; that block reports its own error
+    if exc.get("needs_file"):
+        yield _at(
+            block, line, "needs-file", Category.ENV, f"needs a file the example assumes: {message}"
+        )
+        return
     if kind == "NameError" and exc.get("name") in ctx.missing:
         if exc.get("name") in _importable(ctx):
             yield _name_error(ctx, str(exc["name"]), hidden=False)
@@ -208,16 +246,25 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
     elif exc.get("module_not_found"):
         yield _at(block, line, kind, Category.ENV, f"{message} (while {when}; not installed here)")
     elif exc.get("needs_config"):
-        yield _at(block, line, "needs-configuration", Category.ENV,
-                  f"needs configuration to run: {message} (the sandbox's environment is empty)",
-                  "expected when settings come from the environment; provide them via "
-                  "[tool.exampletest] smoke-env to check deeper")  # fmt: skip
+        yield _at(
+            block,
+            line,
+            "needs-configuration",
+            Category.ENV,
+            f"needs configuration to run: {message} (the sandbox's environment is empty)",
+            "expected when settings come from the environment; provide them via "
+            "[tool.exampletest] smoke-env to check deeper",
+        )
     elif exc.get("needs_install"):
-        yield _at(block, line, "needs-install", Category.ENV,
-                  f"{message} (a package the block needs is not installed here)")  # fmt: skip
+        yield _at(
+            block,
+            line,
+            "needs-install",
+            Category.ENV,
+            f"{message} (a package the block needs is not installed here)",
+        )
     elif exc.get("needs_service"):
-        yield _at(block, line, "needs-service", Category.ENV,
-                  f"needs a service to run: {message}")  # fmt: skip
+        yield _at(block, line, "needs-service", Category.ENV, f"needs a service to run: {message}")
     elif kind == "Timeout":
         yield _at(block, line, "timeout", Category.BROKEN, f"{when} {message}")
     else:
@@ -232,13 +279,23 @@ def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
     if kind == "exception":
         if "placeholder" in message:
             return None
-        return _at(block, record.get("line"), str(record.get("type", "Exception")),
-                   Category.BROKEN, f"{message}{what} (deep smoke)")  # fmt: skip
+        return _at(
+            block,
+            record.get("line"),
+            str(record.get("type", "Exception")),
+            Category.BROKEN,
+            f"{message}{what} (deep smoke)",
+        )
     if kind == "internal":
         return None
     stale = bool(record.get("deprecation") or record.get("stale_hint"))
     category = Category.STALE if stale else Category.STYLE
     first = message.strip().splitlines()[0] if message.strip() else message
     line = _relocate(ctx, record.get("line"), first)
-    return _at(block, line, str(record.get("type", "Warning")), category,
-               f"{first}{what} (warning raised when run)")  # fmt: skip
+    return _at(
+        block,
+        line,
+        str(record.get("type", "Warning")),
+        category,
+        f"{first}{what} (warning raised when run)",
+    )

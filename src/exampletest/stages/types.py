@@ -83,9 +83,17 @@ def check(
         module, message = blocking
         ctx = modules[module][0]
         results[(ctx.block.doc_path, ctx.block.index)].append(
-            Finding.at(ctx.block, 1, 1, stage="types", tool="mypy", rule="blocking-error",
-                       category=Category.BROKEN, message=f"mypy cannot check this block: {message}")
-        )  # fmt: skip
+            Finding.at(
+                ctx.block,
+                1,
+                1,
+                stage="types",
+                tool="mypy",
+                rule="blocking-error",
+                category=Category.BROKEN,
+                message=f"mypy cannot check this block: {message}",
+            )
+        )
         files.remove(f"{module}.py")
         if not files:
             return results
@@ -107,9 +115,19 @@ def check(
 def _mypy(
     files: list[str], workdir: Path, config: Path, cache_dir: Path, timeout_s: float
 ) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "mypy", "--config-file", str(config),
-           "--cache-dir", str(cache_dir.resolve()), "--output", "json", "--no-error-summary",
-           *files]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--config-file",
+        str(config),
+        "--cache-dir",
+        str(cache_dir.resolve()),
+        "--output",
+        "json",
+        "--no-error-summary",
+        *files,
+    ]
     try:
         return subprocess.run(
             cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout_s, check=False
@@ -154,6 +172,8 @@ def _to_finding(
     end_col = int(str(err.get("end_column") or col))
     hint = err.get("hint")
     legacy = "implicit Optional" in f"{message} {hint}"  # runs fine; an outdated idiom
+    if code == "syntax" and "outside async function" in message:
+        code = "top-level-await"  # ``async with``/``async for`` at top level, as in a notebook
     category = (
         Category.STALE
         if code in STALE_CODES or legacy
