@@ -70,8 +70,9 @@ class Figure:
         bad = [s.rc for s in self.samples if s.rc not in (0, 1)]
         flag = f" EXIT {bad}" if bad else ""
         spread = f"{lo:.2f}-{hi:.2f}" if len(self.samples) > 1 else ""
-        return (f"{self.name:<28} {self.median:>8.2f}  {spread:<12} load {loads:<16}"
-                f"{self.note}{flag}")  # fmt: skip
+        return (
+            f"{self.name:<28} {self.median:>8.2f}  {spread:<12} load {loads:<16}{self.note}{flag}"
+        )
 
 
 class TreeSampler(threading.Thread):
@@ -148,9 +149,14 @@ def measure(
             sampler.stop()
     words = memfile.read_text().split() if memfile.exists() else []  # %M is the last word
     top = int(words[-1]) if words and words[-1].isdigit() else 0
-    return Sample(seconds, load, rc, top,
-                  sampler.peak_rss_kb if sampler else 0,
-                  sampler.peak_pss_kb if sampler else 0)  # fmt: skip
+    return Sample(
+        seconds,
+        load,
+        rc,
+        top,
+        sampler.peak_rss_kb if sampler else 0,
+        sampler.peak_pss_kb if sampler else 0,
+    )
 
 
 # --- the folder copies ---------------------------------------------------------------------
@@ -161,8 +167,11 @@ def markdown_files(folder: Path) -> list[Path]:
 
 
 def checkable(block: Block) -> bool:
-    return (block.skip_reason is None and not block.directives.skips("all")
-            and block.language not in ("pycon", "python-console"))  # fmt: skip
+    return (
+        block.skip_reason is None
+        and not block.directives.skips("all")
+        and block.language not in ("pycon", "python-console")
+    )
 
 
 def append_to_blocks(doc: Path, text_for: Callable[[Block], str | None]) -> int:
@@ -201,14 +210,16 @@ def perturbed_copy(src: Path, dest: Path, tag: str) -> int:
 
 def edit_one_block(folder: Path, value: int) -> tuple[Path, bytes]:
     """Append ``_bench_edit = value`` to the first checkable block; returns what to restore."""
-    for doc in markdown_files(folder):
-        first = next((b for b in read_document(str(doc)).blocks if checkable(b)), None)
-        if first is None:
-            continue
-        before = doc.read_bytes()
-        append_to_blocks(doc, lambda b: f"_bench_edit = {value}" if b is first else None)
-        return doc, before
-    raise SystemExit(f"bench: no checkable Python block under {folder}")
+    doc, index = next(
+        ((doc, b.index) for doc in markdown_files(folder)
+         for b in read_document(str(doc)).blocks if checkable(b)),
+        (None, 0),
+    )  # fmt: skip
+    if doc is None:
+        raise SystemExit(f"bench: no checkable Python block under {folder}")
+    before = doc.read_bytes()
+    append_to_blocks(doc, lambda b: f"_bench_edit = {value}" if b.index == index else None)
+    return doc, before
 
 
 # --- the three contenders ------------------------------------------------------------------
@@ -216,8 +227,9 @@ def edit_one_block(folder: Path, value: int) -> tuple[Path, bytes]:
 
 def exampletest_run(folder: Path, cache: Path, log: Path) -> Sample:
     env = {**os.environ, "EXAMPLETEST_CACHE_DIR": str(cache)}
-    sample = measure([str(BIN / "exampletest"), "run", "--format", "json", str(folder)], log,
-                     env=env, tree=True)  # fmt: skip
+    sample = measure(
+        [str(BIN / "exampletest"), "run", "--format", "json", str(folder)], log, env=env, tree=True
+    )
     try:
         report = json.loads(log.read_text(encoding="utf-8"))
         sample.blocks = sum(len(d["blocks"]) for d in report["documents"])
@@ -226,7 +238,7 @@ def exampletest_run(folder: Path, cache: Path, log: Path) -> Sample:
     return sample
 
 
-def bench_exampletest(work: Path, tmp: Path, repeat: int) -> list[Figure]:
+def bench_exampletest(work: Path, tmp: Path, repeat: int) -> dict[str, Figure]:
     cold, warm, edit = Figure("exampletest cold"), Figure("exampletest warm"), Figure("edit one")
     for r in range(repeat):
         cache = tmp / f"cache-{r}"
@@ -238,14 +250,18 @@ def bench_exampletest(work: Path, tmp: Path, repeat: int) -> list[Figure]:
         finally:
             doc.write_bytes(before)
         edit.note = f"_bench_edit appended to {doc.name}"
-    return [cold, warm, edit]
+    return {"cold": cold, "warm": warm, "edit": edit}
 
 
 def floor_files(work: Path, tmp: Path) -> Path:
     """The blocks as flat, uniquely named modules (mypy rejects two ``b01_x`` modules)."""
     extracted, flat = tmp / "extracted", tmp / "flat"
-    subprocess.run([str(BIN / "exampletest"), "extract", "--output", str(extracted), str(work)],
-                   check=True, capture_output=True, cwd=tmp)  # fmt: skip
+    subprocess.run(
+        [str(BIN / "exampletest"), "extract", "--output", str(extracted), str(work)],
+        check=True,
+        capture_output=True,
+        cwd=tmp,
+    )
     flat.mkdir()
     for module in sorted(extracted.rglob("*.py")):
         text = module.read_text(encoding="utf-8")
@@ -265,7 +281,7 @@ def _unparsable(text: str) -> bool:
     return False
 
 
-def bench_floor(work: Path, tmp: Path, repeat: int) -> list[Figure]:
+def bench_floor(work: Path, tmp: Path, repeat: int) -> dict[str, Figure]:
     flat = floor_files(work, tmp)
     ini = tmp / "mypy.ini"
     ini.write_text(MYPY_INI, encoding="utf-8")
@@ -275,29 +291,58 @@ def bench_floor(work: Path, tmp: Path, repeat: int) -> list[Figure]:
     warm = Figure("  mypy warm", note="same cache, nothing changed")
     imp = Figure("  import stack", note="pydantic fastapi sqlalchemy(.orm) pydantic_settings")
     for r in range(repeat):
-        ruff.samples.append(measure(
-            [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--exit-zero",
-             "--quiet", str(flat)], tmp / f"ruff-{r}.log"))  # fmt: skip
-        mypy = [sys.executable, "-m", "mypy", "--config-file", str(ini),
-                "--cache-dir", str(tmp / f"floor-mypy-{r}"), str(flat)]  # fmt: skip
+        ruff.samples.append(
+            measure(
+                [
+                    sys.executable,
+                    "-m",
+                    "ruff",
+                    "check",
+                    "--isolated",
+                    "--no-cache",
+                    "--exit-zero",
+                    "--quiet",
+                    str(flat),
+                ],
+                tmp / f"ruff-{r}.log",
+            )
+        )
+        mypy = [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ini),
+            "--cache-dir",
+            str(tmp / f"floor-mypy-{r}"),
+            str(flat),
+        ]
         cold.samples.append(measure(mypy, tmp / f"mypy-cold-{r}.log", cwd=tmp))
         warm.samples.append(measure(mypy, tmp / f"mypy-warm-{r}.log", cwd=tmp))
         imp.samples.append(measure([sys.executable, "-c", IMPORT_STACK], tmp / f"import-{r}.log"))
     for fig in (cold, warm):
         if any(s.rc == 2 for s in fig.samples):
             fig.note += " (mypy stopped on a blocking error: see mypy-*.log)"
-    return [ruff, cold, warm, imp]
+    return {"ruff": ruff, "mypy cold": cold, "mypy warm": warm, "import": imp}
 
 
-def bench_peer(work: Path, tmp: Path, repeat: int) -> list[Figure]:
+def bench_peer(work: Path, tmp: Path, repeat: int) -> dict[str, Figure]:
     """doccmd runs mypy once per block; ``|| true`` because doccmd stops a document at the
     first failing command even with --continue-on-error."""
     ini = tmp / "mypy.ini"
     ini.write_text(MYPY_INI, encoding="utf-8")
     inner = f'{shlex.quote(str(BIN / "mypy"))} --config-file {shlex.quote(str(ini))} "$0" || true'
-    cmd = [str(BIN / "doccmd"), "-v", *[f"--language={lang}" for lang in PEER_LANGUAGES],
-           "--no-pad-file", "--no-write-to-file", "--myst-extension=.",
-           "--markdown-extension=.md", f"--command=sh -c {shlex.quote(inner)}", str(work)]  # fmt: skip
+    cmd = [
+        str(BIN / "doccmd"),
+        "-v",
+        *[f"--language={lang}" for lang in PEER_LANGUAGES],
+        "--no-pad-file",
+        "--no-write-to-file",
+        "--myst-extension=.",
+        "--markdown-extension=.md",
+        f"--command=sh -c {shlex.quote(inner)}",
+        str(work),
+    ]
     cold = Figure("peer cold (doccmd+mypy)", note="fresh MYPY_CACHE_DIR")
     warm = Figure("peer warm (doccmd+mypy)", note="same MYPY_CACHE_DIR")
     for r in range(repeat):
@@ -305,10 +350,12 @@ def bench_peer(work: Path, tmp: Path, repeat: int) -> list[Figure]:
         for fig, label in ((cold, "cold"), (warm, "warm")):
             log = tmp / f"peer-{label}-{r}.log"
             sample = measure(cmd, log, env=env, cwd=tmp)
-            output = log.read_text(errors="replace") + Path(f"{log}.err").read_text(errors="replace")
+            output = log.read_text(errors="replace") + Path(f"{log}.err").read_text(
+                errors="replace"
+            )
             sample.blocks = sum(line.startswith("Running '") for line in output.splitlines())
             fig.samples.append(sample)
-    return [cold, warm]
+    return {"peer cold": cold, "peer warm": warm}
 
 
 def bench_scaling(work: Path, tmp: Path) -> list[tuple[int, Sample]]:
@@ -318,7 +365,9 @@ def bench_scaling(work: Path, tmp: Path) -> list[tuple[int, Sample]]:
         folder.mkdir()
         for i in range(1, k + 1):
             perturbed_copy(work, folder / f"copy{i}", f"{k}-{i}")
-        points.append((k, exampletest_run(folder, tmp / f"scale-cache-{k}", tmp / f"scale-{k}.json")))
+        points.append(
+            (k, exampletest_run(folder, tmp / f"scale-cache-{k}", tmp / f"scale-{k}.json"))
+        )
     return points
 
 
@@ -329,7 +378,9 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b > 0 else "n/a"
 
 
-def print_report(folder: Path, figures: dict[str, Figure], scaling: list[tuple[int, Sample]]) -> None:
+def print_report(
+    folder: Path, figures: dict[str, Figure], scaling: list[tuple[int, Sample]]
+) -> None:
     et = [figures[k] for k in ("cold", "warm", "edit")]
     blocks = next((s.blocks for s in et[0].samples if s.blocks is not None), None)
     print(f"\n== exampletest benchmark: {folder} ({blocks} blocks, {os.cpu_count()} CPUs) ==")
@@ -340,8 +391,11 @@ def print_report(folder: Path, figures: dict[str, Figure], scaling: list[tuple[i
     top = max(s.top_rss_kb for s in runs)
     rss = max(s.tree_rss_kb for s in runs)
     pss = max(s.tree_pss_kb for s in runs)
-    print(f"{'peak memory':<28} {pss / GIB_KB:>8.2f}  GiB: tree PSS {pss / 1024:.0f} MiB, tree RSS "
-          f"{rss / 1024:.0f} MiB (shared pages counted per process), largest process {top / 1024:.0f} MiB")
+    print(
+        f"{'peak memory':<28} {pss / GIB_KB:>8.2f}  GiB: tree PSS {pss / 1024:.0f} MiB, tree RSS "
+        f"{rss / 1024:.0f} MiB (shared pages counted per process), "
+        f"largest process {top / 1024:.0f} MiB"
+    )
     floor_cold = floor_warm = None
     if "mypy cold" in figures:
         parts = [figures[k] for k in ("ruff", "mypy cold", "mypy warm", "import")]
@@ -357,13 +411,19 @@ def print_report(folder: Path, figures: dict[str, Figure], scaling: list[tuple[i
     print("\nratios and targets (issue Speed)")
     cold, warm, edit = (f.median for f in et)
     if floor_cold is not None:
-        print(f"  cold / floor cold        {ratio(cold, floor_cold):>6}   target <= 1.3 (shipped doc)")
+        print(
+            f"  cold / floor cold        {ratio(cold, floor_cold):>6}   target <= 1.3 (shipped doc)"
+        )
         print(f"  warm / floor warm        {ratio(warm, floor_warm or 0):>6}")
     if "peer cold" in figures:
-        print(f"  peer cold / cold         {ratio(figures['peer cold'].median, cold):>6}   "
-              "target >= 10 (corpus)")
+        print(
+            f"  peer cold / cold         {ratio(figures['peer cold'].median, cold):>6}   "
+            "target >= 10 (corpus)"
+        )
         print(f"  peer warm / warm         {ratio(figures['peer warm'].median, warm):>6}")
-    print(f"  warm                     {warm:>6.2f} s target <= 0.5 s (shipped doc), <= 2 s (corpus)")
+    print(
+        f"  warm                     {warm:>6.2f} s target <= 0.5 s (shipped doc), <= 2 s (corpus)"
+    )
     print(f"  edit one                 {edit:>6.2f} s target <= 3 s")
     print(f"  peak memory (tree PSS)   {pss / GIB_KB:>6.2f} GiB target <= 1.5 GiB")
     if scaling:
@@ -371,8 +431,10 @@ def print_report(folder: Path, figures: dict[str, Figure], scaling: list[tuple[i
         base = scaling[0][1].seconds
         for k, s in scaling:
             per = f"{1000 * s.seconds / s.blocks:.0f} ms/block" if s.blocks else "no report"
-            print(f"  {k}x  {s.seconds:>7.2f} s  {s.blocks} blocks  {per}  x{s.seconds / base:.2f}"
-                  f"  load {s.load:.1f}  peak PSS {s.tree_pss_kb / 1024:.0f} MiB")
+            print(
+                f"  {k}x  {s.seconds:>7.2f} s  {s.blocks} blocks  {per}  x{s.seconds / base:.2f}"
+                f"  load {s.load:.1f}  peak PSS {s.tree_pss_kb / 1024:.0f} MiB"
+            )
         t = {k: s.seconds for k, s in scaling}
         first, second = t[2] - t[1], (t[4] - t[2]) / 2
         verdict = "near-linear" if second <= 1.25 * first else "super-linear"
@@ -395,20 +457,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.copytree(args.folder, work, ignore=shutil.ignore_patterns(".*cache*", "extracted"))
     print(f"bench: working in {tmp}", file=sys.stderr)
     try:
-        figures: dict[str, Figure] = {}
-        for key, fig in zip(("cold", "warm", "edit"), bench_exampletest(work, tmp, args.repeat)):
-            figures[key] = fig
-        for key, fig in zip(("ruff", "mypy cold", "mypy warm", "import"),
-                            bench_floor(work, tmp, args.repeat)):  # fmt: skip
-            figures[key] = fig
+        figures = bench_exampletest(work, tmp, args.repeat) | bench_floor(work, tmp, args.repeat)
         if not args.skip_peer:
-            figures["peer cold"], figures["peer warm"] = bench_peer(work, tmp, args.repeat)
+            figures |= bench_peer(work, tmp, args.repeat)
         scaling = bench_scaling(work, tmp) if args.scaling else []
         print_report(args.folder, figures, scaling)
         if args.json:
-            data = {"folder": str(args.folder),
-                    "figures": {k: [asdict(s) for s in f.samples] for k, f in figures.items()},
-                    "scaling": [(k, asdict(s)) for k, s in scaling]}  # fmt: skip
+            data = {
+                "folder": str(args.folder),
+                "figures": {k: [asdict(s) for s in f.samples] for k, f in figures.items()},
+                "scaling": [(k, asdict(s)) for k, s in scaling],
+            }
             args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
     finally:
         if args.keep:

@@ -14,6 +14,20 @@ ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DOC = ROOT / "docs" / "agents" / "backend-engineer-python.md"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One cache folder per test process: the name index is built once, not once per test.
+    Results are keyed by content, so sharing them between tests changes no outcome."""
+    folder = tmp_path_factory.mktemp("exampletest-cache")
+    old = os.environ.get("EXAMPLETEST_CACHE_DIR")
+    os.environ["EXAMPLETEST_CACHE_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("EXAMPLETEST_CACHE_DIR", None)
+    else:
+        os.environ["EXAMPLETEST_CACHE_DIR"] = old
+
+
 @pytest.fixture
 def in_tmp(tmp_path: Path) -> Iterator[Path]:
     """Work in an empty folder (no pyproject, own cache), like a fresh project."""

@@ -98,7 +98,7 @@ def run(options: Options, progress: Callable[[int], None] | None = None) -> Repo
     started = time.perf_counter()
     documents, errors = load_documents(options)
     report = Report([], __version__, environment(), errors=list(errors))
-    index = NameIndex.load(options.cache_dir if options.use_cache else None)
+    index = NameIndex.load(options.cache_dir)  # not a result: --no-cache keeps it
     cache = ResultCache(options.cache_dir) if options.use_cache else None
     keys: dict[Key, str] = {}
     hits: dict[Key, BlockResult] = {}

@@ -22,11 +22,9 @@ from typing import Any
 
 import pytest
 
-from exampletest.config import FAIL_ON, ConfigError, load
+from exampletest.config import FAIL_ON, Config, ConfigError, load
 from exampletest.discover import SUFFIXES
-from exampletest.model import Block, BlockResult, Report, Status
-from exampletest.parse import read_document
-from exampletest.verdict import reaches
+from exampletest.model import Block, BlockResult, Finding, Report, Status
 
 #: (absolute document path, block index) -> what an item needs to know about its block.
 Results = dict[tuple[str, int], "Outcome"]
@@ -62,17 +60,16 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = load(config.rootpath)
     except ConfigError as exc:
         raise pytest.UsageError(f"exampletest: {exc}") from None
-    roots = [config.invocation_params.dir / p for p in config.getoption("exampletest_paths")]
-    if config.args_source is pytest.Config.ArgsSource.ARGS:
-        roots += [config.invocation_params.dir / a.split("::")[0] for a in config.args]
-    elif not roots and settings.source is not None:
+    here = config.invocation_params.dir
+    given = [here / a.split("::")[0] for a in config.args]
+    explicit = config.args_source is pytest.Config.ArgsSource.ARGS
+    roots = [here / p for p in config.getoption("exampletest_paths")]
+    if not roots and not explicit and settings.source is not None:
         roots = [settings.source.parent / p for p in settings.paths]
-    extra = [r for r in roots if r.exists() and str(r) not in config.args]
-    if config.args_source is not pytest.Config.ArgsSource.ARGS:
-        config.args.extend(str(r) for r in extra)  # pytest collects what it is given
-    else:
-        config.args.extend(str(r) for r in extra if not _under(r, [Path(a) for a in config.args]))
-    config.stash[_RUNNER] = Runner(config, [r.resolve() for r in roots])
+    config.args.extend(str(r) for r in roots if not _under(r, given))  # pytest collects these
+    if explicit:
+        roots += given
+    config.stash[_RUNNER] = Runner(config, settings, [r.resolve() for r in roots])
 
 
 def _under(path: Path, roots: list[Path]) -> bool:
@@ -92,6 +89,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> MarkdownFi
 
 class MarkdownFile(pytest.File):
     def collect(self) -> Iterator[BlockItem]:
+        from exampletest.parse import read_document
+
         doc = read_document(os.path.relpath(self.path))
         if doc.errors and not doc.blocks:
             raise self.CollectError("; ".join(doc.errors))
@@ -104,18 +103,14 @@ class BlockItem(pytest.Item):
     def __init__(self, *, block: Block, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.block = block
-        self.outcome: Outcome | None = None
-
-    def setup(self) -> None:
-        self.outcome = self.config.stash[_RUNNER].outcome(self)
 
     def runtest(self) -> None:
-        outcome = self.outcome
-        if outcome is None:
-            return
+        from exampletest.verdict import reaches
+
+        runner = self.config.stash[_RUNNER]
+        outcome = runner.outcome(self)
         if outcome.status == Status.SKIPPED:
             pytest.skip(self.block.skip_reason or "skipped (directive or --exampletest-stages)")
-        runner = self.config.stash[_RUNNER]
         if reaches(Status(outcome.status), runner.fail_on(self.block.doc_path)):
             raise BlockFailed(outcome.text)
 
@@ -127,17 +122,17 @@ class BlockItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        where = f"block {self.block.index}" + (f" ({self.block.heading})" if self.block.heading else "")
-        return self.path, self.block.fence_line - 1, where
+        heading = f" ({self.block.heading})" if self.block.heading else ""
+        return self.path, self.block.fence_line - 1, f"block {self.block.index}{heading}"
 
 
 class Runner:
     """The session's one pipeline run, over the blocks whose items were selected."""
 
-    def __init__(self, config: pytest.Config, roots: list[Path]) -> None:
+    def __init__(self, config: pytest.Config, settings: Config, roots: list[Path]) -> None:
         self.config = config
+        self.settings = settings
         self.roots = roots
-        self.settings = load(config.rootpath)
         self._results: Results | None = None
         self._error: str | None = None
 
@@ -145,16 +140,16 @@ class Runner:
         given: str | None = self.config.getoption("exampletest_fail_on")
         return given or self.settings.fail_on_for(doc_path)
 
-    def outcome(self, item: BlockItem) -> Outcome | None:
+    def outcome(self, item: BlockItem) -> Outcome:
         if self._results is None and self._error is None:
             try:
                 self._results = self._shared(item.session)
-            except (ConfigError, ValueError) as exc:
-                self._error = str(exc)
-        if self._error is not None:
-            raise pytest.UsageError(f"exampletest: {self._error}")
-        assert self._results is not None
-        return self._results.get((os.path.abspath(item.block.doc_path), item.block.index))
+            except (ConfigError, ValueError, OSError) as exc:
+                self._error = f"exampletest could not run: {exc}"
+        found = (self._results or {}).get((os.path.abspath(item.block.doc_path), item.block.index))
+        if found is None:
+            raise BlockFailed(self._error or "exampletest: no result for this block")
+        return found
 
     def _shared(self, session: pytest.Session) -> Results:
         """Under xdist, one worker computes and the others read; else compute."""
@@ -180,16 +175,20 @@ class Runner:
         wanted: dict[str, set[int]] = {}
         for item in session.items:
             if isinstance(item, BlockItem):
-                wanted.setdefault(item.block.doc_path, set()).add(item.block.index)
+                path = os.path.abspath(item.block.doc_path)
+                wanted.setdefault(path, set()).add(item.block.index)
         if not wanted:
             return {}
-        args = argparse.Namespace(paths=sorted(wanted), stages=self.config.getoption("exampletest_stages"),
-                                  jobs=None, no_cache=False, exclude=[], smoke_timeout=None)  # fmt: skip
+        paths = sorted(os.path.relpath(p) for p in wanted)
+        stages = self.config.getoption("exampletest_stages")
+        args = argparse.Namespace(paths=paths, stages=stages, jobs=None, no_cache=False,
+                                  exclude=[], smoke_timeout=None)  # fmt: skip
         try:
             options = options_from(args, self.settings)
         except UsageError as exc:
             raise ValueError(str(exc)) from None
-        options = replace(options, only=lambda d: wanted.get(d.path, set()), fixes=False)
+        only = lambda d: wanted.get(os.path.abspath(d.path), set())  # noqa: E731
+        options = replace(options, only=only, fixes=False)
         return outcomes(run(options))
 
 
@@ -215,7 +214,7 @@ def _header(result: BlockResult, state: Status) -> str:
     return f"block {b.index} ({b.heading or 'no heading'}) at line {b.fence_line} is {state}\n"
 
 
-def _finding_line(path: str, f: Any) -> str:
+def _finding_line(path: str, f: Finding) -> str:
     text = f"{path}:{f.line}:{f.column} {f.rule} {f.category} {f.message}"
     return text + (f"\n    suggestion: {f.suggestion}" if f.suggestion else "")
 

@@ -41,7 +41,7 @@ def render_entry(name: str, as_type: bool, blocks: list[int]) -> str:
 def write_stubs(options: Options) -> Iterator[str]:
     documents, errors = load_documents(options)
     yield from errors
-    index = NameIndex.load(options.cache_dir if options.use_cache else None)
+    index = NameIndex.load(options.cache_dir)
     for doc in documents:
         path = stub_path(options.stubs_dir, doc_slug(doc.path))
         existing = path.read_text(encoding="utf-8") if path.is_file() else None

@@ -1,0 +1,113 @@
+"""The smoke stage end to end on small documents: two passes, evidence rules, containment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _findings(run_json: Any, *args: str) -> list[dict[str, Any]]:
+    code, report = run_json("--stages", "smoke", "--no-cache", *args)
+    return [f for b in report["documents"][0]["blocks"] for f in b["findings"]]
+
+
+def _doc(write_doc: Callable[[str, str], Path], code: str) -> str:
+    write_doc("d.md", f"# T\n\n```python\n{code}```\n")
+    return "d.md"
+
+
+def test_missing_import_is_broken_only_when_running_fails(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "def f(x: Dict[str, int]) -> None:\n    return select(x)\n")
+    by_name = {f["message"].split("`")[1]: f for f in _findings(run_json, doc)}
+    assert by_name["Dict"]["category"] == "broken"  # the annotation runs when `def` runs
+    assert "python:NameError" in by_name["Dict"]["corroboration"]
+    assert by_name["select"]["category"] == "incomplete"  # only inside the body
+
+
+def test_every_eager_missing_name_is_proven_not_just_the_first(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "a: Dict[str, int] = {}\nb = Decimal('1')\n")
+    cats = {f["message"].split("`")[1]: f["category"] for f in _findings(run_json, doc)}
+    assert cats == {"Dict": "broken", "Decimal": "broken"}
+
+
+def test_second_pass_finds_problems_hidden_behind_the_first_error(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(
+        write_doc,
+        "from pydantic import BaseModel\n\nclass M(BaseModel):\n    x: List[int] = []\n\n"
+        "    class Config:\n        orm_mode = True\n",
+    )
+    found = _findings(run_json, doc)
+    assert any(f["category"] == "broken" and "`List`" in f["message"] for f in found)
+    # Only visible once `List` is provided: Pydantic's renamed-key warning, as stale.
+    assert any(f["category"] == "stale" and "orm_mode" in f["message"] for f in found)
+
+
+def test_placeholder_trouble_is_not_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "total = int(order_total) + tax_rate * 3\nprint(total)\n")
+    found = _findings(run_json, doc)
+    assert {f["rule"] for f in found} == {"ET002"}
+    assert all(f["category"] == "incomplete" for f in found)
+
+
+def test_settings_without_environment_is_env(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(
+        write_doc,
+        "from pydantic_settings import BaseSettings\n\nclass S(BaseSettings):\n    api_key: str\n\n"
+        "settings = S()\n",
+    )
+    (f,) = _findings(run_json, doc)
+    assert (f["category"], f["line"]) == ("env", 9)
+
+
+def test_runtime_deprecation_is_stale_at_the_decorator(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(
+        write_doc,
+        "from pydantic import BaseModel, validator\n\nclass M(BaseModel):\n    x: int\n\n"
+        "    @validator('x')\n    def check(cls, v):\n        return v\n",
+    )
+    (f,) = [f for f in _findings(run_json, doc) if f["rule"] == "PydanticDeprecatedSince20"]
+    assert (f["category"], f["line"]) == ("stale", 9)
+
+
+def test_top_level_await_and_relative_imports_run(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(
+        write_doc,
+        "import asyncio\nfrom .models import User\n\nasync def f():\n    return User\n\n"
+        "print(await f())\n",
+    )
+    found = _findings(run_json, doc)
+    assert [(f["rule"], f["category"]) for f in found] == [("ET003", "env")]
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("while True:\n    pass\n", "timeout"),
+        ("import sys\nsys.exit(3)\n", "SystemExit"),
+        ("open('../escape.txt', 'w').write('x')\n", "sandbox:write"),
+    ],
+)
+def test_hostile_blocks_are_contained_findings(
+    write_doc: Callable[[str, str], Path], run_json: Any, in_tmp: Path, code: str, kind: str
+) -> None:
+    doc = _doc(write_doc, code)
+    found = _findings(run_json, "--smoke-timeout", "1.5", doc)
+    assert any(kind in f["rule"] and f["category"] == "broken" for f in found), found
+    assert not (in_tmp.parent / "escape.txt").exists()
