@@ -116,3 +116,42 @@ def test_json_matches_the_contract_shape(report: dict[str, Any]) -> None:
             assert block["fence_line"] - 5 <= f["line"] <= block["end_line"] + 1
             assert set(f) >= {"stage", "tool", "rule", "category", "line", "column", "end_line",
                               "end_column", "message", "suggestion", "intentional"}  # fmt: skip
+
+
+def test_fix_write_then_run_on_the_shipped_doc(tmp_path: Path, report: dict[str, Any]) -> None:
+    """Blocks whose findings all had mechanical fixes come out clean; nothing else changes."""
+    import shutil
+
+    from exampletest.parse import parse_document, split_lines
+
+    shutil.copy(SHIPPED_DOC, tmp_path / "doc.md")
+    shutil.copytree(ROOT / "stubs", tmp_path / "stubs")
+    (tmp_path / "stubs" / "backend_engineer_python.py").rename(tmp_path / "stubs" / "doc.py")
+    env = {**__import__("os").environ, "EXAMPLETEST_CACHE_DIR": str(tmp_path / "cache")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "exampletest.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+
+    assert cli("fix", "--write", "doc.md").returncode == 0
+    after = json.loads(cli("run", "--format", "json", "doc.md").stdout)
+    for before_block, after_block in zip(report["documents"][0]["blocks"],
+                                         after["documents"][0]["blocks"], strict=True):  # fmt: skip
+        bad = {f["rule"] for f in before_block["findings"]
+               if f["category"] in ("broken", "stale") and not f["intentional"]}  # fmt: skip
+        fix = before_block["fix"]
+        if bad and fix and fix["verified"] and bad <= set(fix["resolves"]):
+            left = [f for f in after_block["findings"]
+                    if f["category"] in ("broken", "stale") and not f["intentional"]]  # fmt: skip
+            assert left == [], (before_block["index"], left)
+    # Outside the Python blocks' code lines the document is byte-identical.
+    old_raw, new_raw = SHIPPED_DOC.read_bytes(), (tmp_path / "doc.md").read_bytes()
+    old_doc, new_doc = parse_document("d", old_raw), parse_document("d", new_raw)
+
+    def outside(raw: bytes, doc: Any) -> list[str]:
+        inside = {n for b in doc.blocks for n in range(b.start_line, b.end_line + 1)}
+        lines = split_lines(raw.decode())
+        return [line for n, line in enumerate(lines, 1) if n not in inside]
+
+    assert outside(old_raw, old_doc) == outside(new_raw, new_doc)
+    assert [b.fence_line for b in new_doc.blocks] != [] and len(new_doc.blocks) == 13

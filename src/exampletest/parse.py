@@ -1,31 +1,68 @@
 """Parser: a Markdown file -> its Python blocks, each mapped back to document coordinates.
 
 markdown-it-py does the CommonMark work (lists, quotes, fence lengths, closing fences inside
-strings). Two things CommonMark cannot see are handled around it: YAML front matter (blanked
-out, keeping line numbers) and MkDocs admonitions/content tabs, whose 4-space-indented bodies
-are dedented in a *view* of the document before parsing, remembering how many characters each
+strings). Two things CommonMark cannot see are handled around it: front matter (blanked out,
+keeping line numbers) and MkDocs admonitions/content tabs, whose 4-space-indented bodies are
+dedented in a *view* of the document before parsing, remembering how many characters each
 line lost so that columns still point into the real file.
+
+Every code line is a suffix of its document line: ``line[col_offsets[i]:] == code line`` and
+``prefixes[i] + code line == line``, so findings and write-back land on the exact characters.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
 from exampletest.model import Block, Directives, Document, Status
 
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "py3", "pycon", "python-console"})
-_ADMONITION = re.compile(r"^[ \t]*(?:!!!|\?\?\?\+?)[ \t]*[\w-]|^[ \t]*===\+?[ \t]+[\"']")
+_CONSOLE_LANGUAGES = frozenset({"pycon", "python-console"})
+#: Larger files are refused with one line rather than parsed for minutes.
+MAX_BYTES = 64 * 1024 * 1024
+_ADMONITION_SRC = r"""(?:[ \t]*(?:!!!|\?\?\?\+?)[ \t]*[\w-]|[ \t]*===\+?[ \t]+["'])"""
+_ADMONITION = re.compile(_ADMONITION_SRC)  # used with .match on one line
+_ADMONITION_ANYWHERE = re.compile(rf"(?:^|(?<=\r)){_ADMONITION_SRC}", re.M)
+_FENCE_START = re.compile(r"(`{3,}|~{3,})")
 _INCLUDE = re.compile(r"^\s*(?:\{!.*!\}|\{\*.*\*\}|-{2}8<-{2}.*)\s*$")
 _DIRECTIVE = re.compile(r"<!--\s*exampletest\s*:\s*(?P<body>.*?)\s*-->", re.S)
-_DOCCMD_SKIP = re.compile(r"<!-{2,3}\s*skip\s+doccmd\[(?P<what>[^\]]*)\]\s*:\s*next\s*-->", re.S)
+_DOCCMD_SKIP = re.compile(
+    r"<!-{2,3}\s*skip\s+doccmd\[(?P<what>[^\]]*)\]\s*:\s*(?P<when>next|start|end)\s*-->", re.S
+)
+#: doccmd command names -> the exampletest stage that does that job.
+_DOCCMD_STAGES = {
+    "all": "all",
+    "mypy": "types",
+    "pyright": "types",
+    "ruff": "lint",
+    "flake8": "lint",
+    "pylint": "lint",
+    "python": "smoke",
+    "pytest": "smoke",
+}
+_PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.)( |$)")
+_CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*>[ ]?)*[ \t]*")
 _SETTING = re.compile(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*'|\S+)""")
 _STAGE_NAMES = frozenset({"lint", "types", "smoke", "all"})
+#: Tokens a directive comment may precede on its way to the fence it is about.
+_CONTAINER_OPEN = frozenset(
+    {"bullet_list_open", "ordered_list_open", "list_item_open", "blockquote_open"}
+)
 _MAX_ADMONITION_DEPTH = 16
+#: markdown-it nesting level (a list counts 2, a quote 1) deeper than which lines are skipped,
+#: on the record: markdown-it recurses per level and, past its own limit, silently drops the
+#: rest of the document.
+_MAX_LEVEL = 64
 
 
 class DirectiveError(ValueError):
@@ -35,21 +72,47 @@ class DirectiveError(ValueError):
 def read_document(path: str) -> Document:
     """Read and parse one file; problems become one-line errors on the Document, not raises."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
-        return Document(path, b"", (), (f"{path}: cannot read: {exc.strerror or exc}",))
+        return _unreadable(path, f"cannot read: {exc.strerror or exc}")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            return _unreadable(path, f"cannot read: {what}")
+        if info.st_size > MAX_BYTES:
+            return _unreadable(
+                path, f"too large ({info.st_size} bytes, limit {MAX_BYTES}), skipped"
+            )
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return _unreadable(path, f"cannot read: {exc.strerror or exc}")
+    finally:
+        if fd != -1:
+            os.close(fd)
+    if len(raw) > MAX_BYTES:
+        return _unreadable(path, f"too large (over {MAX_BYTES} bytes), skipped")
     return parse_document(path, raw)
 
 
+def _unreadable(path: str, why: str) -> Document:
+    return Document(path, b"", (), (f"{path}: {why}",))
+
+
 def parse_document(path: str, raw: bytes) -> Document:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Document(path, raw, (), (f"{path}: UTF-16 encoded (only UTF-8 is read), skipped",))
     nul = raw.find(b"\x00")
     if nul != -1:
-        return Document(path, raw, (), (f"{path}: binary file (NUL byte at offset {nul}), skipped",))
+        line = raw.count(b"\n", 0, nul) + 1
+        return Document(path, raw, (), (f"{path}:{line}: binary file (NUL byte), skipped",))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
         return Document(
             path, raw, (), (f"{path}:{line}: not valid UTF-8 (byte offset {exc.start}), skipped",)
         )
@@ -58,9 +121,12 @@ def parse_document(path: str, raw: bytes) -> Document:
     return Document(path, raw, blocks, tuple(errors))
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def split_lines(text: str) -> list[str]:
     """Lines without their endings, split exactly where markdown-it and editors split them."""
-    return re.split(r"\r\n|\r|\n", text)
+    return _LINE_BREAK.split(text)
 
 
 @dataclass
@@ -74,22 +140,27 @@ class _View:
         return "\n".join(line[s:] for line, s in zip(self.lines, self.shifts, strict=True))
 
 
-def _make_view(text: str) -> _View:
+def _make_view(text: str, path: str, errors: list[str]) -> _View:
     lines = split_lines(text)
     view = _View(lines, [0] * len(lines))
-    _blank_front_matter(view)
-    _dedent_admonitions(view)
+    start = _blank_front_matter(view)
+    if _ADMONITION_ANYWHERE.search(text):
+        _dedent_admonitions(view, start, path, errors)
     return view
 
 
-def _blank_front_matter(view: _View) -> None:
-    if not view.lines or view.lines[0].rstrip() != "---":
-        return
+def _blank_front_matter(view: _View) -> int:
+    """Blank YAML (``---``) or TOML (``+++``) front matter; the index of the first line after."""
+    opener = view.lines[0].rstrip()
+    if opener not in ("---", "+++"):
+        return 0
+    closers = ("---", "...") if opener == "---" else ("+++",)
     for end in range(1, len(view.lines)):
-        if view.lines[end].rstrip() in ("---", "..."):
+        if view.lines[end].rstrip() in closers:
             for i in range(end + 1):
                 view.shifts[i] = len(view.lines[i])
-            return
+            return end + 1
+    return 0
 
 
 def _indent_width(line: str) -> int:
@@ -115,13 +186,13 @@ def _cut(line: str, columns: int) -> int:
     return chars
 
 
-def _dedent_admonitions(view: _View) -> None:
+def _dedent_admonitions(view: _View, start: int, path: str, errors: list[str]) -> None:
     """Dedent MkDocs admonition / tab bodies by 4 columns per level, in the view only."""
     stack: list[int] = []  # body indent (columns) of each open admonition
     fence: str | None = None
-    for i, line in enumerate(view.lines):
-        if view.shifts[i] == len(line) and line:
-            continue  # front matter
+    too_deep: int | None = None
+    for i in range(start, len(view.lines)):
+        line = view.lines[i]
         stripped = line.strip()
         indent = _indent_width(line)
         if stripped:
@@ -132,51 +203,112 @@ def _dedent_admonitions(view: _View) -> None:
             view.shifts[i] = _cut(line, 4 * depth if stripped else min(indent, 4 * depth))
         body = line[view.shifts[i] :].lstrip(" \t")
         # Do not open admonitions from inside a fenced block.
-        marker = re.match(r"(`{3,}|~{3,})", body)
-        if marker:
+        marker = _FENCE_START.match(body)
+        if marker and not (marker.group(1)[0] == "`" and "`" in body[marker.end() :]):
             if fence is None:
                 fence = marker.group(1)
             elif body.startswith(fence) and not body[len(fence) :].strip(fence[0] + " \t"):
                 fence = None
             continue
-        if fence is None and _ADMONITION.match(line) and len(stack) < _MAX_ADMONITION_DEPTH:
-            stack.append(indent + 4)
+        if fence is None and _ADMONITION.match(line):
+            if len(stack) < _MAX_ADMONITION_DEPTH:
+                stack.append(indent + 4)
+            elif too_deep is None:
+                too_deep = i + 1
+    if too_deep is not None:
+        errors.append(
+            f"{path}:{too_deep}: admonitions nested deeper than {_MAX_ADMONITION_DEPTH} levels; "
+            "code blocks inside the deepest ones are not found"
+        )
 
 
-_MD = MarkdownIt("commonmark")
+def _depth_guard(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """Past ``_MAX_LEVEL``, swallow lines one at a time (and note them) instead of recursing."""
+    if silent or state.level < _MAX_LEVEL:
+        return False
+    state.env.setdefault("too_deep", []).append(start)
+    state.line = start + 1
+    return True
+
+
+# Block structure only: inline parsing (emphasis, links) is most of markdown-it's time and
+# nothing here needs it; heading text is read from the raw inline content.
+_MD = MarkdownIt("commonmark", {"maxNesting": _MAX_LEVEL + 16}).disable(["inline", "text_join"])
+_MD.block.ruler.before("table", "depth_guard", _depth_guard)
 
 
 def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
-    view = _make_view(text)
-    tokens = _MD.parse(view.text())
+    view = _make_view(text, path, errors)
+    env: dict[str, Any] = {}
+    tokens = _MD.parse(view.text(), env)
+    deep: list[int] = env.get("too_deep", [])
+    if deep:
+        errors.append(
+            f"{path}:{deep[0] + 1}: lists/quotes nested too deeply (over {_MAX_LEVEL} levels); "
+            f"lines {deep[0] + 1}-{deep[-1] + 1} not searched for code blocks"
+        )
     blocks: list[Block] = []
     heading: str | None = None
     pending: list[Token] = []  # html blocks directly before the next token
+    doccmd_range: set[str] = set()  # stages skipped by an open doccmd ``start`` comment
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and i + 1 < len(tokens):
-            heading = tokens[i + 1].content.strip() or heading
+            heading = " ".join(tokens[i + 1].content.split()) or heading
         if tok.type == "html_block":
+            for when, stages in _doccmd(tok.content):
+                if when == "start":
+                    doccmd_range |= stages
+                elif when == "end":
+                    doccmd_range -= stages
             pending.append(tok)
             continue
         if tok.type == "fence" and tok.map is not None:
             lang, settings = parse_info(tok.info)
             if lang in PYTHON_LANGUAGES:
-                block = _make_block(path, len(blocks) + 1, tok, lang, settings, heading, view)
+                block = _make_block(path, len(blocks) + 1, tok, lang, heading, view)
                 directives = _directives(path, block.fence_line, pending, settings, errors)
+                if doccmd_range:
+                    directives = replace(directives, skip=directives.skip | doccmd_range)
                 blocks.append(replace(block, directives=directives))
-        pending = []
+        if tok.type not in _CONTAINER_OPEN:
+            pending = []
     return blocks
 
 
 def parse_info(info: str) -> tuple[str, dict[str, str]]:
-    """Language and settings of a fence info string: ``py {test="skip"}``, ``{.python .x a=1}``."""
+    """Language and settings of a fence info string: ``py {test="skip"}``, ``{.python .x a=1}``.
+
+    Also ``python title="x.py"`` (extra words) and Quarto's ``{python}``.
+    """
     info = info.strip()
     settings = {m.group(1): m.group(2).strip("\"'") for m in _SETTING.finditer(info)}
     if info.startswith("{"):
-        classes = re.findall(r"(?:^|\s)\.([\w+-]+)", info.strip("{}"))
-        return (classes[0].lower() if classes else ""), settings
+        inner = info[1:].split("}", 1)[0]
+        classes = re.findall(r"(?:^|\s)\.([\w+-]+)", inner)
+        if classes:
+            return classes[0].lower(), settings
+        words = inner.split()
+        bare = words[0] if words and re.fullmatch(r"[\w+-]+", words[0]) else ""
+        return bare.lower(), settings
     first = re.split(r"[\s{,]", info, maxsplit=1)[0]
     return first.lower(), settings
+
+
+def _code_offset(doc_line: str, shift: int, cline: str) -> int:
+    """Where in ``doc_line`` markdown-it's code line ``cline`` starts.
+
+    markdown-it writes a tab that a container only partly used as spaces; such a line keeps
+    its tab instead (at most 3 columns can be left over), so the code stays a suffix.
+    """
+    vline = doc_line[shift:]
+    lead = len(cline) - len(cline.lstrip(" "))
+    for j in range(min(lead, 3) + 1):
+        if vline.endswith(cline[j:]):
+            off = len(doc_line) - len(cline) + j
+            if j and off > shift and doc_line[off - 1] == "\t":
+                off -= 1
+            return off
+    return shift + _prefix_len(vline)
 
 
 def _make_block(
@@ -184,7 +316,6 @@ def _make_block(
     index: int,
     tok: Token,
     lang: str,
-    settings: dict[str, str],
     heading: str | None,
     view: _View,
 ) -> Block:
@@ -202,27 +333,22 @@ def _make_block(
         if idx >= len(view.lines):
             break
         doc_line = view.lines[idx]
-        vline = doc_line[view.shifts[idx] :]
-        if cline and vline.endswith(cline):
-            off = view.shifts[idx] + len(vline) - len(cline)
-        elif cline.strip() and cline.lstrip() and vline.endswith(cline.lstrip()):
-            off = view.shifts[idx] + len(vline) - len(cline.lstrip())
-        else:
-            off = view.shifts[idx] + _prefix_len(vline)
-        code_lines.append(cline)
+        off = len(doc_line) - len(cline)
+        if off < view.shifts[idx] or not doc_line.endswith(cline):
+            off = _code_offset(doc_line, view.shifts[idx], cline)
+        code_lines.append(doc_line[off:])
         line_map.append(idx + 1)
         offsets.append(off)
         prefixes.append(doc_line[:off])
-    fence_line_text = view.lines[fence_idx]
-    vfence = fence_line_text[view.shifts[fence_idx] :]
-    fence_indent = fence_line_text[: view.shifts[fence_idx] + _prefix_len(vfence)]
+    fence_text = view.lines[fence_idx]
+    shift = view.shifts[fence_idx]
+    marker = fence_text.find(tok.markup, shift) if tok.markup else -1
+    fence_indent = fence_text[: marker if marker >= 0 else shift + _prefix_len(fence_text[shift:])]
     skip_reason = None
     nonblank = [c for c in code_lines if c.strip()]
     if nonblank and all(_INCLUDE.match(c) for c in nonblank):
         skip_reason = "include-only block: its code lives in another file"
-    if lang in ("pycon", "python-console") or (
-        nonblank and nonblank[0].lstrip().startswith(">>>")
-    ):
+    if lang in _CONSOLE_LANGUAGES or (nonblank and nonblank[0].lstrip().startswith(">>>")):
         code_lines, line_map, offsets, prefixes = _strip_prompts(
             code_lines, line_map, offsets, prefixes
         )
@@ -248,7 +374,7 @@ def _make_block(
 
 def _prefix_len(vline: str) -> int:
     """Length of container markup (indent, ``>``) before content on a view line."""
-    m = re.match(r"^(?:[ \t]*>[ ]?)*[ \t]*", vline)
+    m = _CONTAINER_PREFIX.match(vline)
     return m.end() if m else 0
 
 
@@ -258,7 +384,7 @@ def _strip_prompts(
     """Keep only ``>>>``/``...`` lines of a console session, without their prompts."""
     out: tuple[list[str], list[int], list[int], list[str]] = ([], [], [], [])
     for line, ln, off, pre in zip(lines, line_map, offsets, prefixes, strict=True):
-        m = re.match(r"^(\s*)(>>>|\.\.\.)( |$)", line)
+        m = _PROMPT.match(line)
         if not m:
             continue
         cut = m.end()
@@ -269,8 +395,22 @@ def _strip_prompts(
     return out
 
 
+def _doccmd(html: str) -> list[tuple[str, frozenset[str]]]:
+    """doccmd's ``<!--- skip doccmd[all]: next -->`` comments: (next|start|end, stages)."""
+    out = []
+    for m in _DOCCMD_SKIP.finditer(html):
+        stage = _DOCCMD_STAGES.get(m.group("what").strip().lower())
+        if stage is not None:  # a skip for some other doccmd command is not about us
+            out.append((m.group("when"), frozenset({stage})))
+    return out
+
+
 def _directives(
-    path: str, fence_line: int, html: list[Token], settings: dict[str, str], errors: list[str]
+    path: str,
+    fence_line: int,
+    html: Sequence[Token],
+    settings: dict[str, str],
+    errors: list[str],
 ) -> Directives:
     skip: set[str] = set()
     expect: Status | None = None
@@ -281,10 +421,13 @@ def _directives(
     if settings.get("lint") == "skip":
         skip.update({"lint", "types"})
     for tok in html:
-        line = (tok.map[0] + 1) if tok.map else fence_line
-        if _DOCCMD_SKIP.search(tok.content):
-            skip.add("all")
+        for when, stages in _doccmd(tok.content):
+            if when == "next":
+                skip |= stages
         for m in _DIRECTIVE.finditer(tok.content):
+            line = fence_line
+            if tok.map:
+                line = tok.map[0] + 1 + tok.content.count("\n", 0, m.start())
             try:
                 s, e, st = parse_directive(m.group("body"))
             except DirectiveError as exc:
@@ -333,4 +476,3 @@ def parse_directive(body: str) -> tuple[set[str], Status | None, bool]:
                 "expect=STATUS, standalone)"
             )
     return skip, expect, standalone
-

@@ -91,7 +91,9 @@ def _ruff_batch(
         for key, path in names.items():
             path.write_text(items[key][0], encoding="utf-8")
         before = _unused_imports(tmp, version)
-        _ruff([tmp], ["--fix-only", "--select", ",".join(rules)], version)
+        # Unsafe fixes too (FAST002's Annotated, RUF013's `T | None`): every fix is checked again
+        # through every stage before it is proposed, which is the safety ruff cannot have.
+        _ruff([tmp], ["--fix-only", "--unsafe-fixes", "--select", ",".join(rules)], version)
         after = _unused_imports(tmp, version)
         out: dict[Key, Rewrite] = {}
         for key, path in names.items():
@@ -244,6 +246,7 @@ def propose(
                 trial[key] = (code, Rewrite(code))
                 applied[key] = groups
         if not trial:
+            pending.clear()
             break
         checked = _recheck(trial, states, options, index, workers)
         for key, (code, _) in trial.items():
