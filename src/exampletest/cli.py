@@ -161,7 +161,11 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     reports = _parse_reports(args.report)
     fail_on = args.fail_on or config.fail_on
     baseline = _load_baseline(args.baseline) if args.baseline else None
-    report = run(options)
+    from exampletest.formats.text import progress
+
+    show = args.format == "text" and not args.quiet and not os.environ.get("CI")
+    with progress(0, show) as bar:
+        report = run(options, progress=bar)
     if isinstance(options.only, ChangedSince):
         options.only.skip_others(report)
     _print_errors(report)
@@ -174,7 +178,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     if args.quiet and args.format == "text":
         from exampletest.formats.text import render_summary
 
-        sys.stdout.write(render_summary(report))
+        sys.stdout.write(render_summary(report, fail_on=fail_on))
     else:
         sys.stdout.write(render(report, color=color, verbose=args.verbose, fail_on=fail_on))
     for fmt, path in reports:

@@ -29,7 +29,7 @@ from exampletest.model import Block, Directives, Document, Status
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "py3", "pycon", "python-console"})
 _CONSOLE_LANGUAGES = frozenset({"pycon", "python-console"})
 #: Larger files are refused with one line rather than parsed for minutes.
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 32 * 1024 * 1024
 _ADMONITION_SRC = r"""(?:[ \t]*(?:!!!|\?\?\?\+?)[ \t]*[\w-]|[ \t]*===\+?[ \t]+["'])"""
 _ADMONITION = re.compile(_ADMONITION_SRC)  # used with .match on one line
 _ADMONITION_ANYWHERE = re.compile(rf"(?:^|(?<=\r)){_ADMONITION_SRC}", re.M)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from exampletest import __version__
 from exampletest.cache import ResultCache, block_key
@@ -94,7 +94,15 @@ def load_documents(options: Options) -> tuple[list[Document], list[str]]:
     return [read_document(f) for f in files], errors
 
 
-def run(options: Options, progress: Callable[[int], None] | None = None) -> Report:
+class Progress(Protocol):
+    """Where a run reports how far it got (the terminal's progress bar)."""
+
+    def set_total(self, total: int) -> None: ...
+
+    def __call__(self, advance: int = 1) -> None: ...
+
+
+def run(options: Options, progress: Progress | None = None) -> Report:
     started = time.perf_counter()
     documents, errors = load_documents(options)
     report = Report([], __version__, environment(), errors=list(errors))
@@ -120,6 +128,8 @@ def run(options: Options, progress: Callable[[int], None] | None = None) -> Repo
         return todo if wanted is None else todo & wanted
 
     misses = sum(len(d.blocks) for d in documents) - len(hits)
+    if progress is not None:
+        progress.set_total(misses)
     workers = smoke_workers(options, misses) if misses and "smoke" in options.stages else None
     try:
         if workers is not None:

@@ -278,6 +278,11 @@ class BlockProgress:
             )
             self._task = self._progress.add_task("", total=total)
 
+    def set_total(self, total: int) -> None:
+        """The number of blocks to check, once the run knows it (cache hits are not checked)."""
+        if self._progress is not None:
+            self._progress.update(self._task, total=total)
+
     def tick(self, description: str = "", advance: int = 1) -> None:
         """Blocks done; ``description`` names the last one (e.g. ``path:fence_line``)."""
         if self._progress is not None:
