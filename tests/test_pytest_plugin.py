@@ -29,6 +29,7 @@ raise SystemExit
 """
 OTHER = "# Other\n\n```python\nfrom pydantic import BaseSettings\n```\n"
 LINT = ("--exampletest", "--exampletest-stages", "lint", "-p", "no:cacheprovider")
+QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:anyio")  # faster worker start-up
 
 #: Counts pipeline runs (one line each) in every process, xdist workers included.
 SPY = """
@@ -128,7 +129,7 @@ def test_paths_from_pyproject_or_option(docs: pytest.Pytester) -> None:
 
 def test_xdist_workers_share_one_pipeline_run(docs: pytest.Pytester) -> None:
     docs.makeconftest(SPY)
-    result = docs.runpytest_subprocess(*LINT, "doc.md", "other.md", "-n", "2")
+    result = docs.runpytest_subprocess(*LINT, "doc.md", "other.md", "-n", "2", *QUIET_PLUGINS)
     result.assert_outcomes(passed=1, failed=2, skipped=1)
     runs = Path(docs.path / "pipeline-runs.txt").read_text("utf-8").splitlines()
     assert runs == ["doc.md other.md"]

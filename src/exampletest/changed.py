@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exampletest.discover import discover
-from exampletest.model import STAGES, Block, Directives, Document, Report, Status
+from exampletest.model import Block, Directives, Document
 from exampletest.parse import parse_document
 
 
@@ -65,16 +65,6 @@ class ChangedSince:
             old = {_identity(b) for b in parse_document(doc.path, raw).blocks} if raw else set()
             self._memo[doc.path] = {b.index for b in doc.blocks if _identity(b) not in old}
         return self._memo[doc.path]
-
-    def skip_others(self, report: Report) -> None:
-        """Unselected blocks are skipped, even those the result cache could answer for."""
-        for doc in report.documents:
-            wanted = self._memo.get(doc.path)
-            for result in doc.blocks:
-                if wanted is not None and result.block.index not in wanted:
-                    result.findings, result.fix = [], None
-                    result.stages = dict.fromkeys(STAGES, "skipped")
-                    result.status = Status.SKIPPED
 
 
 def parse_shard(spec: str) -> tuple[int, int]:

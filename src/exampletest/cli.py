@@ -149,7 +149,8 @@ def _parse_reports(specs: Sequence[str]) -> list[tuple[str, str]]:
         if not sep or not path:
             raise UsageError(f"--report expects FORMAT=FILE, got {spec!r}")
         if fmt not in FORMATS:
-            raise UsageError(f"--report: unknown format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
+            known = ", ".join(sorted(FORMATS))
+            raise UsageError(f"--report: unknown format {fmt!r} (known: {known})")
         out.append((fmt, path))
     return out
 
@@ -166,8 +167,6 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     show = args.format == "text" and not args.quiet and not os.environ.get("CI")
     with progress(0, show) as bar:
         report = run(options, progress=bar)
-    if isinstance(options.only, ChangedSince):
-        options.only.skip_others(report)
     _print_errors(report)
     if not report.blocks() and _nothing_readable(report) and options.paths:
         return 2

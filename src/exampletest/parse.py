@@ -30,7 +30,11 @@ PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "py3", "pycon", "python
 _CONSOLE_LANGUAGES = frozenset({"pycon", "python-console"})
 #: Larger files are refused with one line rather than parsed for minutes.
 MAX_BYTES = 32 * 1024 * 1024
-_ADMONITION_SRC = r"""(?:[ \t]*(?:!!!|\?\?\?\+?)[ \t]*[\w-]|[ \t]*===\+?[ \t]+["'])"""
+# An admonition / tab marker line, possibly on a list item's marker line (``- !!! note``).
+_ADMONITION_SRC = (
+    r"""[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*"""
+    r"""(?P<mark>(?:!!!|\?\?\?\+?)[ \t]*[\w-]|===\+?[ \t]+["'])"""
+)
 _ADMONITION = re.compile(_ADMONITION_SRC)  # used with .match on one line
 _ADMONITION_ANYWHERE = re.compile(rf"(?:^|(?<=\r)){_ADMONITION_SRC}", re.M)
 _FENCE_START = re.compile(r"(`{3,}|~{3,})")
@@ -163,13 +167,14 @@ def _blank_front_matter(view: _View) -> int:
     return 0
 
 
-def _indent_width(line: str) -> int:
+def _indent_width(line: str, *, text: bool = False) -> int:
+    """Columns of leading whitespace (of the whole string with ``text``), tabs stopping at 4."""
     width = 0
     for ch in line:
-        if ch == " ":
-            width += 1
-        elif ch == "\t":
+        if ch == "\t":
             width += 4 - width % 4
+        elif ch == " " or text:
+            width += 1
         else:
             break
     return width
@@ -210,9 +215,10 @@ def _dedent_admonitions(view: _View, start: int, path: str, errors: list[str]) -
             elif body.startswith(fence) and not body[len(fence) :].strip(fence[0] + " \t"):
                 fence = None
             continue
-        if fence is None and _ADMONITION.match(line):
+        admonition = _ADMONITION.match(line) if fence is None else None
+        if admonition:
             if len(stack) < _MAX_ADMONITION_DEPTH:
-                stack.append(indent + 4)
+                stack.append(_indent_width(line[: admonition.start("mark")], text=True) + 4)
             elif too_deep is None:
                 too_deep = i + 1
     if too_deep is not None:

@@ -113,8 +113,11 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     if cache is not None:
         salt = cache_salt(options, report.environment)
         for doc in documents:
+            wanted = options.only(doc) if options.only else None
             for ctx in analyze_document(doc.blocks, index, stub_source(options, doc)):
                 key = (doc.path, ctx.block.index)
+                if wanted is not None and ctx.block.index not in wanted:
+                    continue  # not part of this run (--changed-since): reported as skipped
                 keys[key] = block_key(ctx, salt)
                 hit = cache.get(keys[key], ctx.block)
                 if hit is not None:

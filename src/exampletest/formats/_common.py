@@ -72,6 +72,8 @@ def finding_summary(finding: Finding) -> str:
         text += f" -> {finding.suggestion}"
     if finding.intentional:
         text += " (intentional)"
+    if finding.known:
+        text += " (baseline)"
     return text
 
 

@@ -37,15 +37,17 @@ def render(
             )
         for result in doc.blocks:
             for f in ordered_findings(result.findings):
-                if f.intentional and verbose < 1:
+                if (f.intentional or f.known) and verbose < 1:
                     continue
-                command = "notice" if f.intentional else _COMMANDS[LEVELS[f.category]]
+                quiet = f.intentional or f.known
+                command = "notice" if quiet else _COMMANDS[LEVELS[f.category]]
                 props = [f"file={escape_property(doc.path)}", f"line={f.line}", f"col={f.column}"]
                 if f.end_line is not None:
                     props.append(f"endLine={f.end_line}")
                     if f.end_column is not None:
                         props.append(f"endColumn={f.end_column}")
-                title = f"{f.rule} ({f.category}{', intentional' if f.intentional else ''})"
+                marks = ", intentional" * f.intentional + ", baseline" * f.known
+                title = f"{f.rule} ({f.category}{marks})"
                 props.append(f"title={escape_property(title)}")
                 message = f.message + (f"\nSuggestion: {f.suggestion}" if f.suggestion else "")
                 out.append(f"::{command} {','.join(props)}::{escape_data(message)}")
