@@ -111,7 +111,7 @@ def resolve_paths(args_paths: Sequence[str], config: Config) -> list[str]:
     if args_paths:
         return list(args_paths)
     if not config.paths:
-        raise UsageError("no PATH given and no [tool.exampletest] paths in pyproject.toml")
+        return ["."]  # like ruff and pytest: the current folder (hidden folders are skipped)
     base = config.source.parent if config.source else Path.cwd()
     return [os.path.relpath(base / p) for p in config.paths]
 
