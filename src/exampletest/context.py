@@ -160,40 +160,21 @@ def _block_context(
             continue
         missing_modules.append(top)
         dist = distribution_for(top) or top
-        findings.append(
-            Finding.at(
-                block,
-                line,
-                col,
-                stage="context",
-                tool="exampletest",
-                rule=NOT_INSTALLED,
-                category=Category.ENV,
-                message=f"module `{top}` is not installed here, so code using it is only "
-                f"partly checked (install the `{dist}` distribution)",
-                suggestion=f"pip install {dist}",
-            )
+        message = (
+            f"module `{top}` is not installed here, so code using it is only partly checked "
+            f"(install the `{dist}` distribution)"
         )
+        findings.append(_env(block, line, col, message, f"pip install {dist}"))
     for level, module, line, col in symbols.relative_imports:
         fake = relative_module(level, module)
         if fake in missing_modules:
             continue
         missing_modules.append(fake)
-        shown = "." * level + module
-        findings.append(
-            Finding.at(
-                block,
-                line,
-                col,
-                stage="context",
-                tool="exampletest",
-                rule=NOT_INSTALLED,
-                category=Category.ENV,
-                message=f"relative import `{shown}`: the example assumes the project around it, "
-                "so what it imports is checked as a stand-in",
-                suggestion=None,
-            )
+        message = (
+            f"relative import `{'.' * level + module}`: the example assumes the project around "
+            "it, so what it imports is checked as a stand-in"
         )
+        findings.append(_env(block, line, col, message, None))
     return BlockContext(
         block=block,
         symbols=symbols,
@@ -287,6 +268,20 @@ def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[Pre
             need |= stmt.uses - stmt.binds
     # A later statement of the chosen blocks may rebind a needed name: keep document order.
     return [PreludeStatement(earlier[p][0], earlier[p][1]) for p in sorted(chosen)]
+
+
+def _env(block: Block, line: int, col: int, message: str, suggestion: str | None) -> Finding:
+    return Finding.at(
+        block,
+        line,
+        col,
+        stage="context",
+        tool="exampletest",
+        rule=NOT_INSTALLED,
+        category=Category.ENV,
+        message=message,
+        suggestion=suggestion,
+    )
 
 
 def _first_use(symbols: Symbols, name: str) -> tuple[int, int, int]:

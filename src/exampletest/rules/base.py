@@ -233,6 +233,21 @@ class Context:
             if isinstance(node, types):
                 yield node
 
+    def references(self, module: str, names: Iterable[str]) -> Iterator[tuple[ast.AST, str]]:
+        """Where the code imports ``from module import name`` or spells ``module.name``: the
+        way every rule about a moved or removed name finds it. Yields (node, name)."""
+        wanted = set(names)
+        qualnames = {f"{module}.{n}": n for n in wanted}
+        for node in self.walk(ast.ImportFrom, ast.Attribute):
+            if isinstance(node, ast.ImportFrom) and node.module == module and not node.level:
+                for alias in node.names:
+                    if alias.name in wanted:
+                        yield node, alias.name
+            elif isinstance(node, ast.Attribute):
+                name = qualnames.get(self.qualname(node) or "")
+                if name is not None:
+                    yield node, name
+
     def calls(self) -> Iterator[ast.Call]:
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call):

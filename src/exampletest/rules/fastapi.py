@@ -181,12 +181,6 @@ def custom_json_responses(ctx: Context) -> Iterator[Hit]:
         "`{}` is deprecated in FastAPI: declare a return type or response_model and FastAPI "
         "serializes with Pydantic, faster, without a custom response class"
     )
-    qualnames = {f"fastapi.responses.{n}" for n in names}
     suggestion = "drop the response class; annotate the return type (or use JSONResponse)"
-    for node in ctx.walk(ast.ImportFrom, ast.Attribute):
-        if isinstance(node, ast.ImportFrom) and node.module == "fastapi.responses":
-            for a in node.names:
-                if a.name in names:
-                    yield Hit(node, message.format(a.name), suggestion=suggestion)
-        elif isinstance(node, ast.Attribute) and ctx.qualname(node) in qualnames:
-            yield Hit(node, message.format(node.attr), suggestion=suggestion)
+    for node, name in ctx.references("fastapi.responses", names):
+        yield Hit(node, message.format(name), suggestion=suggestion)

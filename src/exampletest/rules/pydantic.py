@@ -354,12 +354,8 @@ def base_settings(ctx: Context) -> Iterator[Hit]:
         "from pydantic raises PydanticImportError"
     )
     suggestion = "pip install pydantic-settings; from pydantic_settings import BaseSettings"
-    for node in ctx.walk(ast.ImportFrom, ast.Attribute):
-        if isinstance(node, ast.ImportFrom) and node.module == "pydantic" and not node.level:
-            if any(a.name == "BaseSettings" for a in node.names):
-                yield Hit(node, message, suggestion=suggestion)
-        elif isinstance(node, ast.Attribute) and ctx.qualname(node) == "pydantic.BaseSettings":
-            yield Hit(node, message, suggestion=suggestion)
+    for node, _ in ctx.references("pydantic", ["BaseSettings"]):
+        yield Hit(node, message, suggestion=suggestion)
 
 
 @rule(
@@ -403,15 +399,8 @@ def generic_model(ctx: Context) -> Iterator[Hit]:
         "`BaseModel, Generic[T]` directly"
     )
     suggestion = "class M(BaseModel, Generic[T]): ... (from typing import Generic)"
-    for node in ctx.walk(ast.ImportFrom, ast.Attribute):
-        if isinstance(node, ast.ImportFrom) and node.module == "pydantic.generics":
-            if any(a.name == "GenericModel" for a in node.names):
-                yield Hit(node, message, suggestion=suggestion)
-        elif (
-            isinstance(node, ast.Attribute)
-            and ctx.qualname(node) == "pydantic.generics.GenericModel"
-        ):
-            yield Hit(node, message, suggestion=suggestion)
+    for node, _ in ctx.references("pydantic.generics", ["GenericModel"]):
+        yield Hit(node, message, suggestion=suggestion)
 
 
 # --- model methods ------------------------------------------------------------------------

@@ -58,15 +58,8 @@ def ext_declarative(ctx: Context) -> Iterator[Hit]:
         "subclass `sqlalchemy.orm.DeclarativeBase`"
     )
     suggestion = "from sqlalchemy.orm import DeclarativeBase; class Base(DeclarativeBase): pass"
-    for node in ctx.walk(ast.ImportFrom, ast.Attribute):
-        if isinstance(node, ast.ImportFrom) and node.module == "sqlalchemy.ext.declarative":
-            if any(a.name == "declarative_base" for a in node.names):
-                yield Hit(node, message, suggestion=suggestion)
-        elif (
-            isinstance(node, ast.Attribute)
-            and ctx.qualname(node) == "sqlalchemy.ext.declarative.declarative_base"
-        ):
-            yield Hit(node, message, suggestion=suggestion)
+    for node, _ in ctx.references("sqlalchemy.ext.declarative", ["declarative_base"]):
+        yield Hit(node, message, suggestion=suggestion)
 
 
 @rule(
