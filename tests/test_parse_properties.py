@@ -129,17 +129,12 @@ def admonition(draw: st.DrawFn, inner: st.SearchStrategy[Piece]) -> Piece:
     return Piece([head, *gap, *_indent(body.lines, "    ", "    ")], body.codes)
 
 
-def documents(*, in_quote: bool = False, depth: int = 3) -> st.SearchStrategy[Piece]:
-    """Documents whose Python blocks are known. No admonitions inside quotes (MkDocs has none)."""
+def documents(depth: int = 3) -> st.SearchStrategy[Piece]:
     leaves = st.one_of(PARAGRAPH, HEADING, fence())
     if depth == 0:
         return leaves
-    inner = documents(in_quote=in_quote, depth=depth - 1)
-    quoted = documents(in_quote=True, depth=depth - 1)
-    containers = [list_item(inner), quote(quoted)]
-    if not in_quote:
-        containers.append(admonition(inner))
-    return st.one_of(leaves, leaves, *containers)
+    inner = documents(depth - 1)
+    return st.one_of(leaves, leaves, list_item(inner), quote(inner), admonition(inner))
 
 
 @st.composite

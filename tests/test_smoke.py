@@ -111,3 +111,56 @@ def test_hostile_blocks_are_contained_findings(
     found = _findings(run_json, "--smoke-timeout", "1.5", doc)
     assert any(kind in f["rule"] and f["category"] == "broken" for f in found), found
     assert not (in_tmp.parent / "escape.txt").exists()
+
+
+def test_secret_and_network_never_reach_the_block(
+    write_doc: Callable[[str, str], Path], run_json: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import threading
+
+    monkeypatch.setenv("GITHUB_TOKEN", "s3cret-token-value")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(6)
+    port = listener.getsockname()[1]
+    accepted: list[object] = []
+
+    def accept() -> None:
+        try:
+            accepted.append(listener.accept())
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    doc = _doc(
+        write_doc,
+        "import os, socket\nassert 'GITHUB_TOKEN' not in os.environ, 'secret leaked'\n"
+        f"socket.create_connection(('127.0.0.1', {port}), timeout=2)\n",
+    )
+    found = _findings(run_json, doc)
+    thread.join()
+    listener.close()
+    assert accepted == []
+    assert not any("secret leaked" in f["message"] for f in found)
+    assert any(f["rule"] == "sandbox:network" and f["line"] == 6 for f in found), found
+
+
+def test_a_failing_checker_is_reported_per_stage(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """mypy crashing (a plugin that does not exist) costs the types stage, not the run."""
+    write_doc(
+        "pyproject.toml",
+        "[tool.exampletest]\nmypy-options = ['plugins = no_such_plugin_xyz']\n"
+        "ruff-select = ['XYZ999']\n",
+    )
+    doc = _doc(write_doc, "from pydantic import BaseSettings\n")
+    code, report = run_json(doc)
+    block = report["documents"][0]["blocks"][0]
+    assert block["stages"] == {"lint": "error", "types": "error", "smoke": "ran"}
+    assert any("types stage failed" in e for e in report["errors"])
+    assert any("lint stage failed" in e for e in report["errors"])
+    assert block["status"] == "broken" and code == 1  # what smoke found is still reported

@@ -1,10 +1,9 @@
 """Parser: a Markdown file -> its Python blocks, each mapped back to document coordinates.
 
 markdown-it-py does the CommonMark work (lists, quotes, fence lengths, closing fences inside
-strings). Two things CommonMark cannot see are handled around it: front matter (blanked out,
-keeping line numbers) and MkDocs admonitions/content tabs, whose 4-space-indented bodies are
-dedented in a *view* of the document before parsing, remembering how many characters each
-line lost so that columns still point into the real file.
+strings). Two things CommonMark cannot see are added to it: front matter (blanked out,
+keeping line numbers) and MkDocs admonitions/content tabs (a container block rule, so their
+4-space-indented bodies are not read as indented code).
 
 Every code line is a suffix of its document line: ``line[col_offsets[i]:] == code line`` and
 ``prefixes[i] + code line == line``, so findings and write-back land on the exact characters.
@@ -17,7 +16,7 @@ import re
 import shlex
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -30,14 +29,8 @@ PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "py3", "pycon", "python
 _CONSOLE_LANGUAGES = frozenset({"pycon", "python-console"})
 #: Larger files are refused with one line rather than parsed for minutes.
 MAX_BYTES = 32 * 1024 * 1024
-# An admonition / tab marker line, possibly on a list item's marker line (``- !!! note``).
-_ADMONITION_SRC = (
-    r"""[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*"""
-    r"""(?P<mark>(?:!!!|\?\?\?\+?)[ \t]*[\w-]|===\+?[ \t]+["'])"""
-)
-_ADMONITION = re.compile(_ADMONITION_SRC)  # used with .match on one line
-_ADMONITION_ANYWHERE = re.compile(rf"(?:^|(?<=\r)){_ADMONITION_SRC}", re.M)
-_FENCE_START = re.compile(r"(`{3,}|~{3,})")
+# MkDocs admonition (``!!! note``), details (``??? tip``, ``???+ tip``), content tab (``=== "A"``).
+_ADMONITION = re.compile(r"""(?:!!!|\?\?\?\+?)[ \t]*[\w-]|===[+!]?[ \t]+["']""")
 _INCLUDE = re.compile(r"^\s*(?:\{!.*!\}|\{\*.*\*\}|-{2}8<-{2}.*)\s*$")
 _DIRECTIVE = re.compile(r"<!--\s*exampletest\s*:\s*(?P<body>.*?)\s*-->", re.S)
 _DOCCMD_SKIP = re.compile(
@@ -61,9 +54,10 @@ _STAGE_NAMES = frozenset({"lint", "types", "smoke", "all"})
 #: Tokens a directive comment may precede on its way to the fence it is about.
 _CONTAINER_OPEN = frozenset(
     {"bullet_list_open", "ordered_list_open", "list_item_open", "blockquote_open"}
+    | {"admonition_open"}
 )
-_MAX_ADMONITION_DEPTH = 16
-#: markdown-it nesting level (a list counts 2, a quote 1) deeper than which lines are skipped,
+#: markdown-it nesting level (a list counts 2, a quote or admonition 1) deeper than which lines
+#: are skipped,
 #: on the record: markdown-it recurses per level and, past its own limit, silently drops the
 #: rest of the document.
 _MAX_LEVEL = 64
@@ -133,99 +127,52 @@ def split_lines(text: str) -> list[str]:
     return _LINE_BREAK.split(text)
 
 
-@dataclass
-class _View:
-    """The document as markdown-it sees it, with what each line lost to the left."""
-
-    lines: list[str]  # original lines (no endings)
-    shifts: list[int]  # characters removed from the start of each line
-
-    def text(self) -> str:
-        return "\n".join(line[s:] for line, s in zip(self.lines, self.shifts, strict=True))
-
-
-def _make_view(text: str, path: str, errors: list[str]) -> _View:
-    lines = split_lines(text)
-    view = _View(lines, [0] * len(lines))
-    start = _blank_front_matter(view)
-    if _ADMONITION_ANYWHERE.search(text):
-        _dedent_admonitions(view, start, path, errors)
-    return view
-
-
-def _blank_front_matter(view: _View) -> int:
-    """Blank YAML (``---``) or TOML (``+++``) front matter; the index of the first line after."""
-    opener = view.lines[0].rstrip()
+def _front_matter_end(lines: list[str]) -> int:
+    """Lines taken by YAML (``---``) or TOML (``+++``) front matter at the top, or 0."""
+    opener = lines[0].rstrip()
     if opener not in ("---", "+++"):
         return 0
     closers = ("---", "...") if opener == "---" else ("+++",)
-    for end in range(1, len(view.lines)):
-        if view.lines[end].rstrip() in closers:
-            for i in range(end + 1):
-                view.shifts[i] = len(view.lines[i])
+    for end in range(1, len(lines)):
+        if lines[end].rstrip() in closers:
             return end + 1
     return 0
 
 
-def _indent_width(line: str, *, text: bool = False) -> int:
-    """Columns of leading whitespace (of the whole string with ``text``), tabs stopping at 4."""
-    width = 0
-    for ch in line:
-        if ch == "\t":
-            width += 4 - width % 4
-        elif ch == " " or text:
-            width += 1
-        else:
-            break
-    return width
+def _admonition(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """MkDocs admonitions and content tabs, which CommonMark reads as indented code.
 
-
-def _cut(line: str, columns: int) -> int:
-    """How many characters of leading whitespace make up ``columns`` columns."""
-    width = chars = 0
-    for ch in line:
-        if width >= columns or ch not in " \t":
-            break
-        width += 1 if ch == " " else 4 - width % 4
-        chars += 1
-    return chars
-
-
-def _dedent_admonitions(view: _View, start: int, path: str, errors: list[str]) -> None:
-    """Dedent MkDocs admonition / tab bodies by 4 columns per level, in the view only."""
-    stack: list[int] = []  # body indent (columns) of each open admonition
-    fence: str | None = None
-    too_deep: int | None = None
-    for i in range(start, len(view.lines)):
-        line = view.lines[i]
-        stripped = line.strip()
-        indent = _indent_width(line)
-        if stripped:
-            while stack and indent < stack[-1]:
-                stack.pop()
-        depth = len(stack)
-        if depth:
-            view.shifts[i] = _cut(line, 4 * depth if stripped else min(indent, 4 * depth))
-        body = line[view.shifts[i] :].lstrip(" \t")
-        # Do not open admonitions from inside a fenced block.
-        marker = _FENCE_START.match(body)
-        if marker and not (marker.group(1)[0] == "`" and "`" in body[marker.end() :]):
-            if fence is None:
-                fence = marker.group(1)
-            elif body.startswith(fence) and not body[len(fence) :].strip(fence[0] + " \t"):
-                fence = None
-            continue
-        admonition = _ADMONITION.match(line) if fence is None else None
-        if admonition:
-            if len(stack) < _MAX_ADMONITION_DEPTH:
-                stack.append(_indent_width(line[: admonition.start("mark")], text=True) + 4)
-            elif too_deep is None:
-                too_deep = i + 1
-    if too_deep is not None:
-        errors.append(
-            f"{path}:{too_deep}: admonitions nested deeper than {_MAX_ADMONITION_DEPTH} levels; "
-            "code blocks inside the deepest ones are not found"
-        )
+    The body is every following line indented 4 columns more than the marker, up to the first
+    non-blank line indented less (blank lines, even several, do not end it: Python code has
+    them). Parsing it as a container keeps markdown-it's own column bookkeeping, so this works
+    inside lists and quotes too.
+    """
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    pos = state.bMarks[start] + state.tShift[start]
+    if state.src[pos : pos + 1] not in ("!", "?", "=") or not _ADMONITION.match(
+        state.src, pos, state.eMarks[start]
+    ):
+        return False
+    if silent:
+        return True
+    body = state.sCount[start] + 4
+    last = start + 1  # one past the last body line that is not blank
+    for line in range(start + 1, end):
+        if not state.isEmpty(line):
+            if state.sCount[line] < body:
+                break
+            last = line + 1
+    saved = state.parentType, state.lineMax, state.blkIndent
+    state.lineMax, state.blkIndent = last, body
+    token = state.push("admonition_open", "div", 1)
+    token.map = [start, last]
+    token.info = state.src[pos : state.eMarks[start]]
+    state.md.block.tokenize(state, start + 1, last)
+    state.push("admonition_close", "div", -1)
+    state.parentType, state.lineMax, state.blkIndent = saved
+    state.line = last
+    return True
 
 
 def _depth_guard(state: StateBlock, start: int, end: int, silent: bool) -> bool:
@@ -241,12 +188,17 @@ def _depth_guard(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 # nothing here needs it; heading text is read from the raw inline content.
 _MD = MarkdownIt("commonmark", {"maxNesting": _MAX_LEVEL + 16}).disable(["inline", "text_join"])
 _MD.block.ruler.before("table", "depth_guard", _depth_guard)
+_MD.block.ruler.before(
+    "fence", "admonition", _admonition, {"alt": ["paragraph", "reference", "blockquote", "list"]}
+)
 
 
 def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
-    view = _make_view(text, path, errors)
+    lines = split_lines(text)
+    front = _front_matter_end(lines)
     env: dict[str, Any] = {}
-    tokens = _MD.parse(view.text(), env)
+    # Front matter becomes blank lines: not Markdown, but line numbers stay.
+    tokens = _MD.parse("\n" * front + "\n".join(lines[front:]), env)
     deep: list[int] = env.get("too_deep", [])
     if deep:
         errors.append(
@@ -271,7 +223,7 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
         if tok.type == "fence" and tok.map is not None:
             lang, settings = parse_info(tok.info)
             if lang in PYTHON_LANGUAGES:
-                block = _make_block(path, len(blocks) + 1, tok, lang, heading, view)
+                block = _make_block(path, len(blocks) + 1, tok, lang, heading, lines)
                 directives = _directives(path, block.fence_line, pending, settings, errors)
                 if doccmd_range:
                     directives = replace(directives, skip=directives.skip | doccmd_range)
@@ -300,21 +252,20 @@ def parse_info(info: str) -> tuple[str, dict[str, str]]:
     return first.lower(), settings
 
 
-def _code_offset(doc_line: str, shift: int, cline: str) -> int:
+def _code_offset(doc_line: str, cline: str) -> int:
     """Where in ``doc_line`` markdown-it's code line ``cline`` starts.
 
     markdown-it writes a tab that a container only partly used as spaces; such a line keeps
     its tab instead (at most 3 columns can be left over), so the code stays a suffix.
     """
-    vline = doc_line[shift:]
     lead = len(cline) - len(cline.lstrip(" "))
     for j in range(min(lead, 3) + 1):
-        if vline.endswith(cline[j:]):
+        if doc_line.endswith(cline[j:]):
             off = len(doc_line) - len(cline) + j
-            if j and off > shift and doc_line[off - 1] == "\t":
+            if j and off > 0 and doc_line[off - 1] == "\t":
                 off -= 1
             return off
-    return shift + _prefix_len(vline)
+    return _prefix_len(doc_line)
 
 
 def _make_block(
@@ -323,7 +274,7 @@ def _make_block(
     tok: Token,
     lang: str,
     heading: str | None,
-    view: _View,
+    lines: list[str],
 ) -> Block:
     assert tok.map is not None
     fence_idx = tok.map[0]
@@ -334,22 +285,18 @@ def _make_block(
     line_map: list[int] = []
     offsets: list[int] = []
     prefixes: list[str] = []
-    for k, cline in enumerate(content):
-        idx = fence_idx + 1 + k
-        if idx >= len(view.lines):
-            break
-        doc_line = view.lines[idx]
+    for k, cline in enumerate(content[: len(lines) - fence_idx - 1]):
+        doc_line = lines[fence_idx + 1 + k]
         off = len(doc_line) - len(cline)
-        if off < view.shifts[idx] or not doc_line.endswith(cline):
-            off = _code_offset(doc_line, view.shifts[idx], cline)
+        if off < 0 or not doc_line.endswith(cline):
+            off = _code_offset(doc_line, cline)
         code_lines.append(doc_line[off:])
-        line_map.append(idx + 1)
+        line_map.append(fence_idx + 2 + k)
         offsets.append(off)
         prefixes.append(doc_line[:off])
-    fence_text = view.lines[fence_idx]
-    shift = view.shifts[fence_idx]
-    marker = fence_text.find(tok.markup, shift) if tok.markup else -1
-    fence_indent = fence_text[: marker if marker >= 0 else shift + _prefix_len(fence_text[shift:])]
+    fence_text = lines[fence_idx]
+    marker = fence_text.find(tok.markup) if tok.markup else -1
+    fence_indent = fence_text[: marker if marker >= 0 else _prefix_len(fence_text)]
     skip_reason = None
     nonblank = [c for c in code_lines if c.strip()]
     if nonblank and all(_INCLUDE.match(c) for c in nonblank):
@@ -379,7 +326,7 @@ def _make_block(
 
 
 def _prefix_len(vline: str) -> int:
-    """Length of container markup (indent, ``>``) before content on a view line."""
+    """Length of container markup (indent, ``>``) at the start of a line."""
     m = _CONTAINER_PREFIX.match(vline)
     return m.end() if m else 0
 

@@ -80,10 +80,13 @@ def check(
     except OSError as exc:
         raise StageError(f"ruff could not be started: {exc}") from None
     try:
+        if proc.returncode != 0:  # with --exit-zero, only ruff's own failure is non-zero
+            raise ValueError
         items = json.loads(proc.stdout or "[]")
-    except json.JSONDecodeError:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise StageError(f"ruff failed (exit {proc.returncode}): {tail[0]}") from None
+    except ValueError:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        why = next((x.strip() for x in lines if "Cause:" in x), lines[-1] if lines else "no output")
+        raise StageError(f"ruff failed (exit {proc.returncode}): {why}") from None
     for item in items:
         code = item.get("code")
         found = by_file.get(str(Path(item.get("filename", "")).resolve()))

@@ -7,6 +7,7 @@ what makes a warm run cheap.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import subprocess
@@ -31,20 +32,28 @@ STYLE_CODES = frozenset(
 
 
 def mypy_config(extra: Sequence[str] = ()) -> str:
-    plugins = "pydantic.mypy" if importlib.util.find_spec("pydantic") else ""
-    lines = [
-        "[mypy]",
-        f"python_version = {sys.version_info.major}.{sys.version_info.minor}",
-        f"plugins = {plugins}" if plugins else "",
-        "enable_error_code = deprecated",
-        "ignore_missing_imports = True",
-        "follow_imports = silent",
-        "allow_redefinition = True",
-        "warn_unused_ignores = False",
-        "show_error_end = True",
-        *extra,
-    ]
-    return "\n".join(line for line in lines if line) + "\n"
+    """The [mypy] section; ``extra`` lines (``key = value``) override ours, and ``plugins``
+    add to the pydantic plugin rather than replace it."""
+    settings: dict[str, str] = {
+        "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "plugins": "pydantic.mypy" if importlib.util.find_spec("pydantic") else "",
+        "enable_error_code": "deprecated",
+        "ignore_missing_imports": "True",
+        "follow_imports": "silent",
+        "allow_redefinition": "True",
+        "warn_unused_ignores": "False",
+        "show_error_end": "True",
+    }
+    for line in extra:
+        key, sep, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise StageError(f"mypy-options: expected `key = value`, got {line!r}")
+        if key == "plugins" and settings["plugins"]:
+            value = f"{settings['plugins']}, {value}"
+        settings[key] = value
+    lines = ["[mypy]", *(f"{k} = {v}" for k, v in settings.items() if v)]
+    return "\n".join(lines) + "\n"
 
 
 def check(
@@ -98,8 +107,10 @@ def check(
         if not files:
             return results
     if proc.returncode not in (0, 1):
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise StageError(f"mypy crashed (exit {proc.returncode}): {tail[0]}")
+        tail = ((proc.stderr or proc.stdout).strip().splitlines() or ["no output"])[-1]
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            tail = str(json.loads(tail)["message"])
+        raise StageError(f"mypy failed (exit {proc.returncode}): {tail}")
     for raw in proc.stdout.splitlines():
         try:
             err = json.loads(raw)
