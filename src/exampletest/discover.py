@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Sequence
@@ -29,12 +30,24 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[st
                         files.setdefault(_display(os.path.join(root, name)))
         elif os.path.exists(path):
             files.setdefault(_display(path))
-        elif os.path.islink(path):
-            errors.append(f"{path}: broken symbolic link")
         else:
-            errors.append(f"{path}: no such file or folder")
+            errors.append(f"{path}: {_why_missing(path)}")
     kept = [f for f in files if not any(_match(f, pat) for pat in exclude)]
     return kept, errors
+
+
+def _why_missing(path: str) -> str:
+    """Why a path that does not exist for us does not: the words a user can act on."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if os.path.islink(path):
+            return "broken symbolic link"
+        if exc.errno != errno.ENOENT:
+            return f"cannot read: {exc.strerror}"
+    return "no such file or folder"
 
 
 def _display(path: str) -> str:

@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 import stat
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -51,15 +50,15 @@ _PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.)( |$)")
 _CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*>[ ]?)*[ \t]*")
 _SETTING = re.compile(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*'|\S+)""")
 _STAGE_NAMES = frozenset({"lint", "types", "smoke", "all"})
+_EXPECTABLE = frozenset({"broken", "stale", "incomplete", "env", "ok"})
 #: Tokens a directive comment may precede on its way to the fence it is about.
 _CONTAINER_OPEN = frozenset(
     {"bullet_list_open", "ordered_list_open", "list_item_open", "blockquote_open"}
     | {"admonition_open"}
 )
-#: markdown-it nesting level (a list counts 2, a quote or admonition 1) deeper than which lines
-#: are skipped,
-#: on the record: markdown-it recurses per level and, past its own limit, silently drops the
-#: rest of the document.
+#: markdown-it nesting level (a list counts 2, a quote or admonition 1) past which lines are
+#: skipped, on the record: markdown-it recurses per level and, past its own limit, silently
+#: drops the rest of the document.
 _MAX_LEVEL = 64
 
 
@@ -163,14 +162,14 @@ def _admonition(state: StateBlock, start: int, end: int, silent: bool) -> bool:
             if state.sCount[line] < body:
                 break
             last = line + 1
-    saved = state.parentType, state.lineMax, state.blkIndent
+    saved = state.lineMax, state.blkIndent
     state.lineMax, state.blkIndent = last, body
     token = state.push("admonition_open", "div", 1)
     token.map = [start, last]
     token.info = state.src[pos : state.eMarks[start]]
     state.md.block.tokenize(state, start + 1, last)
     state.push("admonition_close", "div", -1)
-    state.parentType, state.lineMax, state.blkIndent = saved
+    state.lineMax, state.blkIndent = saved
     state.line = last
     return True
 
@@ -202,12 +201,13 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     deep: list[int] = env.get("too_deep", [])
     if deep:
         errors.append(
-            f"{path}:{deep[0] + 1}: lists/quotes nested too deeply (over {_MAX_LEVEL} levels); "
+            f"{path}:{deep[0] + 1}: lists/quotes/admonitions nested too deeply "
+            f"(over {_MAX_LEVEL} levels); "
             f"lines {deep[0] + 1}-{deep[-1] + 1} not searched for code blocks"
         )
     blocks: list[Block] = []
     heading: str | None = None
-    pending: list[Token] = []  # html blocks directly before the next token
+    pending = Directives()  # from the comments directly before the next token
     doccmd_range: set[str] = set()  # stages skipped by an open doccmd ``start`` comment
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and i + 1 < len(tokens):
@@ -218,19 +218,30 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
                     doccmd_range |= stages
                 elif when == "end":
                     doccmd_range -= stages
-            pending.append(tok)
+            pending = _merge(pending, _comment_directives(path, tok, errors))
             continue
         if tok.type == "fence" and tok.map is not None:
+            if not _closed(tok):
+                errors.append(
+                    f"{path}:{tok.map[0] + 1}: code fence {tok.markup!r} is never closed; "
+                    "it runs to the end of the document (or of its list/quote)"
+                )
             lang, settings = parse_info(tok.info)
             if lang in PYTHON_LANGUAGES:
                 block = _make_block(path, len(blocks) + 1, tok, lang, heading, lines)
-                directives = _directives(path, block.fence_line, pending, settings, errors)
-                if doccmd_range:
-                    directives = replace(directives, skip=directives.skip | doccmd_range)
+                skip = _info_skips(settings) | doccmd_range
+                directives = _merge(pending, Directives(skip=frozenset(skip)))
                 blocks.append(replace(block, directives=directives))
         if tok.type not in _CONTAINER_OPEN:
-            pending = []
+            pending = Directives()
     return blocks
+
+
+def _closed(fence: Token) -> bool:
+    """markdown-it's fence map covers the closing line only when there is one."""
+    assert fence.map is not None
+    lines = fence.content.split("\n")
+    return fence.map[1] - fence.map[0] - 1 > len(lines) - (lines[-1] == "")
 
 
 def parse_info(info: str) -> tuple[str, dict[str, str]]:
@@ -358,38 +369,41 @@ def _doccmd(html: str) -> list[tuple[str, frozenset[str]]]:
     return out
 
 
-def _directives(
-    path: str,
-    fence_line: int,
-    html: Sequence[Token],
-    settings: dict[str, str],
-    errors: list[str],
-) -> Directives:
-    skip: set[str] = set()
-    expect: Status | None = None
-    standalone = False
-    # pytest-examples settings in the info string.
+def _info_skips(settings: dict[str, str]) -> set[str]:
+    """pytest-examples settings in the info string: ``py {test="skip" lint="skip"}``."""
+    skip = set()
     if settings.get("test") == "skip":
         skip.add("smoke")
     if settings.get("lint") == "skip":
         skip.update({"lint", "types"})
-    for tok in html:
-        for when, stages in _doccmd(tok.content):
-            if when == "next":
-                skip |= stages
-        for m in _DIRECTIVE.finditer(tok.content):
-            line = fence_line
-            if tok.map:
-                line = tok.map[0] + 1 + tok.content.count("\n", 0, m.start())
-            try:
-                s, e, st = parse_directive(m.group("body"))
-            except DirectiveError as exc:
-                errors.append(f"{path}:{line}: {exc}")
-                continue
-            skip |= s
-            expect = e or expect
-            standalone = standalone or st
+    return skip
+
+
+def _comment_directives(path: str, tok: Token, errors: list[str]) -> Directives:
+    """What an HTML comment block says; a directive we do not understand becomes an error."""
+    skip: set[str] = set()
+    expect: Status | None = None
+    standalone = False
+    for when, stages in _doccmd(tok.content):
+        if when == "next":
+            skip |= stages
+    for m in _DIRECTIVE.finditer(tok.content):
+        line = tok.map[0] + 1 + tok.content.count("\n", 0, m.start("body")) if tok.map else 1
+        try:
+            s, e, st = parse_directive(m.group("body"))
+        except DirectiveError as exc:
+            errors.append(f"{path}:{line}: {exc}")
+            continue
+        skip |= s
+        expect = e or expect
+        standalone = standalone or st
     return Directives(skip=frozenset(skip), expect=expect, standalone=standalone)
+
+
+def _merge(a: Directives, b: Directives) -> Directives:
+    return Directives(
+        skip=a.skip | b.skip, expect=b.expect or a.expect, standalone=a.standalone or b.standalone
+    )
 
 
 def parse_directive(body: str) -> tuple[set[str], Status | None, bool]:
@@ -414,7 +428,7 @@ def parse_directive(body: str) -> tuple[set[str], Status | None, bool]:
                     f"(known: lint, types, smoke, all)"
                 )
             skip |= stages
-        elif key == "expect" and value in {s.value for s in Status}:
+        elif key == "expect" and value in _EXPECTABLE:
             expect = Status(value)
         elif key == "expect":
             raise DirectiveError(

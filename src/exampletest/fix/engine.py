@@ -25,7 +25,7 @@ from pathlib import Path
 from exampletest.context import MISSING_IMPORT
 from exampletest.fix import pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext
-from exampletest.fix.imports import add_imports, remove_unused_imports
+from exampletest.fix.imports import add_imports
 from exampletest.model import Block, BlockResult, Category, Document, Finding, Fix, Report
 from exampletest.nameindex import NameIndex
 from exampletest.pipeline import Options
@@ -78,38 +78,62 @@ def _rewrite_ctx(doc: Document, stub: str | None) -> RewriteContext:
     return RewriteContext(frozenset(models | settings), frozenset(settings))
 
 
+_KEEP = "  # noqa: F401  # exampletest-keep"
+
+
 def _ruff_batch(
     items: dict[Key, tuple[str, tuple[str, ...]]], target: str | None
 ) -> dict[Key, Rewrite]:
-    """ruff's own fixes for many blocks in three ruff processes (not three per block)."""
+    """ruff's own fixes for many blocks in two ruff processes (not several per block).
+
+    Imports the fixes leave unused (``Dict`` after ``Dict`` -> ``dict``) are removed too, by
+    ruff's F401 fix; imports that were unused before stay (a document may import something
+    only to show it): they are protected with a temporary ``noqa`` that is taken off again.
+    """
     if not items:
         return {}
     version = target or f"py{sys.version_info.major}{sys.version_info.minor}"
-    rules = sorted({r for _, block_rules in items.values() for r in block_rules})
+    rules = sorted({r for _, block_rules in items.values() for r in block_rules} | {"F401"})
     with tempfile.TemporaryDirectory(prefix="exampletest-fix-") as tmp:
         names = {key: Path(tmp) / f"b{i}.py" for i, key in enumerate(items)}
+        unused = _unused_import_rows(tmp, names, items)
         for key, path in names.items():
-            path.write_text(items[key][0], encoding="utf-8")
-        before = _unused_imports(tmp, version)
-        # Unsafe fixes too (FAST002's Annotated, RUF013's `T | None`): every fix is checked again
-        # through every stage before it is proposed, which is the safety ruff cannot have.
+            lines = items[key][0].splitlines(keepends=True)
+            for row in unused.get(path.name, ()):
+                text = lines[row - 1]
+                body = text.rstrip("\r\n")
+                lines[row - 1] = body + _KEEP + text[len(body) :]
+            path.write_text("".join(lines), encoding="utf-8")
         _ruff([tmp], ["--fix-only", "--unsafe-fixes", "--select", ",".join(rules)], version)
-        after = _unused_imports(tmp, version)
         out: dict[Key, Rewrite] = {}
         for key, path in names.items():
-            code = items[key][0]
             try:
-                fixed = path.read_text(encoding="utf-8")
+                fixed = path.read_text(encoding="utf-8").replace(_KEEP, "")
             except OSError:
                 continue
-            if fixed == code:
-                continue
-            # Imports the fixes left unused (``Dict`` after ``Dict`` -> ``dict``) go too; others
-            # stay: a document may import something only to show it.
-            name = path.name
-            orphans = sorted(after.get(name, set()) - before.get(name, set()))
-            out[key] = Rewrite(remove_unused_imports(fixed, orphans), tuple(items[key][1]))
+            if fixed != items[key][0]:
+                out[key] = Rewrite(fixed, tuple(items[key][1]))
     return out
+
+
+def _unused_import_rows(
+    tmp: str, names: dict[Key, Path], items: dict[Key, tuple[str, tuple[str, ...]]]
+) -> dict[str, set[int]]:
+    for key, path in names.items():
+        path.write_text(items[key][0], encoding="utf-8")
+    version = f"py{sys.version_info.major}{sys.version_info.minor}"
+    try:
+        found = json.loads(
+            _ruff([tmp], ["--select", "F401", "--output-format", "json"], version) or "[]"
+        )
+    except json.JSONDecodeError:
+        return {}
+    rows: dict[str, set[int]] = {}
+    for item in found:
+        row = (item.get("location") or {}).get("row")
+        if isinstance(row, int):
+            rows.setdefault(Path(item.get("filename", "")).name, set()).add(row)
+    return rows
 
 
 def _ruff(paths: list[str], args: list[str], version: str) -> str:
@@ -130,22 +154,6 @@ def _ruff(paths: list[str], args: list[str], version: str) -> str:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
     except (OSError, subprocess.TimeoutExpired):
         return ""
-
-
-def _unused_imports(folder: str, version: str) -> dict[str, set[tuple[str, str]]]:
-    try:
-        items = json.loads(
-            _ruff([folder], ["--select", "F401", "--output-format", "json"], version) or "[]"
-        )
-    except json.JSONDecodeError:
-        return {}
-    out: dict[str, set[tuple[str, str]]] = {}
-    for item in items:
-        m = re.match(r"`([\w.]+)` imported but unused", item.get("message", ""))
-        if m and "." in m.group(1):
-            module, _, name = m.group(1).rpartition(".")
-            out.setdefault(Path(item.get("filename", "")).name, set()).add((module, name))
-    return out
 
 
 GROUPS = ("imports", "pydantic", "sqlalchemy", "stdlib", "ruff")
@@ -286,7 +294,14 @@ def _apply_all(
         wants_ruff = "ruff" in _relevant(state.result.findings) or groups
         if "ruff" not in skips[key] and wants_ruff:
             ruff_in[key] = (code, _ruff_rules(state))
-    for key, rewrite in _ruff_batch(ruff_in, target).items():
+    todo = {k: v for k, v in ruff_in.items() if ("ruff", v[0]) not in states[k].memo}
+    fixed = _ruff_batch(todo, target)
+    for key, (code, _) in todo.items():
+        states[key].memo[("ruff", code)] = fixed.get(key, Rewrite(code))
+    for key, (code, _) in ruff_in.items():
+        rewrite = states[key].memo.get(("ruff", code), Rewrite(code))
+        if rewrite.code == code:
+            continue
         code, groups = out[key]
         try:
             compile(rewrite.code, "<rewrite>", "exec", dont_inherit=True)

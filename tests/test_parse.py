@@ -1,0 +1,428 @@
+"""Extraction: which fences are Python blocks, their code, and the map back to the document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exampletest.model import Block, Document, Status
+from exampletest.parse import (
+    PYTHON_LANGUAGES,
+    parse_directive,
+    parse_document,
+    parse_info,
+    read_document,
+    split_lines,
+)
+
+SHIPPED_DOC = Path(__file__).resolve().parent.parent / "docs/agents/backend-engineer-python.md"
+
+
+def assert_round_trip(doc: Document) -> None:
+    """Every code line is the exact tail of its document line, after its exact prefix."""
+    lines = split_lines(doc.raw.decode("utf-8-sig"))
+    for block in doc.blocks:
+        code = block.code.split("\n")[:-1] if block.code else []
+        assert len(code) == len(block.line_map) == len(block.col_offsets) == len(block.prefixes)
+        assert list(block.line_map) == sorted(set(block.line_map))
+        assert block.fence_line < block.start_line <= block.end_line + 1
+        assert lines[block.fence_line - 1].startswith(block.fence_indent)
+        for i, text in enumerate(code):
+            assert block.start_line <= block.line_map[i] <= block.end_line
+            line = lines[block.line_map[i] - 1]
+            assert line[block.col_offsets[i] :] == text, (i, line, block)
+            assert block.prefixes[i] + text == line
+
+
+def parse(text: str | bytes) -> Document:
+    doc = parse_document("doc.md", text.encode() if isinstance(text, str) else text)
+    assert_round_trip(doc)
+    return doc
+
+
+def only(text: str) -> Block:
+    doc = parse(text)
+    assert len(doc.blocks) == 1, doc.blocks
+    return doc.blocks[0]
+
+
+def codes(text: str) -> list[str]:
+    return [b.code for b in parse(text).blocks]
+
+
+# --- info strings ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("info", "language"),
+    [
+        ("python", "python"),
+        ("Python", "python"),
+        ("PY", "py"),
+        ("python3", "python3"),
+        ("pycon", "pycon"),
+        ('{.python .annotate hl_lines="3"}', "python"),
+        ("{ .Python }", "python"),
+        ('python title="x.py"', "python"),
+        ("python hl_lines='1 2'", "python"),
+        ('py {test="skip" lint="skip"}', "py"),
+        ("python{title=x}", "python"),
+        ("{python}", "python"),  # Quarto
+    ],
+)
+def test_python_info_strings(info: str, language: str) -> None:
+    assert parse_info(info)[0] == language
+    assert language in PYTHON_LANGUAGES
+    block = only(f"```{info}\n>>> x = 1\n```\n")  # a session: any Python block may hold one
+    assert (block.language, block.code, block.info) == (language, "x = 1\n", info.strip())
+
+
+@pytest.mark.parametrize("info", ["", "js", "text", "pythonic", "{.yaml}", "bash python", "{a=1}"])
+def test_other_info_strings_are_not_python(info: str) -> None:
+    assert parse(f"```{info}\nx = 1\n```\n").blocks == ()
+
+
+def test_info_settings() -> None:
+    assert parse_info('{.python .annotate hl_lines="3"}') == ("python", {"hl_lines": "3"})
+    assert parse_info('py {test="skip" lint="skip"}') == ("py", {"test": "skip", "lint": "skip"})
+
+
+def test_pytest_examples_settings_become_directives() -> None:
+    both, test, lint = parse(
+        '```py {test="skip" lint="skip"}\na\n```\n\n'
+        '```py {test="skip"}\nb\n```\n\n'
+        '```py {lint="skip"}\nc\n```\n'
+    ).blocks
+    assert both.directives.skip == {"smoke", "lint", "types"}
+    assert test.directives.skip == {"smoke"}
+    assert lint.directives.skip == {"lint", "types"}
+
+
+# --- fences ----------------------------------------------------------------------------------
+
+
+def test_backtick_and_tilde_fences() -> None:
+    assert codes("```python\na = 1\n```\n\n~~~python\nb = 2\n~~~\n\n~~~~py\nc\n~~~~\n") == [
+        "a = 1\n",
+        "b = 2\n",
+        "c\n",
+    ]
+
+
+def test_four_backtick_wrapper_inner_fence_is_not_a_block() -> None:
+    doc = parse("````markdown\n```python\ninner = 1\n```\n````\n\n```python\nouter = 2\n```\n")
+    assert [b.code for b in doc.blocks] == ["outer = 2\n"]
+    assert doc.blocks[0].fence_line == 7
+
+
+def test_four_backtick_python_block_holds_a_fence_in_a_string() -> None:
+    block = only('````python\nREADME = """\n```python\nx = 1\n```\n"""\n````\n')
+    assert block.code == 'README = """\n```python\nx = 1\n```\n"""\n'
+    assert (block.start_line, block.end_line) == (2, 6)
+
+
+def test_indented_fence_in_a_string_does_not_close() -> None:
+    # Four spaces of indentation cannot close a fence (CommonMark), so the string survives.
+    block = only('```python\ndef f():\n    return """\n    ```\n    """\n```\n')
+    assert block.code.splitlines()[2] == "    ```"
+    assert block.end_line == 5
+
+
+def test_closing_fence_at_column_zero_closes_even_inside_a_string() -> None:
+    # CommonMark: a bare ``` line closes the fence, whatever Python thinks of it.
+    doc = parse('```python\ns = """\n```\n"""\n```\n')
+    assert doc.blocks[0].code == 's = """\n'
+
+
+def test_unterminated_fence_runs_to_end_and_is_reported() -> None:
+    doc = parse("# T\n\n```python\nx = 1\n\ny = 2\n")
+    (block,) = doc.blocks
+    assert block.code == "x = 1\n\ny = 2\n"
+    assert block.end_line == 6
+    assert doc.errors == (
+        "doc.md:3: code fence '```' is never closed; it runs to the end of the document "
+        "(or of its list/quote)",
+    )
+
+
+def test_empty_fence() -> None:
+    doc = parse("```python\n```\n")
+    (block,) = doc.blocks
+    assert (block.code, block.line_map, block.start_line, block.end_line) == ("", (), 2, 1)
+    assert doc.errors == ()
+
+
+# --- containers ------------------------------------------------------------------------------
+
+
+def test_fence_in_list_item() -> None:
+    block = only("- item\n\n  ```python\n  def f():\n      return 1\n  ```\n")
+    assert block.code == "def f():\n    return 1\n"
+    assert block.col_offsets == (2, 2)
+    assert block.fence_indent == "  "
+
+
+def test_fence_on_list_marker_line() -> None:
+    block = only("1. ```python\n   x = 1\n   ```\n")
+    assert (block.code, block.col_offsets, block.fence_indent) == ("x = 1\n", (3,), "1. ")
+
+
+def test_fence_in_nested_lists() -> None:
+    text = "- a\n  - b\n    * c\n\n      ```python\n      if x:\n          y()\n      ```\n"
+    block = only(text)
+    assert block.code == "if x:\n    y()\n"
+    assert block.line_map == (6, 7)
+    assert block.col_offsets == (6, 6)
+
+
+def test_fence_in_block_quotes() -> None:
+    doc = parse(
+        "> ```python\n> a = 1\n>   b = 2\n> ```\n\n"
+        "> > ```python\n> > c = 3\n> > ```\n\n"
+        ">```python\n>d = 4\n>```\n\n"
+        "> - item\n>\n>   ```python\n>   e = 5\n>   ```\n"
+    )
+    assert [b.code for b in doc.blocks] == ["a = 1\n  b = 2\n", "c = 3\n", "d = 4\n", "e = 5\n"]
+    assert [b.prefixes[0] for b in doc.blocks] == ["> ", "> > ", ">", ">   "]
+
+
+def test_fence_indented_less_than_its_code_and_fence_indent_stripping() -> None:
+    block = only("  ```python\n  x = 1\n    y = 2\n z = 3\n  ```\n")
+    assert block.code == "x = 1\n  y = 2\nz = 3\n"
+    assert block.col_offsets == (2, 2, 1)
+
+
+def test_tabs_in_indentation() -> None:
+    doc = parse(
+        "-\titem\n\n\t```python\n\tdef f():\n\t\treturn 1\n\t```\n\n>\t```py\n>\tx\n>\t```\n"
+    )
+    assert [b.code for b in doc.blocks] == ["def f():\n\treturn 1\n", "x\n"]
+
+
+def test_partly_used_tab_stays_in_the_code() -> None:
+    # The list takes 2 of the tab's 4 columns; markdown-it would write 2 spaces, we keep the
+    # tab so that the code line is still the exact tail of the document line.
+    block = only("- a\n\n  ```py\n\tx = 1\n  ```\n")
+    assert block.code == "\tx = 1\n"
+    assert block.col_offsets == (0,)
+
+
+# --- MkDocs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "marker", ["!!! note", "!!!note", "??? tip", '???+ tip "Title"', '=== "Tab"', '!!! note ""']
+)
+def test_admonitions_and_tabs(marker: str) -> None:
+    block = only(f"{marker}\n    Some text.\n\n    ```python\n    x = 1\n    ```\n")
+    assert (block.code, block.line_map, block.col_offsets) == ("x = 1\n", (5,), (4,))
+    assert block.fence_indent == "    "
+
+
+def test_content_tabs_one_block_each() -> None:
+    tab = '=== "{}"\n\n    ```python\n    {} = 1\n    ```\n'
+    text = tab.format("Sync", "a") + "\n" + tab.format("Async", "b")
+    assert codes(text) == ["a = 1\n", "b = 1\n"]
+
+
+def test_nested_admonitions() -> None:
+    text = (
+        "!!! warning\n    !!! note\n        ```python\n        inner = 1\n        ```\n\n"
+        "    ```python\n    outer = 2\n    ```\n"
+    )
+    doc = parse(text)
+    assert [b.code for b in doc.blocks] == ["inner = 1\n", "outer = 2\n"]
+    assert [b.col_offsets[0] for b in doc.blocks] == [8, 4]
+
+
+def test_admonition_in_list_item_and_quote() -> None:
+    doc = parse(
+        "- item\n\n    !!! note\n        ```python\n        a = 1\n        ```\n\n"
+        "- !!! tip\n      ```python\n      b = 2\n      ```\n\n"
+        "> !!! note\n>     ```python\n>     c = 3\n>     ```\n"
+    )
+    assert [b.code for b in doc.blocks] == ["a = 1\n", "b = 2\n", "c = 3\n"]
+
+
+def test_admonition_body_keeps_blank_lines_and_ends_at_dedent() -> None:
+    text = (
+        "!!! note\n    ```python\n    def f(): pass\n\n\n    def g(): pass\n    ```\n"
+        "after\n\n```python\ntop = 1\n```\n"
+    )
+    assert codes(text) == ["def f(): pass\n\n\ndef g(): pass\n", "top = 1\n"]
+
+
+def test_admonition_syntax_inside_a_fence_is_code() -> None:
+    assert codes("```python\n!!! note\n    x = 1\n```\n") == ["!!! note\n    x = 1\n"]
+
+
+def test_four_space_indent_without_admonition_is_indented_code_not_a_block() -> None:
+    assert codes("Text\n\n    ```python\n    x = 1\n    ```\n") == []
+
+
+# --- console sessions ------------------------------------------------------------------------
+
+
+def test_pycon_prompts_stripped_output_dropped() -> None:
+    text = (
+        "```pycon\n>>> x = 1\n>>> for i in range(2):\n...     print(i)\n...\n0\n1\n>>> x\n1\n```\n"
+    )
+    block = only(text)
+    assert block.code == "x = 1\nfor i in range(2):\n    print(i)\n\nx\n"
+    assert block.line_map == (2, 3, 4, 5, 8)
+    assert block.col_offsets == (4, 4, 4, 3, 4)
+    assert block.prefixes[0] == ">>> "
+
+
+def test_python_block_that_is_a_session() -> None:
+    block = only("- ```python\n  >>> print('hi')\n  hi\n  ```\n")
+    assert (block.code, block.line_map, block.col_offsets) == ("print('hi')\n", (2,), (6,))
+
+
+# --- front matter, includes, headings --------------------------------------------------------
+
+
+def test_front_matter_is_skipped_with_line_numbers_kept() -> None:
+    doc = parse(
+        "---\ntitle: x\nexample: |\n  ```python\n  fm = 1\n  ```\n---\n\n```python\nx = 1\n```\n"
+    )
+    assert [(b.code, b.fence_line) for b in doc.blocks] == [("x = 1\n", 9)]
+    toml = parse("+++\ntitle = 'x'\n```python\nfm\n```\n+++\n```python\ny\n```\n")
+    assert [b.code for b in toml.blocks] == ["y\n"]
+
+
+def test_rule_at_top_without_closing_is_not_front_matter() -> None:
+    assert codes("---\n\n```python\nx = 1\n```\n") == ["x = 1\n"]
+
+
+@pytest.mark.parametrize(
+    "line", ["{!../../docs_src/x.py!}", "{* ../../docs_src/x.py hl[3] *}", '--8<-- "file.py"']
+)
+def test_include_only_blocks_are_marked(line: str) -> None:
+    block = only(f"```python\n{line}\n```\n")
+    assert block.skip_reason is not None and "include" in block.skip_reason
+    assert only(f"```python\n{line}\nx = 1\n```\n").skip_reason is None
+
+
+def test_nearest_heading_atx_and_setext() -> None:
+    doc = parse(
+        "```python\na\n```\n\n# One\n\n```python\nb\n```\n\n"
+        "Two  words\n---------\n\n```python\nc\n```\n\n"
+        "## `Three` *x* ##\n\n> # In a quote\n\n```python\nd\n```\n"
+    )
+    assert [b.heading for b in doc.blocks] == [None, "One", "Two words", "In a quote"]
+
+
+def test_hash_in_code_is_not_a_heading() -> None:
+    doc = parse("# Real\n\n```python\n# comment\n```\n\n```python\nx\n```\n")
+    assert [b.heading for b in doc.blocks] == ["Real", "Real"]
+
+
+# --- directives ------------------------------------------------------------------------------
+
+
+def test_directives() -> None:
+    doc = parse(
+        "<!-- exampletest: skip -->\n```python\na\n```\n\n"
+        "<!-- exampletest: skip=smoke,types -->\n```python\nb\n```\n\n"
+        "<!-- exampletest: expect=broken -->\n```python\nc\n```\n\n"
+        "<!-- exampletest: standalone -->\n\n```python\nd\n```\n\n"
+        "<!--- skip doccmd[all]: next -->\n```python\ne\n```\n\n"
+        "<!-- exampletest: skip=lint expect=stale standalone -->\n```python\nf\n```\n\n"
+        "```python\ng\n```\n"
+    )
+    a, b, c, d, e, f, g = (blk.directives for blk in doc.blocks)
+    assert a.skip == {"all"} and a.skips("smoke")
+    assert b.skip == {"smoke", "types"} and not b.skips("lint")
+    assert c.expect is Status.BROKEN
+    assert d.standalone
+    assert e.skip == {"all"}
+    assert f.skip == {"lint"} and f.expect is Status.STALE and f.standalone
+    assert g.skip == set() and g.expect is None and not g.standalone
+    assert doc.errors == ()
+
+
+def test_directive_reaches_the_fence_through_containers_only() -> None:
+    doc = parse(
+        "<!-- exampletest: skip -->\n- ```python\n  a\n  ```\n\n"
+        "<!-- exampletest: skip -->\n!!! note\n    ```python\n    b\n    ```\n\n"
+        "<!-- exampletest: skip -->\nA paragraph.\n\n```python\nc\n```\n"
+    )
+    assert [b.directives.skip for b in doc.blocks] == [{"all"}, {"all"}, set()]
+
+
+def test_doccmd_ranges_and_commands() -> None:
+    doc = parse(
+        "<!--- skip doccmd[all]: start -->\n\n```python\na\n```\n\n```python\nb\n```\n\n"
+        "<!--- skip doccmd[all]: end -->\n\n```python\nc\n```\n\n"
+        "<!--- skip doccmd[mypy]: next -->\n```python\nd\n```\n\n"
+        "<!--- skip doccmd[black]: next -->\n```python\ne\n```\n"
+    )
+    assert [b.directives.skip for b in doc.blocks] == [{"all"}, {"all"}, set(), {"types"}, set()]
+
+
+def test_unknown_directive_is_one_error_with_path_and_line() -> None:
+    doc = parse(
+        "# T\n\n<!--\nexampletest: frobnicate\n-->\n```python\nx\n```\n\n"
+        "<!-- exampletest: skip=bogus -->\n\nText.\n"
+    )
+    assert doc.errors == (
+        "doc.md:4: unknown exampletest directive 'frobnicate' (known: skip, skip=STAGES, "
+        "expect=STATUS, standalone)",
+        "doc.md:10: unknown stage 'bogus' in exampletest directive "
+        "(known: lint, types, smoke, all)",
+    )
+    assert doc.blocks[0].directives.skip == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("skip", ({"all"}, None, False)),
+        ("skip=smoke,types", ({"smoke", "types"}, None, False)),
+        ("expect=broken", (set(), Status.BROKEN, False)),
+        ("standalone; skip=lint", ({"lint"}, None, True)),
+    ],
+)
+def test_parse_directive(body: str, expected: tuple[set[str], Status | None, bool]) -> None:
+    assert parse_directive(body) == expected
+
+
+@pytest.mark.parametrize(
+    "body", ["", "skip=nope", "expect=skipped", "expect=", "standalone=1", 'a"']
+)
+def test_parse_directive_rejects(body: str) -> None:
+    with pytest.raises(ValueError, match="exampletest directive"):
+        parse_directive(body)
+
+
+# --- encodings and line endings --------------------------------------------------------------
+
+
+def test_crlf_mixed_endings_and_bom() -> None:
+    raw = "\ufeff# T\r\n\r\n```python\r\nx = 1\ry = 2\n```\r\n\r\n> ```py\r\n> z\r\n> ```\r\n"
+    doc = parse(raw.encode())
+    assert [b.code for b in doc.blocks] == ["x = 1\ny = 2\n", "z\n"]
+    assert [b.line_map for b in doc.blocks] == [(4, 5), (9,)]
+    assert doc.blocks[0].heading == "T"
+    assert doc.raw.startswith(b"\xef\xbb\xbf")
+
+
+def test_split_lines_matches_every_ending() -> None:
+    assert split_lines("a\r\nb\rc\nd") == ["a", "b", "c", "d"]
+    assert split_lines("") == [""]
+
+
+# --- the shipped document --------------------------------------------------------------------
+
+
+def test_shipped_document() -> None:
+    doc = read_document(str(SHIPPED_DOC))
+    assert doc.errors == ()
+    assert [b.fence_line for b in doc.blocks] == [
+        288, 305, 331, 361, 400, 439, 599, 624, 644, 676, 703, 722, 755,
+    ]  # fmt: skip
+    assert [b.index for b in doc.blocks] == list(range(1, 14))
+    assert all(b.language == "python" and b.code for b in doc.blocks)
+    assert_round_trip(doc)
