@@ -11,6 +11,7 @@ Every code line is a suffix of its document line: ``line[col_offsets[i]:] == cod
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shlex
@@ -47,6 +48,7 @@ _DOCCMD_STAGES = {
     "pytest": "smoke",
 }
 _PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.)( |$)")
+_LIST_MARKER = re.compile(r"[-*+]|\d{1,9}[.)]")
 _CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*>[ ]?)*[ \t]*")
 _SETTING = re.compile(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*'|\S+)""")
 _STAGE_NAMES = frozenset({"lint", "types", "smoke", "all"})
@@ -72,6 +74,8 @@ def read_document(path: str) -> Document:
         # O_NONBLOCK: opening a FIFO must not wait for a writer.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            return _unreadable(path, "cannot read: broken symbolic link")
         return _unreadable(path, f"cannot read: {exc.strerror or exc}")
     try:
         info = os.fstat(fd)
@@ -104,12 +108,12 @@ def parse_document(path: str, raw: bytes) -> Document:
         return Document(path, raw, (), (f"{path}: UTF-16 encoded (only UTF-8 is read), skipped",))
     nul = raw.find(b"\x00")
     if nul != -1:
-        line = raw.count(b"\n", 0, nul) + 1
+        line = _line_at(raw, nul)
         return Document(path, raw, (), (f"{path}:{line}: binary file (NUL byte), skipped",))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
+        line = _line_at(raw, exc.start)
         return Document(
             path, raw, (), (f"{path}:{line}: not valid UTF-8 (byte offset {exc.start}), skipped",)
         )
@@ -119,6 +123,12 @@ def parse_document(path: str, raw: bytes) -> Document:
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+
+
+def _line_at(raw: bytes, offset: int) -> int:
+    """1-based line of a byte offset, counting line breaks as split_lines does."""
+    return len(_LINE_BREAK_BYTES.findall(raw, 0, offset)) + 1
 
 
 def split_lines(text: str) -> list[str]:
@@ -307,7 +317,10 @@ def _make_block(
         prefixes.append(doc_line[:off])
     fence_text = lines[fence_idx]
     marker = fence_text.find(tok.markup) if tok.markup else -1
-    fence_indent = fence_text[: marker if marker >= 0 else _prefix_len(fence_text)]
+    # What continuation lines of the fence's container start with: list markers become spaces.
+    fence_indent = _LIST_MARKER.sub(
+        lambda m: " " * len(m.group()), fence_text[: marker if marker >= 0 else 0]
+    )
     skip_reason = None
     nonblank = [c for c in code_lines if c.strip()]
     if nonblank and all(_INCLUDE.match(c) for c in nonblank):

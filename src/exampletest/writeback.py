@@ -50,20 +50,26 @@ def writable(block: Block) -> str | None:
     return None
 
 
-def _prefix(block: Block, lines: list[tuple[str, str]]) -> str:
-    for pre, code in zip(block.prefixes, block.code.splitlines(), strict=False):
-        if code.strip():
-            return pre
-    # No code line to copy from: the container prefix of a fence line (the closing one when
-    # there is one, else the opening one's column, e.g. two spaces for ``- ```python``).
-    for idx in (block.start_line - 1, block.fence_line - 1):
-        if 0 <= idx < len(lines):
-            text = lines[idx][0]
-            m = re.search(r"[`~]{3,}", text)
-            if m and (idx == block.start_line - 1 or not block.prefixes):
-                before = text[: m.start()]
-                return before if idx == block.start_line - 1 else re.sub(r"[^\s>]", " ", before)
-    return block.fence_indent
+def _prefixes(block: Block, lines: list[tuple[str, str]]) -> tuple[str, str]:
+    """The container prefix for new code lines: (for non-blank lines, for blank lines).
+
+    Copied from the block's own lines where it has them; otherwise from its closing fence (the
+    text before the backticks), else the opening fence with list markers turned into spaces.
+    """
+    codes = block.code.splitlines()
+    pairs = list(zip(block.prefixes, codes, strict=False))
+    text_prefix = next((pre for pre, code in pairs if code.strip()), None)
+    if text_prefix is None:
+        closing = block.end_line  # 0-based index of the line after the last code line
+        m = re.search(r"[`~]{3,}", lines[closing][0]) if closing < len(lines) else None
+        if m is not None:
+            text_prefix = lines[closing][0][: m.start()]
+        else:
+            text_prefix = re.sub(r"[^\s>]", " ", block.fence_indent)
+    blank_prefix = next((pre for pre, code in pairs if not code.strip()), None)
+    if blank_prefix is None:
+        blank_prefix = text_prefix.rstrip(" \t") if ">" in text_prefix else ""
+    return text_prefix, blank_prefix
 
 
 def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
@@ -81,8 +87,7 @@ def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
         count = len(block.line_map)
         ending = lines[first][1] if count else lines[block.fence_line - 1][1]
         ending = ending or _dominant_ending(lines)
-        prefix = _prefix(block, lines)
-        bare = prefix.rstrip(" \t") if prefix.strip(" \t") else ""
+        prefix, bare = _prefixes(block, lines)
         new_lines = []
         for code_line in replacements[index].splitlines():
             new_lines.append(((prefix if code_line.strip() else bare) + code_line, ending))
