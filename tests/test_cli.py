@@ -64,7 +64,9 @@ def test_bad_input_exits_2_with_one_line(
     assert "bogus" in capsys.readouterr().err
 
 
-def test_bad_config_exits_2(write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_config_exits_2(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     write_doc("pyproject.toml", "[tool.exampletest]\npaths = ['.']\nfail_on = 'sometimes'\n")
     write_doc("ok.md", OK)
     assert main(["run"]) == 2
@@ -75,8 +77,11 @@ def test_bad_config_exits_2(write_doc: Callable[[str, str], Path], capsys: pytes
 
 
 def test_config_paths_and_overrides(write_doc: Callable[[str, str], Path], run_json: Any) -> None:
-    write_doc("pyproject.toml", "[tool.exampletest]\npaths = ['docs']\nstages = ['lint']\n"
-              "[[tool.exampletest.overrides]]\npaths = ['docs/legacy/*']\nfail-on = 'never'\n")
+    write_doc(
+        "pyproject.toml",
+        "[tool.exampletest]\npaths = ['docs']\nstages = ['lint']\n"
+        "[[tool.exampletest.overrides]]\npaths = ['docs/legacy/*']\nfail-on = 'never'\n",
+    )
     write_doc("docs/legacy/old.md", BROKEN)
     write_doc("docs/new.md", OK)
     code, report = run_json()
@@ -85,10 +90,24 @@ def test_config_paths_and_overrides(write_doc: Callable[[str, str], Path], run_j
     assert report["documents"][0]["blocks"][0]["stages"]["types"] == "skipped"
 
 
-def test_report_files_in_several_formats(write_doc: Callable[[str, str], Path], in_tmp: Path) -> None:
+def test_report_files_in_several_formats(
+    write_doc: Callable[[str, str], Path], in_tmp: Path
+) -> None:
     write_doc("stale.md", STALE)
-    code = main(["run", "--stages", "lint", "--report", "json=out.json", "--report", "junit=out.xml",
-                 "--report", "sarif=out.sarif", "stale.md"])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--stages",
+            "lint",
+            "--report",
+            "json=out.json",
+            "--report",
+            "junit=out.xml",
+            "--report",
+            "sarif=out.sarif",
+            "stale.md",
+        ]
+    )
     assert code == 0
     assert json.loads((in_tmp / "out.json").read_text())["summary"]["blocks"] == 1
     assert (in_tmp / "out.xml").read_text().startswith("<?xml")
@@ -101,7 +120,11 @@ def test_extract_writes_modules_and_check_detects_drift(
     write_doc("docs/My Guide.md", "## Set up\n\n```python\nx = 1\n```\n")
     assert main(["extract", "docs"]) == 0
     module = in_tmp / "extracted" / "my_guide" / "b01_set_up.py"
-    assert module.read_text().splitlines()[0].startswith("# Extracted by exampletest from docs/My Guide.md:4")
+    assert (
+        module.read_text()
+        .splitlines()[0]
+        .startswith("# Extracted by exampletest from docs/My Guide.md:4")
+    )
     assert main(["extract", "--check", "docs"]) == 0
     write_doc("docs/My Guide.md", "## Set up\n\n```python\nx = 2\n```\n")
     assert main(["extract", "--check", "docs"]) == 1
@@ -113,7 +136,7 @@ def test_fix_write_is_verified_byte_exact_and_idempotent(
 ) -> None:
     path = write_doc("models.md", V1_DOC)
     before = path.read_bytes()
-    code, report = run_json("models.md")
+    _, report = run_json("models.md")
     fix = report["documents"][0]["blocks"][0]["fix"]
     assert fix["verified"] and {"ET101", "ET103"} & set(fix["resolves"])
     assert main(["fix", "--diff", "models.md"]) == 1
@@ -125,8 +148,8 @@ def test_fix_write_is_verified_byte_exact_and_idempotent(
     assert b"@field_validator" in after and b"from_attributes=True" in after
     # Every byte outside the block's code lines is unchanged (CRLF on the last line included).
     assert after.startswith(before[: before.index(b"  from pydantic")])
-    assert after.endswith(before[before.index(b"  ```\n\nTrailing"):])
-    code, report = run_json("models.md")
+    assert after.endswith(before[before.index(b"  ```\n\nTrailing") :])
+    _code, report = run_json("models.md")
     block = report["documents"][0]["blocks"][0]
     assert block["status"] == "ok", block["findings"]
     assert main(["fix", "--write", "models.md"]) == 0
@@ -134,7 +157,9 @@ def test_fix_write_is_verified_byte_exact_and_idempotent(
 
 
 def test_stubs_round_trip_checks_deeper(
-    write_doc: Callable[[str, str], Path], run_json: Any, in_tmp: Path,
+    write_doc: Callable[[str, str], Path],
+    run_json: Any,
+    in_tmp: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     write_doc("guide.md", "```python\nprint(UserOut.from_orm(row))\n```\n")
@@ -144,7 +169,7 @@ def test_stubs_round_trip_checks_deeper(
         (f,) = [f for f in findings if "from_orm" in f["message"]]
         return {f["tool"]} | {c.split(":")[0] for c in f.get("corroboration", [])}
 
-    code, report = run_json("guide.md")
+    _code, report = run_json("guide.md")
     rules = sorted(f["rule"] for f in report["documents"][0]["blocks"][0]["findings"])
     assert rules == ["ET002", "ET002", "ET107"]
     assert from_orm_evidence() == {"exampletest"}  # only the textual rule: the receiver is unknown
@@ -157,7 +182,8 @@ def test_stubs_round_trip_checks_deeper(
     assert rules == ["ET107"]  # placeholders end the fragment findings, but prove nothing
     stub.write_text(
         "from pydantic import BaseModel, ConfigDict\n\n"
-        "class UserOut(BaseModel):\n    model_config = ConfigDict(from_attributes=True)\n    id: int\n\n"
+        "class UserOut(BaseModel):\n"
+        "    model_config = ConfigDict(from_attributes=True)\n    id: int\n\n"
         "class Row:\n    id = 1\n\nrow = Row()\n"
     )
     # A refined stub lets mypy and the smoke run see the deprecation for real.

@@ -50,8 +50,9 @@ def test_missing_import_names_the_exact_statement(index: NameIndex) -> None:
         "HTTPException": "from fastapi import HTTPException",
         "IntegrityError": "from sqlalchemy.exc import IntegrityError",
     }
-    assert all(f.rule == MISSING_IMPORT and f.category.value == "incomplete"
-               for f in ctxs[1].findings)  # fmt: skip
+    assert all(
+        f.rule == MISSING_IMPORT and f.category.value == "incomplete" for f in ctxs[1].findings
+    )
 
 
 def test_earlier_import_does_not_excuse_a_missing_import(index: NameIndex) -> None:
@@ -75,8 +76,11 @@ def test_variable_names_are_not_matched_to_random_library_names(index: NameIndex
         "```python\nimport sqlalchemy\nprint(user.name, settings.x, token[:8], db)\n```\n", index
     )
     assert {name for rule, name in _rules(ctxs[0]) if rule == UNDEFINED} == {
-        "user", "settings", "token", "db",
-    }  # fmt: skip
+        "user",
+        "settings",
+        "token",
+        "db",
+    }
 
 
 def test_stub_declared_name_is_provided(index: NameIndex) -> None:

@@ -21,10 +21,21 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One cold run (its own cache) of `exampletest run --format json`, as a user would."""
     cache = tmp_path_factory.mktemp("cache")
     proc = subprocess.run(
-        [sys.executable, "-m", "exampletest.cli", "run", "--format", "json", str(SHIPPED_DOC.relative_to(ROOT))],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "exampletest.cli",
+            "run",
+            "--format",
+            "json",
+            str(SHIPPED_DOC.relative_to(ROOT)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**__import__("os").environ, "EXAMPLETEST_CACHE_DIR": str(cache)},
-    )  # fmt: skip
+    )
     assert proc.returncode == 1, proc.stderr  # the doc has broken blocks
     data: dict[str, Any] = json.loads(proc.stdout)
     return data
@@ -36,8 +47,11 @@ def _block(report: dict[str, Any], index: int) -> dict[str, Any]:
 
 
 def _has(block: dict[str, Any], category: str, text: str) -> list[dict[str, Any]]:
-    return [f for f in block["findings"] if f["category"] == category
-            and (text in f["message"] or text in (f["suggestion"] or ""))]  # fmt: skip
+    return [
+        f
+        for f in block["findings"]
+        if f["category"] == category and (text in f["message"] or text in (f["suggestion"] or ""))
+    ]
 
 
 def test_thirteen_blocks_at_their_fences(report: dict[str, Any]) -> None:
@@ -73,8 +87,12 @@ def test_context_verdicts(report: dict[str, Any]) -> None:
     assert rules3["select"]["suggestion"] == "from sqlalchemy import select"
     assert rules3["HTTPException"]["suggestion"] == "from fastapi import HTTPException"
     # No finding anywhere says that get_db or app (defined in block 3) is undefined.
-    assert not [f for b in report["documents"][0]["blocks"] for f in b["findings"]
-                if "`app`" in f["message"] or "`get_db`" in f["message"]]  # fmt: skip
+    assert not [
+        f
+        for b in report["documents"][0]["blocks"]
+        for f in b["findings"]
+        if "`app`" in f["message"] or "`get_db`" in f["message"]
+    ]
     for index, name, statement in [
         (4, "Dict", "from typing import Dict"),
         (5, "Optional", "from typing import Optional"),
@@ -109,13 +127,35 @@ def test_json_matches_the_contract_shape(report: dict[str, Any]) -> None:
     assert report["schema_version"] == 1
     assert report["tool"]["name"] == "exampletest"
     for block in report["documents"][0]["blocks"]:
-        for key in ("index", "fence_line", "start_line", "end_line", "language", "heading",
-                    "module", "status", "stages", "findings", "fix"):  # fmt: skip
+        for key in (
+            "index",
+            "fence_line",
+            "start_line",
+            "end_line",
+            "language",
+            "heading",
+            "module",
+            "status",
+            "stages",
+            "findings",
+            "fix",
+        ):
             assert key in block
         for f in block["findings"]:
             assert block["fence_line"] - 5 <= f["line"] <= block["end_line"] + 1
-            assert set(f) >= {"stage", "tool", "rule", "category", "line", "column", "end_line",
-                              "end_column", "message", "suggestion", "intentional"}  # fmt: skip
+            assert set(f) >= {
+                "stage",
+                "tool",
+                "rule",
+                "category",
+                "line",
+                "column",
+                "end_line",
+                "end_column",
+                "message",
+                "suggestion",
+                "intentional",
+            }
 
 
 def test_fix_write_then_run_on_the_shipped_doc(tmp_path: Path, report: dict[str, Any]) -> None:
@@ -130,19 +170,32 @@ def test_fix_write_then_run_on_the_shipped_doc(tmp_path: Path, report: dict[str,
     env = {**__import__("os").environ, "EXAMPLETEST_CACHE_DIR": str(tmp_path / "cache")}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "exampletest.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "exampletest.cli", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
 
     assert cli("fix", "--write", "doc.md").returncode == 0
     after = json.loads(cli("run", "--format", "json", "doc.md").stdout)
-    for before_block, after_block in zip(report["documents"][0]["blocks"],
-                                         after["documents"][0]["blocks"], strict=True):  # fmt: skip
-        bad = {f["rule"] for f in before_block["findings"]
-               if f["category"] in ("broken", "stale") and not f["intentional"]}  # fmt: skip
+    for before_block, after_block in zip(
+        report["documents"][0]["blocks"], after["documents"][0]["blocks"], strict=True
+    ):
+        bad = {
+            f["rule"]
+            for f in before_block["findings"]
+            if f["category"] in ("broken", "stale") and not f["intentional"]
+        }
         fix = before_block["fix"]
         if bad and fix and fix["verified"] and bad <= set(fix["resolves"]):
-            left = [f for f in after_block["findings"]
-                    if f["category"] in ("broken", "stale") and not f["intentional"]]  # fmt: skip
+            left = [
+                f
+                for f in after_block["findings"]
+                if f["category"] in ("broken", "stale") and not f["intentional"]
+            ]
             assert left == [], (before_block["index"], left)
     # Outside the Python blocks' code lines the document is byte-identical.
     old_raw, new_raw = SHIPPED_DOC.read_bytes(), (tmp_path / "doc.md").read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 
 def _findings(run_json: Any, *args: str) -> list[dict[str, Any]]:
-    code, report = run_json("--stages", "smoke", "--no-cache", *args)
+    _code, report = run_json("--stages", "smoke", "--no-cache", *args)
     return [f for b in report["documents"][0]["blocks"] for f in b["findings"]]
 
 
@@ -128,10 +129,8 @@ def test_secret_and_network_never_reach_the_block(
     accepted: list[object] = []
 
     def accept() -> None:
-        try:
+        with contextlib.suppress(OSError):
             accepted.append(listener.accept())
-        except OSError:
-            pass
 
     thread = threading.Thread(target=accept)
     thread.start()

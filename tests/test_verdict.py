@@ -8,8 +8,20 @@ from exampletest.verdict import mark_intentional, marked_lines, merge, reaches, 
 
 def _block(code: str, directives: Directives | None = None) -> Block:
     n = len(code.splitlines())
-    return Block("d.md", 1, 10, 11, 10 + n, "python", "python", None, code,
-                 tuple(range(11, 11 + n)), (0,) * n, directives=directives or Directives())  # fmt: skip
+    return Block(
+        "d.md",
+        1,
+        10,
+        11,
+        10 + n,
+        "python",
+        "python",
+        None,
+        code,
+        tuple(range(11, 11 + n)),
+        (0,) * n,
+        directives=directives or Directives(),
+    )
 
 
 def _f(stage: str, tool: str, rule: str, cat: Category, line: int, msg: str) -> Finding:
@@ -17,33 +29,66 @@ def _f(stage: str, tool: str, rule: str, cat: Category, line: int, msg: str) -> 
 
 
 def test_same_problem_from_three_stages_is_one_finding() -> None:
-    found = merge([
-        _f("lint", "ruff", "DTZ003", Category.STALE, 12, "`datetime.datetime.utcnow()` used"),
-        _f("types", "mypy", "deprecated", Category.STALE, 12,
-           "function datetime.datetime.utcnow is deprecated: Use timezone-aware objects"),
-        _f("rules", "exampletest", "ET501", Category.STALE, 12, "`datetime.utcnow` is deprecated"),
-    ])  # fmt: skip
+    found = merge(
+        [
+            _f("lint", "ruff", "DTZ003", Category.STALE, 12, "`datetime.datetime.utcnow()` used"),
+            _f(
+                "types",
+                "mypy",
+                "deprecated",
+                Category.STALE,
+                12,
+                "function datetime.datetime.utcnow is deprecated: Use timezone-aware objects",
+            ),
+            _f(
+                "rules",
+                "exampletest",
+                "ET501",
+                Category.STALE,
+                12,
+                "`datetime.utcnow` is deprecated",
+            ),
+        ]
+    )
     assert len(found) == 1
     assert found[0].tool == "mypy"  # the strongest evidence present
     assert set(found[0].corroboration) == {"ruff:DTZ003", "exampletest:ET501"}
 
 
 def test_different_problems_on_one_line_stay_apart() -> None:
-    found = merge([
-        _f("lint", "ruff", "UP006", Category.STALE, 3, "Use `list` instead of `List`"),
-        _f("lint", "ruff", "UP006", Category.STALE, 3, "Use `dict` instead of `Dict`"),
-    ])  # fmt: skip
+    found = merge(
+        [
+            _f("lint", "ruff", "UP006", Category.STALE, 3, "Use `list` instead of `List`"),
+            _f("lint", "ruff", "UP006", Category.STALE, 3, "Use `dict` instead of `Dict`"),
+        ]
+    )
     assert len(found) == 2
 
 
 def test_name_error_upgrades_missing_import_to_broken() -> None:
-    found = merge([
-        Finding("context", "exampletest", "ET001", Category.INCOMPLETE, 4, 5,
-                "`Dict` is used but never imported (used 1x); `from typing import Dict` provides it",
-                suggestion="from typing import Dict"),
-        _f("smoke", "python", "NameError", Category.BROKEN, 4,
-           "NameError: name 'Dict' is not defined: running it as written stops here"),
-    ])  # fmt: skip
+    found = merge(
+        [
+            Finding(
+                "context",
+                "exampletest",
+                "ET001",
+                Category.INCOMPLETE,
+                4,
+                5,
+                "`Dict` is used but never imported (used 1x); "
+                "`from typing import Dict` provides it",
+                suggestion="from typing import Dict",
+            ),
+            _f(
+                "smoke",
+                "python",
+                "NameError",
+                Category.BROKEN,
+                4,
+                "NameError: name 'Dict' is not defined: running it as written stops here",
+            ),
+        ]
+    )
     assert len(found) == 1
     assert found[0].category is Category.BROKEN
     assert found[0].suggestion == "from typing import Dict"
@@ -74,8 +119,10 @@ def test_expect_directive_marks_findings_intentional() -> None:
 
 def test_status_order_and_fail_on() -> None:
     block = _block("x = 1\n")
-    fs = [_f("lint", "ruff", "S1", Category.SECURITY, 11, "x"),
-          _f("lint", "ruff", "UP1", Category.STALE, 11, "y")]  # fmt: skip
+    fs = [
+        _f("lint", "ruff", "S1", Category.SECURITY, 11, "x"),
+        _f("lint", "ruff", "UP1", Category.STALE, 11, "y"),
+    ]
     assert status(block, fs, ran_any=True) is Status.STALE
     assert reaches(Status.STALE, "stale") and not reaches(Status.STALE, "broken")
     assert reaches(Status.BROKEN, "env") and not reaches(Status.OK, "env")

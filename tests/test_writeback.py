@@ -25,8 +25,10 @@ def test_list_item_block_keeps_indent_and_crlf() -> None:
     src = b"Intro\r\n\r\n1. Step\r\n\r\n   ```python\r\n   x = 1\r\n   ```\r\n\r\nEnd\r\n"
     doc = parse_document("d.md", src)
     out = replace_blocks(doc, {1: "import os\n\nx = os.sep\n"})
-    assert out == (b"Intro\r\n\r\n1. Step\r\n\r\n   ```python\r\n   import os\r\n\r\n"
-                   b"   x = os.sep\r\n   ```\r\n\r\nEnd\r\n")  # fmt: skip
+    assert out == (
+        b"Intro\r\n\r\n1. Step\r\n\r\n   ```python\r\n   import os\r\n\r\n"
+        b"   x = os.sep\r\n   ```\r\n\r\nEnd\r\n"
+    )
 
 
 def test_tilde_fence_and_info_string_untouched() -> None:
@@ -38,7 +40,9 @@ def test_tilde_fence_and_info_string_untouched() -> None:
 def test_blockquote_prefix_is_reapplied() -> None:
     src = b"> ```python\n> a = 1\n>\n> b = 2\n> ```\n"
     doc = parse_document("d.md", src)
-    assert replace_blocks(doc, {1: "a = 1\n\nc = 3\n"}) == b"> ```python\n> a = 1\n>\n> c = 3\n> ```\n"
+    assert (
+        replace_blocks(doc, {1: "a = 1\n\nc = 3\n"}) == b"> ```python\n> a = 1\n>\n> c = 3\n> ```\n"
+    )
 
 
 def test_console_blocks_are_refused() -> None:
@@ -79,10 +83,22 @@ def test_symlink_out_of_project_is_not_followed(tmp_path: Path) -> None:
 
 _code = st.lists(
     st.sampled_from(["x = 1", "def f():", "    return 2", "", "# comment", "print('```')"]),
-    min_size=0, max_size=5,
-)  # fmt: skip
-_prose = st.sampled_from(["Some text.", "# Heading", "", "- item", "  nested text", "\tTabbed",
-                          "!!! note", "    inside note", "> quote"])  # fmt: skip
+    min_size=0,
+    max_size=5,
+)
+_prose = st.sampled_from(
+    [
+        "Some text.",
+        "# Heading",
+        "",
+        "- item",
+        "  nested text",
+        "\tTabbed",
+        "!!! note",
+        "    inside note",
+        "> quote",
+    ]
+)
 
 
 @st.composite
@@ -106,7 +122,9 @@ def documents(draw: st.DrawFn) -> str:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents(), st.data())
-def test_unchanged_blocks_round_trip_and_others_are_untouched(text: str, data: st.DataObject) -> None:
+def test_unchanged_blocks_round_trip_and_others_are_untouched(
+    text: str, data: st.DataObject
+) -> None:
     raw = text.encode()
     doc = parse_document("d.md", raw)
     writable = [b for b in doc.blocks if b.language != "pycon"]
