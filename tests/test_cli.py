@@ -188,3 +188,25 @@ def test_stubs_round_trip_checks_deeper(
     )
     # A refined stub lets mypy and the smoke run see the deprecation for real.
     assert {"python", "mypy"} <= from_orm_evidence()
+
+
+def test_directives_and_foreign_markers_take_effect(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        "<!-- exampletest: skip -->\n```python\nfrom pydantic import BaseSettings\n```\n\n"
+        "<!-- exampletest: skip=smoke,types -->\n```python\nx: List[int] = []\n```\n\n"
+        "<!-- exampletest: expect=broken -->\n```python\nfrom pydantic import BaseSettings\n```\n\n"
+        '```py {test="skip"}\nimport os\nos.getcwd()\n```\n\n'
+        "<!--- skip doccmd[all]: next -->\n```python\nraise SystemExit(1)\n```\n\n"
+        "<!-- exampletest: frobnicate -->\n```python\ny = 1\n```\n",
+    )
+    code, report = run_json("d.md")
+    blocks = report["documents"][0]["blocks"]
+    assert [b["status"] for b in blocks] == ["skipped", "incomplete", "ok", "ok", "skipped", "ok"]
+    assert blocks[1]["stages"] == {"lint": "ran", "types": "skipped", "smoke": "skipped"}
+    assert all(f["intentional"] for f in blocks[2]["findings"]) and blocks[2]["findings"]
+    assert blocks[3]["stages"]["smoke"] == "skipped"
+    assert code == 0
+    assert any("d.md:21: unknown exampletest directive 'frobnicate'" in e for e in report["errors"])
