@@ -71,29 +71,25 @@ class DirectiveError(ValueError):
 def read_document(path: str) -> Document:
     """Read and parse one file; problems become one-line errors on the Document, not raises."""
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (POSIX only; no FIFOs elsewhere).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         if exc.errno == errno.ENOENT and os.path.islink(path):
             return _unreadable(path, "cannot read: broken symbolic link")
         return _unreadable(path, f"cannot read: {exc.strerror or exc}")
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            return _unreadable(path, f"cannot read: {what}")
-        if info.st_size > MAX_BYTES:
-            return _unreadable(
-                path, f"too large ({info.st_size} bytes, limit {MAX_BYTES}), skipped"
-            )
         with os.fdopen(fd, "rb") as fh:
-            fd = -1
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+                return _unreadable(path, f"cannot read: {what}")
+            if info.st_size > MAX_BYTES:
+                return _unreadable(
+                    path, f"too large ({info.st_size} bytes, limit {MAX_BYTES}), skipped"
+                )
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         return _unreadable(path, f"cannot read: {exc.strerror or exc}")
-    finally:
-        if fd != -1:
-            os.close(fd)
     if len(raw) > MAX_BYTES:
         return _unreadable(path, f"too large (over {MAX_BYTES} bytes), skipped")
     return parse_document(path, raw)

@@ -238,7 +238,8 @@ def evaluate(
                 result.status = Status.SKIPPED
                 continue
             results[(block.doc_path, block.index)] = result
-            result.findings.extend(ctx.findings)
+            if not block.directives.skips("all"):
+                result.findings.extend(ctx.findings)
             contexts.append(ctx)
     findings = check_contexts(contexts, options, run_errors, results, progress, workers)
     for key, result in results.items():
@@ -358,7 +359,9 @@ def _rules(contexts: Sequence[BlockContext]) -> dict[Key, list[Finding]]:
     return {
         (ctx.block.doc_path, ctx.block.index): rules.check(ctx.block)
         for ctx in contexts
-        if ctx.symbols.syntax_error is None and ctx.block.skip_reason is None
+        if ctx.symbols.syntax_error is None
+        and ctx.block.skip_reason is None
+        and not ctx.block.directives.skips("lint")  # the rule pack reads code, as lint does
     }
 
 
