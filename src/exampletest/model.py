@@ -77,7 +77,7 @@ class Block:
     line_map: tuple[int, ...]
     col_offsets: tuple[int, ...]
     prefixes: tuple[str, ...] = ()  # exact document text before the code on each line
-    fence_indent: str = ""  # document text before the opening fence (for write-back)
+    fence_indent: str = ""  # container prefix of the fence line, list markers as spaces
     directives: Directives = field(default_factory=Directives)
     skip_reason: str | None = None  # e.g. an include-only block
 

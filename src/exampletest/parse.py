@@ -80,9 +80,8 @@ def read_document(path: str) -> Document:
     try:
         with os.fdopen(fd, "rb") as fh:
             info = os.fstat(fh.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-                return _unreadable(path, f"cannot read: {what}")
+            if not stat.S_ISREG(info.st_mode):  # a FIFO, a device: reading could block
+                return _unreadable(path, "cannot read: not a regular file")
             if info.st_size > MAX_BYTES:
                 return _unreadable(
                     path, f"too large ({info.st_size} bytes, limit {MAX_BYTES}), skipped"

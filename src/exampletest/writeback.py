@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from exampletest.model import Block, Document
+from exampletest.parse import split_lines
 
 _LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
 
@@ -50,13 +51,19 @@ def writable(block: Block) -> str | None:
     return None
 
 
+def _code_lines(code: str) -> list[str]:
+    """Lines split where the parser splits them (not at form feeds, as str.splitlines does)."""
+    lines = split_lines(code)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def _prefixes(block: Block, lines: list[tuple[str, str]]) -> tuple[str, str]:
     """The container prefix for new code lines: (for non-blank lines, for blank lines).
 
     Copied from the block's own lines where it has them; otherwise from its closing fence (the
     text before the backticks), else the opening fence with list markers turned into spaces.
     """
-    codes = block.code.splitlines()
+    codes = _code_lines(block.code)
     pairs = list(zip(block.prefixes, codes, strict=False))
     text_prefix = next((pre for pre, code in pairs if code.strip()), None)
     if text_prefix is None:
@@ -89,7 +96,7 @@ def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
         ending = ending or _dominant_ending(lines)
         prefix, bare = _prefixes(block, lines)
         new_lines = []
-        for code_line in replacements[index].splitlines():
+        for code_line in _code_lines(replacements[index]):
             new_lines.append(((prefix if code_line.strip() else bare) + code_line, ending))
         if count:
             last_ending = lines[first + count - 1][1]
