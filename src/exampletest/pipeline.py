@@ -106,7 +106,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     started = time.perf_counter()
     documents, errors = load_documents(options)
     report = Report([], __version__, environment(), errors=list(errors))
-    index = NameIndex.load(options.cache_dir)  # not a result: --no-cache keeps it
+    index = load_index(options)
     cache = ResultCache(options.cache_dir) if options.use_cache else None
     keys: dict[Key, str] = {}
     hits: dict[Key, BlockResult] = {}
@@ -206,6 +206,20 @@ def cache_salt(options: Options, env: dict[str, Any]) -> str:
             options.stages_for(".") if options.stages_for else None,
         )
     )
+
+
+def load_index(options: Options) -> NameIndex:
+    """The name index belongs to the Python environment, not the project: it is kept in the
+    user's cache (``$XDG_CACHE_HOME/exampletest``), keyed by the environment, and shared by
+    every project using it; the project cache is the fallback. ``--no-cache`` keeps it."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    folder = Path(base) / "exampletest"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        writable = os.access(folder, os.W_OK)
+    except OSError:
+        writable = False
+    return NameIndex.load(folder if writable else options.cache_dir)
 
 
 def stub_source(options: Options, doc: Document) -> str | None:

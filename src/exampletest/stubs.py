@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from exampletest.context import analyze_document, doc_slug, stub_path
-from exampletest.nameindex import NameIndex
-from exampletest.pipeline import Options, load_documents
+from exampletest.pipeline import Options, load_documents, load_index
 from exampletest.symbols import analyze
 
 HEADER = '''"""Context stubs for {doc}: names its examples use but never define.
@@ -41,7 +40,7 @@ def render_entry(name: str, as_type: bool, blocks: list[int]) -> str:
 def write_stubs(options: Options) -> Iterator[str]:
     documents, errors = load_documents(options)
     yield from errors
-    index = NameIndex.load(options.cache_dir)
+    index = load_index(options)
     for doc in documents:
         path = stub_path(options.stubs_dir, doc_slug(doc.path))
         existing = path.read_text(encoding="utf-8") if path.is_file() else None
