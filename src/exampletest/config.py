@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exampletest.model import STAGES, Status
+from exampletest.model import STAGES
 
 FAIL_ON = ("broken", "stale", "incomplete", "env", "never")
 
@@ -207,7 +207,3 @@ def _overrides(value: Any, where: str) -> list[Override]:
             )
         )
     return out
-
-
-def status_threshold(fail_on: str) -> Status | None:
-    return None if fail_on == "never" else Status(fail_on)

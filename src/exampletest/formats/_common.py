@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from exampletest.model import STATUS_ORDER, Block, BlockResult, Category, Finding, Report, Status
+from exampletest.model import Block, BlockResult, Category, Finding, Report, Status
+from exampletest.verdict import reaches
 
 #: Finding categories in the order formats list them (worst first).
 CATEGORY_ORDER: tuple[Category, ...] = tuple(Category)
@@ -22,19 +23,9 @@ LEVELS: dict[Category, str] = {
     Category.STYLE: "note",
 }
 
-#: Values of ``--fail-on`` besides the statuses themselves.
-FAIL_ON_NEVER = "never"
-
-
-def fails(status: Status, fail_on: str) -> bool:
-    """Whether a block status reaches ``--fail-on`` (the contract: lowest failing status)."""
-    if fail_on == FAIL_ON_NEVER or status is Status.SKIPPED or status is Status.OK:
-        return False
-    return STATUS_ORDER.index(status) <= STATUS_ORDER.index(Status(fail_on))
-
 
 def failing_blocks(report: Report, fail_on: str) -> list[BlockResult]:
-    return [b for b in report.blocks() if fails(b.status, fail_on)]
+    return [b for b in report.blocks() if reaches(b.status, fail_on)]
 
 
 def ordered_findings(findings: Iterable[Finding]) -> list[Finding]:
@@ -58,10 +49,6 @@ def is_notable(result: BlockResult) -> bool:
 def block_name(path: str, block: Block) -> str:
     """The stable name of a block in CI tools: ``path:fence_line``."""
     return f"{path}:{block.fence_line}"
-
-
-def location(path: str, finding: Finding) -> str:
-    return f"{path}:{finding.line}:{finding.column}"
 
 
 def finding_summary(finding: Finding) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from exampletest.formats._common import block_name, fails, finding_summary, ordered_findings
+from exampletest.formats._common import block_name, finding_summary, ordered_findings
 from exampletest.model import Report, Status
+from exampletest.verdict import reaches
 
 
 def render(
@@ -41,7 +42,7 @@ def render(
             if result.status is Status.SKIPPED:
                 ET.SubElement(case, "skipped", message=block.skip_reason or "skipped by directive")
                 counts["skipped"] += 1
-            elif fails(result.status, fail_on):
+            elif reaches(result.status, fail_on):
                 real = [f for f in result.findings if not f.intentional]
                 message = f"{result.status}: {len(real)} finding{'s' if len(real) != 1 else ''}"
                 failure = ET.SubElement(case, "failure", message=message, type=str(result.status))
