@@ -691,3 +691,36 @@ def test_remove_unused_imports_keeps_comments() -> None:
     assert remove_unused_imports(code, [("pydantic", "validator")]) == (
         "from pydantic import (\n    BaseModel,  # base\n)\n\nx = BaseModel\n"
     )
+
+
+def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
+    """ET202: the rewrite is checked against a real in-memory database, before and after."""
+    from exampletest.fix import sqlalchemy as sa_fix
+    from exampletest.fix.base import RewriteContext
+
+    setup = (
+        "from sqlalchemy import create_engine, String\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column\n"
+        "class Base(DeclarativeBase):\n    pass\n"
+        "class User(Base):\n    __tablename__ = 'u'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    name: Mapped[str] = mapped_column(String(9))\n"
+        "engine = create_engine('sqlite://')\nBase.metadata.create_all(engine)\n"
+        "session = Session(engine)\n"
+        "session.add_all([User(id=1, name='a'), User(id=2, name='b')])\nsession.commit()\n"
+    )
+    legacy = (
+        "one = session.query(User).filter(User.id == 2).first()\n"
+        "many = session.query(User).filter(User.id > 0, User.name != 'z').all()\n"
+        "n = session.query(User).count()\n"
+    )
+    result = sa_fix.rewrite(legacy, RewriteContext())
+    assert result.applied == ("ET202",)
+    assert "session.scalars(select(User).where(User.id == 2)).first()" in result.code
+    assert "session.query(User).count()" in result.code  # not a plain chain: left alone
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    exec(compile(setup + legacy, "<before>", "exec", dont_inherit=True), before)
+    exec(compile(setup + result.code, "<after>", "exec", dont_inherit=True), after)
+    assert [u.id for u in after["many"]] == [u.id for u in before["many"]] == [1, 2]
+    assert after["one"].name == before["one"].name == "b"

@@ -111,6 +111,10 @@ def _as_written(
         provided[name] = full.get(name)
     assert first is not None
     first["proven_missing"] = proven
+    if proven and outcome is not first:
+        # What stops the block once its missing names are there (a use before an import, a
+        # real bug) is a problem of its own, seen as written.
+        first["then"] = outcome
     return first
 
 

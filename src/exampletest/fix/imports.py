@@ -90,15 +90,19 @@ def is_docstring(stmt: cst.BaseStatement) -> bool:
     )
 
 
-def _insertion_index(body: Sequence[cst.BaseStatement]) -> int:
-    """After the first run of top-level imports; else after a docstring; else at the top."""
-    first = next((i for i, s in enumerate(body) if _import_line(s) is not None), None)
-    if first is None:
-        return 1 if body and is_docstring(body[0]) else 0
-    end = first
+def _leading_imports(body: Sequence[cst.BaseStatement]) -> range:
+    """Indexes of the imports that open the code (after a docstring): the only place a new
+    import is sure to run before every use of its name."""
+    start = 1 if body and is_docstring(body[0]) else 0
+    end = start
     while end < len(body) and _import_line(body[end]) is not None:
         end += 1
-    return end
+    return range(start, end)
+
+
+def _insertion_index(body: Sequence[cst.BaseStatement]) -> int:
+    """After the imports that open the code; else after a docstring; else at the top."""
+    return _leading_imports(body).stop
 
 
 def _merge(node: cst.ImportFrom, new: Sequence[cst.ImportAlias]) -> cst.ImportFrom:
@@ -162,8 +166,11 @@ def add_imports(code: str, statements: Sequence[str]) -> str:
         assert not isinstance(node.names, cst.ImportStar)
         wanted = list(node.names)
         merged = False
+        leading = _leading_imports(body)
         for i, s in enumerate(body):
             existing = _import_line(s)
+            if i not in leading:
+                continue  # an import further down runs after code that may need the name
             if not isinstance(existing, cst.ImportFrom) or _module_name(existing) != target:
                 continue
             assert not isinstance(existing.names, cst.ImportStar)
@@ -182,8 +189,18 @@ def add_imports(code: str, statements: Sequence[str]) -> str:
         lines = list(getattr(nxt, "leading_lines", ()))
         if not lines or lines[0].comment is not None:
             body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(), *lines])
+    header = list(module.header)
+    introduces = bool(header) and header[-1].comment is not None  # no blank line before code
+    shebang = bool(header) and header[0].comment is not None and header[0].comment.value[:2] == "#!"
+    if new_lines and at == 0 and body and introduces and not shebang:
+        # A comment opening the block introduces its first statement ("# BAD - ..."): the new
+        # imports go above it, not between the comment and its code.
+        first = body[0]
+        blank = [cst.EmptyLine()] if not first.leading_lines else list(first.leading_lines)
+        body[0] = first.with_changes(leading_lines=[*blank, *header])
+        header = []
     body[at:at] = new_lines
-    result = module.with_changes(body=body).code
+    result = module.with_changes(body=body, header=header).code
     if result == code:
         return code
     if ruff_isort(code) == code:

@@ -140,6 +140,64 @@ class _SqlCalls(PassTransformer):
         return updated.with_changes(args=args)
 
 
+#: Terminal calls of a legacy Query chain that 2.0's ``Session.scalars()`` result also has.
+_TERMINALS = frozenset({"first", "all", "one", "one_or_none"})
+
+
+class _LegacyQuery(PassTransformer):
+    """``s.query(M).filter(c).first()`` -> ``s.scalars(select(M).where(c)).first()``.
+
+    Only the plain chain: one entity, ``filter`` clauses, a terminal the 2.0 result also has.
+    Anything else (``filter_by``, ``join``, ``count``, several entities) stays a suggestion.
+    """
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        func = updated_node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in _TERMINALS):
+            return updated_node
+        if updated_node.args:
+            return updated_node
+        clauses: list[cst.Arg] = []
+        node = func.value
+        while (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "filter"
+        ):
+            clauses = [*node.args, *clauses]
+            node = node.func.value
+        if not (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "query"
+            and len(node.args) == 1
+            and not node.args[0].keyword
+            and not node.args[0].star
+            and all(not a.keyword and not a.star for a in clauses)
+        ):
+            return updated_node
+        statement: cst.BaseExpression = cst.Call(
+            cst.Name("select"), [node.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+        )
+        if clauses:
+            args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in clauses]
+            commas = [
+                a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                for a in args[:-1]
+            ]
+            statement = cst.Call(cst.Attribute(statement, cst.Name("where")), [*commas, args[-1]])
+        scalars = cst.Call(
+            cst.Attribute(node.func.value, cst.Name("scalars")), [cst.Arg(statement)]
+        )
+        self.edit.applied.add("ET202")
+        self.edit.imports.append("from sqlalchemy import select")
+        return updated_node.with_changes(func=func.with_changes(value=scalars))
+
+
+def _legacy_query(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_LegacyQuery(edit))
+
+
 def _declarative(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
     return wrapper.visit(_DeclarativeImport(wrapper.module, edit))
 
@@ -156,6 +214,7 @@ PASSES: tuple[Pass, ...] = (
     Pass(("ET201",), _declarative, ("sqlalchemy.ext.declarative",)),
     Pass(("ET205",), _select, ("select",)),
     Pass(("ET206",), _sessions, ("autocommit",)),
+    Pass(("ET202",), _legacy_query, (".query(",)),
 )
 
 

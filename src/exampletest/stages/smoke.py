@@ -106,10 +106,13 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     pass2: dict[str, Any] = value.get("pass2") or {}
     first = pass1.get("exception")
     seen: set[tuple[str, int | None]] = set()
-    if first:
-        findings.extend(_exception(ctx, first, as_written=True))
-        seen.add((first.get("type", ""), first.get("line")))
-        if first.get("type") == "Timeout":
+    then = (pass1.get("then") or {}).get("exception")
+    for exc in (first, then):
+        if not exc or (exc.get("type"), exc.get("line")) in seen:
+            continue
+        findings.extend(_exception(ctx, exc, as_written=True))
+        seen.add((exc.get("type", ""), exc.get("line")))
+        if exc.get("type") == "Timeout":
             status = "timeout"
     # Only a name an import would fix makes the block broken; a name the author leaves to
     # the reader (a stub or a placeholder) keeps it a fragment, whatever running it says.
@@ -241,7 +244,9 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
         if exc.get("name") in _importable(ctx):
             yield _name_error(ctx, str(exc["name"]), hidden=False)
         # else: a name left to the reader; the context stage reports the fragment
-    elif exc.get("placeholder") or (not as_written and _uses_provided(ctx, line)):
+    elif kind != "NameError" and (
+        exc.get("placeholder") or (not as_written and _uses_provided(ctx, line))
+    ):
         return  # something exampletest supplied was involved: not evidence
     elif exc.get("module_not_found"):
         yield _at(block, line, kind, Category.ENV, f"{message} (while {when}; not installed here)")
