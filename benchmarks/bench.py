@@ -231,7 +231,9 @@ def edit_one_block(folder: Path, value: int) -> tuple[Path, bytes]:
 
 
 def exampletest_run(folder: Path, cache: Path, log: Path) -> Sample:
-    env = {**os.environ, "EXAMPLETEST_CACHE_DIR": str(cache)}
+    """``cache`` holds the project's caches and, as XDG_CACHE_HOME, the user's (name index)."""
+    env = {**os.environ, "EXAMPLETEST_CACHE_DIR": str(cache / "project"),
+           "XDG_CACHE_HOME": str(cache / "user")}  # fmt: skip
     sample = measure(
         [str(BIN / "exampletest"), "run", "--format", "json", str(folder)], log, env=env, tree=True
     )
@@ -245,9 +247,12 @@ def exampletest_run(folder: Path, cache: Path, log: Path) -> Sample:
 
 def bench_exampletest(work: Path, tmp: Path, repeat: int) -> dict[str, Figure]:
     cold, warm, edit = Figure("exampletest cold"), Figure("exampletest warm"), Figure("edit one")
+    project = Figure("new project", note="fresh project cache, name index already built")
     for r in range(repeat):
         cache = tmp / f"cache-{r}"
         cold.samples.append(exampletest_run(work, cache, tmp / f"cold-{r}.json"))
+        shutil.rmtree(cache / "project")
+        project.samples.append(exampletest_run(work, cache, tmp / f"project-{r}.json"))
         warm.samples.append(exampletest_run(work, cache, tmp / f"warm-{r}.json"))
         doc, before = edit_one_block(work, r + 1)
         try:
@@ -255,7 +260,7 @@ def bench_exampletest(work: Path, tmp: Path, repeat: int) -> dict[str, Figure]:
         finally:
             doc.write_bytes(before)
         edit.note = f"_bench_edit appended to {doc.name}"
-    return {"cold": cold, "warm": warm, "edit": edit}
+    return {"cold": cold, "new project": project, "warm": warm, "edit": edit}
 
 
 def floor_files(work: Path, tmp: Path) -> Path:
@@ -405,7 +410,7 @@ def ratio(a: float, b: float) -> str:
 def print_report(
     folder: Path, figures: dict[str, Figure], scaling: list[tuple[int, Sample]]
 ) -> None:
-    et = [figures[k] for k in ("cold", "warm", "edit")]
+    et = [figures[k] for k in ("cold", "new project", "warm", "edit")]
     blocks = next((s.blocks for s in et[0].samples if s.blocks is not None), None)
     print(f"\n== exampletest benchmark: {folder} ({blocks} blocks, {os.cpu_count()} CPUs) ==")
     print(f"{'figure':<28} {'median s':>8}  {'min-max':<12} {'load (1 min)':<21}note")
@@ -433,7 +438,7 @@ def print_report(
         for fig in (figures["peer cold"], figures["peer warm"]):
             print(fig.row() + f" [{fig.samples[0].blocks if fig.samples else '?'} blocks]")
     print("\nratios and targets (issue Speed)")
-    cold, warm, edit = (f.median for f in et)
+    cold, _, warm, edit = (f.median for f in et)
     if floor_cold is not None:
         print(
             f"  cold / floor cold        {ratio(cold, floor_cold):>6}   target <= 1.3 (shipped doc)"

@@ -281,7 +281,7 @@ def _extract(args: argparse.Namespace, config: Config) -> int:
 
 
 def _fix(args: argparse.Namespace, config: Config) -> int:
-    from exampletest.fix.engine import document_diff
+    from exampletest.fix.diff import document_diff
     from exampletest.pipeline import load_documents, run
     from exampletest.writeback import WriteError, replace_blocks, write_document
 

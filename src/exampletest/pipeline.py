@@ -142,9 +142,12 @@ def run(options: Options, progress: Progress | None = None) -> Report:
         )
         fresh = _fresh(report, hits)
         if options.fixes:
-            from exampletest.fix.engine import attach_diffs, propose
+            from exampletest.fix.diff import attach_diffs
 
-            propose(report, documents, options, index, {id(r) for r in fresh}, workers)
+            if fresh:  # libcst and the rewriters load only when there is something new
+                from exampletest.fix.engine import propose
+
+                propose(report, documents, options, index, {id(r) for r in fresh}, workers)
             attach_diffs(report, documents)
     finally:
         if workers is not None:

@@ -11,7 +11,6 @@ stays a note in words.
 from __future__ import annotations
 
 import ast
-import difflib
 import json
 import re
 import subprocess
@@ -25,6 +24,7 @@ from pathlib import Path
 from exampletest.context import MISSING_IMPORT
 from exampletest.fix import pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext
+from exampletest.fix.diff import document_diff
 from exampletest.fix.imports import add_imports
 from exampletest.model import Block, BlockResult, Category, Document, Finding, Fix, Report
 from exampletest.nameindex import NameIndex
@@ -32,7 +32,7 @@ from exampletest.pipeline import Options
 from exampletest.stages.smoke import Workers
 from exampletest.symbols import analyze
 from exampletest.verdict import subjects
-from exampletest.writeback import WriteError, replace_blocks, writable
+from exampletest.writeback import WriteError, writable
 
 STALE_LINT = ("UP", "FAST002", "RUF013")
 FIXABLE = frozenset({Category.BROKEN, Category.STALE, Category.INCOMPLETE})
@@ -196,22 +196,6 @@ def _ruff_rules(state: _State) -> tuple[str, ...]:
 
 def _needs_fix(result: BlockResult) -> bool:
     return any(f.category in FIXABLE and not f.intentional for f in result.findings)
-
-
-def attach_diffs(report: Report, documents: Sequence[Document]) -> None:
-    """Fixes from the cache carry no diff (it depends on where the block sits): make it."""
-    by_path = {d.path: d for d in documents}
-    for doc_result in report.documents:
-        doc = by_path.get(doc_result.path)
-        for r in doc_result.blocks:
-            fix = r.fix
-            if doc is None or fix is None or fix.diff or fix.replacement == r.block.code:
-                continue
-            try:
-                diff = document_diff(doc, {r.block.index: fix.replacement})
-            except WriteError:
-                continue
-            r.fix = replace(fix, diff=diff)
 
 
 def propose(
@@ -481,10 +465,3 @@ def _fix(state: _State) -> Fix | None:
     )
     verified = bool(resolves) and not new_bad
     return Fix(state.code, diff, resolves, verified, tuple(state.notes))
-
-
-def document_diff(doc: Document, replacements: dict[int, str]) -> str:
-    """Unified diff of the document, in its own line numbers, for ``patch -p0``."""
-    old = doc.raw.decode("utf-8").splitlines(keepends=True)
-    new = replace_blocks(doc, replacements).decode("utf-8").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(old, new, fromfile=doc.path, tofile=doc.path))
