@@ -21,7 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from exampletest.context import BlockContext
-from exampletest.model import Block, BlockResult, Category, Finding, Fix, Status
+from exampletest.model import (
+    Block,
+    BlockResult,
+    Category,
+    Directives,
+    Document,
+    Finding,
+    Fix,
+    Status,
+)
+from exampletest.parse import parse_document
 
 FORMAT = 2
 MAX_ENTRIES = 20_000
@@ -48,8 +58,9 @@ def block_key(ctx: BlockContext, salt: str) -> str:
 
 
 class ResultCache:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, salt: str = "") -> None:
         self.folder = folder / "results"
+        self.salt = salt  # exampletest's own code: a parser change re-parses
         self.hits = 0
         self.misses = 0
 
@@ -67,15 +78,46 @@ class ResultCache:
         return result
 
     def put(self, key: str, result: BlockResult) -> None:
-        path = self._path(key)
+        self._write(self._path(key), _dump(result))
+
+    def _write(self, path: Path, data: object) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(_dump(result), fh)
+                json.dump(data, fh)
             os.replace(tmp, path)
         except OSError:
             return  # a cache that cannot be written is only slower
+
+    def parse(self, path: str, raw: bytes) -> Document:
+        """:func:`parse_document`, remembered by the bytes of the file (warm runs skip
+        markdown-it)."""
+        digest = hashlib.sha256(f"{FORMAT}\0{self.salt}\0{path}\0".encode() + raw).hexdigest()
+        file = self.folder / "parsed" / digest[:2] / f"{digest}.json"
+        try:
+            data = json.loads(file.read_text("utf-8"))
+            return Document(
+                path, raw, tuple(_block_from(b) for b in data["blocks"]), tuple(data["errors"])
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        doc = parse_document(path, raw)
+        blocks = [{**asdict(b), "directives": _directives_dict(b.directives)} for b in doc.blocks]
+        self._write(file, {"blocks": blocks, "errors": list(doc.errors)})
+        return doc
+
+    def get_keys(self, digest: str) -> list[str] | None:
+        """The block keys of a document seen before (by the digest of its bytes and context)."""
+        try:
+            keys = json.loads((self.folder / "docs" / f"{digest}.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        ok = isinstance(keys, list) and all(isinstance(k, str) for k in keys)
+        return keys if ok else None
+
+    def put_keys(self, digest: str, keys: list[str]) -> None:
+        self._write(self.folder / "docs" / f"{digest}.json", keys)
 
     def prune(self, limit: int = MAX_ENTRIES) -> None:
         """Keep the newest ``limit`` entries."""
@@ -88,6 +130,25 @@ class ResultCache:
                 path.unlink()
             except OSError:
                 continue
+
+
+def _directives_dict(d: Directives) -> dict[str, Any]:
+    return {
+        "skip": sorted(d.skip),
+        "expect": None if d.expect is None else d.expect.value,
+        "standalone": d.standalone,
+    }
+
+
+def _block_from(data: dict[str, Any]) -> Block:
+    d = data["directives"]
+    directives = Directives(
+        frozenset(d["skip"]), None if d["expect"] is None else Status(d["expect"]), d["standalone"]
+    )
+    tuples = ("line_map", "col_offsets", "prefixes")
+    fields: dict[str, Any] = {k: (tuple(v) if k in tuples else v) for k, v in data.items()}
+    fields["directives"] = directives
+    return Block(**fields)
 
 
 def _dump(result: BlockResult) -> dict[str, Any]:

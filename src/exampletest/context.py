@@ -78,7 +78,7 @@ def analyze_document(
     earlier: list[tuple[int, Statement]] = []
     out: list[BlockContext] = []
     for block in blocks:
-        symbols = analyze(block.code, f"<exampletest:{block.index}>")
+        symbols = analyze(block.code)
         out.append(
             _block_context(
                 block, symbols, earlier, _Resolver(index, prefer, tops), stub_names, stub_source

@@ -16,6 +16,7 @@ import os
 import re
 import shlex
 import stat
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -68,8 +69,9 @@ class DirectiveError(ValueError):
     """A directive the tool does not understand: reported, never silently ignored."""
 
 
-def read_document(path: str) -> Document:
-    """Read and parse one file; problems become one-line errors on the Document, not raises."""
+def read_document(path: str, parse: Callable[[str, bytes], Document] | None = None) -> Document:
+    """Read and parse one file; problems become one-line errors on the Document, not raises.
+    ``parse`` replaces :func:`parse_document` (the result cache keeps parsed documents)."""
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer (POSIX only; no FIFOs elsewhere).
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -91,7 +93,7 @@ def read_document(path: str) -> Document:
         return _unreadable(path, f"cannot read: {exc.strerror or exc}")
     if len(raw) > MAX_BYTES:
         return _unreadable(path, f"too large (over {MAX_BYTES} bytes), skipped")
-    return parse_document(path, raw)
+    return (parse or parse_document)(path, raw)
 
 
 def _unreadable(path: str, why: str) -> Document:

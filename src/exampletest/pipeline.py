@@ -6,6 +6,7 @@ the warm smoke workers start and then run the blocks; nothing waits on what it d
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -24,6 +25,7 @@ from exampletest.discover import discover
 from exampletest.extract import module_path
 from exampletest.model import (
     STAGES,
+    Block,
     BlockResult,
     Document,
     DocumentResult,
@@ -31,7 +33,7 @@ from exampletest.model import (
     Report,
     Status,
 )
-from exampletest.nameindex import NameIndex
+from exampletest.nameindex import NameIndex, environment_key
 from exampletest.parse import read_document
 from exampletest.stages import StageError, lint, types
 from exampletest.stages.smoke import Workers
@@ -91,7 +93,10 @@ def module_name(block_doc: str, index: int, suffix: str = "") -> str:
 
 def load_documents(options: Options) -> tuple[list[Document], list[str]]:
     files, errors = discover(options.paths, options.exclude)
-    return [read_document(f) for f in files], errors
+    parse = (
+        ResultCache(options.cache_dir, _own_source_digest()).parse if options.use_cache else None
+    )
+    return [read_document(f, parse) for f in files], errors
 
 
 class Progress(Protocol):
@@ -111,15 +116,17 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     keys: dict[Key, str] = {}
     hits: dict[Key, BlockResult] = {}
     if cache is not None:
-        salt = cache_salt(options, report.environment)
+        salt = cache_salt(options, report.environment) + environment_key()
         for doc in documents:
             wanted = options.only(doc) if options.only else None
-            for ctx in analyze_document(doc.blocks, index, stub_source(options, doc)):
-                key = (doc.path, ctx.block.index)
-                if wanted is not None and ctx.block.index not in wanted:
+            stub = stub_source(options, doc)
+            block_keys = _block_keys(cache, doc, stub, index, salt)
+            for block, key_text in zip(doc.blocks, block_keys, strict=True):
+                key = (doc.path, block.index)
+                if wanted is not None and block.index not in wanted:
                     continue  # not part of this run (--changed-since): reported as skipped
-                keys[key] = block_key(ctx, salt)
-                hit = cache.get(keys[key], ctx.block)
+                keys[key] = key_text
+                hit = cache.get(key_text, block)
                 if hit is not None:
                     hits[key] = hit
 
@@ -164,6 +171,22 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     return report
 
 
+def _block_keys(
+    cache: ResultCache, doc: Document, stub: str | None, index: NameIndex, salt: str
+) -> list[str]:
+    """Every block's cache key. An unchanged document (same bytes, stubs and environment)
+    has the keys it had last time, so a warm run does not even analyse it."""
+    digest = hashlib.sha256(
+        "\0".join((salt, doc.path, stub or "")).encode() + b"\0" + doc.raw
+    ).hexdigest()
+    known = cache.get_keys(digest)
+    if known is not None and len(known) == len(doc.blocks):
+        return known
+    keys = [block_key(ctx, salt) for ctx in analyze_document(doc.blocks, index, stub)]
+    cache.put_keys(digest, keys)
+    return keys
+
+
 def _fresh(report: Report, hits: dict[Key, BlockResult]) -> list[BlockResult]:
     """Put cache hits in place; return the results this run computed."""
     fresh: list[BlockResult] = []
@@ -182,6 +205,7 @@ def _skipped_by_only(options: Options, result: BlockResult) -> bool:
     return all(v == "skipped" for v in result.stages.values()) and not result.block.skip_reason
 
 
+@functools.cache
 def _own_source_digest() -> str:
     """exampletest's own code is part of every result (an editable install changes under us)."""
     h = hashlib.sha256()
@@ -230,6 +254,12 @@ def stub_source(options: Options, doc: Document) -> str | None:
     return stub.read_text(encoding="utf-8") if stub.is_file() else None
 
 
+def _not_checked(block: Block) -> BlockResult:
+    result = BlockResult(block, module=module_path(block), status=Status.SKIPPED)
+    result.stages = dict.fromkeys(STAGES, "skipped")
+    return result
+
+
 def evaluate(
     documents: Sequence[Document],
     options: Options,
@@ -246,14 +276,16 @@ def evaluate(
         doc_result = DocumentResult(doc.path, errors=list(doc.errors))
         doc_results.append(doc_result)
         wanted = options.only(doc) if options.only else None
+        if wanted is not None and not wanted:  # nothing to check here (all cached or unchanged)
+            doc_result.blocks.extend(_not_checked(b) for b in doc.blocks)
+            continue
         for ctx in analyze_document(doc.blocks, index, stub_source(options, doc)):
             block = ctx.block
+            if wanted is not None and block.index not in wanted:
+                doc_result.blocks.append(_not_checked(block))
+                continue
             result = BlockResult(block, module=module_path(block))
             doc_result.blocks.append(result)
-            if wanted is not None and block.index not in wanted:
-                result.stages = dict.fromkeys(STAGES, "skipped")
-                result.status = Status.SKIPPED
-                continue
             results[(block.doc_path, block.index)] = result
             if not block.directives.skips("all"):
                 result.findings.extend(ctx.findings)

@@ -19,7 +19,7 @@ from pathlib import Path
 from exampletest.model import Block, Document
 from exampletest.parse import split_lines
 
-_LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
+_ENDINGS = re.compile(r"(\r\n|\r|\n)")
 
 
 class WriteError(RuntimeError):
@@ -28,16 +28,8 @@ class WriteError(RuntimeError):
 
 def split_keepends(text: str) -> list[tuple[str, str]]:
     """(content, ending) per line, splitting exactly where the parser does."""
-    out: list[tuple[str, str]] = []
-    pos = 0
-    while pos <= len(text):
-        m = _LINE.match(text, pos)
-        assert m is not None
-        out.append((m.group(1), m.group(2)))
-        if not m.group(2):
-            break
-        pos = m.end()
-    return out
+    parts = _ENDINGS.split(text)
+    return list(zip(parts[0::2], [*parts[1::2], ""], strict=True))
 
 
 def writable(block: Block) -> str | None:
