@@ -76,10 +76,14 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
     }
     budget = float(payload.get("pass_timeout_s", 4.0))
     full = {k: v for k, v in context.items() if k != "__exampletest_prelude__"}
-    result: dict[str, Any] = {"pass1": _as_written(payload, prelude_names, full, missing, budget)}
-    ns = RecordingNamespace(_base_globals() | full, set(payload.get("missing", [])))
+    result: dict[str, Any] = {}
+    if missing:  # with nothing to provide, the block as written *is* the full-context run
+        result["pass1"] = _as_written(payload, prelude_names, full, missing, budget)
+    ns = RecordingNamespace(_base_globals() | full, missing)
     pass2 = _run_pass(payload, ns, budget)
     ns.recording = False
+    if not missing:
+        result["pass1"] = {"exception": pass2["exception"], "warnings": pass2["warnings"]}
     pass2["looked_up"] = list(ns.looked_up)
     if pass2.get("exception") is None and payload.get("deep", True):
         pass2["deep"] = _deep(ns, code_text)

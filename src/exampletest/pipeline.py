@@ -33,10 +33,11 @@ from exampletest.model import (
     Report,
     Status,
 )
-from exampletest.nameindex import NameIndex, environment_key
+from exampletest.nameindex import NameIndex, environment_key, is_importable
 from exampletest.parse import read_document
 from exampletest.stages import StageError, lint, types
 from exampletest.stages.smoke import Workers
+from exampletest.symbols import analyze
 from exampletest.verdict import fold_import_lines, mark_intentional, merge, status
 
 #: Distributions whose versions the report records (the stack examples are checked against).
@@ -140,7 +141,9 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     misses = sum(len(d.blocks) for d in documents) - len(hits)
     if progress is not None:
         progress.set_total(misses)
-    workers = smoke_workers(options, misses) if misses and "smoke" in options.stages else None
+    todo_docs = [d for d in documents if any((d.path, b.index) not in hits for b in d.blocks)]
+    use_smoke = misses and "smoke" in options.stages
+    workers = smoke_workers(options, misses, todo_docs) if use_smoke else None
     try:
         if workers is not None:
             workers.start()  # importing the stack overlaps with ruff and mypy
@@ -446,8 +449,17 @@ def _run_smoke(
             workers.close()
 
 
-def smoke_workers(options: Options, blocks: int) -> Workers:
+def smoke_workers(options: Options, blocks: int, documents: Sequence[Document] = ()) -> Workers:
+    """Workers that also pre-import the installed packages the documents import, so that each
+    forked block finds them loaded. Only installed packages: document code never runs there."""
     from exampletest.stages.smoke import Workers
 
     env = {k: os.environ[k] for k in options.smoke_env if k in os.environ}
-    return Workers(min(options.jobs, max(blocks, 1)), env)
+    tops: dict[str, None] = {}
+    for doc in documents:
+        for block in doc.blocks:
+            for module, _, _ in analyze(block.code).imported_modules:
+                top = module.split(".")[0]
+                if top not in tops and top.isidentifier() and is_importable(top):
+                    tops[top] = None
+    return Workers(min(options.jobs, max(blocks, 1)), env, list(tops))

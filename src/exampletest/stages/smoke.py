@@ -38,14 +38,15 @@ class Workers:
     """The warm workers of one run: started once (early, in the background) and shared by the
     run and the fix engine's re-checks, closed at the end of the run."""
 
-    def __init__(self, jobs: int, env: dict[str, str]) -> None:
+    def __init__(self, jobs: int, env: dict[str, str], preload: Sequence[str] = ()) -> None:
         self._jobs = max(1, jobs)
         self._env = env
+        self._preload = tuple(dict.fromkeys([*PRELOAD, *preload]))
         self._pool: WorkerPool | None = None
 
     def start(self) -> WorkerPool:
         if self._pool is None:
-            self._pool = WorkerPool(self._jobs, PRELOAD, self._env)
+            self._pool = WorkerPool(self._jobs, self._preload, self._env)
         return self._pool
 
     def close(self) -> None:
