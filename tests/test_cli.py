@@ -213,3 +213,18 @@ def test_directives_and_foreign_markers_take_effect(
         e.startswith("d.md:") and "unknown exampletest directive 'frobnicate'" in e
         for e in report["errors"]
     )
+
+
+def test_documents_with_the_same_name_get_their_own_modules_and_stubs(
+    write_doc: Callable[[str, str], Path], in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_doc("a/SKILL.md", "```python\nx = one\n```\n")
+    write_doc("b/SKILL.md", "```python\ny = two\n```\n")
+    assert main(["extract", "a", "b"]) == 0
+    assert sorted(p.parent.name for p in (in_tmp / "extracted").glob("*/*.py")) == [
+        "a_skill",
+        "b_skill",
+    ]
+    assert main(["stubs", "a", "b"]) == 0
+    assert (in_tmp / "stubs" / "a_skill.py").read_text().count("placeholder('one')") == 1
+    assert "placeholder('two')" in (in_tmp / "stubs" / "b_skill.py").read_text()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,8 +328,25 @@ def _undefined(block: Block, symbols: Symbols, name: str) -> Finding:
 
 
 def doc_slug(path: str) -> str:
-    """A stable Python-identifier name for a document, used by extracted/ and stubs/."""
+    """A Python-identifier name for a document, from its file name: what extracted/ and stubs/
+    use unless another document of the run has the same name (see :func:`doc_slugs`)."""
     stem = os.path.splitext(os.path.basename(path))[0]
-    slug = "".join(c if c.isalnum() else "_" for c in stem.lower()).strip("_")
+    return _identifier(stem)
+
+
+def path_slug(path: str) -> str:
+    """A name for a document from its whole path, for documents that share a file name."""
+    rel = os.path.splitext(os.path.normpath(path))[0]
+    return _identifier("_".join(p for p in rel.split(os.sep) if p not in ("", ".", "..")))
+
+
+def doc_slugs(paths: Sequence[str]) -> dict[str, str]:
+    """Unique names for the documents of a run (``SKILL.md`` twice: their paths decide)."""
+    stems = Counter(doc_slug(p) for p in set(paths))
+    return {p: doc_slug(p) if stems[doc_slug(p)] == 1 else path_slug(p) for p in paths}
+
+
+def _identifier(text: str) -> str:
+    slug = "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
     slug = "_".join(filter(None, slug.split("_"))) or "doc"
     return slug if slug[0].isalpha() else f"doc_{slug}"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from exampletest.context import doc_slug
+from exampletest.context import doc_slug, doc_slugs
 from exampletest.model import Block, Document
 
 
@@ -20,8 +20,9 @@ def heading_slug(heading: str | None) -> str:
     return slug[:40].rstrip("_") or "block"
 
 
-def module_path(block: Block, root: str = "extracted") -> str:
-    return f"{root}/{doc_slug(block.doc_path)}/b{block.index:02d}_{heading_slug(block.heading)}.py"
+def module_path(block: Block, root: str = "extracted", slug: str | None = None) -> str:
+    folder = slug or doc_slug(block.doc_path)
+    return f"{root}/{folder}/b{block.index:02d}_{heading_slug(block.heading)}.py"
 
 
 def module_text(block: Block) -> str:
@@ -36,9 +37,10 @@ def extract(documents: Sequence[Document], root: Path, check: bool) -> list[str]
     """Write (or, with ``check``, compare) the modules; returns the paths that differ."""
     differing: list[str] = []
     wanted: set[Path] = set()
+    slugs = doc_slugs([d.path for d in documents])
     for doc in documents:
         for block in doc.blocks:
-            rel = module_path(block, root.as_posix())
+            rel = module_path(block, root.as_posix(), slugs[doc.path])
             path = Path(rel)
             wanted.add(path)
             text = module_text(block)
@@ -50,7 +52,7 @@ def extract(documents: Sequence[Document], root: Path, check: bool) -> list[str]
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
     for doc in documents:
-        folder = root / doc_slug(doc.path)
+        folder = root / slugs[doc.path]
         for stale in sorted(folder.glob("b*.py")) if folder.is_dir() else []:
             if stale not in wanted:
                 differing.append(stale.as_posix())

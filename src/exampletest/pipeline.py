@@ -20,7 +20,14 @@ from typing import Any, Protocol
 
 from exampletest import __version__
 from exampletest.cache import ResultCache, block_key
-from exampletest.context import BlockContext, analyze_document, doc_slug, stub_path
+from exampletest.context import (
+    BlockContext,
+    analyze_document,
+    doc_slug,
+    doc_slugs,
+    path_slug,
+    stub_path,
+)
 from exampletest.discover import discover
 from exampletest.extract import module_path
 from exampletest.model import (
@@ -253,12 +260,13 @@ def load_index(options: Options) -> NameIndex:
 
 
 def stub_source(options: Options, doc: Document) -> str | None:
-    stub = stub_path(options.stubs_dir, doc_slug(doc.path))
+    specific = stub_path(options.stubs_dir, path_slug(doc.path))
+    stub = specific if specific.is_file() else stub_path(options.stubs_dir, doc_slug(doc.path))
     return stub.read_text(encoding="utf-8") if stub.is_file() else None
 
 
-def _not_checked(block: Block) -> BlockResult:
-    result = BlockResult(block, module=module_path(block), status=Status.SKIPPED)
+def _not_checked(block: Block, slug: str) -> BlockResult:
+    result = BlockResult(block, module=module_path(block, slug=slug), status=Status.SKIPPED)
     result.stages = dict.fromkeys(STAGES, "skipped")
     return result
 
@@ -275,19 +283,20 @@ def evaluate(
     doc_results: list[DocumentResult] = []
     contexts: list[BlockContext] = []
     results: dict[Key, BlockResult] = {}
+    slugs = doc_slugs([d.path for d in documents])
     for doc in documents:
         doc_result = DocumentResult(doc.path, errors=list(doc.errors))
         doc_results.append(doc_result)
         wanted = options.only(doc) if options.only else None
         if wanted is not None and not wanted:  # nothing to check here (all cached or unchanged)
-            doc_result.blocks.extend(_not_checked(b) for b in doc.blocks)
+            doc_result.blocks.extend(_not_checked(b, slugs[doc.path]) for b in doc.blocks)
             continue
         for ctx in analyze_document(doc.blocks, index, stub_source(options, doc)):
             block = ctx.block
             if wanted is not None and block.index not in wanted:
-                doc_result.blocks.append(_not_checked(block))
+                doc_result.blocks.append(_not_checked(block, slugs[doc.path]))
                 continue
-            result = BlockResult(block, module=module_path(block))
+            result = BlockResult(block, module=module_path(block, slug=slugs[doc.path]))
             doc_result.blocks.append(result)
             results[(block.doc_path, block.index)] = result
             if not block.directives.skips("all"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from exampletest.context import analyze_document, doc_slug, stub_path
+from exampletest.context import analyze_document, doc_slugs, stub_path
 from exampletest.pipeline import Options, load_documents, load_index
 from exampletest.symbols import analyze
 
@@ -41,8 +41,9 @@ def write_stubs(options: Options) -> Iterator[str]:
     documents, errors = load_documents(options)
     yield from errors
     index = load_index(options)
+    slugs = doc_slugs([d.path for d in documents])
     for doc in documents:
-        path = stub_path(options.stubs_dir, doc_slug(doc.path))
+        path = stub_path(options.stubs_dir, slugs[doc.path])
         existing = path.read_text(encoding="utf-8") if path.is_file() else None
         contexts = analyze_document(doc.blocks, index, existing)
         wanted: dict[str, tuple[bool, list[int]]] = {}
