@@ -208,3 +208,15 @@ def test_fix_write_then_run_on_the_shipped_doc(tmp_path: Path, report: dict[str,
 
     assert outside(old_raw, old_doc) == outside(new_raw, new_doc)
     assert [b.fence_line for b in new_doc.blocks] != [] and len(new_doc.blocks) == 13
+
+
+def test_committed_extraction_is_up_to_date() -> None:
+    """extracted/ is what `exampletest extract` makes of the shipped doc today."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "exampletest.cli", "extract", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
