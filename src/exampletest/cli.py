@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--format", default="text", choices=sorted(FORMATS))
     run.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE")
     run.add_argument("--fail-on", choices=FAIL_ON)
+    run.add_argument("--no-fix", action="store_true", help="do not propose (and verify) fixes")
     run.add_argument("-q", "--quiet", action="store_true", help="summary only")
     run.add_argument("-v", "--verbose", action="count", default=0)
     run.add_argument("--changed-since", metavar="GIT_REF", help="only blocks new or edited since")
@@ -139,6 +140,7 @@ def options_from(args: argparse.Namespace, config: Config) -> Options:
         mypy_options=config.mypy_options,
         target_version=config.target_version,
         stages_for=config.stages_for,
+        fixes=not getattr(args, "no_fix", False),
     )
 
 
