@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 import json
+import multiprocessing
+import os
 import re
 import subprocess
 import sys
@@ -269,12 +271,12 @@ def _apply_all(
     skips: dict[Key, set[str]],
 ) -> dict[Key, tuple[str, list[str]]]:
     """Every block's rewrite: the libcst groups block by block, then ruff once for all."""
-    out: dict[Key, tuple[str, list[str]]] = {}
+    out = _apply_many(states, rctxs, target, skips)
     ruff_in: dict[Key, tuple[str, tuple[str, ...]]] = {}
     for key in sorted(skips):
         state = states[key]
-        code, groups = _apply(state, rctxs[key[0]], target, skips[key])
-        out[key] = (code, groups)
+        groups = out[key][1]
+        code = out[key][0]
         wants_ruff = "ruff" in _relevant(state.result.findings) or groups
         if "ruff" not in skips[key] and wants_ruff:
             ruff_in[key] = (code, _ruff_rules(state))
@@ -293,6 +295,51 @@ def _apply_all(
             continue
         out[key] = (rewrite.code, [*groups, "ruff"])
     return out
+
+
+_FORKED: tuple[dict[Key, _State], dict[str, RewriteContext], str | None, dict[Key, set[str]]]
+_FORKED = ({}, {}, None, {})  # what forked rewrite workers read (inherited, never pickled)
+
+
+def _apply_many(
+    states: dict[Key, _State],
+    rctxs: dict[str, RewriteContext],
+    target: str | None,
+    skips: dict[Key, set[str]],
+) -> dict[Key, tuple[str, list[str]]]:
+    """The libcst rewrites of many blocks, spread over forked processes (they are pure and
+    CPU-bound; libcst is slow), with what each learnt (notes, memo) brought back."""
+    global _FORKED
+    keys = sorted(skips)
+    procs = min(os.cpu_count() or 1, 4)
+    if len(keys) < 8 or procs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return {k: _apply(states[k], rctxs[k[0]], target, skips[k]) for k in keys}
+    _FORKED = (states, rctxs, target, skips)
+    try:
+        with multiprocessing.get_context("fork").Pool(procs) as pool:
+            done = pool.map(_apply_forked, keys, chunksize=max(1, len(keys) // (procs * 4)))
+    except (OSError, multiprocessing.ProcessError):
+        return {k: _apply(states[k], rctxs[k[0]], target, skips[k]) for k in keys}
+    finally:
+        _FORKED = ({}, {}, None, {})
+    out: dict[Key, tuple[str, list[str]]] = {}
+    for key, code, groups, notes, memo in done:
+        state = states[key]
+        state.notes.extend(n for n in notes if n not in state.notes)
+        state.memo.update(memo)
+        out[key] = (code, groups)
+    return out
+
+
+def _apply_forked(
+    key: Key,
+) -> tuple[Key, str, list[str], list[str], dict[tuple[str, str], Rewrite]]:
+    states, rctxs, target, skips = _FORKED
+    state = states[key]
+    notes, memo = len(state.notes), set(state.memo)
+    code, groups = _apply(state, rctxs[key[0]], target, skips[key])
+    fresh = {k: v for k, v in state.memo.items() if k not in memo}
+    return key, code, groups, state.notes[notes:], fresh
 
 
 def _apply(
