@@ -292,24 +292,27 @@ def _first_use(symbols: Symbols, name: str) -> tuple[int, int, int]:
 
 
 def _missing_import(block: Block, symbols: Symbols, name: str, sug: Suggestion | str) -> Finding:
-    line, col, count = _first_use(symbols, name)
     statement = sug if isinstance(sug, str) else sug.statement
-    return Finding.at(
-        block,
-        line,
-        col,
-        end_code_line=line,
-        end_code_col=col + len(name),
-        stage="context",
-        tool="exampletest",
-        rule=MISSING_IMPORT,
-        category=Category.INCOMPLETE,
-        message=f"`{name}` is used but never imported (used {count}x); `{statement}` provides it",
-        suggestion=statement,
-    )
+    return _free_name(
+        block, symbols, name, MISSING_IMPORT,
+        f"`{name}` is used but never imported (used {{count}}x); `{statement}` provides it",
+        statement,
+    )  # fmt: skip
 
 
 def _undefined(block: Block, symbols: Symbols, name: str) -> Finding:
+    return _free_name(
+        block, symbols, name, UNDEFINED,
+        f"fragment: `{name}` is never defined in this document (used {{count}}x); "
+        "checked with a placeholder",
+        f"define `{name}` in the example, or declare it in stubs/ (`exampletest stubs`)",
+    )  # fmt: skip
+
+
+def _free_name(
+    block: Block, symbols: Symbols, name: str, rule: str, message: str, suggestion: str
+) -> Finding:
+    """A finding at the first use of a name the block does not bind (``{count}`` filled in)."""
     line, col, count = _first_use(symbols, name)
     return Finding.at(
         block,
@@ -319,11 +322,10 @@ def _undefined(block: Block, symbols: Symbols, name: str) -> Finding:
         end_code_col=col + len(name),
         stage="context",
         tool="exampletest",
-        rule=UNDEFINED,
+        rule=rule,
         category=Category.INCOMPLETE,
-        message=f"fragment: `{name}` is never defined in this document (used {count}x); "
-        "checked with a placeholder",
-        suggestion=f"define `{name}` in the example, or declare it in stubs/ (`exampletest stubs`)",
+        message=message.format(count=count),
+        suggestion=suggestion,
     )
 
 
