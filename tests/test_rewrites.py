@@ -724,3 +724,31 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     exec(compile(setup + result.code, "<after>", "exec", dont_inherit=True), after)
     assert [u.id for u in after["many"]] == [u.id for u in before["many"]] == [1, 2]
     assert after["one"].name == before["one"].name == "b"
+
+
+def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> None:
+    """ET303: FastAPI sees the same dependencies before and after the rewrite."""
+    from exampletest.fix import fastapi as fastapi_fix
+    from exampletest.fix.base import RewriteContext
+
+    code = (
+        "from fastapi import Depends, FastAPI\n\napp = FastAPI()\n\n"
+        "def get_db() -> str:\n    return 'db'\n\n"
+        "@app.get('/items/{item_id}')\n"
+        "def read(item_id: int, db: str = Depends(get_db), q: str | None = None) -> dict:\n"
+        "    return {'db': db}\n\n"
+        "def later(a: int = 1, b: str = Depends(get_db)) -> None:\n    pass\n"
+    )
+    result = fastapi_fix.rewrite(code, RewriteContext())
+    assert result.applied == ("ET303",)
+    assert "db: Annotated[str, Depends(get_db)], q: str | None = None" in result.code
+    assert "b: str = Depends(get_db)" in result.code  # would break the signature: left alone
+    assert any("reorder the parameters" in n for n in result.notes)
+
+    def graph(source: str) -> list[tuple[str | None, object]]:
+        ns: dict[str, object] = {}
+        exec(compile(source, "<app>", "exec", dont_inherit=True), ns)
+        route = next(r for r in ns["app"].routes if getattr(r, "path", "") == "/items/{item_id}")  # type: ignore[attr-defined]
+        return [(d.name, d.call) for d in route.dependant.dependencies]
+
+    assert [name for name, _ in graph(result.code)] == [name for name, _ in graph(code)] == ["db"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from exampletest.context import MISSING_IMPORT
-from exampletest.fix import pydantic_v1, sqlalchemy, stdlib
+from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext
 from exampletest.fix.diff import document_diff
 from exampletest.fix.imports import add_imports
@@ -158,7 +158,7 @@ def _ruff(paths: list[str], args: list[str], version: str) -> str:
         return ""
 
 
-GROUPS = ("imports", "pydantic", "sqlalchemy", "stdlib", "ruff")
+GROUPS = ("imports", "pydantic", "sqlalchemy", "fastapi", "stdlib", "ruff")
 
 
 def _groups(
@@ -175,6 +175,7 @@ def _groups(
         "imports": add,
         "pydantic": lambda code: pydantic_v1.rewrite(code, rctx),
         "sqlalchemy": lambda code: sqlalchemy.rewrite(code, rctx),
+        "fastapi": lambda code: fastapi.rewrite(code, rctx),
         "stdlib": lambda code: stdlib.rewrite(code, rctx),
     }
 
@@ -373,6 +374,7 @@ _GROUP_EVIDENCE = {
     "imports": re.compile(r"^ET001$"),
     "pydantic": re.compile(r"^ET1\d\d$|^Pydantic|pydantic", re.I),
     "sqlalchemy": re.compile(r"^ET2\d\d$|sqlalchemy", re.I),
+    "fastapi": re.compile(r"^ET303$|^FAST002$"),
     "stdlib": re.compile(r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp"),
     "ruff": re.compile(r"^(UP|FAST|RUF013)"),
 }
