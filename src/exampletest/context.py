@@ -166,6 +166,11 @@ def _block_context(
             f"(install the `{dist}` distribution)"
         )
         findings.append(_env(block, line, col, message, f"pip install {dist}"))
+    for p in prelude:  # earlier blocks' imports of what is not installed: stand-ins, silently
+        for module, _, _ in analyze(p.statement.source).imported_modules:
+            top = module.split(".")[0]
+            if top not in missing_modules and not is_importable(top):
+                missing_modules.append(top)
     for level, module, line, col in symbols.relative_imports:
         fake = relative_module(level, module)
         if fake in missing_modules:

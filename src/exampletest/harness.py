@@ -112,7 +112,7 @@ def _as_written(
         if exc.get("type") != "NameError" or name not in missing or name in provided:
             break
         proven.append(name)
-        provided[name] = full.get(name)
+        provided[name] = full[name] if name in full else placeholder(name)
     assert first is not None
     first["proven_missing"] = proven
     if proven and outcome is not first:
