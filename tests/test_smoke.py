@@ -163,3 +163,18 @@ def test_a_failing_checker_is_reported_per_stage(
     assert any("types stage failed" in e for e in report["errors"])
     assert any("lint stage failed" in e for e in report["errors"])
     assert block["status"] == "broken" and code == 1  # what smoke found is still reported
+
+
+def test_module_missing_here_and_imported_by_an_earlier_block(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The later block is broken for its missing import, never for a stand-in's failure."""
+    write_doc(
+        "d.md",
+        "```python\nimport not_installed_pkg_xyz\n```\n\n"
+        "```python\nwith not_installed_pkg_xyz.open('x') as f:\n    print(f.pages)\n```\n",
+    )
+    _, report = run_json("d.md")
+    first, second = report["documents"][0]["blocks"]
+    assert first["status"] == "env"
+    assert [(f["rule"], f["category"]) for f in second["findings"]] == [("ET001", "broken")]
