@@ -113,3 +113,11 @@ def test_symbols_scoping() -> None:
     )
     names = {(u.name, u.eager, u.annotation) for u in s.free}
     assert names == {("secret", False, False), ("Dict", True, True)}
+
+
+def test_a_name_used_like_a_module_gets_the_module(index: NameIndex) -> None:
+    ctxs = _contexts("```python\ntime.sleep(1)\nprint(datetime.now())\n```\n", index)
+    assert [f.suggestion for f in ctxs[0].findings] == [
+        "import time",
+        "from datetime import datetime",
+    ]

@@ -223,7 +223,13 @@ class _Resolver:
         if first is None:
             return None
         as_module = any(u.attribute for u in symbols.free if u.name == name)
-        for sug in [first, *self.index.candidates(name)]:
+        candidates = [first, *self.index.candidates(name)]
+        if as_module and (first.name is None or first.module != name):
+            # ``time.sleep()``: the module ``time``, not ``datetime.time`` (but ``datetime.now()``
+            # keeps the class ``datetime.datetime``, which shares its module's name).
+            modules = [c for c in candidates if c.name is None and c.module == name]
+            candidates = modules + candidates
+        for sug in candidates:
             if self._credible(sug, as_module):
                 return sug
         return None
