@@ -10,6 +10,7 @@ For smoke, the same context travels as plain data to the sandboxed harness.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +34,9 @@ class CheckModule:
         return check_line - 1
 
 
-def stub_module_name(module: str) -> str:
-    return f"{module}_stub"
+def stub_module_name(stub_source: str) -> str:
+    """One module per stubs file, shared by every block that uses it (mypy checks it once)."""
+    return "stub_" + hashlib.sha256(stub_source.encode()).hexdigest()[:12]
 
 
 def check_module(ctx: BlockContext, module: str) -> CheckModule:
@@ -50,7 +52,8 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
         if prov.source == "import" and prov.statement:
             lines.append(prov.statement)
         elif prov.source == "stub":
-            lines.append(f"from {stub_module_name(module)} import {prov.name}")
+            assert ctx.stub_source is not None
+            lines.append(f"from {stub_module_name(ctx.stub_source)} import {prov.name}")
         elif prov.as_type:
             lines.append(f"class {prov.name}(Any): ...")
         else:

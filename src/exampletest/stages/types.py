@@ -73,7 +73,8 @@ def check(
         _write_if_changed(workdir / f"{module}.py", mod.source)
         _write_if_changed(workdir / f"{module}_ctx.py", mod.ctx_source)
         if ctx.stub_source is not None:
-            _write_if_changed(workdir / f"{stub_module_name(module)}.py", ctx.stub_source)
+            stub = workdir / f"{stub_module_name(ctx.stub_source)}.py"
+            _write_if_changed(stub, ctx.stub_source)
         files.append(f"{module}.py")
     results: dict[tuple[str, int], list[Finding]] = {
         (ctx.block.doc_path, ctx.block.index): [] for ctx, _ in contexts
