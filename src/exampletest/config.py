@@ -45,7 +45,7 @@ class Config:
     ruff_ignore: tuple[str, ...] | None = None
     mypy_options: tuple[str, ...] = ()
     target_version: str | None = None
-    smoke_timeout: float = 10.0
+    smoke_timeout: float = 15.0
     smoke_env: tuple[str, ...] = ()
     stubs_dir: str = "stubs"
     cache_dir: str = ".exampletest_cache"

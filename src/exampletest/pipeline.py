@@ -72,7 +72,7 @@ class Options:
     cache_dir: Path = Path(".exampletest_cache")
     stubs_dir: Path = Path("stubs")
     exclude: tuple[str, ...] = ()
-    smoke_timeout_s: float = 10.0
+    smoke_timeout_s: float = 15.0
     smoke_env: tuple[str, ...] = ()
     ruff_select: tuple[str, ...] = lint.SELECT
     ruff_ignore: tuple[str, ...] = lint.IGNORE
