@@ -184,6 +184,8 @@ def _to_finding(
     end_col = int(str(err.get("end_column") or col))
     hint = err.get("hint")
     legacy = "implicit Optional" in f"{message} {hint}"  # runs fine; an outdated idiom
+    if legacy:
+        message += " (an implicit `Optional`)"  # names the problem ruff's RUF013 names too
     if code == "syntax" and "outside async function" in message:
         code = "top-level-await"  # ``async with``/``async for`` at top level, as in a notebook
     category = (
