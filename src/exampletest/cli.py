@@ -86,18 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load()
-        if args.command == "run":
-            return _run(args, config)
-        if args.command == "extract":
-            return _extract(args, config)
-        if args.command == "fix":
-            return _fix(args, config)
-        if args.command == "stubs":
-            return _stubs(args, config)
-        if args.command == "baseline":
-            return _baseline(args, config)
-        if args.command == "clean":
-            return _clean(args, config)
+        commands = {"run": _run, "extract": _extract, "fix": _fix, "stubs": _stubs,
+                    "baseline": _baseline, "clean": _clean}  # fmt: skip
+        if args.command in commands:
+            return commands[args.command](args, config)
     except (ConfigError, UsageError) as exc:
         print(f"exampletest: error: {exc}", file=sys.stderr)
         return 2

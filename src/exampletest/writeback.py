@@ -43,7 +43,7 @@ def writable(block: Block) -> str | None:
     return None
 
 
-def _code_lines(code: str) -> list[str]:
+def code_lines(code: str) -> list[str]:
     """Lines split where the parser splits them (not at form feeds, as str.splitlines does)."""
     lines = split_lines(code)
     return lines[:-1] if lines and lines[-1] == "" else lines
@@ -55,7 +55,7 @@ def _prefixes(block: Block, lines: list[tuple[str, str]]) -> tuple[str, str]:
     Copied from the block's own lines where it has them; otherwise from its closing fence (the
     text before the backticks), else the opening fence with list markers turned into spaces.
     """
-    codes = _code_lines(block.code)
+    codes = code_lines(block.code)
     pairs = list(zip(block.prefixes, codes, strict=False))
     text_prefix = next((pre for pre, code in pairs if code.strip()), None)
     if text_prefix is None:
@@ -88,7 +88,7 @@ def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
         ending = ending or _dominant_ending(lines)
         prefix, bare = _prefixes(block, lines)
         new_lines = []
-        for code_line in _code_lines(replacements[index]):
+        for code_line in code_lines(replacements[index]):
             new_lines.append(((prefix if code_line.strip() else bare) + code_line, ending))
         if count:
             last_ending = lines[first + count - 1][1]

@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import re
 import subprocess
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -31,10 +30,11 @@ from exampletest.fix.imports import add_imports
 from exampletest.model import Block, BlockResult, Category, Document, Finding, Fix, Report
 from exampletest.nameindex import NameIndex
 from exampletest.pipeline import Options
+from exampletest.stages.lint import ruff_command
 from exampletest.stages.smoke import Workers
 from exampletest.symbols import analyze
 from exampletest.verdict import subjects
-from exampletest.writeback import WriteError, writable
+from exampletest.writeback import WriteError, code_lines, writable
 
 STALE_LINT = ("UP", "FAST002", "RUF013")
 FIXABLE = frozenset({Category.BROKEN, Category.STALE, Category.INCOMPLETE})
@@ -94,7 +94,6 @@ def _ruff_batch(
     """
     if not items:
         return {}
-    version = target or f"py{sys.version_info.major}{sys.version_info.minor}"
     rules = sorted({r for _, block_rules in items.values() for r in block_rules} | {"F401"})
     with tempfile.TemporaryDirectory(prefix="exampletest-fix-") as tmp:
         names = {key: Path(tmp) / f"b{i}.py" for i, key in enumerate(items)}
@@ -106,7 +105,7 @@ def _ruff_batch(
                 body = text.rstrip("\r\n")
                 lines[row - 1] = body + _KEEP + text[len(body) :]
             path.write_text("".join(lines), encoding="utf-8")
-        _ruff([tmp], ["--fix-only", "--unsafe-fixes", "--select", ",".join(rules)], version)
+        _ruff([tmp], ["--fix-only", "--unsafe-fixes", "--select", ",".join(rules)], target)
         out: dict[Key, Rewrite] = {}
         for key, path in names.items():
             try:
@@ -123,10 +122,9 @@ def _unused_import_rows(
 ) -> dict[str, set[int]]:
     for key, path in names.items():
         path.write_text(items[key][0], encoding="utf-8")
-    version = f"py{sys.version_info.major}{sys.version_info.minor}"
     try:
         found = json.loads(
-            _ruff([tmp], ["--select", "F401", "--output-format", "json"], version) or "[]"
+            _ruff([tmp], ["--select", "F401", "--output-format", "json"], None) or "[]"
         )
     except json.JSONDecodeError:
         return {}
@@ -138,22 +136,11 @@ def _unused_import_rows(
     return rows
 
 
-def _ruff(paths: list[str], args: list[str], version: str) -> str:
-    cmd = [
-        sys.executable,
-        "-m",
-        "ruff",
-        "check",
-        "--isolated",
-        "--exit-zero",
-        "--no-cache",
-        "--target-version",
-        version,
-        *args,
-        *paths,
-    ]
+def _ruff(paths: list[str], args: list[str], version: str | None) -> str:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+        return subprocess.run(
+            ruff_command([*args, *paths], version), capture_output=True, text=True, timeout=120
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return ""
 
@@ -252,9 +239,9 @@ def propose(
             if not worse:
                 state.code, state.after, state.groups = code, checked[key], applied[key]
                 pending.discard(key)
-            elif leave_out and _count_worse(checked[key], original[key]) < _best(state):
+            elif leave_out and _count_worse(checked[key], original[key]) < state.best:
                 dropped[key].add(leave_out)
-            state.best = min(_best(state), _count_worse(checked[key], original[key]))
+            state.best = min(state.best, _count_worse(checked[key], original[key]))
         pending &= set(trial)
     for key in pending:
         states[key].notes.append(
@@ -393,10 +380,6 @@ def _relevant(findings: Sequence[Finding]) -> set[str]:
     return out
 
 
-def _best(state: _State) -> int:
-    return state.best
-
-
 def _count_worse(after: Sequence[Finding], before: Sequence[Finding]) -> int:
     return sum((_worse(after) - _worse(before)).values())
 
@@ -474,7 +457,7 @@ def _recheck(
 
 def _with_code(block: Block, code: str) -> Block:
     """The block with new code; lines past its end map to its last line (for messages only)."""
-    n = len(code.splitlines())
+    n = len(code_lines(code))
     last = block.line_map[-1] if block.line_map else block.start_line
     line_map = tuple(block.line_map[:n]) + tuple(last for _ in range(n - len(block.line_map)))
     offsets = tuple(block.col_offsets[:n]) + tuple(

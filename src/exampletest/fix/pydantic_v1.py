@@ -343,6 +343,10 @@ class _Transformer(PassTransformer):
         self.edit.imports.append(f"from pydantic import {new}")
         return cst.Name(new)
 
+    def is_model_body(self, original: cst.ClassDef, updated: cst.ClassDef) -> bool:
+        """A Pydantic model class with an indented body: where model rewrites apply."""
+        return self.a.is_model_classdef(original) and isinstance(updated.body, cst.IndentedBlock)
+
     def done(self, rule: str | None = None) -> None:
         self.edit.applied.add(rule or self.rule)
 
@@ -562,10 +566,9 @@ class _JsonEncoders(_Transformer):
     def leave_ClassDef(
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef
     ) -> cst.ClassDef:
-        if not self.a.is_model_classdef(original_node) or not isinstance(
-            updated_node.body, cst.IndentedBlock
-        ):
+        if not self.is_model_body(original_node, updated_node):
             return updated_node
+        assert isinstance(updated_node.body, cst.IndentedBlock)
         body = list(updated_node.body.body)
         for i, stmt in enumerate(body):
             found = self._encoders_in(stmt)
@@ -696,10 +699,9 @@ class _ConfigClass(_Transformer):
     def leave_ClassDef(
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef
     ) -> cst.ClassDef:
-        if not self.a.is_model_classdef(original_node) or not isinstance(
-            updated_node.body, cst.IndentedBlock
-        ):
+        if not self.is_model_body(original_node, updated_node):
             return updated_node
+        assert isinstance(updated_node.body, cst.IndentedBlock)
         config = _config_class(original_node)
         if config is None:
             return updated_node

@@ -24,6 +24,13 @@ _STALE_PREFIXES = ("UP", "FAST002", "DTZ003", "DTZ004", "RUF013")
 _BROKEN = frozenset({"F632", "F701", "F702", "F706", "F707", "F722", "F823", "E902"})
 
 
+def ruff_command(args: Sequence[str], target_version: str | None = None) -> list[str]:
+    """``ruff check`` as exampletest runs it: no user config, no cache, findings are not errors."""
+    target = target_version or f"py{sys.version_info.major}{sys.version_info.minor}"
+    return [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--exit-zero",
+            "--target-version", target, *args]  # fmt: skip
+
+
 def category(code: str) -> Category:
     if code.startswith("S"):
         return Category.SECURITY
@@ -54,25 +61,8 @@ def check(
     results: dict[tuple[str, int], list[Finding]] = {(b.doc_path, b.index): [] for b, _ in blocks}
     if not by_file:
         return results
-    target = target_version or f"py{sys.version_info.major}{sys.version_info.minor}"
-    cmd = [
-        sys.executable,
-        "-m",
-        "ruff",
-        "check",
-        "--isolated",
-        "--no-cache",
-        "--exit-zero",
-        "--output-format",
-        "json",
-        "--target-version",
-        target,
-        "--select",
-        ",".join(select),
-        "--ignore",
-        ",".join(ignore),
-        *by_file,
-    ]
+    args = ["--output-format", "json", "--select", ",".join(select), "--ignore", ",".join(ignore)]
+    cmd = ruff_command([*args, *by_file], target_version)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
