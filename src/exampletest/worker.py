@@ -11,6 +11,7 @@ job cost a fork instead of a cold interpreter start.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import os
@@ -60,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     env_modules = [m for m in os.environ.get(PRELOAD_ENV, "").split(",") if m]
     loaded, failed = _preload([*args.modules, *env_modules])
     passed = {name: os.environ[name] for name in args.pass_env if name in os.environ}
+    # Every job is a fork of this process: objects the preload made are frozen out of the
+    # collector, so a child's collections do not touch (and copy) the whole inherited heap.
+    gc.collect()
+    gc.freeze()
     ready = {"ready": True, "slot": args.slot, "preloaded": loaded, "failed": failed}
     out.write(json.dumps(ready) + "\n")
     out.flush()

@@ -77,18 +77,23 @@ def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrit
         return Rewrite(code, (), (f"code does not parse, nothing rewritten: {first}",))
     applied: list[str] = []
     notes: list[str] = []
+    # The code and its analysed tree are kept until a pass changes them: rendering a tree and
+    # resolving scopes are the expensive parts of libcst, and most passes change nothing.
+    code = tree.code
+    wrapper: MetadataWrapper | None = None
     for p in passes:
-        if not ctx.wants(p.rules) or not any(t in tree.code for t in p.triggers):
+        if not ctx.wants(p.rules) or not any(t in code for t in p.triggers):
             continue
         edit = Edit()
-        new_tree = p.run(MetadataWrapper(tree), ctx, edit)
+        wrapper = wrapper or MetadataWrapper(tree, unsafe_skip_copy=True)
+        new_tree = p.run(wrapper, ctx, edit)
         notes.extend(edit.notes)
         if not edit.applied:
             continue
         new_code = remove_unused_imports(new_tree.code, edit.unused)
         new_code = add_imports(new_code, edit.imports)
-        if new_code == tree.code:
+        if new_code == code:
             continue
         applied.extend(r for r in p.rules if r in edit.applied and r not in applied)
-        tree = cst.parse_module(new_code)
-    return Rewrite(tree.code, tuple(applied), tuple(notes))
+        tree, code, wrapper = cst.parse_module(new_code), new_code, None
+    return Rewrite(code, tuple(applied), tuple(notes))

@@ -13,7 +13,7 @@ import subprocess
 import sysconfig
 import tempfile
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -32,6 +32,7 @@ def _ruff() -> str | None:
     return local if os.path.exists(local) else shutil.which("ruff")
 
 
+@lru_cache(maxsize=1024)
 def ruff_isort(code: str) -> str | None:
     """``code`` sorted by ruff's isort with default settings; None when ruff cannot do it.
 

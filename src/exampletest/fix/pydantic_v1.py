@@ -174,12 +174,12 @@ class Analysis:
         self.from_pydantic: dict[str, str] = {}  # local name -> pydantic member
         self.pydantic_modules: set[str] = set()  # local names of ``import pydantic``
         self.foreign: set[str] = set()  # names imported from anywhere else
-        for imp in _walk(self.module, cst.Import):
+        for imp in self.all(cst.Import):
             for alias in imp.names:
                 full = get_full_name_for_node(alias.name) or ""
                 local = alias.evaluated_alias or full.split(".")[0]
                 (self.pydantic_modules if full == "pydantic" else self.foreign).add(local)
-        for node in _walk(self.module, cst.ImportFrom):
+        for node in self.all(cst.ImportFrom):
             if isinstance(node.names, cst.ImportStar):
                 continue
             origin = get_full_name_for_node(node.module) if node.module else None
@@ -191,7 +191,7 @@ class Analysis:
                 else:
                     self.foreign.add(local)
         self.classes: dict[str, cst.ClassDef] = {
-            c.name.value: c for c in _walk(self.module, cst.ClassDef)
+            c.name.value: c for c in self.all(cst.ClassDef)
         }
         self.models = set(ctx.known_models) | set(ctx.settings_classes)
         self.settings = set(ctx.settings_classes)
@@ -213,6 +213,11 @@ class Analysis:
                 if is_model and name not in self.models:
                     self.models.add(name)
                     changed = True
+
+    def all(self, kind: type[_T]) -> Iterator[_T]:
+        """Every node of a kind, in source order (the parent map holds them all: walking the
+        tree again through libcst's ``children`` would cost more than the analysis)."""
+        return (n for n in self.parents if isinstance(n, kind))
 
     def member(self, expr: cst.BaseExpression) -> str | None:
         """The pydantic member ``expr`` names: imported from pydantic, or never bound here."""
@@ -317,6 +322,18 @@ class Analysis:
         return self.is_model_classdef(self.class_of(func))
 
 
+_last_analysis: tuple[MetadataWrapper, RewriteContext, Analysis] | None = None
+
+
+def _analysis(wrapper: MetadataWrapper, ctx: RewriteContext) -> Analysis:
+    """One analysis per tree: the passes that leave the tree unchanged share it."""
+    global _last_analysis
+    last = _last_analysis
+    if last is None or last[0] is not wrapper or last[1] is not ctx:
+        last = _last_analysis = (wrapper, ctx, Analysis(wrapper, ctx))
+    return last[2]
+
+
 def _walk(root: cst.CSTNode, kind: type[_T]) -> Iterator[_T]:
     stack: list[cst.CSTNode] = [root]
     while stack:
@@ -331,7 +348,7 @@ class _Transformer(PassTransformer):
 
     def __init__(self, wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> None:
         super().__init__(edit)
-        self.a = Analysis(wrapper, ctx)
+        self.a = _analysis(wrapper, ctx)
         self.ctx = ctx
 
     def ref(self, old: cst.BaseExpression, new: str) -> cst.BaseExpression:
@@ -1242,7 +1259,7 @@ class _FromOrm(_Transformer):
         super().__init__(wrapper, ctx, edit)
         self.needs_config = {
             name
-            for call in _walk(self.a.module, cst.Call)
+            for call in self.a.all(cst.Call)
             if isinstance(call.func, cst.Attribute)
             and call.func.attr.value == "from_orm"
             and (name := self.a.model_class(call.func.value))
