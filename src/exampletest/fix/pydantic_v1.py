@@ -190,9 +190,7 @@ class Analysis:
                     self.from_pydantic[local] = name
                 else:
                     self.foreign.add(local)
-        self.classes: dict[str, cst.ClassDef] = {
-            c.name.value: c for c in self.all(cst.ClassDef)
-        }
+        self.classes: dict[str, cst.ClassDef] = {c.name.value: c for c in self.all(cst.ClassDef)}
         self.models = set(ctx.known_models) | set(ctx.settings_classes)
         self.settings = set(ctx.settings_classes)
         changed = True
