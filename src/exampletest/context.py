@@ -90,6 +90,11 @@ def analyze_document(
     return out
 
 
+def imported_packages(documents: Iterable[Sequence[Block]]) -> set[str]:
+    """Top-level packages the documents import (absolute imports)."""
+    return {m.split(".")[0] for blocks in documents for m in _imported_modules(blocks) if m}
+
+
 def _imported_modules(blocks: Sequence[Block]) -> list[str]:
     seen: dict[str, None] = {}
     for block in blocks:

@@ -49,7 +49,7 @@ import sys
 import tempfile
 import typing
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -199,26 +199,50 @@ class NameIndex:
         return len(self._names)
 
     @classmethod
-    def load(cls, cache_dir: Path | None, *, timeout: float = BUILD_TIMEOUT) -> NameIndex:
-        """The cached index for this environment, built (and cached) when missing or unreadable."""
+    def load(
+        cls,
+        cache_dir: Path | None,
+        *,
+        packages: Iterable[str] | None = None,
+        timeout: float = BUILD_TIMEOUT,
+    ) -> NameIndex:
+        """The cached index for this environment, built (and cached) when missing or unreadable.
+
+        ``packages``: the third-party top-level packages whose names matter (those the
+        documents import: no other package's names are ever suggested). The standard library
+        is always walked; every other installed package is only known as ``import top``, which
+        costs no import. None walks everything. A cached full index serves any subset.
+        """
         key = environment_key()
-        path = None if cache_dir is None else cache_dir / f"nameindex-{key}.json"
-        if path is not None:
-            cached = cls._read(path, key)
+        full = None if cache_dir is None else cache_dir / f"nameindex-{key}.json"
+        subset = None if packages is None else sorted(_third_party(packages))
+        path = full
+        if full is not None:
+            cached = cls._read(full, key)
             if cached is not None:
                 return cached
-        index = cls.build(timeout=timeout)
+            if subset is not None:
+                digest = hashlib.sha256("\0".join(subset).encode()).hexdigest()[:12]
+                path = full.with_name(f"nameindex-{key}-{digest}.json")
+                cached = cls._read(path, key)
+                if cached is not None:
+                    return cached
+        index = cls.build(timeout=timeout, packages=subset)
         if path is not None and index.complete:
             with contextlib.suppress(OSError):
                 index._write(path, key)
         return index
 
     @classmethod
-    def build(cls, *, timeout: float = BUILD_TIMEOUT) -> NameIndex:
+    def build(
+        cls, *, timeout: float = BUILD_TIMEOUT, packages: Sequence[str] | None = None
+    ) -> NameIndex:
         """Build in a subprocess; an empty, incomplete index when that fails or runs out of time."""
         with tempfile.TemporaryDirectory(prefix="exampletest-nameindex-") as tmp:
             out = Path(tmp) / "index.json"
             cmd = [sys.executable, "-P", "-W", "ignore", "-m", _MODULE, "--build", str(out)]
+            if packages is not None:
+                cmd += ["--packages", ",".join(packages)]
             # The directory holding this package: the build must find it even when it is not
             # installed (a source checkout on ``sys.path``).
             home = str(Path(__file__).resolve().parent.parent)
@@ -618,18 +642,36 @@ def _rank(row: tuple[str, str, str, int], tool: frozenset[str]) -> tuple[int, bo
     return (strength, top in tool, module.count("."), not stdlib, module)
 
 
-def build_data(workers: int | None = None) -> dict[str, typing.Any]:
-    """The index data for this interpreter (imports everything: call in a subprocess)."""
+def _third_party(packages: Iterable[str]) -> set[str]:
+    return {
+        p for p in packages if p.isidentifier() and p not in sys.stdlib_module_names and _public(p)
+    }
+
+
+def build_data(
+    workers: int | None = None, packages: Sequence[str] | None = None
+) -> dict[str, typing.Any]:
+    """The index data for this interpreter (imports what it walks: call in a subprocess).
+
+    With ``packages``, only the standard library and those packages are walked; the other
+    installed top-level packages get their ``import top`` row without being imported.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     tops = _top_levels()
+    shallow: list[str] = []
+    if packages is not None:
+        wanted = set(packages)
+        shallow = [t for t in tops if t not in sys.stdlib_module_names and t not in wanted]
+        tops = [t for t in tops if t in sys.stdlib_module_names or t in wanted]
     workers = workers or min(4, os.cpu_count() or 1)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
     chunks = pool.map(_module_entries, tops)
     tool = _tool_modules()  # while the workers import
     rows = [row for chunk in chunks for row in chunk]
+    rows += [(top, top, "m", MODULE) for top in shallow]
     # No waiting for workers: an imported module's threads could keep one alive forever.
     pool.shutdown(wait=False, cancel_futures=True)
     rows = sorted(set(rows), key=lambda r: (r[0], *_rank(r, tool)))
@@ -644,9 +686,11 @@ def build_data(workers: int | None = None) -> dict[str, typing.Any]:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser = argparse.ArgumentParser(prog="python -m exampletest.nameindex")
     parser.add_argument("--build", metavar="OUT", type=Path, required=True)
+    parser.add_argument("--packages", help="comma-separated third-party packages to walk")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    data = build_data()
+    packages = None if args.packages is None else [p for p in args.packages.split(",") if p]
+    data = build_data(packages=packages)
     tmp = args.build.with_suffix(".part")
     tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, args.build)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from exampletest import __version__
 from exampletest.cache import ResultCache, block_key
@@ -25,6 +25,7 @@ from exampletest.context import (
     analyze_document,
     doc_slug,
     doc_slugs,
+    imported_packages,
     path_slug,
     stub_path,
 )
@@ -44,7 +45,9 @@ from exampletest.nameindex import NameIndex, environment_key, is_importable
 from exampletest.parse import read_document
 from exampletest.stages import StageError, lint, types
 from exampletest.stages.smoke import Workers
-from exampletest.symbols import analyze
+
+if TYPE_CHECKING:
+    from exampletest.fix.engine import Speculation
 from exampletest.verdict import fold_import_lines, mark_intentional, merge, status
 
 #: Distributions whose versions the report records (the stack examples are checked against).
@@ -119,7 +122,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     started = time.perf_counter()
     documents, errors = load_documents(options)
     report = Report([], __version__, environment(), errors=list(errors))
-    index = load_index(options)
+    index = load_index(options, documents)
     cache = ResultCache(options.cache_dir) if options.use_cache else None
     keys: dict[Key, str] = {}
     hits: dict[Key, BlockResult] = {}
@@ -154,8 +157,22 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     try:
         if workers is not None:
             workers.start()  # importing the stack overlaps with ruff and mypy
+        speculation: list[Speculation] = []
+
+        def speculate(preliminary: list[DocumentResult]) -> None:
+            """While mypy runs: the fix trials' other stages, from the verdicts so far."""
+            from exampletest.fix.engine import speculate
+
+            speculation.append(speculate(preliminary, documents, options, index, workers))
+
         report.documents = evaluate(
-            documents, replace(options, only=only), index, report.errors, progress, workers
+            documents,
+            replace(options, only=only),
+            index,
+            report.errors,
+            progress,
+            workers,
+            speculate if options.fixes else None,
         )
         fresh = _fresh(report, hits)
         if options.fixes:
@@ -164,7 +181,9 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             if fresh:  # libcst and the rewriters load only when there is something new
                 from exampletest.fix.engine import propose
 
-                propose(report, documents, options, index, {id(r) for r in fresh}, workers)
+                ids = {id(r) for r in fresh}
+                early = speculation[0] if speculation else None
+                propose(report, documents, options, index, ids, workers, early)
             attach_diffs(report, documents)
     finally:
         if workers is not None:
@@ -245,10 +264,12 @@ def cache_salt(options: Options, env: dict[str, Any]) -> str:
     )
 
 
-def load_index(options: Options) -> NameIndex:
+def load_index(options: Options, documents: Sequence[Document]) -> NameIndex:
     """The name index belongs to the Python environment, not the project: it is kept in the
     user's cache (``$XDG_CACHE_HOME/exampletest``), keyed by the environment, and shared by
-    every project using it; the project cache is the fallback. ``--no-cache`` keeps it."""
+    every project using it; the project cache is the fallback. ``--no-cache`` keeps it.
+    Only the packages the documents import are walked (no other package's names are ever
+    suggested), which keeps a first run from importing the whole environment."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     folder = Path(base) / "exampletest"
     try:
@@ -256,7 +277,8 @@ def load_index(options: Options) -> NameIndex:
         writable = os.access(folder, os.W_OK)
     except OSError:
         writable = False
-    return NameIndex.load(folder if writable else options.cache_dir)
+    packages = {p for p in imported_packages(d.blocks for d in documents) if is_importable(p)}
+    return NameIndex.load(folder if writable else options.cache_dir, packages=packages)
 
 
 def stub_source(options: Options, doc: Document) -> str | None:
@@ -271,6 +293,21 @@ def _not_checked(block: Block, slug: str) -> BlockResult:
     return result
 
 
+@dataclass
+class Checked:
+    """What the stages found for some blocks, before the verdict: each block's result (its
+    context findings and stage statuses) and the stages' findings for it."""
+
+    documents: list[DocumentResult]
+    results: dict[Key, BlockResult]
+    found: dict[Key, list[Finding]]
+    no_stages: bool = False  # the run selected no stage at all (context findings only)
+
+
+#: Called with the verdicts so far once every stage but types has finished.
+Partial = Callable[[list[DocumentResult]], None]
+
+
 def evaluate(
     documents: Sequence[Document],
     options: Options,
@@ -278,8 +315,22 @@ def evaluate(
     run_errors: list[str],
     progress: Callable[[int], None] | None = None,
     workers: Workers | None = None,
+    partial: Partial | None = None,
 ) -> list[DocumentResult]:
     """Context, stages and verdict for every block of the documents (those ``only`` allows)."""
+    return conclude(check(documents, options, index, run_errors, progress, workers, partial))
+
+
+def check(
+    documents: Sequence[Document],
+    options: Options,
+    index: NameIndex,
+    run_errors: list[str],
+    progress: Callable[[int], None] | None = None,
+    workers: Workers | None = None,
+    partial: Partial | None = None,
+) -> Checked:
+    """Context and stages for every block of the documents (those ``only`` allows)."""
     doc_results: list[DocumentResult] = []
     contexts: list[BlockContext] = []
     results: dict[Key, BlockResult] = {}
@@ -302,13 +353,51 @@ def evaluate(
             if not block.directives.skips("all"):
                 result.findings.extend(ctx.findings)
             contexts.append(ctx)
-    findings = check_contexts(contexts, options, run_errors, results, progress, workers)
-    for key, result in results.items():
-        merged = fold_import_lines(result.block, merge(findings.get(key, []) + result.findings))
-        result.findings = mark_intentional(result.block, merged)
-        ran = any(v in ("ran", "timeout") for v in result.stages.values())
-        result.status = status(result.block, result.findings, ran or not options.stages)
-    return doc_results
+
+    def early(found: dict[Key, list[Finding]]) -> None:
+        if partial is not None:
+            partial(_preliminary(Checked(doc_results, results, found, not options.stages)))
+
+    found = check_contexts(contexts, options, run_errors, results, progress, workers, early)
+    return Checked(doc_results, results, found, not options.stages)
+
+
+def conclude(checked: Checked) -> list[DocumentResult]:
+    """The verdict: findings merged into one per problem, and each block's status."""
+    for key, result in checked.results.items():
+        result.findings, result.status = verdict(
+            result, checked.found.get(key, []), checked.no_stages
+        )
+    return checked.documents
+
+
+def verdict(
+    result: BlockResult, found: list[Finding], no_stages: bool
+) -> tuple[list[Finding], Status]:
+    """A block's findings (its context's and the stages') as one per problem, and its status."""
+    merged = fold_import_lines(result.block, merge(found + result.findings))
+    findings = mark_intentional(result.block, merged)
+    ran = any(v in ("ran", "timeout") for v in result.stages.values())
+    return findings, status(result.block, findings, ran or no_stages)
+
+
+def _preliminary(checked: Checked) -> list[DocumentResult]:
+    """Verdicts on copies, from what the stages found so far (the originals stay open)."""
+    out: list[DocumentResult] = []
+    for doc_result in checked.documents:
+        blocks = []
+        for result in doc_result.blocks:
+            key = (result.block.doc_path, result.block.index)
+            if key in checked.results:
+                findings, state = verdict(
+                    result, list(checked.found.get(key, [])), checked.no_stages
+                )
+                result = replace(
+                    result, findings=findings, status=state, stages=dict(result.stages)
+                )
+            blocks.append(result)
+        out.append(replace(doc_result, blocks=blocks))
+    return out
 
 
 def _stage_plan(ctx: BlockContext, options: Options) -> dict[str, str]:
@@ -333,8 +422,11 @@ def check_contexts(
     results: dict[Key, BlockResult],
     progress: Callable[[int], None] | None = None,
     workers: Workers | None = None,
+    early: Callable[[dict[Key, list[Finding]]], None] | None = None,
 ) -> dict[Key, list[Finding]]:
-    """Run the stages over the blocks that need them; returns the findings per block."""
+    """Run the stages over the blocks that need them; returns the findings per block.
+    ``early`` gets the findings of every stage but types as soon as they are in (types, the
+    slowest, is still running: the fix engine starts its trials meanwhile)."""
     found: dict[Key, list[Finding]] = {}
     lock = threading.Lock()
     plans = {(c.block.doc_path, c.block.index): _stage_plan(c, options) for c in contexts}
@@ -381,6 +473,8 @@ def check_contexts(
 
     def run_types() -> None:
         todo = with_stage("types")
+        if not todo:
+            return
         try:
             add(
                 "types",
@@ -403,14 +497,19 @@ def check_contexts(
             for key, fs in per_block.items():
                 found.setdefault(key, []).extend(fs)
 
-    threads = [threading.Thread(target=fn, daemon=True) for fn in (run_lint, run_types, run_rules)]
+    threads = [threading.Thread(target=fn, daemon=True) for fn in (run_lint, run_rules, run_types)]
     for t in threads:
         t.start()
     smoke_todo = with_stage("smoke")
     if smoke_todo:
         _run_smoke(smoke_todo, options, found, results, lock, run_errors, progress, workers)
-    for t in threads:
+    for t in threads[:2]:
         t.join()
+    if early is not None and threads[2].is_alive():
+        with lock:
+            so_far = {k: list(v) for k, v in found.items()}
+        early(so_far)
+    threads[2].join()
     return found
 
 
@@ -464,11 +563,5 @@ def smoke_workers(options: Options, blocks: int, documents: Sequence[Document] =
     from exampletest.stages.smoke import Workers
 
     env = {k: os.environ[k] for k in options.smoke_env if k in os.environ}
-    tops: dict[str, None] = {}
-    for doc in documents:
-        for block in doc.blocks:
-            for module, _, _ in analyze(block.code).imported_modules:
-                top = module.split(".")[0]
-                if top not in tops and top.isidentifier() and is_importable(top):
-                    tops[top] = None
-    return Workers(min(options.jobs, max(blocks, 1)), env, list(tops))
+    tops = sorted(p for p in imported_packages(d.blocks for d in documents) if is_importable(p))
+    return Workers(min(options.jobs, max(blocks, 1)), env, tops)

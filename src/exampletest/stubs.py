@@ -40,7 +40,7 @@ def render_entry(name: str, as_type: bool, blocks: list[int]) -> str:
 def write_stubs(options: Options) -> Iterator[str]:
     documents, errors = load_documents(options)
     yield from errors
-    index = load_index(options)
+    index = load_index(options, documents)
     slugs = doc_slugs([d.path for d in documents])
     for doc in documents:
         path = stub_path(options.stubs_dir, slugs[doc.path])

@@ -27,9 +27,18 @@ from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext
 from exampletest.fix.diff import document_diff
 from exampletest.fix.imports import add_imports
-from exampletest.model import Block, BlockResult, Category, Document, Finding, Fix, Report
+from exampletest.model import (
+    Block,
+    BlockResult,
+    Category,
+    Document,
+    DocumentResult,
+    Finding,
+    Fix,
+    Report,
+)
 from exampletest.nameindex import NameIndex
-from exampletest.pipeline import Options
+from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.stages.lint import ruff_command
 from exampletest.stages.smoke import Workers
 from exampletest.symbols import analyze
@@ -188,24 +197,26 @@ def _needs_fix(result: BlockResult) -> bool:
     return any(f.category in FIXABLE and not f.intentional for f in result.findings)
 
 
-def propose(
-    report: Report,
-    documents: Sequence[Document],
-    options: Options,
-    index: NameIndex,
-    only: set[int] | None = None,
-    workers: Workers | None = None,
-) -> None:
-    """Attach a checked Fix to every block of the report that has something to fix (of those
-    whose ``id`` is in ``only``, when given: blocks from the cache already have theirs)."""
-    from exampletest.pipeline import stub_source
+@dataclass
+class Speculation:
+    """Round one of the trials, started while mypy still runs: each block's rewrite from what
+    every other stage found, and what every stage but types found in the rewritten documents.
+    ``propose`` reuses a document's part when its final rewrites come out the same."""
 
-    by_path = {d.path: d for d in documents}
-    original: dict[Key, list[Finding]] = {
-        (d.path, r.block.index): r.findings for d in report.documents for r in d.blocks
-    }
+    codes: dict[Key, str] = field(default_factory=dict)
+    wanted: dict[str, set[int]] = field(default_factory=dict)
+    checked: Checked | None = None
+    memo: dict[Key, dict[tuple[str, str], Rewrite]] = field(default_factory=dict)
+
+
+def _states(
+    doc_results: Sequence[DocumentResult],
+    by_path: dict[str, Document],
+    only: set[int] | None,
+) -> dict[Key, _State]:
+    """A state for every block with something to fix (of those whose ``id`` is in ``only``)."""
     states: dict[Key, _State] = {}
-    for doc_result in report.documents:
+    for doc_result in doc_results:
         doc = by_path.get(doc_result.path)
         for result in doc_result.blocks if doc is not None else []:
             wanted = only is None or id(result) in only
@@ -213,7 +224,62 @@ def propose(
                 key = (doc.path, result.block.index)
                 before = Counter(finding_key(f) for f in result.findings if not f.intentional)
                 states[key] = _State(doc, result, result.block.code, before)
-    rctxs = {p: _rewrite_ctx(d, stub_source(options, d)) for p, d in by_path.items()}
+    return states
+
+
+def _rewrite_ctxs(options: Options, by_path: dict[str, Document]) -> dict[str, RewriteContext]:
+    from exampletest.pipeline import stub_source
+
+    return {p: _rewrite_ctx(d, stub_source(options, d)) for p, d in by_path.items()}
+
+
+def speculate(
+    doc_results: Sequence[DocumentResult],
+    documents: Sequence[Document],
+    options: Options,
+    index: NameIndex,
+    workers: Workers | None = None,
+) -> Speculation:
+    """The first round of trials from preliminary verdicts (every stage but types)."""
+    by_path = {d.path: d for d in documents}
+    states = _states(doc_results, by_path, None)
+    skips: dict[Key, set[str]] = {key: set() for key in states}
+    applied = _apply_all(states, _rewrite_ctxs(options, by_path), options.target_version, skips)
+    codes = {
+        key: code
+        for key, (code, groups) in applied.items()
+        if groups and code != states[key].result.block.code
+    }
+    memo = {key: state.memo for key, state in states.items()}
+    if not codes:
+        return Speculation(memo=memo)
+    docs = {key[0]: state.doc for key, state in states.items()}
+    rewritten, wanted = _trial_documents(codes, list(codes), docs)
+    opts = _trial_options(options, wanted, lambda path, stages: stages - {"types"})
+    checked = check(rewritten, opts, index, [], None, workers)
+    return Speculation(codes, wanted, checked, memo)
+
+
+def propose(
+    report: Report,
+    documents: Sequence[Document],
+    options: Options,
+    index: NameIndex,
+    only: set[int] | None = None,
+    workers: Workers | None = None,
+    speculation: Speculation | None = None,
+) -> None:
+    """Attach a checked Fix to every block of the report that has something to fix (of those
+    whose ``id`` is in ``only``, when given: blocks from the cache already have theirs)."""
+    by_path = {d.path: d for d in documents}
+    original: dict[Key, list[Finding]] = {
+        (d.path, r.block.index): r.findings for d in report.documents for r in d.blocks
+    }
+    states = _states(report.documents, by_path, only)
+    for key, state in states.items():
+        known = speculation.memo.get(key, {}) if speculation else {}
+        state.memo.update({k: v for k, v in known.items() if k[0] != "imports"})
+    rctxs = _rewrite_ctxs(options, by_path)
     # Round 1 tries every group together; a block whose result is worse retries without one
     # group at a time, keeping a removal whenever it helps.
     dropped: dict[Key, set[str]] = {key: set() for key in states}
@@ -230,7 +296,8 @@ def propose(
         if not trial:
             pending.clear()
             break
-        checked = _recheck(trial, states, options, index, workers)
+        checked = _recheck(trial, states, options, index, workers, speculation)
+        speculation = None  # it was round one's
         for key, (code, _) in trial.items():
             state = states[key]
             if key not in checked:
@@ -417,19 +484,11 @@ def _dependents(trial: Sequence[Key], docs: dict[str, Document]) -> dict[Key, se
     return {k: v for k, v in out.items() if k not in trial}
 
 
-def _recheck(
-    trial: dict[Key, tuple[str, Rewrite]],
-    states: dict[Key, _State],
-    options: Options,
-    index: NameIndex,
-    workers: Workers | None,
-) -> dict[Key, list[Finding]]:
-    """Every stage again on the rewritten blocks and their dependents, in their documents."""
-    from exampletest.pipeline import evaluate
-
-    docs = {key[0]: state.doc for key, state in states.items()}
-    codes: dict[Key, str] = {k: s.code for k, s in states.items()}
-    codes.update({k: code for k, (code, _) in trial.items()})
+def _trial_documents(
+    codes: dict[Key, str], trial: Sequence[Key], docs: dict[str, Document]
+) -> tuple[list[Document], dict[str, set[int]]]:
+    """The documents with ``codes`` in place, and per document the blocks to check: the
+    ``trial`` ones and the later blocks that use their names."""
     wanted: dict[str, set[int]] = {}
     for path, i in [*trial, *_dependents(list(trial), docs)]:
         wanted.setdefault(path, set()).add(i)
@@ -443,15 +502,68 @@ def _recheck(
         )
         for path, doc in docs.items()
     ]
-    opts = replace(
-        options, only=lambda d: wanted.get(d.path, set()), fixes=False, module_suffix="_fix"
+    return rewritten, wanted
+
+
+def _trial_options(
+    options: Options,
+    wanted: dict[str, set[int]],
+    narrow: Callable[[str, frozenset[str]], frozenset[str]],
+) -> Options:
+    """Options that check only ``wanted``, with each document's stages narrowed."""
+    chosen = options.stages_for
+
+    def stages_for(path: str) -> frozenset[str]:
+        stages = chosen(path) if chosen else None
+        return narrow(path, options.stages if stages is None else stages)
+
+    return replace(
+        options,
+        only=lambda d: wanted.get(d.path, set()),
+        fixes=False,
+        module_suffix="_fix",
+        stages_for=stages_for,
     )
-    errors: list[str] = []
+
+
+def _recheck(
+    trial: dict[Key, tuple[str, Rewrite]],
+    states: dict[Key, _State],
+    options: Options,
+    index: NameIndex,
+    workers: Workers | None,
+    speculation: Speculation | None = None,
+) -> dict[Key, list[Finding]]:
+    """Every stage again on the rewritten blocks and their dependents, in their documents.
+
+    Where the speculative round checked a document with the same rewrites, only types runs
+    now; its findings join what the other stages found then."""
+    docs = {key[0]: state.doc for key, state in states.items()}
+    codes: dict[Key, str] = {k: s.code for k, s in states.items()}
+    codes.update({k: code for k, (code, _) in trial.items()})
+    rewritten, wanted = _trial_documents(codes, list(trial), docs)
+    reuse: set[str] = set()
+    if speculation is not None and speculation.checked is not None:
+        for path, indexes in wanted.items():
+            mine = {k: c for k, (c, _) in trial.items() if k[0] == path}
+            then = {k: c for k, c in speculation.codes.items() if k[0] == path}
+            if mine == then and speculation.wanted.get(path) == indexes:
+                reuse.add(path)
+    opts = _trial_options(
+        options, wanted, lambda path, stages: stages & {"types"} if path in reuse else stages
+    )
+    checked = check(rewritten, opts, index, [], None, workers)
     out: dict[Key, list[Finding]] = {}
-    for doc_result in evaluate(rewritten, opts, index, errors, None, workers):
-        for result in doc_result.blocks:
-            if result.block.index in wanted.get(doc_result.path, set()):
-                out[(doc_result.path, result.block.index)] = result.findings
+    for key, result in checked.results.items():
+        found = checked.found.get(key, [])
+        prior = speculation.checked if speculation is not None else None
+        if key[0] in reuse and prior is not None and key in prior.results:
+            earlier = prior.results[key]
+            for stage, state in result.stages.items():
+                if state != "skipped":
+                    earlier.stages[stage] = state
+            result, found = earlier, [*prior.found.get(key, []), *found]
+        out[key] = verdict(result, found, checked.no_stages)[0]
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -138,6 +139,7 @@ def _mypy(
         "--output",
         "json",
         "--no-error-summary",
+        *(_workers(cache_dir)),
         *files,
     ]
     try:
@@ -148,6 +150,16 @@ def _mypy(
         raise StageError(f"mypy did not finish within {timeout_s:.0f} s") from None
     except OSError as exc:
         raise StageError(f"mypy could not be started: {exc}") from None
+
+
+def _workers(cache_dir: Path) -> list[str]:
+    """mypy's parallel workers when its cache is cold: analysing the libraries the blocks use
+    (pydantic, SQLAlchemy, ...) is most of a cold run and spreads over cores; a warm run only
+    checks the changed blocks, where starting workers costs more than it saves."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2 or cache_dir.is_dir() or os.environ.get("XNOPAR"):
+        return []
+    return ["--num-workers", str(min(cores or 1, 4))]
 
 
 def _blocking(
