@@ -182,3 +182,24 @@ def test_is_importable_does_not_import() -> None:
     assert not is_importable("no_such_module_at_all")
     assert not is_importable("")
     assert not is_importable("1abc")
+
+
+def test_a_subset_walks_only_the_named_packages(tmp_path: Path) -> None:
+    subset = NameIndex.load(tmp_path, packages={"sqlalchemy", "os"})
+    assert subset.complete
+    select = subset.lookup("select")
+    assert select is not None and select.statement == "from sqlalchemy import select"
+    assert subset.lookup("Path") == Suggestion("pathlib", "Path", None, "class")  # stdlib: always
+    assert subset.lookup("BaseModel") is None  # pydantic was not asked for: not walked
+    pydantic = subset.lookup("pydantic")  # ...but every installed package is importable by name
+    assert pydantic is not None and pydantic.statement == "import pydantic"
+    cached = list(tmp_path.glob("nameindex-*-*.json"))
+    assert len(cached) == 1  # cached under its own name, beside (not instead of) a full index
+    assert NameIndex.load(tmp_path, packages={"os", "sqlalchemy"}).to_json() == subset.to_json()
+
+
+def test_a_cached_full_index_serves_any_subset(index: NameIndex, cache_dir: Path) -> None:
+    start = time.perf_counter()
+    subset = NameIndex.load(cache_dir, packages={"pydantic"})
+    assert time.perf_counter() - start < 1.0
+    assert subset.to_json() == index.to_json()
