@@ -214,23 +214,16 @@ class NameIndex:
         costs no import. None walks everything. A cached full index serves any subset.
         """
         key = environment_key()
-        full = None if cache_dir is None else cache_dir / f"nameindex-{key}.json"
         subset = None if packages is None else sorted(_third_party(packages))
-        path = full
-        if full is not None:
-            cached = cls._read(full, key)
+        paths = [] if cache_dir is None else _paths(cache_dir, key, subset)
+        for path in paths:
+            cached = cls._read(path, key)
             if cached is not None:
                 return cached
-            if subset is not None:
-                digest = hashlib.sha256("\0".join(subset).encode()).hexdigest()[:12]
-                path = full.with_name(f"nameindex-{key}-{digest}.json")
-                cached = cls._read(path, key)
-                if cached is not None:
-                    return cached
         index = cls.build(timeout=timeout, packages=subset)
-        if path is not None and index.complete:
+        if paths and index.complete:
             with contextlib.suppress(OSError):
-                index._write(path, key)
+                index._write(paths[-1], key)
         return index
 
     @classmethod
@@ -640,6 +633,16 @@ def _rank(row: tuple[str, str, str, int], tool: frozenset[str]) -> tuple[int, bo
     top = module.partition(".")[0]
     stdlib = top in sys.stdlib_module_names
     return (strength, top in tool, module.count("."), not stdlib, module)
+
+
+def _paths(cache_dir: Path, key: str, subset: list[str] | None) -> list[Path]:
+    """Where an index that serves ``subset`` may be cached: the full index serves any subset;
+    the last path is where a new build goes."""
+    full = cache_dir / f"nameindex-{key}.json"
+    if subset is None:
+        return [full]
+    digest = hashlib.sha256("\0".join(subset).encode()).hexdigest()[:12]
+    return [full, cache_dir / f"nameindex-{key}-{digest}.json"]
 
 
 def _third_party(packages: Iterable[str]) -> set[str]:

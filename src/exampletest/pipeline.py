@@ -64,6 +64,9 @@ STACK = (
 )
 
 Key = tuple[str, int]
+#: A smoke worker more for every this many blocks (up to ``--jobs``): a worker costs an import
+#: of the whole stack, and a small run's smoke jobs fit in one worker while mypy runs.
+BLOCKS_PER_WORKER = 24
 
 
 @dataclass(frozen=True)
@@ -122,40 +125,40 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     started = time.perf_counter()
     documents, errors = load_documents(options)
     report = Report([], __version__, environment(), errors=list(errors))
-    index = load_index(options, documents)
-    cache = ResultCache(options.cache_dir) if options.use_cache else None
-    keys: dict[Key, str] = {}
-    hits: dict[Key, BlockResult] = {}
-    if cache is not None:
-        salt = cache_salt(options, report.environment) + environment_key()
-        for doc in documents:
-            wanted = options.only(doc) if options.only else None
-            stub = stub_source(options, doc)
-            block_keys = _block_keys(cache, doc, stub, index, salt)
-            for block, key_text in zip(doc.blocks, block_keys, strict=True):
-                key = (doc.path, block.index)
-                if wanted is not None and block.index not in wanted:
-                    continue  # not part of this run (--changed-since): reported as skipped
-                keys[key] = key_text
-                hit = cache.get(key_text, block)
-                if hit is not None:
-                    hits[key] = hit
-
-    def only(doc: Document) -> set[int] | None:
-        wanted = options.only(doc) if options.only else None
-        if not hits:
-            return wanted
-        todo = {b.index for b in doc.blocks if (doc.path, b.index) not in hits}
-        return todo if wanted is None else todo & wanted
-
-    misses = sum(len(d.blocks) for d in documents) - len(hits)
-    if progress is not None:
-        progress.set_total(misses)
-    todo_docs = [d for d in documents if any((d.path, b.index) not in hits for b in d.blocks)]
-    use_smoke = misses and "smoke" in options.stages
-    workers = smoke_workers(options, misses, todo_docs) if use_smoke else None
+    workers: Workers | None = None
     try:
-        if workers is not None:
+        index = load_index(options, documents)
+        cache = ResultCache(options.cache_dir) if options.use_cache else None
+        keys: dict[Key, str] = {}
+        hits: dict[Key, BlockResult] = {}
+        if cache is not None:
+            salt = cache_salt(options, report.environment) + environment_key()
+            for doc in documents:
+                wanted = options.only(doc) if options.only else None
+                stub = stub_source(options, doc)
+                block_keys = _block_keys(cache, doc, stub, index, salt)
+                for block, key_text in zip(doc.blocks, block_keys, strict=True):
+                    key = (doc.path, block.index)
+                    if wanted is not None and block.index not in wanted:
+                        continue  # not part of this run (--changed-since): reported as skipped
+                    keys[key] = key_text
+                    hit = cache.get(key_text, block)
+                    if hit is not None:
+                        hits[key] = hit
+
+        def only(doc: Document) -> set[int] | None:
+            wanted = options.only(doc) if options.only else None
+            if not hits:
+                return wanted
+            todo = {b.index for b in doc.blocks if (doc.path, b.index) not in hits}
+            return todo if wanted is None else todo & wanted
+
+        misses = sum(len(d.blocks) for d in documents) - len(hits)
+        if progress is not None:
+            progress.set_total(misses)
+        todo_docs = [d for d in documents if any((d.path, b.index) not in hits for b in d.blocks)]
+        if misses and "smoke" in options.stages:
+            workers = smoke_workers(options, misses, todo_docs)
             workers.start()  # importing the stack overlaps with ruff and mypy
         speculation: list[Speculation] = []
 
@@ -449,6 +452,8 @@ def check_contexts(
     def with_stage(stage: str) -> list[BlockContext]:
         return [c for c in contexts if plans[(c.block.doc_path, c.block.index)][stage] != "skipped"]
 
+    smoking = bool(with_stage("smoke"))  # the smoke workers take the other cores
+
     def run_lint() -> None:
         todo = with_stage("lint")
         try:
@@ -486,6 +491,7 @@ def check_contexts(
                     workdir / "types",
                     options.cache_dir / "mypy",
                     extra_config=options.mypy_options,
+                    cores=1 if smoking else options.jobs,
                 ),
             )
         except StageError as exc:
@@ -564,4 +570,4 @@ def smoke_workers(options: Options, blocks: int, documents: Sequence[Document] =
 
     env = {k: os.environ[k] for k in options.smoke_env if k in os.environ}
     tops = sorted(p for p in imported_packages(d.blocks for d in documents) if is_importable(p))
-    return Workers(min(options.jobs, max(blocks, 1)), env, tops)
+    return Workers(min(options.jobs, -(-blocks // BLOCKS_PER_WORKER)), env, tops)

@@ -127,11 +127,16 @@ class Context:
         self.assigned: dict[str, list[ast.expr]] = {}  # name -> values assigned to it
         self.annotations: dict[str, list[ast.expr]] = {}  # name -> annotations it was given
         self.parents: dict[ast.AST, ast.AST] = {}
+        self.nodes: list[ast.AST] = []  # every node, in ``ast.walk`` order: walked once
+        self._calls: list[ast.Call] = []
         self._scan()
 
     # imports and bindings
     def _scan(self) -> None:
         for node in ast.walk(self.tree):
+            self.nodes.append(node)
+            if isinstance(node, ast.Call):
+                self._calls.append(node)
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
             if isinstance(node, ast.Import):
@@ -229,9 +234,7 @@ class Context:
 
     # nodes
     def walk(self, *types: type[ast.AST]) -> Iterator[ast.AST]:
-        for node in ast.walk(self.tree):
-            if isinstance(node, types):
-                yield node
+        return (node for node in self.nodes if isinstance(node, types))
 
     def references(self, module: str, names: Iterable[str]) -> Iterator[tuple[ast.AST, str]]:
         """Where the code imports ``from module import name`` or spells ``module.name``: the
@@ -249,9 +252,7 @@ class Context:
                     yield node, name
 
     def calls(self) -> Iterator[ast.Call]:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
-                yield node
+        return iter(self._calls)
 
 
 def dotted(node: ast.AST) -> str | None:
