@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
 from exampletest.fix.imports import add_imports, remove_unused_imports
+from exampletest.symbols import BUILTINS, analyze
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,26 @@ class Pass:
     rules: tuple[str, ...]  # runs when any is enabled; the first is the rule it resolves
     run: PassFn
     triggers: tuple[str, ...]  # runs only on code containing one of these (analysis is slow)
+
+
+def global_names(wrapper: MetadataWrapper) -> frozenset[str]:
+    """Names bound in the module's global scope, builtins included (what ``name in scope``
+    asks of libcst's global scope), from Python's symtable: libcst's scope analysis costs
+    seconds on a long block, and most passes only need this."""
+    global _last_globals
+    if _last_globals is not None and _last_globals[0] is wrapper:
+        return _last_globals[1]
+    symbols = analyze(wrapper.module.code)
+    if symbols.syntax_error is None:
+        names = symbols.binds | BUILTINS
+    else:  # code only libcst reads
+        scope = wrapper.resolve(ScopeProvider).get(wrapper.module)
+        names = BUILTINS | frozenset(a.name for a in scope.assignments) if scope else BUILTINS
+    _last_globals = (wrapper, names)
+    return names
+
+
+_last_globals: tuple[MetadataWrapper, frozenset[str]] | None = None
 
 
 def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrite:

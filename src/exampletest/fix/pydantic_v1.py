@@ -7,22 +7,31 @@ of ``RewriteContext.known_models``, an instance built from one, a parameter anno
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     Assignment,
-    GlobalScope,
     MetadataWrapper,
     ParentNodeProvider,
     PositionProvider,
+    Scope,
     ScopeProvider,
 )
 
-from exampletest.fix.base import Edit, Pass, PassTransformer, Rewrite, RewriteContext, run_passes
+from exampletest.fix.base import (
+    Edit,
+    Pass,
+    PassTransformer,
+    Rewrite,
+    RewriteContext,
+    global_names,
+    run_passes,
+)
 from exampletest.fix.imports import is_docstring
 
 __all__ = ["Rewrite", "RewriteContext", "rewrite"]
@@ -166,11 +175,9 @@ class Analysis:
     def __init__(self, wrapper: MetadataWrapper, ctx: RewriteContext) -> None:
         self.module = wrapper.module
         self.ctx = ctx
-        self.scopes = wrapper.resolve(ScopeProvider)
+        self._wrapper = wrapper
         self.parents = wrapper.resolve(ParentNodeProvider)
-        scope = self.scopes.get(self.module)
-        assert isinstance(scope, GlobalScope)
-        self.globals = scope
+        self.globals = global_names(wrapper)
         self.from_pydantic: dict[str, str] = {}  # local name -> pydantic member
         self.pydantic_modules: set[str] = set()  # local names of ``import pydantic``
         self.foreign: set[str] = set()  # names imported from anywhere else
@@ -211,6 +218,11 @@ class Analysis:
                 if is_model and name not in self.models:
                     self.models.add(name)
                     changed = True
+
+    @functools.cached_property
+    def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        """libcst's scope analysis, only for the passes that follow names to their values."""
+        return self._wrapper.resolve(ScopeProvider)
 
     def all(self, kind: type[_T]) -> Iterator[_T]:
         """Every node of a kind, in source order (the parent map holds them all: walking the

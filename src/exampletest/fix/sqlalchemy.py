@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
+from libcst.metadata import MetadataWrapper
 
-from exampletest.fix.base import Edit, Pass, PassTransformer, Rewrite, RewriteContext, run_passes
+from exampletest.fix.base import (
+    Edit,
+    Pass,
+    PassTransformer,
+    Rewrite,
+    RewriteContext,
+    global_names,
+    run_passes,
+)
 
 #: Names of ``sqlalchemy.ext.declarative`` that ``sqlalchemy.orm`` now provides.
 MOVED_TO_ORM = frozenset(
@@ -63,9 +71,7 @@ class _SqlCalls(PassTransformer):
 
     def __init__(self, wrapper: MetadataWrapper, rule: str, edit: Edit) -> None:
         super().__init__(edit)
-        scope = wrapper.resolve(ScopeProvider).get(wrapper.module)
-        assert isinstance(scope, GlobalScope)
-        self.scope = scope
+        self.scope = global_names(wrapper)
         self.rule = rule
         self.sqlalchemy_names = {
             alias.evaluated_alias or get_full_name_for_node(alias.name) or ""

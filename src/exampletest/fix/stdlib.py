@@ -10,7 +10,15 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
 
-from exampletest.fix.base import Edit, Pass, PassTransformer, Rewrite, RewriteContext, run_passes
+from exampletest.fix.base import (
+    Edit,
+    Pass,
+    PassTransformer,
+    Rewrite,
+    RewriteContext,
+    global_names,
+    run_passes,
+)
 
 
 def _imported_from(module: cst.Module, origin: str) -> dict[str, str]:
@@ -52,8 +60,7 @@ class _Utc(PassTransformer):
     def __init__(self, wrapper: MetadataWrapper, method: str, call_rule: str, edit: Edit) -> None:
         super().__init__(edit)
         module = wrapper.module
-        scope = wrapper.resolve(ScopeProvider).get(module)
-        assert isinstance(scope, GlobalScope)
+        scope = global_names(wrapper)
         names = _imported_from(module, "datetime")
         self.classes = {local for local, name in names.items() if name == "datetime"}
         if "datetime" not in scope:  # a fragment: the usual `from datetime import datetime`
