@@ -40,7 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("paths", nargs="*", metavar="PATH", help="Markdown files or folders")
         sp.add_argument("--exclude", action="append", default=[], metavar="GLOB")
         sp.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
-        sp.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: CPUs)")
+        sp.add_argument(
+            "--jobs",
+            type=int,
+            metavar="N",
+            help="at most N smoke workers, and mypy's when no smoke run shares the cores "
+            "(default: CPUs; a small run starts fewer)",
+        )
         sp.add_argument("--stages", metavar="LIST", help="lint,types,smoke (default: all)")
         sp.add_argument("--smoke-timeout", type=float, metavar="S")
 
