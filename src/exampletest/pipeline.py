@@ -1,7 +1,8 @@
 """The one-way flow: documents -> blocks -> context -> stage results -> findings -> report.
 
 Lint and types run in threads (each is one external process over every block of the run) while
-the warm smoke workers start and then run the blocks; nothing waits on what it does not need.
+the warm smoke workers start and then run the blocks; nothing waits on what it does not need:
+when every stage but types is done, the fix engine starts its first round meanwhile.
 """
 
 from __future__ import annotations
@@ -166,7 +167,10 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             """While mypy runs: the fix trials' other stages, from the verdicts so far."""
             from exampletest.fix.engine import speculate
 
-            speculation.append(speculate(preliminary, documents, options, index, workers))
+            try:
+                speculation.append(speculate(preliminary, documents, options, index, workers))
+            except Exception:  # only a head start: the fix engine does the whole work anyway
+                speculation.clear()
 
         report.documents = evaluate(
             documents,

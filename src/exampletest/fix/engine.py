@@ -6,6 +6,11 @@ stage again, in the same document context, together with the later blocks that u
 A group that brings a new broken or stale finding is dropped for that block; what survives is
 ``verified`` when it resolved something and introduced nothing. What no rewrite can do safely
 stays a note in words.
+
+Round one does not wait for mypy, the slowest stage: once every other stage has spoken, the
+rewrites are made from those findings and their trial documents linted and run (``speculate``)
+while mypy still works; when the final findings call for the same rewrites, only the trial's
+types check is left for the end.
 """
 
 from __future__ import annotations
