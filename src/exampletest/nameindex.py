@@ -671,7 +671,9 @@ def build_data(
     workers = workers or min(4, os.cpu_count() or 1)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
-    chunks = pool.map(_module_entries, tops)
+    # Third-party packages first: they are the long imports (a long one last would be a tail).
+    order = sorted(tops, key=lambda t: (t in sys.stdlib_module_names, t))
+    chunks = pool.map(_module_entries, order)
     tool = _tool_modules()  # while the workers import
     rows = [row for chunk in chunks for row in chunk]
     rows += [(top, top, "m", MODULE) for top in shallow]
