@@ -4,7 +4,7 @@ the same fixes, verified the same way, with types the only stage left for the en
 from __future__ import annotations
 
 import textwrap
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,8 @@ import pytest
 
 from exampletest import pipeline
 from exampletest.fix import engine
-from exampletest.model import STAGES, Report
+from exampletest.model import STAGES, Document, Report
+from exampletest.nameindex import NameIndex
 
 DOC = textwrap.dedent(
     """\
@@ -53,11 +54,32 @@ def _fixes(report: Report) -> list[tuple[str | None, bool | None, tuple[str, ...
     return out
 
 
-def _report(options: pipeline.Options) -> tuple[Report, list[Any]]:
-    documents, errors = pipeline.load_documents(options)
-    index = pipeline.load_index(options, documents)
-    report = Report([], "test", {}, errors=list(errors))
-    return report, [documents, index]
+@dataclass
+class Setup:
+    options: pipeline.Options
+    documents: list[Document]
+    index: NameIndex
+
+    def fixes(self, speculation: engine.Speculation | None = None) -> list[Any]:
+        """The full run's fixes, with the fix engine given ``speculation``."""
+        report = Report([], "test", {})
+        report.documents = pipeline.evaluate(self.documents, self.options, self.index, [])
+        engine.propose(report, self.documents, self.options, self.index, speculation=speculation)
+        return _fixes(report)
+
+    def speculate(self) -> engine.Speculation:
+        """What every stage but types finds, then the speculative round from it."""
+        early = replace(self.options, stages=frozenset(STAGES) - {"types"})
+        preliminary = pipeline.conclude(pipeline.check(self.documents, early, self.index, []))
+        return engine.speculate(preliminary, self.documents, self.options, self.index)
+
+
+@pytest.fixture
+def setup(in_tmp: Path) -> Setup:
+    (in_tmp / "doc.md").write_text(DOC, encoding="utf-8")
+    options = pipeline.Options(paths=("doc.md",), cache_dir=in_tmp / ".cache", use_cache=False)
+    documents, _ = pipeline.load_documents(options)
+    return Setup(options, documents, pipeline.load_index(options, documents))
 
 
 def _spy_on_trials(monkeypatch: pytest.MonkeyPatch) -> list[frozenset[str]]:
@@ -75,51 +97,25 @@ def _spy_on_trials(monkeypatch: pytest.MonkeyPatch) -> list[frozenset[str]]:
 
 
 def test_speculative_round_gives_the_same_fixes_and_leaves_only_types(
-    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (in_tmp / "doc.md").write_text(DOC, encoding="utf-8")
-    options = pipeline.Options(paths=("doc.md",), cache_dir=in_tmp / ".cache", use_cache=False)
-
-    plain, (documents, index) = _report(options)
-    plain.documents = pipeline.evaluate(documents, options, index, plain.errors)
-    engine.propose(plain, documents, options, index)
-
-    # What every stage but types finds, then the speculative round from it.
-    early = replace(options, stages=frozenset(STAGES) - {"types"})
-    checked = pipeline.check(documents, early, index, [])
-    preliminary = pipeline.conclude(checked)
-    speculation = engine.speculate(preliminary, documents, options, index)
+    plain = setup.fixes()
+    speculation = setup.speculate()
     assert speculation.checked is not None and speculation.codes
-
     stages_run = _spy_on_trials(monkeypatch)
-    again, _ = _report(options)
-    again.documents = pipeline.evaluate(documents, options, index, again.errors)
-    engine.propose(again, documents, options, index, speculation=speculation)
-
-    assert _fixes(again) == _fixes(plain)
-    assert any(f[1] for f in _fixes(plain))  # something was fixed and verified
+    assert setup.fixes(speculation) == plain
+    assert any(f[1] for f in plain)  # something was fixed and verified
     assert stages_run and stages_run[0] == frozenset({"types"})  # round one: only types left
 
 
 def test_a_speculation_that_no_longer_matches_is_not_reused(
-    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (in_tmp / "doc.md").write_text(DOC, encoding="utf-8")
-    options = pipeline.Options(paths=("doc.md",), cache_dir=in_tmp / ".cache", use_cache=False)
-    report, (documents, index) = _report(options)
-    report.documents = pipeline.evaluate(documents, options, index, report.errors)
-    engine.propose(report, documents, options, index)
-    expected = _fixes(report)
-
-    early = replace(options, stages=frozenset(STAGES) - {"types"})
-    preliminary = pipeline.conclude(pipeline.check(documents, early, index, []))
-    speculation = engine.speculate(preliminary, documents, options, index)
+    plain = setup.fixes()
+    speculation = setup.speculate()
     # A stale speculation (other trial code for the block): every stage runs again.
     key = next(iter(speculation.codes))
     speculation.codes[key] += "\nundefined_name_from_a_stale_trial\n"
     stages_run = _spy_on_trials(monkeypatch)
-    again, _ = _report(options)
-    again.documents = pipeline.evaluate(documents, options, index, again.errors)
-    engine.propose(again, documents, options, index, speculation=speculation)
-    assert _fixes(again) == expected
+    assert setup.fixes(speculation) == plain
     assert stages_run and stages_run[0] == frozenset(STAGES)

@@ -1,0 +1,52 @@
+"""The types stage: mypy's parallel workers, used on a cold cache, find what one process finds."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from exampletest import pipeline
+from exampletest.context import analyze_document
+from exampletest.stages import types
+
+DOC = textwrap.dedent(
+    """\
+    ```python
+    from typing import Optional
+
+    def greet(name: Optional[str]) -> str:
+        return "hi " + name
+    ```
+
+    ```python
+    count: int = greet("ada")
+    ```
+    """
+)
+
+
+def _check(tmp: Path, name: str, cores: int) -> dict[tuple[str, int], list[tuple[int, str]]]:
+    (tmp / "doc.md").write_text(DOC, encoding="utf-8")
+    options = pipeline.Options(paths=(str(tmp / "doc.md"),), cache_dir=tmp / name)
+    documents, _ = pipeline.load_documents(options)
+    index = pipeline.load_index(options, documents)
+    contexts = analyze_document(documents[0].blocks, index)
+    modules = [(c, f"m_{name}_b{c.block.index}") for c in contexts]
+    found = types.check(modules, tmp / name / "work", tmp / name / "mypy", cores=cores)
+    return {k: sorted((f.line, f.rule) for f in v) for k, v in found.items()}
+
+
+def test_parallel_mypy_on_a_cold_cache_finds_the_same(tmp_path: Path) -> None:
+    one = _check(tmp_path, "one", cores=1)
+    two = _check(tmp_path, "two", cores=2)
+    assert one == two
+    assert any(rule == "operator" for found in one.values() for _, rule in found)
+    assert any(rule == "assignment" for found in one.values() for _, rule in found)
+
+
+def test_parallel_workers_only_for_a_cold_cache_with_cores_to_spare(tmp_path: Path) -> None:
+    cache = tmp_path / "mypy"
+    assert types._workers(cache, 2) == ["--num-workers", "2"]
+    assert types._workers(cache, 1) == []
+    cache.mkdir()
+    assert types._workers(cache, 2) == []  # warm: starting workers costs more than it saves
