@@ -63,7 +63,8 @@ class Setup:
     def fixes(self, speculation: engine.Speculation | None = None) -> list[Any]:
         """The full run's fixes, with the fix engine given ``speculation``."""
         report = Report([], "test", {})
-        report.documents = pipeline.evaluate(self.documents, self.options, self.index, [])
+        checked = pipeline.check(self.documents, self.options, self.index, [])
+        report.documents = pipeline.conclude(checked)
         engine.propose(report, self.documents, self.options, self.index, speculation=speculation)
         return _fixes(report)
 

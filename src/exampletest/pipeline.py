@@ -46,10 +46,10 @@ from exampletest.nameindex import NameIndex, environment_key, is_importable
 from exampletest.parse import read_document
 from exampletest.stages import StageError, lint, types
 from exampletest.stages.smoke import Workers
+from exampletest.verdict import fold_import_lines, mark_intentional, merge, status
 
 if TYPE_CHECKING:
     from exampletest.fix.engine import Speculation
-from exampletest.verdict import fold_import_lines, mark_intentional, merge, status
 
 #: Distributions whose versions the report records (the stack examples are checked against).
 STACK = (
@@ -172,14 +172,16 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             except Exception:  # only a head start: the fix engine does the whole work anyway
                 speculation.clear()
 
-        report.documents = evaluate(
-            documents,
-            replace(options, only=only),
-            index,
-            report.errors,
-            progress,
-            workers,
-            speculate if options.fixes else None,
+        report.documents = conclude(
+            check(
+                documents,
+                replace(options, only=only),
+                index,
+                report.errors,
+                progress,
+                workers,
+                speculate if options.fixes else None,
+            )
         )
         fresh = _fresh(report, hits)
         if options.fixes:
@@ -315,19 +317,6 @@ class Checked:
 Partial = Callable[[list[DocumentResult]], None]
 
 
-def evaluate(
-    documents: Sequence[Document],
-    options: Options,
-    index: NameIndex,
-    run_errors: list[str],
-    progress: Callable[[int], None] | None = None,
-    workers: Workers | None = None,
-    partial: Partial | None = None,
-) -> list[DocumentResult]:
-    """Context, stages and verdict for every block of the documents (those ``only`` allows)."""
-    return conclude(check(documents, options, index, run_errors, progress, workers, partial))
-
-
 def check(
     documents: Sequence[Document],
     options: Options,
@@ -362,10 +351,11 @@ def check(
             contexts.append(ctx)
 
     def early(found: dict[Key, list[Finding]]) -> None:
-        if partial is not None:
-            partial(_preliminary(Checked(doc_results, results, found, not options.stages)))
+        assert partial is not None
+        partial(_preliminary(Checked(doc_results, results, found, not options.stages)))
 
-    found = check_contexts(contexts, options, run_errors, results, progress, workers, early)
+    hook = early if partial is not None else None
+    found = check_contexts(contexts, options, run_errors, results, progress, workers, hook)
     return Checked(doc_results, results, found, not options.stages)
 
 
