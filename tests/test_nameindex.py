@@ -203,3 +203,28 @@ def test_a_cached_full_index_serves_any_subset(index: NameIndex, cache_dir: Path
     subset = NameIndex.load(cache_dir, packages={"pydantic"})
     assert time.perf_counter() - start < 1.0
     assert subset.to_json() == index.to_json()
+
+
+def test_subset_indexes_are_bounded_least_recently_used_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import exampletest.nameindex as nameindex
+
+    monkeypatch.setattr(nameindex, "MAX_SUBSETS", 2)
+
+    def files() -> set[Path]:
+        return set(tmp_path.glob("nameindex-*-*.json"))
+
+    NameIndex.load(tmp_path, packages={"sqlalchemy"})
+    (sqlalchemy,) = files()
+    time.sleep(0.05)
+    NameIndex.load(tmp_path, packages={"jwt"})
+    (jwt,) = files() - {sqlalchemy}
+    time.sleep(0.05)
+    NameIndex.load(tmp_path, packages={"sqlalchemy"})  # used again: the most recent
+    time.sleep(0.05)
+    NameIndex.load(tmp_path, packages={"argon2"})  # a third set: the least recently used goes
+    left = files()
+    assert len(left) == 2
+    assert sqlalchemy in left
+    assert jwt not in left

@@ -219,11 +219,14 @@ class NameIndex:
         for path in paths:
             cached = cls._read(path, key)
             if cached is not None:
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # recently used: pruned last
                 return cached
         index = cls.build(timeout=timeout, packages=subset)
         if paths and index.complete:
             with contextlib.suppress(OSError):
                 index._write(paths[-1], key)
+                _prune(paths[-1].parent, key)
         return index
 
     @classmethod
@@ -643,6 +646,20 @@ def _paths(cache_dir: Path, key: str, subset: list[str] | None) -> list[Path]:
         return [full]
     digest = hashlib.sha256("\0".join(subset).encode()).hexdigest()[:12]
     return [full, cache_dir / f"nameindex-{key}-{digest}.json"]
+
+
+#: Subset indexes kept per environment (each set of documents' packages has its own).
+MAX_SUBSETS = 8
+
+
+def _prune(cache_dir: Path, key: str) -> None:
+    """Keep the environment's most recently used subset indexes, remove the others."""
+    subsets = sorted(
+        cache_dir.glob(f"nameindex-{key}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for old in subsets[MAX_SUBSETS:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
 
 
 def _third_party(packages: Iterable[str]) -> set[str]:
