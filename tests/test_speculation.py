@@ -120,3 +120,37 @@ def test_a_speculation_that_no_longer_matches_is_not_reused(
     stages_run = _spy_on_trials(monkeypatch)
     assert setup.fixes(speculation) == plain
     assert stages_run and stages_run[0] == frozenset(STAGES)
+
+
+RULE_STAYS = textwrap.dedent(
+    """\
+    ```python
+    import jwt
+
+    def claims(token: str) -> dict:
+        return jwt.decode(token, "secret", algorithms=["HS256"], verify=False)
+
+    print(datetime.now())
+    ```
+    """
+)
+
+
+def test_what_the_rule_pack_finds_in_a_trial_counts_once(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finding no rewrite removes (here a rule's) is in the trial's head start and must not
+    be counted again when types is checked at the end: twice would look like a new problem
+    and drop the rewrite (the missing import) that fixes the block."""
+    (in_tmp / "doc.md").write_text(RULE_STAYS, encoding="utf-8")
+    options = pipeline.Options(paths=("doc.md",), cache_dir=in_tmp / ".cache", use_cache=False)
+    documents, _ = pipeline.load_documents(options)
+    setup = Setup(options, documents, pipeline.load_index(options, documents))
+    plain = setup.fixes()
+    speculation = setup.speculate()
+    stages_run = _spy_on_trials(monkeypatch)
+    assert setup.fixes(speculation) == plain
+    assert stages_run[0] == frozenset({"types"})
+    replacement, verified, _ = plain[0]
+    assert replacement is not None and "from datetime import datetime" in replacement
+    assert verified

@@ -211,7 +211,6 @@ class Speculation:
     codes: dict[Key, str] = field(default_factory=dict)
     wanted: dict[str, set[int]] = field(default_factory=dict)
     checked: Checked | None = None
-    memo: dict[Key, dict[tuple[str, str], Rewrite]] = field(default_factory=dict)
 
 
 def _states(
@@ -255,14 +254,13 @@ def speculate(
         for key, (code, groups) in applied.items()
         if groups and code != states[key].result.block.code
     }
-    memo = {key: state.memo for key, state in states.items()}
     if not codes:
-        return Speculation(memo=memo)
+        return Speculation()
     docs = {key[0]: state.doc for key, state in states.items()}
     rewritten, wanted = _trial_documents(codes, list(codes), docs)
     opts = _trial_options(options, wanted, lambda path, stages: stages - {"types"})
     checked = check(rewritten, opts, index, [], None, workers)
-    return Speculation(codes, wanted, checked, memo)
+    return Speculation(codes, wanted, checked)
 
 
 def propose(
@@ -281,9 +279,6 @@ def propose(
         (d.path, r.block.index): r.findings for d in report.documents for r in d.blocks
     }
     states = _states(report.documents, by_path, only)
-    for key, state in states.items():
-        known = speculation.memo.get(key, {}) if speculation else {}
-        state.memo.update({k: v for k, v in known.items() if k[0] != "imports"})
     rctxs = _rewrite_ctxs(options, by_path)
     # Round 1 tries every group together; a block whose result is worse retries without one
     # group at a time, keeping a removal whenever it helps.
@@ -567,7 +562,9 @@ def _recheck(
             for stage, state in result.stages.items():
                 if state != "skipped":
                     earlier.stages[stage] = state
-            result, found = earlier, [*prior.found.get(key, []), *found]
+            # The rule pack runs with every check; the head start already has its findings.
+            types_only = [f for f in found if f.stage == "types"]
+            result, found = earlier, [*prior.found.get(key, []), *types_only]
         out[key] = verdict(result, found, checked.no_stages)[0]
     return out
 
