@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -90,9 +91,24 @@ def analyze_document(
     return out
 
 
+#: An import statement's module(s), at the start of a line or after a semicolon.
+_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from[ \t]+([A-Za-z_]\w*)|import[ \t]+([^\n;#]+))", re.M)
+
+
 def imported_packages(documents: Iterable[Sequence[Block]]) -> set[str]:
-    """Top-level packages the documents import (absolute imports)."""
-    return {m.split(".")[0] for blocks in documents for m in _imported_modules(blocks) if m}
+    """Top-level packages the documents import (absolute imports), read from the text: a
+    warm run asks for them too and must not parse every block. A package only named in a
+    string may be counted; that costs a package more in the index, never a wrong answer."""
+    out: set[str] = set()
+    for blocks in documents:
+        for block in blocks:
+            for match in _IMPORT.finditer(block.code):
+                names = [match.group(1)] if match.group(1) else match.group(2).split(",")
+                for name in names:
+                    top = name.strip().split(" ")[0].split(".")[0].strip("()")
+                    if top.isidentifier():
+                        out.add(top)
+    return out
 
 
 def _imported_modules(blocks: Sequence[Block]) -> list[str]:
