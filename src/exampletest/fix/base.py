@@ -6,8 +6,9 @@ run on the output of the previous one, so that any subset of rules can be applie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
@@ -69,24 +70,35 @@ class Pass:
     triggers: tuple[str, ...]  # runs only on code containing one of these (analysis is slow)
 
 
+_T = TypeVar("_T")
+_per_tree: tuple[MetadataWrapper, dict[Hashable, object]] | None = None
+
+
+def per_tree(wrapper: MetadataWrapper, key: Hashable, make: Callable[[], _T]) -> _T:
+    """What a tree's analysis gives, computed once per tree: ``run_passes`` keeps one tree
+    while its passes change nothing, and they share what it costs to analyse."""
+    global _per_tree
+    if _per_tree is None or _per_tree[0] is not wrapper:
+        _per_tree = (wrapper, {})
+    memo = _per_tree[1]
+    if key not in memo:
+        memo[key] = make()
+    return cast(_T, memo[key])
+
+
 def global_names(wrapper: MetadataWrapper) -> frozenset[str]:
     """Names bound in the module's global scope, builtins included (what ``name in scope``
     asks of libcst's global scope), from Python's symtable: libcst's scope analysis costs
     seconds on a long block, and most passes only need this."""
-    global _last_globals
-    if _last_globals is not None and _last_globals[0] is wrapper:
-        return _last_globals[1]
-    symbols = analyze(wrapper.module.code)
-    if symbols.syntax_error is None:
-        names = symbols.binds | BUILTINS
-    else:  # code only libcst reads
-        scope = wrapper.resolve(ScopeProvider).get(wrapper.module)
-        names = BUILTINS | frozenset(a.name for a in scope.assignments) if scope else BUILTINS
-    _last_globals = (wrapper, names)
-    return names
 
+    def make() -> frozenset[str]:
+        symbols = analyze(wrapper.module.code)
+        if symbols.syntax_error is None:
+            return symbols.binds | BUILTINS
+        scope = wrapper.resolve(ScopeProvider).get(wrapper.module)  # code only libcst reads
+        return BUILTINS | frozenset(a.name for a in scope.assignments) if scope else BUILTINS
 
-_last_globals: tuple[MetadataWrapper, frozenset[str]] | None = None
+    return per_tree(wrapper, "globals", make)
 
 
 def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrite:

@@ -30,6 +30,7 @@ from exampletest.fix.base import (
     Rewrite,
     RewriteContext,
     global_names,
+    per_tree,
     run_passes,
 )
 from exampletest.fix.imports import is_docstring
@@ -332,18 +333,6 @@ class Analysis:
         return self.is_model_classdef(self.class_of(func))
 
 
-_last_analysis: tuple[MetadataWrapper, RewriteContext, Analysis] | None = None
-
-
-def _analysis(wrapper: MetadataWrapper, ctx: RewriteContext) -> Analysis:
-    """One analysis per tree: the passes that leave the tree unchanged share it."""
-    global _last_analysis
-    last = _last_analysis
-    if last is None or last[0] is not wrapper or last[1] is not ctx:
-        last = _last_analysis = (wrapper, ctx, Analysis(wrapper, ctx))
-    return last[2]
-
-
 def _walk(root: cst.CSTNode, kind: type[_T]) -> Iterator[_T]:
     stack: list[cst.CSTNode] = [root]
     while stack:
@@ -358,7 +347,7 @@ class _Transformer(PassTransformer):
 
     def __init__(self, wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> None:
         super().__init__(edit)
-        self.a = _analysis(wrapper, ctx)
+        self.a = per_tree(wrapper, ("pydantic", ctx), lambda: Analysis(wrapper, ctx))
         self.ctx = ctx
 
     def ref(self, old: cst.BaseExpression, new: str) -> cst.BaseExpression:
