@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,33 @@ def test_module_missing_here_and_imported_by_an_earlier_block(
     first, second = report["documents"][0]["blocks"]
     assert first["status"] == "env"
     assert [(f["rule"], f["category"]) for f in second["findings"]] == [("ET001", "broken")]
+
+
+def test_sleeping_blocks_are_spread_through_the_queue_not_bunched() -> None:
+    from types import SimpleNamespace
+
+    from exampletest.stages.smoke import schedule
+
+    codes = [f"x = {i}\n" for i in range(40)]
+    for i in (10, 11, 12, 13):  # one document's async examples, back to back
+        codes[i] = f"import time\ntime.sleep(1)  # {i}\n"
+    contexts: Any = [SimpleNamespace(block=SimpleNamespace(code=c)) for c in codes]
+    ordered = [c.block.code for c in schedule(contexts)]
+    assert sorted(ordered) == sorted(codes)  # a permutation: nothing lost, nothing twice
+    sleeping = [i for i, c in enumerate(ordered) if "sleep" in c]
+    assert sleeping[0] == 0
+    assert min(b - a for a, b in itertools.pairwise(sleeping)) >= 5
+    assert sleeping[-1] < 30  # not in the tail, where nothing else would overlap
+
+
+def test_a_module_whose_import_warns_is_not_preloaded_so_the_block_sees_the_warning(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    # The workers preload what the documents import; `cgi` warns when imported (3.11, 3.12).
+    pytest.importorskip("cgi")
+    doc = _doc(write_doc, "import cgi\n\nprint(cgi.__name__)\n")
+    found = _findings(run_json, doc)
+    assert any(
+        f["category"] == "stale" and f["rule"] == "DeprecationWarning" and f["line"] == 4
+        for f in found
+    ), found

@@ -16,6 +16,7 @@ import importlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -25,13 +26,24 @@ PRELOAD_ENV = "EXAMPLETEST_PRELOAD"
 
 
 def _preload(modules: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Import what the blocks will import. A module whose import warns (``import cgi``, a
+    deprecated package) is taken out again: preloaded, its warning would never reach the
+    block that imports it, and that warning is the evidence the block is stale."""
     loaded: list[str] = []
     failed: dict[str, str] = {}
     for name in modules:
+        before = set(sys.modules)
         try:
-            importlib.import_module(name)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                importlib.import_module(name)
         except BaseException as exc:
             failed[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        if caught:
+            for added in set(sys.modules) - before:
+                del sys.modules[added]
+            failed[name] = f"not preloaded: its import warns ({caught[0].category.__name__})"
         else:
             loaded.append(name)
     return loaded, failed
