@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -10,11 +12,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from exampletest.pool import STACK_MODULES, Job, WorkerPool
-from exampletest.sandbox import Limits
+from exampletest.sandbox import UID_BASE, Limits
 
 EXEC = "exampletest.sandbox:exec_code"
 LIMITS = Limits(timeout_s=5.0)
@@ -99,3 +102,55 @@ def test_a_warm_job_is_faster_than_a_cold_interpreter(pool: WorkerPool) -> None:
     )
     assert all(r.value == {"ok": True} for r in results.values())
     assert single < cold
+
+
+def _processes_of(uid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            if f"\nUid:\t{uid}\t" in status.read_text():
+                found.append(int(status.parent.name))
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a job's own uid (to find its processes) needs root")
+def test_a_killed_worker_takes_its_running_job_and_its_processes_with_it() -> None:
+    slot = 40 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    code = (
+        "import subprocess, sys, time\n"
+        "subprocess.Popen([sys.executable, '-c', 'import os, time; os.setsid(); time.sleep(60)'])\n"
+        "time.sleep(60)\n"
+    )
+    with WorkerPool(1, preload=(), first_slot=slot) as small:
+        assert small.wait_ready()
+        [victim] = small.worker_pids()
+        killer = threading.Timer(1.0, os.kill, (victim, signal.SIGKILL))
+        killer.start()
+        results = dict(small.run([job("sleeper", code, Limits(timeout_s=30))]))
+        killer.join()
+    assert "died" in results["sleeper"].events[0]["message"]
+    deadline = time.monotonic() + 5
+    while _processes_of(UID_BASE + slot) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_of(UID_BASE + slot) == []
+
+
+def test_a_worker_supervises_its_jobs_itself_when_it_may_make_namespaces() -> None:
+    """One fork per job instead of two, where the privileges allow (root with CAP_SYS_ADMIN,
+    as on CI); elsewhere the two-fork layout, with the same guarantees."""
+    ready = subprocess.run(
+        [sys.executable, "-m", "exampletest.worker"],
+        input="",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[0]
+    may = os.geteuid() == 0 and bool(_capability_mask() & (1 << 21))  # CAP_SYS_ADMIN
+    assert json.loads(ready)["one_fork_per_job"] is may
+
+
+def _capability_mask() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return int(line.split()[1], 16)
+    return 0

@@ -7,11 +7,13 @@ import socket
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import (
     UID_BASE,
     Contained,
@@ -27,11 +29,32 @@ LIMITS = Limits(timeout_s=2.0)
 ROOT = os.geteuid() == 0
 
 
+_worker: list[WorkerPool] = []  # set while the tests run in the worker layout
+
+
+@pytest.fixture(scope="module", autouse=True, params=["supervisor", "worker"])
+def layout(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every case runs in both layouts: in-process (a supervisor fork, then the child) and in
+    a real pool worker (itself the supervisor: one fork per job, when it may make namespaces)."""
+    if request.param == "supervisor":
+        yield request.param
+        return
+    with WorkerPool(1, preload=(), first_slot=SLOT) as pool:
+        assert pool.wait_ready()
+        _worker.append(pool)
+        try:
+            yield request.param
+        finally:
+            _worker.clear()
+
+
 def run(code: str, limits: Limits = LIMITS) -> Contained:
     started = time.monotonic()
-    result = run_contained(
-        exec_code, {"code": textwrap.dedent(code).lstrip("\n")}, limits, slot=SLOT
-    )
+    payload = {"code": textwrap.dedent(code).lstrip("\n")}
+    if _worker:
+        [(_, result)] = _worker[0].run([Job("t", "exampletest.sandbox:exec_code", payload, limits)])
+    else:
+        result = run_contained(exec_code, payload, limits, slot=SLOT)
     elapsed = time.monotonic() - started
     kinds = [c["kind"] for c in result.containments()]
     print(f"{elapsed:6.3f} s  value={result.value}  containments={kinds}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import time
 from pathlib import Path
 
 from exampletest import pipeline
@@ -50,3 +52,19 @@ def test_parallel_workers_only_for_a_cold_cache_with_cores_to_spare(tmp_path: Pa
     assert types._workers(cache, 1) == []
     cache.mkdir()
     assert types._workers(cache, 2) == []  # warm: starting workers costs more than it saves
+
+
+def test_a_rewritten_module_gets_a_new_whole_second_mtime(tmp_path: Path) -> None:
+    # mypy trusts its cache when a file's size and int(mtime) match what it recorded; a
+    # block's context module changes without changing size when a stub module (named by a
+    # hash) changes, and runs are fast enough to do that within one second.
+    path = tmp_path / "m_ctx.py"
+    path.write_text("from stub_aaaa import X\n", encoding="utf-8")
+    second = int(time.time())
+    os.utime(path, ns=(second * 10**9, second * 10**9 + 1))  # as mypy recorded it
+    types._write_if_changed(path, "from stub_bbbb import X\n")
+    assert path.read_text(encoding="utf-8") == "from stub_bbbb import X\n"
+    assert path.stat().st_mtime_ns // 10**9 != second
+    before = path.stat().st_mtime_ns
+    types._write_if_changed(path, "from stub_bbbb import X\n")  # unchanged: mtime kept
+    assert path.stat().st_mtime_ns == before

@@ -113,6 +113,7 @@ class WorkerPool:
         jobs: int,
         preload: Sequence[str] = STACK_MODULES,
         env: Mapping[str, str] | None = None,
+        first_slot: int = 0,
     ) -> None:
         src = str(Path(__file__).resolve().parent.parent)
         python_path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
@@ -121,7 +122,8 @@ class WorkerPool:
         self._argv = [sys.executable, "-m", "exampletest.worker"]
         self._argv += [arg for name in (env or {}) for arg in ("--pass-env", name)]
         self._argv += list(preload)
-        self._workers = [_Worker(slot, self._argv, self._env) for slot in range(max(jobs, 1))]
+        slots = range(first_slot, first_slot + max(jobs, 1))  # a slot is a uid: see sandbox
+        self._workers = [_Worker(slot, self._argv, self._env) for slot in slots]
         self._start_failures = 0
 
     def __enter__(self) -> WorkerPool:

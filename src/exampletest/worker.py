@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from exampletest.sandbox import Contained, Limits, Target, run_contained
+from exampletest.sandbox import Contained, Limits, Target, prepare_worker, run_contained
 
 PRELOAD_ENV = "EXAMPLETEST_PRELOAD"
 
@@ -71,13 +71,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     env_modules = [m for m in os.environ.get(PRELOAD_ENV, "").split(",") if m]
+    direct = prepare_worker()  # before the imports: no thread may exist yet
     loaded, failed = _preload([*args.modules, *env_modules])
     passed = {name: os.environ[name] for name in args.pass_env if name in os.environ}
     # Every job is a fork of this process: objects the preload made are frozen out of the
     # collector, so a child's collections do not touch (and copy) the whole inherited heap.
     gc.collect()
     gc.freeze()
-    ready = {"ready": True, "slot": args.slot, "preloaded": loaded, "failed": failed}
+    ready = {
+        "ready": True,
+        "slot": args.slot,
+        "preloaded": loaded,
+        "failed": failed,
+        "one_fork_per_job": direct,
+    }
     out.write(json.dumps(ready) + "\n")
     out.flush()
     for line in sys.stdin:

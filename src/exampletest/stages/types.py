@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -225,10 +226,19 @@ def _to_finding(
 
 
 def _write_if_changed(path: Path, text: str) -> None:
-    """Keep mtimes of unchanged files so mypy's incremental cache stays valid."""
+    """Keep mtimes of unchanged files so mypy's incremental cache stays valid. A changed file
+    gets a new whole-second mtime: mypy trusts its cache when size and ``int(mtime)`` match,
+    and a block's context module often changes within a second without changing size (a
+    stub module's name is a hash)."""
+    before: int | None = None
     try:
         if path.read_text(encoding="utf-8") == text:
             return
+        before = path.stat().st_mtime_ns // 1_000_000_000
     except OSError:
         pass
     path.write_text(text, encoding="utf-8")
+    if before is not None:
+        after = path.stat().st_mtime_ns
+        if after // 1_000_000_000 <= before:
+            os.utime(path, ns=(after, (before + 1) * 1_000_000_000))
