@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,33 @@ def test_bad_input_exits_2_with_one_line(
     write_doc("ok.md", OK)
     assert main(["run", "--stages", "lint,bogus", "ok.md"]) == 2
     assert "bogus" in capsys.readouterr().err
+
+
+def test_a_folder_without_documents_exits_2_and_says_so(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_tmp / "empty").mkdir()
+    assert main(["run", "empty"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "exampletest: empty: no Markdown files (*.md, *.markdown, *.mdx) in this folder"
+    )
+
+
+def test_hidden_agent_folders_are_searched_and_tool_folders_are_not(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc("docs/.claude/agents/python-pro.md", OK)
+    write_doc("docs/.agents/skills/fastapi/SKILL.md", OK)
+    write_doc("docs/.git/README.md", OK)
+    write_doc("docs/.venv/lib/README.md", OK)
+    write_doc("docs/env/pyvenv.cfg", "home = /usr/bin\n")
+    write_doc("docs/env/lib/python3.11/README.md", OK)
+    code, report = run_json("docs")
+    assert code == 0
+    assert sorted(d["path"] for d in report["documents"]) == [
+        os.path.join("docs", ".agents", "skills", "fastapi", "SKILL.md"),
+        os.path.join("docs", ".claude", "agents", "python-pro.md"),
+    ]
 
 
 def test_bad_config_exits_2(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 import time
@@ -68,3 +69,20 @@ def test_a_rewritten_module_gets_a_new_whole_second_mtime(tmp_path: Path) -> Non
     before = path.stat().st_mtime_ns
     types._write_if_changed(path, "from stub_bbbb import X\n")  # unchanged: mtime kept
     assert path.stat().st_mtime_ns == before
+
+
+def test_a_block_that_stops_mypy_does_not_take_the_other_blocks_findings_with_it(
+    tmp_path: Path,
+) -> None:
+    from exampletest.cli import main
+
+    doc = tmp_path / "doc.md"
+    doc.write_text('```python\nyield 1\n```\n\n```python\nx: int = "no"\n```\n', encoding="utf-8")
+    report = tmp_path / "r.json"
+    main(["run", "--no-cache", "--no-fix", "--format", "json", f"--report=json={report}", str(doc)])
+    blocks = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    first = [(f["tool"], f["rule"]) for f in blocks[0]["findings"]]
+    assert ("python", "SyntaxError") in first
+    assert not any(rule.startswith("sandbox:") for _, rule in first)  # a clean SyntaxError
+    second = [(f["line"], f["column"], f["rule"]) for f in blocks[1]["findings"]]
+    assert second == [(6, 10, "assignment")]

@@ -8,6 +8,15 @@ import os
 from collections.abc import Sequence
 
 SUFFIXES = (".md", ".markdown", ".mdx")
+#: Folders of tools, caches and environments: their Markdown is not the project's. Other
+#: hidden folders are searched: agent docs live in ``.claude/``, ``.agents/``, ``.github/``.
+SKIPPED_FOLDERS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".venv", ".tox", ".nox", ".eggs", ".cache", ".idea",
+        ".mypy_cache", ".pytest_cache", ".ruff_cache", ".exampletest_cache", ".ipynb_checkpoints",
+        "node_modules", "__pycache__", "site-packages",
+    }
+)  # fmt: skip
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[str], list[str]]:
@@ -20,20 +29,31 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[st
     errors: list[str] = []
     for path in paths:
         if os.path.isdir(path):
+            found = len(files)
             for root, dirs, names in os.walk(
                 path,
                 onerror=lambda e: errors.append(f"{e.filename}: cannot read folder: {e.strerror}"),
             ):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
+                dirs[:] = sorted(d for d in dirs if not _skipped(os.path.join(root, d)))
                 for name in sorted(names):
                     if name.lower().endswith(SUFFIXES):
                         files.setdefault(_display(os.path.join(root, name)))
+            if len(files) == found:
+                errors.append(f"{path}: no Markdown files (*.md, *.markdown, *.mdx) in this folder")
         elif os.path.exists(path):
             files.setdefault(_display(path))
         else:
             errors.append(f"{path}: {_why_missing(path)}")
     kept = [f for f in files if not any(_match(f, pat) for pat in exclude)]
+    if files and not kept:
+        errors.append(f"all {len(files)} Markdown files found match an exclude pattern")
     return kept, errors
+
+
+def _skipped(folder: str) -> bool:
+    """A tool's folder, or a virtual environment under any name."""
+    name = os.path.basename(folder)
+    return name in SKIPPED_FOLDERS or os.path.exists(os.path.join(folder, "pyvenv.cfg"))
 
 
 def _why_missing(path: str) -> str:

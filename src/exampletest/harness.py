@@ -203,7 +203,7 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
     ) -> None:
         recorded.append(_warning_record(message, category, block_file, filename, lineno))
 
-    out: dict[str, Any] = {"exception": None}
+    out: dict[str, Any] = {"exception": None, "warnings": recorded}
     try:
         # Top-level ``await`` is common in docs (they assume a notebook or asyncio REPL).
         code = compile(

@@ -196,12 +196,19 @@ def _stmt_binds(stmt: ast.stmt) -> set[str]:
     return names
 
 
+@functools.lru_cache(maxsize=1024)
+def parse_tree(code: str) -> ast.Module:
+    """A block's syntax tree, parsed once for every reader (rules, verdict, fix engine):
+    shared, so it must not be modified. Raises as ``ast.parse`` does."""
+    return ast.parse(code)
+
+
 @functools.lru_cache(maxsize=8192)
 def analyze(code: str, filename: str = "<block>") -> Symbols:
     """Memoised: the context stage, the cache keys and the fix engine all ask about the same
     blocks."""
     try:
-        tree = ast.parse(code, filename)
+        tree = parse_tree(code)
         table = symtable.symtable(code, filename, "exec")
     except SyntaxError as exc:
         return Symbols(frozenset(), (), (), (), syntax_error=exc)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from exampletest.context import MISSING_IMPORT, UNDEFINED
 from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
+from exampletest.symbols import parse_tree
 
 #: Stronger evidence first: what happened at run time, then what a type checker proved, then
 #: what a rule or linter matched in the text.
@@ -73,7 +74,7 @@ def fold_import_lines(block: Block, findings: list[Finding]) -> list[Finding]:
     """mypy flags a deprecated name where it is imported; when another finding reports the
     same name where it is used, the import-line one is corroboration, not a second problem."""
     try:
-        tree = ast.parse(block.code)
+        tree = parse_tree(block.code)
     except (SyntaxError, ValueError):
         return findings
     import_lines = {

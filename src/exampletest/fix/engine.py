@@ -46,7 +46,7 @@ from exampletest.nameindex import NameIndex
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.stages.lint import ruff_command
 from exampletest.stages.smoke import Workers
-from exampletest.symbols import analyze
+from exampletest.symbols import analyze, parse_tree
 from exampletest.verdict import subjects
 from exampletest.writeback import WriteError, code_lines, writable
 
@@ -81,7 +81,7 @@ def _rewrite_ctx(doc: Document, stub: str | None) -> RewriteContext:
     settings: set[str] = set()
     for code in [b.code for b in doc.blocks] + ([stub] if stub else []):
         try:
-            tree = ast.parse(code)
+            tree = parse_tree(code)
         except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):

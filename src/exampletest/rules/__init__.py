@@ -13,6 +13,7 @@ from types import MappingProxyType
 from exampletest.model import Block, Category, Finding
 from exampletest.rules import auth, fastapi, pydantic, sqlalchemy, stdlib  # noqa: F401 (register)
 from exampletest.rules.base import REGISTRY, STDLIB, Context, Hit, Rule, version_in
+from exampletest.symbols import parse_tree
 
 __all__ = ["RULES", "Rule", "check"]
 
@@ -28,7 +29,7 @@ def check(block: Block, versions: Mapping[str, str | None] | None = None) -> lis
     None the versions are read from the installed distributions.
     """
     try:
-        tree = ast.parse(block.code)
+        tree = parse_tree(block.code)
     except (SyntaxError, ValueError):
         return []  # the lint stage reports the syntax error
     ctx = Context(block.code, tree, versions)

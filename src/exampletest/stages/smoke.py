@@ -14,6 +14,7 @@ from exampletest.context import MISSING_IMPORT, BlockContext
 from exampletest.model import Block, Category, Finding
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
+from exampletest.symbols import parse_tree
 from exampletest.verdict import subjects
 
 TARGET = "exampletest.harness:run_job"
@@ -186,7 +187,7 @@ def _relocate(ctx: BlockContext, line: int | None, message: str) -> int | None:
     if line is None:
         return line
     try:
-        tree = ast.parse(ctx.block.code)
+        tree = parse_tree(ctx.block.code)
     except (SyntaxError, ValueError):
         return line
     names = {n.lower() for n in subjects(message)}

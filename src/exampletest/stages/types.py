@@ -167,15 +167,21 @@ def _workers(cache_dir: Path, cores: int) -> list[str]:
 def _blocking(
     proc: subprocess.CompletedProcess[str], modules: dict[str, tuple[BlockContext, CheckModule]]
 ) -> tuple[str, str] | None:
+    """The module whose error stopped mypy. Errors mypy found before it come first in the
+    output; the blocker (a syntax or semantic-analysis error, without an error code) is last."""
+    found: list[tuple[str, str, bool]] = []
     for raw in proc.stdout.splitlines():
         try:
             err = json.loads(raw)
         except json.JSONDecodeError:
             continue
         stem = Path(str(err.get("file", ""))).stem.removesuffix("_ctx")
-        if stem in modules:
-            return stem, str(err.get("message", "blocking error"))
-    return None
+        if stem in modules and err.get("severity", "error") == "error":
+            found.append((stem, str(err.get("message", "blocking error")), not err.get("code")))
+    if not found:
+        return None
+    stem, message, _ = next((f for f in reversed(found) if f[2]), found[-1])
+    return stem, message
 
 
 def _to_finding(
