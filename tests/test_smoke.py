@@ -209,3 +209,60 @@ def test_a_module_whose_import_warns_is_not_preloaded_so_the_block_sees_the_warn
         f["category"] == "stale" and f["rule"] == "DeprecationWarning" and f["line"] == 4
         for f in found
     ), found
+
+
+def test_a_generic_pydantic_model_runs_as_it_does_in_a_script(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    # Pydantic looks the defining module up in sys.modules to parametrise `Page[int]`.
+    doc = _doc(
+        write_doc,
+        "from typing import Generic, TypeVar\n\nfrom pydantic import BaseModel, RootModel\n\n"
+        'T = TypeVar("T")\n\n\nclass Page(BaseModel, Generic[T]):\n    items: list[T]\n\n\n'
+        "print(Page[int](items=[1]), RootModel[list[int]]([1]))\n",
+    )
+    assert _findings(run_json, doc) == []
+
+
+def test_a_block_still_runs_when_an_earlier_block_failed_to_define_what_it_uses(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        "```python\nlimit = int('ten')\n```\n\n"
+        "```python\nimport json\n\nprint(limit)\njson.loads('{not json')\n```\n",
+    )
+    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
+    first, second = report["documents"][0]["blocks"]
+    assert [f["rule"] for f in first["findings"]] == ["ValueError"]
+    # The stand-in for `limit` is no evidence, but the block's own error is.
+    assert [(f["rule"], f["line"]) for f in second["findings"]] == [("JSONDecodeError", 9)]
+    assert second["status"] == "broken"
+
+
+def test_an_elided_value_makes_a_block_incomplete_not_broken(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "routes = ...\n\nfor route in routes:\n    print(route)\n")
+    _code, report = run_json("--no-cache", "--no-fix", doc)
+    [block] = report["documents"][0]["blocks"]
+    assert [(f["category"], f["rule"], f["line"]) for f in block["findings"]] == [
+        ("incomplete", "elided", 6)
+    ]
+    assert block["status"] == "incomplete"
+
+
+def test_submodules_of_a_missing_package_are_stand_ins_and_the_block_runs_on(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(
+        write_doc,
+        "from pathlib import Path\n\nfrom nosuchpkg.sub.deeper import thing\n"
+        "from nosuchpkg.other import *\n\n"
+        "BASE_DIR = Path(__file__).resolve().parent\nprint(thing, BASE_DIR)\nsize = len(42)\n",
+    )
+    found = _findings(run_json, doc)
+    assert [(f["category"], f["rule"], f["line"]) for f in found if f["category"] == "broken"] == [
+        ("broken", "TypeError", 11)  # reached: the block's own error, past the stand-ins
+    ]
+    assert not any(f["rule"] == "ModuleNotFoundError" for f in found)

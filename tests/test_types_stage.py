@@ -86,3 +86,34 @@ def test_a_block_that_stops_mypy_does_not_take_the_other_blocks_findings_with_it
     assert not any(rule.startswith("sandbox:") for _, rule in first)  # a clean SyntaxError
     second = [(f["line"], f["column"], f["rule"]) for f in blocks[1]["findings"]]
     assert second == [(6, 10, "assignment")]
+
+
+def test_what_mypy_says_about_stand_ins_for_missing_packages_is_no_evidence(
+    tmp_path: Path,
+) -> None:
+    from exampletest.cli import main
+
+    doc = tmp_path / "doc.md"
+    code = (
+        "from nosuchpkg import Model, Page\n\nIntPage = Page[int]\n\n\n"
+        "class Hero(Model, table=True):\n    name: str\n\n\n"
+        "def first() -> IntPage:\n    raise NotImplementedError\n\n\n"
+        'count: int = "three"\n'
+    )
+    doc.write_text(f"```python\n{code}```\n", encoding="utf-8")
+    report = tmp_path / "r.json"
+    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
+    main(["run", *args])
+    [block] = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    found = [(f["line"], f["rule"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [(15, "assignment")]  # only the block's own error
+
+
+def test_generated_module_names_and_overload_lists_stay_out_of_messages() -> None:
+    assert types._GENERATED.sub("", 'Variable "m378170fdbc_b001.IntPage" is') == (
+        'Variable "IntPage" is'
+    )
+    long = "\n".join(f"    def f(x: int{i}) -> None" + "x" * 300 for i in range(12))
+    short = types._short_hint(long)
+    assert len(short.splitlines()) == 5 and short.endswith("(8 more lines from mypy)")
+    assert all(len(line) <= 200 for line in short.splitlines())

@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 import asyncio
 import builtins
+import importlib.abc
+import importlib.machinery
 import inspect
 import json
 import linecache
@@ -125,17 +127,54 @@ def _as_written(
 def _base_globals() -> dict[str, Any]:
     return {
         "__name__": MODULE_NAME,
+        "__file__": os.path.join(os.getcwd(), "example.py"),  # a script knows where it is
         "__builtins__": builtins,
         "__package__": ".".join(RELATIVE_PACKAGE),
     }
 
 
 def _fake_module(name: str) -> None:
-    """A stand-in for a module that is not installed, so the rest of the block still runs."""
+    """A stand-in for a module that is not installed, so the rest of the block still runs.
+    Its submodules are stand-ins too (``from django.urls import path`` under a fake
+    ``django``): the context stage reports the package as not installed once, at the import."""
     module = types.ModuleType(name)
-    module.__getattr__ = lambda attr: placeholder(f"{name}.{attr}", attr[:1].isupper())  # type: ignore[method-assign]
+    module.__getattr__ = lambda attr: _fake_attribute(name, attr)  # type: ignore[method-assign]
     module.__path__ = []
+    module.__spec__ = importlib.machinery.ModuleSpec(name, _FAKES, is_package=True)
     sys.modules[name] = module
+    _FAKES.tops.add(name.partition(".")[0])
+    if _FAKES not in sys.meta_path:
+        sys.meta_path.insert(0, _FAKES)
+
+
+def _fake_attribute(module: str, attr: str) -> Any:
+    if attr.startswith("__") and attr.endswith("__"):  # __all__ (a star import), __file__, ...
+        raise AttributeError(attr)
+    return placeholder(f"{module}.{attr}", attr[:1].isupper())
+
+
+class _FakeFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds every submodule of a faked package, as a fake."""
+
+    def __init__(self) -> None:
+        self.tops: set[str] = set()
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.partition(".")[0] not in self.tops or fullname in sys.modules:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        _fake_module(spec.name)
+        return sys.modules[spec.name]
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        pass
+
+
+_FAKES = _FakeFinder()
 
 
 def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
@@ -163,8 +202,15 @@ def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
         bound: set[str] = set()
         for stmt in payload.get("prelude", []):
             before = set(ns)
-            with suppress(BaseException):
+            try:
                 exec(compile(stmt["code"], CTX_FILENAME, "exec", dont_inherit=True), ns)
+            except BaseException:
+                # The earlier block reports its own failure; this block still runs, with a
+                # stand-in for what the statement did not define (trouble with it is no
+                # evidence), instead of stopping at the first use of that name.
+                is_class = stmt["code"].lstrip().startswith(("class ", "@"))
+                for name in stmt.get("binds", ()):
+                    ns.setdefault(name, placeholder(name, is_class))
             bound |= set(ns) - before
             bound |= {k for k in ns if k in stmt.get("binds", ())}
     ns["__exampletest_prelude__"] = bound | {
@@ -189,8 +235,15 @@ def _alarm(seconds: float) -> Iterator[None]:
 
 def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dict[str, Any]:
     filename = block_file = payload["filename"]
-    if not isinstance(ns, RecordingNamespace):
-        ns = _base_globals() | ns
+    # The block is a module that can be found in sys.modules, as a script's ``__main__`` is:
+    # libraries look their caller's module up (Pydantic's ``Model[int]``, pickle, dataclasses).
+    module = types.ModuleType(MODULE_NAME)
+    if isinstance(ns, RecordingNamespace):
+        module.__dict__.update(ns)  # a copy: lookups must go through the recording globals
+    else:
+        module.__dict__.update(_base_globals() | ns)
+        ns = module.__dict__
+    sys.modules[MODULE_NAME] = module
     recorded: list[dict[str, Any]] = []
 
     def show(
@@ -286,6 +339,8 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "import_error": isinstance(exc, ImportError),
         "module_not_found": isinstance(exc, ModuleNotFoundError),
         "placeholder": _involves_placeholder(exc),
+        # `routes = ...` in a doc means "fill in here": what fails on that value is an elision
+        "elision": bool(re.search(r"'ellipsis'|EllipsisType", str(exc))),
         "needs_config": _needs_config(exc, ns),
         "needs_service": isinstance(exc, ConnectionError | TimeoutError)
         or type(exc).__name__ == "gaierror"
@@ -313,17 +368,40 @@ def _short(exc: BaseException) -> str:
 
 
 def _involves_placeholder(exc: BaseException) -> bool:
-    if "placeholder" in str(exc):
+    """Whether a stand-in exampletest supplied took part: it is in a frame's local variables,
+    or, at module level (where every global is a "local"), the failing statement names it."""
+    if "placeholder" in str(exc).lower():
         return True
     tb = exc.__traceback__
     while tb is not None:
+        frame = tb.tb_frame
         try:
-            if any(is_placeholder(v) for v in tb.tb_frame.f_locals.values()):
+            if frame.f_locals is frame.f_globals:
+                names = _statement_names(frame.f_code.co_filename, tb.tb_lineno)
+                values = [frame.f_globals.get(n) for n in names] if names is not None else []
+                if names is None:
+                    values = list(frame.f_globals.values())
+            else:
+                values = list(frame.f_locals.values())
+            if any(is_placeholder(v) for v in values):
                 return True
         except Exception:
             pass
         tb = tb.tb_next
     return False
+
+
+def _statement_names(filename: str, line: int) -> set[str] | None:
+    """The names the top-level statement at ``line`` uses; None when its source is unknown."""
+    source = "".join(linecache.getlines(filename))
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    for stmt in tree.body:
+        if stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
+            return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    return None
 
 
 def _needs_config(exc: BaseException, ns: dict[str, Any]) -> bool:

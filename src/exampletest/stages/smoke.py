@@ -265,6 +265,15 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
             block, line, "needs-file", Category.ENV, f"needs a file the example assumes: {message}"
         )
         return
+    if exc.get("elision"):
+        yield _at(
+            block,
+            line,
+            "elided",
+            Category.INCOMPLETE,
+            f"the example leaves code out with `...` and stops there when run: {message}",
+        )
+        return
     if kind == "NameError" and exc.get("name") in ctx.missing:
         if exc.get("name") in _importable(ctx):
             yield _name_error(ctx, str(exc["name"]), hidden=False)
