@@ -256,3 +256,12 @@ def test_documents_with_the_same_name_get_their_own_modules_and_stubs(
     assert main(["stubs", "a", "b"]) == 0
     assert (in_tmp / "stubs" / "a_skill.py").read_text().count("placeholder('one')") == 1
     assert "placeholder('two')" in (in_tmp / "stubs" / "b_skill.py").read_text()
+
+
+def test_a_skipped_block_carries_no_findings(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc("d.md", "```python\n{!./docs_src/app.py[ln:1-4]!}\n\n# Code below omitted\n```\n")
+    code, report = run_json("d.md")
+    [block] = report["documents"][0]["blocks"]
+    assert (code, block["status"], block["findings"]) == (0, "skipped", [])

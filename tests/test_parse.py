@@ -303,6 +303,8 @@ def test_include_only_blocks_are_marked(line: str) -> None:
     block = only(f"```python\n{line}\n```\n")
     assert block.skip_reason is not None and "include" in block.skip_reason
     assert only(f"```python\n{line}\nx = 1\n```\n").skip_reason is None
+    with_comments = only(f"```Python\n{line}\n\n# Code below omitted 👇\n```\n")
+    assert with_comments.skip_reason is not None
 
 
 def test_nearest_heading_atx_and_setext() -> None:

@@ -320,7 +320,8 @@ def _make_block(
     )
     skip_reason = None
     nonblank = [c for c in code_lines if c.strip()]
-    if nonblank and all(_INCLUDE.match(c) for c in nonblank):
+    code_only = [c for c in nonblank if not c.lstrip().startswith("#")]  # "# Code omitted"
+    if code_only and all(_INCLUDE.match(c) for c in code_only):
         skip_reason = "include-only block: its code lives in another file"
     if lang in _CONSOLE_LANGUAGES or (nonblank and nonblank[0].lstrip().startswith(">>>")):
         code_lines, line_map, offsets, prefixes = _strip_prompts(

@@ -346,7 +346,7 @@ def check(
             result = BlockResult(block, module=module_path(block, slug=slugs[doc.path]))
             doc_result.blocks.append(result)
             results[(block.doc_path, block.index)] = result
-            if not block.directives.skips("all"):
+            if not block.directives.skips("all") and block.skip_reason is None:
                 result.findings.extend(ctx.findings)
             contexts.append(ctx)
 

@@ -138,10 +138,10 @@ def _from_standin(
     modules: dict[str, tuple[BlockContext, CheckModule]],
     standins: dict[str, set[int]],
 ) -> bool:
-    """Whether the error's line uses a name that comes from a module that is not installed
-    here (mypy sees it as ``Any``: ``class Hero(SQLModel, table=True)`` or ``Page[int]`` as a
-    type then fail for mypy, not for the reader). Such errors are no evidence, as a
-    placeholder's are; the context stage reports the missing module."""
+    """Whether the error's line uses a stand-in: a placeholder, or a name from a module that
+    is not installed here (mypy sees it as ``Any``: ``class Hero(SQLModel, table=True)`` or
+    ``Page[int]`` as a type then fail for mypy, not for the reader). Such errors are no
+    evidence; the context stage reports the fragment or the missing module."""
     module = Path(str(err.get("file", ""))).stem
     ctx, mod = modules[module]
     if module not in standins:
@@ -151,12 +151,12 @@ def _from_standin(
 
 
 def _standin_lines(ctx: BlockContext) -> set[int]:
-    """Code lines of the block that use names imported from missing modules, or assigned
-    (at top level) from expressions that use them."""
+    """Code lines of the block that use stand-ins: placeholders for names nobody defines,
+    names imported from missing modules, and names assigned (at top level) from them."""
     missing = set(ctx.missing_modules)
-    if not missing:
+    tainted: set[str] = set(ctx.placeholders)
+    if not missing and not tainted:
         return set()
-    tainted: set[str] = set()
 
     def imports_missing(node: ast.stmt) -> bool:
         if isinstance(node, ast.Import):
