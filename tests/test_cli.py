@@ -265,3 +265,20 @@ def test_a_skipped_block_carries_no_findings(
     code, report = run_json("d.md")
     [block] = report["documents"][0]["blocks"]
     assert (code, block["status"], block["findings"]) == (0, "skipped", [])
+
+
+def test_a_behaviour_changing_upgrade_is_style_and_never_applied(
+    write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = (
+        "from enum import Enum\nfrom typing import List\n\n\n"
+        'class Role(str, Enum):\n    ADMIN = "admin"\n\n\n'
+        "roles: List[Role] = [Role.ADMIN]\nprint(roles)\n"
+    )
+    write_doc("e.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-fix", "e.md")
+    found = {f["rule"]: f["category"] for f in report["documents"][0]["blocks"][0]["findings"]}
+    assert found["UP042"] == "style" and found["UP006"] == "stale"
+    assert main(["fix", "--diff", "e.md"]) == 1  # a patch to apply: exit 1, as ruff --diff
+    diff = capsys.readouterr().out
+    assert "+roles: list[Role]" in diff and "StrEnum" not in diff

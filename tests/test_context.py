@@ -96,6 +96,14 @@ def test_module_not_installed_is_env_naming_the_distribution(index: NameIndex) -
     assert "python-jose" in env[1].message
 
 
+def test_the_examples_own_project_is_never_suggested_for_installation(index: NameIndex) -> None:
+    ctxs = _contexts("```python\nfrom app.core.config import settings\nimport jose\n```\n", index)
+    own, jose = [f for f in ctxs[0].findings if f.rule == NOT_INSTALLED]
+    assert own.category.value == "env" and "own project" in own.message
+    assert own.suggestion is None
+    assert jose.suggestion == "pip install python-jose"
+
+
 def test_standalone_directive_ignores_earlier_blocks(index: NameIndex) -> None:
     ctxs = _contexts(
         "```python\napp = 1\n```\n\n<!-- exampletest: standalone -->\n```python\nprint(app)\n```\n",

@@ -64,6 +64,20 @@ class BlockContext:
         return frozenset(p.name for p in self.provided if p.source == "placeholder")
 
 
+#: Package names examples use for the reader's own project (``from app.core import config``):
+#: never suggested for installation.
+PROJECT_PACKAGES = frozenset(
+    {
+        "app", "apps", "application", "api", "backend", "server", "src", "core", "main",
+        "config", "settings", "models", "schemas", "services", "utils", "helpers", "tests",
+        "crud", "routers", "routes", "dependencies", "db", "database", "common", "lib",
+        "domain", "infrastructure", "repositories", "handlers", "views", "tasks", "workers",
+        "example", "examples", "myapp", "my_app", "myproject", "my_project", "mypackage",
+        "my_package", "mymodule", "my_module", "project", "yourapp", "your_app", "internal",
+    }
+)  # fmt: skip
+
+
 def stub_path(stubs_dir: Path, doc_slug: str) -> Path:
     return stubs_dir / f"{doc_slug}.py"
 
@@ -181,6 +195,13 @@ def _block_context(
         if top in missing_modules or is_importable(top):
             continue
         missing_modules.append(top)
+        if top in PROJECT_PACKAGES:  # `pip install app` would fetch a stranger's package
+            message = (
+                f"module `{top}` is not installed here; by its name it is the example's own "
+                "project, so code using it is only partly checked (checked with stand-ins)"
+            )
+            findings.append(_env(block, line, col, message, None))
+            continue
         dist = distribution_for(top) or top
         message = (
             f"module `{top}` is not installed here, so code using it is only partly checked "

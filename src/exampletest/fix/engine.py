@@ -44,7 +44,7 @@ from exampletest.model import (
 )
 from exampletest.nameindex import NameIndex
 from exampletest.pipeline import Checked, Options, check, verdict
-from exampletest.stages.lint import ruff_command
+from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.smoke import Workers
 from exampletest.symbols import analyze, parse_tree
 from exampletest.verdict import subjects
@@ -119,7 +119,9 @@ def _ruff_batch(
                 body = text.rstrip("\r\n")
                 lines[row - 1] = body + _KEEP + text[len(body) :]
             path.write_text("".join(lines), encoding="utf-8")
-        _ruff([tmp], ["--fix-only", "--unsafe-fixes", "--select", ",".join(rules)], target)
+        never = ",".join(sorted(BEHAVIOUR_CHANGING))
+        args = ["--fix-only", "--unsafe-fixes", "--select", ",".join(rules), "--ignore", never]
+        _ruff([tmp], args, target)
         out: dict[Key, Rewrite] = {}
         for key, path in names.items():
             try:

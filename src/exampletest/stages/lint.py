@@ -19,6 +19,9 @@ from exampletest.stages import StageError
 SELECT = ("F", "E9", "UP", "DTZ", "FAST", "B", "S", "RUF013", "ASYNC")
 IGNORE = ("F821", "F822", "B008", "S101", "E999")
 _STALE_PREFIXES = ("UP", "FAST002", "DTZ003", "DTZ004", "RUF013")
+#: Upgrades that are a choice, not a replacement of something outdated, and whose fix changes
+#: behaviour: ``(str, Enum)`` -> ``StrEnum`` changes what ``str()`` and f-strings print.
+BEHAVIOUR_CHANGING = frozenset({"UP042"})
 # F704 (``await`` outside a function) is not here: docs assume a notebook or asyncio REPL, and
 # the smoke run allows top-level ``await``.
 _BROKEN = frozenset({"F632", "F701", "F702", "F706", "F707", "F722", "F823", "E902"})
@@ -34,7 +37,7 @@ def ruff_command(args: Sequence[str], target_version: str | None = None) -> list
 def category(code: str) -> Category:
     if code.startswith("S"):
         return Category.SECURITY
-    if code.startswith(_STALE_PREFIXES):
+    if code.startswith(_STALE_PREFIXES) and code not in BEHAVIOUR_CHANGING:
         return Category.STALE
     if code in _BROKEN:
         return Category.BROKEN
