@@ -266,3 +266,25 @@ def test_submodules_of_a_missing_package_are_stand_ins_and_the_block_runs_on(
         ("broken", "TypeError", 11)  # reached: the block's own error, past the stand-ins
     ]
     assert not any(f["rule"] == "ModuleNotFoundError" for f in found)
+
+
+def test_missing_settings_and_folders_the_example_assumes_are_env_not_broken(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        "```python\nimport os\n\nkey = os.environ['API_KEY']\n```\n\n"
+        "```python\nfrom starlette.config import Config\n\nurl = Config()('DATABASE_URL')\n```\n\n"
+        "```python\nfrom starlette.staticfiles import StaticFiles\n\n"
+        "static = StaticFiles(directory='static')\n```\n",
+    )
+    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
+    rules = [
+        [(f["category"], f["rule"]) for f in b["findings"]]
+        for b in report["documents"][0]["blocks"]
+    ]
+    assert rules == [
+        [("env", "needs-configuration")],
+        [("env", "needs-configuration")],
+        [("env", "needs-file")],
+    ]

@@ -353,8 +353,11 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
             )
         ),
         "memory": isinstance(exc, MemoryError),
-        "needs_file": isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError)
-        and not os.path.isabs(str(getattr(exc, "filename", "") or "/")),
+        "needs_file": (
+            isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError)
+            and not os.path.isabs(str(getattr(exc, "filename", "") or "/"))
+        )
+        or bool(_MISSING_PATH.search(str(exc))),
         "needs_install": isinstance(exc, RuntimeError | ImportError)
         and bool(re.search(r"requires? .{0,80}install|must be installed|pip install", str(exc))),
     }
@@ -364,6 +367,8 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
+    here = os.getcwd()  # the block's own temporary folder: "." to the reader, and stable
+    first = first.replace(here + os.sep, "./").replace(here, ".")
     return f"{type(exc).__name__}: {first}"[:500]
 
 
@@ -404,9 +409,31 @@ def _statement_names(filename: str, line: int) -> set[str] | None:
     return None
 
 
+#: A library saying a relative file or folder the example assumes is not there
+#: (Starlette's ``StaticFiles(directory="static")``: "Directory 'static' does not exist").
+_MISSING_PATH = re.compile(
+    r"(?i)\b(?:directory|folder|file|path)\s+'(?![/\\])[^']*'\s+(?:does not|doesn't) exist"
+)
+#: A configuration library saying a setting is not in the (empty) environment.
+_MISSING_SETTING = re.compile(
+    r"(?i)\b(?:config|setting|env(?:ironment)?(?: variable)?|envvar)\b[^\n]{0,80}?"
+    r"\b(?:is missing|not set|not found|is required|undefined)"
+)
+
+
 def _needs_config(exc: BaseException, ns: dict[str, Any]) -> bool:
     """A settings object that cannot be built from this (empty) environment."""
-    if isinstance(exc, KeyError) and "environ" in repr(exc.__traceback__ and exc.__traceback__):
+    if isinstance(exc, KeyError):
+        tb = exc.__traceback__
+        while tb is not None:  # os.environ["X"]
+            code = tb.tb_frame.f_code
+            where = code.co_filename  # "<frozen os>" when os is frozen (3.11+)
+            if code.co_name == "__getitem__" and where in ("<frozen os>", os.__file__):
+                return True
+            tb = tb.tb_next
+    if isinstance(exc, LookupError | ValueError | RuntimeError) and _MISSING_SETTING.search(
+        str(exc)
+    ):
         return True
     if type(exc).__name__ != "ValidationError":
         return False
