@@ -752,3 +752,14 @@ def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> N
         return [(d.name, d.call) for d in route.dependant.dependencies]
 
     assert [name for name, _ in graph(result.code)] == [name for name, _ in graph(code)] == ["db"]
+
+
+def test_moving_the_first_import_leaves_no_blank_line_at_the_top() -> None:
+    from exampletest.fix import pydantic_v1
+    from exampletest.fix.base import RewriteContext, keep_start
+
+    code = 'from pydantic import BaseSettings\n\nclass S(BaseSettings):\n    name: str = "x"\n'
+    out = pydantic_v1.rewrite(code, RewriteContext(frozenset({"S"}), frozenset({"S"}))).code
+    assert out.startswith("from pydantic_settings import BaseSettings\n")
+    assert keep_start("import os\n", "\n\nx = 1\n") == "x = 1\n"
+    assert keep_start("\nimport os\n", "\nx = 1\n") == "\nx = 1\n"  # the author's own blank

@@ -101,6 +101,14 @@ def global_names(wrapper: MetadataWrapper) -> frozenset[str]:
     return per_tree(wrapper, "globals", make)
 
 
+def keep_start(before: str, after: str) -> str:
+    """``after`` without the blank lines a removed first statement (an import) leaves at the
+    top, unless the block started with a blank line already."""
+    if before[:1] not in ("\n", "\r") and after[:1] in ("\n", "\r"):
+        return after.lstrip("\r\n")
+    return after
+
+
 def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrite:
     """Apply each enabled pass in turn; a pass that changes nothing leaves the code as it was."""
     try:
@@ -125,6 +133,7 @@ def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrit
             continue
         new_code = remove_unused_imports(new_tree.code, edit.unused)
         new_code = add_imports(new_code, edit.imports)
+        new_code = keep_start(code, new_code)
         if new_code == code:
             continue
         applied.extend(r for r in p.rules if r in edit.applied and r not in applied)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from exampletest.context import MISSING_IMPORT
 from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
-from exampletest.fix.base import Rewrite, RewriteContext
+from exampletest.fix.base import Rewrite, RewriteContext, keep_start
 from exampletest.fix.diff import document_diff
 from exampletest.fix.imports import add_imports
 from exampletest.model import (
@@ -125,7 +125,9 @@ def _ruff_batch(
         out: dict[Key, Rewrite] = {}
         for key, path in names.items():
             try:
-                fixed = path.read_text(encoding="utf-8").replace(_KEEP, "")
+                fixed = keep_start(
+                    items[key][0], path.read_text(encoding="utf-8").replace(_KEEP, "")
+                )
             except OSError:
                 continue
             if fixed != items[key][0]:
