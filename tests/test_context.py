@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from exampletest.context import MISSING_IMPORT, NOT_INSTALLED, UNDEFINED, analyze_document
+from exampletest.context import (
+    MISSING_IMPORT,
+    NOT_INSTALLED,
+    UNDEFINED,
+    WRONG_CASE,
+    analyze_document,
+)
 from exampletest.nameindex import NameIndex
 from exampletest.parse import parse_document
 from exampletest.symbols import analyze
@@ -102,6 +108,19 @@ def test_the_examples_own_project_is_never_suggested_for_installation(index: Nam
     assert own.category.value == "env" and "own project" in own.message
     assert own.suggestion is None
     assert jose.suggestion == "pip install python-jose"
+
+
+def test_a_wrong_case_import_is_broken_and_never_suggested(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\nfrom SQLAlchemy import Column, String\n```\n\n"
+        "```python\nname = Column(String)\n```\n",
+        index,
+    )
+    [wrong] = ctxs[0].findings
+    assert (wrong.rule, wrong.category.value) == (WRONG_CASE, "broken")
+    assert "`sqlalchemy`" in wrong.message
+    messages = [f.message for f in ctxs[1].findings if f.rule == MISSING_IMPORT]
+    assert messages and all("from sqlalchemy import" in m for m in messages)
 
 
 def test_standalone_directive_ignores_earlier_blocks(index: NameIndex) -> None:

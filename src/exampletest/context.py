@@ -22,13 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exampletest.model import Block, Category, Finding
-from exampletest.nameindex import NameIndex, Suggestion, distribution_for, is_importable
+from exampletest.nameindex import (
+    NameIndex,
+    Suggestion,
+    distribution_for,
+    importable_spelling,
+    is_importable,
+)
 from exampletest.symbols import BUILTINS, Statement, Symbols, analyze
 
 # Rule ids of the context stage.
 MISSING_IMPORT = "ET001"
 UNDEFINED = "ET002"
 NOT_INSTALLED = "ET003"
+WRONG_CASE = "ET004"  # ``from SQLAlchemy import ...``: broken for every reader
 SYNTAX = "SyntaxError"
 
 
@@ -126,11 +133,19 @@ def imported_packages(documents: Iterable[Sequence[Block]]) -> set[str]:
 
 
 def _imported_modules(blocks: Sequence[Block]) -> list[str]:
+    """The modules the document imports, the first place to look for a missing name."""
     seen: dict[str, None] = {}
     for block in blocks:
         for module, _, _ in analyze(block.code).imported_modules:
-            seen.setdefault(module)
+            seen.setdefault(_spelled(module))
     return list(seen)
+
+
+def _spelled(module: str) -> str:
+    """A wrong-case spelling (``SQLAlchemy.orm``) as the module it means, never as itself."""
+    top, dot, rest = module.partition(".")
+    spelled = importable_spelling(top)
+    return f"{spelled}{dot}{rest}" if spelled else module
 
 
 def _block_context(
@@ -195,6 +210,26 @@ def _block_context(
         if top in missing_modules or is_importable(top):
             continue
         missing_modules.append(top)
+        spelled = importable_spelling(top)
+        if spelled is not None:
+            message = (
+                f"no module `{top}`: imports are case-sensitive, and the installed module is "
+                f"`{spelled}`"
+            )
+            findings.append(
+                Finding.at(
+                    block,
+                    line,
+                    col,
+                    stage="context",
+                    tool="exampletest",
+                    rule=WRONG_CASE,
+                    category=Category.BROKEN,
+                    message=message,
+                    suggestion=f"import `{spelled}`",
+                )
+            )
+            continue
         if top in PROJECT_PACKAGES:  # `pip install app` would fetch a stranger's package
             message = (
                 f"module `{top}` is not installed here; by its name it is the example's own "
@@ -300,11 +335,14 @@ def _imports_by_name(statements: Iterable[Statement]) -> dict[str, str]:
             continue
         for node in tree.body:
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                module = _spelled(node.module)
                 for a in node.names:
                     alias = f" as {a.asname}" if a.asname else ""
-                    out[a.asname or a.name] = f"from {node.module} import {a.name}{alias}"
+                    out[a.asname or a.name] = f"from {module} import {a.name}{alias}"
             elif isinstance(node, ast.Import):
                 for a in node.names:
+                    if importable_spelling(a.name.partition(".")[0]):
+                        continue  # ``import SQLAlchemy`` binds a name no reader can have
                     bound = a.asname or a.name.split(".")[0]
                     out[bound] = f"import {a.name} as {a.asname}" if a.asname else f"import {bound}"
     return out

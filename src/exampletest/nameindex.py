@@ -354,6 +354,23 @@ def is_importable(module: str) -> bool:
         return False
 
 
+def importable_spelling(top: str) -> str | None:
+    """The importable top-level module that ``top`` names in another case (``SQLAlchemy`` ->
+    ``sqlalchemy``): imports are case-sensitive, so the spelling is the bug. None otherwise."""
+    if is_importable(top):
+        return None
+    return _tops_by_lower().get(top.lower())
+
+
+@lru_cache(maxsize=1)
+def _tops_by_lower() -> dict[str, str]:
+    import pkgutil
+
+    names = {m.name for m in pkgutil.iter_modules()}
+    names |= set(sys.stdlib_module_names) | set(sys.builtin_module_names)
+    return {n.lower(): n for n in sorted(names)}
+
+
 def distribution_for(module: str) -> str | None:
     """The PyPI distribution that provides ``module`` (``jwt`` -> ``PyJWT``); None for stdlib."""
     top = module.partition(".")[0]
