@@ -119,3 +119,25 @@ def test_generated_module_names_and_overload_lists_stay_out_of_messages() -> Non
     short = types._short_hint(long)
     assert len(short.splitlines()) == 5 and short.endswith("(8 more lines from mypy)")
     assert all(len(line) <= 200 for line in short.splitlines())
+
+
+def test_a_class_made_at_runtime_is_not_broken_because_mypy_cannot_follow_it(
+    tmp_path: Path,
+) -> None:
+    from exampletest.cli import main
+
+    doc = tmp_path / "doc.md"
+    code = (
+        "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import declarative_base\n\n"
+        "Base = declarative_base()\n\n\nclass User(Base):\n"
+        '    __tablename__ = "users"\n    id = Column(Integer, primary_key=True)\n'
+    )
+    doc.write_text(f"```python\n{code}```\n", encoding="utf-8")
+    report = tmp_path / "r.json"
+    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
+    main(["run", *args])
+    [block] = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [("valid-type", "stale")]
+    assert any("DeclarativeBase" in f["message"] for f in block["findings"])
+    assert block["status"] == "stale"

@@ -196,6 +196,36 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
     }
 
 
+_DYNAMIC_TYPE = re.compile(
+    r'^(?:Variable "([\w.]+)" is not valid as a type|Invalid base class "(\w+)")'
+)
+
+
+def _runtime_class(ctx: BlockContext, message: str) -> str | None:
+    """The function whose call made the class mypy rejects as a type or base class
+    (``Base = declarative_base()``), found among the block's and its context's top-level
+    assignments; None when the name is not bound that way."""
+    match = _DYNAMIC_TYPE.match(message)
+    if match is None:
+        return None
+    name = (match.group(1) or match.group(2)).rpartition(".")[2]
+    sources = [p.statement.source for p in ctx.prelude] + [ctx.block.code]
+    for source in sources:
+        try:
+            body = parse_tree(source).body
+        except (SyntaxError, ValueError):
+            continue
+        for node in body:
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+            ):
+                func = node.value.func
+                return func.attr if isinstance(func, ast.Attribute) else ast.unparse(func)
+    return None
+
+
 def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
@@ -290,6 +320,13 @@ def _to_finding(
         if code in STYLE_CODES
         else Category.BROKEN
     )
+    made = _runtime_class(ctx, message) if code in ("valid-type", "misc") else None
+    if made is not None:  # it runs: mypy cannot follow a class a function makes
+        why = f"a class made at runtime by `{made}()`: it runs, but type checkers cannot follow it"
+        if made == "declarative_base":
+            why += "; SQLAlchemy 2.0 declares `class Base(DeclarativeBase)`"
+        category = Category.STALE if made == "declarative_base" else Category.STYLE
+        message += f" ({why})"
     finding = Finding.at(
         ctx.block,
         line,
