@@ -43,6 +43,16 @@ def test_earlier_definition_is_context_not_a_finding(index: NameIndex) -> None:
     assert ctxs[1].missing == ()
 
 
+def test_a_block_that_continues_an_earlier_name_gets_its_definition(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\nimport logging\n\nlog = logging.getLogger()\n```\n\n"
+        "```python\nlog = log.getChild('db')\nlog.info('hi')\n```\n",
+        index,
+    )
+    assert ctxs[1].findings == ()
+    assert {n for p in ctxs[1].prelude for n in p.statement.binds} >= {"log"}
+
+
 def test_missing_import_names_the_exact_statement(index: NameIndex) -> None:
     ctxs = _contexts(
         "```python\nimport fastapi\nimport sqlalchemy\n```\n\n"

@@ -174,6 +174,41 @@ def _global_refs(table: symtable.SymbolTable, out: set[str]) -> None:
         _global_refs(child, out)
 
 
+def _read_before_bound(tree: ast.Module) -> set[str]:
+    """Names the top level reads before it first binds them: ``log = log.bind(user=...)``
+    continues an earlier block's ``log``; the block does not define it for itself."""
+    bound: set[str] = set()
+    early: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            reads = _eager_loads(stmt.value) if stmt.value is not None else set()
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                reads.add(stmt.target.id)  # ``x += 1`` reads ``x`` first
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            reads = set()  # decorators and bases rarely continue a name; keep it simple
+        else:  # a compound statement (for, with, try) may bind a name before its body reads it
+            reads = _eager_loads(stmt) - _stmt_binds(stmt)
+        early |= reads - bound
+        bound |= _stmt_binds(stmt)
+    return early & bound
+
+
+def _eager_loads(node: ast.AST) -> set[str]:
+    """Names loaded when ``node`` runs: not inside function or lambda bodies, and not a
+    comprehension's own variables."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        return set()
+    if isinstance(node, ast.Name):
+        return {node.id} if isinstance(node.ctx, ast.Load) else set()
+    out: set[str] = set()
+    for child in ast.iter_child_nodes(node):
+        out |= _eager_loads(child)
+    if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+        targets = [n for g in node.generators for n in ast.walk(g.target)]
+        out -= {n.id for n in targets if isinstance(n, ast.Name)}
+    return out
+
+
 def _loaded_names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
@@ -219,7 +254,7 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
     binds = _module_binds(table)
     refs: set[str] = set()
     _global_refs(table, refs)
-    free = frozenset(refs - binds - BUILTINS)
+    free = frozenset((refs - binds - BUILTINS) | (_read_before_bound(tree) & binds))
     collector = _Collector(free)
     collector.visit(tree)
     lines = code.splitlines(keepends=True)
