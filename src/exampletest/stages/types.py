@@ -125,7 +125,8 @@ def check(
         except json.JSONDecodeError:
             continue
         finding = _to_finding(err, modules)
-        if finding is not None and _from_standin(err, modules, standins):
+        real_api = err.get("code") == "deprecated"  # an installed API, whatever feeds it
+        if finding is not None and not real_api and _from_standin(err, modules, standins):
             continue
         if finding is not None:
             key, f = finding
@@ -138,10 +139,10 @@ def _from_standin(
     modules: dict[str, tuple[BlockContext, CheckModule]],
     standins: dict[str, set[int]],
 ) -> bool:
-    """Whether the error's line uses a stand-in: a placeholder, or a name from a module that
-    is not installed here (mypy sees it as ``Any``: ``class Hero(SQLModel, table=True)`` or
-    ``Page[int]`` as a type then fail for mypy, not for the reader). Such errors are no
-    evidence; the context stage reports the fragment or the missing module."""
+    """Whether the error's line uses a name from a module that is not installed here (mypy
+    sees it as ``Any``: ``class Hero(SQLModel, table=True)`` or ``Page[int]`` as a type then
+    fail for mypy, not for the reader). Such errors are no evidence; the context stage
+    reports the missing module."""
     module = Path(str(err.get("file", ""))).stem
     ctx, mod = modules[module]
     if module not in standins:
@@ -151,11 +152,11 @@ def _from_standin(
 
 
 def _standin_lines(ctx: BlockContext) -> set[int]:
-    """Code lines of the block that use stand-ins: placeholders for names nobody defines,
-    names imported from missing modules, and names assigned (at top level) from them."""
+    """Code lines of the block that use names imported from missing modules, or names
+    assigned (at top level) from them."""
     missing = set(ctx.missing_modules)
-    tainted: set[str] = set(ctx.placeholders)
-    if not missing and not tainted:
+    tainted: set[str] = set()
+    if not missing:
         return set()
 
     def imports_missing(node: ast.stmt) -> bool:
@@ -300,7 +301,7 @@ def _to_finding(
     if line is None:
         return None
     message = _GENERATED.sub("", str(err.get("message", "")))
-    if any(f'"{name}"' in message or f"`{name}`" in message for name in ctx.placeholders):
+    if _caused_by_placeholder(ctx, message, line):
         return None  # caused by a placeholder: not evidence
     if '"EllipsisType"' in message:
         return None  # `x = ...` means "fill in here" in a doc; the smoke run reports the elision
@@ -341,6 +342,19 @@ def _to_finding(
         suggestion=hint,
     )
     return (ctx.block.doc_path, ctx.block.index), finding
+
+
+def _caused_by_placeholder(ctx: BlockContext, message: str, line: int) -> bool:
+    """The message names a placeholder (``"type[ALGORITHM]"``), or blames ``object`` for a
+    class keyword on a line whose base class is a placeholder (``class T(Base, table=1)``)."""
+    names = ctx.placeholders
+    if not names:
+        return False
+    if any(re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", message) for n in names):
+        return True
+    return '"__init_subclass__" of "object"' in message and any(
+        u.line == line and u.name in names for u in ctx.symbols.free
+    )
 
 
 #: The module names exampletest gives blocks (``m1a2b3c4d5e_b001.``): not the reader's.
