@@ -282,3 +282,12 @@ def test_a_behaviour_changing_upgrade_is_style_and_never_applied(
     assert main(["fix", "--diff", "e.md"]) == 1  # a patch to apply: exit 1, as ruff --diff
     diff = capsys.readouterr().out
     assert "+roles: list[Role]" in diff and "StrEnum" not in diff
+
+
+def test_a_transcripts_echoed_value_is_not_a_useless_expression(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc("d.md", "```pycon\n>>> x = [1, 2]\n>>> x\n[1, 2]\n```\n\n```python\nx = 1\nx\n```\n")
+    _code, report = run_json("--no-fix", "d.md")
+    rules = [[f["rule"] for f in b["findings"]] for b in report["documents"][0]["blocks"]]
+    assert rules == [[], ["B018"]]

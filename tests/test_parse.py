@@ -428,3 +428,12 @@ def test_shipped_document() -> None:
     assert [b.index for b in doc.blocks] == list(range(1, 14))
     assert all(b.language == "python" and b.code for b in doc.blocks)
     assert_round_trip(doc)
+
+
+def test_a_transcripts_expected_traceback_is_recorded_and_its_dots_are_not_code() -> None:
+    block = only(
+        "```pycon\n>>> import json\n>>> json.loads(\n...     '{bad')\nTraceback (most recent call"
+        " last):\n  ...\njson.decoder.JSONDecodeError: Expecting property name\n>>> print(1)\n1\n```\n"
+    )
+    assert block.code == "import json\njson.loads(\n    '{bad')\nprint(1)\n"
+    assert block.expected_exceptions == ((3, "JSONDecodeError"),)

@@ -288,3 +288,17 @@ def test_missing_settings_and_folders_the_example_assumes_are_env_not_broken(
         [("env", "needs-configuration")],
         [("env", "needs-file")],
     ]
+
+
+def test_a_transcript_may_show_an_exception_but_not_raise_another(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        "```pycon\n>>> from argon2 import PasswordHasher\n>>> ph = PasswordHasher()\n"
+        ">>> ph.verify(ph.hash('right'), 'wrong')\nTraceback (most recent call last):\n  ...\n"
+        "argon2.exceptions.VerifyMismatchError: The password does not match the supplied hash\n"
+        ">>> print(ph.check_needs_rehash(ph.hash('right')))\nFalse\n>>> int('x')\n```\n",
+    )
+    found = _findings(run_json, "d.md")
+    assert [(f["rule"], f["line"]) for f in found] == [("ValueError", 10)]  # only the unshown one

@@ -110,4 +110,5 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         "placeholders": {p.name: p.as_type for p in ctx.provided if p.source == "placeholder"},
         "missing": list(ctx.missing),
         "fake_modules": list(ctx.missing_modules),
+        "expected_exceptions": [list(e) for e in ctx.block.expected_exceptions],
     }

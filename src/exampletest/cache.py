@@ -48,6 +48,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         str(ctx.block.directives.expect),
         str(ctx.block.directives.standalone),
         str(ctx.block.skip_reason),
+        repr(ctx.block.expected_exceptions),
         *(p.statement.source for p in ctx.prelude),
         *(f"{p.name}:{p.source}:{p.statement}:{p.as_type}" for p in ctx.provided),
         ctx.stub_source or "",
@@ -148,6 +149,9 @@ def _block_from(data: dict[str, Any]) -> Block:
     tuples = ("line_map", "col_offsets", "prefixes")
     fields: dict[str, Any] = {k: (tuple(v) if k in tuples else v) for k, v in data.items()}
     fields["directives"] = directives
+    fields["expected_exceptions"] = tuple(
+        (int(line), str(name)) for line, name in data.get("expected_exceptions", ())
+    )
     return Block(**fields)
 
 

@@ -274,9 +274,7 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
         warnings.showwarning = show
         try:
             with _alarm(budget):
-                result = eval(code, ns)  # a coroutine when the code awaits at top level
-                if inspect.iscoroutine(result):
-                    asyncio.run(result)
+                _execute(code, payload, ns, filename)
         except PassTimeout as exc:
             out["exception"] = {
                 "type": "Timeout",
@@ -293,6 +291,37 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
             out["exception"] = _exception_record(exc, filename, ns)
     out["warnings"] = recorded
     return out
+
+
+def _execute(
+    code: types.CodeType, payload: dict[str, Any], ns: dict[str, Any], filename: str
+) -> None:
+    """Run the block. A console session whose output shows a traceback expects that exception
+    (as doctest does): its statements run one by one, and that statement may raise it."""
+    expected = [(int(line), str(name)) for line, name in payload.get("expected_exceptions", [])]
+    if not expected:
+        _await(eval(code, ns))  # a coroutine when the code awaits at top level
+        return
+    for stmt in ast.parse(payload["code"]).body:
+        piece = compile(
+            ast.Module(body=[stmt], type_ignores=[]),
+            filename,
+            "exec",
+            flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+            dont_inherit=True,
+        )
+        end = stmt.end_lineno or stmt.lineno
+        wanted = [name for line, name in expected if stmt.lineno <= line <= end]
+        try:
+            _await(eval(piece, ns))
+        except Exception as exc:
+            if not any(cls.__name__ in wanted for cls in type(exc).__mro__):
+                raise
+
+
+def _await(result: object) -> None:
+    if inspect.iscoroutine(result):
+        asyncio.run(result)
 
 
 def _warning_record(

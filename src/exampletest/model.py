@@ -80,6 +80,8 @@ class Block:
     fence_indent: str = ""  # container prefix of the fence line, list markers as spaces
     directives: Directives = field(default_factory=Directives)
     skip_reason: str | None = None  # e.g. an include-only block
+    #: A transcript's expected tracebacks: (code line of the statement, exception class name)
+    expected_exceptions: tuple[tuple[int, str], ...] = ()
 
     def doc_line(self, code_line: int) -> int:
         """Document line of a 1-based code line (clamped into the block)."""

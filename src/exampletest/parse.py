@@ -323,7 +323,9 @@ def _make_block(
     code_only = [c for c in nonblank if not c.lstrip().startswith("#")]  # "# Code omitted"
     if code_only and all(_INCLUDE.match(c) for c in code_only):
         skip_reason = "include-only block: its code lives in another file"
+    expected: tuple[tuple[int, str], ...] = ()
     if lang in _CONSOLE_LANGUAGES or (nonblank and nonblank[0].lstrip().startswith(">>>")):
+        expected = _expected_exceptions(code_lines)
         code_lines, line_map, offsets, prefixes = _strip_prompts(
             code_lines, line_map, offsets, prefixes
         )
@@ -344,6 +346,7 @@ def _make_block(
         prefixes=tuple(prefixes),
         fence_indent=fence_indent,
         skip_reason=skip_reason,
+        expected_exceptions=expected,
     )
 
 
@@ -353,14 +356,58 @@ def _prefix_len(vline: str) -> int:
     return m.end() if m else 0
 
 
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
+
+
+def _prompted(lines: list[str]) -> list[bool]:
+    """Which lines of a console session are code: ``>>>`` lines, and ``...`` lines that
+    continue one. A ``...`` after output is output (doctest's elided traceback frames)."""
+    out: list[bool] = []
+    continuing = False
+    for line in lines:
+        m = _PROMPT.match(line)
+        code = m is not None and (m.group(2) == ">>>" or continuing)
+        out.append(code)
+        continuing = code
+    return out
+
+
+def _expected_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
+    """A console session's statements whose shown output is a traceback, as (code line of
+    the statement's last line, the exception class shown last), as doctest reads them."""
+    found: list[tuple[int, str]] = []
+    code_line = 0
+    output: list[str] = []
+
+    def close() -> None:
+        if output and output[0].strip().startswith("Traceback (most recent call last)"):
+            for text in reversed(output):
+                m = _EXCEPTION_LINE.match(text.strip())
+                if m and not text.startswith((" ", "\t")):
+                    found.append((code_line, m.group(1).rpartition(".")[2]))
+                    break
+
+    for line, code in zip(lines, _prompted(lines), strict=True):
+        if code:
+            if output:
+                close()
+                output = []
+            code_line += 1
+        elif code_line:
+            output.append(line)
+    close()
+    return tuple(found)
+
+
 def _strip_prompts(
     lines: list[str], line_map: list[int], offsets: list[int], prefixes: list[str]
 ) -> tuple[list[str], list[int], list[int], list[str]]:
-    """Keep only ``>>>``/``...`` lines of a console session, without their prompts."""
+    """Keep only the code lines of a console session, without their prompts."""
     out: tuple[list[str], list[int], list[int], list[str]] = ([], [], [], [])
-    for line, ln, off, pre in zip(lines, line_map, offsets, prefixes, strict=True):
+    rows = zip(lines, line_map, offsets, prefixes, _prompted(lines), strict=True)
+    for line, ln, off, pre, code in rows:
         m = _PROMPT.match(line)
-        if not m:
+        if not code or m is None:
             continue
         cut = m.end()
         out[0].append(line[cut:])

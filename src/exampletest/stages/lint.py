@@ -86,6 +86,8 @@ def check(
         if found is None or not code or code == "invalid-syntax":  # the context stage's job
             continue
         block = found
+        if code == "B018" and any(">>>" in pre for pre in block.prefixes):
+            continue  # a transcript's bare expression shows its value: the point, not a slip
         loc, end = item.get("location") or {}, item.get("end_location") or {}
         fix = item.get("fix") or {}
         results[(block.doc_path, block.index)].append(
