@@ -432,8 +432,9 @@ def test_shipped_document() -> None:
 
 def test_a_transcripts_expected_traceback_is_recorded_and_its_dots_are_not_code() -> None:
     block = only(
-        "```pycon\n>>> import json\n>>> json.loads(\n...     '{bad')\nTraceback (most recent call"
-        " last):\n  ...\njson.decoder.JSONDecodeError: Expecting property name\n>>> print(1)\n1\n```\n"
+        "```pycon\n>>> import json\n>>> json.loads(\n...     '{bad')\n"
+        "Traceback (most recent call last):\n  ...\n"
+        "json.decoder.JSONDecodeError: Expecting property name\n>>> print(1)\n1\n```\n"
     )
     assert block.code == "import json\njson.loads(\n    '{bad')\nprint(1)\n"
     assert block.expected_exceptions == ((3, "JSONDecodeError"),)
