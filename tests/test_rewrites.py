@@ -763,3 +763,25 @@ def test_moving_the_first_import_leaves_no_blank_line_at_the_top() -> None:
     assert out.startswith("from pydantic_settings import BaseSettings\n")
     assert keep_start("import os\n", "\n\nx = 1\n") == "x = 1\n"
     assert keep_start("\nimport os\n", "\nx = 1\n") == "\nx = 1\n"  # the author's own blank
+
+
+def test_field_env_becomes_the_validation_alias_pydantic_settings_reads() -> None:
+    from exampletest.fix import pydantic_v1
+    from exampletest.fix.base import RewriteContext
+
+    code = (
+        "from pydantic import BaseModel, BaseSettings, Field\n\n\n"
+        "class Settings(BaseSettings):\n"
+        '    api_key: str = Field(..., env="MY_API_KEY")\n\n\n'
+        "class Payload(BaseModel):\n"
+        '    token: str = Field(..., env="TOKEN")\n'
+    )
+    out = pydantic_v1.rewrite(code, RewriteContext())
+    assert 'api_key: str = Field(..., validation_alias="MY_API_KEY")' in out.code
+    assert 'token: str = Field(..., env="TOKEN")' in out.code  # a model reads no environment
+    assert any("env" in note for note in out.notes)
+    namespace: dict[str, Any] = {}
+    exec(out.code, namespace)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MY_API_KEY", "secret")
+        assert namespace["Settings"]().api_key == "secret"

@@ -1216,11 +1216,33 @@ class _RootValidator(_Transformer):
 class _FieldArgs(_Transformer):
     rule = "ET114"
 
+    def __init__(self, wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> None:
+        super().__init__(wrapper, ctx, edit)
+        self._classes: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node.name.value)
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        self._classes.pop()
+        return updated_node
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if self.a.member(original_node.func) != "Field":
             return updated_node
+        in_settings = bool(self._classes) and self._classes[-1] in self.a.settings
+        before = updated_node
         for arg in original_node.args:
-            if arg.keyword and arg.keyword.value in _FIELD_NOTES:
+            if (
+                in_settings
+                and arg.keyword
+                and arg.keyword.value == "env"
+                and isinstance(arg.value, cst.SimpleString | cst.ConcatenatedString)
+            ):  # pydantic-settings reads the variable named by the validation alias
+                updated_node = _rename_kwargs(updated_node, {"env": "validation_alias"})
+            elif arg.keyword and arg.keyword.value in _FIELD_NOTES:
                 self.note(
                     self.rule,
                     original_node,
@@ -1241,7 +1263,7 @@ class _FieldArgs(_Transformer):
             )
         elif mutation is not None and _is_true(mutation.value):
             new = drop_args(new, lambda a: a is mutation)
-        if new is not updated_node and not new.deep_equals(updated_node):
+        if new is not before and not new.deep_equals(before):
             self.done()
         return new
 

@@ -194,6 +194,10 @@ def _frame(result: BlockResult, finding: Finding) -> Text:
 
 def _fix(fix: Fix) -> RenderableType:
     label = Text("    ")
+    if not fix.diff:  # nothing to apply: only what the fix engine could not do, and why
+        label.append(" no fix ", style="reverse dim")
+        notes = [Text(f"      note: {n}", style="yellow") for n in fix.notes]
+        return Group(label, *notes)
     if fix.verified:
         label.append(" verified fix ", style="reverse bold green")
     else:
