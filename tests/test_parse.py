@@ -438,3 +438,20 @@ def test_a_transcripts_expected_traceback_is_recorded_and_its_dots_are_not_code(
     )
     assert block.code == "import json\njson.loads(\n    '{bad')\nprint(1)\n"
     assert block.expected_exceptions == ((3, "JSONDecodeError"),)
+
+
+@pytest.mark.parametrize(
+    ("caption", "counterexample"),
+    [
+        ("**Before (Pydantic v1):**", True),
+        ("❌ Don't do this:", True),
+        ("Old style:", True),
+        ("Bad:", True),
+        ("**After (Pydantic v2):**", False),
+        ("Before you start, install the package with pip and configure it:", False),
+        ("Here is a model that validates its input, which is bad for nobody:", False),
+    ],
+)
+def test_a_caption_can_introduce_the_wrong_way(caption: str, counterexample: bool) -> None:
+    block = only(f"{caption}\n\n```python\nfrom pydantic import BaseSettings\n```\n")
+    assert (block.directives.expect is not None) is counterexample

@@ -718,8 +718,8 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     assert result.applied == ("ET202",)
     assert "session.scalars(select(User).where(User.id == 2)).first()" in result.code
     assert "session.query(User).count()" in result.code  # not a plain chain: left alone
-    before: dict[str, object] = {}
-    after: dict[str, object] = {}
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     exec(compile(setup + legacy, "<before>", "exec", dont_inherit=True), before)
     exec(compile(setup + result.code, "<after>", "exec", dont_inherit=True), after)
     assert [u.id for u in after["many"]] == [u.id for u in before["many"]] == [1, 2]

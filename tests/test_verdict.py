@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 from exampletest.model import Block, Category, Directives, Finding, Status
 from exampletest.verdict import mark_intentional, marked_lines, merge, reaches, status
 
@@ -127,3 +131,18 @@ def test_status_order_and_fail_on() -> None:
     assert reaches(Status.STALE, "stale") and not reaches(Status.STALE, "broken")
     assert reaches(Status.BROKEN, "env") and not reaches(Status.OK, "env")
     assert not reaches(Status.BROKEN, "never")
+
+
+def test_a_marker_does_not_excuse_a_missing_import_the_unmarked_code_needs_too(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        "```python\n# Don't do this: the order is wrong.\n"
+        "routes = [Route('/a/{x}'), Route('/a/me')]\n"
+        "\n# Do this instead.\nroutes = [Route('/a/me'), Route('/a/{x}')]\n```\n",
+    )
+    _code, report = run_json("--stages", "lint", "--no-fix", "d.md")
+    [block] = report["documents"][0]["blocks"]
+    route = [f for f in block["findings"] if "`Route`" in f["message"]]
+    assert route and not any(f["intentional"] for f in route)

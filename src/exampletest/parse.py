@@ -216,7 +216,15 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     heading: str | None = None
     pending = Directives()  # from the comments directly before the next token
     doccmd_range: set[str] = set()  # stages skipped by an open doccmd ``start`` comment
+    caption = False  # the paragraph right before says the next example is the wrong way
     for i, tok in enumerate(tokens):
+        if tok.type == "inline" and i and tokens[i - 1].type == "paragraph_open":
+            caption = is_counterexample_caption(tok.content)
+            continue
+        if tok.type == "paragraph_close":
+            continue
+        if tok.type != "fence":
+            caption = caption and tok.type in _CONTAINER_OPEN
         if tok.type == "heading_open" and i + 1 < len(tokens):
             heading = " ".join(tokens[i + 1].content.split()) or heading
         if tok.type == "html_block":
@@ -238,10 +246,32 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
                 block = _make_block(path, len(blocks) + 1, tok, lang, heading, lines)
                 skip = _info_skips(settings) | doccmd_range
                 directives = _merge(pending, Directives(skip=frozenset(skip)))
+                if caption and directives.expect is None:
+                    directives = replace(directives, expect=Status.BROKEN)  # all intentional
                 blocks.append(replace(block, directives=directives))
+            caption = False
         if tok.type not in _CONTAINER_OPEN:
             pending = Directives()
     return blocks
+
+
+_CAPTION = re.compile(
+    r"(?i)^(?:❌|🚫|⛔|✗|✘"
+    r"|before\s*(?:\(|:|$|v\d|pydantic|sqlalchemy|fastapi|python \d)"
+    r"|old(?:er)?\s*(?:way|style|code|version|api|syntax|approach|pattern|\(|:|$)"
+    r"|(?:pydantic |sqlalchemy |fastapi )?v1\b|legacy\b|deprecated\b|outdated\b"
+    r"|don'?t\b|do not\b|bad\b|wrong\b|incorrect\b|avoid\b|anti-?pattern|insecure\b)"
+)
+
+
+def is_counterexample_caption(text: str) -> bool:
+    """A short paragraph that introduces the next example as the wrong or old way
+    ("**Before (Pydantic v1):**", "❌ Don't:", "Old style:"): its findings are intentional,
+    as under a ``# BAD`` comment. Only a caption: a label ending in a colon, or a few words."""
+    plain = re.sub(r"[*_`~]", "", " ".join(text.split())).strip()
+    if not plain or len(plain) > 60 or not (plain.endswith(":") or len(plain) <= 30):
+        return False
+    return _CAPTION.match(plain) is not None
 
 
 def _closed(fence: Token) -> bool:

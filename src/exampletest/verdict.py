@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from exampletest.context import MISSING_IMPORT, UNDEFINED
 from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
-from exampletest.symbols import parse_tree
+from exampletest.symbols import analyze, parse_tree
 
 #: Stronger evidence first: what happened at run time, then what a type checker proved, then
 #: what a rule or linter matched in the text.
@@ -188,11 +188,22 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
             f.category.value not in statuses
             or STATUS_ORDER.index(Status(f.category.value)) >= expected_rank
         )
-        if f.line in governed or by_directive:
+        if by_directive or (f.line in governed and not _used_elsewhere(block, f, governed)):
             out.append(f.replace(intentional=True))
         else:
             out.append(f)
     return out
+
+
+def _used_elsewhere(block: Block, f: Finding, governed: set[int]) -> bool:
+    """A missing name the marked lines use first, but unmarked code uses too: the marker is
+    about what those lines do, not about the name the whole block lacks."""
+    name = _missing_name(f)
+    if name is None:
+        return False
+    return any(
+        u.name == name and block.doc_line(u.line) not in governed for u in analyze(block.code).free
+    )
 
 
 def status(block: Block, findings: Sequence[Finding], ran_any: bool) -> Status:
