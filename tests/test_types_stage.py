@@ -141,3 +141,11 @@ def test_a_class_made_at_runtime_is_not_broken_because_mypy_cannot_follow_it(
     assert found == [("valid-type", "stale")]
     assert any("DeclarativeBase" in f["message"] for f in block["findings"])
     assert block["status"] == "stale"
+
+
+def test_a_prewarmed_cache_gives_the_same_findings(tmp_path: Path) -> None:
+    cache = tmp_path / "warm" / "mypy"
+    types.prewarm(tmp_path / "warm" / "work" / "types", cache, ["pydantic"])
+    types.end_prewarm(cache)
+    assert any(p.is_file() for p in cache.rglob("*"))  # the library is analysed ahead
+    assert _check(tmp_path, "warm", cores=1) == _check(tmp_path, "cold", cores=1)

@@ -49,7 +49,7 @@ import sys
 import tempfile
 import typing
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -205,8 +205,10 @@ class NameIndex:
         *,
         packages: Iterable[str] | None = None,
         timeout: float = BUILD_TIMEOUT,
+        before_build: Callable[[], object] | None = None,
     ) -> NameIndex:
         """The cached index for this environment, built (and cached) when missing or unreadable.
+        ``before_build`` is called when it has to be built (work to overlap with the build).
 
         ``packages``: the third-party top-level packages whose names matter (those the
         documents import: no other package's names are ever suggested). The standard library
@@ -222,6 +224,8 @@ class NameIndex:
                 with contextlib.suppress(OSError):
                     os.utime(path)  # recently used: pruned last
                 return cached
+        if before_build is not None:
+            before_build()
         index = cls.build(timeout=timeout, packages=subset)
         if paths and index.complete:
             with contextlib.suppress(OSError):

@@ -127,8 +127,18 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     documents, errors = load_documents(options)
     report = Report([], __version__, environment(), errors=list(errors))
     workers: Workers | None = None
+    mypy_cache = options.cache_dir / "mypy"
     try:
-        index = load_index(options, documents)
+
+        def prewarm() -> None:
+            """While the name index is built (a first run on this environment): mypy."""
+            if "types" in options.stages:
+                tops = imported_packages(d.blocks for d in documents)
+                packages = sorted(p for p in tops if is_importable(p))
+                workdir = options.cache_dir / "work" / "types"
+                types.prewarm(workdir, mypy_cache, packages, options.mypy_options)
+
+        index = load_index(options, documents, prewarm)
         cache = ResultCache(options.cache_dir) if options.use_cache else None
         keys: dict[Key, str] = {}
         hits: dict[Key, BlockResult] = {}
@@ -197,6 +207,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     finally:
         if workers is not None:
             workers.close()
+        types.end_prewarm(mypy_cache, kill=True)  # only left when the run stopped before mypy
     if cache is not None:
         for result in fresh:
             key = (result.block.doc_path, result.block.index)
@@ -273,7 +284,11 @@ def cache_salt(options: Options, env: dict[str, Any]) -> str:
     )
 
 
-def load_index(options: Options, documents: Sequence[Document]) -> NameIndex:
+def load_index(
+    options: Options,
+    documents: Sequence[Document],
+    before_build: Callable[[], object] | None = None,
+) -> NameIndex:
     """The name index belongs to the Python environment, not the project: it is kept in the
     user's cache (``$XDG_CACHE_HOME/exampletest``), keyed by the environment, and shared by
     every project using it; the project cache is the fallback. ``--no-cache`` keeps it.
@@ -287,7 +302,8 @@ def load_index(options: Options, documents: Sequence[Document]) -> NameIndex:
     except OSError:
         writable = False
     packages = {p for p in imported_packages(d.blocks for d in documents) if is_importable(p)}
-    return NameIndex.load(folder if writable else options.cache_dir, packages=packages)
+    cache = folder if writable else options.cache_dir
+    return NameIndex.load(cache, packages=packages, before_build=before_build)
 
 
 def stub_source(options: Options, doc: Document) -> str | None:

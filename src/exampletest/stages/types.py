@@ -60,6 +60,45 @@ def mypy_config(extra: Sequence[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: mypy runs analysing the documents' libraries ahead of the real check, by cache folder.
+_prewarming: dict[Path, subprocess.Popen[bytes]] = {}
+
+
+def prewarm(
+    workdir: Path, cache_dir: Path, packages: Sequence[str], extra_config: Sequence[str] = ()
+) -> None:
+    """On a cold mypy cache, start analysing the installed packages the documents import
+    while the run is still preparing (name index, contexts): most of a cold mypy run is the
+    libraries, and :func:`check` then finds them in the cache (same options, same folder)."""
+    if cache_dir.is_dir() or not packages or cache_dir.resolve() in _prewarming:
+        return
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = (workdir / "mypy.ini").resolve()
+    _write_if_changed(config, mypy_config(extra_config))
+    module = "exampletest_prewarm"
+    _write_if_changed(workdir / f"{module}.py", "".join(f"import {p}\n" for p in packages))
+    cmd = [sys.executable, "-m", "mypy", "--config-file", str(config),
+           "--cache-dir", str(cache_dir.resolve()), f"{module}.py"]  # fmt: skip
+    with contextlib.suppress(OSError):
+        _prewarming[cache_dir.resolve()] = subprocess.Popen(
+            cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+
+def end_prewarm(cache_dir: Path, kill: bool = False) -> None:
+    """Wait for (or stop) the pre-warming run of this cache folder, if there is one."""
+    proc = _prewarming.pop(cache_dir.resolve(), None)
+    if proc is None:
+        return
+    if kill:
+        proc.kill()
+    try:
+        proc.wait(timeout=600)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def check(
     contexts: Sequence[tuple[BlockContext, str]],
     workdir: Path,
@@ -91,6 +130,7 @@ def check(
     _write_if_changed(config, mypy_config(extra_config))
     # A blocking error (mypy stops the whole run) in one block must not cost the others: that
     # block is reported and the run repeated without it.
+    end_prewarm(cache_dir)  # the libraries are in the cache now: only the blocks are left
     for _ in range(5):
         proc = _mypy(files, workdir, config, cache_dir, timeout_s, cores)
         blocking = _blocking(proc, modules) if proc.returncode == 2 else None
