@@ -302,3 +302,15 @@ def test_a_transcript_may_show_an_exception_but_not_raise_another(
     )
     found = _findings(run_json, "d.md")
     assert [(f["rule"], f["line"]) for f in found] == [("ValueError", 10)]  # only the unshown one
+
+
+def test_a_multi_line_warning_keeps_the_names_it_is_about(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(
+        write_doc,
+        "from pydantic import BaseModel\n\n\nclass M(BaseModel):\n    x: int\n\n"
+        "    class Config:\n        orm_mode = True\n",
+    )
+    renamed = [f for f in _findings(run_json, doc) if f["rule"] == "UserWarning"]
+    assert renamed and all("orm_mode" in f["message"] for f in renamed)

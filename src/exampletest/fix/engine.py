@@ -595,12 +595,21 @@ def _fix(state: _State) -> Fix | None:
         return None
     after = Counter(finding_key(f) for f in state.after if not f.intentional)
     gone = state.before - after
+    # A new run-time failure in the trial (an added import that cannot be imported here) may
+    # stop the run before what it "resolves": what only the run saw is then not resolved.
+    stops_earlier = any(
+        f.stage == "smoke" and f.category in (Category.BROKEN, Category.ENV)
+        for f in state.after
+        if not f.intentional and finding_key(f) not in state.before
+    )
     resolves = tuple(
         sorted(
             {
                 rule
                 for f in state.result.findings
-                if not f.intentional and finding_key(f) in gone
+                if not f.intentional
+                and finding_key(f) in gone
+                and not (stops_earlier and f.stage == "smoke")
                 for rule in (f.rule, *(c.split(":", 1)[1] for c in f.corroboration))
             }
         )

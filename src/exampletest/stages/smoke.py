@@ -329,7 +329,8 @@ def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
         return None
     stale = bool(record.get("deprecation") or record.get("stale_hint"))
     category = Category.STALE if stale else Category.STYLE
-    first = message.strip().splitlines()[0] if message.strip() else message
+    # Pydantic's "Valid config keys have changed in V2:" names the keys on the next lines.
+    first = "; ".join(x.strip(" *") for x in message.strip().splitlines() if x.strip())[:500]
     line = _relocate(ctx, record.get("line"), first)
     return _at(
         block,
