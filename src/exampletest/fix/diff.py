@@ -11,22 +11,30 @@ from exampletest.model import Document, Report
 from exampletest.writeback import WriteError, replace_blocks, split_keepends
 
 
-def document_diff(doc: Document, replacements: dict[int, str]) -> str:
+def document_diff(doc: Document, replacements: dict[int, str], old: list[str] | None = None) -> str:
     """Unified diff of the document, in its own line numbers, for ``patch -p0``.
 
     Only the rewritten blocks change, so only their window (with 3 lines of context) is
-    compared: a report with a hundred fixes in long documents stays cheap.
+    compared, and only that window of the new text is split into lines: a report with a
+    hundred fixes in long documents stays cheap. ``old``: the document's lines, when the
+    caller has them already.
     """
-    old = ["".join(p) for p in split_keepends(doc.raw.decode("utf-8"))]
-    new = ["".join(p) for p in split_keepends(replace_blocks(doc, replacements).decode("utf-8"))]
+    if old is None:
+        old = _lines(doc.raw.decode("utf-8"))
+    new_text = replace_blocks(doc, replacements).decode("utf-8")
     by_index = {b.index: b for b in doc.blocks}
     blocks = [by_index[i] for i in replacements]
     lo = max(0, min(b.start_line for b in blocks) - 1 - 3)
     hi = min(len(old), max(b.end_line for b in blocks) + 3)
-    hunks = difflib.unified_diff(
-        old[lo:hi], new[lo : hi + len(new) - len(old)], fromfile=doc.path, tofile=doc.path
-    )
+    head = sum(len(line) for line in old[:lo])  # unchanged text before and after the window
+    tail = sum(len(line) for line in old[hi:])
+    window = _lines(new_text[head : len(new_text) - tail])
+    hunks = difflib.unified_diff(old[lo:hi], window, fromfile=doc.path, tofile=doc.path)
     return "".join(_shift(line, lo) for line in hunks)
+
+
+def _lines(text: str) -> list[str]:
+    return ["".join(p) for p in split_keepends(text) if p != ("", "")]
 
 
 def _shift(line: str, offset: int) -> str:
@@ -45,12 +53,15 @@ def attach_diffs(report: Report, documents: Sequence[Document]) -> None:
     by_path = {d.path: d for d in documents}
     for doc_result in report.documents:
         doc = by_path.get(doc_result.path)
+        lines: list[str] | None = None  # the document's, split once for all its fixes
         for r in doc_result.blocks:
             fix = r.fix
             if doc is None or fix is None or fix.diff or fix.replacement == r.block.code:
                 continue
+            if lines is None:
+                lines = _lines(doc.raw.decode("utf-8"))
             try:
-                diff = document_diff(doc, {r.block.index: fix.replacement})
+                diff = document_diff(doc, {r.block.index: fix.replacement}, lines)
             except WriteError:
                 continue
             r.fix = replace(fix, diff=diff)

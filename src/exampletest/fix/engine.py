@@ -235,10 +235,15 @@ def _states(
     return states
 
 
-def _rewrite_ctxs(options: Options, by_path: dict[str, Document]) -> dict[str, RewriteContext]:
+def _rewrite_ctxs(
+    options: Options, by_path: dict[str, Document], states: dict[Key, _State]
+) -> dict[str, RewriteContext]:
+    """The rewrite context of each document that has a block to fix (only those: after one
+    edit, the other documents are cache hits)."""
     from exampletest.pipeline import stub_source
 
-    return {p: _rewrite_ctx(d, stub_source(options, d)) for p, d in by_path.items()}
+    paths = {path for path, _ in states}
+    return {p: _rewrite_ctx(d, stub_source(options, d)) for p, d in by_path.items() if p in paths}
 
 
 def speculate(
@@ -252,7 +257,9 @@ def speculate(
     by_path = {d.path: d for d in documents}
     states = _states(doc_results, by_path, None)
     skips: dict[Key, set[str]] = {key: set() for key in states}
-    applied = _apply_all(states, _rewrite_ctxs(options, by_path), options.target_version, skips)
+    applied = _apply_all(
+        states, _rewrite_ctxs(options, by_path, states), options.target_version, skips
+    )
     codes = {
         key: code
         for key, (code, groups) in applied.items()
@@ -283,7 +290,7 @@ def propose(
         (d.path, r.block.index): r.findings for d in report.documents for r in d.blocks
     }
     states = _states(report.documents, by_path, only)
-    rctxs = _rewrite_ctxs(options, by_path)
+    rctxs = _rewrite_ctxs(options, by_path, states)
     # Round 1 tries every group together; a block whose result is worse retries without one
     # group at a time, keeping a removal whenever it helps.
     dropped: dict[Key, set[str]] = {key: set() for key in states}
