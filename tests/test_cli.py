@@ -291,18 +291,3 @@ def test_a_transcripts_echoed_value_is_not_a_useless_expression(
     _code, report = run_json("--no-fix", "d.md")
     rules = [[f["rule"] for f in b["findings"]] for b in report["documents"][0]["blocks"]]
     assert rules == [[], ["B018"]]
-
-
-def test_trouble_a_guessed_import_causes_is_not_evidence_and_the_guess_is_not_applied(
-    write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # `Request` here is a web framework's, not urllib.request's, which is all the stdlib has.
-    write_doc(
-        "t.md",
-        "```python\ndef tween(request: Request) -> None:\n    print(request.client_addr)\n```\n",
-    )
-    _code, report = run_json("t.md")
-    [block] = report["documents"][0]["blocks"]
-    assert [f["stage"] for f in block["findings"]] == ["context"]  # no mypy attr-defined
-    assert main(["fix", "--diff", "t.md"]) == 0  # nothing verified to apply
-    assert "urllib" not in capsys.readouterr().out

@@ -135,10 +135,6 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     for exc in (first, then):
         if not exc or (exc.get("type"), exc.get("line")) in seen:
             continue
-        # ``then`` ran with the missing names provided: trouble where they are used may be
-        # of exampletest's making (a guessed import), as in the full-context pass.
-        if exc is then and then["type"] != "NameError" and _uses_provided(ctx, then.get("line")):
-            continue
         findings.extend(_exception(ctx, exc, as_written=True))
         seen.add((exc.get("type", ""), exc.get("line")))
         if exc.get("type") == "Timeout":

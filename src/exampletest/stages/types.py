@@ -341,8 +341,8 @@ def _to_finding(
     if line is None:
         return None
     message = _GENERATED.sub("", str(err.get("message", "")))
-    if _caused_by_placeholder(ctx, message, line) or _caused_by_guess(ctx, message, line):
-        return None  # caused by a stand-in or a guessed import: not evidence
+    if _caused_by_placeholder(ctx, message, line):
+        return None  # caused by a placeholder: not evidence
     if '"EllipsisType"' in message:
         return None  # `x = ...` means "fill in here" in a doc; the smoke run reports the elision
     end_line = mod.code_line(int(str(err.get("end_line") or line))) or line
@@ -394,20 +394,6 @@ def _caused_by_placeholder(ctx: BlockContext, message: str, line: int) -> bool:
         return True
     return '"__init_subclass__" of "object"' in message and any(
         u.line == line and u.name in names for u in ctx.symbols.free
-    )
-
-
-def _caused_by_guess(ctx: BlockContext, message: str, line: int) -> bool:
-    """The message names an import exampletest guessed for a missing name, on a line that uses
-    it (``"Request" has no attribute "client_addr"`` after guessing ``urllib.request``): the
-    block as written never had that type, so this says more about the guess than the block.
-    A fix that writes the import in gets the error as its own, and is not verified."""
-    guessed = {p.name for p in ctx.provided if p.source == "import"}
-    if any(f'"{name}"' in message for name in guessed):  # the guessed type itself
-        return True
-    return any(  # the guessed object, on a line that uses it (``"def log(level: int, ...``)
-        u.line == line and u.name in guessed and re.search(rf"\b{re.escape(u.name)}\b", message)
-        for u in ctx.symbols.free
     )
 
 
