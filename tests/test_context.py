@@ -158,3 +158,14 @@ def test_a_name_used_like_a_module_gets_the_module(index: NameIndex) -> None:
         "import time",
         "from datetime import datetime",
     ]
+
+
+def test_a_name_frameworks_export_too_is_not_guessed_from_the_standard_library(
+    index: NameIndex,
+) -> None:
+    fragment = "```python\ndef tween(request: Request) -> None:\n    log.info(request)\n```\n"
+    ctxs = _contexts(fragment, index)
+    assert sorted(_rules(ctxs[0])) == [(UNDEFINED, "Request"), (UNDEFINED, "log")]
+    # Once the document imports from urllib.request, its Request is the credible one.
+    ctxs = _contexts("```python\nfrom urllib.request import urlopen\n```\n\n" + fragment, index)
+    assert _rules(ctxs[1]) == [(MISSING_IMPORT, "Request"), (UNDEFINED, "log")]

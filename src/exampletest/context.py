@@ -71,6 +71,10 @@ class BlockContext:
         return frozenset(p.name for p in self.provided if p.source == "placeholder")
 
 
+#: Standard-library names that examples far more often mean from a framework or library
+#: (FastAPI's ``Request``, Pydantic's ``Field``, structlog's ``log``).
+SHADOWED_STDLIB = frozenset({"Request", "Field", "log", "Template", "Message", "Headers"})
+
 #: Package names examples use for the reader's own project (``from app.core import config``):
 #: never suggested for installation.
 PROJECT_PACKAGES = frozenset(
@@ -318,7 +322,9 @@ class _Resolver:
         if sug.name is None:
             return as_module and (sug.alias is not None or len(parts) == 1)
         if parts[0] in sys.stdlib_module_names:
-            return True
+            # A name web frameworks and libraries export too: the stdlib's is a guess worth
+            # making only when the document imports that module.
+            return sug.name not in SHADOWED_STDLIB or sug.module in self.prefer
         return parts[0] in self.tops and (len(parts) <= 2 or sug.module in self.prefer)
 
 
