@@ -7,6 +7,7 @@ import os
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 from exampletest import pipeline
 from exampletest.context import analyze_document
@@ -91,9 +92,6 @@ def test_a_block_that_stops_mypy_does_not_take_the_other_blocks_findings_with_it
 def test_what_mypy_says_about_stand_ins_for_missing_packages_is_no_evidence(
     tmp_path: Path,
 ) -> None:
-    from exampletest.cli import main
-
-    doc = tmp_path / "doc.md"
     code = (
         "from nosuchpkg import Model, Page\n\nIntPage = Page[int]\n\n\n"
         "class Hero(Model, table=True):\n    name: str\n\n\n"
@@ -102,11 +100,7 @@ def test_what_mypy_says_about_stand_ins_for_missing_packages_is_no_evidence(
         "class Store(SomeBase, database=DB):\n    pass\n\n\n"
         'count: int = "three"\n'
     )
-    doc.write_text(f"```python\n{code}```\n", encoding="utf-8")
-    report = tmp_path / "r.json"
-    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
-    main(["run", *args])
-    [block] = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["rule"]) for f in block["findings"] if f["stage"] == "types"]
     assert found == [(22, "assignment")]  # only the block's own error
 
@@ -124,19 +118,12 @@ def test_generated_module_names_and_overload_lists_stay_out_of_messages() -> Non
 def test_a_class_made_at_runtime_is_not_broken_because_mypy_cannot_follow_it(
     tmp_path: Path,
 ) -> None:
-    from exampletest.cli import main
-
-    doc = tmp_path / "doc.md"
     code = (
         "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import declarative_base\n\n"
         "Base = declarative_base()\n\n\nclass User(Base):\n"
         '    __tablename__ = "users"\n    id = Column(Integer, primary_key=True)\n'
     )
-    doc.write_text(f"```python\n{code}```\n", encoding="utf-8")
-    report = tmp_path / "r.json"
-    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
-    main(["run", *args])
-    [block] = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    [block] = _run_types(tmp_path, code)
     found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
     assert found == [("valid-type", "stale")]
     assert any("DeclarativeBase" in f["message"] for f in block["findings"])
@@ -149,3 +136,18 @@ def test_a_prewarmed_cache_gives_the_same_findings(tmp_path: Path) -> None:
     types.end_prewarm(cache)
     assert any(p.is_file() for p in cache.rglob("*"))  # the library is analysed ahead
     assert _check(tmp_path, "warm", cores=1) == _check(tmp_path, "cold", cores=1)
+
+
+def _run_types(tmp_path: Path, code: str) -> list[dict[str, Any]]:
+    """The JSON blocks of a one-block document checked by the types stage alone."""
+    from exampletest.cli import main
+
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"```python\n{code}```\n", encoding="utf-8")
+    report = tmp_path / "r.json"
+    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
+    main(["run", *args])
+    blocks: list[dict[str, Any]] = json.loads(report.read_text(encoding="utf-8"))["documents"][0][
+        "blocks"
+    ]
+    return blocks

@@ -220,19 +220,8 @@ def _block_context(
                 f"no module `{top}`: imports are case-sensitive, and the installed module is "
                 f"`{spelled}`"
             )
-            findings.append(
-                Finding.at(
-                    block,
-                    line,
-                    col,
-                    stage="context",
-                    tool="exampletest",
-                    rule=WRONG_CASE,
-                    category=Category.BROKEN,
-                    message=message,
-                    suggestion=f"import `{spelled}`",
-                )
-            )
+            fix = f"import `{spelled}`"
+            findings.append(_env(block, line, col, message, fix, WRONG_CASE, Category.BROKEN))
             continue
         if top in PROJECT_PACKAGES:  # `pip install app` would fetch a stranger's package
             message = (
@@ -368,15 +357,24 @@ def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[Pre
     return [PreludeStatement(earlier[p][0], earlier[p][1]) for p in sorted(chosen)]
 
 
-def _env(block: Block, line: int, col: int, message: str, suggestion: str | None) -> Finding:
+def _env(
+    block: Block,
+    line: int,
+    col: int,
+    message: str,
+    suggestion: str | None,
+    rule: str = NOT_INSTALLED,
+    category: Category = Category.ENV,
+) -> Finding:
+    """A finding about the environment an import needs (a module missing, misspelt)."""
     return Finding.at(
         block,
         line,
         col,
         stage="context",
         tool="exampletest",
-        rule=NOT_INSTALLED,
-        category=Category.ENV,
+        rule=rule,
+        category=category,
         message=message,
         suggestion=suggestion,
     )
