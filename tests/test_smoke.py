@@ -314,3 +314,19 @@ def test_a_multi_line_warning_keeps_the_names_it_is_about(
     )
     renamed = [f for f in _findings(run_json, doc) if f["rule"] == "UserWarning"]
     assert renamed and all("orm_mode" in f["message"] for f in renamed)
+
+
+def test_run_time_findings_point_at_the_call_not_the_start_of_the_line(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(
+        write_doc,
+        "from pydantic import BaseModel\n\n\nclass M(BaseModel):\n    x: int\n\n\n"
+        "print('dumped:', M(x=1).dict())\nvalue = {'a': 1}['b']\n",
+    )
+    spans = {
+        f["rule"]: (f["line"], f["column"], f["end_line"], f["end_column"])
+        for f in _findings(run_json, doc)
+    }
+    assert spans["PydanticDeprecatedSince20"] == (11, 18, 11, 31)  # M(x=1).dict()
+    assert spans["KeyError"] == (12, 9, 12, 22)  # {'a': 1}['b']

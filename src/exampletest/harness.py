@@ -328,13 +328,38 @@ def _warning_record(
     message: Warning | str, category: type[Warning], filename: str, fname: str, lineno: int
 ) -> dict[str, Any]:
     line = lineno if fname == filename else _stack_line(filename)
-    return {
+    record: dict[str, Any] = {
         "type": category.__name__,
         "deprecation": issubclass(category, DeprecationWarning),
         "message": str(message),
         "line": line,
         "stale_hint": "Valid config keys have changed in V2" in str(message),
     }
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:  # the block's frame that made the call that warned
+        if frame.f_code.co_filename == filename and frame.f_lineno == line:
+            record.update(_span(frame.f_code, frame.f_lasti, line))
+            break
+        frame = frame.f_back
+    return record
+
+
+def _span(code: types.CodeType, lasti: int, line: int | None) -> dict[str, int]:
+    """The columns (1-based, in characters) of the instruction at ``lasti``: the call that
+    raised or warned, not just its line. Empty when they are unknown or on another line."""
+    try:
+        start, end, col, end_col = list(code.co_positions())[lasti // 2]
+    except (IndexError, ValueError):
+        return {}
+    if start is None or start != line or col is None or end is None or end_col is None:
+        return {}
+    text = linecache.getline(code.co_filename, start).encode()
+    last = linecache.getline(code.co_filename, end).encode()
+
+    def chars(raw: bytes, at: int) -> int:
+        return len(raw[:at].decode("utf-8", "ignore")) + 1
+
+    return {"col": chars(text, col), "end_line": end, "end_col": chars(last, end_col)}
 
 
 def _stack_line(filename: str) -> int | None:
@@ -356,6 +381,17 @@ def _line_of(exc: BaseException, filename: str) -> int | None:
     if line is None and isinstance(exc, SyntaxError) and exc.filename == filename:
         line = exc.lineno
     return line
+
+
+def _exception_span(exc: BaseException, filename: str, line: int | None) -> dict[str, int]:
+    """Columns of the innermost block instruction the exception went through."""
+    found: dict[str, int] = {}
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            found = _span(tb.tb_frame.f_code, tb.tb_lasti, line)
+        tb = tb.tb_next
+    return found
 
 
 def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> dict[str, Any]:
@@ -390,6 +426,7 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "needs_install": isinstance(exc, RuntimeError | ImportError)
         and bool(re.search(r"requires? .{0,80}install|must be installed|pip install", str(exc))),
     }
+    record.update(_exception_span(exc, filename, record["line"]))
     return record
 
 

@@ -209,13 +209,21 @@ def _at(
     category: Category,
     message: str,
     suggestion: str | None = None,
+    span: dict[str, Any] | None = None,
 ) -> Finding:
+    """A finding at a code line; at the exact call when ``span`` (a harness record with
+    ``col``, ``end_line``, ``end_col`` for that line) says where it is."""
     code_line = line if isinstance(line, int) and line >= 1 else 1
     col = _first_col(block, code_line)
+    end_line = end_col = None
+    if span and span.get("line") == line and isinstance(span.get("col"), int):
+        col, end_line, end_col = int(span["col"]), int(span["end_line"]), int(span["end_col"])
     return Finding.at(
         block,
         code_line,
         col,
+        end_code_line=end_line,
+        end_code_col=end_col,
         stage="smoke",
         tool="python",
         rule=rule,
@@ -262,7 +270,12 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
         return  # an earlier block failed to define it; that block reports its own error
     if exc.get("needs_file"):
         yield _at(
-            block, line, "needs-file", Category.ENV, f"needs a file the example assumes: {message}"
+            block,
+            line,
+            "needs-file",
+            Category.ENV,
+            f"needs a file the example assumes: {message}",
+            span=exc,
         )
         return
     if exc.get("elision"):
@@ -272,6 +285,7 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
             "elided",
             Category.INCOMPLETE,
             f"the example leaves code out with `...` and stops there when run: {message}",
+            span=exc,
         )
         return
     if kind == "NameError" and exc.get("name") in ctx.missing:
@@ -283,7 +297,14 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
     ):
         return  # something exampletest supplied was involved: not evidence
     elif exc.get("module_not_found"):
-        yield _at(block, line, kind, Category.ENV, f"{message} (while {when}; not installed here)")
+        yield _at(
+            block,
+            line,
+            kind,
+            Category.ENV,
+            f"{message} (while {when}; not installed here)",
+            span=exc,
+        )
     elif exc.get("needs_config"):
         yield _at(
             block,
@@ -293,6 +314,7 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
             f"needs configuration to run: {message} (the sandbox's environment is empty)",
             "expected when settings come from the environment; provide them via "
             "[tool.exampletest] smoke-env to check deeper",
+            span=exc,
         )
     elif exc.get("needs_install"):
         yield _at(
@@ -301,13 +323,21 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
             "needs-install",
             Category.ENV,
             f"{message} (a package the block needs is not installed here)",
+            span=exc,
         )
     elif exc.get("needs_service"):
-        yield _at(block, line, "needs-service", Category.ENV, f"needs a service to run: {message}")
+        yield _at(
+            block,
+            line,
+            "needs-service",
+            Category.ENV,
+            f"needs a service to run: {message}",
+            span=exc,
+        )
     elif kind == "Timeout":
-        yield _at(block, line, "timeout", Category.BROKEN, f"{when} {message}")
+        yield _at(block, line, "timeout", Category.BROKEN, f"{when} {message}", span=exc)
     else:
-        yield _at(block, line, kind, Category.BROKEN, f"{message} (raised while {when})")
+        yield _at(block, line, kind, Category.BROKEN, f"{message} (raised while {when})", span=exc)
 
 
 def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
@@ -324,6 +354,7 @@ def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
             str(record.get("type", "Exception")),
             Category.BROKEN,
             f"{message}{what} (deep smoke)",
+            span=record,
         )
     if kind == "internal":
         return None
@@ -338,4 +369,5 @@ def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
         str(record.get("type", "Warning")),
         category,
         f"{first}{what} (warning raised when run)",
+        span=record,
     )
