@@ -291,3 +291,13 @@ def test_a_transcripts_echoed_value_is_not_a_useless_expression(
     _code, report = run_json("--no-fix", "d.md")
     rules = [[f["rule"] for f in b["findings"]] for b in report["documents"][0]["blocks"]]
     assert rules == [[], ["B018"]]
+
+
+def test_a_wrong_case_import_gets_a_verified_fix(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_doc(
+        "w.md", "```python\nfrom SQLAlchemy import Column, Integer\n\nprint(Column, Integer)\n```\n"
+    )
+    assert main(["fix", "--diff", "w.md"]) == 1
+    assert "+from sqlalchemy import Column, Integer" in capsys.readouterr().out

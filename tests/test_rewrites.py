@@ -787,3 +787,12 @@ def test_field_env_becomes_the_validation_alias_pydantic_settings_reads() -> Non
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MY_API_KEY", "secret")
         assert namespace["Settings"]().api_key == "secret"
+
+
+def test_a_wrong_case_import_is_respelt_keeping_the_names_the_code_uses() -> None:
+    from exampletest.fix.engine import _respell
+
+    code = "from SQLAlchemy import Column\nimport SQLAlchemy\nimport SQLAlchemy as sa\n"
+    assert _respell(code, {"SQLAlchemy": "sqlalchemy"}) == (
+        "from sqlalchemy import Column\nimport sqlalchemy as SQLAlchemy\nimport sqlalchemy as sa\n"
+    )

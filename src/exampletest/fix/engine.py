@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from exampletest.context import MISSING_IMPORT
+from exampletest.context import MISSING_IMPORT, WRONG_CASE
 from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext, keep_start
 from exampletest.fix.diff import document_diff
@@ -171,10 +171,13 @@ def _groups(
 ) -> dict[str, Callable[[str], Rewrite]]:
     findings = [f for f in state.result.findings if not f.intentional]
     imports = sorted({f.suggestion for f in findings if f.rule == MISSING_IMPORT and f.suggestion})
+    found = [_SPELLING.search(f.message) for f in findings if f.rule == WRONG_CASE]
+    spellings = {m.group(1): m.group(2) for m in found if m}
 
     def add(code: str) -> Rewrite:
-        new = add_imports(code, imports)
-        return Rewrite(new, (MISSING_IMPORT,) if new != code else ())
+        new = add_imports(_respell(code, spellings), imports)
+        applied = [r for r, on in ((MISSING_IMPORT, imports), (WRONG_CASE, spellings)) if on]
+        return Rewrite(new, tuple(applied) if new != code else ())
 
     return {
         "imports": add,
@@ -183,6 +186,19 @@ def _groups(
         "fastapi": lambda code: fastapi.rewrite(code, rctx),
         "stdlib": lambda code: stdlib.rewrite(code, rctx),
     }
+
+
+_SPELLING = re.compile(r"no module `(\w+)`.*the installed module is `(\w+)`")
+
+
+def _respell(code: str, spellings: dict[str, str]) -> str:
+    """``from SQLAlchemy import x`` -> ``from sqlalchemy import x``; a bare ``import Wrong``
+    keeps its name for the code that uses it (``import right as Wrong``)."""
+    for wrong, right in spellings.items():
+        code = re.sub(rf"(?m)^(\s*from\s+){wrong}(?=[.\s])", rf"\g<1>{right}", code)
+        code = re.sub(rf"(?m)^(\s*import\s+){wrong}(?=\s+as\s)", rf"\g<1>{right}", code)
+        code = re.sub(rf"(?m)^(\s*import\s+){wrong}\s*$", rf"\g<1>{right} as {wrong}", code)
+    return code
 
 
 def _ruff_rules(state: _State) -> tuple[str, ...]:
@@ -436,7 +452,7 @@ def _apply(
 
 
 _GROUP_EVIDENCE = {
-    "imports": re.compile(r"^ET001$"),
+    "imports": re.compile(r"^ET00[14]$"),
     "pydantic": re.compile(r"^ET1\d\d$|^Pydantic|pydantic", re.I),
     "sqlalchemy": re.compile(r"^ET2\d\d$|sqlalchemy", re.I),
     "fastapi": re.compile(r"^ET303$|^FAST002$"),
