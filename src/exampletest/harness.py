@@ -327,7 +327,8 @@ def _await(result: object) -> None:
 def _warning_record(
     message: Warning | str, category: type[Warning], filename: str, fname: str, lineno: int
 ) -> dict[str, Any]:
-    line = lineno if fname == filename else _stack_line(filename)
+    frame = _block_frame(filename)  # the block's frame that made the call that warned
+    line = lineno if fname == filename else (frame.f_lineno if frame is not None else None)
     record: dict[str, Any] = {
         "type": category.__name__,
         "deprecation": issubclass(category, DeprecationWarning),
@@ -335,12 +336,8 @@ def _warning_record(
         "line": line,
         "stale_hint": "Valid config keys have changed in V2" in str(message),
     }
-    frame: types.FrameType | None = sys._getframe(1)
-    while frame is not None:  # the block's frame that made the call that warned
-        if frame.f_code.co_filename == filename and frame.f_lineno == line:
-            record.update(_span(frame.f_code, frame.f_lasti, line))
-            break
-        frame = frame.f_back
+    if frame is not None and frame.f_lineno == line:
+        record.update(_span(frame.f_code, frame.f_lasti, line))
     return record
 
 
@@ -362,12 +359,13 @@ def _span(code: types.CodeType, lasti: int, line: int | None) -> dict[str, int]:
     return {"col": chars(text, col), "end_line": end, "end_col": chars(last, end_col)}
 
 
-def _stack_line(filename: str) -> int | None:
-    frame = sys._getframe(1)
+def _block_frame(filename: str) -> types.FrameType | None:
+    """The innermost frame of the block's code on the current stack."""
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_filename == filename:
-            return frame.f_lineno
-        frame = frame.f_back  # type: ignore[assignment]
+            return frame
+        frame = frame.f_back
     return None
 
 
