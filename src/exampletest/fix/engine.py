@@ -73,7 +73,9 @@ class _State:
     notes: list[str] = field(default_factory=list)
     after: list[Finding] | None = None
     best: int = 1 << 30  # fewest new broken/stale findings any combination had
-    memo: dict[tuple[str, str], Rewrite] = field(default_factory=dict)
+    #: (group, what the group reads besides the code, code) -> its rewrite: every input is in
+    #: the key, so a memo is valid for any state of the same block (speculation's for propose).
+    memo: dict[tuple[str, str, str], Rewrite] = field(default_factory=dict)
 
 
 def _rewrite_ctx(doc: Document, stub: str | None) -> RewriteContext:
@@ -168,7 +170,9 @@ GROUPS = ("imports", "pydantic", "sqlalchemy", "fastapi", "stdlib", "ruff")
 
 def _groups(
     state: _State, rctx: RewriteContext, target: str | None
-) -> dict[str, Callable[[str], Rewrite]]:
+) -> dict[str, tuple[str, Callable[[str], Rewrite]]]:
+    """Each group's rewriter, with what it reads besides the code (the memo's key: the
+    document's models and the target are fixed for a run)."""
     findings = [f for f in state.result.findings if not f.intentional]
     imports = sorted({f.suggestion for f in findings if f.rule == MISSING_IMPORT and f.suggestion})
     found = [_SPELLING.search(f.message) for f in findings if f.rule == WRONG_CASE]
@@ -180,11 +184,11 @@ def _groups(
         return Rewrite(new, tuple(applied) if new != code else ())
 
     return {
-        "imports": add,
-        "pydantic": lambda code: pydantic_v1.rewrite(code, rctx),
-        "sqlalchemy": lambda code: sqlalchemy.rewrite(code, rctx),
-        "fastapi": lambda code: fastapi.rewrite(code, rctx),
-        "stdlib": lambda code: stdlib.rewrite(code, rctx),
+        "imports": (repr((imports, sorted(spellings.items()))), add),
+        "pydantic": ("", lambda code: pydantic_v1.rewrite(code, rctx)),
+        "sqlalchemy": ("", lambda code: sqlalchemy.rewrite(code, rctx)),
+        "fastapi": ("", lambda code: fastapi.rewrite(code, rctx)),
+        "stdlib": ("", lambda code: stdlib.rewrite(code, rctx)),
     }
 
 
@@ -231,6 +235,7 @@ class Speculation:
     codes: dict[Key, str] = field(default_factory=dict)
     wanted: dict[str, set[int]] = field(default_factory=dict)
     checked: Checked | None = None
+    memos: dict[Key, dict[tuple[str, str, str], Rewrite]] = field(default_factory=dict)
 
 
 def _states(
@@ -281,13 +286,14 @@ def speculate(
         for key, (code, groups) in applied.items()
         if groups and code != states[key].result.block.code
     }
+    memos = {key: state.memo for key, state in states.items()}
     if not codes:
-        return Speculation()
+        return Speculation(memos=memos)
     docs = {key[0]: state.doc for key, state in states.items()}
     rewritten, wanted = _trial_documents(codes, list(codes), docs)
     opts = _trial_options(options, wanted, lambda path, stages: stages - {"types"})
     checked = check(rewritten, opts, index, [], None, workers)
-    return Speculation(codes, wanted, checked)
+    return Speculation(codes, wanted, checked, memos)
 
 
 def propose(
@@ -306,6 +312,8 @@ def propose(
         (d.path, r.block.index): r.findings for d in report.documents for r in d.blocks
     }
     states = _states(report.documents, by_path, only)
+    for key, state in states.items():  # the head start's rewrites hold for the same inputs
+        state.memo.update(speculation.memos.get(key, {}) if speculation else {})
     rctxs = _rewrite_ctxs(options, by_path, states)
     # Round 1 tries every group together; a block whose result is worse retries without one
     # group at a time, keeping a removal whenever it helps.
@@ -362,12 +370,13 @@ def _apply_all(
         wants_ruff = "ruff" in _relevant(state.result.findings) or groups
         if "ruff" not in skips[key] and wants_ruff:
             ruff_in[key] = (code, _ruff_rules(state))
-    todo = {k: v for k, v in ruff_in.items() if ("ruff", v[0]) not in states[k].memo}
+    memo = {k: ("ruff", ",".join(rules), code) for k, (code, rules) in ruff_in.items()}
+    todo = {k: v for k, v in ruff_in.items() if memo[k] not in states[k].memo}
     fixed = _ruff_batch(todo, target)
     for key, (code, _) in todo.items():
-        states[key].memo[("ruff", code)] = fixed.get(key, Rewrite(code))
+        states[key].memo[memo[key]] = fixed.get(key, Rewrite(code))
     for key, (code, _) in ruff_in.items():
-        rewrite = states[key].memo.get(("ruff", code), Rewrite(code))
+        rewrite = states[key].memo.get(memo[key], Rewrite(code))
         if rewrite.code == code:
             continue
         code, groups = out[key]
@@ -392,19 +401,25 @@ def _apply_many(
     """The libcst rewrites of many blocks, spread over forked processes (they are pure and
     CPU-bound; libcst is slow), with what each learnt (notes, memo) brought back."""
     global _FORKED
-    keys = sorted(skips)
+    out: dict[Key, tuple[str, list[str]]] = {}
+    keys: list[Key] = []
+    for key in sorted(skips):  # what the memo already knows costs no process
+        known = _apply(states[key], rctxs[key[0]], target, skips[key], compute=False)
+        if known is None:
+            keys.append(key)
+        else:
+            out[key] = known
     procs = min(os.cpu_count() or 1, 4)
     if len(keys) < 8 or procs < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return {k: _apply(states[k], rctxs[k[0]], target, skips[k]) for k in keys}
+        return out | {k: _require(_apply(states[k], rctxs[k[0]], target, skips[k])) for k in keys}
     _FORKED = (states, rctxs, target, skips)
     try:
         with multiprocessing.get_context("fork").Pool(procs) as pool:
             done = pool.map(_apply_forked, keys, chunksize=max(1, len(keys) // (procs * 4)))
     except (OSError, multiprocessing.ProcessError):
-        return {k: _apply(states[k], rctxs[k[0]], target, skips[k]) for k in keys}
+        return out | {k: _require(_apply(states[k], rctxs[k[0]], target, skips[k])) for k in keys}
     finally:
         _FORKED = ({}, {}, None, {})
-    out: dict[Key, tuple[str, list[str]]] = {}
     for key, code, groups, notes, memo in done:
         state = states[key]
         state.notes.extend(n for n in notes if n not in state.notes)
@@ -415,30 +430,40 @@ def _apply_many(
 
 def _apply_forked(
     key: Key,
-) -> tuple[Key, str, list[str], list[str], dict[tuple[str, str], Rewrite]]:
+) -> tuple[Key, str, list[str], list[str], dict[tuple[str, str, str], Rewrite]]:
     states, rctxs, target, skips = _FORKED
     state = states[key]
     notes, memo = len(state.notes), set(state.memo)
-    code, groups = _apply(state, rctxs[key[0]], target, skips[key])
+    code, groups = _require(_apply(state, rctxs[key[0]], target, skips[key]))
     fresh = {k: v for k, v in state.memo.items() if k not in memo}
     return key, code, groups, state.notes[notes:], fresh
 
 
+def _require(applied: tuple[str, list[str]] | None) -> tuple[str, list[str]]:
+    assert applied is not None  # only a memo-only call returns None
+    return applied
+
+
 def _apply(
-    state: _State, rctx: RewriteContext, target: str | None, skip: set[str]
-) -> tuple[str, list[str]]:
+    state: _State, rctx: RewriteContext, target: str | None, skip: set[str], compute: bool = True
+) -> tuple[str, list[str]] | None:
+    """The block with its groups applied in turn. ``compute=False``: from the memo only (None
+    when a rewrite is not in it)."""
     code = state.result.block.code
     groups: list[str] = []
     relevant = _relevant(state.result.findings)
-    for name, fn in _groups(state, rctx, target).items():
+    for name, (inputs, fn) in _groups(state, rctx, target).items():
         if name in skip or name not in relevant:
             continue
+        memo = (name, inputs, code)
         try:
-            memo = (name, code)
             if memo not in state.memo:
-                state.memo[memo] = fn(code)
+                if not compute:
+                    return None
+                rewrite = fn(code)
+                compile(rewrite.code, "<rewrite>", "exec", dont_inherit=True)
+                state.memo[memo] = rewrite
             rewrite = state.memo[memo]
-            compile(rewrite.code, "<rewrite>", "exec", dont_inherit=True)
         except Exception as exc:  # a rewriter bug must cost one group, never the run
             note = f"{name} rewrite skipped: it failed on this block ({type(exc).__name__})"
             if note not in state.notes:
