@@ -536,11 +536,18 @@ def test_pydantic_v1_compat_layer_is_not_touched() -> None:
 
 
 def test_code_that_does_not_parse_is_returned_with_a_note() -> None:
-    code = "class A(BaseModel:\n    x: int\n"
+    # Each module has something to look for here (a pass would run), but nothing parses.
+    code = "class A(BaseModel:\n    x = datetime.utcnow(select(A).query(1))\n    class Config:\n"
     for module in (pydantic_v1, stdlib, sqlalchemy):
         result = module.rewrite(code, ALL)
         assert result.code == code and result.applied == ()
         assert result.notes and "does not parse" in result.notes[0]
+
+
+def test_code_with_nothing_a_pass_looks_for_is_not_even_parsed() -> None:
+    code = "class A(BaseModel:\n    x: int\n"
+    for module in (pydantic_v1, stdlib, sqlalchemy):
+        assert module.rewrite(code, ALL) == Rewrite(code)
 
 
 # --- stdlib --------------------------------------------------------------------------------

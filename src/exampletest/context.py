@@ -13,6 +13,7 @@ the smoke stage upgrades the finding when running the block proves it.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import sys
@@ -98,7 +99,15 @@ def analyze_document(
     index: NameIndex,
     stub_source: str | None = None,
 ) -> list[BlockContext]:
-    """Context of every block of one document, in order."""
+    """Context of every block of one document, in order. Memoised: a run asks once for its
+    cache keys and again for its checks (everything here is immutable)."""
+    return list(_analyze_document(tuple(blocks), index, stub_source))
+
+
+@functools.lru_cache(maxsize=512)
+def _analyze_document(
+    blocks: tuple[Block, ...], index: NameIndex, stub_source: str | None
+) -> tuple[BlockContext, ...]:
     stub_names = analyze(stub_source).binds if stub_source else frozenset()
     prefer = _imported_modules(blocks)
     tops = frozenset(m.split(".")[0] for m in prefer)
@@ -113,7 +122,7 @@ def analyze_document(
         )
         if symbols.syntax_error is None and block.skip_reason is None:
             earlier.extend((block.index, s) for s in symbols.statements)
-    return out
+    return tuple(out)
 
 
 #: An import statement's module(s), at the start of a line or after a semicolon.

@@ -6,12 +6,13 @@ run on the output of the previous one, so that any subset of rules can be applie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeProvider
 
 from exampletest.fix.imports import add_imports, remove_unused_imports
 from exampletest.symbols import BUILTINS, analyze
@@ -47,16 +48,28 @@ class Edit:
 
 
 class PassTransformer(cst.CSTTransformer):
-    """A transformer that knows positions, to say where a note applies."""
-
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    """A transformer that knows positions, to say where a note applies. They are computed
+    only when asked for (a note is rare; positions cost a rendering of the whole tree)."""
 
     def __init__(self, edit: Edit) -> None:
         super().__init__()
         self.edit = edit
+        self._wrapper: MetadataWrapper | None = None
+
+    @contextmanager
+    def resolve(self, wrapper: MetadataWrapper) -> Iterator[None]:
+        self._wrapper = wrapper
+        with super().resolve(wrapper):
+            yield
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        """Where ``node`` (of the tree being visited) is."""
+        wrapper = self._wrapper
+        assert wrapper is not None, "visit through MetadataWrapper.visit"
+        return per_tree(wrapper, "positions", lambda: wrapper.resolve(PositionProvider))[node]
 
     def note(self, rule: str, node: cst.CSTNode, text: str) -> None:
-        line = self.get_metadata(PositionProvider, node).start.line
+        line = self.position(node).start.line
         self.edit.notes.append(f"{rule} (line {line}): {text}")
 
 
@@ -111,6 +124,8 @@ def keep_start(before: str, after: str) -> str:
 
 def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrite:
     """Apply each enabled pass in turn; a pass that changes nothing leaves the code as it was."""
+    if not any(ctx.wants(p.rules) and any(t in code for t in p.triggers) for p in passes):
+        return Rewrite(code)  # nothing to look for: not even parsed
     try:
         tree = cst.parse_module(code)
     except cst.ParserSyntaxError as exc:

@@ -18,7 +18,6 @@ from libcst.metadata import (
     Assignment,
     MetadataWrapper,
     ParentNodeProvider,
-    PositionProvider,
     Scope,
     ScopeProvider,
 )
@@ -751,7 +750,7 @@ class _ConfigClass(_Transformer):
             else "from pydantic import ConfigDict"
         )
         module = self.a.module
-        pos = self.get_metadata(PositionProvider, config).start.column
+        pos = self.position(config).start.column
         values = [(k, module.code_for_node(v)) for k, v in entries]
         one_line = f"model_config = {factory}({', '.join(f'{k}={v}' for k, v in values)})"
         if all("\n" not in v for _, v in values) and pos + len(one_line) <= 88:
