@@ -455,3 +455,38 @@ def test_a_transcripts_expected_traceback_is_recorded_and_its_dots_are_not_code(
 def test_a_caption_can_introduce_the_wrong_way(caption: str, counterexample: bool) -> None:
     block = only(f"{caption}\n\n```python\nfrom pydantic import BaseSettings\n```\n")
     assert (block.directives.expect is not None) is counterexample
+
+
+@pytest.mark.parametrize(
+    ("info", "language"),
+    [
+        ("{code-block} python", "python"),
+        ("{code-block} Python3", "python3"),
+        ("{code} py", "py"),
+        ("{sourcecode} python", "python"),
+        ("{code-cell} python", "python"),
+        ("{testcode}", "python"),
+        ("{doctest}", "pycon"),
+        ("{code-block} bash", "bash"),
+        ("{code-cell} ipython3", "ipython3"),  # magics: not plain Python
+        ("{code-block}", ""),
+        ("{note}", "note"),  # not code: an admonition
+    ],
+)
+def test_myst_directives(info: str, language: str) -> None:
+    assert parse_info(info)[0] == language
+
+
+def test_myst_options_are_not_code_and_lines_still_map() -> None:
+    doc = parse(
+        "# T\n\n```{code-block} python\n:caption: An example\n:linenos:\n\nx = 1\n```\n\n"
+        "```{code-cell} python\n---\ntags: [hide-input]\n---\ny = 2\n```\n"
+    )
+    first, second = doc.blocks
+    assert first.code == "\nx = 1\n" and first.start_line == 6 and first.line_map == (6, 7)
+    assert second.code == "y = 2\n" and second.start_line == 14 and second.line_map == (14,)
+
+
+def test_myst_doctest_is_a_session() -> None:
+    block = only("```{doctest}\n>>> 1 + 1\n2\n```\n")
+    assert (block.language, block.code) == ("pycon", "1 + 1\n")

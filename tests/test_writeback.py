@@ -141,3 +141,9 @@ def test_unchanged_blocks_round_trip_and_others_are_untouched(
     after = _outside(out, [(changed.start_line, changed.end_line)])
     assert before == after
     assert changed.code == new_code
+
+
+def test_a_myst_block_keeps_its_options() -> None:
+    text = "```{code-block} python\n:caption: Example\n:emphasize-lines: 1\nx = 1\n```\n"
+    doc = parse_document("doc.md", text.encode())
+    assert replace_blocks(doc, {1: "x = 2\n"}) == text.replace("x = 1", "x = 2").encode()

@@ -281,13 +281,38 @@ def _closed(fence: Token) -> bool:
     return fence.map[1] - fence.map[0] - 1 > len(lines) - (lines[-1] == "")
 
 
+#: MyST (Sphinx) directives whose body is code: ``{code-block} python``, ``{doctest}``. The
+#: value is the language when the directive names none itself.
+_MYST_CODE = {
+    "code-block": "", "code": "", "sourcecode": "", "code-cell": "",
+    "testcode": "python", "testsetup": "python", "testcleanup": "python",
+    "jupyter-execute": "python", "doctest": "pycon",
+}  # fmt: skip
+_MYST_DIRECTIVE = re.compile(r"^\{([\w-]+)\}\s*(\S*)")
+#: A MyST directive's options at the top of its body: ``:linenos:``, ``:caption: x``.
+_MYST_OPTION = re.compile(r"^\s*:[\w-]+:")
+
+
+def myst_directive(info: str) -> tuple[str, str] | None:
+    """(directive, language) for a MyST code directive's info string, else None."""
+    m = _MYST_DIRECTIVE.match(info.strip())
+    if m is None or m.group(1).lower() not in _MYST_CODE:
+        return None
+    directive = m.group(1).lower()
+    return directive, (m.group(2) or _MYST_CODE[directive]).lower()
+
+
 def parse_info(info: str) -> tuple[str, dict[str, str]]:
     """Language and settings of a fence info string: ``py {test="skip"}``, ``{.python .x a=1}``.
 
-    Also ``python title="x.py"`` (extra words) and Quarto's ``{python}``.
+    Also ``python title="x.py"`` (extra words), Quarto's ``{python}`` and MyST's
+    ``{code-block} python`` and ``{doctest}``.
     """
     info = info.strip()
     settings = {m.group(1): m.group(2).strip("\"'") for m in _SETTING.finditer(info)}
+    myst = myst_directive(info)
+    if myst is not None:
+        return myst[1], settings
     if info.startswith("{"):
         inner = info[1:].split("}", 1)[0]
         classes = re.findall(r"(?:^|\s)\.([\w+-]+)", inner)
@@ -342,6 +367,8 @@ def _make_block(
         line_map.append(fence_idx + 2 + k)
         offsets.append(off)
         prefixes.append(doc_line[:off])
+    options = _myst_options(code_lines) if myst_directive(tok.info) else 0
+    del code_lines[:options], line_map[:options], offsets[:options], prefixes[:options]
     fence_text = lines[fence_idx]
     marker = fence_text.find(tok.markup) if tok.markup else -1
     # What continuation lines of the fence's container start with: list markers become spaces.
@@ -359,7 +386,7 @@ def _make_block(
         code_lines, line_map, offsets, prefixes = _strip_prompts(
             code_lines, line_map, offsets, prefixes
         )
-    start = fence_idx + 2
+    start = fence_idx + 2 + options
     end = fence_idx + 1 + len(content)
     return Block(
         doc_path=path,
@@ -378,6 +405,18 @@ def _make_block(
         skip_reason=skip_reason,
         expected_exceptions=expected,
     )
+
+
+def _myst_options(lines: list[str]) -> int:
+    """How many lines at the top of a MyST directive's body are its options (``:caption: x``
+    lines, or a YAML block between ``---`` lines): not code, and kept as they are."""
+    if lines and lines[0].strip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+        return 0 if end is None else end + 1
+    count = 0
+    while count < len(lines) and _MYST_OPTION.match(lines[count]):
+        count += 1
+    return count
 
 
 def _prefix_len(vline: str) -> int:
