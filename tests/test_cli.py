@@ -71,7 +71,7 @@ def test_a_folder_without_documents_exits_2_and_says_so(
     (in_tmp / "empty").mkdir()
     assert main(["run", "empty"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "exampletest: empty: no Markdown files (*.md, *.markdown, *.mdx) in this folder"
+        "exampletest: empty: no Markdown files (*.md, *.markdown, *.mdx, *.mdc) in this folder"
     )
 
 
@@ -80,6 +80,7 @@ def test_hidden_agent_folders_are_searched_and_tool_folders_are_not(
 ) -> None:
     write_doc("docs/.claude/agents/python-pro.md", OK)
     write_doc("docs/.agents/skills/fastapi/SKILL.md", OK)
+    write_doc("docs/.cursor/rules/python.mdc", "---\nglobs: *.py\n---\n" + OK)
     write_doc("docs/.git/README.md", OK)
     write_doc("docs/.venv/lib/README.md", OK)
     write_doc("docs/env/pyvenv.cfg", "home = /usr/bin\n")
@@ -89,6 +90,7 @@ def test_hidden_agent_folders_are_searched_and_tool_folders_are_not(
     assert sorted(d["path"] for d in report["documents"]) == [
         os.path.join("docs", ".agents", "skills", "fastapi", "SKILL.md"),
         os.path.join("docs", ".claude", "agents", "python-pro.md"),
+        os.path.join("docs", ".cursor", "rules", "python.mdc"),
     ]
 
 

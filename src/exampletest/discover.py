@@ -7,7 +7,8 @@ import fnmatch
 import os
 from collections.abc import Sequence
 
-SUFFIXES = (".md", ".markdown", ".mdx")
+#: Markdown, MDX, and Cursor's rule files (``.cursor/rules/*.mdc``: Markdown with front matter).
+SUFFIXES = (".md", ".markdown", ".mdx", ".mdc")
 #: Folders of tools, caches and environments: their Markdown is not the project's. Other
 #: hidden folders are searched: agent docs live in ``.claude/``, ``.agents/``, ``.github/``.
 SKIPPED_FOLDERS = frozenset(
@@ -39,7 +40,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[st
                     if name.lower().endswith(SUFFIXES):
                         files.setdefault(_display(os.path.join(root, name)))
             if len(files) == found:
-                errors.append(f"{path}: no Markdown files (*.md, *.markdown, *.mdx) in this folder")
+                errors.append(f"{path}: no Markdown files ({', '.join('*' + x for x in SUFFIXES)}) in this folder")
         elif os.path.exists(path):
             files.setdefault(_display(path))
         else:
