@@ -40,7 +40,8 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[st
                     if name.lower().endswith(SUFFIXES):
                         files.setdefault(_display(os.path.join(root, name)))
             if len(files) == found:
-                errors.append(f"{path}: no Markdown files ({', '.join('*' + x for x in SUFFIXES)}) in this folder")
+                kinds = ", ".join(f"*{suffix}" for suffix in SUFFIXES)
+                errors.append(f"{path}: no Markdown files ({kinds}) in this folder")
         elif os.path.exists(path):
             files.setdefault(_display(path))
         else:
