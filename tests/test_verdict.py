@@ -59,6 +59,25 @@ def test_same_problem_from_three_stages_is_one_finding() -> None:
     assert set(found[0].corroboration) == {"ruff:DTZ003", "exampletest:ET501"}
 
 
+def test_a_rule_naming_a_keyword_of_a_call_joins_the_run_time_warning_about_it() -> None:
+    extra = "Using extra keyword arguments on `Field` is deprecated. (Extra keys: 'example')."
+    renamed = "`min_items` is deprecated and will be removed, use `min_length` instead."
+    rule = "`Field({}=...)` is deprecated in Pydantic V2"
+    found = merge(
+        [
+            _f("smoke", "python", "PydanticDeprecatedSince20", Category.STALE, 7, extra),
+            _f("smoke", "python", "PydanticDeprecatedSince20", Category.STALE, 7, renamed),
+            _f("rules", "exampletest", "ET114", Category.STALE, 7, rule.format("min_items")),
+            _f("rules", "exampletest", "ET114", Category.STALE, 7, rule.format("example")),
+        ]
+    )
+    assert sorted((f.message[:10], f.corroboration) for f in found) == [
+        ("Using extr", ("exampletest:ET114",)),
+        ("`min_items", ("exampletest:ET114",)),
+    ]
+    assert {f.suggestion for f in found} == {rule.format("example"), rule.format("min_items")}
+
+
 def test_different_problems_on_one_line_stay_apart() -> None:
     found = merge(
         [

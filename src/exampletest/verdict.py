@@ -27,9 +27,14 @@ _MARKER = re.compile(
 _SUBJECT = re.compile(r"`@?([\w.]+)\(?\)?`|'@?([\w.]+)'|\"@?([\w.]+)\"|\b([A-Za-z_]\w*(?:\.\w+)+)")
 
 
+#: A call with a keyword in backticks: ```Field(example=...)``` is about that keyword (the
+#: callee is shared by every other keyword's problem on the line).
+_CALL_KEYWORD = re.compile(r"`@?[\w.]+\((\w+)=[^`]*\)`")
+
+
 def subjects(message: str) -> set[str]:
     """API names a message talks about (last dotted component), used to spot duplicates."""
-    out: set[str] = set()
+    out = {m.group(1) for m in _CALL_KEYWORD.finditer(message) if len(m.group(1)) > 2}
     for m in _SUBJECT.finditer(message):
         token = next(g for g in m.groups() if g)
         last = token.rstrip(".").split(".")[-1]
