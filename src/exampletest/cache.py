@@ -64,6 +64,7 @@ class ResultCache:
         self.salt = salt  # exampletest's own code: a parser change re-parses
         self.hits = 0
         self.misses = 0
+        self.parsed: list[str] = []  # documents parsed now, not remembered
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
@@ -104,6 +105,7 @@ class ResultCache:
         except (OSError, ValueError, KeyError, TypeError):
             pass
         doc = parse_document(path, raw)
+        self.parsed.append(path)
         blocks = [{**asdict(b), "directives": _directives_dict(b.directives)} for b in doc.blocks]
         self._write(file, {"blocks": blocks, "errors": list(doc.errors)})
         return doc

@@ -68,6 +68,9 @@ Key = tuple[str, int]
 #: A smoke worker more for every this many blocks (up to ``--jobs``): a worker costs an import
 #: of the whole stack, and a small run's smoke jobs fit in one worker while mypy runs.
 BLOCKS_PER_WORKER = 24
+#: From this many new blocks on, mypy starts on the libraries before the contexts are
+#: analysed (on a small run, splitting mypy in two costs more than the overlap gains).
+EARLY_PREWARM_BLOCKS = 100
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,17 @@ def module_name(block_doc: str, index: int, suffix: str = "") -> str:
     return f"m{digest}_b{index:03d}{suffix}"
 
 
-def load_documents(options: Options) -> tuple[list[Document], list[str]]:
+def load_documents(
+    options: Options, parsed: set[str] | None = None
+) -> tuple[list[Document], list[str]]:
+    """The documents of the run. ``parsed`` gets the paths parsed now (not remembered from
+    an earlier run): documents that are new or changed, whose blocks will likely run."""
     files, errors = discover(options.paths, options.exclude)
-    parse = (
-        ResultCache(options.cache_dir, _own_source_digest()).parse if options.use_cache else None
-    )
-    return [read_document(f, parse) for f in files], errors
+    cache = ResultCache(options.cache_dir, _own_source_digest()) if options.use_cache else None
+    documents = [read_document(f, cache.parse if cache else None) for f in files]
+    if parsed is not None:
+        parsed.update(cache.parsed if cache else files)
+    return documents, errors
 
 
 class Progress(Protocol):
@@ -124,20 +132,32 @@ class Progress(Protocol):
 
 def run(options: Options, progress: Progress | None = None) -> Report:
     started = time.perf_counter()
-    documents, errors = load_documents(options)
+    parsed: set[str] = set()
+    documents, errors = load_documents(options, parsed)
     report = Report([], __version__, environment(), errors=list(errors))
     workers: Workers | None = None
     mypy_cache = options.cache_dir / "mypy"
     try:
 
         def prewarm() -> None:
-            """While the name index is built (a first run on this environment): mypy."""
+            """While the name index is built or the contexts analysed: mypy on the libraries."""
             if "types" in options.stages:
                 tops = imported_packages(d.blocks for d in documents)
                 packages = sorted(p for p in tops if is_importable(p))
                 workdir = options.cache_dir / "work" / "types"
                 types.prewarm(workdir, mypy_cache, packages, options.mypy_options)
 
+        # New or changed documents: their blocks will likely run. The smoke workers start
+        # importing now, and on a large run mypy starts on the libraries, while one core
+        # analyses the contexts (timing only: what the run finds does not depend on it). Not
+        # with --changed-since, whose few blocks must not cost a start for the whole folder.
+        new_docs = [d for d in documents if d.path in parsed and d.blocks and not options.only]
+        new_blocks = sum(len(d.blocks) for d in new_docs)
+        if new_blocks and "smoke" in options.stages:
+            workers = smoke_workers(options, new_blocks, new_docs)
+            workers.start()
+        if new_blocks >= EARLY_PREWARM_BLOCKS:
+            prewarm()
         index = load_index(options, documents, prewarm)
         cache = ResultCache(options.cache_dir) if options.use_cache else None
         keys: dict[Key, str] = {}
@@ -168,9 +188,12 @@ def run(options: Options, progress: Progress | None = None) -> Report:
         if progress is not None:
             progress.set_total(misses)
         todo_docs = [d for d in documents if any((d.path, b.index) not in hits for b in d.blocks)]
-        if misses and "smoke" in options.stages:
+        if misses and "smoke" in options.stages and workers is None:
             workers = smoke_workers(options, misses, todo_docs)
             workers.start()  # importing the stack overlaps with ruff and mypy
+        elif not misses and workers is not None:  # every block was in the cache after all
+            workers.close()
+            workers = None
         speculation: list[Speculation] = []
 
         def speculate(preliminary: list[DocumentResult]) -> None:
