@@ -297,3 +297,22 @@ def test_process_bound_reason_is_explained() -> None:
     enforced, reason = process_bound_enforced()
     assert isinstance(enforced, bool) and reason
     print(enforced, reason, file=sys.stderr)
+
+
+def test_a_loopback_probe_is_not_network_but_a_listener_is() -> None:
+    # urllib3 (imported by requests) binds ::1 port 0 on import to learn whether IPv6 works.
+    result = run(
+        """
+        import socket
+        for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            with socket.socket(family) as probe:
+                try:
+                    probe.bind((host, 0))
+                except OSError as exc:  # no IPv6 in this namespace: the kernel says so
+                    assert not isinstance(exc, PermissionError), exc
+        socket.socket().bind(("127.0.0.1", 8000))
+        """
+    )
+    assert result.value is not None and result.value["exception"] == "PermissionError"
+    [network] = result.containments()
+    assert network["kind"] == "network" and "8000" in network["message"]

@@ -70,6 +70,7 @@ import errno
 import faulthandler
 import fcntl
 import functools
+import ipaddress
 import json
 import math
 import os
@@ -381,10 +382,24 @@ def _install_audit_hook(workdir: str) -> None:
                     refuse("write", f"{event} on {target} outside the block's directory")
         elif event in _NET_EVENTS:
             address = args[1] if len(args) > 1 else None
+            if event == "socket.bind" and _local_ephemeral(address):
+                return  # a probe (urllib3 binds ::1 on import to learn about IPv6): no network
             if event != "socket.sendmsg" or address is not None:
                 refuse("network", f"{event} to {address!r}: no network for examples")
 
     sys.addaudithook(hook)
+
+
+def _local_ephemeral(address: object) -> bool:
+    """A loopback address with port 0: a socket that can reach nothing and takes no port
+    anyone else could want."""
+    if not isinstance(address, tuple) or len(address) < 2 or address[1] != 0:
+        return False
+    host = address[0]
+    try:
+        return isinstance(host, str) and bool(ipaddress.ip_address(host).is_loopback)
+    except ValueError:
+        return host == "localhost"
 
 
 def _install_fds(out_w: int, err_w: int, ev_w: int) -> None:
