@@ -396,8 +396,10 @@ def _local_ephemeral(address: object) -> bool:
     if not isinstance(address, tuple) or len(address) < 2 or address[1] != 0:
         return False
     host = address[0]
+    if not isinstance(host, str):
+        return False
     try:
-        return isinstance(host, str) and bool(ipaddress.ip_address(host).is_loopback)
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
 
