@@ -169,3 +169,26 @@ def test_a_name_frameworks_export_too_is_not_guessed_from_the_standard_library(
     # Once the document imports from urllib.request, its Request is the credible one.
     ctxs = _contexts("```python\nfrom urllib.request import urlopen\n```\n\n" + fragment, index)
     assert _rules(ctxs[1]) == [(MISSING_IMPORT, "Request"), (UNDEFINED, "log")]
+
+
+def test_an_attribute_of_the_module_means_the_module(index: NameIndex) -> None:
+    ctxs = _contexts("```python\nd = datetime.timedelta(days=1)\n```\n", index)
+    assert [f.suggestion for f in ctxs[0].findings] == ["import datetime"]
+
+
+def test_names_of_rarely_used_standard_modules_are_coincidences(index: NameIndex) -> None:
+    fragment = (
+        "```python\nfor c in Comment.where(post=1):\n    setup(c, version, e, A)\n"
+        "raise HTTPException(status_code=404)\n```\n"
+    )
+    ctxs = _contexts(fragment, index)
+    assert sorted(_rules(ctxs[0])) == [
+        (UNDEFINED, name) for name in ("A", "Comment", "HTTPException", "e", "setup", "version")
+    ]
+    # A common module's class or function is still a credible guess.
+    ctxs = _contexts("```python\nx: Optional[int] = None\nwarn(str(Path('.')))\n```\n", index)
+    assert [f.suggestion for f in ctxs[0].findings] == [
+        "from typing import Optional",
+        "from warnings import warn",
+        "from pathlib import Path",
+    ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib
 import os
 import re
 import sys
@@ -74,7 +75,27 @@ class BlockContext:
 
 #: Standard-library names that examples far more often mean from a framework or library
 #: (FastAPI's ``Request``, Pydantic's ``Field``, structlog's ``log``).
-SHADOWED_STDLIB = frozenset({"Request", "Field", "log", "Template", "Message", "Headers"})
+SHADOWED_STDLIB = frozenset(
+    {"Request", "Field", "log", "Template", "Message", "Headers", "HTTPException", "Header"}
+    | {"Cookie"}
+)
+#: Standard-library modules examples import names from. A missing name is guessed from another
+#: standard module (``turtle.setup``, ``xml.dom.minidom.Comment``, ``platform.version``) only
+#: when the document imports from that module itself: such a guess is a coincidence of names.
+COMMON_STDLIB = frozenset(
+    {
+        "abc", "argparse", "array", "asyncio", "base64", "bisect", "collections", "contextlib",
+        "contextvars", "copy", "csv", "dataclasses", "datetime", "decimal", "enum", "fractions",
+        "functools", "glob", "hashlib", "heapq", "hmac", "http", "inspect", "io", "ipaddress",
+        "itertools", "json", "logging", "math", "operator", "os", "pathlib", "pickle", "pprint",
+        "queue", "random", "re", "secrets", "shutil", "sqlite3", "statistics", "string",
+        "subprocess", "sys", "tempfile", "textwrap", "threading", "time", "traceback", "types",
+        "typing", "unittest", "urllib", "uuid", "warnings", "weakref", "zoneinfo", "concurrent",
+    }
+)  # fmt: skip
+#: Standard modules whose non-class, non-function names (``Optional``, ``UTC``) are worth
+#: guessing; elsewhere such a name is a constant (``re.A``), a coincidence.
+_STDLIB_VALUES = frozenset({"typing", "collections.abc", "datetime"})
 
 #: Package names examples use for the reader's own project (``from app.core import config``):
 #: never suggested for installation.
@@ -205,7 +226,7 @@ def _block_context(
             if own:
                 findings.append(_missing_import(block, symbols, name, earlier_imports[name]))
             continue  # the prelude's import provides it in the full context
-        suggestion = resolver.suggest(name, symbols)
+        suggestion = resolver.suggest(name, symbols, block.code)
         if suggestion is not None:
             provided.append(Provided(name, "import", suggestion.statement, name in as_type))
             if own:
@@ -297,17 +318,28 @@ class _Resolver:
     prefer: list[str]
     tops: frozenset[str]
 
-    def suggest(self, name: str, symbols: Symbols) -> Suggestion | None:
+    def suggest(self, name: str, symbols: Symbols, code: str = "") -> Suggestion | None:
         first = self.index.lookup(name, self.prefer)
         if first is None:
             return None
         as_module = any(u.attribute for u in symbols.free if u.name == name)
         candidates = [first, *self.index.candidates(name)]
-        if as_module and (first.name is None or first.module != name):
+        if as_module and (
+            first.name is None or first.module != name or _module_attributes(name, code)
+        ):
             # ``time.sleep()``: the module ``time``, not ``datetime.time`` (but ``datetime.now()``
-            # keeps the class ``datetime.datetime``, which shares its module's name).
+            # keeps the class ``datetime.datetime``, which shares its module's name, unless an
+            # attribute used is the module's: ``datetime.timedelta``).
             modules = [c for c in candidates if c.name is None and c.module == name]
             candidates = modules + candidates
+        elif (
+            first.module not in self.prefer
+            and first.module.split(".")[0] in sys.stdlib_module_names
+        ):
+            # ``warn``: the standard module named after the function (``warnings.warn``) before
+            # another module's alias of it (``logging.warn``).
+            named = [c for c in candidates if c.name and c.module.startswith(name)]
+            candidates = named + candidates
         for sug in candidates:
             if self._credible(sug, as_module):
                 return sug
@@ -320,13 +352,36 @@ class _Resolver:
         if sug.name is None:
             return as_module and (sug.alias is not None or len(parts) == 1)
         if parts[0] in sys.stdlib_module_names:
-            # A name web frameworks and libraries export too: the stdlib's is a guess worth
-            # making only when the document imports that module.
-            return sug.name not in SHADOWED_STDLIB or sug.module in self.prefer
+            if sug.module in self.prefer:
+                return True
+            # A name web frameworks and libraries export too, or one from a module examples
+            # rarely use: the stdlib's is a guess worth making only when the document imports
+            # that module.
+            common = parts[0] in COMMON_STDLIB and sug.name not in SHADOWED_STDLIB
+            return common and (sug.kind in ("class", "function") or sug.module in _STDLIB_VALUES)
         return parts[0] in self.tops and (len(parts) <= 2 or sug.module in self.prefer)
 
 
 _TEST_PARTS = frozenset({"test", "tests", "testing"})
+
+
+def _stdlib(module: str) -> bool:
+    return module.partition(".")[0] in sys.stdlib_module_names
+
+
+def _module_attributes(module: str, code: str) -> bool:
+    """Whether ``code`` uses an attribute of the standard module ``module`` (``datetime``)
+    that its same-named class lacks (``datetime.timedelta``). Standard modules only: they are
+    safe to import here."""
+    if module not in sys.stdlib_module_names or not code:
+        return False
+    used = set(re.findall(rf"(?<![\w.]){re.escape(module)}\.(\w+)", code))
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return False
+    cls = getattr(mod, module, None)
+    return cls is not None and any(hasattr(mod, a) and not hasattr(cls, a) for a in used)
 
 
 def _imports_by_name(statements: Iterable[Statement]) -> dict[str, str]:
