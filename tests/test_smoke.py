@@ -330,3 +330,15 @@ def test_run_time_findings_point_at_the_call_not_the_start_of_the_line(
     }
     assert spans["PydanticDeprecatedSince20"] == (11, 18, 11, 31)  # M(x=1).dict()
     assert spans["KeyError"] == (12, 9, 12, 22)  # {'a': 1}['b']
+
+
+def test_postponed_annotations_resolve_when_a_schema_is_built_later(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    # The deep check builds the schema after the block ran: Pydantic then resolves the
+    # string annotations through the block's module, which must hold what the block imported.
+    code = (
+        "from __future__ import annotations\n\nfrom datetime import datetime\n\n"
+        "from pydantic import BaseModel\n\n\nclass Item(BaseModel):\n    created: datetime\n"
+    )
+    assert _findings(run_json, _doc(write_doc, code)) == []

@@ -289,6 +289,10 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
             }
         except BaseException as exc:
             out["exception"] = _exception_record(exc, filename, ns)
+    if module.__dict__ is not ns:
+        # What the block defined, for what looks it up through its module afterwards
+        # (Pydantic resolving postponed annotations when a schema is built).
+        module.__dict__.update(dict.items(ns))
     out["warnings"] = recorded
     return out
 
