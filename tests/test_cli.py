@@ -303,3 +303,20 @@ def test_a_wrong_case_import_gets_a_verified_fix(
     )
     assert main(["fix", "--diff", "w.md"]) == 1
     assert "+from sqlalchemy import Column, Integer" in capsys.readouterr().out
+
+
+def test_a_fix_never_rewrites_an_example_marked_as_the_wrong_way(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = "```python\nfrom pydantic import BaseModel\n\n\nclass User(BaseModel):\n"
+    model += "    a: int\n```\n\n"
+    # The missing import's message names pydantic: that is no reason to rewrite `.dict()`.
+    marked = "# ❌ dict() is v1\nd = User(a=1).dict()\n"
+    write_doc("a.md", model + f"```python\n{marked}\nprint(BaseModel)\n```\n")
+    assert main(["fix", "--diff", "a.md"]) == 1
+    out = capsys.readouterr().out
+    assert "+from pydantic import BaseModel" in out and "model_dump" not in out
+    # A group the block does need may not rewrite the marked line along with the other.
+    write_doc("b.md", model + f"```python\nold = User(a=1).dict()\n\n{marked}```\n")
+    main(["fix", "--diff", "b.md"])
+    assert "model_dump" not in capsys.readouterr().out  # the rewriter cannot spare the one line

@@ -492,7 +492,9 @@ def _relevant(findings: Sequence[Finding]) -> set[str]:
     for f in findings:
         if f.intentional or f.category not in FIXABLE:
             continue
-        texts = [f.rule, *(c.split(":", 1)[-1] for c in f.corroboration), f.message]
+        texts = [f.rule, *(c.split(":", 1)[-1] for c in f.corroboration)]
+        if f.stage != "context":  # not the import a missing-name finding suggests
+            texts.append(f.message)
         out |= {
             g for g, pattern in _GROUP_EVIDENCE.items() if any(pattern.search(t) for t in texts)
         }
@@ -514,14 +516,21 @@ def _introduces(
     original: dict[Key, list[Finding]],
     dependents: dict[Key, set[Key]],
 ) -> bool:
-    """A new broken/stale finding in the block, or in a later block that uses its names."""
+    """A new broken/stale finding in the block, or in a later block that uses its names; or
+    an intentional finding gone: the rewrite changed an example marked as the wrong way."""
     if _worse(checked[key]) - _worse(original[key]):
+        return True
+    if _intentional(original[key]) - _intentional(checked[key]):
         return True
     return any(
         bool(_worse(checked[d]) - _worse(original[d]))
         for d, sources in dependents.items()
         if key in sources and d in checked
     )
+
+
+def _intentional(findings: Sequence[Finding]) -> Counter[FindingKey]:
+    return Counter(finding_key(f) for f in findings if f.intentional)
 
 
 def _dependents(trial: Sequence[Key], docs: dict[str, Document]) -> dict[Key, set[Key]]:
