@@ -151,3 +151,15 @@ def _run_types(tmp_path: Path, code: str) -> list[dict[str, Any]]:
         "blocks"
     ]
     return blocks
+
+
+def test_classes_a_placeholder_or_stand_in_decorates_are_no_evidence(tmp_path: Path) -> None:
+    code = (
+        "import strawberry\nfrom typing import Generic\n\nfrom pydantic import BaseModel\n\n\n"
+        "@define\nclass A:\n    a: str\n\n\n@strawberry.type\nclass B:\n    title: str\n\n\n"
+        "class Page(BaseModel, Generic[T]):\n    items: list[T]\n\n\n"
+        'a = A("x")\nb = B(title="Dune")\n\n\nclass Plain:\n    pass\n\n\nPlain(1)\n'
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["rule"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [(30, "call-arg")]  # only the undecorated class's error

@@ -193,10 +193,12 @@ def _from_standin(
 
 def _standin_lines(ctx: BlockContext) -> set[int]:
     """Code lines of the block that use names imported from missing modules, or names
-    assigned (at top level) from them."""
+    assigned (at top level) from them, or classes a stand-in or a placeholder decorates
+    (``@strawberry.type``, ``@define``: what they make of the class is unknown)."""
     missing = set(ctx.missing_modules)
+    placeholders = ctx.placeholders
     tainted: set[str] = set()
-    if not missing:
+    if not missing and not placeholders:
         return set()
 
     def imports_missing(node: ast.stmt) -> bool:
@@ -218,6 +220,10 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
         ):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             tainted.update(name for t in targets for name in _names(t))
+        elif isinstance(node, ast.ClassDef) and any(
+            _names(d) & (tainted | placeholders) for d in node.decorator_list
+        ):
+            tainted.add(node.name)
 
     for pre in ctx.prelude:
         with contextlib.suppress(SyntaxError, ValueError):
@@ -341,13 +347,13 @@ def _to_finding(
     if line is None:
         return None
     message = _GENERATED.sub("", str(err.get("message", "")))
-    if _caused_by_placeholder(ctx, message, line):
-        return None  # caused by a placeholder: not evidence
-    if '"EllipsisType"' in message:
-        return None  # `x = ...` means "fill in here" in a doc; the smoke run reports the elision
     end_line = mod.code_line(int(str(err.get("end_line") or line))) or line
     col = int(str(err.get("column", 0))) + 1
     end_col = int(str(err.get("end_column") or col))
+    if _caused_by_placeholder(ctx, message, line, code):
+        return None  # caused by a placeholder: not evidence
+    if '"EllipsisType"' in message:
+        return None  # `x = ...` means "fill in here" in a doc; the smoke run reports the elision
     hint = _short_hint(_GENERATED.sub("", str(err["hint"]))) if err.get("hint") else None
     legacy = "implicit Optional" in f"{message} {hint}"  # runs fine; an outdated idiom
     if legacy:
@@ -384,18 +390,27 @@ def _to_finding(
     return (ctx.block.doc_path, ctx.block.index), finding
 
 
-def _caused_by_placeholder(ctx: BlockContext, message: str, line: int) -> bool:
+def _caused_by_placeholder(ctx: BlockContext, message: str, line: int, code: str = "") -> bool:
     """The message names a placeholder (``"type[ALGORITHM]"``), or blames ``object`` for a
-    class keyword on a line whose base class is a placeholder (``class T(Base, table=1)``)."""
+    class keyword on a line whose base class is a placeholder (``class T(Base, table=1)``), or
+    an error about a type form is on a line using a placeholder as a type (``Generic[T]`` with
+    ``T`` a placeholder: mypy points at ``Generic``)."""
     names = ctx.placeholders
     if not names:
         return False
     if any(re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", message) for n in names):
         return True
+    if code in _TYPE_FORM_CODES and any(
+        u.line == line and u.name in names and u.annotation for u in ctx.symbols.free
+    ):
+        return True
     return '"__init_subclass__" of "object"' in message and any(
         u.line == line and u.name in names for u in ctx.symbols.free
     )
 
+
+#: Errors about a type expression itself: a placeholder inside it is the likely cause.
+_TYPE_FORM_CODES = frozenset({"misc", "valid-type", "type-arg", "type-var"})
 
 #: The module names exampletest gives blocks (``m1a2b3c4d5e_b001.``): not the reader's.
 _GENERATED = re.compile(r"\bm[0-9a-f]{10}_b\d{3}(?:_ctx)?\.")
