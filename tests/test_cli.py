@@ -320,3 +320,19 @@ def test_a_fix_never_rewrites_an_example_marked_as_the_wrong_way(
     write_doc("b.md", model + f"```python\nold = User(a=1).dict()\n\n{marked}```\n")
     main(["fix", "--diff", "b.md"])
     assert "model_dump" not in capsys.readouterr().out  # the rewriter cannot spare the one line
+
+
+def test_fix_notes_name_document_lines(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "n.md",
+        "# Config\n\nIntro.\n\n```python\nfrom pydantic import BaseModel, validator\n\n\n"
+        "class C(BaseModel):\n    methods: list[str] = ['GET']\n\n"
+        "    @validator('methods', each_item=True)\n    def upper(cls, v):\n"
+        "        return v\n```\n",
+    )
+    _code, report = run_json("--no-cache", "n.md")
+    [block] = report["documents"][0]["blocks"]
+    notes = [n for n in block["fix"]["notes"] if n.startswith("ET101")]
+    assert notes and all(n.startswith("ET101 (line 12):") for n in notes)  # the decorator's line

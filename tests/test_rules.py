@@ -891,3 +891,14 @@ def test_broken_fixtures_really_fail_here(case: tuple[str, str, Category, str]) 
         warnings.simplefilter("ignore")
         with pytest.raises(Exception):  # noqa: B017 - any exception is the evidence
             exec(compile(code, f"<{rule}>", "exec", dont_inherit=True), {})
+
+
+def test_an_import_fallback_for_old_versions_is_not_reported() -> None:
+    code = """
+    try:
+        from pydantic_settings import BaseSettings
+    except (ModuleNotFoundError, ValueError):  # Pydantic 1
+        from pydantic import BaseSettings
+    """
+    assert "ET106" not in rules_of(run(code))
+    assert "ET106" in rules_of(run(code.replace("ModuleNotFoundError", "KeyError")))

@@ -342,3 +342,28 @@ def test_postponed_annotations_resolve_when_a_schema_is_built_later(
         "from pydantic import BaseModel\n\n\nclass Item(BaseModel):\n    created: datetime\n"
     )
     assert _findings(run_json, _doc(write_doc, code)) == []
+
+
+def test_a_name_used_before_the_block_defines_it_is_broken(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    code = (
+        "from typing import Annotated\n\nfrom fastapi import Depends\n\n"
+        "CurrentUser = Annotated[str, Depends(get_current_user)]\n\n\n"
+        "async def get_current_user() -> str:\n    return 'alice'\n"
+    )
+    _code, report = run_json("--no-cache", "--no-fix", _doc(write_doc, code))
+    [block] = report["documents"][0]["blocks"]
+    [finding] = block["findings"]
+    assert (block["status"], finding["rule"], finding["line"]) == ("broken", "ET002", 8)
+    assert "before this block defines it" in finding["message"]
+
+
+def test_a_statement_continuing_a_name_from_before_the_example_is_a_fragment(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    code = "model = FastLanguageModel.get_peft_model(\n    model,\n    r=32,\n)\n"
+    _code, report = run_json("--no-cache", "--no-fix", _doc(write_doc, code))
+    [block] = report["documents"][0]["blocks"]
+    assert block["status"] == "incomplete"
+    assert all("fragment" in f["message"] for f in block["findings"])

@@ -459,7 +459,27 @@ def _missing_import(block: Block, symbols: Symbols, name: str, sug: Suggestion |
     )  # fmt: skip
 
 
+def defined_too_late(symbols: Symbols, name: str) -> bool:
+    """The block binds ``name`` in a later statement than the one that first needs it
+    (``Depends(get_user)`` above ``def get_user``): running it raises NameError. Not when the
+    statement reading it binds it too (``model = wrap(model)``): that continues a definition
+    from before the example."""
+    if name not in symbols.binds:
+        return False
+    first = min((u.line for u in symbols.free if u.name == name), default=None)
+    if first is None:
+        return False
+    return not any(s.line <= first <= s.end_line and name in s.binds for s in symbols.statements)
+
+
 def _undefined(block: Block, symbols: Symbols, name: str) -> Finding:
+    if defined_too_late(symbols, name):
+        return _free_name(
+            block, symbols, name, UNDEFINED,
+            f"`{name}` is used before this block defines it (used {{count}}x), and no earlier "
+            "block does; checked with a placeholder",
+            f"define `{name}` before its first use",
+        )  # fmt: skip
     return _free_name(
         block, symbols, name, UNDEFINED,
         f"fragment: `{name}` is never defined in this document (used {{count}}x); "

@@ -6,6 +6,8 @@ run on the output of the previous one, so that any subset of rules can be applie
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -114,6 +116,33 @@ def global_names(wrapper: MetadataWrapper) -> frozenset[str]:
     return per_tree(wrapper, "globals", make)
 
 
+_NOTE_LINE = re.compile(r"^(\w+) \(line (\d+)\): ")
+
+
+def relocate_notes(
+    notes: Sequence[str], code: str, origin: str, line_of: Callable[[int], int] = int
+) -> list[str]:
+    """Notes about lines of ``code`` as notes about lines of ``origin``, the code before
+    earlier rewrites moved them (a line a rewrite added counts as the nearest line it
+    replaced), each passed through ``line_of`` (to document lines)."""
+    if code == origin and line_of is int:
+        return list(notes)
+    before, after = origin.splitlines(), code.splitlines()
+    where = list(range(1, len(after) + 1))
+    if code != origin:
+        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+        for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            for k in range(j1, j2):
+                where[k] = min(i1 + (k - j1), max(i2 - 1, i1)) + 1
+
+    def move(m: re.Match[str]) -> str:
+        line = int(m.group(2))
+        mapped = where[line - 1] if 0 < line <= len(where) else line
+        return f"{m.group(1)} (line {line_of(mapped)}): "
+
+    return [_NOTE_LINE.sub(move, note, count=1) for note in notes]
+
+
 def keep_start(before: str, after: str) -> str:
     """``after`` without the blank lines a removed first statement (an import) leaves at the
     top, unless the block started with a blank line already."""
@@ -135,7 +164,7 @@ def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrit
     notes: list[str] = []
     # The code and its analysed tree are kept until a pass changes them: rendering a tree and
     # resolving scopes are the expensive parts of libcst, and most passes change nothing.
-    code = tree.code
+    code = start = tree.code
     wrapper: MetadataWrapper | None = None
     for p in passes:
         if not ctx.wants(p.rules) or not any(t in code for t in p.triggers):
@@ -143,7 +172,7 @@ def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrit
         edit = Edit()
         wrapper = wrapper or MetadataWrapper(tree, unsafe_skip_copy=True)
         new_tree = p.run(wrapper, ctx, edit)
-        notes.extend(edit.notes)
+        notes.extend(relocate_notes(edit.notes, code, start))
         if not edit.applied:
             continue
         new_code = remove_unused_imports(new_tree.code, edit.unused)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from exampletest.context import MISSING_IMPORT, WRONG_CASE
 from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
-from exampletest.fix.base import Rewrite, RewriteContext, keep_start
+from exampletest.fix.base import Rewrite, RewriteContext, keep_start, relocate_notes
 from exampletest.fix.diff import document_diff
 from exampletest.fix.imports import add_imports
 from exampletest.model import (
@@ -469,7 +469,9 @@ def _apply(
             if note not in state.notes:
                 state.notes.append(note)
             continue
-        state.notes.extend(n for n in rewrite.notes if n not in state.notes)
+        block = state.result.block
+        moved = relocate_notes(rewrite.notes, code, block.code, block.doc_line)
+        state.notes.extend(n for n in moved if n not in state.notes)
         if rewrite.code != code and rewrite.applied:
             code = rewrite.code
             groups.append(name)

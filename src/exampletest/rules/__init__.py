@@ -33,15 +33,37 @@ def check(block: Block, versions: Mapping[str, str | None] | None = None) -> lis
     except (SyntaxError, ValueError):
         return []  # the lint stage reports the syntax error
     ctx = Context(block.code, tree, versions)
+    fallback = _import_fallbacks(tree)
     findings: dict[tuple[str, int, int], Finding] = {}
     for meta, run in REGISTRY.values():
         note = _gate(meta, ctx)
         if note is None:
             continue
         for hit in run(ctx):
+            if getattr(hit.node, "lineno", 0) in fallback:
+                continue
             finding = _finding(block, ctx, meta, hit, note)
             findings.setdefault((meta.id, finding.line, finding.column), finding)
     return sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
+
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+
+
+def _import_fallbacks(tree: ast.Module) -> set[int]:
+    """Lines of ``except ImportError:`` handlers: the old API a block falls back to for old
+    versions (``from pydantic import BaseSettings``) is not what runs on the installed ones."""
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        for handler in node.handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            names = {k.id if isinstance(k, ast.Name) else getattr(k, "attr", "") for k in kinds}
+            if names & _IMPORT_ERRORS:
+                end = handler.end_lineno or handler.lineno
+                lines.update(range(handler.lineno, end + 1))
+    return lines
 
 
 def _gate(meta: Rule, ctx: Context) -> str | None:

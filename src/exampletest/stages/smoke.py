@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exampletest.assemble import smoke_payload
-from exampletest.context import MISSING_IMPORT, BlockContext
+from exampletest.context import MISSING_IMPORT, BlockContext, defined_too_late
 from exampletest.model import Block, Category, Finding
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
@@ -139,8 +139,9 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         seen.add((exc.get("type", ""), exc.get("line")))
         if exc.get("type") == "Timeout":
             status = "timeout"
-    # Only a name an import would fix makes the block broken; a name the author leaves to
-    # the reader (a stub or a placeholder) keeps it a fragment, whatever running it says.
+    # Only a name an import would fix, or one the block itself defines too late, makes the
+    # block broken; a name the author leaves to the reader (a stub or a placeholder) keeps it
+    # a fragment, whatever running it says.
     importable = _importable(ctx)
     proven = list(pass1.get("proven_missing", []))
     for name in proven[1:]:
@@ -165,13 +166,16 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
 
 
 def _importable(ctx: BlockContext) -> set[str]:
-    return {
+    """Missing names whose NameError is the block's own fault: an import would fix them, or
+    the block defines them itself, after their first use."""
+    imports = {
         m.group(1)
         for f in ctx.findings
         if f.rule == MISSING_IMPORT
         for m in [re.match(r"`(\w+)`", f.message)]
         if m
     }
+    return imports | {name for name in ctx.missing if defined_too_late(ctx.symbols, name)}
 
 
 def _uses_provided(ctx: BlockContext, line: int | None) -> bool:
