@@ -336,3 +336,12 @@ def test_fix_notes_name_document_lines(
     [block] = report["documents"][0]["blocks"]
     notes = [n for n in block["fix"]["notes"] if n.startswith("ET101")]
     assert notes and all(n.startswith("ET101 (line 12):") for n in notes)  # the decorator's line
+
+
+def test_a_block_with_top_level_await_gets_its_fix(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = "```python\nfrom sqlalchemy.ext.asyncio import AsyncSession\n```\n\n"
+    write_doc("t.md", first + "```python\nresult = await session.execute(select(User))\n```\n")
+    assert main(["fix", "--diff", "t.md"]) == 1
+    assert "+from sqlalchemy import select" in capsys.readouterr().out

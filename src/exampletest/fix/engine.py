@@ -381,7 +381,7 @@ def _apply_all(
             continue
         code, groups = out[key]
         try:
-            compile(rewrite.code, "<rewrite>", "exec", dont_inherit=True)
+            _still_python(rewrite.code)
         except (SyntaxError, ValueError):
             continue
         out[key] = (rewrite.code, [*groups, "ruff"])
@@ -461,7 +461,7 @@ def _apply(
                 if not compute:
                     return None
                 rewrite = fn(code)
-                compile(rewrite.code, "<rewrite>", "exec", dont_inherit=True)
+                _still_python(rewrite.code)
                 state.memo[memo] = rewrite
             rewrite = state.memo[memo]
         except Exception as exc:  # a rewriter bug must cost one group, never the run
@@ -486,6 +486,12 @@ _GROUP_EVIDENCE = {
     "stdlib": re.compile(r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp"),
     "ruff": re.compile(r"^(UP|FAST|RUF013)"),
 }
+
+
+def _still_python(code: str) -> None:
+    """Raises SyntaxError unless a rewrite still compiles (top-level ``await`` allowed, as the
+    smoke run allows it: docs assume a notebook or an asyncio REPL)."""
+    compile(code, "<rewrite>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
 
 
 def _relevant(findings: Sequence[Finding]) -> set[str]:
