@@ -163,3 +163,18 @@ def test_classes_a_placeholder_or_stand_in_decorates_are_no_evidence(tmp_path: P
     [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["rule"]) for f in block["findings"] if f["stage"] == "types"]
     assert found == [(30, "call-arg")]  # only the undecorated class's error
+
+
+def test_a_line_a_mypy_message_names_is_a_document_line(tmp_path: Path) -> None:
+    from exampletest.cli import main
+
+    doc = tmp_path / "doc.md"
+    code = "class Schema:\n    a: int\n\n\nclass Schema:\n    b: int\n"
+    doc.write_text(f"# Schemas\n\nSome text.\n\n```python\n{code}```\n", encoding="utf-8")
+    report = tmp_path / "r.json"
+    main(
+        ["run", "--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
+    )
+    [block] = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    [redef] = [f for f in block["findings"] if f["rule"] == "no-redef"]
+    assert redef["line"] == 10 and redef["message"].endswith("already defined on line 6")

@@ -347,6 +347,7 @@ def _to_finding(
     if line is None:
         return None
     message = _GENERATED.sub("", str(err.get("message", "")))
+    message = _MODULE_LINE.sub(lambda m: _doc_line(m, ctx, mod), message)
     end_line = mod.code_line(int(str(err.get("end_line") or line))) or line
     col = int(str(err.get("column", 0))) + 1
     end_col = int(str(err.get("end_column") or col))
@@ -388,6 +389,17 @@ def _to_finding(
         suggestion=hint,
     )
     return (ctx.block.doc_path, ctx.block.index), finding
+
+
+#: "already defined on line 2": a line of the checked module, not of the document.
+_MODULE_LINE = re.compile(r"\bon line (\d+)\b")
+
+
+def _doc_line(m: re.Match[str], ctx: BlockContext, mod: CheckModule) -> str:
+    """The document line a message's module line is, or the message's words when the line
+    is not the block's own (the prelude, the imports exampletest adds)."""
+    code_line = mod.code_line(int(m.group(1)))
+    return m.group(0) if code_line is None else f"on line {ctx.block.doc_line(code_line)}"
 
 
 def _caused_by_placeholder(ctx: BlockContext, message: str, line: int, code: str = "") -> bool:
