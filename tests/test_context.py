@@ -186,9 +186,11 @@ def test_names_of_rarely_used_standard_modules_are_coincidences(index: NameIndex
         (UNDEFINED, name) for name in ("A", "Comment", "HTTPException", "e", "setup", "version")
     ]
     # A common module's class or function is still a credible guess.
-    ctxs = _contexts("```python\nx: Optional[int] = None\nwarn(str(Path('.')))\n```\n", index)
+    code = "x: Optional[int] = None\nwarn(str(Path('.')))\nf: Callable[[], None]\n"
+    ctxs = _contexts(f"```python\n{code}```\n", index)
     assert [f.suggestion for f in ctxs[0].findings] == [
         "from typing import Optional",
         "from warnings import warn",
         "from pathlib import Path",
+        "from collections.abc import Callable",  # not typing's deprecated alias
     ]

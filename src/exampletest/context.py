@@ -332,10 +332,10 @@ class _Resolver:
             # attribute used is the module's: ``datetime.timedelta``).
             modules = [c for c in candidates if c.name is None and c.module == name]
             candidates = modules + candidates
-        elif (
-            first.module not in self.prefer
-            and first.module.split(".")[0] in sys.stdlib_module_names
-        ):
+        elif first.module == "typing" and any(c.module == "collections.abc" for c in candidates):
+            # ``Callable``, ``Iterator``: typing's are deprecated aliases (ruff UP035) of these.
+            candidates = [c for c in candidates if c.module == "collections.abc"] + candidates
+        elif first.module not in self.prefer and _stdlib(first.module):
             # ``warn``: the standard module named after the function (``warnings.warn``) before
             # another module's alias of it (``logging.warn``).
             named = [c for c in candidates if c.name and c.module.startswith(name)]
