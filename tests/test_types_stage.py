@@ -138,12 +138,13 @@ def test_a_prewarmed_cache_gives_the_same_findings(tmp_path: Path) -> None:
     assert _check(tmp_path, "warm", cores=1) == _check(tmp_path, "cold", cores=1)
 
 
-def _run_types(tmp_path: Path, code: str) -> list[dict[str, Any]]:
-    """The JSON blocks of a one-block document checked by the types stage alone."""
+def _run_types(tmp_path: Path, code: str, prose: str = "") -> list[dict[str, Any]]:
+    """The JSON blocks of a one-block document (``prose`` before the block) checked by the
+    types stage alone."""
     from exampletest.cli import main
 
     doc = tmp_path / "doc.md"
-    doc.write_text(f"```python\n{code}```\n", encoding="utf-8")
+    doc.write_text(f"{prose}```python\n{code}```\n", encoding="utf-8")
     report = tmp_path / "r.json"
     args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
     main(["run", *args])
@@ -166,15 +167,7 @@ def test_classes_a_placeholder_or_stand_in_decorates_are_no_evidence(tmp_path: P
 
 
 def test_a_line_a_mypy_message_names_is_a_document_line(tmp_path: Path) -> None:
-    from exampletest.cli import main
-
-    doc = tmp_path / "doc.md"
     code = "class Schema:\n    a: int\n\n\nclass Schema:\n    b: int\n"
-    doc.write_text(f"# Schemas\n\nSome text.\n\n```python\n{code}```\n", encoding="utf-8")
-    report = tmp_path / "r.json"
-    main(
-        ["run", "--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
-    )
-    [block] = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    [block] = _run_types(tmp_path, code, prose="# Schemas\n\nSome text.\n\n")
     [redef] = [f for f in block["findings"] if f["rule"] == "no-redef"]
     assert redef["line"] == 10 and redef["message"].endswith("already defined on line 6")

@@ -351,7 +351,7 @@ class _Resolver:
             return False
         if sug.name is None:
             return as_module and (sug.alias is not None or len(parts) == 1)
-        if parts[0] in sys.stdlib_module_names:
+        if _stdlib(sug.module):
             if sug.module in self.prefer:
                 return True
             # A name web frameworks and libraries export too, or one from a module examples
@@ -373,7 +373,7 @@ def _module_attributes(module: str, code: str) -> bool:
     """Whether ``code`` uses an attribute of the standard module ``module`` (``datetime``)
     that its same-named class lacks (``datetime.timedelta``). Standard modules only: they are
     safe to import here."""
-    if module not in sys.stdlib_module_names or not code:
+    if not _stdlib(module) or not code:
         return False
     used = set(re.findall(rf"(?<![\w.]){re.escape(module)}\.(\w+)", code))
     try:
