@@ -39,6 +39,33 @@ def test_every_eager_missing_name_is_proven_not_just_the_first(
     assert cats == {"Dict": "broken", "Decimal": "broken"}
 
 
+def test_names_needed_in_class_bodies_and_called_functions_are_proven(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    # Only `Enum` stops the block as written; `auto` (a class body) and `Decimal` (a function
+    # the top level calls) are seen looked up once the earlier names are there.
+    doc = _doc(
+        write_doc,
+        "class Color(Enum):\n    RED = auto()\n\n"
+        "def price():\n    return Decimal('1')\n\nprice()\n",
+    )
+    cats = {f["message"].split("`")[1]: f["category"] for f in _findings(run_json, doc)}
+    assert cats == {"Enum": "broken", "auto": "broken", "Decimal": "broken"}
+
+
+def test_a_stand_in_in_the_error_after_the_first_is_not_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    # As written the block stops at `Dict`; given `Dict`, it raises a stand-in for the
+    # reader's own exception class, which is no evidence of anything.
+    doc = _doc(write_doc, "cache: Dict[str, int] = {}\nraise UserNotFound('x')\n")
+    found = _findings(run_json, doc)
+    assert {(f["rule"], f["category"]) for f in found} == {
+        ("ET001", "broken"),
+        ("ET002", "incomplete"),
+    }
+
+
 def test_second_pass_finds_problems_hidden_behind_the_first_error(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

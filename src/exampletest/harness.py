@@ -2,10 +2,13 @@
 
 Pass 1 runs the block *as written*, with only the names earlier blocks define: what a reader
 who copies it would see. Pass 2 runs it with its full context (missing imports, stubs and
-placeholders provided) to find problems hidden behind the first error, recording which missing
-names the top level actually looked up: that lookup is the evidence that the block is broken
-without them. Pass 1 runs in a forked child so the two passes do not share state (class
-registries, SQLAlchemy metadata). Everything returned is JSON data in *code* coordinates.
+placeholders provided) to find problems hidden behind the first error. Pass 2 keeps the
+missing names out of the block's globals, in its builtins, where every lookup of them (from
+the top level, a function or a class body) is recorded in order: a name the code looked up is
+one it fails on as written once the names before it are there, so that lookup is the evidence
+that the block is broken without it. Pass 1 runs in a forked child so the two passes do not
+share state (class registries, SQLAlchemy metadata). Everything returned is JSON data in
+*code* coordinates.
 
 ``__name__`` is not ``"__main__"``: a ``if __name__ == "__main__": uvicorn.run(app)`` guard
 stays off, as it would on import.
@@ -42,13 +45,15 @@ class PassTimeout(BaseException):
     """Raised by the alarm: not an Exception, so the block's own ``except`` cannot eat it."""
 
 
-class RecordingNamespace(dict[str, Any]):
-    """Globals that note which watched names the code looks up (CPython uses __getitem__ for
-    globals that are not exact dicts)."""
+class MissingNames(dict[str, Any]):
+    """Builtins plus the names the block needs that no earlier block defines. CPython reads
+    builtins that are not an exact dict through ``__getitem__``, from module code, functions
+    and class bodies alike, which is where the lookups are noted."""
 
-    def __init__(self, data: dict[str, Any], watched: set[str]) -> None:
-        super().__init__(data)
-        self.watched = watched
+    def __init__(self, missing: dict[str, Any]) -> None:
+        super().__init__(vars(builtins))
+        self.update(missing)
+        self.watched = set(missing)
         self.looked_up: list[str] = []
         self.recording = True
 
@@ -71,57 +76,39 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
         _fake_module(module)
     context = _context_namespace(payload)
     missing = set(payload.get("missing", []))
-    prelude_names = {
-        k: v
-        for k, v in context.items()
-        if k in context["__exampletest_prelude__"] and k not in missing
+    prelude = context["__exampletest_prelude__"]
+    # Copies: the context's own dict stays the globals of the functions earlier blocks define.
+    given = {
+        k: v for k, v in context.items() if k not in missing and k != "__exampletest_prelude__"
     }
     budget = float(payload.get("pass_timeout_s", 4.0))
-    full = {k: v for k, v in context.items() if k != "__exampletest_prelude__"}
     result: dict[str, Any] = {}
     if missing:  # with nothing to provide, the block as written *is* the full-context run
-        result["pass1"] = _as_written(payload, prelude_names, full, missing, budget)
-    ns = RecordingNamespace(_base_globals() | full, missing)
+        as_written = {k: v for k, v in given.items() if k in prelude}
+        result["pass1"] = _in_fork(
+            lambda: _run_pass(payload, _module_namespace(as_written), budget)
+        )
+    names = MissingNames({k: context[k] for k in missing if k in context})
+    ns = _module_namespace(given | {"__builtins__": names})
     pass2 = _run_pass(payload, ns, budget)
-    ns.recording = False
+    names.recording = False
     if not missing:
         result["pass1"] = {"exception": pass2["exception"], "warnings": pass2["warnings"]}
-    pass2["looked_up"] = list(ns.looked_up)
+    pass2["looked_up"] = list(names.looked_up)
     if pass2.get("exception") is None and payload.get("deep", True):
         pass2["deep"] = _deep(ns, code_text)
     result["pass2"] = pass2
     return result
 
 
-def _as_written(
-    payload: dict[str, Any],
-    prelude: dict[str, Any],
-    full: dict[str, Any],
-    missing: set[str],
-    budget: float,
-) -> dict[str, Any]:
-    """Pass 1, plus the names proven missing: after each NameError on a missing name, run again
-    (in a fresh fork) with that name provided, so every name the top level needs is seen to fail
-    for real, not guessed. The first run's outcome is what a reader sees."""
-    provided = dict(prelude)
-    first: dict[str, Any] | None = None
-    proven: list[str] = []
-    for _ in range(min(len(missing), 12) + 1):
-        outcome = _in_fork(lambda: _run_pass(payload, provided, budget))
-        first = first or outcome
-        exc = outcome.get("exception") or {}
-        name = exc.get("name")
-        if exc.get("type") != "NameError" or name not in missing or name in provided:
-            break
-        proven.append(name)
-        provided[name] = full[name] if name in full else placeholder(name)
-    assert first is not None
-    first["proven_missing"] = proven
-    if proven and outcome is not first:
-        # What stops the block once its missing names are there (a use before an import, a
-        # real bug) is a problem of its own, seen as written.
-        first["then"] = outcome
-    return first
+def _module_namespace(names: dict[str, Any]) -> dict[str, Any]:
+    """The globals of a new module for the block, registered in ``sys.modules`` as a script's
+    ``__main__`` is: libraries look their caller's module up (Pydantic's ``Model[int]`` and
+    postponed annotations, pickle, dataclasses)."""
+    module = types.ModuleType(MODULE_NAME)
+    module.__dict__.update(_base_globals() | names)
+    sys.modules[MODULE_NAME] = module
+    return module.__dict__
 
 
 def _base_globals() -> dict[str, Any]:
@@ -234,16 +221,8 @@ def _alarm(seconds: float) -> Iterator[None]:
 
 
 def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dict[str, Any]:
+    """Run the block once in ``ns`` (a module's globals)."""
     filename = block_file = payload["filename"]
-    # The block is a module that can be found in sys.modules, as a script's ``__main__`` is:
-    # libraries look their caller's module up (Pydantic's ``Model[int]``, pickle, dataclasses).
-    module = types.ModuleType(MODULE_NAME)
-    if isinstance(ns, RecordingNamespace):
-        module.__dict__.update(ns)  # a copy: lookups must go through the recording globals
-    else:
-        module.__dict__.update(_base_globals() | ns)
-        ns = module.__dict__
-    sys.modules[MODULE_NAME] = module
     recorded: list[dict[str, Any]] = []
 
     def show(
@@ -289,10 +268,6 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
             }
         except BaseException as exc:
             out["exception"] = _exception_record(exc, filename, ns)
-    if module.__dict__ is not ns:
-        # What the block defined, for what looks it up through its module afterwards
-        # (Pydantic resolving postponed annotations when a schema is built).
-        module.__dict__.update(dict.items(ns))
     out["warnings"] = recorded
     return out
 
@@ -451,9 +426,9 @@ def _involves_placeholder(exc: BaseException) -> bool:
         try:
             if frame.f_locals is frame.f_globals:
                 names = _statement_names(frame.f_code.co_filename, tb.tb_lineno)
-                values = [frame.f_globals.get(n) for n in names] if names is not None else []
-                if names is None:
-                    values = list(frame.f_globals.values())
+                # The missing names are in the builtins (see ``MissingNames``).
+                scope = frame.f_builtins | frame.f_globals
+                values = list(scope.values()) if names is None else [scope.get(n) for n in names]
             else:
                 values = list(frame.f_locals.values())
             if any(is_placeholder(v) for v in values):

@@ -131,7 +131,11 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     pass2: dict[str, Any] = value.get("pass2") or {}
     first = pass1.get("exception")
     seen: set[tuple[str, int | None]] = set()
-    then = (pass1.get("then") or {}).get("exception")
+    # As written the block stops at its first missing name. What stops it once its missing
+    # names are there (a use before an import, a real bug) is a problem of its own, seen as
+    # written: the full-context run is that run (it differs only in names never looked up).
+    stopped = first.get("name") if first and first.get("type") == "NameError" else None
+    then = pass2.get("exception") if stopped in ctx.missing else None
     for exc in (first, then):
         if not exc or (exc.get("type"), exc.get("line")) in seen:
             continue
@@ -143,12 +147,8 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     # block broken; a name the author leaves to the reader (a stub or a placeholder) keeps it
     # a fragment, whatever running it says.
     importable = _importable(ctx)
-    proven = list(pass1.get("proven_missing", []))
-    for name in proven[1:]:
-        if name in importable:
-            findings.append(_name_error(ctx, name, hidden=True))
     for name in pass2.get("looked_up", []):
-        if name not in proven and name in importable:
+        if name != stopped and name in importable:
             findings.append(_name_error(ctx, name, hidden=True))
     second = pass2.get("exception")
     if second and (second.get("type"), second.get("line")) not in seen:
