@@ -803,3 +803,18 @@ def test_a_wrong_case_import_is_respelt_keeping_the_names_the_code_uses() -> Non
     assert _respell(code, {"SQLAlchemy": "sqlalchemy"}) == (
         "from sqlalchemy import Column\nimport sqlalchemy as SQLAlchemy\nimport sqlalchemy as sa\n"
     )
+
+
+def test_a_block_gets_ruffs_fixes_for_its_own_rules_whatever_else_is_in_the_batch() -> None:
+    from exampletest.fix.engine import _ruff_batch
+
+    code = "import os\nimport os\nfrom typing import List\n\nx: List[str] = [os.sep]\n"
+    fixed = _ruff_batch(
+        {("a.md", 1): (code, ("F811", "UP")), ("b.md", 1): (code, ("UP", "UP006"))},
+        None,
+    )
+    assert fixed[("a.md", 1)].code == "import os\n\nx: list[str] = [os.sep]\n"
+    # b's findings do not call for F811: the duplicate import stays, as it would alone.
+    assert fixed[("b.md", 1)].code == "import os\nimport os\n\nx: list[str] = [os.sep]\n"
+    alone = _ruff_batch({("b.md", 1): (code, ("UP", "UP006"))}, None)
+    assert alone[("b.md", 1)].code == fixed[("b.md", 1)].code

@@ -104,9 +104,11 @@ def _ruff_batch(
 ) -> dict[Key, Rewrite]:
     """ruff's own fixes for many blocks in two ruff processes (not several per block).
 
-    Imports the fixes leave unused (``Dict`` after ``Dict`` -> ``dict``) are removed too, by
-    ruff's F401 fix; imports that were unused before stay (a document may import something
-    only to show it): they are protected with a temporary ``noqa`` that is taken off again.
+    Each block gets its own rules only (the others' are ignored for its file), so its rewrite
+    does not depend on which blocks share the batch. Imports the fixes leave unused (``Dict``
+    after ``Dict`` -> ``dict``) are removed too, by ruff's F401 fix; imports that were unused
+    before stay (a document may import something only to show it): they are protected with a
+    temporary ``noqa`` that is taken off again.
     """
     if not items:
         return {}
@@ -122,7 +124,13 @@ def _ruff_batch(
                 lines[row - 1] = body + _KEEP + text[len(body) :]
             path.write_text("".join(lines), encoding="utf-8")
         never = ",".join(sorted(BEHAVIOUR_CHANGING))
+        others = {
+            f"**/{names[key].name}": _others(rules, block_rules)
+            for key, (_, block_rules) in items.items()
+        }
+        per_file = ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in others.items() if v)
         args = ["--fix-only", "--unsafe-fixes", "--select", ",".join(rules), "--ignore", never]
+        args += ["--config", f"lint.per-file-ignores = {{{per_file}}}"]
         _ruff([tmp], args, target)
         out: dict[Key, Rewrite] = {}
         for key, path in names.items():
@@ -135,6 +143,13 @@ def _ruff_batch(
             if fixed != items[key][0]:
                 out[key] = Rewrite(fixed, tuple(items[key][1]))
     return out
+
+
+def _others(rules: Sequence[str], own: Sequence[str]) -> list[str]:
+    """The batch's rules a block must not get. A per-file ignore beats any select, so a rule
+    that overlaps one of the block's own selectors (``UP035`` under ``UP``) is not ignored."""
+    mine = {"F401", *own}
+    return [r for r in rules if not any(r.startswith(m) or m.startswith(r) for m in mine)]
 
 
 def _unused_import_rows(
