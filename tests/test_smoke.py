@@ -394,3 +394,15 @@ def test_a_statement_continuing_a_name_from_before_the_example_is_a_fragment(
     [block] = report["documents"][0]["blocks"]
     assert block["status"] == "incomplete"
     assert all("fragment" in f["message"] for f in block["findings"])
+
+
+def test_a_loop_over_a_stand_in_never_runs_and_what_it_binds_is_not_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "for row in session.rows():\n    last = row\nprint(last)\n")
+    found = _findings(run_json, doc)
+    assert {(f["rule"], f["category"]) for f in found} == {("ET002", "incomplete")}
+    # A loop over real, empty data that leaves the name unbound is the block's own bug.
+    doc = _doc(write_doc, "for row in []:\n    last = row\nprint(last)\n")
+    (found,) = _findings(run_json, doc)
+    assert (found["rule"], found["category"], found["line"]) == ("NameError", "broken", 6)

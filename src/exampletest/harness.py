@@ -381,6 +381,7 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "import_error": isinstance(exc, ImportError),
         "module_not_found": isinstance(exc, ModuleNotFoundError),
         "placeholder": _involves_placeholder(exc),
+        "stand_in_loop": _unbound_by_stand_in(exc, filename, ns),
         # `routes = ...` in a doc means "fill in here": what fails on that value is an elision
         "elision": bool(re.search(r"'ellipsis'|EllipsisType", str(exc))),
         "needs_config": _needs_config(exc, ns),
@@ -436,6 +437,32 @@ def _involves_placeholder(exc: BaseException) -> bool:
         except Exception:
             pass
         tb = tb.tb_next
+    return False
+
+
+def _unbound_by_stand_in(exc: BaseException, filename: str, ns: dict[str, Any]) -> bool:
+    """A NameError on a name the block binds only in a loop over a stand-in: a stand-in yields
+    nothing, so the loop never ran, where the reader's real data would have run it."""
+    name = getattr(exc, "name", None) if isinstance(exc, NameError) else None
+    if name is None:
+        return False
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError):
+        return False
+    builtins_ = ns.get("__builtins__")
+    scope = (builtins_ if isinstance(builtins_, dict) else {}) | ns
+    for loop in ast.walk(tree):
+        if not isinstance(loop, ast.For | ast.AsyncFor):
+            continue
+        inside = [loop.target, *loop.body]
+        bound = {
+            n.id for part in inside for n in ast.walk(part)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }  # fmt: skip
+        iterable = {n.id for n in ast.walk(loop.iter) if isinstance(n, ast.Name)}
+        if name in bound and any(is_placeholder(scope.get(n)) for n in iterable):
+            return True
     return False
 
 

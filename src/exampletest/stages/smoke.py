@@ -272,6 +272,8 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
     prelude_binds = {n for p in ctx.prelude for n in p.statement.binds}
     if kind == "NameError" and exc.get("name") in prelude_binds - set(ctx.missing):
         return  # an earlier block failed to define it; that block reports its own error
+    if exc.get("stand_in_loop"):
+        return  # a loop over a stand-in never ran; the reader's data would run it
     if exc.get("needs_file"):
         yield _at(
             block,
