@@ -194,3 +194,16 @@ def test_names_of_rarely_used_standard_modules_are_coincidences(index: NameIndex
         "from pathlib import Path",
         "from collections.abc import Callable",  # not typing's deprecated alias
     ]
+
+
+def test_a_name_only_declared_is_the_readers_to_supply_never_guessed(index: NameIndex) -> None:
+    # `path: Path` binds nothing when it runs; `path` is not guessed from the standard library.
+    (ctx,) = _contexts(
+        "```python\nfrom pathlib import Path\n\npath: Path\nprint(path.name)\n```\n", index
+    )
+    assert ctx.symbols.declared == {"path"} and "path" not in ctx.symbols.binds
+    assert [(p.name, p.source) for p in ctx.provided] == [("path", "declared")]
+    assert _rules(ctx) == [("ET002", "path")] and "only declared" in ctx.findings[0].message
+    # A value, another binding or a function's `global` make it defined.
+    for code in ("path: int = 1\n", "path: int\npath = 1\n", "x: int\ndef f():\n    global x\n"):
+        assert not analyze(code).declared

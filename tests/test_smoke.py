@@ -406,3 +406,18 @@ def test_a_loop_over_a_stand_in_never_runs_and_what_it_binds_is_not_evidence(
     doc = _doc(write_doc, "for row in []:\n    last = row\nprint(last)\n")
     (found,) = _findings(run_json, doc)
     assert (found["rule"], found["category"], found["line"]) == ("NameError", "broken", 6)
+
+
+def test_a_declared_name_without_a_value_is_a_fragment_and_mypy_keeps_its_type(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md", "# T\n\n```python\nuser: str | None\nif user is not None:\n    user + 1\n```\n"
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "d.md")
+    found = {
+        (f["tool"], f["rule"], f["category"])
+        for f in report["documents"][0]["blocks"][0]["findings"]
+    }
+    # The declared type is what mypy checks `user + 1` against; running it needs a value.
+    assert found == {("exampletest", "ET002", "incomplete"), ("mypy", "operator", "broken")}

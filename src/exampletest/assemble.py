@@ -54,12 +54,15 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
         elif prov.source == "stub":
             assert ctx.stub_source is not None
             lines.append(f"from {stub_module_name(ctx.stub_source)} import {prov.name}")
+        elif prov.source == "declared":
+            continue  # the block's own annotation declares it
         elif prov.as_type:
             lines.append(f"class {prov.name}(Any): ...")
         else:
             lines.append(f"{prov.name}: Any")
     names = sorted(
-        {n for p in ctx.prelude for n in p.statement.binds} | {p.name for p in ctx.provided}
+        {n for p in ctx.prelude for n in p.statement.binds}
+        | {p.name for p in ctx.provided if p.source != "declared"}
     )
     code = ctx.block.code
     after = ctx.symbols.future_end
@@ -107,7 +110,9 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         "imports": {p.name: p.statement for p in ctx.provided if p.source == "import"},
         "stub_source": ctx.stub_source,
         "stub_names": [p.name for p in ctx.provided if p.source == "stub"],
-        "placeholders": {p.name: p.as_type for p in ctx.provided if p.source == "placeholder"},
+        "placeholders": {
+            p.name: p.as_type for p in ctx.provided if p.source in ("placeholder", "declared")
+        },
         "missing": list(ctx.missing),
         "fake_modules": list(ctx.missing_modules),
         "expected_exceptions": [list(e) for e in ctx.block.expected_exceptions],

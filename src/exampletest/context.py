@@ -46,7 +46,7 @@ class Provided:
     """How one free name is supplied when the block is checked."""
 
     name: str
-    source: str  # import|stub|placeholder
+    source: str  # import|stub|placeholder|declared (``x: T`` with no value: mypy has the type)
     statement: str | None = None  # the import, for source == "import"
     as_type: bool = False  # used as a type: a placeholder must be a class
 
@@ -222,6 +222,10 @@ def _block_context(
     used_stub = False
     for name in [*missing, *sorted(prelude_free - set(missing))]:
         own = name in missing
+        if own and name in symbols.declared:  # the reader supplies it: never guessed
+            provided.append(Provided(name, "declared", None, name in as_type))
+            findings.append(_declared(block, symbols, name))
+            continue
         if name in earlier_imports:
             if own:
                 findings.append(_missing_import(block, symbols, name, earlier_imports[name]))
@@ -485,6 +489,15 @@ def _undefined(block: Block, symbols: Symbols, name: str) -> Finding:
         f"fragment: `{name}` is never defined in this document (used {{count}}x); "
         "checked with a placeholder",
         f"define `{name}` in the example, or declare it in stubs/ (`exampletest stubs`)",
+    )  # fmt: skip
+
+
+def _declared(block: Block, symbols: Symbols, name: str) -> Finding:
+    return _free_name(
+        block, symbols, name, UNDEFINED,
+        f"fragment: `{name}` is only declared (an annotation without a value) and never given "
+        "one in this document (used {count}x); checked with a placeholder",
+        f"give `{name}` a value in the example, or declare it in stubs/ (`exampletest stubs`)",
     )  # fmt: skip
 
 

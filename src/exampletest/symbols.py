@@ -48,6 +48,9 @@ class Symbols:
     relative_imports: tuple[tuple[int, str, int, int], ...] = ()  # (level, module, line, col)
     future_end: int = 0  # last line of leading ``from __future__`` imports
     syntax_error: SyntaxError | None = None
+    #: Names the top level only declares (``user: User``): an annotation binds nothing when
+    #: it runs, so the reader is to supply the value. Free names, not in ``binds``.
+    declared: frozenset[str] = frozenset()
 
     @property
     def free_names(self) -> list[str]:
@@ -193,6 +196,23 @@ def _read_before_bound(tree: ast.Module) -> set[str]:
     return early & bound
 
 
+def _declared_only(tree: ast.Module) -> set[str]:
+    """Top-level names with an annotation and no value, bound nowhere else (not even by a
+    function's ``global``)."""
+    declared: set[str] = set()
+    bound: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
+            if isinstance(stmt.target, ast.Name):
+                declared.add(stmt.target.id)
+        else:
+            bound |= _stmt_binds(stmt)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            bound.update(node.names)
+    return declared - bound
+
+
 def _eager_loads(node: ast.AST) -> set[str]:
     """Names loaded when ``node`` runs: not inside function or lambda bodies, and not a
     comprehension's own variables."""
@@ -251,7 +271,8 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
         err = SyntaxError(str(exc) or type(exc).__name__)
         err.lineno, err.offset = 1, 1
         return Symbols(frozenset(), (), (), (), syntax_error=err)
-    binds = _module_binds(table)
+    declared = _declared_only(tree)
+    binds = _module_binds(table) - declared
     refs: set[str] = set()
     _global_refs(table, refs)
     free = frozenset((refs - binds - BUILTINS) | (_read_before_bound(tree) & binds))
@@ -267,7 +288,7 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
                 source="".join(lines[start - 1 : end]),
                 line=start,
                 end_line=end,
-                binds=frozenset(_stmt_binds(stmt)),
+                binds=frozenset(_stmt_binds(stmt) - declared),
                 uses=frozenset(_loaded_names(stmt) - BUILTINS),
             )
         )
@@ -293,4 +314,5 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
         imported_modules=tuple(imported),
         relative_imports=tuple(relative),
         future_end=future_end,
+        declared=frozenset(declared & free),
     )
