@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -421,3 +422,20 @@ def test_a_declared_name_without_a_value_is_a_fragment_and_mypy_keeps_its_type(
     }
     # The declared type is what mypy checks `user + 1` against; running it needs a value.
     assert found == {("exampletest", "ET002", "incomplete"), ("mypy", "operator", "broken")}
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the syntax is valid here")
+def test_syntax_of_a_later_python_is_env_and_a_real_syntax_error_stays_broken(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        "# T\n\n```python\ntype UserId = int\n\ndef first[T](xs: list[T]) -> T:\n"
+        "    return xs[0]\n```\n\n```python\ntype UserId = int\nx = (\n```\n",
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "d.md")
+    newer, both = report["documents"][0]["blocks"]
+    assert newer["status"] == "env"
+    assert [(f["rule"], f["line"]) for f in newer["findings"]] == [("newer-python", 4)]
+    assert "needs Python 3.12 or later" in newer["findings"][0]["message"]
+    assert both["status"] == "broken"  # not valid on any Python

@@ -11,8 +11,9 @@ import ast
 import re
 from collections.abc import Iterable, Sequence
 
-from exampletest.context import MISSING_IMPORT, UNDEFINED
+from exampletest.context import MISSING_IMPORT, SYNTAX, UNDEFINED
 from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
+from exampletest.stages.lint import NEWER_PYTHON
 from exampletest.symbols import analyze, parse_tree
 
 #: Stronger evidence first: what happened at run time, then what a type checker proved, then
@@ -58,6 +59,8 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             suggestion=k.suggestion or f.suggestion or _replacement_hint(f),
         )
     kept = _upgrade_missing_names(kept)
+    if any(f.rule == NEWER_PYTHON for f in kept):  # valid syntax, of a later Python
+        kept = [f for f in kept if not (f.stage == "extract" and f.rule == SYNTAX)]
     return sorted(kept, key=lambda f: (f.line, f.column, f.rule))
 
 

@@ -8,10 +8,12 @@ Undefined names (F821) belong to the context stage, which knows about earlier bl
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from exampletest.model import Block, Category, Finding
 from exampletest.stages import StageError
@@ -24,6 +26,10 @@ _STALE_PREFIXES = ("UP", "FAST002", "DTZ003", "DTZ004", "RUF013")
 BEHAVIOUR_CHANGING = frozenset({"UP042"})
 # F704 (``await`` outside a function) is not here: docs assume a notebook or asyncio REPL, and
 # the smoke run allows top-level ``await``.
+#: Rule of the finding for syntax a newer Python added (``type X = ...``, ``class A[T]``): the
+#: block is valid there, so it is the environment's problem, not the document's.
+NEWER_PYTHON = "newer-python"
+_ADDED_IN = re.compile(r"\(syntax was added in Python (3\.\d+)\)")
 _BROKEN = frozenset({"F632", "F701", "F702", "F706", "F707", "F722", "F823", "E902"})
 
 
@@ -80,9 +86,13 @@ def check(
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         why = next((x.strip() for x in lines if "Cause:" in x), lines[-1] if lines else "no output")
         raise StageError(f"ruff failed (exit {proc.returncode}): {why}") from None
+    syntax: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         code = item.get("code")
-        found = by_file.get(str(Path(item.get("filename", "")).resolve()))
+        filename = str(Path(item.get("filename", "")).resolve())
+        found = by_file.get(filename)
+        if found is not None and code == "invalid-syntax":
+            syntax.setdefault(filename, []).append(item)
         if found is None or not code or code == "invalid-syntax":  # the context stage's job
             continue
         block = found
@@ -105,4 +115,33 @@ def check(
                 suggestion=fix.get("message") or None,
             )
         )
+    for filename, errors in syntax.items():
+        block = by_file[filename]
+        newer = _newer_python(block, errors)
+        if newer is not None:
+            results[(block.doc_path, block.index)].append(newer)
     return results
+
+
+def _newer_python(block: Block, errors: list[dict[str, Any]]) -> Finding | None:
+    """When every syntax error ruff sees is syntax a later Python added, one ``env`` finding
+    at the first: ruff parses the block as valid Python of that version."""
+    versions = [_ADDED_IN.search(str(e.get("message", ""))) for e in errors]
+    if not errors or not all(versions):
+        return None
+    needed = max((m.group(1) for m in versions if m), key=lambda v: int(v.split(".")[1]))
+    first, loc = errors[0], errors[0].get("location") or {}
+    what = _ADDED_IN.sub("", str(first.get("message", ""))).strip()
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return Finding.at(
+        block,
+        int(loc.get("row", 1)),
+        int(loc.get("column", 1)),
+        stage="lint",
+        tool="ruff",
+        rule=NEWER_PYTHON,
+        category=Category.ENV,
+        message=f"needs Python {needed} or later ({what}); this environment runs Python "
+        f"{here}, where it is a syntax error, so the block is not type-checked or run here",
+        suggestion=f"check the document with Python {needed} or later",
+    )
