@@ -439,3 +439,24 @@ def test_syntax_of_a_later_python_is_env_and_a_real_syntax_error_stays_broken(
     assert [(f["rule"], f["line"]) for f in newer["findings"]] == [("newer-python", 4)]
     assert "needs Python 3.12 or later" in newer["findings"][0]["message"]
     assert both["status"] == "broken"  # not valid on any Python
+
+
+def test_a_module_the_document_writes_is_imported_from_it_not_installed(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        '# T\n\n```python title="shapes.py"\nclass Rect:\n    def __init__(self, w: int) -> None:\n'
+        "        self.width = w\n```\n\n```python\nfrom shapes import Rect\n\n"
+        "print(Rect(3).widht)\n```\n\n```python\n# app/models.py\nNAME = 'x'\n```\n\n"
+        "```python\nfrom app import models\nfrom app.models import NAME\n"
+        "print(models.NAME, NAME)\n```\n",
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "d.md")
+    blocks = report["documents"][0]["blocks"]
+    # No "pip install shapes": the block runs against the document's own module, whose
+    # attribute it misspells.
+    assert [(f["rule"], f["category"], f["line"]) for f in blocks[1]["findings"]] == [
+        ("AttributeError", "broken", 12)
+    ]
+    assert blocks[3]["status"] == "ok" and blocks[3]["findings"] == []

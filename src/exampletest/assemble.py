@@ -115,5 +115,6 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         },
         "missing": list(ctx.missing),
         "fake_modules": list(ctx.missing_modules),
+        "doc_modules": [list(m) for m in ctx.doc_modules],
         "expected_exceptions": [list(e) for e in ctx.block.expected_exceptions],
     }

@@ -52,6 +52,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         *(p.statement.source for p in ctx.prelude),
         *(f"{p.name}:{p.source}:{p.statement}:{p.as_type}" for p in ctx.provided),
         ctx.stub_source or "",
+        *(f"{name}\0{code}" for name, code in ctx.doc_modules),
     ):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")

@@ -31,6 +31,7 @@ from exampletest.nameindex import (
     importable_spelling,
     is_importable,
 )
+from exampletest.parse import parse_info
 from exampletest.symbols import BUILTINS, Statement, Symbols, analyze
 
 # Rule ids of the context stage.
@@ -67,6 +68,8 @@ class BlockContext:
     missing_modules: tuple[str, ...]  # top-level modules imported but not installed
     stub_source: str | None  # the document's stubs file, when it provides any name
     findings: tuple[Finding, ...]
+    #: Modules the document itself writes that the block imports: (module, the block's code)
+    doc_modules: tuple[tuple[str, str], ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -134,16 +137,43 @@ def _analyze_document(
     tops = frozenset(m.split(".")[0] for m in prefer)
     earlier: list[tuple[int, Statement]] = []
     out: list[BlockContext] = []
+    modules = document_modules(blocks)
     for block in blocks:
         symbols = analyze(block.code)
-        out.append(
-            _block_context(
-                block, symbols, earlier, _Resolver(index, prefer, tops), stub_names, stub_source
-            )
-        )
+        resolver = _Resolver(index, prefer, tops)
+        ctx = _block_context(block, symbols, earlier, resolver, stub_names, stub_source, modules)
+        out.append(ctx)
         if symbols.syntax_error is None and block.skip_reason is None:
             earlier.extend((block.index, s) for s in symbols.statements)
     return tuple(out)
+
+
+#: A first code line naming the file the block is: ``# shapes.py``, ``# file: app/models.py``.
+_FILE_COMMENT = re.compile(r"#\s*(?:file(?:name)?:\s*)?([\w./-]+\.py)\s*$", re.I)
+
+
+def document_modules(blocks: Sequence[Block]) -> dict[str, Block]:
+    """Modules the document writes itself: a block titled ``shapes.py`` (``title="shapes.py"``
+    in its fence, or a first line ``# shapes.py``) is the module ``shapes`` that other blocks
+    import, not a package to install."""
+    out: dict[str, Block] = {}
+    for block in blocks:
+        first = block.code.lstrip().split("\n", 1)[0]
+        found = _FILE_COMMENT.fullmatch(first)
+        title = parse_info(block.info)[1].get("title") or (found.group(1) if found else "")
+        parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
+        if not title.strip().endswith(".py") or block.skip_reason is not None:
+            continue
+        parts = parts[1:] if parts[0] in ("src", ".") else parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if parts and all(p.isidentifier() for p in parts):
+            out.setdefault(".".join(parts), block)
+    return out
+
+
+def _own_modules(module: str, modules: dict[str, Block]) -> list[str]:
+    """The document's modules an import of ``module`` loads (it, or modules inside it)."""
+    return [m for m in modules if m == module or m.startswith(module + ".")]
 
 
 #: An import statement's module(s), at the start of a line or after a semicolon.
@@ -189,8 +219,11 @@ def _block_context(
     resolver: _Resolver,
     stub_names: frozenset[str],
     stub_source: str | None,
+    modules: dict[str, Block] | None = None,
 ) -> BlockContext:
     findings: list[Finding] = []
+    modules = modules or {}
+    written: dict[str, str] = {}  # the document's modules the block imports
     if symbols.syntax_error is not None:
         err = symbols.syntax_error
         line = min(max(err.lineno or 1, 1), max(len(block.line_map), 1))
@@ -247,6 +280,9 @@ def _block_context(
         top = module.split(".")[0]
         if top in missing_modules or is_importable(top):
             continue
+        if _own_modules(module, modules):  # the document writes it: run as written
+            written.update((m, modules[m].code) for m in _own_modules(module, modules))
+            continue
         missing_modules.append(top)
         spelled = importable_spelling(top)
         if spelled is not None:
@@ -273,7 +309,11 @@ def _block_context(
     for p in prelude:  # earlier blocks' imports of what is not installed: stand-ins, silently
         for module, _, _ in analyze(p.statement.source).imported_modules:
             top = module.split(".")[0]
-            if top not in missing_modules and not is_importable(top):
+            if top in missing_modules or is_importable(top):
+                continue
+            if _own_modules(module, modules):
+                written.update((m, modules[m].code) for m in _own_modules(module, modules))
+            else:
                 missing_modules.append(top)
     for level, module, line, col in symbols.relative_imports:
         fake = relative_module(level, module)
@@ -294,6 +334,7 @@ def _block_context(
         missing_modules=tuple(missing_modules),
         stub_source=stub_source if used_stub else None,
         findings=tuple(findings),
+        doc_modules=tuple(sorted(written.items())),
     )
 
 

@@ -74,6 +74,8 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
             if parent not in sys.modules:
                 _fake_module(parent)
         _fake_module(module)
+    for name, code in payload.get("doc_modules", []):
+        _document_module(name, code)
     context = _context_namespace(payload)
     missing = set(payload.get("missing", []))
     prelude = context["__exampletest_prelude__"]
@@ -132,6 +134,32 @@ def _fake_module(name: str) -> None:
     _FAKES.tops.add(name.partition(".")[0])
     if _FAKES not in sys.meta_path:
         sys.meta_path.insert(0, _FAKES)
+
+
+def _document_module(name: str, code: str) -> None:
+    """A module the document writes itself (a block titled ``shapes.py``), from that block's
+    code. Its own block reports what goes wrong in it; if it stops early, what it did not
+    define is a stand-in, so the importing block is not blamed."""
+    parent, _, child = name.rpartition(".")
+    if parent and parent not in sys.modules:
+        try:
+            importlib.import_module(parent)
+        except Exception:
+            _fake_module(parent)
+    module = types.ModuleType(name)
+    module.__file__ = os.path.join(os.getcwd(), *name.split(".")) + ".py"
+    sys.modules[name] = module
+    if parent:
+        setattr(sys.modules[parent], child, module)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(
+                compile(code, f"<exampletest-module {name}>", "exec", dont_inherit=True),
+                vars(module),
+            )
+    except Exception:
+        module.__getattr__ = lambda attr: _fake_attribute(name, attr)  # type: ignore[method-assign]
 
 
 def _fake_attribute(module: str, attr: str) -> Any:
