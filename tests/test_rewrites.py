@@ -818,3 +818,28 @@ def test_a_block_gets_ruffs_fixes_for_its_own_rules_whatever_else_is_in_the_batc
     assert fixed[("b.md", 1)].code == "import os\nimport os\n\nx: list[str] = [os.sep]\n"
     alone = _ruff_batch({("b.md", 1): (code, ("UP", "UP006"))}, None)
     assert alone[("b.md", 1)].code == fixed[("b.md", 1)].code
+
+
+def test_a_one_line_config_and_several_keys_on_a_line_convert_keeping_comments() -> None:
+    code = """\
+    from pydantic import BaseModel
+
+    class A(BaseModel):
+        x: int = 0
+
+        class Config: frozen = True  # immutable
+
+
+    class B(BaseModel):
+        y: int = 0
+
+        class Config:
+            frozen = True; extra = "forbid"  # strict
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert "    # immutable\n    model_config = ConfigDict(frozen=True)\n" in result.code
+    assert (
+        '    # strict\n    model_config = ConfigDict(frozen=True, extra="forbid")\n' in result.code
+    )
+    ns = run(result.code)
+    assert ns["A"].model_config["frozen"] and ns["B"].model_config["extra"] == "forbid"

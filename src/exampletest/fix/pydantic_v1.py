@@ -428,12 +428,15 @@ def _config_class(cls: cst.ClassDef) -> cst.ClassDef | None:
 def _config_entries(config: cst.ClassDef) -> list[tuple[str, cst.BaseExpression]] | None:
     """The ``key = value`` lines of a Config class; None when it holds anything else."""
     entries: list[tuple[str, cst.BaseExpression]] = []
-    if not isinstance(config.body, cst.IndentedBlock):
-        return None
-    for stmt in config.body.body:
-        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+    body = config.body
+    if isinstance(body, cst.SimpleStatementSuite):  # class Config: env_file = ".env"
+        smalls: list[cst.BaseSmallStatement] = list(body.body)
+    else:
+        lines = body.body
+        if not all(isinstance(line, cst.SimpleStatementLine) for line in lines):
             return None
-        small = stmt.body[0]
+        smalls = [small for line in lines for small in getattr(line, "body", ())]
+    for small in smalls:
         if isinstance(small, cst.Pass):
             continue
         if (
@@ -765,6 +768,11 @@ class _ConfigClass(_Transformer):
             for line in getattr(s, "leading_lines", ())
             if line.comment is not None
         ]
+        # A comment at the end of a line (or of ``class Config: ...``) is not lost either.
+        ends = [getattr(s, "trailing_whitespace", None) for s in _statements(config)]
+        if isinstance(config.body, cst.SimpleStatementSuite):
+            ends = [config.body.trailing_whitespace]
+        comments += [cst.EmptyLine(comment=end.comment) for end in ends if end and end.comment]
         stmt = cst.parse_statement(text + "\n").with_changes(
             leading_lines=[*config.leading_lines, *comments]
         )
