@@ -460,3 +460,17 @@ def test_a_module_the_document_writes_is_imported_from_it_not_installed(
         ("AttributeError", "broken", 12)
     ]
     assert blocks[3]["status"] == "ok" and blocks[3]["findings"] == []
+
+
+def test_a_cached_result_names_the_lines_where_the_block_is_now(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    block = "```python\nx: Dict[str, int] = {}\n```\n"
+    write_doc("d.md", "# T\n\n" + block)
+    _code, first = run_json("--stages", "smoke", "d.md")
+    (f,) = first["documents"][0]["blocks"][0]["findings"]
+    assert f["line"] == 4 and f["message"].endswith("(line 4)")
+    write_doc("d.md", "# T\n\nThree more\nlines of\nprose.\n\n" + block)  # from the cache now
+    _code, moved = run_json("--stages", "smoke", "d.md")
+    (f,) = moved["documents"][0]["blocks"][0]["findings"]
+    assert f["line"] == 8 and f["message"].endswith("(line 8)")

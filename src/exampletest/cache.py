@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -33,7 +34,11 @@ from exampletest.model import (
 )
 from exampletest.parse import parse_document
 
-FORMAT = 2
+FORMAT = 3
+#: A document line inside a message or a fix note ("on line 12", "(line 12)"): stored as the
+#: block's own line (``@3``), so a block that moved in its document says where it is now.
+_DOC_LINE = re.compile(r"(\bon line |\(line )(\d+)\b")
+_CODE_LINE = re.compile(r"(\bon line |\(line )@(\d+)\b")
 MAX_ENTRIES = 20_000
 
 
@@ -166,6 +171,8 @@ def _dump(result: BlockResult) -> dict[str, Any]:
         findings.append(
             {
                 **asdict(f),
+                "message": _code_lines(f.message, block),
+                "suggestion": f.suggestion and _code_lines(f.suggestion, block),
                 "category": f.category.value,
                 "line": code_line if code_line is not None else f.line - block.fence_line,
                 "in_code": code_line is not None,
@@ -186,8 +193,22 @@ def _dump(result: BlockResult) -> dict[str, Any]:
         "findings": findings,
         "stages": result.stages,
         "status": result.status.value,
-        "fix": None if fix is None else {**asdict(fix), "diff": ""},
+        "fix": None
+        if fix is None
+        else {**asdict(fix), "diff": "", "notes": [_code_lines(n, block) for n in fix.notes]},
     }
+
+
+def _code_lines(text: str, block: Block) -> str:
+    def sub(m: re.Match[str]) -> str:
+        code_line = block.code_line_of(int(m.group(2)))
+        return m.group(0) if code_line is None else f"{m.group(1)}@{code_line}"
+
+    return _DOC_LINE.sub(sub, text)
+
+
+def _doc_lines(text: str, block: Block) -> str:
+    return _CODE_LINE.sub(lambda m: f"{m.group(1)}{block.doc_line(int(m.group(2)))}", text)
 
 
 def _rel(block: Block, line: int | None) -> int | None:
@@ -217,10 +238,10 @@ def _load(data: dict[str, Any], block: Block) -> BlockResult:
                 category=Category(f["category"]),
                 line=line,
                 column=column,
-                message=f["message"],
+                message=_doc_lines(f["message"], block),
                 end_line=end_line,
                 end_column=end_col,
-                suggestion=f["suggestion"],
+                suggestion=f["suggestion"] and _doc_lines(f["suggestion"], block),
                 intentional=f["intentional"],
                 corroboration=tuple(f["corroboration"]),
             )
@@ -234,6 +255,10 @@ def _load(data: dict[str, Any], block: Block) -> BlockResult:
         fix=None
         if fix is None
         else Fix(
-            fix["replacement"], "", tuple(fix["resolves"]), fix["verified"], tuple(fix["notes"])
+            fix["replacement"],
+            "",
+            tuple(fix["resolves"]),
+            fix["verified"],
+            tuple(_doc_lines(n, block) for n in fix["notes"]),
         ),
     )
