@@ -316,3 +316,18 @@ def test_a_loopback_probe_is_not_network_but_a_listener_is() -> None:
     assert result.value is not None and result.value["exception"] == "PermissionError"
     [network] = result.containments()
     assert network["kind"] == "network" and "8000" in network["message"]
+
+
+def test_a_name_lookup_is_network_access_and_a_local_one_is_not() -> None:
+    result = run(
+        """
+        import socket
+        socket.getaddrinfo("localhost", 80)
+        socket.getaddrinfo("127.0.0.1", 80)
+        socket.getaddrinfo("api.example.com", 443)
+        """
+    )
+    assert result.value is not None and result.value["exception"] == "PermissionError"
+    [network] = result.containments()
+    assert network["kind"] == "network" and "api.example.com" in network["message"]
+    assert network["line"] == 4

@@ -24,8 +24,9 @@ as on our CI):
   uid only; see ``process_bound_enforced()``.
 - **Network**: as root the child gets a new, empty network namespace (not even loopback
   is up), so no connection can leave it, even from C code or a subprocess. In every case
-  an audit hook refuses ``socket.connect``/``bind``/``sendto``/``sendmsg`` from Python
-  with ``PermissionError`` and records a ``network`` event.
+  an audit hook refuses ``socket.connect``/``bind``/``sendto``/``sendmsg`` and the lookup
+  of a host name (``getaddrinfo``) from Python with ``PermissionError`` and records a
+  ``network`` event.
 - **Secrets**: ``os.environ`` (and the C environment, so subprocesses too) is reduced to
   PATH, LANG, LC_*, TZ, HOME and TMPDIR (both the temp dir) plus the names given in
   ``env``; the original environment block of the process image is zeroed, and after the
@@ -386,8 +387,25 @@ def _install_audit_hook(workdir: str) -> None:
                 return  # a probe (urllib3 binds ::1 on import to learn about IPv6): no network
             if event != "socket.sendmsg" or address is not None:
                 refuse("network", f"{event} to {address!r}: no network for examples")
+        elif event == "socket.getaddrinfo" and _remote_name(args[0] if args else None):
+            # A name lookup is how most network access starts (and without a network it would
+            # fail in C, as "Temporary failure in name resolution", with no event).
+            refuse("network", f"name lookup of {args[0]!r}: no network for examples")
 
     sys.addaudithook(hook)
+
+
+def _remote_name(host: object) -> bool:
+    """A host name to look up that is not this machine (an IP address needs no lookup)."""
+    if isinstance(host, bytes):
+        host = host.decode("idna", "replace")
+    if not isinstance(host, str) or not host or host.lower().rstrip(".") == "localhost":
+        return False
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return True
+    return False
 
 
 def _local_ephemeral(address: object) -> bool:
