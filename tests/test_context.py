@@ -207,3 +207,9 @@ def test_a_name_only_declared_is_the_readers_to_supply_never_guessed(index: Name
     # A value, another binding or a function's `global` make it defined.
     for code in ("path: int = 1\n", "path: int\npath = 1\n", "x: int\ndef f():\n    global x\n"):
         assert not analyze(code).declared
+
+
+def test_a_line_inside_a_syntax_error_message_is_the_documents(index: NameIndex) -> None:
+    (ctx,) = _contexts('# T\n\ntext\n\n```python\nx = 1\ns = """abc\n```\n', index)
+    (f,) = ctx.findings
+    assert (f.rule, f.line) == ("SyntaxError", 7) and f.message.endswith("(detected at line 7)")

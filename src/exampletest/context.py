@@ -236,7 +236,9 @@ def _block_context(
                 tool="python",
                 rule=SYNTAX,
                 category=Category.BROKEN,
-                message=f"SyntaxError: {err.msg}",
+                # "(detected at line 3)" counts lines of the block: say the document's
+                message="SyntaxError: "
+                + re.sub(r"\bline (\d+)", lambda m: f"line {block.doc_line(int(m[1]))}", err.msg),
             )
         )
         return BlockContext(block, symbols, (), (), (), (), None, tuple(findings))
