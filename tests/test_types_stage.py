@@ -171,3 +171,12 @@ def test_a_line_a_mypy_message_names_is_a_document_line(tmp_path: Path) -> None:
     [block] = _run_types(tmp_path, code, prose="# Schemas\n\nSome text.\n\n")
     [redef] = [f for f in block["findings"] if f["rule"] == "no-redef"]
     assert redef["line"] == 10 and redef["message"].endswith("already defined on line 6")
+
+
+def test_exampletests_module_names_never_reach_a_message() -> None:
+    from exampletest.stages.types import _GENERATED
+
+    raw = '"__m9a5e1d83db_b002_ctx_User_AttrsAttributes__" has no attribute "pasword"'
+    assert _GENERATED.sub("", raw) == '"__User_AttrsAttributes__" has no attribute "pasword"'
+    raw = 'Argument 1 has type "m9a5e1d83db_b002_ctx.User"; expected "m0000000000_b010.Item"'
+    assert _GENERATED.sub("", raw) == 'Argument 1 has type "User"; expected "Item"'

@@ -424,8 +424,9 @@ def _caused_by_placeholder(ctx: BlockContext, message: str, line: int, code: str
 #: Errors about a type expression itself: a placeholder inside it is the likely cause.
 _TYPE_FORM_CODES = frozenset({"misc", "valid-type", "type-arg", "type-var"})
 
-#: The module names exampletest gives blocks (``m1a2b3c4d5e_b001.``): not the reader's.
-_GENERATED = re.compile(r"\bm[0-9a-f]{10}_b\d{3}(?:_ctx)?\.")
+#: The module names exampletest gives blocks (``m1a2b3c4d5e_b001.``): not the reader's. A
+#: plugin may spell one into a name (attrs: ``__m1a2b3c4d5e_b001_ctx_User_AttrsAttributes__``).
+_GENERATED = re.compile(r"(?<![0-9a-zA-Z])m[0-9a-f]{10}_b\d{3}(?:_fix)?(?:_ctx)?[._]")
 
 
 def _short_hint(hint: str, lines: int = 4, width: int = 200) -> str:
