@@ -6,6 +6,7 @@ import json
 import os
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,22 @@ def test_exampletests_module_names_never_reach_a_message() -> None:
     assert _GENERATED.sub("", raw) == '"__User_AttrsAttributes__" has no attribute "pasword"'
     raw = 'Argument 1 has type "m9a5e1d83db_b002_ctx.User"; expected "m0000000000_b010.Item"'
     assert _GENERATED.sub("", raw) == 'Argument 1 has type "User"; expected "Item"'
+
+
+def test_mypy_seeing_the_error_a_transcript_shows_is_intentional(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "t.md",
+        "# T\n\n```pycon\n>>> from dataclasses import dataclass\n>>> @dataclass(kw_only=True)\n"
+        "... class A:\n...     a: int\n>>> A()\nTraceback (most recent call last):\n  ...\n"
+        "TypeError: A.__init__() missing 1 required keyword-only argument: 'a'\n>>> A(b=1)\n```\n",
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "t.md")
+    (block,) = report["documents"][0]["blocks"]
+    found = {
+        (f["rule"], f["line"], f["intentional"]) for f in block["findings"] if f["stage"] == "types"
+    }
+    # Shown to raise: the doc's point. Not shown: the document's bug.
+    assert ("call-arg", 8, True) in found and ("call-arg", 12, False) in found
+    assert block["status"] == "broken"

@@ -186,6 +186,7 @@ def marked_lines(block: Block) -> set[int]:
 
 def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]:
     governed = marked_lines(block)
+    raising = _shown_to_raise(block)
     expect = block.directives.expect
     expected_rank = STATUS_ORDER.index(expect) if expect is not None else -1
     out = []
@@ -196,11 +197,34 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
             f.category.value not in statuses
             or STATUS_ORDER.index(Status(f.category.value)) >= expected_rank
         )
-        if by_directive or (f.line in governed and not _used_elsewhere(block, f, governed)):
+        # mypy seeing the error a transcript shows the statement raise is that same error.
+        shown = f.stage == "types" and f.line in raising
+        if (
+            by_directive
+            or shown
+            or (f.line in governed and not _used_elsewhere(block, f, governed))
+        ):
             out.append(f.replace(intentional=True))
         else:
             out.append(f)
     return out
+
+
+def _shown_to_raise(block: Block) -> set[int]:
+    """Document lines of a transcript's statements whose shown output is a traceback."""
+    if not block.expected_exceptions:
+        return set()
+    try:
+        tree = parse_tree(block.code)
+    except (SyntaxError, ValueError):
+        return set()
+    starts = {line for line, _ in block.expected_exceptions}
+    return {
+        block.doc_line(line)
+        for stmt in tree.body
+        if stmt.lineno in starts
+        for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
+    }
 
 
 def _used_elsewhere(block: Block, f: Finding, governed: set[int]) -> bool:
