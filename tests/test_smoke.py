@@ -405,8 +405,8 @@ def test_a_loop_over_a_stand_in_never_runs_and_what_it_binds_is_not_evidence(
     assert {(f["rule"], f["category"]) for f in found} == {("ET002", "incomplete")}
     # A loop over real, empty data that leaves the name unbound is the block's own bug.
     doc = _doc(write_doc, "for row in []:\n    last = row\nprint(last)\n")
-    (found,) = _findings(run_json, doc)
-    assert (found["rule"], found["category"], found["line"]) == ("NameError", "broken", 6)
+    (own,) = _findings(run_json, doc)
+    assert (own["rule"], own["category"], own["line"]) == ("NameError", "broken", 6)
 
 
 def test_a_declared_name_without_a_value_is_a_fragment_and_mypy_keeps_its_type(
