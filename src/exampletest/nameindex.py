@@ -51,14 +51,13 @@ import typing
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Literal, NoReturn
 
 Kind = Literal["class", "function", "module", "other"]
 
-FORMAT = 1
+FORMAT = 2
 #: Seconds a build may take before it is abandoned (the index is then empty, and not cached).
 BUILD_TIMEOUT = 60.0
 #: How many package levels below a top-level package are walked (``a.b.c`` at most).
@@ -187,13 +186,21 @@ class NameIndex:
     """Public names of the environment, each with its exporting modules, best first."""
 
     def __init__(
-        self, modules: list[str], names: dict[str, list[list[typing.Any]]], complete: bool = True
+        self,
+        modules: list[str],
+        names: dict[str, list[list[typing.Any]]],
+        complete: bool = True,
+        facts: object = None,
     ) -> None:
         self._modules = modules
         self._names = names
         self._importable: dict[str, bool] = {}
         #: False when the build failed or timed out: lookups then only know the alias table.
         self.complete = complete
+        if isinstance(facts, dict):
+            for kind, table in facts.items():
+                if kind in _FACT_KINDS and isinstance(table, dict):
+                    _FACTS.setdefault(kind, {str(k): str(v) for k, v in table.items()})
 
     def __len__(self) -> int:
         return len(self._names)
@@ -268,7 +275,7 @@ class NameIndex:
                 proc.wait()
             try:
                 data = json.loads(out.read_text(encoding="utf-8"))
-                return cls(data["modules"], data["names"])
+                return cls(data["modules"], data["names"], facts=data.get("facts"))
             except (OSError, ValueError, KeyError, TypeError):
                 return cls([], {}, complete=False)
 
@@ -281,7 +288,7 @@ class NameIndex:
             modules, names = data["modules"], data["names"]
             if not isinstance(modules, list) or not isinstance(names, dict):
                 return None
-            return cls(modules, names)
+            return cls(modules, names, facts=data.get("facts"))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -300,7 +307,7 @@ class NameIndex:
             raise
 
     def to_json(self) -> dict[str, typing.Any]:
-        return {"modules": self._modules, "names": self._names}
+        return {"modules": self._modules, "names": self._names, "facts": _environment_facts()}
 
     def lookup(self, name: str, prefer: Sequence[str] = ()) -> Suggestion | None:
         """The import that most likely binds ``name``; ``prefer``: modules already imported from."""
@@ -366,13 +373,25 @@ def importable_spelling(top: str) -> str | None:
     return _tops_by_lower().get(top.lower())
 
 
-@lru_cache(maxsize=1)
-def _tops_by_lower() -> dict[str, str]:
-    import pkgutil
+#: Facts about the environment that take a scan of every installed distribution (about a
+#: second each): the index build computes them and they are cached with the index, so a run
+#: that loads the index does not scan again.
+_FACTS: dict[str, dict[str, str]] = {}
+_FACT_KINDS = ("distributions", "tops")
 
-    names = {m.name for m in pkgutil.iter_modules()}
-    names |= set(sys.stdlib_module_names) | set(sys.builtin_module_names)
-    return {n.lower(): n for n in sorted(names)}
+
+def _environment_facts() -> dict[str, dict[str, str]]:
+    return {"distributions": _installed_distributions(), "tops": _tops_by_lower()}
+
+
+def _tops_by_lower() -> dict[str, str]:
+    if "tops" not in _FACTS:
+        import pkgutil
+
+        names = {m.name for m in pkgutil.iter_modules()}
+        names |= set(sys.stdlib_module_names) | set(sys.builtin_module_names)
+        _FACTS["tops"] = {n.lower(): n for n in sorted(names)}
+    return _FACTS["tops"]
 
 
 def distribution_for(module: str) -> str | None:
@@ -395,16 +414,17 @@ def _parents(module: str) -> Iterator[str]:
         module = module.rpartition(".")[0]
 
 
-@lru_cache(maxsize=1)
 def _installed_distributions() -> dict[str, str]:
     """Top-level module -> distribution, one deterministic choice when several provide it."""
-    import importlib.metadata  # 40 ms: only when asked (the cached index does not need it)
+    if "distributions" not in _FACTS:
+        import importlib.metadata  # 40 ms: only when asked (the cached index does not need it)
 
-    chosen = {}
-    for top, dists in importlib.metadata.packages_distributions().items():
-        names = sorted(set(dists), key=lambda d: (_normalise(d) != _normalise(top), d.lower()))
-        chosen[top] = names[0]
-    return chosen
+        chosen = {}
+        for top, dists in importlib.metadata.packages_distributions().items():
+            names = sorted(set(dists), key=lambda d: (_normalise(d) != _normalise(top), d.lower()))
+            chosen[top] = names[0]
+        _FACTS["distributions"] = chosen
+    return _FACTS["distributions"]
 
 
 def _normalise(name: str) -> str:
@@ -723,7 +743,7 @@ def build_data(
     names: dict[str, list[list[typing.Any]]] = {}
     for name, module, kind, strength in rows:
         names.setdefault(name, []).append([ids[module], kind, strength])
-    return {"modules": modules, "names": names}
+    return {"modules": modules, "names": names, "facts": _environment_facts()}
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
