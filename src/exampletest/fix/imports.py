@@ -249,7 +249,7 @@ def remove_unused_imports(code: str, pairs: Sequence[tuple[str, str]]) -> str:
     """Drop ``from module import name`` for each pair whose name the code no longer uses."""
     if not pairs:
         return code
-    wrapper = MetadataWrapper(cst.parse_module(code))
+    wrapper = MetadataWrapper(cst.parse_module(code), unsafe_skip_copy=True)  # a new tree
     scope = wrapper.resolve(ScopeProvider).get(wrapper.module)
     if not isinstance(scope, GlobalScope):
         return code

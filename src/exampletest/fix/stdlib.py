@@ -6,9 +6,12 @@ is the point of the fix, and the re-run of the block is what shows whether the c
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
+from libcst.metadata import GlobalScope, MetadataWrapper, Scope, ScopeProvider
 
 from exampletest.fix.base import (
     Edit,
@@ -149,11 +152,7 @@ class _JwtAlgorithms(PassTransformer):
     def __init__(self, wrapper: MetadataWrapper, edit: Edit) -> None:
         super().__init__(edit)
         self.module = wrapper.module
-        self.scopes = wrapper.resolve(ScopeProvider)
-        scope = self.scopes.get(self.module)
-        assert isinstance(scope, GlobalScope)
-        jose = _imported_from(self.module, "jose").get("jwt") == "jwt"
-        self.jwt_ok = jose or "jwt" not in scope or "jwt" in _module_aliases(self.module, "jwt")
+        self.wrapper = wrapper
         self.algorithms: dict[str, cst.BaseExpression] = {}
         for call in _calls(self.module, "encode"):
             arg = next((a for a in call.args if a.keyword and a.keyword.value == "algorithm"), None)
@@ -161,6 +160,19 @@ class _JwtAlgorithms(PassTransformer):
                 arg = call.args[2]
             if arg is not None:
                 self.algorithms[self.module.code_for_node(arg.value)] = arg.value
+
+    @functools.cached_property
+    def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        """Scope analysis (the costly part), only once a ``jwt.decode`` call is seen."""
+        return self.wrapper.resolve(ScopeProvider)
+
+    @functools.cached_property
+    def jwt_ok(self) -> bool:
+        """``jwt`` is PyJWT (or python-jose's, which takes the same arguments), or undefined."""
+        scope = self.scopes.get(self.module)
+        assert isinstance(scope, GlobalScope)
+        jose = _imported_from(self.module, "jose").get("jwt") == "jwt"
+        return jose or "jwt" not in scope or "jwt" in _module_aliases(self.module, "jwt")
 
     def _is_global(self, expr: cst.BaseExpression) -> bool:
         """A string, or a name (or its attribute) that is global where the encode reads it."""
@@ -180,7 +192,7 @@ class _JwtAlgorithms(PassTransformer):
         return all(isinstance(r.scope, GlobalScope) for r in referents)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        if not self.jwt_ok or not _is_jwt(original_node, "decode"):
+        if not _is_jwt(original_node, "decode") or not self.jwt_ok:
             return updated_node
         keywords = {a.keyword.value for a in original_node.args if a.keyword}
         positional = [a for a in original_node.args if a.keyword is None]
