@@ -213,3 +213,11 @@ def test_a_line_inside_a_syntax_error_message_is_the_documents(index: NameIndex)
     (ctx,) = _contexts('# T\n\ntext\n\n```python\nx = 1\ns = """abc\n```\n', index)
     (f,) = ctx.findings
     assert (f.rule, f.line) == ("SyntaxError", 7) and f.message.endswith("(detected at line 7)")
+
+
+def test_a_later_block_using_a_name_only_declared_earlier_is_told_so(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\nuser: tuple[str, int]\n```\n\n```python\nname, coins = user\n```\n", index
+    )
+    assert ctxs[1].missing == ("user",)
+    assert "only declared in an earlier block" in ctxs[1].findings[0].message

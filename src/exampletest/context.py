@@ -276,7 +276,8 @@ def _block_context(
         else:
             provided.append(Provided(name, "placeholder", None, name in as_type))
             if own:
-                findings.append(_undefined(block, symbols, name))
+                declared = any(name in st.declares for _, st in earlier)
+                findings.append(_undefined(block, symbols, name, declared))
     missing_modules: list[str] = []
     for module, line, col in symbols.imported_modules:
         top = module.split(".")[0]
@@ -519,7 +520,9 @@ def defined_too_late(symbols: Symbols, name: str) -> bool:
     return not any(s.line <= first <= s.end_line and name in s.binds for s in symbols.statements)
 
 
-def _undefined(block: Block, symbols: Symbols, name: str) -> Finding:
+def _undefined(block: Block, symbols: Symbols, name: str, declared: bool = False) -> Finding:
+    if declared:  # an earlier block's `name: T` (no value) binds nothing either
+        return _declared(block, symbols, name, " in an earlier block")
     if defined_too_late(symbols, name):
         return _free_name(
             block, symbols, name, UNDEFINED,
@@ -535,11 +538,11 @@ def _undefined(block: Block, symbols: Symbols, name: str) -> Finding:
     )  # fmt: skip
 
 
-def _declared(block: Block, symbols: Symbols, name: str) -> Finding:
+def _declared(block: Block, symbols: Symbols, name: str, where: str = "") -> Finding:
     return _free_name(
         block, symbols, name, UNDEFINED,
-        f"fragment: `{name}` is only declared (an annotation without a value) and never given "
-        "one in this document (used {count}x); checked with a placeholder",
+        f"fragment: `{name}` is only declared{where} (an annotation without a value) and never "
+        "given one in this document (used {count}x); checked with a placeholder",
         f"give `{name}` a value in the example, or declare it in stubs/ (`exampletest stubs`)",
     )  # fmt: skip
 

@@ -37,6 +37,7 @@ class Statement:
     end_line: int
     binds: frozenset[str]
     uses: frozenset[str]
+    declares: frozenset[str] = frozenset()  # ``user: User`` with no value: binds nothing
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,9 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
                 end_line=end,
                 binds=frozenset(_stmt_binds(stmt) - declared),
                 uses=frozenset(_loaded_names(stmt) - BUILTINS),
+                declares=frozenset(_stmt_binds(stmt) & declared)
+                if isinstance(stmt, ast.AnnAssign)
+                else frozenset(),
             )
         )
     imported: list[tuple[str, int, int]] = []
