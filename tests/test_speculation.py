@@ -1,5 +1,5 @@
 """The fix engine's first round, started while mypy runs, must change nothing but the timing:
-the same fixes, verified the same way, with types the only stage left for the end."""
+the same fixes, verified the same way, with nothing left to check at the end."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def _spy_on_trials(monkeypatch: pytest.MonkeyPatch) -> list[frozenset[str]]:
     return stages_run
 
 
-def test_speculative_round_gives_the_same_fixes_and_leaves_only_types(
+def test_speculative_round_gives_the_same_fixes_and_leaves_nothing_to_check(
     setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plain = setup.fixes()
@@ -106,7 +106,7 @@ def test_speculative_round_gives_the_same_fixes_and_leaves_only_types(
     stages_run = _spy_on_trials(monkeypatch)
     assert setup.fixes(speculation) == plain
     assert any(f[1] for f in plain)  # something was fixed and verified
-    assert stages_run and stages_run[0] == frozenset({"types"})  # round one: only types left
+    assert stages_run == []  # round one was checked whole (types included) ahead of time
 
 
 def test_a_speculation_that_no_longer_matches_is_not_reused(
@@ -140,8 +140,8 @@ def test_what_the_rule_pack_finds_in_a_trial_counts_once(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A finding no rewrite removes (here a rule's) is in the trial's head start and must not
-    be counted again when types is checked at the end: twice would look like a new problem
-    and drop the rewrite (the missing import) that fixes the block."""
+    be counted twice: twice would look like a new problem and drop the rewrite (the missing
+    import) that fixes the block."""
     (in_tmp / "doc.md").write_text(RULE_STAYS, encoding="utf-8")
     options = pipeline.Options(paths=("doc.md",), cache_dir=in_tmp / ".cache", use_cache=False)
     documents, _ = pipeline.load_documents(options)
@@ -150,7 +150,7 @@ def test_what_the_rule_pack_finds_in_a_trial_counts_once(
     speculation = setup.speculate()
     stages_run = _spy_on_trials(monkeypatch)
     assert setup.fixes(speculation) == plain
-    assert stages_run[0] == frozenset({"types"})
+    assert stages_run == []
     replacement, verified, _ = plain[0]
     assert replacement is not None and "from datetime import datetime" in replacement
     assert verified

@@ -196,12 +196,15 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             workers = None
         speculation: list[Speculation] = []
 
-        def speculate(preliminary: list[DocumentResult]) -> None:
-            """While mypy runs: the fix trials' other stages, from the verdicts so far."""
+        def speculate(preliminary: list[DocumentResult], types_done: threading.Event) -> None:
+            """While mypy runs: the fix trials, from the verdicts so far (their own mypy once
+            the run's is done)."""
             from exampletest.fix.engine import speculate
 
             try:
-                speculation.append(speculate(preliminary, documents, options, index, workers))
+                speculation.append(
+                    speculate(preliminary, documents, options, index, workers, types_done)
+                )
             except Exception:  # only a head start: the fix engine does the whole work anyway
                 speculation.clear()
 
@@ -352,8 +355,9 @@ class Checked:
     no_stages: bool = False  # the run selected no stage at all (context findings only)
 
 
-#: Called with the verdicts so far once every stage but types has finished.
-Partial = Callable[[list[DocumentResult]], None]
+#: Called with the verdicts so far once every stage but types has finished, and the event
+#: that is set when types has (mypy's cache is the run's until then).
+Partial = Callable[[list[DocumentResult], threading.Event], None]
 
 
 def check(
@@ -364,8 +368,10 @@ def check(
     progress: Callable[[int], None] | None = None,
     workers: Workers | None = None,
     partial: Partial | None = None,
+    types_after: threading.Event | None = None,
 ) -> Checked:
-    """Context and stages for every block of the documents (those ``only`` allows)."""
+    """Context and stages for every block of the documents (those ``only`` allows).
+    ``types_after``: mypy starts once it is set (another run's mypy shares the cache)."""
     doc_results: list[DocumentResult] = []
     contexts: list[BlockContext] = []
     results: dict[Key, BlockResult] = {}
@@ -389,12 +395,14 @@ def check(
                 result.findings.extend(ctx.findings)
             contexts.append(ctx)
 
-    def early(found: dict[Key, list[Finding]]) -> None:
+    def early(found: dict[Key, list[Finding]], types_done: threading.Event) -> None:
         assert partial is not None
-        partial(_preliminary(Checked(doc_results, results, found, not options.stages)))
+        partial(_preliminary(Checked(doc_results, results, found, not options.stages)), types_done)
 
     hook = early if partial is not None else None
-    found = check_contexts(contexts, options, run_errors, results, progress, workers, hook)
+    found = check_contexts(
+        contexts, options, run_errors, results, progress, workers, hook, types_after
+    )
     return Checked(doc_results, results, found, not options.stages)
 
 
@@ -458,11 +466,13 @@ def check_contexts(
     results: dict[Key, BlockResult],
     progress: Callable[[int], None] | None = None,
     workers: Workers | None = None,
-    early: Callable[[dict[Key, list[Finding]]], None] | None = None,
+    early: Callable[[dict[Key, list[Finding]], threading.Event], None] | None = None,
+    types_after: threading.Event | None = None,
 ) -> dict[Key, list[Finding]]:
     """Run the stages over the blocks that need them; returns the findings per block.
     ``early`` gets the findings of every stage but types as soon as they are in (types, the
-    slowest, is still running: the fix engine starts its trials meanwhile)."""
+    slowest, is still running: the fix engine starts its trials meanwhile), and the event set
+    when types is done."""
     found: dict[Key, list[Finding]] = {}
     lock = threading.Lock()
     plans = {(c.block.doc_path, c.block.index): _stage_plan(c, options) for c in contexts}
@@ -509,10 +519,15 @@ def check_contexts(
         except StageError as exc:
             fail("lint", [(c.block.doc_path, c.block.index) for c in todo], exc)
 
+    types_done = threading.Event()
+
     def run_types() -> None:
         todo = with_stage("types")
         if not todo:
+            types_done.set()
             return
+        if types_after is not None:
+            types_after.wait()
         try:
             add(
                 "types",
@@ -529,6 +544,8 @@ def check_contexts(
             )
         except StageError as exc:
             fail("types", [(c.block.doc_path, c.block.index) for c in todo], exc)
+        finally:
+            types_done.set()
 
     def run_rules() -> None:
         per_block = _rules(contexts)
@@ -539,16 +556,19 @@ def check_contexts(
     threads = [threading.Thread(target=fn, daemon=True) for fn in (run_lint, run_rules, run_types)]
     for t in threads:
         t.start()
-    smoke_todo = with_stage("smoke")
-    if smoke_todo:
-        _run_smoke(smoke_todo, options, found, results, lock, run_errors, progress, workers)
-    for t in threads[:2]:
-        t.join()
-    if early is not None and threads[2].is_alive():
-        with lock:
-            so_far = {k: list(v) for k, v in found.items()}
-        early(so_far)
-    threads[2].join()
+    try:
+        smoke_todo = with_stage("smoke")
+        if smoke_todo:
+            _run_smoke(smoke_todo, options, found, results, lock, run_errors, progress, workers)
+        for t in threads[:2]:
+            t.join()
+        if early is not None and threads[2].is_alive():
+            with lock:
+                so_far = {k: list(v) for k, v in found.items()}
+            early(so_far, types_done)
+    finally:  # never leave a mypy running on the shared cache behind
+        for t in threads:
+            t.join()
     return found
 
 

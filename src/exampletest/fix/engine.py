@@ -9,8 +9,8 @@ stays a note in words.
 
 Round one does not wait for mypy, the slowest stage: once every other stage has spoken, the
 rewrites are made from those findings and their trial documents linted and run (``speculate``)
-while mypy still works; when the final findings call for the same rewrites, only the trial's
-types check is left for the end.
+while mypy still works, and type-checked as soon as it is done; when the final findings call
+for the same rewrites, nothing is left for the end.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -244,7 +245,7 @@ def _needs_fix(result: BlockResult) -> bool:
 @dataclass
 class Speculation:
     """Round one of the trials, started while mypy still runs: each block's rewrite from what
-    every other stage found, and what every stage but types found in the rewritten documents.
+    every other stage found, and what every stage found in the rewritten documents.
     ``propose`` reuses a document's part when its final rewrites come out the same."""
 
     codes: dict[Key, str] = field(default_factory=dict)
@@ -288,8 +289,11 @@ def speculate(
     options: Options,
     index: NameIndex,
     workers: Workers | None = None,
+    types_after: threading.Event | None = None,
 ) -> Speculation:
-    """The first round of trials from preliminary verdicts (every stage but types)."""
+    """The first round of trials from preliminary verdicts (every stage but types). The
+    trials' own mypy waits for ``types_after`` (the run's mypy, which shares the cache) and
+    then runs beside their smoke run."""
     by_path = {d.path: d for d in documents}
     states = _states(doc_results, by_path, None)
     skips: dict[Key, set[str]] = {key: set() for key in states}
@@ -306,8 +310,8 @@ def speculate(
         return Speculation(memos=memos)
     docs = {key[0]: state.doc for key, state in states.items()}
     rewritten, wanted = _trial_documents(codes, list(codes), docs)
-    opts = _trial_options(options, wanted, lambda path, stages: stages - {"types"})
-    checked = check(rewritten, opts, index, [], None, workers)
+    opts = _trial_options(options, wanted, lambda path, stages: stages)
+    checked = check(rewritten, opts, index, [], None, workers, types_after=types_after)
     return Speculation(codes, wanted, checked, memos)
 
 
@@ -620,8 +624,8 @@ def _recheck(
 ) -> dict[Key, list[Finding]]:
     """Every stage again on the rewritten blocks and their dependents, in their documents.
 
-    Where the speculative round checked a document with the same rewrites, only types runs
-    now; its findings join what the other stages found then."""
+    Where the speculative round checked a document with the same rewrites, what it found is
+    the answer: nothing runs again."""
     docs = {key[0]: state.doc for key, state in states.items()}
     codes: dict[Key, str] = {k: s.code for k, s in states.items()}
     codes.update({k: code for k, (code, _) in trial.items()})
@@ -633,23 +637,18 @@ def _recheck(
             then = {k: c for k, c in speculation.codes.items() if k[0] == path}
             if mine == then and speculation.wanted.get(path) == indexes:
                 reuse.add(path)
-    opts = _trial_options(
-        options, wanted, lambda path, stages: stages & {"types"} if path in reuse else stages
-    )
-    checked = check(rewritten, opts, index, [], None, workers)
     out: dict[Key, list[Finding]] = {}
-    for key, result in checked.results.items():
-        found = checked.found.get(key, [])
-        prior = speculation.checked if speculation is not None else None
-        if key[0] in reuse and prior is not None and key in prior.results:
-            earlier = prior.results[key]
-            for stage, state in result.stages.items():
-                if state != "skipped":
-                    earlier.stages[stage] = state
-            # The rule pack runs with every check; the head start already has its findings.
-            types_only = [f for f in found if f.stage == "types"]
-            result, found = earlier, [*prior.found.get(key, []), *types_only]
-        out[key] = verdict(result, found, checked.no_stages)[0]
+    prior = speculation.checked if speculation is not None else None
+    if prior is not None:
+        for key, result in prior.results.items():
+            if key[0] in reuse:
+                out[key] = verdict(result, prior.found.get(key, []), prior.no_stages)[0]
+    todo = {path: indexes for path, indexes in wanted.items() if path not in reuse}
+    if todo:
+        opts = _trial_options(options, todo, lambda path, stages: stages)
+        checked = check(rewritten, opts, index, [], None, workers)
+        for key, result in checked.results.items():
+            out[key] = verdict(result, checked.found.get(key, []), checked.no_stages)[0]
     return out
 
 
