@@ -221,3 +221,20 @@ def test_a_later_block_using_a_name_only_declared_earlier_is_told_so(index: Name
     )
     assert ctxs[1].missing == ("user",)
     assert "only declared in an earlier block" in ctxs[1].findings[0].message
+
+
+def test_typing_names_come_from_typing_and_generic_names_are_not_guessed(
+    index: NameIndex,
+) -> None:
+    (ctx,) = _contexts(
+        "```python\nimport asyncio\nfrom sqlalchemy.orm import Mapped\n\nif TYPE_CHECKING:\n"
+        "    pass\n\nclass App(Protocol): ...\n\nctx: Context = None\nc = Column(Text)\n```\n",
+        index,
+    )
+    imports = {p.name: p.statement for p in ctx.provided if p.source == "import"}
+    # Not sqlalchemy's re-export of TYPE_CHECKING, not asyncio's transport Protocol; a
+    # library's own class (sqlalchemy.Text) is still the library's.
+    assert imports["TYPE_CHECKING"] == "from typing import TYPE_CHECKING"
+    assert imports["Protocol"] == "from typing import Protocol"
+    assert imports["Text"] == "from sqlalchemy import Text"
+    assert "Context" not in imports  # contextvars.Context would be a coincidence of names

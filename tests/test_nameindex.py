@@ -168,6 +168,11 @@ def test_build_out_of_time_gives_an_empty_uncached_index(tmp_path: Path) -> None
         ("multipart", "python-multipart"),
         ("some_unheard_of_module", "some_unheard_of_module"),  # the module name itself
         ("os.path", None),  # the standard library
+        ("playhouse.shortcuts", "peewee"),  # PyPI's "playhouse" is a squatted placeholder
+        ("pythonjsonlogger", "python-json-logger"),
+        ("azure.keyvault.secrets", "azure-keyvault-secrets"),  # a namespace, by convention
+        ("azure.identity", "azure-identity"),
+        ("azure", None),  # the namespace alone names no distribution
     ],
 )
 def test_distribution_for(module: str, distribution: str | None) -> None:

@@ -80,7 +80,7 @@ class BlockContext:
 #: (FastAPI's ``Request``, Pydantic's ``Field``, structlog's ``log``).
 SHADOWED_STDLIB = frozenset(
     {"Request", "Field", "log", "Template", "Message", "Headers", "HTTPException", "Header"}
-    | {"Cookie"}
+    | {"Cookie", "Context", "Event", "Queue", "Timeout", "Server", "Task", "Lock"}
 )
 #: Standard-library modules examples import names from. A missing name is guessed from another
 #: standard module (``turtle.setup``, ``xml.dom.minidom.Comment``, ``platform.version``) only
@@ -110,6 +110,9 @@ PROJECT_PACKAGES = frozenset(
         "domain", "infrastructure", "repositories", "handlers", "views", "tasks", "workers",
         "example", "examples", "myapp", "my_app", "myproject", "my_project", "mypackage",
         "my_package", "mymodule", "my_module", "project", "yourapp", "your_app", "internal",
+        "your_project", "yourproject", "your_package", "yourpackage", "your_module", "mylib",
+        "my_lib", "third_party", "thirdparty", "framework", "foo", "bar", "baz", "package",
+        "module", "some_module", "somemodule", "some_package",
     }
 )  # fmt: skip
 
@@ -303,7 +306,14 @@ def _block_context(
             )
             findings.append(_env(block, line, col, message, None))
             continue
-        dist = distribution_for(top) or top
+        dist = distribution_for(module)
+        if dist is None:  # a namespace (`azure`, `google`) with no rule for this module
+            message = (
+                f"module `{module}` is not installed here, so code using it is only partly "
+                f"checked (`{top}` is a namespace several distributions share)"
+            )
+            findings.append(_env(block, line, col, message, None))
+            continue
         message = (
             f"module `{top}` is not installed here, so code using it is only partly checked "
             f"(install the `{dist}` distribution)"
@@ -383,6 +393,14 @@ class _Resolver:
         elif first.module == "typing" and any(c.module == "collections.abc" for c in candidates):
             # ``Callable``, ``Iterator``: typing's are deprecated aliases (ruff UP035) of these.
             candidates = [c for c in candidates if c.module == "collections.abc"] + candidates
+        elif (
+            first.module != "typing"
+            and (_stdlib(first.module) or first.kind == "other")
+            and _typing_own(name)
+        ):
+            # ``Protocol`` is typing's, not asyncio's; ``TYPE_CHECKING`` is typing's, not a
+            # library's re-export of it (a library's own class, ``sqlalchemy.Text``, stays).
+            candidates = [c for c in candidates if c.module == "typing"] + candidates
         elif first.module not in self.prefer and _stdlib(first.module):
             # ``warn``: the standard module named after the function (``warnings.warn``) before
             # another module's alias of it (``logging.warn``).
@@ -411,6 +429,15 @@ class _Resolver:
 
 
 _TEST_PARTS = frozenset({"test", "tests", "testing"})
+
+
+def _typing_own(name: str) -> bool:
+    """A name typing defines itself (``Protocol``, ``TYPE_CHECKING``), not one of its
+    deprecated aliases of another module's class (``typing.Counter``)."""
+    import typing
+
+    obj = getattr(typing, name, None)
+    return obj is not None and getattr(obj, "__origin__", None) is None
 
 
 def _stdlib(module: str) -> bool:

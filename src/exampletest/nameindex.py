@@ -102,6 +102,11 @@ ALIASES: dict[str, str] = {
 DISTRIBUTIONS: dict[str, str] = {
     "jwt": "PyJWT",
     "jose": "python-jose",
+    "playhouse": "peewee",
+    "pythonjsonlogger": "python-json-logger",
+    "azure.identity": "azure-identity",
+    "azure.core": "azure-core",
+    "google.auth": "google-auth",
     "yaml": "PyYAML",
     "cv2": "opencv-python",
     "PIL": "Pillow",
@@ -395,7 +400,8 @@ def _tops_by_lower() -> dict[str, str]:
 
 
 def distribution_for(module: str) -> str | None:
-    """The PyPI distribution that provides ``module`` (``jwt`` -> ``PyJWT``); None for stdlib."""
+    """The PyPI distribution that provides ``module`` (``jwt`` -> ``PyJWT``); None for stdlib,
+    and for a namespace package's module no rule names (``azure``, ``google`` alone)."""
     top = module.partition(".")[0]
     if not top.isidentifier():
         return None
@@ -404,7 +410,18 @@ def distribution_for(module: str) -> str | None:
     for prefix in _parents(module):  # namespace packages: google.protobuf, not google
         if prefix in DISTRIBUTIONS:
             return DISTRIBUTIONS[prefix]
-    return _installed_distributions().get(top) or DISTRIBUTIONS.get(top, top)
+    installed = _installed_distributions().get(top)
+    if installed is not None:
+        return installed
+    if top in NAMESPACES:  # azure.keyvault.secrets -> azure-keyvault-secrets
+        parts = module.split(".")[: NAMESPACES[top]]
+        return "-".join(parts) if len(parts) == NAMESPACES[top] else None
+    return DISTRIBUTIONS.get(top, top)
+
+
+#: Namespace packages whose distributions are named after their modules, with how many
+#: levels of the module name the distribution's name takes.
+NAMESPACES = {"azure": 3, "google": 3}
 
 
 def _parents(module: str) -> Iterator[str]:
