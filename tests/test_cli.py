@@ -289,10 +289,14 @@ def test_a_behaviour_changing_upgrade_is_style_and_never_applied(
 def test_a_transcripts_echoed_value_is_not_a_useless_expression(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    write_doc("d.md", "```pycon\n>>> x = [1, 2]\n>>> x\n[1, 2]\n```\n\n```python\nx = 1\nx\n```\n")
+    write_doc(
+        "d.md",
+        "```pycon\n>>> x = [1, 2]\n>>> x\n[1, 2]\n>>> x == [1, 2]\nTrue\n```\n\n"
+        "```python\nx = 1\nx\nx == 1\n```\n",
+    )
     _code, report = run_json("--no-fix", "d.md")
     rules = [[f["rule"] for f in b["findings"]] for b in report["documents"][0]["blocks"]]
-    assert rules == [[], ["B018"]]
+    assert rules == [[], ["B018", "B015"]]
 
 
 def test_a_wrong_case_import_gets_a_verified_fix(

@@ -474,3 +474,20 @@ def test_a_cached_result_names_the_lines_where_the_block_is_now(
     _code, moved = run_json("--stages", "smoke", "d.md")
     (f,) = moved["documents"][0]["blocks"][0]["findings"]
     assert f["line"] == 8 and f["message"].endswith("(line 8)")
+
+
+def test_a_missing_optional_dependency_is_env(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    for message in ("orjson is not installed", "To use ZMQ broker please install pyzmq lib"):
+        doc = _doc(write_doc, f"raise RuntimeError({message!r})\n")
+        (f,) = _findings(run_json, doc)
+        assert (f["rule"], f["category"]) == ("needs-install", "env")
+
+
+def test_a_block_run_once_has_most_of_the_time_limit(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    # Nothing missing, so no second run shares the limit: 1.2 s of a 2 s limit is fine.
+    doc = _doc(write_doc, "import time\n\ntime.sleep(1.2)\n")
+    assert _findings(run_json, doc, "--smoke-timeout", "2") == []

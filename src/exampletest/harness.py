@@ -430,7 +430,7 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         )
         or bool(_MISSING_PATH.search(str(exc))),
         "needs_install": isinstance(exc, RuntimeError | ImportError)
-        and bool(re.search(r"requires? .{0,80}install|must be installed|pip install", str(exc))),
+        and bool(_NEEDS_INSTALL.search(str(exc))),
     }
     record.update(_exception_span(exc, filename, record["line"]))
     return record
@@ -507,6 +507,12 @@ def _statement_names(filename: str, line: int) -> set[str] | None:
     return None
 
 
+#: A library saying an optional dependency is missing ("orjson is not installed", "To use
+#: ZMQ broker please install pyzmq lib", "requires the X package to be installed").
+_NEEDS_INSTALL = re.compile(
+    r"(?i)requires? .{0,80}install|must be installed|pip install|is not installed"
+    r"|please install|install (?:the )?[\w.\[\]-]+ (?:lib|library|package|extra)"
+)
 #: A library saying a relative file or folder the example assumes is not there
 #: (Starlette's ``StaticFiles(directory="static")``: "Directory 'static' does not exist").
 _MISSING_PATH = re.compile(
