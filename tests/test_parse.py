@@ -54,6 +54,16 @@ def codes(text: str) -> list[str]:
 # --- info strings ----------------------------------------------------------------------------
 
 
+def test_a_tab_or_admonition_titled_like_a_caption_introduces_the_wrong_way() -> None:
+    doc = parse_document(
+        "d.md",
+        b'=== "Before"\n\n    ```python\n    x = 1\n    ```\n\n'
+        b'=== "After"\n\n    ```python\n    x = 2\n    ```\n\n'
+        b'!!! warning "Deprecated"\n\n    ```python\n    x = 3\n    ```\n',
+    )
+    assert [b.directives.expect is not None for b in doc.blocks] == [True, False, True]
+
+
 @pytest.mark.parametrize(
     ("info", "language"),
     [

@@ -223,6 +223,9 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
             continue
         if tok.type == "paragraph_close":
             continue
+        if tok.type == "admonition_open":  # a tab or admonition titled like a caption
+            title = re.search(r"""["'](.*)["']""", tok.info)
+            caption = caption or (title is not None and is_counterexample_caption(title[1]))
         if tok.type != "fence":
             caption = caption and tok.type in _CONTAINER_OPEN
         if tok.type == "heading_open" and i + 1 < len(tokens):
