@@ -160,6 +160,37 @@ def test_required_fields_are_not_instantiated() -> None:
     assert events == []
 
 
+def test_defaults_a_validator_rejects_and_settings_are_not_instantiated() -> None:
+    # A validator showing a constraint rejects the defaults on purpose; settings read the
+    # environment and the command line, which the block may have set up to fail.
+    _, events = run_block(
+        """
+        from pydantic import BaseModel, model_validator
+        from pydantic_settings import BaseSettings
+
+        class Range(BaseModel):
+            lo: int = 5
+            hi: int = 1
+
+            @model_validator(mode="after")
+            def ordered(self):
+                if self.lo >= self.hi:
+                    raise ValueError("lo must be below hi")
+                return self
+
+        class Settings(BaseSettings):
+            workers: int = 0
+
+            @model_validator(mode="after")
+            def positive(self):
+                if self.workers < 1:
+                    raise ValueError("set WORKERS")
+                return self
+        """
+    )
+    assert events == []
+
+
 def test_broken_sqlalchemy_relationship_names_the_class() -> None:
     _, events = run_block(
         """

@@ -156,13 +156,25 @@ def _is_model(pydantic: Any, obj: object) -> bool:
 def _model_steps(name: str, model: Any, line: int) -> Iterator[Step]:
     yield f"building the JSON schema of model {name}", line, model.model_json_schema, {}
     fields = getattr(model, "model_fields", {})
-    if all(not f.is_required() for f in fields.values()):
+    settings = any(c.__name__ == "BaseSettings" for c in model.__mro__)
+    if all(not f.is_required() for f in fields.values()) and not settings:
+        # (Settings read the environment and the command line, not only their defaults.)
         yield (
             f"creating {name}() with its defaults and dumping it to JSON",
             line,
-            lambda: model().model_dump_json(),
+            lambda: _dump_defaults(model),
             {},
         )
+
+
+def _dump_defaults(model: Any) -> object:
+    """A model whose validators reject its defaults (to show a constraint) is not broken: only
+    what goes wrong once it is built counts (pydantic's ValidationError is a ValueError)."""
+    try:
+        instance = model()
+    except ValueError:
+        return None
+    return instance.model_dump_json()
 
 
 def _run(

@@ -357,12 +357,14 @@ def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
     if kind == "exception":
         if "placeholder" in message:
             return None
+        # One line: a ValidationError lists its errors on several.
+        text = "; ".join(x.strip() for x in message.splitlines() if x.strip())[:500]
         return _at(
             block,
             record.get("line"),
             str(record.get("type", "Exception")),
             Category.BROKEN,
-            f"{message}{what} (deep smoke)",
+            f"{text}{what} (deep smoke)",
             span=record,
         )
     if kind == "internal":
