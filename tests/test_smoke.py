@@ -491,3 +491,15 @@ def test_a_block_run_once_has_most_of_the_time_limit(
     # Nothing missing, so no second run shares the limit: 1.2 s of a 2 s limit is fine.
     doc = _doc(write_doc, "import time\n\ntime.sleep(1.2)\n")
     assert _findings(run_json, doc, "--smoke-timeout", "2") == []
+
+
+def test_an_error_on_a_statement_that_elides_code_is_the_elision(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "from decimal import Decimal\n\nprice = Decimal(...)\n")
+    (f,) = _findings(run_json, doc)
+    assert (f["rule"], f["category"]) == ("elided", "incomplete")
+    # `...` as a type's part or a body is no elision: the error stays the block's.
+    doc = _doc(write_doc, "x: tuple[int, ...] = (1, 2)\nint('a')\n")
+    (f,) = _findings(run_json, doc)
+    assert (f["rule"], f["category"]) == ("ValueError", "broken")

@@ -411,7 +411,8 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "placeholder": _involves_placeholder(exc),
         "stand_in_loop": _unbound_by_stand_in(exc, filename, ns),
         # `routes = ...` in a doc means "fill in here": what fails on that value is an elision
-        "elision": bool(re.search(r"'ellipsis'|EllipsisType", str(exc))),
+        "elision": bool(re.search(r"'ellipsis'|EllipsisType", str(exc)))
+        or _elided(filename, _line_of(exc, filename)),
         "needs_config": _needs_config(exc, ns),
         "needs_service": isinstance(exc, ConnectionError | TimeoutError)
         or type(exc).__name__ == "gaierror"
@@ -492,6 +493,32 @@ def _unbound_by_stand_in(exc: BaseException, filename: str, ns: dict[str, Any]) 
         if name in bound and any(is_placeholder(scope.get(n)) for n in iterable):
             return True
     return False
+
+
+def _elided(filename: str, line: int | None) -> bool:
+    """Whether the top-level statement at ``line`` leaves code out with ``...`` as a value
+    (``Table(...)``, ``routes = [...]``): an exception there is about the elision. A ``...``
+    body (``def f(): ...``) or a type's ``...`` (``tuple[int, ...]``) is not one."""
+    if line is None:
+        return False
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError):
+        return False
+    stmt = next((s for s in tree.body if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+    if stmt is None:
+        return False
+    parents = {id(c): p for p in ast.walk(stmt) for c in ast.iter_child_nodes(p)}
+
+    def value(node: ast.AST) -> bool:
+        up = parents.get(id(node))
+        if isinstance(up, ast.Tuple):  # `tuple[int, ...]`, `Callable[..., T]`
+            up = parents.get(id(up))
+        return not isinstance(up, ast.Expr | ast.Subscript)
+
+    return any(
+        isinstance(n, ast.Constant) and n.value is Ellipsis and value(n) for n in ast.walk(stmt)
+    )
 
 
 def _statement_names(filename: str, line: int) -> set[str] | None:
