@@ -238,3 +238,11 @@ def test_typing_names_come_from_typing_and_generic_names_are_not_guessed(
     assert imports["Protocol"] == "from typing import Protocol"
     assert imports["Text"] == "from sqlalchemy import Text"
     assert "Context" not in imports  # contextvars.Context would be a coincidence of names
+
+
+def test_code_indented_inside_its_fence_is_checked_without_the_indent(index: NameIndex) -> None:
+    (ctx,) = _contexts("```python\n    import os\n    print(os.sep)\n```\n", index)
+    assert ctx.symbols.syntax_error is None
+    assert [(f.rule, f.category.value, f.line, f.column) for f in ctx.findings] == [
+        ("ET005", "style", 2, 5)
+    ]

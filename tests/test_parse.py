@@ -214,8 +214,9 @@ def test_partly_used_tab_stays_in_the_code() -> None:
     # The list takes 2 of the tab's 4 columns; markdown-it would write 2 spaces, we keep the
     # tab so that the code line is still the exact tail of the document line.
     block = only("- a\n\n  ```py\n\tx = 1\n  ```\n")
-    assert block.code == "\tx = 1\n"
-    assert block.col_offsets == (0,)
+    assert block.prefixes[0] + block.code == "\tx = 1\n"  # the exact tail of the line
+    # The tab indents every code line: the fence's, not the code's (Python would reject it).
+    assert (block.code, block.col_offsets, block.code_indent) == ("x = 1\n", (1,), "\t")
 
 
 # --- MkDocs ----------------------------------------------------------------------------------

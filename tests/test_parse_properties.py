@@ -9,6 +9,7 @@ with exactly that code.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, given, settings
@@ -71,7 +72,8 @@ def fence(draw: st.DrawFn) -> Piece:
         info = draw(st.sampled_from(["pycon", "python"])) if stmts else "pycon"
     else:
         body = draw(st.lists(code_line(), max_size=6))
-        expected = body
+        # An indent every line shares is the fence's, not the code's.
+        expected = textwrap.dedent("\n".join(body)).split("\n") if body else body
     lines = [marker + info, *body, marker]
     return Piece(lines, [expected] if python else [])
 

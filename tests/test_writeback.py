@@ -45,6 +45,14 @@ def test_blockquote_prefix_is_reapplied() -> None:
     )
 
 
+def test_code_indented_inside_its_fence_keeps_its_indent() -> None:
+    src = b"```python\n    import os\n\n    x = 1\n```\n"
+    doc = parse_document("d.md", src)
+    assert doc.blocks[0].code == "import os\n\nx = 1\n"
+    out = replace_blocks(doc, {1: "import os\n\nx = os.sep\ny = 2\n"})
+    assert out == b"```python\n    import os\n\n    x = os.sep\n    y = 2\n```\n"
+
+
 def test_console_blocks_are_refused() -> None:
     doc = parse_document("d.md", b"```pycon\n>>> 1 + 1\n2\n```\n")
     with pytest.raises(WriteError, match="console"):

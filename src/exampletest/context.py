@@ -39,6 +39,7 @@ MISSING_IMPORT = "ET001"
 UNDEFINED = "ET002"
 NOT_INSTALLED = "ET003"
 WRONG_CASE = "ET004"  # ``from SQLAlchemy import ...``: broken for every reader
+INDENTED = "ET005"  # every line of the fence's code indented: checked without it
 SYNTAX = "SyntaxError"
 
 
@@ -225,6 +226,17 @@ def _block_context(
     modules: dict[str, Block] | None = None,
 ) -> BlockContext:
     findings: list[Finding] = []
+    if block.code_indent:
+        width = len(block.code_indent.expandtabs(4))
+        findings.append(
+            Finding.at(
+                block, 1, 1, stage="extract", tool="exampletest", rule=INDENTED,
+                category=Category.STYLE,
+                message=f"every line of the code is indented ({width} columns) inside its fence: "
+                "copied as is, Python rejects it (unexpected indent); checked without the indent",
+                suggestion="start the code at the fence's own indentation",
+            )
+        )  # fmt: skip
     modules = modules or {}
     written: dict[str, str] = {}  # the document's modules the block imports
     if symbols.syntax_error is not None:

@@ -412,7 +412,10 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "stand_in_loop": _unbound_by_stand_in(exc, filename, ns),
         # `routes = ...` in a doc means "fill in here": what fails on that value is an elision
         "elision": bool(re.search(r"'ellipsis'|EllipsisType", str(exc)))
-        or _elided(filename, _line_of(exc, filename)),
+        or (
+            not isinstance(exc, NameError | ImportError)  # about a name, not the elided value
+            and _elided(filename, _line_of(exc, filename))
+        ),
         "needs_config": _needs_config(exc, ns),
         "needs_service": isinstance(exc, ConnectionError | TimeoutError)
         or type(exc).__name__ == "gaierror"
@@ -495,6 +498,12 @@ def _unbound_by_stand_in(exc: BaseException, filename: str, ns: dict[str, Any]) 
     return False
 
 
+#: Pydantic's and FastAPI's parameter functions, whose ``...`` means "required".
+_REQUIRED_MARKER = re.compile(
+    r"(?:\w+\.)*(?:Field|Query|Path|Body|Header|Cookie|Form|File|Security|Param|PrivateAttr)"
+)
+
+
 def _elided(filename: str, line: int | None) -> bool:
     """Whether the top-level statement at ``line`` leaves code out with ``...`` as a value
     (``Table(...)``, ``routes = [...]``): an exception there is about the elision. A ``...``
@@ -514,6 +523,8 @@ def _elided(filename: str, line: int | None) -> bool:
         up = parents.get(id(node))
         if isinstance(up, ast.Tuple):  # `tuple[int, ...]`, `Callable[..., T]`
             up = parents.get(id(up))
+        if isinstance(up, ast.Call) and _REQUIRED_MARKER.fullmatch(ast.unparse(up.func)):
+            return False  # `Field(...)`, `Query(...)`: "required", not left out
         return not isinstance(up, ast.Expr | ast.Subscript)
 
     return any(

@@ -82,6 +82,8 @@ class Block:
     skip_reason: str | None = None  # e.g. an include-only block
     #: A transcript's expected tracebacks: (code line of the statement, exception class name)
     expected_exceptions: tuple[tuple[int, str], ...] = ()
+    #: An indent every line of the fence's code had, taken off (it is in ``prefixes``).
+    code_indent: str = ""
 
     def doc_line(self, code_line: int) -> int:
         """Document line of a 1-based code line (clamped into the block)."""

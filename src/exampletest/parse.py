@@ -384,11 +384,14 @@ def _make_block(
     if code_only and all(_INCLUDE.match(c) for c in code_only):
         skip_reason = "include-only block: its code lives in another file"
     expected: tuple[tuple[int, str], ...] = ()
+    indent = ""
     if lang in _CONSOLE_LANGUAGES or (nonblank and nonblank[0].lstrip().startswith(">>>")):
         expected = _expected_exceptions(code_lines)
         code_lines, line_map, offsets, prefixes = _strip_prompts(
             code_lines, line_map, offsets, prefixes
         )
+    else:
+        indent = _dedent(code_lines, offsets, prefixes)
     start = fence_idx + 2 + options
     end = fence_idx + 1 + len(content)
     return Block(
@@ -407,7 +410,28 @@ def _make_block(
         fence_indent=fence_indent,
         skip_reason=skip_reason,
         expected_exceptions=expected,
+        code_indent=indent,
     )
+
+
+def _dedent(code_lines: list[str], offsets: list[int], prefixes: list[str]) -> str:
+    """Move an indent every code line shares (code pasted indented into its fence) from the
+    code to the lines' prefixes, in place; returns it. Python would reject the code with it
+    (unexpected indent), and the lines' own indentation is what the code means."""
+    indents = [c[: len(c) - len(c.lstrip(" \t"))] for c in code_lines if c.strip()]
+    lo, hi = (min(indents), max(indents)) if indents else ("", "")
+    common = lo[
+        : next((i for i, (a, b) in enumerate(zip(lo, hi, strict=False)) if a != b), len(lo))
+    ]
+    for i, line in enumerate(code_lines):
+        cut = len(common) if line.startswith(common) else len(line) - len(line.lstrip(" \t"))
+        cut = min(cut, len(common))
+        code_lines[i], offsets[i], prefixes[i] = (
+            line[cut:],
+            offsets[i] + cut,
+            prefixes[i] + line[:cut],
+        )
+    return common
 
 
 def _myst_options(lines: list[str]) -> int:
