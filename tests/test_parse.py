@@ -375,6 +375,16 @@ def test_doccmd_ranges_and_commands() -> None:
     assert [b.directives.skip for b in doc.blocks] == [{"all"}, {"all"}, set(), {"types"}, set()]
 
 
+def test_sybils_skip_comments() -> None:
+    doc = parse(
+        "<!-- skip: next -->\n\n```python\na\n```\n\n```python\nb\n```\n\n"
+        "<!-- skip: start -->\n\n```python\nc\n```\n\n<!-- skip: end -->\n\n"
+        "<!-- skip: next if(True, reason='x') -->\n\n```python\nd\n```\n"
+    )
+    # A conditional skip is not taken: its condition is Sybil's to evaluate.
+    assert [b.directives.skip for b in doc.blocks] == [{"all"}, set(), {"all"}, set()]
+
+
 def test_unknown_directive_is_one_error_with_path_and_line() -> None:
     doc = parse(
         "# T\n\n<!--\nexampletest: frobnicate\n-->\n```python\nx\n```\n\n"

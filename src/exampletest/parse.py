@@ -37,6 +37,7 @@ _DIRECTIVE = re.compile(r"<!--\s*exampletest\s*:\s*(?P<body>.*?)\s*-->", re.S)
 _DOCCMD_SKIP = re.compile(
     r"<!-{2,3}\s*skip\s+doccmd\[(?P<what>[^\]]*)\]\s*:\s*(?P<when>next|start|end)\s*-->", re.S
 )
+_SYBIL_SKIP = re.compile(r"<!--\s*skip\s*:\s*(?P<when>next|start|end)\s*-->")
 #: doccmd command names -> the exampletest stage that does that job.
 _DOCCMD_STAGES = {
     "all": "all",
@@ -514,12 +515,14 @@ def _strip_prompts(
 
 
 def _doccmd(html: str) -> list[tuple[str, frozenset[str]]]:
-    """doccmd's ``<!--- skip doccmd[all]: next -->`` comments: (next|start|end, stages)."""
+    """doccmd's ``<!--- skip doccmd[all]: next -->`` and Sybil's ``<!-- skip: next -->``
+    comments (unconditional ones): (next|start|end, stages)."""
     out = []
     for m in _DOCCMD_SKIP.finditer(html):
         stage = _DOCCMD_STAGES.get(m.group("what").strip().lower())
         if stage is not None:  # a skip for some other doccmd command is not about us
             out.append((m.group("when"), frozenset({stage})))
+    out += [(m.group("when"), frozenset({"all"})) for m in _SYBIL_SKIP.finditer(html)]
     return out
 
 
