@@ -503,3 +503,18 @@ def test_an_error_on_a_statement_that_elides_code_is_the_elision(
     doc = _doc(write_doc, "x: tuple[int, ...] = (1, 2)\nint('a')\n")
     (f,) = _findings(run_json, doc)
     assert (f["rule"], f["category"]) == ("ValueError", "broken")
+
+
+def test_a_script_that_needs_command_line_arguments_is_env(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(
+        write_doc,
+        "import argparse\n\nparser = argparse.ArgumentParser()\nparser.add_argument('path')\n"
+        "args = parser.parse_args()\n",
+    )
+    (f,) = _findings(run_json, doc)
+    assert (f["rule"], f["category"], f["line"]) == ("needs-arguments", "env", 8)
+    doc = _doc(write_doc, "import sys\n\nsys.exit(3)\n")  # the block's own exit stays broken
+    (f,) = _findings(run_json, doc)
+    assert (f["rule"], f["category"]) == ("SystemExit", "broken")

@@ -289,10 +289,16 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
                 "line": _line_of(exc, filename),
             }
         except SystemExit as exc:
+            cli = _command_line_exit(exc)
+            said = [x for x in str(exc.code).splitlines() if x.strip()] or [""]
+            why = said[-1] if isinstance(exc.code, str) else repr(exc.code)  # "error: ..."
             out["exception"] = {
                 "type": "SystemExit",
-                "message": f"the block called sys.exit({exc.code!r}) at top level",
+                "message": f"{cli} exited ({why}): the block needs command-line arguments"
+                if cli
+                else f"the block called sys.exit({exc.code!r}) at top level",
                 "line": _line_of(exc, filename),
+                "needs_args": bool(cli),
             }
         except BaseException as exc:
             out["exception"] = _exception_record(exc, filename, ns)
@@ -502,6 +508,28 @@ def _unbound_by_stand_in(exc: BaseException, filename: str, ns: dict[str, Any]) 
 _REQUIRED_MARKER = re.compile(
     r"(?:\w+\.)*(?:Field|Query|Path|Body|Header|Cookie|Form|File|Security|Param|PrivateAttr)"
 )
+
+
+#: Where a command-line parser exits when the arguments it needs are not there.
+_CLI_EXITS = {
+    "argparse": "argparse",
+    "click": "click",
+    "distutils": "setup()",
+    "setuptools": "setup()",
+}
+
+
+def _command_line_exit(exc: SystemExit) -> str | None:
+    """The command-line parser (argparse, click, setup()) that raised ``exc``, if one did: a
+    script run with no arguments (the sandbox gives none), not a broken example."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        top = module.partition(".")[0] if isinstance(module, str) else ""
+        if top in _CLI_EXITS:
+            return _CLI_EXITS[top]
+        tb = tb.tb_next
+    return None
 
 
 def _elided(filename: str, line: int | None) -> bool:

@@ -507,7 +507,7 @@ def _child(
         _libc_call("prctl", _PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after setuid
         if os.getppid() != supervisor:
             os._exit(1)
-        sys.argv = [BLOCK_FILENAME_PREFIX + ">"]
+        sys.argv = ["example.py"]  # what a reader's script is called (usage messages show it)
         sys.dont_write_bytecode = True
         faulthandler.enable(file=sys.stderr, all_threads=True)
         tempfile.tempdir = workdir

@@ -277,6 +277,9 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
         return  # an earlier block failed to define it; that block reports its own error
     if exc.get("stand_in_loop"):
         return  # a loop over a stand-in never ran; the reader's data would run it
+    if exc.get("needs_args"):
+        yield _at(block, line, "needs-arguments", Category.ENV, message, span=exc)
+        return
     if exc.get("needs_file"):
         yield _at(
             block,
