@@ -415,6 +415,7 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "import_error": isinstance(exc, ImportError),
         "module_not_found": isinstance(exc, ModuleNotFoundError),
         "placeholder": _involves_placeholder(exc),
+        "contained": _refused_by_sandbox(exc),
         "stand_in_loop": _unbound_by_stand_in(exc, filename, ns),
         # `routes = ...` in a doc means "fill in here": what fails on that value is an elision
         "elision": bool(re.search(r"'ellipsis'|EllipsisType", str(exc)))
@@ -475,6 +476,22 @@ def _involves_placeholder(exc: BaseException) -> bool:
         except Exception:
             pass
         tb = tb.tb_next
+    return False
+
+
+def _refused_by_sandbox(exc: BaseException) -> bool:
+    """Whether ``exc`` comes of a sandbox refusal (a connect, a write): the containment is
+    the finding, not what the library made of the refusal (``URLError``, ``ConnectionError``)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        cur = todo.pop()
+        if not isinstance(cur, BaseException) or id(cur) in seen:
+            continue  # (a URLError's first argument is the exception it wraps)
+        seen.add(id(cur))
+        if "refused by the exampletest sandbox" in str(cur):
+            return True
+        todo += [cur.__cause__, cur.__context__, *cur.args[:1]]
     return False
 
 

@@ -116,13 +116,16 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     findings: list[Finding] = []
     status = "timeout" if contained.timed_out else "ran"
     for event in contained.containments():
+        # An example that calls an API or starts a server needs the network (a service), as
+        # the contract's `env` says; writing outside its folder or a fork bomb is its fault.
+        network = event["kind"] == "network"
         findings.append(
             _at(
                 block,
                 event.get("line"),
                 "sandbox:" + str(event["kind"]),
-                Category.BROKEN,
-                str(event["message"]),
+                Category.ENV if network else Category.BROKEN,
+                str(event["message"]) + (" (it needs the network or a port)" if network else ""),
             )
         )
     value = contained.value
@@ -277,6 +280,8 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
         return  # an earlier block failed to define it; that block reports its own error
     if exc.get("stand_in_loop"):
         return  # a loop over a stand-in never ran; the reader's data would run it
+    if exc.get("contained"):
+        return  # the sandbox refused something: its own finding says what
     if exc.get("needs_args"):
         yield _at(block, line, "needs-arguments", Category.ENV, message, span=exc)
         return
