@@ -375,27 +375,33 @@ def importable_spelling(top: str) -> str | None:
     ``sqlalchemy``): imports are case-sensitive, so the spelling is the bug. None otherwise."""
     if is_importable(top):
         return None
-    return _tops_by_lower().get(top.lower())
+    spelled = _tops_by_lower().get(top.lower())
+    return spelled if spelled is not None and is_importable(spelled) else None
 
 
-#: Facts about the environment that take a scan of every installed distribution (about a
-#: second each): the index build computes them and they are cached with the index, so a run
-#: that loads the index does not scan again.
+#: Facts about the environment. The module -> distribution table takes a read of every
+#: installed distribution's files (about a second): the index build makes it anyway, and it is
+#: cached with the index, so a run that loads the index does not read them again.
 _FACTS: dict[str, dict[str, str]] = {}
-_FACT_KINDS = ("distributions", "tops")
+_FACT_KINDS = ("distributions",)
 
 
 def _environment_facts() -> dict[str, dict[str, str]]:
-    return {"distributions": _installed_distributions(), "tops": _tops_by_lower()}
+    return {"distributions": _installed_distributions()}
 
 
 def _tops_by_lower() -> dict[str, str]:
+    """Lower-case name -> name of what may be a top-level module: the entries of the
+    ``sys.path`` folders, one listing each (``pkgutil.iter_modules`` stats every entry and
+    takes about a second). A candidate is checked with ``is_importable`` before it is used."""
     if "tops" not in _FACTS:
-        import pkgutil
-
-        names = {m.name for m in pkgutil.iter_modules()}
-        names |= set(sys.stdlib_module_names) | set(sys.builtin_module_names)
-        _FACTS["tops"] = {n.lower(): n for n in sorted(names)}
+        names = set(sys.stdlib_module_names) | set(sys.builtin_module_names)
+        for entry in filter(None, sys.path):
+            with contextlib.suppress(OSError):
+                names.update(
+                    stem for item in os.scandir(entry) if (stem := item.name.partition(".")[0])
+                )
+        _FACTS["tops"] = {n.lower(): n for n in sorted(names) if n.isidentifier()}
     return _FACTS["tops"]
 
 
