@@ -501,9 +501,8 @@ def _unbound_by_stand_in(exc: BaseException, filename: str, ns: dict[str, Any]) 
     name = getattr(exc, "name", None) if isinstance(exc, NameError) else None
     if name is None:
         return False
-    try:
-        tree = ast.parse("".join(linecache.getlines(filename)))
-    except (SyntaxError, ValueError):
+    tree = _block_tree(filename)
+    if tree is None:
         return False
     builtins_ = ns.get("__builtins__")
     scope = (builtins_ if isinstance(builtins_, dict) else {}) | ns
@@ -553,13 +552,7 @@ def _elided(filename: str, line: int | None) -> bool:
     """Whether the top-level statement at ``line`` leaves code out with ``...`` as a value
     (``Table(...)``, ``routes = [...]``): an exception there is about the elision. A ``...``
     body (``def f(): ...``) or a type's ``...`` (``tuple[int, ...]``) is not one."""
-    if line is None:
-        return False
-    try:
-        tree = ast.parse("".join(linecache.getlines(filename)))
-    except (SyntaxError, ValueError):
-        return False
-    stmt = next((s for s in tree.body if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+    stmt = _statement_at(filename, line)
     if stmt is None:
         return False
     parents = {id(c): p for p in ast.walk(stmt) for c in ast.iter_child_nodes(p)}
@@ -579,15 +572,24 @@ def _elided(filename: str, line: int | None) -> bool:
 
 def _statement_names(filename: str, line: int) -> set[str] | None:
     """The names the top-level statement at ``line`` uses; None when its source is unknown."""
-    source = "".join(linecache.getlines(filename))
+    stmt = _statement_at(filename, line)
+    return None if stmt is None else {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+
+
+def _block_tree(filename: str) -> ast.Module | None:
+    """The syntax tree of the block compiled as ``filename`` (its source is in linecache)."""
     try:
-        tree = ast.parse(source)
+        return ast.parse("".join(linecache.getlines(filename)))
     except (SyntaxError, ValueError):
         return None
-    for stmt in tree.body:
-        if stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
-            return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-    return None
+
+
+def _statement_at(filename: str, line: int | None) -> ast.stmt | None:
+    """The block's top-level statement that spans ``line``."""
+    tree = _block_tree(filename) if line is not None else None
+    if tree is None or line is None:
+        return None
+    return next((s for s in tree.body if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
 
 
 #: A library saying an optional dependency is missing ("orjson is not installed", "To use
