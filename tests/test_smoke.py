@@ -530,3 +530,14 @@ def test_network_access_is_env_and_what_the_library_made_of_the_refusal_is_not_a
     )
     (f,) = _findings(run_json, doc)
     assert (f["rule"], f["category"], f["line"]) == ("sandbox:network", "env", 6)
+
+
+def test_a_block_that_awaits_at_top_level_says_how_it_was_run(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "import asyncio\n\nawait asyncio.sleep(0)\nraise ValueError('x')\n")
+    (f,) = _findings(run_json, doc)
+    assert f["rule"] == "ValueError" and "as an asyncio REPL runs it" in f["message"]
+    doc = _doc(write_doc, "async def main():\n    await main()\n\nraise ValueError('x')\n")
+    (f,) = _findings(run_json, doc)
+    assert "REPL" not in f["message"]  # an await inside a function is no top-level await

@@ -251,6 +251,26 @@ def _first_col(block: Block, code_line: int) -> int:
     return 1
 
 
+#: How a block that awaits at top level is run (as docs assume: a notebook, asyncio's REPL);
+#: ``python file.py`` would reject it with a SyntaxError instead.
+_REPL = " (as an asyncio REPL runs it: it awaits at top level)"
+
+
+def _awaits_at_top(block: Block) -> bool:
+    try:
+        tree = parse_tree(block.code)
+    except (SyntaxError, ValueError):
+        return False
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Await | ast.AsyncWith | ast.AsyncFor):
+            return True
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
 def _name_error(ctx: BlockContext, name: str, hidden: bool) -> Finding:
     uses = [u for u in ctx.symbols.free if u.name == name]
     eager = [u for u in uses if u.eager] or uses
@@ -258,7 +278,7 @@ def _name_error(ctx: BlockContext, name: str, hidden: bool) -> Finding:
     how = (
         "its top level needs this name when it runs (seen once the earlier error was fixed)"
         if hidden
-        else "running it as written stops here"
+        else f"running it as written{_REPL if _awaits_at_top(ctx.block) else ''} stops here"
     )
     return _at(
         ctx.block,
@@ -275,6 +295,8 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
     kind = exc.get("type", "Exception")
     message = str(exc.get("message", kind))
     when = "running the block as written" if as_written else "running the block with its context"
+    if as_written and _awaits_at_top(block):
+        when += _REPL
     prelude_binds = {n for p in ctx.prelude for n in p.statement.binds}
     if kind == "NameError" and exc.get("name") in prelude_binds - set(ctx.missing):
         return  # an earlier block failed to define it; that block reports its own error
