@@ -22,6 +22,14 @@ def _doc(write_doc: Callable[[str, str], Path], code: str) -> str:
     return "d.md"
 
 
+def _one(
+    write_doc: Callable[[str, str], Path], run_json: Any, code: str, *args: str
+) -> dict[str, Any]:
+    """The one finding of a one-block document with ``code``."""
+    (found,) = _findings(run_json, _doc(write_doc, code), *args)
+    return found
+
+
 def test_missing_import_is_broken_only_when_running_fails(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
@@ -93,12 +101,12 @@ def test_placeholder_trouble_is_not_evidence(
 def test_settings_without_environment_is_env(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    doc = _doc(
+    f = _one(
         write_doc,
+        run_json,
         "from pydantic_settings import BaseSettings\n\nclass S(BaseSettings):\n    api_key: str\n\n"
         "settings = S()\n",
     )
-    (f,) = _findings(run_json, doc)
     assert (f["category"], f["line"]) == ("env", 9)
 
 
@@ -405,8 +413,7 @@ def test_a_loop_over_a_stand_in_never_runs_and_what_it_binds_is_not_evidence(
     found = _findings(run_json, doc)
     assert {(f["rule"], f["category"]) for f in found} == {("ET002", "incomplete")}
     # A loop over real, empty data that leaves the name unbound is the block's own bug.
-    doc = _doc(write_doc, "for row in []:\n    last = row\nprint(last)\n")
-    (own,) = _findings(run_json, doc)
+    own = _one(write_doc, run_json, "for row in []:\n    last = row\nprint(last)\n")
     assert (own["rule"], own["category"], own["line"]) == ("NameError", "broken", 6)
 
 
@@ -497,47 +504,45 @@ def test_a_block_run_once_has_most_of_the_time_limit(
 def test_an_error_on_a_statement_that_elides_code_is_the_elision(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    doc = _doc(write_doc, "from decimal import Decimal\n\nprice = Decimal(...)\n")
-    (f,) = _findings(run_json, doc)
+    f = _one(write_doc, run_json, "from decimal import Decimal\n\nprice = Decimal(...)\n")
     assert (f["rule"], f["category"]) == ("elided", "incomplete")
     # `...` as a type's part or a body is no elision: the error stays the block's.
-    doc = _doc(write_doc, "x: tuple[int, ...] = (1, 2)\nint('a')\n")
-    (f,) = _findings(run_json, doc)
+    f = _one(write_doc, run_json, "x: tuple[int, ...] = (1, 2)\nint('a')\n")
     assert (f["rule"], f["category"]) == ("ValueError", "broken")
 
 
 def test_a_script_that_needs_command_line_arguments_is_env(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    doc = _doc(
+    f = _one(
         write_doc,
+        run_json,
         "import argparse\n\nparser = argparse.ArgumentParser()\nparser.add_argument('path')\n"
         "args = parser.parse_args()\n",
     )
-    (f,) = _findings(run_json, doc)
     assert (f["rule"], f["category"], f["line"]) == ("needs-arguments", "env", 8)
-    doc = _doc(write_doc, "import sys\n\nsys.exit(3)\n")  # the block's own exit stays broken
-    (f,) = _findings(run_json, doc)
+    # The block's own exit stays broken.
+    f = _one(write_doc, run_json, "import sys\n\nsys.exit(3)\n")
     assert (f["rule"], f["category"]) == ("SystemExit", "broken")
 
 
 def test_network_access_is_env_and_what_the_library_made_of_the_refusal_is_not_a_finding(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    doc = _doc(
+    f = _one(
         write_doc,
+        run_json,
         "import urllib.request\n\nurllib.request.urlopen('https://api.example.com/users')\n",
     )
-    (f,) = _findings(run_json, doc)
     assert (f["rule"], f["category"], f["line"]) == ("sandbox:network", "env", 6)
 
 
 def test_a_block_that_awaits_at_top_level_says_how_it_was_run(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    doc = _doc(write_doc, "import asyncio\n\nawait asyncio.sleep(0)\nraise ValueError('x')\n")
-    (f,) = _findings(run_json, doc)
+    f = _one(
+        write_doc, run_json, "import asyncio\n\nawait asyncio.sleep(0)\nraise ValueError('x')\n"
+    )
     assert f["rule"] == "ValueError" and "as an asyncio REPL runs it" in f["message"]
-    doc = _doc(write_doc, "async def main():\n    await main()\n\nraise ValueError('x')\n")
-    (f,) = _findings(run_json, doc)
+    f = _one(write_doc, run_json, "async def main():\n    await main()\n\nraise ValueError('x')\n")
     assert "REPL" not in f["message"]  # an await inside a function is no top-level await
