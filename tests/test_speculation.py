@@ -12,6 +12,7 @@ import pytest
 
 from exampletest import pipeline
 from exampletest.fix import engine
+from exampletest.fix.base import Rewrite
 from exampletest.model import STAGES, Document, Report
 from exampletest.nameindex import NameIndex
 
@@ -60,7 +61,7 @@ class Setup:
     documents: list[Document]
     index: NameIndex
 
-    def fixes(self, speculation: engine.Speculation | None = None) -> list[Any]:
+    def fixes(self, speculation: engine.Trial | None = None) -> list[Any]:
         """The full run's fixes, with the fix engine given ``speculation``."""
         report = Report([], "test", {})
         checked = pipeline.check(self.documents, self.options, self.index, [])
@@ -68,7 +69,7 @@ class Setup:
         engine.propose(report, self.documents, self.options, self.index, speculation=speculation)
         return _fixes(report)
 
-    def speculate(self) -> engine.Speculation:
+    def speculate(self) -> engine.Trial:
         """What every stage but types finds, then the speculative round from it."""
         early = replace(self.options, stages=frozenset(STAGES) - {"types"})
         preliminary = pipeline.conclude(pipeline.check(self.documents, early, self.index, []))
@@ -154,3 +155,29 @@ def test_what_the_rule_pack_finds_in_a_trial_counts_once(
     replacement, verified, _ = plain[0]
     assert replacement is not None and "from datetime import datetime" in replacement
     assert verified
+
+
+def test_a_later_round_with_the_same_rewrites_reuses_the_earlier_check(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leaving out a group that no block of a document used rewrites it as before: the earlier
+    round's findings are the answer, and nothing runs again. Other code runs again."""
+    checked = pipeline.check(setup.documents, setup.options, setup.index, [])
+    results = pipeline.conclude(checked)
+    by_path = {d.path: d for d in setup.documents}
+    states = engine._states(results, by_path, None)
+    rctxs = engine._rewrite_ctxs(setup.options, by_path, states)
+    applied = engine._apply_all(states, rctxs, None, {key: set() for key in states})
+    trial = {k: (code, Rewrite(code)) for k, (code, groups) in applied.items() if groups}
+    assert trial
+    history: list[engine.Trial] = []
+    first = engine._recheck(trial, states, setup.options, setup.index, None, history)
+    stages_run = _spy_on_trials(monkeypatch)
+    again = engine._recheck(trial, states, setup.options, setup.index, None, history)
+    assert again == first and stages_run == []
+    key = next(iter(trial))
+    other = trial[key][0] + "\nprint('another rewrite')\n"
+    engine._recheck(
+        {key: (other, Rewrite(other))}, states, setup.options, setup.index, None, history
+    )
+    assert stages_run and stages_run[0] == frozenset(STAGES)

@@ -49,7 +49,7 @@ from exampletest.stages.smoke import Workers
 from exampletest.verdict import fold_import_lines, mark_intentional, merge, status
 
 if TYPE_CHECKING:
-    from exampletest.fix.engine import Speculation
+    from exampletest.fix.engine import Trial
 
 #: Distributions whose versions the report records (the stack examples are checked against).
 STACK = (
@@ -194,7 +194,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
         elif not misses and workers is not None:  # every block was in the cache after all
             workers.close()
             workers = None
-        speculation: list[Speculation] = []
+        speculation: list[Trial] = []
 
         def speculate(preliminary: list[DocumentResult], types_done: threading.Event) -> None:
             """While mypy runs: the fix trials, from the verdicts so far (their own mypy once

@@ -32,7 +32,7 @@ from exampletest.context import MISSING_IMPORT, WRONG_CASE
 from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext, keep_start, relocate_notes
 from exampletest.fix.diff import document_diff
-from exampletest.fix.imports import add_imports
+from exampletest.fix.imports import add_imports, seed_isort
 from exampletest.model import (
     Block,
     BlockResult,
@@ -243,15 +243,22 @@ def _needs_fix(result: BlockResult) -> bool:
 
 
 @dataclass
-class Speculation:
-    """Round one of the trials, started while mypy still runs: each block's rewrite from what
-    every other stage found, and what every stage found in the rewritten documents.
-    ``propose`` reuses a document's part when its final rewrites come out the same."""
+class Trial:
+    """One check of rewritten documents: per document the blocks whose code differs from the
+    document's, the blocks checked, and what was found. The head start (round one, run while
+    mypy still runs) and every round are kept; a later round reuses a document's part when
+    its codes come out the same (leaving out a group no block of it used)."""
 
     codes: dict[Key, str] = field(default_factory=dict)
     wanted: dict[str, set[int]] = field(default_factory=dict)
     checked: Checked | None = None
     memos: dict[Key, dict[tuple[str, str, str], Rewrite]] = field(default_factory=dict)
+
+    def reusable(self, path: str, codes: dict[Key, str], wanted: set[int]) -> bool:
+        """Whether this check saw ``path`` with these codes and checked every wanted block."""
+        then = {k: c for k, c in self.codes.items() if k[0] == path}
+        now = {k: c for k, c in codes.items() if k[0] == path}
+        return self.checked is not None and then == now and wanted <= self.wanted.get(path, set())
 
 
 def _states(
@@ -290,7 +297,7 @@ def speculate(
     index: NameIndex,
     workers: Workers | None = None,
     types_after: threading.Event | None = None,
-) -> Speculation:
+) -> Trial:
     """The first round of trials from preliminary verdicts (every stage but types). The
     trials' own mypy waits for ``types_after`` (the run's mypy, which shares the cache) and
     then runs beside their smoke run."""
@@ -307,12 +314,12 @@ def speculate(
     }
     memos = {key: state.memo for key, state in states.items()}
     if not codes:
-        return Speculation(memos=memos)
+        return Trial(memos=memos)
     docs = {key[0]: state.doc for key, state in states.items()}
     rewritten, wanted = _trial_documents(codes, list(codes), docs)
     opts = _trial_options(options, wanted, lambda path, stages: stages)
     checked = check(rewritten, opts, index, [], None, workers, types_after=types_after)
-    return Speculation(codes, wanted, checked, memos)
+    return Trial(codes, wanted, checked, memos)
 
 
 def propose(
@@ -322,7 +329,7 @@ def propose(
     index: NameIndex,
     only: set[int] | None = None,
     workers: Workers | None = None,
-    speculation: Speculation | None = None,
+    speculation: Trial | None = None,
 ) -> None:
     """Attach a checked Fix to every block of the report that has something to fix (of those
     whose ``id`` is in ``only``, when given: blocks from the cache already have theirs)."""
@@ -338,6 +345,7 @@ def propose(
     # group at a time, keeping a removal whenever it helps.
     dropped: dict[Key, set[str]] = {key: set() for key in states}
     pending = set(states)
+    history = [speculation] if speculation is not None else []
     for round_no in range(len(GROUPS) + 1):
         leave_out = GROUPS[round_no - 1] if round_no else None
         trial: dict[Key, tuple[str, Rewrite]] = {}
@@ -350,8 +358,7 @@ def propose(
         if not trial:
             pending.clear()
             break
-        checked = _recheck(trial, states, options, index, workers, speculation)
-        speculation = None  # it was round one's
+        checked = _recheck(trial, states, options, index, workers, history)
         for key, (code, _) in trial.items():
             state = states[key]
             if key not in checked:
@@ -428,6 +435,13 @@ def _apply_many(
             keys.append(key)
         else:
             out[key] = known
+    # The imports group asks ruff whether each block's imports are sorted: one ruff for all.
+    adding = [
+        k
+        for k in keys
+        if "imports" not in skips[k] and "imports" in _relevant(states[k].result.findings)
+    ]
+    seed_isort(states[k].result.block.code for k in adding)
     procs = min(os.cpu_count() or 1, 4)
     if len(keys) < 8 or procs < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return out | {k: _require(_apply(states[k], rctxs[k[0]], target, skips[k])) for k in keys}
@@ -620,33 +634,34 @@ def _recheck(
     options: Options,
     index: NameIndex,
     workers: Workers | None,
-    speculation: Speculation | None = None,
+    history: list[Trial],
 ) -> dict[Key, list[Finding]]:
     """Every stage again on the rewritten blocks and their dependents, in their documents.
 
-    Where the speculative round checked a document with the same rewrites, what it found is
-    the answer: nothing runs again."""
+    Where an earlier check (the head start's, an earlier round's) saw a document with the
+    same codes, what it found is the answer: nothing runs again. This check joins
+    ``history``."""
     docs = {key[0]: state.doc for key, state in states.items()}
     codes: dict[Key, str] = {k: s.code for k, s in states.items()}
     codes.update({k: code for k, (code, _) in trial.items()})
+    changed = {k: c for k, c in codes.items() if c != states[k].result.block.code}
     rewritten, wanted = _trial_documents(codes, list(trial), docs)
-    reuse: set[str] = set()
-    if speculation is not None and speculation.checked is not None:
-        for path, indexes in wanted.items():
-            mine = {k: c for k, (c, _) in trial.items() if k[0] == path}
-            then = {k: c for k, c in speculation.codes.items() if k[0] == path}
-            if mine == then and speculation.wanted.get(path) == indexes:
-                reuse.add(path)
     out: dict[Key, list[Finding]] = {}
-    prior = speculation.checked if speculation is not None else None
-    if prior is not None:
-        for key, result in prior.results.items():
-            if key[0] in reuse:
-                out[key] = verdict(result, prior.found.get(key, []), prior.no_stages)[0]
-    todo = {path: indexes for path, indexes in wanted.items() if path not in reuse}
+    todo: dict[str, set[int]] = {}
+    for path, indexes in wanted.items():
+        prior = next((t for t in history if t.reusable(path, changed, indexes)), None)
+        if prior is None or prior.checked is None:
+            todo[path] = indexes
+            continue
+        for i in indexes:
+            result = prior.checked.results.get((path, i))
+            if result is not None:
+                found = prior.checked.found.get((path, i), [])
+                out[(path, i)] = verdict(result, found, prior.checked.no_stages)[0]
     if todo:
         opts = _trial_options(options, todo, lambda path, stages: stages)
         checked = check(rewritten, opts, index, [], None, workers)
+        history.append(Trial({k: c for k, c in changed.items() if k[0] in todo}, todo, checked))
         for key, result in checked.results.items():
             out[key] = verdict(result, checked.found.get(key, []), checked.no_stages)[0]
     return out

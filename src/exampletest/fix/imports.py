@@ -12,17 +12,16 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
-from collections.abc import Sequence
-from functools import cache, lru_cache
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
 
-_RUFF_ISORT = (
-    *("check", "--isolated", "--select", "I", "--fix-only", "--exit-zero"),
-    *("--no-cache", "--quiet", "--stdin-filename", "snippet.py", "-"),
-)
+_RUFF_ISORT = ("check", "--isolated", "--select", "I", "--fix-only", "--exit-zero", "--no-cache",
+               "--quiet")  # fmt: skip
 
 
 @cache
@@ -32,26 +31,40 @@ def _ruff() -> str | None:
     return local if os.path.exists(local) else shutil.which("ruff")
 
 
-@lru_cache(maxsize=1024)
+#: Code -> its isort-sorted form (None: ruff could not sort it). Seeded in batches.
+_SORTED: dict[str, str | None] = {}
+
+
 def ruff_isort(code: str) -> str | None:
     """``code`` sorted by ruff's isort with default settings; None when ruff cannot do it.
 
     Runs isolated from any project configuration, in an empty directory, so that no module is
     mistaken for first-party.
     """
+    if code not in _SORTED:
+        seed_isort([code])
+    return _SORTED.get(code)
+
+
+def seed_isort(codes: Iterable[str]) -> None:
+    """Sort many blocks in one ruff process, for ``ruff_isort`` to answer from. A rewrite pool
+    forked afterwards inherits the answers: about one ruff start per block saved."""
+    todo = list(dict.fromkeys(c for c in codes if c not in _SORTED))
     ruff = _ruff()
-    if ruff is None:
-        return None
+    if not todo or ruff is None:
+        return
     with tempfile.TemporaryDirectory() as cwd:
+        paths = [Path(cwd, f"_exampletest_isort_{i}.py") for i in range(len(todo))]
+        for path, code in zip(paths, todo, strict=True):
+            path.write_bytes(code.encode())
         proc = subprocess.run(
-            [ruff, *_RUFF_ISORT],
-            input=code,
+            [ruff, *_RUFF_ISORT, *(p.name for p in paths)],
             capture_output=True,
-            text=True,
             cwd=cwd,
             check=False,
         )
-    return proc.stdout if proc.returncode == 0 else None
+        for path, code in zip(paths, todo, strict=True):
+            _SORTED[code] = path.read_bytes().decode() if proc.returncode == 0 else None
 
 
 def _import_line(stmt: cst.BaseStatement) -> cst.Import | cst.ImportFrom | None:

@@ -79,6 +79,7 @@ def parse_version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in m.group(1).split(".")) if m else ()
 
 
+@cache  # asked for every rule of every block, with a handful of distinct arguments
 def version_in(spec: str, version: str) -> bool:
     """Whether ``version`` satisfies a spec made of ``>=X`` and ``<Y`` parts."""
     have = parse_version(version)
