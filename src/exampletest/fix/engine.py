@@ -448,7 +448,9 @@ def _apply_many(
     _FORKED = (states, rctxs, target, skips)
     try:
         with multiprocessing.get_context("fork").Pool(procs) as pool:
-            done = pool.map(_apply_forked, keys, chunksize=max(1, len(keys) // (procs * 4)))
+            # Longest blocks first, one at a time: a long block started last is the whole tail.
+            longest = sorted(keys, key=lambda k: -len(states[k].result.block.code))
+            done = pool.map(_apply_forked, longest, chunksize=1)
     except (OSError, multiprocessing.ProcessError):
         return out | {k: _require(_apply(states[k], rctxs[k[0]], target, skips[k])) for k in keys}
     finally:
