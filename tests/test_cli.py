@@ -349,3 +349,25 @@ def test_a_block_with_top_level_await_gets_its_fix(
     write_doc("t.md", first + "```python\nresult = await session.execute(select(User))\n```\n")
     assert main(["fix", "--diff", "t.md"]) == 1
     assert "+from sqlalchemy import select" in capsys.readouterr().out
+
+
+def test_modules_in_the_working_directory_never_run_outside_the_sandbox(
+    write_doc: Callable[[str, str], Path], run_json: Any, in_tmp: Path
+) -> None:
+    """A ``copy.py`` (or ``typing.py``, ``ruff.py``) next to the documents must not shadow the
+    module a trusted process (smoke worker, mypy, ruff) imports: it would run unconfined. A
+    document module of that name is written for the checkers, too."""
+    marker = in_tmp / "escaped.txt"
+    payload = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    for name in ("copy", "typing", "ruff", "mypy", "json"):
+        (in_tmp / f"{name}.py").write_text(payload, encoding="utf-8")
+    write_doc(
+        "doc.md",
+        '```python title="copy.py"\nVALUE = 1\n```\n\n'
+        "```python\nimport dataclasses\nfrom pydantic import BaseModel\n\n"
+        "class M(BaseModel):\n    x: int = 1\n\n"
+        "print(M().model_dump(), dataclasses.replace)\n```\n",
+    )
+    code, report = run_json("--no-cache", "doc.md")
+    assert not marker.exists(), marker.read_text()
+    assert code == 0, report["documents"]

@@ -250,9 +250,11 @@ class NameIndex:
         cls, *, timeout: float = BUILD_TIMEOUT, packages: Sequence[str] | None = None
     ) -> NameIndex:
         """Build in a subprocess; an empty, incomplete index when that fails or runs out of time."""
+        from exampletest.sandbox import SAFE_PATH  # the parent's side only: builds stay lean
+
         with tempfile.TemporaryDirectory(prefix="exampletest-nameindex-") as tmp:
             out = Path(tmp) / "index.json"
-            cmd = [sys.executable, "-P", "-W", "ignore", "-m", _MODULE, "--build", str(out)]
+            cmd = [sys.executable, *SAFE_PATH, "-W", "ignore", "-m", _MODULE, "--build", str(out)]
             if packages is not None:
                 cmd += ["--packages", ",".join(packages)]
             # The directory holding this package: the build must find it even when it is not

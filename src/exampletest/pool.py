@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from exampletest.sandbox import Contained, Limits, safe_environ
+from exampletest.sandbox import SAFE_PATH, Contained, Limits, safe_environ
 
 #: The stack the shipped agent doc's examples import; preloaded by default.
 STACK_MODULES: tuple[str, ...] = (
@@ -52,7 +52,7 @@ class _Worker:
         self.slot = slot
         self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [*argv[:3], "--slot", str(slot), *argv[3:]],
+            [*argv, "--slot", str(slot)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
@@ -62,6 +62,7 @@ class _Worker:
         assert self.proc.stdout is not None
         self.fd = self.proc.stdout.fileno()
         self.buffer = b""
+        self.tail = ""  # of its stderr, once stopped
         self.ready = False
         self.job: Job | None = None
         self.deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -88,7 +89,10 @@ class _Worker:
         return [json.loads(line) for line in lines if line.strip()]
 
     def stop(self, kill: bool) -> str:
-        """End the worker; returns the tail of its stderr for diagnostics."""
+        """End the worker; returns the tail of its stderr for diagnostics (once: a worker
+        found dead, then closed with the pool, is stopped twice)."""
+        if self.stderr.closed:
+            return self.tail
         with contextlib.suppress(OSError):
             assert self.proc.stdin is not None
             self.proc.stdin.close()
@@ -100,9 +104,9 @@ class _Worker:
             self.proc.kill()
             self.proc.wait()
         self.stderr.seek(0)
-        tail = self.stderr.read()[-2000:].decode("utf-8", "replace").strip()
+        self.tail = self.stderr.read()[-2000:].decode("utf-8", "replace").strip()
         self.stderr.close()
-        return tail
+        return self.tail
 
 
 class WorkerPool:
@@ -119,7 +123,7 @@ class WorkerPool:
         python_path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
         extra = {**(env or {}), "PYTHONPATH": python_path, "PYTHONDONTWRITEBYTECODE": "1"}
         self._env = safe_environ(extra, home=tempfile.gettempdir())
-        self._argv = [sys.executable, "-m", "exampletest.worker"]
+        self._argv = [sys.executable, *SAFE_PATH, "-m", "exampletest.worker"]
         self._argv += [arg for name in (env or {}) for arg in ("--pass-env", name)]
         self._argv += list(preload)
         slots = range(first_slot, first_slot + max(jobs, 1))  # a slot is a uid: see sandbox

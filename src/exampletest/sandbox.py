@@ -244,6 +244,13 @@ def _frame_location(frame: FrameType | None) -> tuple[str | None, int | None]:
     return None, None
 
 
+#: Interpreter flags of every trusted child (smoke worker, mypy, ruff, the index build): never
+#: put the working directory first on ``sys.path``, where a reader's ``copy.py`` or a
+#: document module written for the checkers would be imported in place of the real module,
+#: outside the sandbox.
+SAFE_PATH = ("-P",)
+
+
 def safe_environ(extra: Mapping[str, str] | None = None, home: str | None = None) -> dict[str, str]:
     """The allowlisted environment: locale, PATH, TZ, HOME/TMPDIR, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k in _ENV_NAMES or k.startswith("LC_")}
@@ -849,6 +856,7 @@ def _assemble(
 
 __all__ = [
     "BLOCK_FILENAME_PREFIX",
+    "SAFE_PATH",
     "Contained",
     "Limits",
     "exec_code",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from exampletest.model import Block, Category, Finding
+from exampletest.sandbox import SAFE_PATH
 from exampletest.stages import StageError
 
 SELECT = ("F", "E9", "UP", "DTZ", "FAST", "B", "S", "RUF013", "ASYNC")
@@ -36,8 +37,8 @@ _BROKEN = frozenset({"F632", "F701", "F702", "F706", "F707", "F722", "F823", "E9
 def ruff_command(args: Sequence[str], target_version: str | None = None) -> list[str]:
     """``ruff check`` as exampletest runs it: no user config, no cache, findings are not errors."""
     target = target_version or f"py{sys.version_info.major}{sys.version_info.minor}"
-    return [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--exit-zero",
-            "--target-version", target, *args]  # fmt: skip
+    return [sys.executable, *SAFE_PATH, "-m", "ruff", "check", "--isolated", "--no-cache",
+            "--exit-zero", "--target-version", target, *args]  # fmt: skip
 
 
 def category(code: str) -> Category:

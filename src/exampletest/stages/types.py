@@ -21,6 +21,7 @@ from pathlib import Path
 from exampletest.assemble import CheckModule, check_module, stub_module_name
 from exampletest.context import BlockContext
 from exampletest.model import Category, Finding
+from exampletest.sandbox import SAFE_PATH
 from exampletest.stages import StageError
 from exampletest.symbols import parse_tree
 
@@ -77,7 +78,7 @@ def prewarm(
     _write_if_changed(config, mypy_config(extra_config))
     module = "exampletest_prewarm"
     _write_if_changed(workdir / f"{module}.py", "".join(f"import {p}\n" for p in packages))
-    cmd = [sys.executable, "-m", "mypy", "--config-file", str(config),
+    cmd = [sys.executable, *SAFE_PATH, "-m", "mypy", "--config-file", str(config),
            "--cache-dir", str(cache_dir.resolve()), f"{module}.py"]  # fmt: skip
     with contextlib.suppress(OSError):
         _prewarming[cache_dir.resolve()] = subprocess.Popen(
@@ -282,6 +283,7 @@ def _mypy(
 ) -> subprocess.CompletedProcess[str]:
     cmd = [
         sys.executable,
+        *SAFE_PATH,
         "-m",
         "mypy",
         "--config-file",
