@@ -526,6 +526,27 @@ def test_a_script_that_needs_command_line_arguments_is_env(
     assert (f["rule"], f["category"]) == ("SystemExit", "broken")
 
 
+def test_a_block_that_asks_the_reader_something_is_env(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    f = _one(write_doc, run_json, "name = input('Your name: ')\n")
+    assert (f["rule"], f["category"]) == ("needs-input", "env")
+    # A library turns the empty input into its own error, as click's prompt does (Abort):
+    # the cause stays in the chain.
+    prompt = (
+        "class Abort(Exception):\n    pass\n\n\ndef prompt(text: str) -> str:\n    try:\n"
+        "        return input(text)\n    except EOFError:\n        raise Abort() from None\n\n\n"
+        "value = prompt('A number')\n"
+    )
+    f = _one(write_doc, run_json, prompt)
+    assert (f["rule"], f["category"]) == ("needs-input", "env")
+    f = _one(write_doc, run_json, "with open('/dev/tty') as tty:\n    key = tty.read(1)\n")
+    assert (f["rule"], f["category"]) == ("needs-input", "env")
+    # An EOFError of the block's own making stays broken.
+    f = _one(write_doc, run_json, "import io, pickle\n\npickle.load(io.BytesIO(b''))\n")
+    assert (f["rule"], f["category"]) == ("EOFError", "broken")
+
+
 def test_network_access_is_env_and_what_the_library_made_of_the_refusal_is_not_a_finding(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

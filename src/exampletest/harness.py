@@ -442,6 +442,7 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         or bool(_MISSING_PATH.search(str(exc))),
         "needs_install": isinstance(exc, RuntimeError | ImportError)
         and bool(_NEEDS_INSTALL.search(str(exc))),
+        "needs_input": _needs_input(exc),
     }
     record.update(_exception_span(exc, filename, record["line"]))
     return record
@@ -608,6 +609,22 @@ _MISSING_SETTING = re.compile(
     r"(?i)\b(?:config|setting|env(?:ironment)?(?: variable)?|envvar)\b[^\n]{0,80}?"
     r"\b(?:is missing|not set|not found|is required|undefined)"
 )
+
+
+def _needs_input(exc: BaseException) -> bool:
+    """The block asked the reader something: ``input()`` found no more input (stdin is empty
+    here), or a terminal was opened (``/dev/tty``: none here). What a library makes of it
+    (click's ``Abort``) keeps the cause in its chain."""
+    seen: set[int] = set()
+    chained: BaseException | None = exc
+    while chained is not None and id(chained) not in seen:
+        seen.add(id(chained))
+        if isinstance(chained, EOFError) and str(chained) == "EOF when reading a line":
+            return True
+        if isinstance(chained, OSError) and getattr(chained, "filename", None) == "/dev/tty":
+            return True
+        chained = chained.__cause__ or chained.__context__
+    return False
 
 
 def _needs_config(exc: BaseException, ns: dict[str, Any]) -> bool:

@@ -307,6 +307,16 @@ def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iter
     if exc.get("needs_args"):
         yield _at(block, line, "needs-arguments", Category.ENV, message, span=exc)
         return
+    if exc.get("needs_input"):
+        yield _at(
+            block,
+            line,
+            "needs-input",
+            Category.ENV,
+            f"waits for the reader's input, which a check has none of: {message}",
+            span=exc,
+        )
+        return
     if exc.get("needs_file"):
         yield _at(
             block,
