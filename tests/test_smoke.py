@@ -417,6 +417,16 @@ def test_a_loop_over_a_stand_in_never_runs_and_what_it_binds_is_not_evidence(
     assert (own["rule"], own["category"], own["line"]) == ("NameError", "broken", 6)
 
 
+def test_a_loop_a_stand_in_keeps_going_is_not_evidence_and_a_real_one_stays_broken(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    paging = "page = client.list_tools()\nwhile page.next_cursor:\n    page = client.list_tools()\n"
+    found = _findings(run_json, _doc(write_doc, paging), "--smoke-timeout", "2")
+    assert {(f["rule"], f["category"]) for f in found} == {("ET002", "incomplete")}
+    own = _one(write_doc, run_json, "n = 1\nwhile n:\n    n += 1\n", "--smoke-timeout", "2")
+    assert (own["rule"], own["category"]) == ("timeout", "broken")
+
+
 def test_a_declared_name_without_a_value_is_a_fragment_and_mypy_keeps_its_type(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

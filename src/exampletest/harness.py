@@ -287,6 +287,8 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
                 "type": "Timeout",
                 "message": str(exc),
                 "line": _line_of(exc, filename),
+                # `while page.next_cursor:` on a stand-in never ends: not the block's doing
+                "placeholder": _involves_placeholder(exc),
             }
         except SystemExit as exc:
             cli = _command_line_exit(exc)
