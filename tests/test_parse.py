@@ -504,7 +504,8 @@ def test_myst_options_are_not_code_and_lines_still_map() -> None:
         "```{code-cell} python\n---\ntags: [hide-input]\n---\ny = 2\n```\n"
     )
     first, second = doc.blocks
-    assert first.code == "\nx = 1\n" and first.start_line == 6 and first.line_map == (6, 7)
+    # The blank line that ends the options is the directive's, not code.
+    assert first.code == "x = 1\n" and first.start_line == 7 and first.line_map == (7,)
     assert second.code == "y = 2\n" and second.start_line == 14 and second.line_map == (14,)
 
 

@@ -155,3 +155,30 @@ def test_a_myst_block_keeps_its_options() -> None:
     text = "```{code-block} python\n:caption: Example\n:emphasize-lines: 1\nx = 1\n```\n"
     doc = parse_document("doc.md", text.encode())
     assert replace_blocks(doc, {1: "x = 2\n"}) == text.replace("x = 1", "x = 2").encode()
+
+
+def test_highlighted_lines_follow_the_code_a_fix_moves() -> None:
+    """A fix that removes or adds a line renumbers the lines the fence highlights, so the
+    highlight stays on the line it was on; a line the fix removed is no longer highlighted."""
+    old = (
+        "from typing import Optional\nfrom pydantic import BaseModel\n\n\nclass User(BaseModel):\n"
+    )
+    old += "    nickname: Optional[str] = None\n"
+    new = "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n"
+    new += "    nickname: str | None = None\n"
+    for fence, moved in [
+        ('```python hl_lines="6"', '```python hl_lines="5"'),
+        ("```python hl_lines='1 5-6'", "```python hl_lines='4-5'"),
+        ('```python title="a.py" {2,6}', '```python title="a.py" {1,5}'),
+        ('```python linenums="1" hl_lines="2"', '```python linenums="1" hl_lines="1"'),
+    ]:
+        doc = parse_document("d.md", f"Intro\n\n{fence}\n{old}```\n".encode())
+        assert replace_blocks(doc, {1: new}) == f"Intro\n\n{moved}\n{new}```\n".encode()
+    myst = "```{code-block} python\n:caption: user.py\n:emphasize-lines: 1, 6\n\n" + old + "```\n"
+    doc = parse_document("d.md", myst.encode())
+    out = replace_blocks(doc, {1: new}).decode()
+    assert ":emphasize-lines: 5\n" in out and ":caption: user.py\n" in out
+    # Unmoved highlights keep their bytes.
+    same = '```python hl_lines="1  2"\nx = 1\ny = 2\n```\n'
+    doc = parse_document("d.md", same.encode())
+    assert replace_blocks(doc, {1: "x = 1\ny = 3\n"}) == same.replace("y = 2", "y = 3").encode()

@@ -437,12 +437,16 @@ def _dedent(code_lines: list[str], offsets: list[int], prefixes: list[str]) -> s
 
 def _myst_options(lines: list[str]) -> int:
     """How many lines at the top of a MyST directive's body are its options (``:caption: x``
-    lines, or a YAML block between ``---`` lines): not code, and kept as they are."""
+    lines, or a YAML block between ``---`` lines) and the blank line that ends them: not code
+    (``:emphasize-lines: 1`` is the line after it), and kept as they are."""
+    count = 0
     if lines and lines[0].strip() == "---":
         end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
-        return 0 if end is None else end + 1
-    count = 0
-    while count < len(lines) and _MYST_OPTION.match(lines[count]):
+        count = 0 if end is None else end + 1
+    else:
+        while count < len(lines) and _MYST_OPTION.match(lines[count]):
+            count += 1
+    if count and count < len(lines) and not lines[count].strip():
         count += 1
     return count
 

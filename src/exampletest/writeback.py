@@ -9,6 +9,7 @@ symlink that leads out of the project is not followed.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
@@ -95,7 +96,63 @@ def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
             if new_lines and not last_ending:
                 new_lines[-1] = (new_lines[-1][0], "")
         lines[first : first + count] = new_lines
+        moved = _line_mover(block.code, replacements[index])
+        for at in range(block.fence_line - 1, first):  # the fence and its option lines
+            content, end = lines[at]
+            lines[at] = (_move_highlights(content, moved, at == block.fence_line - 1), end)
     return "".join(c + e for c, e in lines).encode("utf-8")
+
+
+#: Lines a fence highlights: pymdownx/Hugo ``hl_lines="2 4-5"``, MyST/Sphinx's
+#: ``:emphasize-lines: 2,4-5`` option, and (on the fence line) Docusaurus' ``{2,4-5}``.
+_HIGHLIGHTS = (
+    re.compile(r"""(\bhl_lines\s*=\s*["']?)([\d\s,-]*\d)"""),
+    re.compile(r"(^\s*:emphasize-lines:\s*)([\d\s,-]*\d)"),
+)
+_FENCE_HIGHLIGHTS = re.compile(r"(\{\s*)(\d[\d\s,-]*)(?=\s*\})")
+
+
+def _line_mover(old: str, new: str) -> dict[int, int]:
+    """Where each line of ``old`` is in ``new`` (1-based; a replaced line counts as the
+    nearest line that replaced it; a removed line is not there)."""
+    before, after = code_lines(old), code_lines(new)
+    where: dict[int, int] = {}
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("equal", "replace") and j2 > j1:
+            for k in range(i2 - i1):
+                where[i1 + k + 1] = j1 + min(k, j2 - j1 - 1) + 1
+    return where
+
+
+def _move_highlights(text: str, where: dict[int, int], fence: bool) -> str:
+    """``text`` with the code lines it highlights renumbered for the rewritten code, so that a
+    fix that adds or removes a line keeps the highlight on the line it was on."""
+
+    def renumber(m: re.Match[str]) -> str:
+        spec = m.group(2)
+        numbers: list[int] = []
+        for part in re.split(r"[\s,]+", spec.strip()):
+            lo, _, hi = part.partition("-")
+            if not lo.isdigit() or (hi and not hi.isdigit()):
+                return m.group(0)  # not a list of lines after all
+            numbers += range(int(lo), int(hi or lo) + 1)
+        moved = sorted({where[n] for n in numbers if n in where})
+        if moved == sorted(set(numbers)):
+            return m.group(0)
+        ranges: list[str] = []
+        for n in moved:
+            if ranges and int(ranges[-1].rpartition("-")[2]) == n - 1:
+                ranges[-1] = f"{ranges[-1].partition('-')[0]}-{n}"
+            else:
+                ranges.append(str(n))
+        sep = "," if "," in spec else " "
+        sep += " " if ", " in spec else ""
+        return m.group(1) + sep.join(ranges)
+
+    for pattern in (*_HIGHLIGHTS, *((_FENCE_HIGHLIGHTS,) if fence else ())):
+        text = pattern.sub(renumber, text)
+    return text
 
 
 def _dominant_ending(lines: list[tuple[str, str]]) -> str:
