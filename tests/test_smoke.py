@@ -577,3 +577,14 @@ def test_a_block_that_awaits_at_top_level_says_how_it_was_run(
     assert f["rule"] == "ValueError" and "as an asyncio REPL runs it" in f["message"]
     f = _one(write_doc, run_json, "async def main():\n    await main()\n\nraise ValueError('x')\n")
     assert "REPL" not in f["message"]  # an await inside a function is no top-level await
+
+
+def test_what_stops_a_block_once_its_missing_imports_are_there_says_so(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "x = Decimal('1')\nraise KeyError\n")
+    by_rule = {f["rule"]: f for f in _findings(run_json, doc)}
+    assert "running it as written stops here" in by_rule["ET001"]["message"]
+    assert by_rule["KeyError"]["message"] == (
+        "KeyError (raised while running the block as written, its missing imports added)"
+    )

@@ -455,7 +455,7 @@ def _short(exc: BaseException) -> str:
     first = text[0] if text else ""
     here = os.getcwd()  # the block's own temporary folder: "." to the reader, and stable
     first = first.replace(here + os.sep, "./").replace(here, ".")
-    return f"{type(exc).__name__}: {first}"[:500]
+    return (f"{type(exc).__name__}: {first}" if first else type(exc).__name__)[:500]
 
 
 def _involves_placeholder(exc: BaseException) -> bool:

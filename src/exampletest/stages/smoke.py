@@ -145,7 +145,7 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     for exc in (first, then):
         if not exc or (exc.get("type"), exc.get("line")) in seen:
             continue
-        findings.extend(_exception(ctx, exc, as_written=True))
+        findings.extend(_exception(ctx, exc, as_written=True, supplied=exc is then))
         seen.add((exc.get("type", ""), exc.get("line")))
         if exc.get("type") == "Timeout":
             status = "timeout"
@@ -289,12 +289,17 @@ def _name_error(ctx: BlockContext, name: str, hidden: bool) -> Finding:
     )
 
 
-def _exception(ctx: BlockContext, exc: dict[str, Any], as_written: bool) -> Iterable[Finding]:
+def _exception(
+    ctx: BlockContext, exc: dict[str, Any], as_written: bool, supplied: bool = False
+) -> Iterable[Finding]:
+    """``supplied``: seen as written once the names it stopped at first were there."""
     block = ctx.block
     line = exc.get("line")
     kind = exc.get("type", "Exception")
     message = str(exc.get("message", kind))
     when = "running the block as written" if as_written else "running the block with its context"
+    if supplied:
+        when += ", its missing imports added"
     if as_written and _awaits_at_top(block):
         when += _REPL
     prelude_binds = {n for p in ctx.prelude for n in p.statement.binds}
