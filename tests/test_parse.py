@@ -468,6 +468,7 @@ def test_a_transcripts_expected_traceback_is_recorded_and_its_dots_are_not_code(
         ("❌ Don't do this:", True),
         ("Old style:", True),
         ("Bad:", True),
+        ("An older way of setting a default value is this:", True),
         ("**After (Pydantic v2):**", False),
         ("Before you start, install the package with pip and configure it:", False),
         ("Here is a model that validates its input, which is bad for nobody:", False),

@@ -123,6 +123,11 @@ def test_marker_comment_governs_its_paragraph() -> None:
     assert marked_lines(block) == {11, 12, 13, 17}
 
 
+def test_a_marker_above_blank_lines_governs_the_code_after_them() -> None:
+    code = "# DO NOT DO THIS: old style.\n\n\n@app.command()\ndef main(): ...\n\nok()\n"
+    assert marked_lines(_block(code)) == {11, 14, 15}
+
+
 def test_advice_comment_is_not_a_marker() -> None:
     assert marked_lines(_block("log(password='x')  # Never log passwords\n")) == set()
 

@@ -262,7 +262,7 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
 _CAPTION = re.compile(
     r"(?i)^(?:❌|🚫|⛔|✗|✘"
     r"|before\s*(?:\(|:|$|v\d|pydantic|sqlalchemy|fastapi|python \d)"
-    r"|old(?:er)?\s*(?:way|style|code|version|api|syntax|approach|pattern|\(|:|$)"
+    r"|(?:(?:an?|the)\s+)?old(?:er)?\s*(?:way|style|code|version|api|syntax|approach|pattern|\(|:|$)"
     r"|(?:pydantic |sqlalchemy |fastapi )?v1\b|legacy\b|deprecated\b|outdated\b"
     r"|don'?t\b|do not\b|bad\b|wrong\b|incorrect\b|avoid\b|anti-?pattern|insecure\b)"
 )

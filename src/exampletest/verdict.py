@@ -157,8 +157,10 @@ def _missing_name(f: Finding) -> str | None:
 def marked_lines(block: Block) -> set[int]:
     """Document lines an anti-pattern marker comment governs.
 
-    A marker on its own line governs the lines after it up to the next blank line or the next
-    own-line comment that follows code; a trailing marker governs its own line.
+    A marker on its own line governs the lines after it up to the next blank line after code
+    (blank lines between the marker and its code do not end it: ``# DO NOT DO THIS`` above
+    two blank lines and a decorated function) or the next own-line comment that follows code;
+    a trailing marker governs its own line.
     """
     lines = block.code.splitlines()
     governed: set[int] = set()
@@ -167,7 +169,7 @@ def marked_lines(block: Block) -> set[int]:
     for i, text in enumerate(lines, start=1):
         stripped = text.strip()
         if not stripped:
-            active = False
+            active = active and not seen_code
             continue
         if stripped.startswith("#"):
             if _MARKER.match(stripped):
