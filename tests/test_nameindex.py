@@ -166,7 +166,9 @@ def test_build_out_of_time_gives_an_empty_uncached_index(tmp_path: Path) -> None
         ("google.protobuf", "protobuf"),
         ("psycopg2", "psycopg2"),
         ("multipart", "python-multipart"),
-        ("some_unheard_of_module", "some_unheard_of_module"),  # the module name itself
+        ("some_unheard_of_module", None),  # PyPI's project of that name may be a stranger's
+        ("agents", "openai-agents"),  # PyPI's "agents" is one
+        ("fastmcp", "fastmcp"),  # a project known to share its module's name
         ("os.path", None),  # the standard library
         ("playhouse.shortcuts", "peewee"),  # PyPI's "playhouse" is a squatted placeholder
         ("pythonjsonlogger", "python-json-logger"),

@@ -478,6 +478,15 @@ def test_a_module_the_document_writes_is_imported_from_it_not_installed(
         ("AttributeError", "broken", 12)
     ]
     assert blocks[3]["status"] == "ok" and blocks[3]["findings"] == []
+    # MyST names the file in the directive's options.
+    write_doc(
+        "m.md",
+        "```{code-block} python\n:caption: sync.py\n\nimport json\n\n\n"
+        "def cli() -> str:\n    return json.dumps('Syncing')\n```\n\n"
+        "```python\nfrom sync import cli\n\nprint(cli())\n```\n",
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "m.md")
+    assert [b["status"] for b in report["documents"][0]["blocks"]] == ["ok", "ok"]
 
 
 def test_a_cached_result_names_the_lines_where_the_block_is_now(

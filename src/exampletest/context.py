@@ -25,13 +25,13 @@ from pathlib import Path
 
 from exampletest.model import Block, Category, Finding
 from exampletest.nameindex import (
+    NAMESPACES,
     NameIndex,
     Suggestion,
     distribution_for,
     importable_spelling,
     is_importable,
 )
-from exampletest.parse import parse_info
 from exampletest.symbols import BUILTINS, Statement, Symbols, analyze
 
 # Rule ids of the context stage.
@@ -158,13 +158,13 @@ _FILE_COMMENT = re.compile(r"#\s*(?:file(?:name)?:\s*)?([\w./-]+\.py)\s*$", re.I
 
 def document_modules(blocks: Sequence[Block]) -> dict[str, Block]:
     """Modules the document writes itself: a block titled ``shapes.py`` (``title="shapes.py"``
-    in its fence, or a first line ``# shapes.py``) is the module ``shapes`` that other blocks
-    import, not a package to install."""
+    in its fence, MyST's ``:caption: shapes.py``, or a first line ``# shapes.py``) is the
+    module ``shapes`` that other blocks import, not a package to install."""
     out: dict[str, Block] = {}
     for block in blocks:
         first = block.code.lstrip().split("\n", 1)[0]
         found = _FILE_COMMENT.fullmatch(first)
-        title = parse_info(block.info)[1].get("title") or (found.group(1) if found else "")
+        title = block.title or (found.group(1) if found else "")
         parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
         if not title.strip().endswith(".py") or block.skip_reason is not None:
             continue
@@ -319,10 +319,18 @@ def _block_context(
             findings.append(_env(block, line, col, message, None))
             continue
         dist = distribution_for(module)
-        if dist is None:  # a namespace (`azure`, `google`) with no rule for this module
+        if dist is None and top in NAMESPACES:  # `azure`, `google`, no rule for this module
             message = (
                 f"module `{module}` is not installed here, so code using it is only partly "
                 f"checked (`{top}` is a namespace several distributions share)"
+            )
+            findings.append(_env(block, line, col, message, None))
+            continue
+        if dist is None:  # PyPI's project of that name may be a stranger's
+            message = (
+                f"module `{top}` is not installed here, so code using it is only partly checked "
+                f"(install the distribution that provides `{top}`; exampletest does not know "
+                f"its name, and PyPI's `{top}` may be another project)"
             )
             findings.append(_env(block, line, col, message, None))
             continue

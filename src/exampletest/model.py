@@ -84,6 +84,8 @@ class Block:
     expected_exceptions: tuple[tuple[int, str], ...] = ()
     #: An indent every line of the fence's code had, taken off (it is in ``prefixes``).
     code_indent: str = ""
+    #: The file the document names the block (fence ``title="app.py"``, MyST ``:caption:``).
+    title: str = ""
 
     def doc_line(self, code_line: int) -> int:
         """Document line of a 1-based code line (clamped into the block)."""

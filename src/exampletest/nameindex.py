@@ -152,7 +152,37 @@ DISTRIBUTIONS: dict[str, str] = {
     "pydantic_settings": "pydantic-settings",
     "argon2": "argon2-cffi",
     "typing_extensions": "typing-extensions",
+    "agents": "openai-agents",  # PyPI's "agents" is an unrelated TensorFlow project
+    "key_value": "py-key-value-aio",
+    "docket": "pydocket",
+    "google.genai": "google-genai",
+    "google.generativeai": "google-generativeai",
+    "discord": "discord.py",
+    "faiss": "faiss-cpu",
+    "grpc": "grpcio",
+    "websocket": "websocket-client",
+    "Bio": "biopython",
+    "umap": "umap-learn",
+    "OpenGL": "PyOpenGL",
+    "rest_framework": "djangorestframework",
+    "corsheaders": "django-cors-headers",
+    "weaviate": "weaviate-client",
+    "pkg_resources": "setuptools",
+    "win32com": "pywin32",
 }
+#: Modules whose PyPI project has the same name (the common case, listed where docs often
+#: need them): suggested with confidence.
+SAME_NAME = frozenset(
+    {"requests", "httpx", "fastapi", "pydantic", "sqlalchemy", "starlette", "uvicorn", "numpy"}
+    | {"pandas", "redis", "celery", "openai", "anthropic", "boto3", "stripe", "sqlmodel"}
+    | {"fastmcp", "mcp", "typer", "click", "rich", "loguru", "structlog", "tenacity"}
+    | {"aiohttp", "asyncpg", "alembic", "pytest", "hypothesis", "attrs", "cattrs", "msgspec"}
+    | {"torch", "transformers", "langchain", "instructor", "marvin", "litellm", "tiktoken"}
+    | {"flask", "django", "jinja2", "orjson", "ujson", "polars", "pyarrow", "scipy", "matplotlib"}
+    | {"motor", "pymongo", "beanie", "odmantic", "tortoise", "peewee", "ormar", "databases"}
+    | {"slowapi", "passlib", "bcrypt", "itsdangerous", "authlib", "prometheus_client"}
+    | {"sentry_sdk", "logfire", "arq", "dramatiq", "kombu", "aioredis", "elasticsearch"}
+)
 
 #: Standard-library modules that are programs, demos or tests rather than libraries.
 _STDLIB_SKIP = frozenset(
@@ -408,8 +438,10 @@ def _tops_by_lower() -> dict[str, str]:
 
 
 def distribution_for(module: str) -> str | None:
-    """The PyPI distribution that provides ``module`` (``jwt`` -> ``PyJWT``); None for stdlib,
-    and for a namespace package's module no rule names (``azure``, ``google`` alone)."""
+    """The PyPI distribution that provides ``module`` (``jwt`` -> ``PyJWT``), from installed
+    metadata or the table; None for stdlib, for a namespace package's module no rule names
+    (``azure``, ``google`` alone), and for a module neither knows: PyPI's project of the same
+    name may be a stranger's (``agents`` is not the OpenAI Agents SDK)."""
     top = module.partition(".")[0]
     if not top.isidentifier():
         return None
@@ -424,7 +456,7 @@ def distribution_for(module: str) -> str | None:
     if top in NAMESPACES:  # azure.keyvault.secrets -> azure-keyvault-secrets
         parts = module.split(".")[: NAMESPACES[top]]
         return "-".join(parts) if len(parts) == NAMESPACES[top] else None
-    return DISTRIBUTIONS.get(top, top)
+    return DISTRIBUTIONS.get(top) or (top if top in SAME_NAME else None)
 
 
 #: Namespace packages whose distributions are named after their modules, with how many

@@ -372,6 +372,7 @@ def _make_block(
         offsets.append(off)
         prefixes.append(doc_line[:off])
     options = _myst_options(code_lines) if myst_directive(tok.info) else 0
+    title = parse_info(tok.info)[1].get("title") or _myst_title(code_lines[:options])
     del code_lines[:options], line_map[:options], offsets[:options], prefixes[:options]
     fence_text = lines[fence_idx]
     marker = fence_text.find(tok.markup) if tok.markup else -1
@@ -412,6 +413,7 @@ def _make_block(
         skip_reason=skip_reason,
         expected_exceptions=expected,
         code_indent=indent,
+        title=title.strip(),
     )
 
 
@@ -449,6 +451,16 @@ def _myst_options(lines: list[str]) -> int:
     if count and count < len(lines) and not lines[count].strip():
         count += 1
     return count
+
+
+def _myst_title(options: list[str]) -> str:
+    """The file a MyST directive's options name its code after (``:caption: sync.py``), the
+    way a fence's ``title="sync.py"`` does; only a file name counts."""
+    for line in options:
+        m = re.match(r"\s*:(?:caption|filename|name):\s*(\S+\.pyi?)\s*$", line)
+        if m:
+            return m.group(1)
+    return ""
 
 
 def _prefix_len(vline: str) -> int:
