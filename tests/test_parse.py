@@ -513,3 +513,25 @@ def test_myst_options_are_not_code_and_lines_still_map() -> None:
 def test_myst_doctest_is_a_session() -> None:
     block = only("```{doctest}\n>>> 1 + 1\n2\n```\n")
     assert (block.language, block.code) == ("pycon", "1 + 1\n")
+
+
+def test_a_fence_right_after_an_mdx_component_tag_is_code() -> None:
+    doc = parse(
+        "# Tasks\n\n<CodeGroup>\n```python Code\nx = 1\n```\n\n```text Result\n1\n```\n"
+        '</CodeGroup>\n\n<Tabs>\n<Tab title="A">\n```python\ny = 2\n```\n</Tab>\n</Tabs>\n'
+    )
+    python = [b for b in doc.blocks if b.language == "python"]
+    assert [(b.code, b.start_line) for b in python] == [("x = 1\n", 5), ("y = 2\n", 16)]
+    # Inside a fence, a line that looks like a tag is the code's (a repr in a transcript).
+    block = only("```pycon\n>>> print(r)\n<Response [200]>\n```\n")
+    assert block.code == "print(r)\n"
+
+
+def test_a_fence_inside_a_myst_admonition_is_code() -> None:
+    doc = parse(
+        "# Options\n\n````{tip}\n:class: dropdown\nPrefer this:\n\n```python\nnames = []\n```\n"
+        "````\n\n````{eval-rst}\n.. code-block:: python\n\n   x = 1\n````\n"
+    )
+    assert [(b.code, b.start_line) for b in doc.blocks if b.language == "python"] == [
+        ("names = []\n", 8)
+    ]

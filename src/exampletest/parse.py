@@ -205,7 +205,7 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     front = _front_matter_end(lines)
     env: dict[str, Any] = {}
     # Front matter becomes blank lines: not Markdown, but line numbers stay.
-    tokens = _MD.parse("\n" * front + "\n".join(lines[front:]), env)
+    tokens = _MD.parse("\n" * front + "\n".join(_markdown_lines(lines[front:])), env)
     deep: list[int] = env.get("too_deep", [])
     if deep:
         errors.append(
@@ -283,6 +283,65 @@ def _closed(fence: Token) -> bool:
     assert fence.map is not None
     lines = fence.content.split("\n")
     return fence.map[1] - fence.map[0] - 1 > len(lines) - (lines[-1] == "")
+
+
+#: An MDX (JSX) component's tag alone on a line: ``<CodeGroup>``, ``<Tab title="A">``, ``</Tabs>``.
+_JSX_TAG = re.compile(r"^\s*</?[A-Z][\w.]*(?:\s[^<>]*)?/?>\s*$")
+#: A fence's opening or closing line: (backticks or tildes, the rest).
+_FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
+#: MyST directives whose body is Markdown (an admonition, a dropdown, a tab).
+_MYST_MARKDOWN = frozenset(
+    {"note", "tip", "hint", "important", "warning", "caution", "attention", "danger", "error"}
+    | {"seealso", "admonition", "dropdown", "tab-item", "tab-set", "card", "grid-item-card"}
+    | {"margin", "sidebar", "topic", "versionadded", "versionchanged", "deprecated", "div"}
+    | {"container", "only", "todo"}
+)
+
+
+def _markdown_lines(lines: list[str]) -> list[str]:
+    """The lines markdown-it reads, one for one with the document's, with the wrappers that
+    CommonMark would misread blanked: an MDX component tag on its own line (an HTML block to
+    CommonMark, which swallows a fence right after ``<CodeGroup>``), and the fences of a MyST
+    directive whose body is Markdown (``````{tip}``: code to CommonMark). Fenced code itself
+    is never touched."""
+    out = list(lines)
+    i = 0
+    while i < len(lines):
+        m = _FENCE_LINE.match(lines[i])
+        if m is None:
+            if _JSX_TAG.match(lines[i]):
+                out[i] = ""
+            i += 1
+            continue
+        fence, rest = m.groups()
+        close = _closing_fence(lines, i + 1, fence)
+        directive = _MYST_DIRECTIVE.match(rest.strip())
+        if directive is None or directive.group(1) not in _MYST_MARKDOWN or fence[0] in rest:
+            i = close + 1  # fenced code (or a fence never closed, to the end): as it is
+            continue
+        out[i] = ""
+        if close < len(lines):
+            out[close] = ""
+        body = i + 1
+        options = _myst_options(lines[body:close])
+        out[body : body + options] = [""] * options
+        i = body + options  # the body is Markdown: its own fences are found in turn
+    return out
+
+
+def _closing_fence(lines: list[str], start: int, fence: str) -> int:
+    """The index of the line closing ``fence`` (as long or longer, same character, nothing
+    after it), or ``len(lines)``."""
+    for j in range(start, len(lines)):
+        m = _FENCE_LINE.match(lines[j])
+        if (
+            m
+            and m.group(1)[0] == fence[0]
+            and len(m.group(1)) >= len(fence)
+            and not m.group(2).strip()
+        ):
+            return j
+    return len(lines)
 
 
 #: MyST (Sphinx) directives whose body is code: ``{code-block} python``, ``{doctest}``. The
