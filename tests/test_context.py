@@ -249,3 +249,17 @@ def test_code_indented_inside_its_fence_is_checked_without_the_indent(index: Nam
     assert [(f.rule, f.category.value, f.line, f.column) for f in ctx.findings] == [
         ("ET005", "style", 2, 5)
     ]
+
+
+def test_a_stdlib_name_that_works_only_beside_another_is_guessed_only_with_it(
+    index: NameIndex,
+) -> None:
+    def guess(code: str) -> list[str | None]:
+        ctxs = _contexts(f"```python\n{code}```\n", index)
+        return [p.statement for p in ctxs[0].provided if p.name == "field"]
+
+    # attrs' `field(converter=...)` under `@define` is not `dataclasses.field`.
+    assert guess("@define\nclass A:\n    a: int = field(converter=int)\n") == [None]
+    assert guess("@dataclass\nclass A:\n    a: list = field(default_factory=list)\n") == [
+        "from dataclasses import field"
+    ]

@@ -427,9 +427,18 @@ class _Resolver:
             named = [c for c in candidates if c.name and c.module.startswith(name)]
             candidates = named + candidates
         for sug in candidates:
-            if self._credible(sug, as_module):
+            if self._credible(sug, as_module) and self._companion_used(sug, symbols):
                 return sug
         return None
+
+    def _companion_used(self, sug: Suggestion, symbols: Symbols) -> bool:
+        """A standard-library name that only works beside another (``dataclasses.field`` in a
+        ``@dataclass``) is guessed only where that one is used too: ``field(converter=...)``
+        under attrs' ``@define`` is attrs'."""
+        companion = _COMPANIONS.get((sug.module, sug.name or ""))
+        if companion is None or sug.module in self.prefer:
+            return True
+        return companion in symbols.binds or any(u.name == companion for u in symbols.free)
 
     def _credible(self, sug: Suggestion, as_module: bool) -> bool:
         parts = sug.module.split(".")
@@ -449,6 +458,8 @@ class _Resolver:
 
 
 _TEST_PARTS = frozenset({"test", "tests", "testing"})
+#: (module, name) -> the name it is used with, without which the guess is a coincidence.
+_COMPANIONS = {("dataclasses", "field"): "dataclass"}
 
 
 def _typing_own(name: str) -> bool:
