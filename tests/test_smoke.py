@@ -597,3 +597,14 @@ def test_what_stops_a_block_once_its_missing_imports_are_there_says_so(
     assert by_rule["KeyError"]["message"] == (
         "KeyError (raised while running the block as written, its missing imports added)"
     )
+
+
+def test_messages_name_no_temporary_folder_and_a_missing_backend_its_distribution(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    f = _one(write_doc, run_json, "import os\n\nf = open(os.path.abspath('o.txt'), 'w')\ndel f\n")
+    assert f["rule"] == "ResourceWarning" and "name='./o.txt'" in f["message"]
+    # A library importing an optional backend that is not installed (here by hand).
+    f = _one(write_doc, run_json, "import importlib\n\nimportlib.import_module('cv2')\n")
+    assert (f["rule"], f["category"]) == ("ModuleNotFoundError", "env")
+    assert f["suggestion"] == "pip install opencv-python"

@@ -347,7 +347,7 @@ def _warning_record(
     record: dict[str, Any] = {
         "type": category.__name__,
         "deprecation": issubclass(category, DeprecationWarning),
-        "message": str(message),
+        "message": _here(str(message)),
         "line": line,
         "stale_hint": "Valid config keys have changed in V2" in str(message),
     }
@@ -450,11 +450,16 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
     return record
 
 
+def _here(text: str) -> str:
+    """``text`` with the block's own temporary folder as ``.``: what the reader would see
+    running it in a folder of theirs, and the same in every run."""
+    here = os.getcwd()
+    return text.replace(here + os.sep, "./").replace(here, ".")
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    here = os.getcwd()  # the block's own temporary folder: "." to the reader, and stable
-    first = first.replace(here + os.sep, "./").replace(here, ".")
+    first = _here(text[0]) if text else ""
     return (f"{type(exc).__name__}: {first}" if first else type(exc).__name__)[:500]
 
 

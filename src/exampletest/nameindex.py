@@ -182,6 +182,7 @@ SAME_NAME = frozenset(
     | {"motor", "pymongo", "beanie", "odmantic", "tortoise", "peewee", "ormar", "databases"}
     | {"slowapi", "passlib", "bcrypt", "itsdangerous", "authlib", "prometheus_client"}
     | {"sentry_sdk", "logfire", "arq", "dramatiq", "kombu", "aioredis", "elasticsearch"}
+    | {"aiosqlite", "aiomysql", "psycopg", "pymysql", "greenlet", "uvloop", "httptools"}
 )
 
 #: Standard-library modules that are programs, demos or tests rather than libraries.

@@ -12,6 +12,7 @@ from typing import Any
 from exampletest.assemble import smoke_payload
 from exampletest.context import MISSING_IMPORT, BlockContext, defined_too_late
 from exampletest.model import Block, Category, Finding
+from exampletest.nameindex import distribution_for
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
 from exampletest.symbols import parse_tree
@@ -351,12 +352,16 @@ def _exception(
     ):
         return  # something exampletest supplied was involved: not evidence
     elif exc.get("module_not_found"):
+        # A library importing its optional backend (`sqlite+aiosqlite://` needs aiosqlite).
+        dist = distribution_for(str(exc.get("name") or ""))
         yield _at(
             block,
             line,
             kind,
             Category.ENV,
-            f"{message} (while {when}; not installed here)",
+            f"{message} (while {when}; not installed here"
+            + (f": the `{dist}` distribution provides it)" if dist else ")"),
+            f"pip install {dist}" if dist else None,
             span=exc,
         )
     elif exc.get("needs_config"):
