@@ -608,3 +608,14 @@ def test_messages_name_no_temporary_folder_and_a_missing_backend_its_distributio
     f = _one(write_doc, run_json, "import importlib\n\nimportlib.import_module('cv2')\n")
     assert (f["rule"], f["category"]) == ("ModuleNotFoundError", "env")
     assert f["suggestion"] == "pip install opencv-python"
+
+
+def test_an_excerpt_of_a_function_body_is_incomplete_and_says_it_never_ran(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "user = {'name': 'x'}\nreturn user\n")
+    found = _findings(run_json, doc)
+    assert {f["category"] for f in found} == {"incomplete"}
+    assert any("excerpt of a function's body" in f["message"] for f in found)
+    doc = _doc(write_doc, "items = [1]\nfor item in items:\n    pass\nbreak\n")
+    assert {f["category"] for f in _findings(run_json, doc)} == {"incomplete"}

@@ -274,7 +274,12 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
             dont_inherit=True,
         )
     except SyntaxError as exc:
-        out["exception"] = {"type": "SyntaxError", "message": str(exc.msg), "line": exc.lineno}
+        out["exception"] = {
+            "type": type(exc).__name__,  # or IndentationError, TabError
+            "message": str(exc.msg),
+            "line": exc.lineno,
+            "compile": True,
+        }
         return out
     with warnings.catch_warnings():
         warnings.simplefilter("always")

@@ -17,7 +17,7 @@ from typing import Any
 
 from exampletest.model import Block, Category, Finding
 from exampletest.sandbox import SAFE_PATH
-from exampletest.stages import StageError
+from exampletest.stages import EXCERPT_RULES, StageError
 
 SELECT = ("F", "E9", "UP", "DTZ", "FAST", "B", "S", "RUF013", "ASYNC")
 IGNORE = ("F821", "F822", "B008", "S101", "E999")
@@ -31,7 +31,7 @@ BEHAVIOUR_CHANGING = frozenset({"UP042"})
 #: block is valid there, so it is the environment's problem, not the document's.
 NEWER_PYTHON = "newer-python"
 _ADDED_IN = re.compile(r"\(syntax was added in Python (3\.\d+)\)")
-_BROKEN = frozenset({"F632", "F701", "F702", "F706", "F707", "F722", "F823", "E902"})
+_BROKEN = frozenset({"F632", "F707", "F722", "F823", "E902"})
 
 
 def ruff_command(args: Sequence[str], target_version: str | None = None) -> list[str]:
@@ -46,6 +46,8 @@ def category(code: str) -> Category:
         return Category.SECURITY
     if code.startswith(_STALE_PREFIXES) and code not in BEHAVIOUR_CHANGING:
         return Category.STALE
+    if code in EXCERPT_RULES:
+        return Category.INCOMPLETE
     if code in _BROKEN:
         return Category.BROKEN
     return Category.STYLE

@@ -15,6 +15,7 @@ from exampletest.model import Block, Category, Finding
 from exampletest.nameindex import distribution_for
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
+from exampletest.stages import EXCERPT
 from exampletest.symbols import parse_tree
 from exampletest.verdict import subjects
 
@@ -299,6 +300,18 @@ def _exception(
     kind = exc.get("type", "Exception")
     message = str(exc.get("message", kind))
     when = "running the block as written" if as_written else "running the block with its context"
+    if exc.get("compile"):
+        if EXCERPT.search(message):  # `return x` alone: lines taken out of a function
+            yield _at(
+                block,
+                line,
+                "excerpt",
+                Category.INCOMPLETE,
+                f"{message}: the block is an excerpt of a function's body (or a loop's), "
+                "so it does not compile on its own",
+            )
+            return
+        when = "compiling the block: it never ran"
     if supplied:
         when += ", its missing imports added"
     if as_written and _awaits_at_top(block):

@@ -22,7 +22,7 @@ from exampletest.assemble import CheckModule, check_module, stub_module_name
 from exampletest.context import BlockContext
 from exampletest.model import Category, Finding
 from exampletest.sandbox import SAFE_PATH
-from exampletest.stages import StageError
+from exampletest.stages import EXCERPT, StageError
 from exampletest.symbols import parse_tree
 
 #: mypy error codes that are not about the example being wrong.
@@ -147,7 +147,7 @@ def check(
                 stage="types",
                 tool="mypy",
                 rule="blocking-error",
-                category=Category.BROKEN,
+                category=Category.INCOMPLETE if EXCERPT.search(message) else Category.BROKEN,
                 message=f"mypy cannot check this block: {message}",
             )
         )
@@ -364,7 +364,9 @@ def _to_finding(
     if code == "syntax" and "outside async function" in message:
         code = "top-level-await"  # ``async with``/``async for`` at top level, as in a notebook
     category = (
-        Category.STALE
+        Category.INCOMPLETE  # `return x` alone: an excerpt of a function's body
+        if EXCERPT.search(message)
+        else Category.STALE
         if code in STALE_CODES or legacy
         else Category.STYLE
         if code in STYLE_CODES
