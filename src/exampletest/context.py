@@ -329,8 +329,8 @@ def _block_context(
         if dist is None:  # PyPI's project of that name may be a stranger's
             message = (
                 f"module `{top}` is not installed here, so code using it is only partly checked "
-                f"(install the distribution that provides `{top}`; exampletest does not know "
-                f"its name, and PyPI's `{top}` may be another project)"
+                f"(install the distribution that provides it; PyPI's `{top}` may be another "
+                "project)"
             )
             findings.append(_env(block, line, col, message, None))
             continue

@@ -169,6 +169,16 @@ DISTRIBUTIONS: dict[str, str] = {
     "weaviate": "weaviate-client",
     "pkg_resources": "setuptools",
     "win32com": "pywin32",
+    "decouple": "python-decouple",
+    "django_filters": "django-filter",
+    "taggit": "django-taggit",
+    "graphql_jwt": "django-graphql-jwt",
+    "environ": "django-environ",
+    "debug_toolbar": "django-debug-toolbar",
+    "crispy_forms": "django-crispy-forms",
+    "storages": "django-storages",
+    "factory": "factory-boy",
+    "strawberry": "strawberry-graphql",
 }
 #: Modules whose PyPI project has the same name (the common case, listed where docs often
 #: need them): suggested with confidence.
@@ -183,6 +193,10 @@ SAME_NAME = frozenset(
     | {"slowapi", "passlib", "bcrypt", "itsdangerous", "authlib", "prometheus_client"}
     | {"sentry_sdk", "logfire", "arq", "dramatiq", "kombu", "aioredis", "elasticsearch"}
     | {"aiosqlite", "aiomysql", "psycopg", "pymysql", "greenlet", "uvloop", "httptools"}
+    | {"pypdf", "graphene", "graphene_django", "drf_spectacular", "celery", "channels"}
+    | {"pytest_asyncio", "pytest_mock", "freezegun", "faker", "respx", "responses"}
+    | {"tensorflow", "keras", "sklearn_pandas", "xgboost", "lightgbm", "seaborn", "plotly"}
+    | {"streamlit", "gradio", "fastapi_users", "sqladmin", "ariadne", "httpcore"}
 )
 
 #: Standard-library modules that are programs, demos or tests rather than libraries.
