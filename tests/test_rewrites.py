@@ -691,6 +691,21 @@ def test_add_imports_leaves_unsorted_blocks_in_the_authors_order() -> None:
 
 def test_add_imports_to_code_without_imports() -> None:
     assert add_imports("x = 1\n", ["import argon2"]) == "import argon2\n\nx = 1\n"
+    # Two names from one module: one new line.
+    wanted = ["from fastapi import FastAPI", "from fastapi import Depends"]
+    assert add_imports("app = FastAPI(dependencies=[Depends(f)])\n", wanted) == (
+        "from fastapi import Depends, FastAPI\n\napp = FastAPI(dependencies=[Depends(f)])\n"
+    )
+
+
+def test_imports_go_above_a_marker_comment_that_stands_above_blank_lines() -> None:
+    code = "# DO NOT DO THIS: old style.\n\n\n@app.command()\ndef main(): ...\n"
+    assert add_imports(code, ["import typer"]) == "import typer\n\n" + code
+    # A file-name comment stays first.
+    code = "# app/main.py\n\napp = FastAPI()\n"
+    assert add_imports(code, ["from fastapi import FastAPI"]) == (
+        "# app/main.py\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+    )
 
 
 def test_remove_unused_imports_keeps_comments() -> None:

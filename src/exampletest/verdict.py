@@ -20,7 +20,8 @@ from exampletest.symbols import analyze, parse_tree
 #: what a rule or linter matched in the text.
 _EVIDENCE = {"smoke": 0, "types": 1, "rules": 2, "lint": 3, "context": 4, "extract": 5}
 
-_MARKER = re.compile(
+#: A comment saying the code it stands above is the wrong way (``# BAD``, ``# DO NOT``).
+MARKER = re.compile(
     r"#\s*(?:❌|🚫|✗|✘|⛔|BAD\b|Bad\b|NEVER\b|WRONG\b|Wrong\b|AVOID\b|Avoid\b|DON'?T\b|Don'?t\b"
     r"|DO NOT\b|Do not\b|INCORRECT\b|Incorrect\b|ANTI-?PATTERN|Anti-?pattern|INSECURE\b"
     r"|Insecure\b|VULNERABLE\b|Vulnerable\b)"
@@ -172,7 +173,7 @@ def marked_lines(block: Block) -> set[int]:
             active = active and not seen_code
             continue
         if stripped.startswith("#"):
-            if _MARKER.match(stripped):
+            if MARKER.match(stripped):
                 active, seen_code = True, False
             elif seen_code:
                 active = False
@@ -181,7 +182,7 @@ def marked_lines(block: Block) -> set[int]:
             continue
         seen_code = True
         comment = text.find("#")
-        if active or (comment > 0 and _MARKER.search(text[comment:])):
+        if active or (comment > 0 and MARKER.search(text[comment:])):
             governed.add(block.doc_line(i))
     return governed
 

@@ -20,6 +20,8 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
 
+from exampletest.verdict import MARKER
+
 _RUFF_ISORT = ("check", "--isolated", "--select", "I", "--fix-only", "--exit-zero", "--no-cache",
                "--quiet")  # fmt: skip
 
@@ -73,6 +75,17 @@ def _import_line(stmt: cst.BaseStatement) -> cst.Import | cst.ImportFrom | None:
         if isinstance(node, cst.Import | cst.ImportFrom):
             return node
     return None
+
+
+def _same_from(line: cst.SimpleStatementLine, node: cst.ImportFrom) -> bool:
+    """``line`` is a from-import of the same module as ``node`` (both absolute)."""
+    other = _import_line(line)
+    return (
+        isinstance(other, cst.ImportFrom)
+        and not isinstance(other.names, cst.ImportStar)
+        and _module_name(other) is not None
+        and _module_name(other) == _module_name(node)
+    )
 
 
 def _module_name(node: cst.ImportFrom) -> str | None:
@@ -195,7 +208,13 @@ def add_imports(code: str, statements: Sequence[str]) -> str:
                 body[i] = s.with_changes(body=[_merge(existing, wanted)])
                 merged = True
         if not merged and wanted:
-            new_lines.append(stmt.with_changes(body=[node.with_changes(names=wanted)]))
+            same = next((k for k, n in enumerate(new_lines) if _same_from(n, node)), None)
+            if same is None:
+                new_lines.append(stmt.with_changes(body=[node.with_changes(names=wanted)]))
+            else:  # two names from one module: one new line, as an author writes it
+                earlier = _import_line(new_lines[same])
+                assert isinstance(earlier, cst.ImportFrom)
+                new_lines[same] = new_lines[same].with_changes(body=[_merge(earlier, wanted)])
     at = _insertion_index(body)
     if new_lines and at < len(body) and (at == 0 or _import_line(body[at - 1]) is None):
         # The new imports come straight before code: keep a blank line between them.
@@ -204,7 +223,12 @@ def add_imports(code: str, statements: Sequence[str]) -> str:
         if not lines or lines[0].comment is not None:
             body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(), *lines])
     header = list(module.header)
-    introduces = bool(header) and header[-1].comment is not None  # no blank line before code
+    # A comment right above the code introduces it ("# BAD - ..."); so does a marker comment
+    # above blank lines ("# DO NOT DO THIS: old style.").
+    introduces = bool(header) and (
+        header[-1].comment is not None
+        or any(line.comment and MARKER.match(line.comment.value) for line in header)
+    )
     shebang = bool(header) and header[0].comment is not None and header[0].comment.value[:2] == "#!"
     if new_lines and at == 0 and body and introduces and not shebang:
         # A comment opening the block introduces its first statement ("# BAD - ..."): the new
