@@ -263,3 +263,15 @@ def test_a_stdlib_name_that_works_only_beside_another_is_guessed_only_with_it(
     assert guess("@dataclass\nclass A:\n    a: list = field(default_factory=list)\n") == [
         "from dataclasses import field"
     ]
+
+
+def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_broken(
+    index: NameIndex,
+) -> None:
+    def found(code: str) -> list[tuple[str, str]]:
+        ctx = _contexts(f"```python\n{code}```\n", index)[0]
+        return [(f.rule, f.category.value) for f in ctx.findings]
+
+    assert found("@click.option('--upper', flag_value='upper')\n") == [("excerpt", "incomplete")]
+    assert found("@app.get(\n    '/items',\n)\n") == [("excerpt", "incomplete")]
+    assert found("@app.get('/')\ndef f(:\n    pass\n") == [("SyntaxError", "broken")]

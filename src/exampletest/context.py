@@ -175,6 +175,20 @@ def document_modules(blocks: Sequence[Block]) -> dict[str, Block]:
     return out
 
 
+def _bare_decorators(code: str) -> bool:
+    """The code ends with decorators and nothing under them (``@click.option(...)`` shown
+    alone): with a function after them it would parse."""
+    decorators = [ln for ln in code.splitlines() if ln.lstrip().startswith("@")]
+    if not decorators:
+        return False
+    indent = decorators[-1][: len(decorators[-1]) - len(decorators[-1].lstrip())]
+    try:
+        ast.parse(f"{code.rstrip()}\n{indent}def _(): ...\n")
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def _own_modules(module: str, modules: dict[str, Block]) -> list[str]:
     """The document's modules an import of ``module`` loads (it, or modules inside it)."""
     return [m for m in modules if m == module or m.startswith(module + ".")]
@@ -242,6 +256,16 @@ def _block_context(
     if symbols.syntax_error is not None:
         err = symbols.syntax_error
         line = min(max(err.lineno or 1, 1), max(len(block.line_map), 1))
+        # "(detected at line 3)" counts lines of the block: say the document's
+        message = "SyntaxError: " + re.sub(
+            r"\bline (\d+)", lambda m: f"line {block.doc_line(int(m[1]))}", err.msg
+        )
+        bare = _bare_decorators(block.code)
+        if bare:
+            message += (
+                ": the block ends with a decorator and nothing it decorates (an excerpt: "
+                "the reader puts it on their own function)"
+            )
         findings.append(
             Finding.at(
                 block,
@@ -249,11 +273,9 @@ def _block_context(
                 err.offset or 1,
                 stage="extract",
                 tool="python",
-                rule=SYNTAX,
-                category=Category.BROKEN,
-                # "(detected at line 3)" counts lines of the block: say the document's
-                message="SyntaxError: "
-                + re.sub(r"\bline (\d+)", lambda m: f"line {block.doc_line(int(m[1]))}", err.msg),
+                rule="excerpt" if bare else SYNTAX,
+                category=Category.INCOMPLETE if bare else Category.BROKEN,
+                message=message,
             )
         )
         return BlockContext(block, symbols, (), (), (), (), None, tuple(findings))
