@@ -128,6 +128,13 @@ def test_a_marker_above_blank_lines_governs_the_code_after_them() -> None:
     assert marked_lines(_block(code)) == {11, 14, 15}
 
 
+def test_the_old_half_of_a_migration_is_marked() -> None:
+    code = "# Before (v1)\nold()\n\n# After (v2)\nnew()\n\n# v1\nclass A(B): ...\n"
+    assert marked_lines(_block(code)) == {11, 12, 17, 18}
+    advice = "# Before running it, set the key\nrun()\n# Deprecated in 2.0, see below\nx()\n"
+    assert marked_lines(_block(advice)) == set()
+
+
 def test_advice_comment_is_not_a_marker() -> None:
     assert marked_lines(_block("log(password='x')  # Never log passwords\n")) == set()
 

@@ -24,7 +24,12 @@ _EVIDENCE = {"smoke": 0, "types": 1, "rules": 2, "lint": 3, "context": 4, "extra
 MARKER = re.compile(
     r"#\s*(?:❌|🚫|✗|✘|⛔|BAD\b|Bad\b|NEVER\b|WRONG\b|Wrong\b|AVOID\b|Avoid\b|DON'?T\b|Don'?t\b"
     r"|DO NOT\b|Do not\b|INCORRECT\b|Incorrect\b|ANTI-?PATTERN|Anti-?pattern|INSECURE\b"
-    r"|Insecure\b|VULNERABLE\b|Vulnerable\b)"
+    r"|Insecure\b|VULNERABLE\b|Vulnerable\b"
+    # the old half of a migration: "# Before (v1)", "# v1", "# Old style", "# Legacy"
+    r"|(?i:before)\s*(?:\(|:|$|-|v\d|pydantic|sqlalchemy|fastapi|python \d)"
+    r"|(?i:v1)\b(?!\.\d)|(?i:old(?:er)?)\s*(?:way|style|code|version|api|syntax|approach|pattern)\b"
+    r"|(?i:legacy)\b|(?i:deprecated)\b(?!\s+(?:in|since))"
+    r")"
 )
 _SUBJECT = re.compile(r"`@?([\w.]+)\(?\)?`|'@?([\w.]+)'|\"@?([\w.]+)\"|\b([A-Za-z_]\w*(?:\.\w+)+)")
 
