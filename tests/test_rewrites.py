@@ -615,6 +615,51 @@ def test_jwt_decode_without_evidence_is_noted() -> None:
     assert any("algorithms" in n for n in result.notes)
 
 
+@pytest.mark.parametrize(
+    ("encode", "applied"),
+    [
+        # The constant is the module's where the encode reads it: decode can name it.
+        ("def create(data):\n    return jwt.encode(data, 'k', algorithm=ALG)\n", True),
+        (
+            "class T:\n    ALG = 'HS512'\n\n    def create(self, d):\n"
+            "        return jwt.encode(d, 'k', algorithm=ALG)\n",
+            True,
+        ),
+        (
+            "def create(data):\n    global ALG\n    ALG = 'HS256'\n"
+            "    return jwt.encode(data, 'k', algorithm=ALG)\n",
+            True,
+        ),
+        # A local of the same name, a parameter, a class body's name, a comprehension's
+        # variable: not the module's constant.
+        (
+            "def create(data):\n    ALG = 'HS512'\n"
+            "    return jwt.encode(data, 'k', algorithm=ALG)\n",
+            False,
+        ),
+        (
+            "def create(data, ALG='HS512'):\n    return jwt.encode(data, 'k', algorithm=ALG)\n",
+            False,
+        ),
+        ("class T:\n    ALG = 'HS512'\n    token = jwt.encode({}, 'k', algorithm=ALG)\n", False),
+        (
+            "def outer():\n    ALG = 'HS512'\n\n    def create(d):\n"
+            "        return jwt.encode(d, 'k', algorithm=ALG)\n",
+            False,
+        ),
+        ("tokens = [jwt.encode({}, 'k', algorithm=ALG) for ALG in ['HS256']]\n", False),
+    ],
+)
+def test_jwt_algorithm_names_are_read_where_the_encode_reads_them(
+    encode: str, applied: bool
+) -> None:
+    code = (
+        f"import jwt\n\nALG = 'HS256'\n\n{encode}\n\ndef read(t):\n    return jwt.decode(t, 'k')\n"
+    )
+    result = stdlib.rewrite(code, ALL)
+    assert (result.applied == ("ET401",)) is applied, result.code
+
+
 # --- SQLAlchemy ----------------------------------------------------------------------------
 
 

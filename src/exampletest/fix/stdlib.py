@@ -7,11 +7,11 @@ is the point of the fix, and the re-run of the block is what shows whether the c
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import symtable
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import GlobalScope, MetadataWrapper, Scope, ScopeProvider
+from libcst.metadata import MetadataWrapper
 
 from exampletest.fix.base import (
     Edit,
@@ -153,29 +153,26 @@ class _JwtAlgorithms(PassTransformer):
         super().__init__(edit)
         self.module = wrapper.module
         self.wrapper = wrapper
-        self.algorithms: dict[str, cst.BaseExpression] = {}
-        for call in _calls(self.module, "encode"):
+        #: the algorithm's code -> (its expression, the scopes around the encode call)
+        self.algorithms: dict[str, tuple[cst.BaseExpression, tuple[cst.CSTNode, ...]]] = {}
+        for call, around in _calls(self.module, "encode"):
             arg = next((a for a in call.args if a.keyword and a.keyword.value == "algorithm"), None)
             if arg is None and len(call.args) >= 3 and call.args[2].keyword is None:
                 arg = call.args[2]
             if arg is not None:
-                self.algorithms[self.module.code_for_node(arg.value)] = arg.value
-
-    @functools.cached_property
-    def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        """Scope analysis (the costly part), only once a ``jwt.decode`` call is seen."""
-        return self.wrapper.resolve(ScopeProvider)
+                self.algorithms[self.module.code_for_node(arg.value)] = (arg.value, around)
 
     @functools.cached_property
     def jwt_ok(self) -> bool:
         """``jwt`` is PyJWT (or python-jose's, which takes the same arguments), or undefined."""
-        scope = self.scopes.get(self.module)
-        assert isinstance(scope, GlobalScope)
         jose = _imported_from(self.module, "jose").get("jwt") == "jwt"
-        return jose or "jwt" not in scope or "jwt" in _module_aliases(self.module, "jwt")
+        unbound = "jwt" not in global_names(self.wrapper)
+        return jose or unbound or "jwt" in _module_aliases(self.module, "jwt")
 
-    def _is_global(self, expr: cst.BaseExpression) -> bool:
-        """A string, or a name (or its attribute) that is global where the encode reads it."""
+    def _is_global(self, expr: cst.BaseExpression, around: tuple[cst.CSTNode, ...]) -> bool:
+        """A string, or a name (or its attribute) that is global where the encode reads it:
+        no scope around the call binds it (Python's symbol tables say, not libcst's scope
+        analysis, which costs about a second on a long block)."""
         if isinstance(expr, cst.SimpleString):
             return True
         root = expr
@@ -183,13 +180,18 @@ class _JwtAlgorithms(PassTransformer):
             root = root.value
         if not isinstance(root, cst.Name):
             return False
-        scope = self.scopes.get(root)
-        if scope is None:
-            return False
-        referents = {
-            r for acc in scope.accesses[root.value] if acc.node is root for r in acc.referents
-        }
-        return all(isinstance(r.scope, GlobalScope) for r in referents)
+        for depth, node in enumerate(reversed(around)):
+            if isinstance(node, cst.ClassDef) and depth:
+                continue  # a class body's names are not seen from its methods
+            if isinstance(node, cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp):
+                targets = (c.target for c in _for_clauses(node))
+                if any(root.value in _names(t) for t in targets):
+                    return False
+                continue
+            binding = _binding(self.module, node, root.value)
+            if binding != "free":
+                return binding == "global"
+        return True
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if not _is_jwt(original_node, "decode") or not self.jwt_ok:
@@ -214,8 +216,8 @@ class _JwtAlgorithms(PassTransformer):
                 f"pass algorithms=[...] to jwt.decode explicitly ({why}, so it is not guessed)",
             )
             return updated_node
-        [value] = self.algorithms.values()
-        if not self._is_global(value):
+        [(value, around)] = self.algorithms.values()
+        if not self._is_global(value, around):
             self.note("ET401", original_node, "pass algorithms=[...] to jwt.decode explicitly")
             return updated_node
         args = list(updated_node.args)
@@ -245,15 +247,60 @@ def _is_jwt(call: cst.Call, method: str) -> bool:
     )
 
 
-def _calls(module: cst.Module, method: str) -> list[cst.Call]:
-    out: list[cst.Call] = []
-    stack: list[cst.CSTNode] = [module]
+#: Nodes that open a scope of their own.
+_SCOPES = (
+    cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp,
+    cst.GeneratorExp,
+)  # fmt: skip
+
+
+def _calls(module: cst.Module, method: str) -> list[tuple[cst.Call, tuple[cst.CSTNode, ...]]]:
+    """Every ``jwt.<method>(...)`` call, with the scopes around it (outermost first)."""
+    out: list[tuple[cst.Call, tuple[cst.CSTNode, ...]]] = []
+    stack: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(module, ())]
     while stack:
-        node = stack.pop()
+        node, around = stack.pop()
         if isinstance(node, cst.Call) and _is_jwt(node, method):
-            out.append(node)
-        stack.extend(node.children)
+            out.append((node, around))
+        inner = (*around, node) if isinstance(node, _SCOPES) else around
+        stack.extend((child, inner) for child in node.children)
     return out
+
+
+def _for_clauses(node: cst.CSTNode) -> list[cst.CompFor]:
+    clauses: list[cst.CompFor] = []
+    clause = getattr(node, "for_in", None)
+    while isinstance(clause, cst.CompFor):
+        clauses.append(clause)
+        clause = clause.inner_for_in
+    return clauses
+
+
+def _names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, cst.Tuple | cst.List):
+        return {n for e in target.elements for n in _names(e.value)}
+    return set()
+
+
+def _binding(module: cst.Module, node: cst.CSTNode, name: str) -> str:
+    """How the function, lambda or class ``node`` sees ``name``: "local" (bound there, a
+    parameter included), "global" (declared so), or "free" (from a scope around it)."""
+    source = module.code_for_node(node)
+    try:
+        if isinstance(node, cst.Lambda):
+            table = symtable.symtable(f"({source})", "<lambda>", "eval").get_children()[0]
+        else:
+            table = symtable.symtable(source, "<scope>", "exec").get_children()[0]
+    except (SyntaxError, ValueError, IndexError):
+        return "local"  # unreadable: the name is not taken for a global
+    if name not in table.get_identifiers():
+        return "free"
+    symbol = table.lookup(name)
+    if symbol.is_declared_global():
+        return "global"
+    return "local" if symbol.is_local() or symbol.is_parameter() else "free"
 
 
 def _jwt(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
