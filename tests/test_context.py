@@ -275,3 +275,6 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     assert found("@click.option('--upper', flag_value='upper')\n") == [("excerpt", "incomplete")]
     assert found("@app.get(\n    '/items',\n)\n") == [("excerpt", "incomplete")]
     assert found("@app.get('/')\ndef f(:\n    pass\n") == [("SyntaxError", "broken")]
+    # `...` after keyword arguments: "and the rest".
+    assert found("db.add(Movement(type=Kind.OUT, ...))\n") == [("elided", "incomplete")]
+    assert found("f(a=1, b)\n") == [("SyntaxError", "broken")]

@@ -469,6 +469,8 @@ def test_a_transcripts_expected_traceback_is_recorded_and_its_dots_are_not_code(
         ("Old style:", True),
         ("Bad:", True),
         ("An older way of setting a default value is this:", True),
+        ("❌ BAD: Using the legacy `session.query()` API.", True),  # a label, then prose
+        ("✅ GOOD: Using `select()` with `session.scalars()`.", False),
         ("**After (Pydantic v2):**", False),
         ("Before you start, install the package with pip and configure it:", False),
         ("Here is a model that validates its input, which is bad for nobody:", False),

@@ -131,6 +131,20 @@ def test_a_class_made_at_runtime_is_not_broken_because_mypy_cannot_follow_it(
     assert block["status"] == "stale"
 
 
+def test_what_follows_from_a_type_mypy_cannot_use_is_not_another_finding(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\n\n"
+        "Session = sessionmaker(bind=create_engine('sqlite://'))\n\n\n"
+        "def delete(session: Session, pk: int) -> None:\n"
+        "    session.delete(session.get(dict, pk))\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [("valid-type", "style")]  # not `Session? has no attribute "get"`
+
+
 def test_a_prewarmed_cache_gives_the_same_findings(tmp_path: Path) -> None:
     cache = tmp_path / "warm" / "mypy"
     types.prewarm(tmp_path / "warm" / "work" / "types", cache, ["pydantic"])

@@ -189,6 +189,19 @@ def _bare_decorators(code: str) -> bool:
     return True
 
 
+def _elided_arguments(code: str) -> bool:
+    """``Model(name="x", ...)``: a ``...`` after keyword arguments means "and the rest";
+    without it the code would parse."""
+    trimmed = re.sub(r",\s*\.\.\.(?=\s*\))", "", code)
+    if trimmed == code:
+        return False
+    try:
+        ast.parse(trimmed)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def _own_modules(module: str, modules: dict[str, Block]) -> list[str]:
     """The document's modules an import of ``module`` loads (it, or modules inside it)."""
     return [m for m in modules if m == module or m.startswith(module + ".")]
@@ -260,12 +273,16 @@ def _block_context(
         message = "SyntaxError: " + re.sub(
             r"\bline (\d+)", lambda m: f"line {block.doc_line(int(m[1]))}", err.msg
         )
-        bare = _bare_decorators(block.code)
-        if bare:
+        rule = SYNTAX
+        if _bare_decorators(block.code):
+            rule = "excerpt"
             message += (
                 ": the block ends with a decorator and nothing it decorates (an excerpt: "
                 "the reader puts it on their own function)"
             )
+        elif _elided_arguments(block.code):
+            rule = "elided"
+            message += ": the `...` after keyword arguments stands for arguments left out"
         findings.append(
             Finding.at(
                 block,
@@ -273,8 +290,8 @@ def _block_context(
                 err.offset or 1,
                 stage="extract",
                 tool="python",
-                rule="excerpt" if bare else SYNTAX,
-                category=Category.INCOMPLETE if bare else Category.BROKEN,
+                rule=rule,
+                category=Category.BROKEN if rule == SYNTAX else Category.INCOMPLETE,
                 message=message,
             )
         )

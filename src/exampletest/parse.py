@@ -268,11 +268,21 @@ _CAPTION = re.compile(
 )
 
 
+#: A caption that labels what follows before saying anything else: an ❌, or "BAD:", "Wrong:",
+#: "Don't:", "Anti-pattern:" (the label, then a colon).
+_LABELLED = re.compile(
+    r"(?i)^(?:❌|🚫|⛔|✗|✘)|^(?:bad|wrong|incorrect|avoid|don'?t|do not|never|anti-?pattern)"
+    r"(?: (?:example|practice|pattern|way))?\s*:"
+)
+
+
 def is_counterexample_caption(text: str) -> bool:
     """A short paragraph that introduces the next example as the wrong or old way
     ("**Before (Pydantic v1):**", "❌ Don't:", "Old style:"): its findings are intentional,
     as under a ``# BAD`` comment. Only a caption: a label ending in a colon, or a few words."""
     plain = re.sub(r"[*_`~]", "", " ".join(text.split())).strip()
+    if _LABELLED.match(plain) and len(plain) <= 200:
+        return True  # "❌ BAD: Using the legacy session.query() API."
     if not plain or len(plain) > 60 or not (plain.endswith(":") or len(plain) <= 30):
         return False
     return _CAPTION.match(plain) is not None

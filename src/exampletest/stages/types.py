@@ -355,6 +355,8 @@ def _to_finding(
     end_col = int(str(err.get("end_column") or col))
     if _caused_by_placeholder(ctx, message, line, code):
         return None  # caused by a placeholder: not evidence
+    if _UNUSABLE_TYPE.search(message):
+        return None  # `Session? has no attribute "get"`: the type's own error is the finding
     if "EllipsisType" in message:  # `"EllipsisType"`, `"list[EllipsisType]"`
         return None  # `x = ...` means "fill in here" in a doc; the smoke run reports the elision
     hint = _short_hint(_GENERATED.sub("", str(err["hint"]))) if err.get("hint") else None
@@ -394,6 +396,10 @@ def _to_finding(
     )
     return (ctx.block.doc_path, ctx.block.index), finding
 
+
+#: How mypy spells a type it could not use (``Session?`` after "Variable "Session" is not
+#: valid as a type"): what it then says about values of that type follows from that error.
+_UNUSABLE_TYPE = re.compile(r"\b[A-Za-z_][\w.]*\?(?=[\s\]\[,)]|$)")
 
 #: "already defined on line 2": a line of the checked module, not of the document.
 _MODULE_LINE = re.compile(r"\bon line (\d+)\b")
