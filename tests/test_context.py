@@ -278,3 +278,19 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     # `...` after keyword arguments: "and the rest".
     assert found("db.add(Movement(type=Kind.OUT, ...))\n") == [("elided", "incomplete")]
     assert found("f(a=1, b)\n") == [("SyntaxError", "broken")]
+
+
+def test_a_stdlib_guess_that_cannot_be_what_the_block_uses_is_dropped(index: NameIndex) -> None:
+    def guess(code: str, name: str) -> list[str | None]:
+        ctxs = _contexts(f"```python\n{code}```\n", index)
+        return [p.statement for p in ctxs[0].provided if p.name == name]
+
+    # weakref's ReferenceType has no ORDER: the document's own enum.
+    assert guess("db.add(Move(kind=ReferenceType.ORDER))\n", "ReferenceType") == [None]
+    # A keyword the class does not take.
+    assert guess("d = OrderedDict(a=1)\nx = Decimal('1', places=2)\n", "Decimal") == [None]
+    # What fits stays guessed.
+    assert guess("x = Decimal('1.5').quantize(Decimal('1'))\n", "Decimal") == [
+        "from decimal import Decimal"
+    ]
+    assert guess("return Token(access_token=t, token_type='bearer')\n", "Token") == [None]

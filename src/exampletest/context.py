@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import inspect
 import os
 import re
 import sys
@@ -32,7 +33,7 @@ from exampletest.nameindex import (
     importable_spelling,
     is_importable,
 )
-from exampletest.symbols import BUILTINS, Statement, Symbols, analyze
+from exampletest.symbols import BUILTINS, Statement, Symbols, analyze, parse_tree
 
 # Rule ids of the context stage.
 MISSING_IMPORT = "ET001"
@@ -81,7 +82,7 @@ class BlockContext:
 #: (FastAPI's ``Request``, Pydantic's ``Field``, structlog's ``log``).
 SHADOWED_STDLIB = frozenset(
     {"Request", "Field", "log", "Template", "Message", "Headers", "HTTPException", "Header"}
-    | {"Cookie", "Context", "Event", "Queue", "Timeout", "Server", "Task", "Lock"}
+    | {"Cookie", "Context", "Event", "Queue", "Timeout", "Server", "Task", "Lock", "Token"}
 )
 #: Standard-library modules examples import names from. A missing name is guessed from another
 #: standard module (``turtle.setup``, ``xml.dom.minidom.Comment``, ``platform.version``) only
@@ -466,7 +467,11 @@ class _Resolver:
             named = [c for c in candidates if c.name and c.module.startswith(name)]
             candidates = named + candidates
         for sug in candidates:
-            if self._credible(sug, as_module) and self._companion_used(sug, symbols):
+            if (
+                self._credible(sug, as_module)
+                and self._companion_used(sug, symbols)
+                and _fits(sug, name, code)
+            ):
                 return sug
         return None
 
@@ -499,6 +504,39 @@ class _Resolver:
 _TEST_PARTS = frozenset({"test", "tests", "testing"})
 #: (module, name) -> the name it is used with, without which the guess is a coincidence.
 _COMPANIONS = {("dataclasses", "field"): "dataclass"}
+
+
+def _fits(sug: Suggestion, name: str, code: str) -> bool:
+    """Whether the standard library's object can be the ``name`` the block uses: every
+    attribute the block reads from it exists, and every call passes keywords it takes.
+    ``ReferenceType.ORDER`` is not weakref's, ``Token(access_token=...)`` not contextvars'.
+    (Only the standard library is imported here; a library's code never runs in this
+    process.)"""
+    if sug.name is None or not _stdlib(sug.module):
+        return True
+    try:
+        obj = getattr(importlib.import_module(sug.module), sug.name)
+        tree = parse_tree(code)
+    except Exception:
+        return True  # nothing to compare with: the guess stands
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+            and not hasattr(obj, node.attr)
+        ):
+            return False
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
+            keywords = {k.arg: None for k in node.keywords if k.arg}
+            try:
+                inspect.signature(obj).bind_partial(**keywords)
+            except TypeError as exc:  # a keyword it does not take
+                if keywords and "argument" in str(exc):
+                    return False
+            except ValueError:  # no signature to read (some builtins)
+                continue
+    return True
 
 
 def _typing_own(name: str) -> bool:
