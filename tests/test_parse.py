@@ -537,3 +537,18 @@ def test_a_fence_inside_a_myst_admonition_is_code() -> None:
     assert [(b.code, b.start_line) for b in doc.blocks if b.language == "python"] == [
         ("names = []\n", 8)
     ]
+
+
+def test_a_fence_right_after_an_agent_prompts_tag_and_a_line_of_text_is_code() -> None:
+    doc = parse(
+        "# Agent\n\n<example>\nContext: the user asks for settings.\n```python\nx = 1\n```\n"
+        "</example>\n\n```python\ny = 2\n```\n\n<pre>\n```python\nz = 3\n```\n</pre>\n"
+    )
+    # Inside <pre> the text is not Markdown: no block there.
+    assert [(b.code, b.start_line) for b in doc.blocks] == [("x = 1\n", 6), ("y = 2\n", 11)]
+
+
+def test_configuration_in_a_python_fence_is_skipped_with_a_reason() -> None:
+    block = only("```python\n# mypy.ini\n[mypy]\nplugins = sqlalchemy.ext.mypy.plugin\n```\n")
+    assert block.skip_reason is not None and "configuration" in block.skip_reason
+    assert only("```python\n[x] = [1]\nvalue = x\n```\n").skip_reason is None

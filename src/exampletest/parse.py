@@ -295,8 +295,12 @@ def _closed(fence: Token) -> bool:
     return fence.map[1] - fence.map[0] - 1 > len(lines) - (lines[-1] == "")
 
 
-#: An MDX (JSX) component's tag alone on a line: ``<CodeGroup>``, ``<Tab title="A">``, ``</Tabs>``.
-_JSX_TAG = re.compile(r"^\s*</?[A-Z][\w.]*(?:\s[^<>]*)?/?>\s*$")
+#: A tag alone on a line: an MDX component (``<CodeGroup>``, ``<Tab title="A">``), an agent
+#: prompt's ``<example>``, HTML's ``<details>``. Not ``<pre>``, ``<script>``, ``<style>``,
+#: ``<textarea>``, whose content is not Markdown, nor a comment (``<!-- ... -->``).
+_TAG_LINE = re.compile(
+    r"^\s*</?(?!(?:pre|script|style|textarea)\b)[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>\s*$", re.I
+)
 #: A fence's opening or closing line: (backticks or tildes, the rest).
 _FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 #: MyST directives whose body is Markdown (an admonition, a dropdown, a tab).
@@ -310,16 +314,16 @@ _MYST_MARKDOWN = frozenset(
 
 def _markdown_lines(lines: list[str]) -> list[str]:
     """The lines markdown-it reads, one for one with the document's, with the wrappers that
-    CommonMark would misread blanked: an MDX component tag on its own line (an HTML block to
-    CommonMark, which swallows a fence right after ``<CodeGroup>``), and the fences of a MyST
-    directive whose body is Markdown (``````{tip}``: code to CommonMark). Fenced code itself
-    is never touched."""
+    CommonMark would misread blanked: a tag on its own line (an HTML block to CommonMark,
+    which swallows a fence that follows it before a blank line: ``<CodeGroup>``, an agent
+    prompt's ``<example>``), and the fences of a MyST directive whose body is Markdown
+    (``````{tip}``: code to CommonMark). Fenced code itself is never touched."""
     out = list(lines)
     i = 0
     while i < len(lines):
         m = _FENCE_LINE.match(lines[i])
         if m is None:
-            if _JSX_TAG.match(lines[i]):
+            if _TAG_LINE.match(lines[i]):
                 out[i] = ""
             i += 1
             continue
@@ -454,6 +458,8 @@ def _make_block(
     code_only = [c for c in nonblank if not c.lstrip().startswith("#")]  # "# Code omitted"
     if code_only and all(_INCLUDE.match(c) for c in code_only):
         skip_reason = "include-only block: its code lives in another file"
+    elif _configuration(code_only):
+        skip_reason = "configuration (an INI or TOML [section]) in a Python fence, not Python"
     expected: tuple[tuple[int, str], ...] = ()
     indent = ""
     if lang in _CONSOLE_LANGUAGES or (nonblank and nonblank[0].lstrip().startswith(">>>")):
@@ -520,6 +526,24 @@ def _myst_options(lines: list[str]) -> int:
     if count and count < len(lines) and not lines[count].strip():
         count += 1
     return count
+
+
+#: An INI/TOML section header (``[mypy]``, ``[tool.ruff]``) and a ``key = value`` line.
+_SECTION = re.compile(r"^\[{1,2}[\w.\-\" ]+\]{1,2}\s*$")
+_SETTING = re.compile(r"^[\w.\-]+\s*=\s*\S")
+
+
+def _configuration(lines: list[str]) -> bool:
+    """A mypy.ini or pyproject.toml excerpt labelled Python: it starts with a section header,
+    every line is a header or a setting, and there is at least one setting. (As Python it
+    would parse, ``[mypy]`` being a list, and mislead every check.)"""
+    if not lines or not _SECTION.match(lines[0].strip()):
+        return False
+    kinds = [
+        "section" if _SECTION.match(t.strip()) else "setting" if _SETTING.match(t) else "other"
+        for t in lines
+    ]
+    return "setting" in kinds and "other" not in kinds
 
 
 def _myst_title(options: list[str]) -> str:
