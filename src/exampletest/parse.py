@@ -530,7 +530,7 @@ def _myst_options(lines: list[str]) -> int:
 
 #: An INI/TOML section header (``[mypy]``, ``[tool.ruff]``) and a ``key = value`` line.
 _SECTION = re.compile(r"^\[{1,2}[\w.\-\" ]+\]{1,2}\s*$")
-_SETTING = re.compile(r"^[\w.\-]+\s*=\s*\S")
+_KEY_VALUE = re.compile(r"^[\w.\-]+\s*=\s*\S")
 
 
 def _configuration(lines: list[str]) -> bool:
@@ -540,7 +540,7 @@ def _configuration(lines: list[str]) -> bool:
     if not lines or not _SECTION.match(lines[0].strip()):
         return False
     kinds = [
-        "section" if _SECTION.match(t.strip()) else "setting" if _SETTING.match(t) else "other"
+        "section" if _SECTION.match(t.strip()) else "setting" if _KEY_VALUE.match(t) else "other"
         for t in lines
     ]
     return "setting" in kinds and "other" not in kinds
