@@ -880,6 +880,16 @@ def test_a_block_gets_ruffs_fixes_for_its_own_rules_whatever_else_is_in_the_batc
     assert alone[("b.md", 1)].code == fixed[("b.md", 1)].code
 
 
+def test_imports_a_fix_leaves_unused_go_and_those_unused_before_stay_on_the_same_line() -> None:
+    from exampletest.fix.engine import _ruff_batch
+
+    code = "from typing import List, Optional, Dict\n\nx: Dict[str, List[int]] = {}\n"
+    fixed = _ruff_batch({("a.md", 1): (code, ("UP006", "UP035"))}, None)
+    assert (
+        fixed[("a.md", 1)].code == "from typing import Optional\n\nx: dict[str, list[int]] = {}\n"
+    )
+
+
 def test_a_one_line_config_and_several_keys_on_a_line_convert_keeping_comments() -> None:
     code = """\
     from pydantic import BaseModel

@@ -32,7 +32,7 @@ from exampletest.context import MISSING_IMPORT, WRONG_CASE
 from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext, keep_start, relocate_notes
 from exampletest.fix.diff import document_diff
-from exampletest.fix.imports import add_imports, seed_isort
+from exampletest.fix.imports import add_imports, remove_unused_imports, seed_isort
 from exampletest.model import (
     Block,
     BlockResult,
@@ -97,33 +97,24 @@ def _rewrite_ctx(doc: Document, stub: str | None) -> RewriteContext:
     return RewriteContext(frozenset(models | settings), frozenset(settings))
 
 
-_KEEP = "  # noqa: F401  # exampletest-keep"
-
-
 def _ruff_batch(
     items: dict[Key, tuple[str, tuple[str, ...]]], target: str | None
 ) -> dict[Key, Rewrite]:
-    """ruff's own fixes for many blocks in two ruff processes (not several per block).
+    """ruff's own fixes for many blocks in three ruff processes (not several per block).
 
     Each block gets its own rules only (the others' are ignored for its file), so its rewrite
     does not depend on which blocks share the batch. Imports the fixes leave unused (``Dict``
-    after ``Dict`` -> ``dict``) are removed too, by ruff's F401 fix; imports that were unused
-    before stay (a document may import something only to show it): they are protected with a
-    temporary ``noqa`` that is taken off again.
+    after ``Dict`` -> ``dict``) are removed too, name by name; imports that were unused
+    before stay (a document may import something only to show it), even on the same line.
     """
     if not items:
         return {}
-    rules = sorted({r for _, block_rules in items.values() for r in block_rules} | {"F401"})
+    rules = sorted({r for _, block_rules in items.values() for r in block_rules})
     with tempfile.TemporaryDirectory(prefix="exampletest-fix-") as tmp:
         names = {key: Path(tmp) / f"b{i}.py" for i, key in enumerate(items)}
-        unused = _unused_import_rows(tmp, names, items)
         for key, path in names.items():
-            lines = items[key][0].splitlines(keepends=True)
-            for row in unused.get(path.name, ()):
-                text = lines[row - 1]
-                body = text.rstrip("\r\n")
-                lines[row - 1] = body + _KEEP + text[len(body) :]
-            path.write_text("".join(lines), encoding="utf-8")
+            path.write_text(items[key][0], encoding="utf-8")
+        unused_before = _unused_imports(tmp)
         never = ",".join(sorted(BEHAVIOUR_CHANGING))
         others = {
             f"**/{names[key].name}": _others(rules, block_rules)
@@ -133,17 +124,37 @@ def _ruff_batch(
         args = ["--fix-only", "--unsafe-fixes", "--select", ",".join(rules), "--ignore", never]
         args += ["--config", f"lint.per-file-ignores = {{{per_file}}}"]
         _ruff([tmp], args, target)
+        unused_after = _unused_imports(tmp)
         out: dict[Key, Rewrite] = {}
         for key, path in names.items():
             try:
-                fixed = keep_start(
-                    items[key][0], path.read_text(encoding="utf-8").replace(_KEEP, "")
-                )
+                fixed = keep_start(items[key][0], path.read_text(encoding="utf-8"))
             except OSError:
                 continue
-            if fixed != items[key][0]:
-                out[key] = Rewrite(fixed, tuple(items[key][1]))
+            if fixed == items[key][0]:
+                continue
+            made = unused_after.get(path.name, set()) - unused_before.get(path.name, set())
+            pairs = [(m, n) for m, _, n in (full.rpartition(".") for full in sorted(made)) if m]
+            if pairs:
+                fixed = keep_start(items[key][0], remove_unused_imports(fixed, pairs))
+            out[key] = Rewrite(fixed, tuple(items[key][1]))
     return out
+
+
+def _unused_imports(folder: str) -> dict[str, set[str]]:
+    """File name -> the imports ruff finds unused there (``typing.List``)."""
+    try:
+        found = json.loads(
+            _ruff([folder], ["--select", "F401", "--output-format", "json"], None) or "[]"
+        )
+    except json.JSONDecodeError:
+        return {}
+    unused: dict[str, set[str]] = {}
+    for item in found:
+        m = re.match(r"`([\w.]+)` imported but unused", str(item.get("message", "")))
+        if m:
+            unused.setdefault(Path(item.get("filename", "")).name, set()).add(m.group(1))
+    return unused
 
 
 def _others(rules: Sequence[str], own: Sequence[str]) -> list[str]:
@@ -151,25 +162,6 @@ def _others(rules: Sequence[str], own: Sequence[str]) -> list[str]:
     that overlaps one of the block's own selectors (``UP035`` under ``UP``) is not ignored."""
     mine = {"F401", *own}
     return [r for r in rules if not any(r.startswith(m) or m.startswith(r) for m in mine)]
-
-
-def _unused_import_rows(
-    tmp: str, names: dict[Key, Path], items: dict[Key, tuple[str, tuple[str, ...]]]
-) -> dict[str, set[int]]:
-    for key, path in names.items():
-        path.write_text(items[key][0], encoding="utf-8")
-    try:
-        found = json.loads(
-            _ruff([tmp], ["--select", "F401", "--output-format", "json"], None) or "[]"
-        )
-    except json.JSONDecodeError:
-        return {}
-    rows: dict[str, set[int]] = {}
-    for item in found:
-        row = (item.get("location") or {}).get("row")
-        if isinstance(row, int):
-            rows.setdefault(Path(item.get("filename", "")).name, set()).add(row)
-    return rows
 
 
 def _ruff(paths: list[str], args: list[str], version: str | None) -> str:
