@@ -884,7 +884,7 @@ def test_imports_a_fix_leaves_unused_go_and_those_unused_before_stay_on_the_same
     from exampletest.fix.engine import _ruff_batch
 
     code = "from typing import List, Optional, Dict\n\nx: Dict[str, List[int]] = {}\n"
-    fixed = _ruff_batch({("a.md", 1): (code, ("UP006", "UP035"))}, None)
+    fixed = _ruff_batch({("a.md", 1): (code, ("UP006", "UP035", "F401"))}, None)
     assert (
         fixed[("a.md", 1)].code == "from typing import Optional\n\nx: dict[str, list[int]] = {}\n"
     )
