@@ -11,7 +11,7 @@ import ast
 import re
 from collections.abc import Iterable, Sequence
 
-from exampletest.context import MISSING_IMPORT, SYNTAX, UNDEFINED
+from exampletest.context import MISSING_IMPORT, NOT_INSTALLED, SYNTAX, UNDEFINED
 from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
 from exampletest.stages.lint import NEWER_PYTHON
 from exampletest.symbols import analyze, parse_tree
@@ -239,11 +239,43 @@ def _used_elsewhere(block: Block, f: Finding, governed: set[int]) -> bool:
     """A missing name the marked lines use first, but unmarked code uses too: the marker is
     about what those lines do, not about the name the whole block lacks."""
     name = _missing_name(f)
-    if name is None:
-        return False
-    return any(
-        u.name == name and block.doc_line(u.line) not in governed for u in analyze(block.code).free
-    )
+    if name is not None:
+        return any(
+            u.name == name and block.doc_line(u.line) not in governed
+            for u in analyze(block.code).free
+        )
+    if f.stage == "context" and f.rule == NOT_INSTALLED:  # the module unmarked code uses too
+        return bool(_bound_by_import_at(block, f.line) & _names_used_outside(block, governed))
+    return False
+
+
+def _bound_by_import_at(block: Block, doc_line: int) -> set[str]:
+    """The names the import statement on a document line binds."""
+    line = block.code_line_of(doc_line)
+    try:
+        tree = parse_tree(block.code)
+    except (SyntaxError, ValueError):
+        return set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Import | ast.ImportFrom)
+            and line is not None
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+        ):
+            return {(a.asname or a.name).split(".")[0] for a in node.names}
+    return set()
+
+
+def _names_used_outside(block: Block, governed: set[int]) -> set[str]:
+    try:
+        tree = parse_tree(block.code)
+    except (SyntaxError, ValueError):
+        return set()
+    return {
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and block.doc_line(n.lineno) not in governed
+    }
 
 
 def status(block: Block, findings: Sequence[Finding], ran_any: bool) -> Status:
