@@ -294,3 +294,22 @@ def test_a_stdlib_guess_that_cannot_be_what_the_block_uses_is_dropped(index: Nam
         "from decimal import Decimal"
     ]
     assert guess("return Token(access_token=t, token_type='bearer')\n", "Token") == [None]
+
+
+def test_a_name_only_earlier_blocks_use_is_guessed_from_their_use(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\ndef today() -> str:\n    return datetime.datetime.today().isoformat()\n```\n\n"
+        "```python\nprint(today())\n```\n",
+        index,
+    )
+    # The earlier block reads `datetime.datetime`: the module, not the class.
+    assert [(p.name, p.statement) for p in ctxs[1].provided] == [("datetime", "import datetime")]
+
+
+def test_a_stdlib_module_the_block_reads_a_missing_attribute_of_is_not_guessed(
+    index: NameIndex,
+) -> None:
+    ctxs = _contexts("```python\nqueue.enqueue(say_hello)\nq = queue.Queue()\n```\n", index)
+    assert [p.statement for p in ctxs[0].provided if p.name == "queue"] == [None]
+    ctxs = _contexts("```python\nq = queue.Queue()\n```\n", index)
+    assert [p.statement for p in ctxs[0].provided if p.name == "queue"] == ["import queue"]

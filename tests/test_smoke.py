@@ -619,3 +619,11 @@ def test_an_excerpt_of_a_function_body_is_incomplete_and_says_it_never_ran(
     assert any("excerpt of a function's body" in f["message"] for f in found)
     doc = _doc(write_doc, "items = [1]\nfor item in items:\n    pass\nbreak\n")
     assert {f["category"] for f in _findings(run_json, doc)} == {"incomplete"}
+
+
+def test_a_module_an_installed_package_does_not_have_is_broken_not_env(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    f = _one(write_doc, run_json, "from pydantic.extensions_gone import plugin\n\nplugin()\n")
+    assert (f["rule"], f["category"]) == ("ModuleNotFoundError", "broken")
+    assert "`pydantic` is installed" in f["message"]

@@ -310,6 +310,7 @@ def _block_context(
     as_type = {u.name for u in symbols.free if u.annotation or u.name[:1].isupper()}
     provided: list[Provided] = []
     used_stub = False
+    prelude_code = "\n".join(p.statement.source for p in prelude)
     for name in [*missing, *sorted(prelude_free - set(missing))]:
         own = name in missing
         if own and name in symbols.declared:  # the reader supplies it: never guessed
@@ -320,7 +321,13 @@ def _block_context(
             if own:
                 findings.append(_missing_import(block, symbols, name, earlier_imports[name]))
             continue  # the prelude's import provides it in the full context
-        suggestion = resolver.suggest(name, symbols, block.code)
+        # A name only the earlier blocks' statements use is guessed from how they use it
+        # (`datetime.datetime.today()` there is the module, whatever this block does).
+        suggestion = (
+            resolver.suggest(name, symbols, block.code)
+            if own
+            else resolver.suggest(name, analyze(prelude_code), prelude_code)
+        )
         if suggestion is not None:
             provided.append(Provided(name, "import", suggestion.statement, name in as_type))
             if own:
@@ -512,10 +519,11 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
     ``ReferenceType.ORDER`` is not weakref's, ``Token(access_token=...)`` not contextvars'.
     (Only the standard library is imported here; a library's code never runs in this
     process.)"""
-    if sug.name is None or not _stdlib(sug.module):
+    if not _stdlib(sug.module):
         return True
     try:
-        obj = getattr(importlib.import_module(sug.module), sug.name)
+        module = importlib.import_module(sug.module)
+        obj: object = module if sug.name is None else getattr(module, sug.name)
         tree = parse_tree(code)
     except Exception:
         return True  # nothing to compare with: the guess stands
@@ -529,6 +537,8 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
             return False
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
             keywords = {k.arg: None for k in node.keywords if k.arg}
+            if not callable(obj):
+                continue
             try:
                 inspect.signature(obj).bind_partial(**keywords)
             except TypeError as exc:  # a keyword it does not take

@@ -12,7 +12,7 @@ from typing import Any
 from exampletest.assemble import smoke_payload
 from exampletest.context import MISSING_IMPORT, BlockContext, defined_too_late
 from exampletest.model import Block, Category, Finding
-from exampletest.nameindex import distribution_for
+from exampletest.nameindex import distribution_for, is_importable
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
 from exampletest.stages import EXCERPT
@@ -171,6 +171,12 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         if finding is not None:
             findings.append(finding)
     return SmokeResult(findings, status)
+
+
+def _missing_from_installed(module: str) -> bool:
+    """A submodule an installed package does not have (not a package that is missing)."""
+    top, dot, _ = module.partition(".")
+    return bool(dot) and is_importable(top)
 
 
 def _importable(ctx: BlockContext) -> set[str]:
@@ -364,6 +370,18 @@ def _exception(
         exc.get("placeholder") or (not as_written and _uses_provided(ctx, line))
     ):
         return  # something exampletest supplied was involved: not evidence
+    elif exc.get("module_not_found") and _missing_from_installed(str(exc.get("name") or "")):
+        # `markdown_it.extensions` with markdown-it-py installed: gone from this version.
+        top = str(exc["name"]).partition(".")[0]
+        yield _at(
+            block,
+            line,
+            kind,
+            Category.BROKEN,
+            f"{message} (raised while {when}; `{top}` is installed, but this version has no "
+            f"module `{exc['name']}`)",
+            span=exc,
+        )
     elif exc.get("module_not_found"):
         # A library importing its optional backend (`sqlite+aiosqlite://` needs aiosqlite).
         dist = distribution_for(str(exc.get("name") or ""))
