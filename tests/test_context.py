@@ -313,3 +313,14 @@ def test_a_stdlib_module_the_block_reads_a_missing_attribute_of_is_not_guessed(
     assert [p.statement for p in ctxs[0].provided if p.name == "queue"] == [None]
     ctxs = _contexts("```python\nq = queue.Queue()\n```\n", index)
     assert [p.statement for p in ctxs[0].provided if p.name == "queue"] == ["import queue"]
+
+
+def test_the_documents_own_later_import_of_a_name_beats_a_guess(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\ngen = Generator(model)\n```\n\n"
+        "```python\nfrom outlines_not_here import Generator\n```\n",
+        index,
+    )
+    assert [(p.name, p.statement) for p in ctxs[0].provided if p.name == "Generator"] == [
+        ("Generator", "from outlines_not_here import Generator")
+    ]

@@ -21,7 +21,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exampletest.model import Block, Category, Finding
@@ -143,9 +143,10 @@ def _analyze_document(
     earlier: list[tuple[int, Statement]] = []
     out: list[BlockContext] = []
     modules = document_modules(blocks)
+    imports = _document_imports(blocks)
     for block in blocks:
         symbols = analyze(block.code)
-        resolver = _Resolver(index, prefer, tops)
+        resolver = _Resolver(index, prefer, tops, imports)
         ctx = _block_context(block, symbols, earlier, resolver, stub_names, stub_source, modules)
         out.append(ctx)
         if symbols.syntax_error is None and block.skip_reason is None:
@@ -321,15 +322,19 @@ def _block_context(
             if own:
                 findings.append(_missing_import(block, symbols, name, earlier_imports[name]))
             continue  # the prelude's import provides it in the full context
-        # A name only the earlier blocks' statements use is guessed from how they use it
+        # The document's own import of the name (in a later block) beats any guess. A name
+        # only the earlier blocks' statements use is guessed from how they use it
         # (`datetime.datetime.today()` there is the module, whatever this block does).
-        suggestion = (
-            resolver.suggest(name, symbols, block.code)
-            if own
-            else resolver.suggest(name, analyze(prelude_code), prelude_code)
-        )
+        suggestion: Suggestion | str | None = resolver.document_imports.get(name)
+        if suggestion is None:
+            suggestion = (
+                resolver.suggest(name, symbols, block.code)
+                if own
+                else resolver.suggest(name, analyze(prelude_code), prelude_code)
+            )
         if suggestion is not None:
-            provided.append(Provided(name, "import", suggestion.statement, name in as_type))
+            statement = suggestion if isinstance(suggestion, str) else suggestion.statement
+            provided.append(Provided(name, "import", statement, name in as_type))
             if own:
                 findings.append(_missing_import(block, symbols, name, suggestion))
         elif name in stub_names:
@@ -442,6 +447,8 @@ class _Resolver:
     index: NameIndex
     prefer: list[str]
     tops: frozenset[str]
+    #: name -> how the document itself imports it somewhere (the first such import)
+    document_imports: dict[str, str] = field(default_factory=dict)
 
     def suggest(self, name: str, symbols: Symbols, code: str = "") -> Suggestion | None:
         first = self.index.lookup(name, self.prefer)
@@ -575,6 +582,19 @@ def _module_attributes(module: str, code: str) -> bool:
         return False
     cls = getattr(mod, module, None)
     return cls is not None and any(hasattr(mod, a) and not hasattr(cls, a) for a in used)
+
+
+def _document_imports(blocks: Sequence[Block]) -> dict[str, str]:
+    """Name -> the first import of it anywhere in the document (blocks that are checked)."""
+    out: dict[str, str] = {}
+    for block in blocks:
+        symbols = analyze(block.code)
+        if symbols.syntax_error is not None or block.skip_reason is not None:
+            continue
+        found = _imports_by_name(symbols.statements)
+        for name, statement in found.items():
+            out.setdefault(name, statement)
+    return out
 
 
 def _imports_by_name(statements: Iterable[Statement]) -> dict[str, str]:
