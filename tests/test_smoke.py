@@ -627,3 +627,20 @@ def test_a_module_an_installed_package_does_not_have_is_broken_not_env(
     f = _one(write_doc, run_json, "from pydantic.extensions_gone import plugin\n\nplugin()\n")
     assert (f["rule"], f["category"]) == ("ModuleNotFoundError", "broken")
     assert "`pydantic` is installed" in f["message"]
+
+
+def test_a_block_imports_the_version_of_a_document_module_written_before_it(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        "```python\nfrom shapes import Rect\n\nprint(Rect().width)\n```\n\n"
+        '```python title="shapes.py"\nclass Rect:\n    width = 1\n```\n\n'
+        '```python title="shapes.py"\nclass Rect:\n    width = 1\n\n'
+        "    def area(self) -> int:\n        return self.width\n```\n\n"
+        "```python\nfrom shapes import Rect\n\nprint(Rect().area())\n```\n",
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "d.md")
+    # The first block reads the module the document writes after it; the last one, the
+    # second version, which has `area`.
+    assert [b["status"] for b in report["documents"][0]["blocks"]] == ["ok"] * 4

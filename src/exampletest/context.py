@@ -142,11 +142,12 @@ def _analyze_document(
     tops = frozenset(m.split(".")[0] for m in prefer)
     earlier: list[tuple[int, Statement]] = []
     out: list[BlockContext] = []
-    modules = document_modules(blocks)
+    versions = document_modules(blocks)
     imports = _document_imports(blocks)
     for block in blocks:
         symbols = analyze(block.code)
         resolver = _Resolver(index, prefer, tops, imports)
+        modules = _as_of(versions, block)
         ctx = _block_context(block, symbols, earlier, resolver, stub_names, stub_source, modules)
         out.append(ctx)
         if symbols.syntax_error is None and block.skip_reason is None:
@@ -158,11 +159,22 @@ def _analyze_document(
 _FILE_COMMENT = re.compile(r"#\s*(?:file(?:name)?:\s*)?([\w./-]+\.py)\s*$", re.I)
 
 
-def document_modules(blocks: Sequence[Block]) -> dict[str, Block]:
+def _as_of(versions: dict[str, list[Block]], block: Block) -> dict[str, Block]:
+    """Each document module as a block sees it: its latest version before the block, or its
+    first version when the document writes it only later."""
+    out: dict[str, Block] = {}
+    for module, blocks in versions.items():
+        before = [b for b in blocks if b.index < block.index]
+        out[module] = before[-1] if before else blocks[0]
+    return out
+
+
+def document_modules(blocks: Sequence[Block]) -> dict[str, list[Block]]:
     """Modules the document writes itself: a block titled ``shapes.py`` (``title="shapes.py"``
     in its fence, MyST's ``:caption: shapes.py``, or a first line ``# shapes.py``) is the
-    module ``shapes`` that other blocks import, not a package to install."""
-    out: dict[str, Block] = {}
+    module ``shapes`` that other blocks import, not a package to install. Every version the
+    document writes, in order (a tutorial rewrites a file as it goes)."""
+    out: dict[str, list[Block]] = {}
     for block in blocks:
         first = block.code.lstrip().split("\n", 1)[0]
         found = _FILE_COMMENT.fullmatch(first)
@@ -173,7 +185,7 @@ def document_modules(blocks: Sequence[Block]) -> dict[str, Block]:
         parts = parts[1:] if parts[0] in ("src", ".") else parts
         parts = parts[:-1] if parts[-1] == "__init__" else parts
         if parts and all(p.isidentifier() for p in parts):
-            out.setdefault(".".join(parts), block)
+            out.setdefault(".".join(parts), []).append(block)
     return out
 
 
