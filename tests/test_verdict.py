@@ -129,10 +129,19 @@ def test_a_marker_above_blank_lines_governs_the_code_after_them() -> None:
 
 
 def test_the_old_half_of_a_migration_is_marked() -> None:
-    code = "# Before (v1)\nold()\n\n# After (v2)\nnew()\n\n# v1\nclass A(B): ...\n"
+    code = "# Before (v1)\nold()\n\n# After (v2)\nnew()\n\n# Legacy\nclass A(B): ...\n"
     assert marked_lines(_block(code)) == {11, 12, 17, 18}
+    # A bare "# v1" is not a marker: in some release notes v1 is the new code.
+    assert marked_lines(_block("# v1\nnew_api()\n")) == set()
     advice = "# Before running it, set the key\nrun()\n# Deprecated in 2.0, see below\nx()\n"
     assert marked_lines(_block(advice)) == set()
+
+
+def test_a_comment_announcing_the_error_marks_it() -> None:
+    code = "def greet(name):\n    print(name)\n\n# user's code: immediate error\ngreet('a', 'b')\n"
+    assert marked_lines(_block(code)) == {14, 15}
+    assert marked_lines(_block("x = int('a')  # raises ValueError\n")) == {11}
+    assert marked_lines(_block("# catch ValueError and retry\ntry_again()\n")) == set()
 
 
 def test_advice_comment_is_not_a_marker() -> None:

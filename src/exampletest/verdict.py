@@ -25,10 +25,15 @@ MARKER = re.compile(
     r"#\s*(?:❌|🚫|✗|✘|⛔|BAD\b|Bad\b|NEVER\b|WRONG\b|Wrong\b|AVOID\b|Avoid\b|DON'?T\b|Don'?t\b"
     r"|DO NOT\b|Do not\b|INCORRECT\b|Incorrect\b|ANTI-?PATTERN|Anti-?pattern|INSECURE\b"
     r"|Insecure\b|VULNERABLE\b|Vulnerable\b"
-    # the old half of a migration: "# Before (v1)", "# v1", "# Old style", "# Legacy"
+    # the old half of a migration: "# Before (v1)", "# Old style", "# Legacy" (not a bare
+    # "# v1": in one project's release notes v1 is the new code)
     r"|(?i:before)\s*(?:\(|:|$|-|v\d|pydantic|sqlalchemy|fastapi|python \d)"
-    r"|(?i:v1)\b(?!\.\d)|(?i:old(?:er)?)\s*(?:way|style|code|version|api|syntax|approach|pattern)\b"
+    r"|(?i:old(?:er)?)\s*(?:way|style|code|version|api|syntax|approach|pattern)\b"
     r"|(?i:legacy)\b|(?i:deprecated)\b(?!\s+(?:in|since))"
+    # an error the example shows on purpose: "# raises TypeError", "# user's code: fails",
+    # "# -> ValueError", "# immediate error"
+    r"|.*\b(?:raises?|fails?)\b|.*(?:->|=>|→)\s*[A-Z]\w*(?:Error|Exception)\b|[A-Z]\w*Error\b"
+    r"|.*\b(?:immediate|runtime|type) error\b"
     r")"
 )
 _SUBJECT = re.compile(r"`@?([\w.]+)\(?\)?`|'@?([\w.]+)'|\"@?([\w.]+)\"|\b([A-Za-z_]\w*(?:\.\w+)+)")
