@@ -644,3 +644,19 @@ def test_a_block_imports_the_version_of_a_document_module_written_before_it(
     # The first block reads the module the document writes after it; the last one, the
     # second version, which has `area`.
     assert [b["status"] for b in report["documents"][0]["blocks"]] == ["ok"] * 4
+
+
+def test_a_standard_library_name_a_newer_python_added_is_env(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    if sys.version_info >= (3, 13):
+        pytest.skip("warnings.deprecated exists here")
+    doc = _doc(
+        write_doc, "from warnings import deprecated\n\n\n@deprecated('no')\ndef f() -> None: ...\n"
+    )
+    found = {(f["tool"], f["rule"], f["category"]) for f in _findings(run_json, doc)}
+    assert found == {("python", "newer-python", "env")}  # mypy's "no attribute" corroborates
+    # No interpreter path in what an import error says.
+    f = _one(write_doc, run_json, "from json import no_such_name\n")
+    assert f["message"].startswith("ImportError: cannot import name 'no_such_name' from 'json'")
+    assert "/" not in f["message"].split("(")[0]

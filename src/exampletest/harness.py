@@ -465,6 +465,8 @@ def _here(text: str) -> str:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = _here(text[0]) if text else ""
+    if isinstance(exc, ImportError):  # "... from 'warnings' (/usr/lib/python3.11/warnings.py)"
+        first = re.sub(r" \((?:/|[A-Za-z]:\\)[^()]*\)$", "", first)
     return (f"{type(exc).__name__}: {first}" if first else type(exc).__name__)[:500]
 
 

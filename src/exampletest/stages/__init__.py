@@ -2,6 +2,7 @@
 keyed by (document path, block index)."""
 
 import re
+import sys
 
 #: What the compiler (``'return' outside function``) and mypy (``"break" outside loop``) say
 #: of a statement that only works inside a function or a loop: the block is an excerpt of
@@ -16,3 +17,25 @@ EXCERPT_RULES = frozenset({"F701", "F702", "F706"})
 
 class StageError(RuntimeError):
     """The checker itself failed (missing, crashed): reported per stage, never a traceback."""
+
+
+#: Standard-library names by the Python version that added them (3.11 and later): an example
+#: written for a newer Python fails to import them here (the run's ImportError, mypy's
+#: "Module has no attribute").
+_STDLIB_ADDED = {
+    "warnings.deprecated": "3.13", "typing.TypeIs": "3.13", "typing.ReadOnly": "3.13",
+    "typing.NoDefault": "3.13", "copy.replace": "3.13", "typing.override": "3.12",
+    "typing.TypeAliasType": "3.12", "itertools.batched": "3.12", "collections.abc.Buffer": "3.12",
+    "calendar.Month": "3.12", "calendar.Day": "3.12", "pathlib.UnsupportedOperation": "3.13",
+    "asyncio.Runner": "3.11", "asyncio.TaskGroup": "3.11", "asyncio.timeout": "3.11",
+    "typing.Self": "3.11", "typing.Never": "3.11", "typing.LiteralString": "3.11",
+    "datetime.UTC": "3.11", "enum.StrEnum": "3.11",
+}  # fmt: skip
+
+
+def newer_stdlib(module: str, name: str) -> str | None:
+    """The Python version that added ``module.name``, when it is newer than this one."""
+    added = _STDLIB_ADDED.get(f"{module}.{name}")
+    if added is None or tuple(map(int, added.split("."))) <= sys.version_info[:2]:
+        return None
+    return added

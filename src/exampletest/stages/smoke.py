@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,8 @@ from exampletest.model import Block, Category, Finding
 from exampletest.nameindex import distribution_for, is_importable
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
-from exampletest.stages import EXCERPT
+from exampletest.stages import EXCERPT, newer_stdlib
+from exampletest.stages.lint import NEWER_PYTHON
 from exampletest.symbols import parse_tree
 from exampletest.verdict import subjects
 
@@ -171,6 +173,9 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         if finding is not None:
             findings.append(finding)
     return SmokeResult(findings, status)
+
+
+_CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 
 def _missing_from_installed(module: str) -> bool:
@@ -331,6 +336,20 @@ def _exception(
         return  # the sandbox refused something: its own finding says what
     if exc.get("needs_args"):
         yield _at(block, line, "needs-arguments", Category.ENV, message, span=exc)
+        return
+    m = _CANNOT_IMPORT.search(message) if exc.get("import_error") else None
+    newer = newer_stdlib(m.group(2), m.group(1)) if m else None
+    if m is not None and newer is not None:
+        yield _at(
+            block,
+            line,
+            NEWER_PYTHON,
+            Category.ENV,
+            f"needs Python {newer} or later (`{m.group(2)}.{m.group(1)}` was added in {newer}); "
+            f"this environment runs Python {sys.version_info.major}.{sys.version_info.minor}",
+            f"check the document with Python {newer} or later",
+            span=exc,
+        )
         return
     if exc.get("needs_input"):
         yield _at(

@@ -22,7 +22,7 @@ from exampletest.assemble import CheckModule, check_module, stub_module_name
 from exampletest.context import BlockContext
 from exampletest.model import Category, Finding
 from exampletest.sandbox import SAFE_PATH
-from exampletest.stages import EXCERPT, StageError
+from exampletest.stages import EXCERPT, StageError, newer_stdlib
 from exampletest.symbols import parse_tree
 
 #: mypy error codes that are not about the example being wrong.
@@ -365,8 +365,16 @@ def _to_finding(
         message += " (an implicit `Optional`)"  # names the problem ruff's RUF013 names too
     if code == "syntax" and "outside async function" in message:
         code = "top-level-await"  # ``async with``/``async for`` at top level, as in a notebook
+    added = _added_later(message)
+    if added is not None:  # `from warnings import deprecated` on Python 3.11
+        message += (
+            f" (added in Python {added}; this environment runs Python "
+            f"{sys.version_info.major}.{sys.version_info.minor})"
+        )
     category = (
-        Category.INCOMPLETE  # `return x` alone: an excerpt of a function's body
+        Category.ENV
+        if added is not None
+        else Category.INCOMPLETE  # `return x` alone: an excerpt of a function's body
         if EXCERPT.search(message)
         else Category.STALE
         if code in STALE_CODES or legacy
@@ -400,6 +408,13 @@ def _to_finding(
 #: How mypy spells a type it could not use (``Session?`` after "Variable "Session" is not
 #: valid as a type"): what it then says about values of that type follows from that error.
 _UNUSABLE_TYPE = re.compile(r"\b[A-Za-z_][\w.]*\?(?=[\s\]\[,)]|$)")
+
+
+def _added_later(message: str) -> str | None:
+    """The newer Python that has what mypy says this one's module lacks."""
+    m = re.match(r'Module "([\w.]+)" has no attribute "(\w+)"', message)
+    return newer_stdlib(m.group(1), m.group(2)) if m else None
+
 
 #: "already defined on line 2": a line of the checked module, not of the document.
 _MODULE_LINE = re.compile(r"\bon line (\d+)\b")
