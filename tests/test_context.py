@@ -324,3 +324,23 @@ def test_the_documents_own_later_import_of_a_name_beats_a_guess(index: NameIndex
     assert [(p.name, p.statement) for p in ctxs[0].provided if p.name == "Generator"] == [
         ("Generator", "from outlines_not_here import Generator")
     ]
+
+
+def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
+    index: NameIndex,
+) -> None:
+    def found(code: str) -> list[tuple[str, str]]:
+        ctx = _contexts(f"```python\n{code}```\n", index)[0]
+        return [(f.rule, f.category.value) for f in ctx.findings]
+
+    assert found("def get_handler(..., config, ...):\n    return H(..., config=config)\n") == [
+        ("elided", "incomplete")
+    ]
+    assert found("model = <your_model_as_defined_above>\n") == [("elided", "incomplete")]
+    assert found("def handler(job, *exc_info):\n    # do custom things here\n") == [
+        ("elided", "incomplete")
+    ]
+    assert found("%pip install outlines -q\nimport json\n") == [("notebook", "incomplete")]
+    # A real mistake next to an elision stays broken; so does a body that lost its indent.
+    assert found("m = <your model>\nfor c in m.stream()\n    print(c)\n")[0][1] == "broken"
+    assert found("def read():\ncfg = 1\n")[0] == ("SyntaxError", "broken")

@@ -203,14 +203,54 @@ def _bare_decorators(code: str) -> bool:
     return True
 
 
-def _elided_arguments(code: str) -> bool:
-    """``Model(name="x", ...)``: a ``...`` after keyword arguments means "and the rest";
-    without it the code would parse."""
-    trimmed = re.sub(r",\s*\.\.\.(?=\s*\))", "", code)
-    if trimmed == code:
-        return False
+#: What stands for code left out, and what it is when the code parses without it.
+_ELISIONS = (
+    (re.compile(r",\s*\.\.\.(?=\s*\))"), "", "the `...` stands for arguments left out"),
+    (re.compile(r"(?<=\()\s*\.\.\.\s*,"), "", "the `...` stands for arguments left out"),
+    (re.compile(r"<[A-Za-z_][\w .-]*>"), "_", "`<...>` stands for something the reader supplies"),
+)
+_NO_BODY = re.compile(r"expected an indented block after .* on line (\d+)")
+
+
+def _elided(code: str, err: SyntaxError) -> str | None:
+    """How the code elides what makes it invalid, when without the elision it parses:
+    ``Model(name="x", ...)``, ``def f(..., x)``, ``model = <your model>``, or a function whose
+    body is only a comment (``# do custom things here``)."""
+    trimmed, why = code, []
+    for pattern, fill, reason in _ELISIONS:
+        trimmed, count = pattern.subn(fill, trimmed)
+        if count and reason not in why:
+            why.append(reason)
+    m = _NO_BODY.search(err.msg)
+    if m is not None:
+        lines = trimmed.split("\n")
+        at = int(m.group(1))  # the line that wants a body
+        after = [ln for ln in lines[at:] if ln.strip()]
+        if not after or after[0].lstrip().startswith("#"):
+            head = lines[at - 1] if at <= len(lines) else ""
+            lines.insert(at, f"{head[: len(head) - len(head.lstrip())]}    ...")
+            trimmed = "\n".join(lines)
+            why.append("its body is left out (only a comment)")
+    if not why or trimmed == code:
+        return None
     try:
         ast.parse(trimmed)
+    except (SyntaxError, ValueError):
+        return None
+    return "; ".join(why)
+
+
+#: An IPython magic or shell escape on a line of its own: ``%pip install x``, ``!ls``.
+_MAGIC = re.compile(r"^\s*(?:%{1,2}|!)[A-Za-z]")
+
+
+def _notebook_cell(code: str) -> bool:
+    """A notebook cell: without its magic lines the code parses."""
+    lines = code.split("\n")
+    if not any(_MAGIC.match(ln) for ln in lines):
+        return False
+    try:
+        ast.parse("\n".join("" if _MAGIC.match(ln) else ln for ln in lines))
     except (SyntaxError, ValueError):
         return False
     return True
@@ -294,9 +334,14 @@ def _block_context(
                 ": the block ends with a decorator and nothing it decorates (an excerpt: "
                 "the reader puts it on their own function)"
             )
-        elif _elided_arguments(block.code):
-            rule = "elided"
-            message += ": the `...` after keyword arguments stands for arguments left out"
+        elif _notebook_cell(block.code):
+            rule = "notebook"
+            message += ": `%pip`/`!cmd` lines are IPython's, not Python (a notebook cell)"
+        else:
+            elided = _elided(block.code, err)
+            if elided is not None:
+                rule = "elided"
+                message += f": {elided}"
         findings.append(
             Finding.at(
                 block,

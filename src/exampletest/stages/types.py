@@ -357,7 +357,7 @@ def _to_finding(
         return None  # caused by a placeholder: not evidence
     if _UNUSABLE_TYPE.search(message):
         return None  # `Session? has no attribute "get"`: the type's own error is the finding
-    if "EllipsisType" in message:  # `"EllipsisType"`, `"list[EllipsisType]"`
+    if "EllipsisType" in message or message == 'Unexpected "..."':  # `-> ...`, `list[...]`
         return None  # `x = ...` means "fill in here" in a doc; the smoke run reports the elision
     hint = _short_hint(_GENERATED.sub("", str(err["hint"]))) if err.get("hint") else None
     legacy = "implicit Optional" in f"{message} {hint}"  # runs fine; an outdated idiom
