@@ -660,3 +660,19 @@ def test_a_standard_library_name_a_newer_python_added_is_env(
     f = _one(write_doc, run_json, "from json import no_such_name\n")
     assert f["message"].startswith("ImportError: cannot import name 'no_such_name' from 'json'")
     assert "/" not in f["message"].split("(")[0]
+
+
+def test_files_a_tutorial_changes_together_are_one_state(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        '```python title="package/__init__.py"\nthing = "from init"\n```\n\n'
+        '```python title="package/thing.py"\nother = "other"\n```\n\n'
+        "The files change to:\n\n"
+        '```python title="package/__init__.py"\nfrom package.thing import thing\n```\n\n'
+        '```python title="package/thing.py"\nthing = "from thing"\n```\n\n'
+        "```python\nfrom package import thing\n\nprint(thing)\n```\n",
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "--stages", "smoke", "d.md")
+    assert [b["status"] for b in report["documents"][0]["blocks"]] == ["ok"] * 5

@@ -161,11 +161,21 @@ _FILE_COMMENT = re.compile(r"#\s*(?:file(?:name)?:\s*)?([\w./-]+\.py)\s*$", re.I
 
 def _as_of(versions: dict[str, list[Block]], block: Block) -> dict[str, Block]:
     """Each document module as a block sees it: its latest version before the block, or its
-    first version when the document writes it only later."""
+    first version when the document writes it only later. Files a tutorial changes together
+    (``package/__init__.py`` then ``package/thing.py``, block after block) are one state: a
+    version written in the same run of file blocks counts as written before."""
+    files = {b.index for blocks in versions.values() for b in blocks}
+    together = {block.index}
+    if block.index in files:
+        i = block.index + 1
+        while i in files:
+            together.add(i)
+            i += 1
     out: dict[str, Block] = {}
     for module, blocks in versions.items():
+        same = [b for b in blocks if b.index in together and b.index != block.index]
         before = [b for b in blocks if b.index < block.index]
-        out[module] = before[-1] if before else blocks[0]
+        out[module] = same[-1] if same else before[-1] if before else blocks[0]
     return out
 
 
