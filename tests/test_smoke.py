@@ -676,3 +676,17 @@ def test_files_a_tutorial_changes_together_are_one_state(
     )
     _code, report = run_json("--no-cache", "--no-fix", "--stages", "smoke", "d.md")
     assert [b["status"] for b in report["documents"][0]["blocks"]] == ["ok"] * 5
+
+
+def test_a_part_of_a_namespace_package_is_a_package_not_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exampletest.stages.smoke import _missing_from_installed
+
+    (tmp_path / "nsfamily_xyz").mkdir()  # a namespace: its parts are distributions
+    (tmp_path / "regular_xyz").mkdir()
+    (tmp_path / "regular_xyz" / "__init__.py").write_text("", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert not _missing_from_installed("nsfamily_xyz.sdk")
+    assert _missing_from_installed("regular_xyz.extensions")
+    assert not _missing_from_installed("not_installed_xyz.sub")

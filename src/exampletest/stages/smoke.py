@@ -4,6 +4,7 @@ happened (exceptions, warnings, containments) into findings at document lines.""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -179,9 +180,17 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 
 def _missing_from_installed(module: str) -> bool:
-    """A submodule an installed package does not have (not a package that is missing)."""
+    """A submodule an installed package does not have (not a package that is missing). A
+    namespace package's parts are distributions of their own (``opentelemetry.sdk``): one
+    missing is a package that is not installed."""
     top, dot, _ = module.partition(".")
-    return bool(dot) and is_importable(top)
+    if not dot or not is_importable(top):
+        return False
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return False
+    return spec is not None and spec.origin is not None and spec.origin != "namespace"
 
 
 def _importable(ctx: BlockContext) -> set[str]:
