@@ -313,6 +313,9 @@ def test_a_stdlib_module_the_block_reads_a_missing_attribute_of_is_not_guessed(
     assert [p.statement for p in ctxs[0].provided if p.name == "queue"] == [None]
     ctxs = _contexts("```python\nq = queue.Queue()\n```\n", index)
     assert [p.statement for p in ctxs[0].provided if p.name == "queue"] == ["import queue"]
+    # A submodule is an attribute only once imported: `logging.handlers` is logging's.
+    ctxs = _contexts("```python\nh = logging.handlers.SysLogHandler()\n```\n", index)
+    assert [p.statement for p in ctxs[0].provided if p.name == "logging"] == ["import logging"]
 
 
 def test_the_documents_own_later_import_of_a_name_beats_a_guess(index: NameIndex) -> None:

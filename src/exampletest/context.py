@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import importlib.util
 import inspect
 import os
 import re
@@ -607,6 +608,7 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
             and isinstance(node.value, ast.Name)
             and node.value.id == name
             and not hasattr(obj, node.attr)
+            and not (sug.name is None and _submodule(sug.module, node.attr))
         ):
             return False
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
@@ -621,6 +623,14 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
             except ValueError:  # no signature to read (some builtins)
                 continue
     return True
+
+
+def _submodule(module: str, name: str) -> bool:
+    """``logging.handlers``: a submodule, an attribute only once it is imported."""
+    try:
+        return importlib.util.find_spec(f"{module}.{name}") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _typing_own(name: str) -> bool:
