@@ -28,6 +28,12 @@ def _contexts(text: str, index: NameIndex, stubs: str | None = None):  # type: i
     return analyze_document(doc.blocks, index, stubs)
 
 
+def _found(index: NameIndex, code: str) -> list[tuple[str, str]]:
+    """(rule, category) of what the context stage finds in a one-block document."""
+    ctx = _contexts(f"```python\n{code}```\n", index)[0]
+    return [(f.rule, f.category.value) for f in ctx.findings]
+
+
 def _rules(ctx) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     return [(f.rule, f.message.split("`")[1]) for f in ctx.findings]
 
@@ -268,16 +274,14 @@ def test_a_stdlib_name_that_works_only_beside_another_is_guessed_only_with_it(
 def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_broken(
     index: NameIndex,
 ) -> None:
-    def found(code: str) -> list[tuple[str, str]]:
-        ctx = _contexts(f"```python\n{code}```\n", index)[0]
-        return [(f.rule, f.category.value) for f in ctx.findings]
-
-    assert found("@click.option('--upper', flag_value='upper')\n") == [("excerpt", "incomplete")]
-    assert found("@app.get(\n    '/items',\n)\n") == [("excerpt", "incomplete")]
-    assert found("@app.get('/')\ndef f(:\n    pass\n") == [("SyntaxError", "broken")]
+    assert _found(index, "@click.option('--upper', flag_value='upper')\n") == [
+        ("excerpt", "incomplete")
+    ]
+    assert _found(index, "@app.get(\n    '/items',\n)\n") == [("excerpt", "incomplete")]
+    assert _found(index, "@app.get('/')\ndef f(:\n    pass\n") == [("SyntaxError", "broken")]
     # `...` after keyword arguments: "and the rest".
-    assert found("db.add(Movement(type=Kind.OUT, ...))\n") == [("elided", "incomplete")]
-    assert found("f(a=1, b)\n") == [("SyntaxError", "broken")]
+    assert _found(index, "db.add(Movement(type=Kind.OUT, ...))\n") == [("elided", "incomplete")]
+    assert _found(index, "f(a=1, b)\n") == [("SyntaxError", "broken")]
 
 
 def test_a_stdlib_guess_that_cannot_be_what_the_block_uses_is_dropped(index: NameIndex) -> None:
@@ -332,18 +336,14 @@ def test_the_documents_own_later_import_of_a_name_beats_a_guess(index: NameIndex
 def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
     index: NameIndex,
 ) -> None:
-    def found(code: str) -> list[tuple[str, str]]:
-        ctx = _contexts(f"```python\n{code}```\n", index)[0]
-        return [(f.rule, f.category.value) for f in ctx.findings]
-
-    assert found("def get_handler(..., config, ...):\n    return H(..., config=config)\n") == [
+    assert _found(
+        index, "def get_handler(..., config, ...):\n    return H(..., config=config)\n"
+    ) == [("elided", "incomplete")]
+    assert _found(index, "model = <your_model_as_defined_above>\n") == [("elided", "incomplete")]
+    assert _found(index, "def handler(job, *exc_info):\n    # do custom things here\n") == [
         ("elided", "incomplete")
     ]
-    assert found("model = <your_model_as_defined_above>\n") == [("elided", "incomplete")]
-    assert found("def handler(job, *exc_info):\n    # do custom things here\n") == [
-        ("elided", "incomplete")
-    ]
-    assert found("%pip install outlines -q\nimport json\n") == [("notebook", "incomplete")]
+    assert _found(index, "%pip install outlines -q\nimport json\n") == [("notebook", "incomplete")]
     # A real mistake next to an elision stays broken; so does a body that lost its indent.
-    assert found("m = <your model>\nfor c in m.stream()\n    print(c)\n")[0][1] == "broken"
-    assert found("def read():\ncfg = 1\n")[0] == ("SyntaxError", "broken")
+    assert _found(index, "m = <your model>\nfor c in m.stream()\n    print(c)\n")[0][1] == "broken"
+    assert _found(index, "def read():\ncfg = 1\n")[0] == ("SyntaxError", "broken")

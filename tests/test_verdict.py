@@ -173,32 +173,31 @@ def test_status_order_and_fail_on() -> None:
     assert not reaches(Status.BROKEN, "never")
 
 
-def test_a_marker_does_not_excuse_a_missing_import_the_unmarked_code_needs_too(
+def _lint_only(write_doc: Callable[[str, str], Path], run_json: Any, code: str) -> Any:
+    write_doc("d.md", f"```python\n{code}```\n")
+    _code, report = run_json("--stages", "lint", "--no-fix", "d.md")
+    return report["documents"][0]["blocks"][0]
+
+
+def test_a_marker_does_not_excuse_what_the_unmarked_code_needs_too(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    write_doc(
-        "d.md",
-        "```python\n# Don't do this: the order is wrong.\n"
-        "routes = [Route('/a/{x}'), Route('/a/me')]\n"
-        "\n# Do this instead.\nroutes = [Route('/a/me'), Route('/a/{x}')]\n```\n",
+    block = _lint_only(
+        write_doc,
+        run_json,
+        "# Don't do this: the order is wrong.\nroutes = [Route('/a/{x}'), Route('/a/me')]\n"
+        "\n# Do this instead.\nroutes = [Route('/a/me'), Route('/a/{x}')]\n",
     )
-    _code, report = run_json("--stages", "lint", "--no-fix", "d.md")
-    [block] = report["documents"][0]["blocks"]
     route = [f for f in block["findings"] if "`Route`" in f["message"]]
     assert route and not any(f["intentional"] for f in route)
-
-
-def test_a_marker_does_not_excuse_a_missing_module_the_unmarked_code_uses_too(
-    write_doc: Callable[[str, str], Path], run_json: Any
-) -> None:
-    write_doc(
-        "d.md",
-        "```python\n# Old way (still works, but more verbose)\nimport somepkg_not_here\n"
+    # A module that is not installed, used by the unmarked code too.
+    block = _lint_only(
+        write_doc,
+        run_json,
+        "# Old way (still works, but more verbose)\nimport somepkg_not_here\n"
         "import otherpkg_not_here\nc = otherpkg_not_here.patch(1)\n\n"
-        "# New way\nclient = somepkg_not_here.from_provider('x')\n```\n",
+        "# New way\nclient = somepkg_not_here.from_provider('x')\n",
     )
-    _code, report = run_json("--stages", "lint", "--no-fix", "d.md")
-    [block] = report["documents"][0]["blocks"]
     env = {f["message"].split("`")[1]: f["intentional"] for f in block["findings"]}
     assert env == {"somepkg_not_here": False, "otherpkg_not_here": True}
     assert block["status"] == "env"
