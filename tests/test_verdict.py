@@ -144,6 +144,14 @@ def test_a_comment_announcing_the_error_marks_it() -> None:
     assert marked_lines(_block("# catch ValueError and retry\ntry_again()\n")) == set()
 
 
+def test_a_marker_over_a_commented_out_line_ends_at_the_blank_line() -> None:
+    code = "# NEVER hardcode\n# SECRET = 'x'  # BAD\n\nclass Settings: ...\n"
+    assert marked_lines(_block(code)) == {11, 12}
+    # An explanation over several comment lines still reaches the code under it.
+    code = "# BAD: this is wrong\n# because it injects\nq = f'{x}'\n"
+    assert marked_lines(_block(code)) == {11, 12, 13}
+
+
 def test_advice_comment_is_not_a_marker() -> None:
     assert marked_lines(_block("log(password='x')  # Never log passwords\n")) == set()
 

@@ -168,25 +168,29 @@ def _missing_name(f: Finding) -> str | None:
 def marked_lines(block: Block) -> set[int]:
     """Document lines an anti-pattern marker comment governs.
 
-    A marker on its own line governs the lines after it up to the next blank line after code
-    (blank lines between the marker and its code do not end it: ``# DO NOT DO THIS`` above
-    two blank lines and a decorated function) or the next own-line comment that follows code;
-    a trailing marker governs its own line.
+    A marker on its own line governs the lines after it up to the next blank line or the
+    next own-line comment that follows code; blank lines right after the marker do not end
+    it (``# DO NOT DO THIS`` above two blank lines and a decorated function), but a blank line
+    after other comments does (``# NEVER hardcode`` above a commented-out line is about that
+    line). A trailing marker governs its own line.
     """
     lines = block.code.splitlines()
     governed: set[int] = set()
     active = False
     seen_code = False
+    commented = False  # a comment after the marker: its subject may be that commented-out line
     for i, text in enumerate(lines, start=1):
         stripped = text.strip()
         if not stripped:
-            active = active and not seen_code
+            active = active and not seen_code and not commented
             continue
         if stripped.startswith("#"):
             if MARKER.match(stripped):
-                active, seen_code = True, False
+                active, seen_code, commented = True, False, False
             elif seen_code:
                 active = False
+            else:
+                commented = True
             if active:
                 governed.add(block.doc_line(i))
             continue
