@@ -1,5 +1,6 @@
 """Checking stages. Each module has one entry point, ``check``, and returns model.Finding lists
-keyed by (document path, block index)."""
+keyed by (document path, block index). What several stages must agree on lives here: the
+stage error, and how an excerpt or a newer Python's name shows in what each checker says."""
 
 import re
 import sys
