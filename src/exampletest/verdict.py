@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from exampletest.context import MISSING_IMPORT, NOT_INSTALLED, SYNTAX, UNDEFINED
 from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
-from exampletest.stages.lint import NEWER_PYTHON
+from exampletest.stages import NEWER_PYTHON
 from exampletest.symbols import analyze, parse_tree
 
 #: Stronger evidence first: what happened at run time, then what a type checker proved, then

@@ -20,6 +20,11 @@ class StageError(RuntimeError):
     """The checker itself failed (missing, crashed): reported per stage, never a traceback."""
 
 
+#: Rule of a finding about what a newer Python added: syntax (``type X = ...``, ``class A[T]``,
+#: ruff's word) or a standard-library name (the run's and mypy's). The block is valid there, so
+#: it is the environment's problem, not the document's.
+NEWER_PYTHON = "newer-python"
+
 #: Standard-library names by the Python version that added them (3.11 and later): an example
 #: written for a newer Python fails to import them here (the run's ImportError, mypy's
 #: "Module has no attribute").

@@ -17,7 +17,7 @@ from typing import Any
 
 from exampletest.model import Block, Category, Finding
 from exampletest.sandbox import SAFE_PATH
-from exampletest.stages import EXCERPT_RULES, StageError
+from exampletest.stages import EXCERPT_RULES, NEWER_PYTHON, StageError
 
 SELECT = ("F", "E9", "UP", "DTZ", "FAST", "B", "S", "RUF013", "ASYNC")
 IGNORE = ("F821", "F822", "B008", "S101", "E999")
@@ -27,9 +27,6 @@ _STALE_PREFIXES = ("UP", "FAST002", "DTZ003", "DTZ004", "RUF013")
 BEHAVIOUR_CHANGING = frozenset({"UP042"})
 # F704 (``await`` outside a function) is not here: docs assume a notebook or asyncio REPL, and
 # the smoke run allows top-level ``await``.
-#: Rule of the finding for syntax a newer Python added (``type X = ...``, ``class A[T]``): the
-#: block is valid there, so it is the environment's problem, not the document's.
-NEWER_PYTHON = "newer-python"
 _ADDED_IN = re.compile(r"\(syntax was added in Python (3\.\d+)\)")
 _BROKEN = frozenset({"F632", "F707", "F722", "F823", "E902"})
 

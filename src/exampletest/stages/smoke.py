@@ -17,8 +17,7 @@ from exampletest.model import Block, Category, Finding
 from exampletest.nameindex import distribution_for, is_importable
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
-from exampletest.stages import EXCERPT, newer_stdlib
-from exampletest.stages.lint import NEWER_PYTHON
+from exampletest.stages import EXCERPT, NEWER_PYTHON, newer_stdlib
 from exampletest.symbols import parse_tree
 from exampletest.verdict import subjects
 
