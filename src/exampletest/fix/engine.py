@@ -32,7 +32,7 @@ from exampletest.context import MISSING_IMPORT, WRONG_CASE
 from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext, keep_start, relocate_notes
 from exampletest.fix.diff import document_diff
-from exampletest.fix.imports import add_imports, remove_unused_imports, seed_isort
+from exampletest.fix.imports import add_imports, drop_imports, seed_isort
 from exampletest.model import (
     Block,
     BlockResult,
@@ -137,7 +137,7 @@ def _ruff_batch(
             made = unused_after.get(path.name, set()) - unused_before.get(path.name, set())
             pairs = [(m, n) for m, _, n in (full.rpartition(".") for full in sorted(made)) if m]
             if pairs:
-                fixed = keep_start(items[key][0], remove_unused_imports(fixed, pairs))
+                fixed = keep_start(items[key][0], drop_imports(fixed, pairs))
             out[key] = Rewrite(fixed, tuple(items[key][1]))
     return out
 

@@ -295,9 +295,21 @@ def remove_unused_imports(code: str, pairs: Sequence[tuple[str, str]]) -> str:
         for module, name in pairs
         if not any(a.references for a in scope.assignments[name])
     }
+    return _drop_imports(wrapper.module, unused).code
+
+
+def drop_imports(code: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """Drop ``from module import name`` for pairs a checker (ruff's F401) already found unused:
+    the scope analysis of ``remove_unused_imports`` costs a tenth of a second per block."""
+    if not pairs:
+        return code
+    return _drop_imports(cst.parse_module(code), set(pairs)).code
+
+
+def _drop_imports(module: cst.Module, unused: set[tuple[str, str]]) -> cst.Module:
     body: list[cst.BaseStatement] = []
     carry: list[cst.EmptyLine] = []
-    for stmt in wrapper.module.body:
+    for stmt in module.body:
         node = _import_line(stmt)
         if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
             assert isinstance(stmt, cst.SimpleStatementLine)
@@ -310,4 +322,4 @@ def remove_unused_imports(code: str, pairs: Sequence[tuple[str, str]]) -> str:
             stmt = stmt.with_changes(leading_lines=[*carry, *stmt.leading_lines])
             carry = []
         body.append(stmt)
-    return wrapper.module.with_changes(body=body).code
+    return module.with_changes(body=body)
