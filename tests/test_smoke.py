@@ -327,6 +327,30 @@ def test_missing_settings_and_folders_the_example_assumes_are_env_not_broken(
     ]
 
 
+def test_a_guard_naming_an_unset_variable_it_looked_up_is_env_another_error_is_broken(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        "```python\nimport os\n\nurl = os.getenv('REDIS_URL')\nif not url:\n"
+        "    raise RuntimeError(\"Set up Redis; the config var is named 'REDIS_URL'.\")\n```\n\n"
+        "```python\nimport os, sys\n\nif 'API_TOKEN' not in os.environ:\n"
+        "    sys.exit('API_TOKEN must be set')\n```\n\n"
+        "```python\nimport os\n\nurl = os.getenv('OTHER_URL')\n"
+        "raise RuntimeError('REDIS_URL is wrong')\n```\n",
+    )
+    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
+    rules = [
+        [(f["category"], f["rule"]) for f in b["findings"]]
+        for b in report["documents"][0]["blocks"]
+    ]
+    assert rules == [
+        [("env", "needs-configuration")],
+        [("env", "needs-configuration")],
+        [("broken", "RuntimeError")],  # names a variable this run never looked up
+    ]
+
+
 def test_a_transcript_may_show_an_exception_but_not_raise_another(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

@@ -63,7 +63,25 @@ class MissingNames(dict[str, Any]):
         return super().__getitem__(key)
 
 
+class _RecordingEnviron(os._Environ):  # type: ignore[type-arg]
+    """``os.environ`` that notes the variables a lookup found unset (``getenv``, ``.get``,
+    ``in`` and ``[...]`` all go through ``__getitem__``): the evidence that an error the block
+    raised itself ("REDIS_URL is not set") is about configuration the sandbox lacks."""
+
+    unset: set[str] = set()
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return super().__getitem__(key)
+        except KeyError:
+            if isinstance(key, str):
+                _RecordingEnviron.unset.add(key)
+            raise
+
+
 def run_job(payload: dict[str, Any]) -> dict[str, Any]:
+    # This process is the job's own fork: the worker's environ keeps its class.
+    os.environ.__class__ = _RecordingEnviron
     filename = payload["filename"]
     code_text = payload["code"]
     linecache.cache[filename] = (len(code_text), None, code_text.splitlines(True), filename)
@@ -306,6 +324,7 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
                 else f"the block called sys.exit({exc.code!r}) at top level",
                 "line": _line_of(exc, filename),
                 "needs_args": bool(cli),
+                "needs_config": not cli and _names_unset_variable(str(exc.code)),
             }
         except BaseException as exc:
             out["exception"] = _exception_record(exc, filename, ns)
@@ -655,11 +674,22 @@ def _needs_config(exc: BaseException, ns: dict[str, Any]) -> bool:
         str(exc)
     ):
         return True
+    if _names_unset_variable(str(exc)):
+        return True
     if type(exc).__name__ != "ValidationError":
         return False
     title = getattr(exc, "title", None)
     cls = ns.get(title) if isinstance(title, str) else None
     return any(base.__name__ == "BaseSettings" for base in getattr(cls, "__mro__", ()))
+
+
+def _names_unset_variable(message: str) -> bool:
+    """The message names an environment variable the run looked up and found unset."""
+    return any(
+        re.search(rf"(?<![\w$]){re.escape(name)}(?!\w)", message)
+        for name in _RecordingEnviron.unset
+        if len(name) >= 3
+    )
 
 
 def _deep(ns: dict[str, Any], code: str) -> list[dict[str, Any]]:
