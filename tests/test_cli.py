@@ -342,6 +342,25 @@ def test_fix_notes_name_document_lines(
     assert notes and all(n.startswith("ET101 (line 12):") for n in notes)  # the decorator's line
 
 
+def test_a_fix_importing_a_module_not_installed_says_it_was_checked_against_a_stand_in(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "s.md",
+        "```python\nimport not_installed_gen\n```\n\n"
+        "```python\npath = Path('x')\nnot_installed_gen.set_path(path)\n```\n\n"
+        "```python\nprint(Path('y'))\n```\n",
+    )
+    _code, report = run_json("--no-cache", "s.md")
+    _, fixed, plain = report["documents"][0]["blocks"]
+    assert fixed["fix"]["verified"] and "import not_installed_gen" in fixed["fix"]["replacement"]
+    assert [n for n in fixed["fix"]["notes"] if "stand-in" in n] == [
+        "module `not_installed_gen` is not installed here: the import this fix adds was "
+        "checked against a stand-in"
+    ]
+    assert plain["fix"]["verified"] and not plain["fix"]["notes"]  # pathlib is installed
+
+
 def test_a_block_with_top_level_await_gets_its_fix(
     write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
