@@ -291,6 +291,22 @@ def test_python_block_that_is_a_session() -> None:
     assert (block.code, block.line_map, block.col_offsets) == ("print('hi')\n", (2,), (6,))
 
 
+def test_a_script_then_a_session_keeps_the_script_and_the_sessions_code() -> None:
+    block = only(
+        "```python\nclass C:\n    x = 1\n\n>>> C.x\n1\n>>> int('z')\n"
+        "Traceback (most recent call last):\nValueError: no\n```\n"
+    )
+    assert block.code == "class C:\n    x = 1\n\nC.x\nint('z')\n"
+    assert block.line_map == (2, 3, 4, 5, 7)
+    assert block.col_offsets == (0, 0, 0, 4, 4)
+    assert block.expected_exceptions == ((5, "ValueError"),)
+
+
+def test_a_doctest_in_a_docstring_at_the_margin_stays_python() -> None:
+    block = only('```python\ndef f():\n    """\n>>> f()\n1\n    """\n```\n')
+    assert block.code == 'def f():\n    """\n>>> f()\n1\n    """\n'
+
+
 # --- front matter, includes, headings --------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ Every code line is a suffix of its document line: ``line[col_offsets[i]:] == cod
 
 from __future__ import annotations
 
+import ast
 import errno
 import os
 import re
@@ -462,10 +463,18 @@ def _make_block(
         skip_reason = "configuration (an INI or TOML [section]) in a Python fence, not Python"
     expected: tuple[tuple[int, str], ...] = ()
     indent = ""
+    head = _session_start(code_lines) if lang not in _CONSOLE_LANGUAGES else None
     if lang in _CONSOLE_LANGUAGES or (nonblank and nonblank[0].lstrip().startswith(">>>")):
         expected = _expected_exceptions(code_lines)
         code_lines, line_map, offsets, prefixes = _strip_prompts(
             code_lines, line_map, offsets, prefixes
+        )
+    elif head is not None:  # a script, then a session that uses it
+        expected = tuple((n + head, e) for n, e in _expected_exceptions(code_lines[head:]))
+        tail = _strip_prompts(code_lines[head:], line_map[head:], offsets[head:], prefixes[head:])
+        code_lines, line_map, offsets, prefixes = (
+            [*a[:head], *b]
+            for a, b in zip((code_lines, line_map, offsets, prefixes), tail, strict=True)
         )
     else:
         indent = _dedent(code_lines, offsets, prefixes)
@@ -576,6 +585,20 @@ def _prompted(lines: list[str]) -> list[bool]:
         out.append(code)
         continuing = code
     return out
+
+
+def _session_start(lines: list[str]) -> int | None:
+    """Where a Python block that starts as a script turns into a console session (``>>> ``
+    lines at the left margin, then their output): only when the whole is not Python as it
+    stands, so a docstring holding a doctest stays what it is."""
+    head = next((i for i, line in enumerate(lines) if line.startswith(">>> ")), None)
+    if head is None or head == 0:
+        return None
+    try:
+        ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError):
+        return head
+    return None
 
 
 def _expected_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
