@@ -282,6 +282,12 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     # `...` after keyword arguments: "and the rest".
     assert _found(index, "db.add(Movement(type=Kind.OUT, ...))\n") == [("elided", "incomplete")]
     assert _found(index, "f(a=1, b)\n") == [("SyntaxError", "broken")]
+    # A clause shown without the statement it belongs to.
+    assert _found(index, "except ValidationError as e:\n    print(e)\n") == [
+        ("excerpt", "incomplete")
+    ]
+    assert _found(index, "# then\nelse:\n    x = 1\n") == [("excerpt", "incomplete")]
+    assert _found(index, "except ValueError\n    pass\n") == [("SyntaxError", "broken")]
 
 
 def test_a_stdlib_guess_that_cannot_be_what_the_block_uses_is_dropped(index: NameIndex) -> None:

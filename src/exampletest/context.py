@@ -214,6 +214,32 @@ def _bare_decorators(code: str) -> bool:
     return True
 
 
+#: The statement a clause cannot stand without: a block that starts with it is the rest of
+#: that statement, shown alone.
+_CLAUSE_HEADS = {
+    "except": "try:\n    pass\n",
+    "finally": "try:\n    pass\n",
+    "elif": "if _:\n    pass\n",
+    "else": "if _:\n    pass\n",
+}
+
+
+def _clause_excerpt(code: str) -> str | None:
+    """The clause keyword the code starts with (``except ValueError:``) when, with the
+    statement it belongs to put in front, the code parses."""
+    first = next(
+        (ln for ln in code.split("\n") if ln.strip() and not ln.lstrip().startswith("#")), ""
+    )
+    m = re.match(r"(except|finally|elif|else)\b", first)
+    if m is None:
+        return None
+    try:
+        ast.parse(_CLAUSE_HEADS[m.group(1)] + code)
+    except (SyntaxError, ValueError):
+        return None
+    return m.group(1)
+
+
 #: What stands for code left out, and what it is when the code parses without it.
 _ELISIONS = (
     (re.compile(r",\s*\.\.\.(?=\s*\))"), "", "the `...` stands for arguments left out"),
@@ -339,7 +365,14 @@ def _block_context(
             r"\bline (\d+)", lambda m: f"line {block.doc_line(int(m[1]))}", err.msg
         )
         rule = SYNTAX
-        if _bare_decorators(block.code):
+        clause = _clause_excerpt(block.code)
+        if clause is not None:
+            rule = "excerpt"
+            message += (
+                f": the block starts with `{clause}`, a clause of a statement it does not "
+                "show (an excerpt)"
+            )
+        elif _bare_decorators(block.code):
             rule = "excerpt"
             message += (
                 ": the block ends with a decorator and nothing it decorates (an excerpt: "
