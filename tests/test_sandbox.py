@@ -126,7 +126,8 @@ def test_fork_loop_hits_the_process_bound() -> None:
             if os.fork() == 0:
                 time.sleep(60)
                 os._exit(0)
-        """
+        """,
+        Limits(timeout_s=10.0),  # 64 forks of a loaded worker take seconds on a busy machine
     )
     assert result.value is not None and result.value["exception"] == "BlockingIOError"
     assert "nproc" in kinds(result)
