@@ -353,3 +353,22 @@ def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
     # A real mistake next to an elision stays broken; so does a body that lost its indent.
     assert _found(index, "m = <your model>\nfor c in m.stream()\n    print(c)\n")[0][1] == "broken"
     assert _found(index, "def read():\ncfg = 1\n")[0] == ("SyntaxError", "broken")
+
+
+def test_a_name_an_earlier_block_defines_is_context_though_another_block_imports_it(
+    index: NameIndex,
+) -> None:
+    main = "```python\n# app/main.py\nfrom fastapi import FastAPI\n\n\ndef create_app():\n"
+    main += "    return FastAPI()\n```\n\n"
+    test = "```python\n# tests/conftest.py\nfrom app.main import create_app\n\napp = create_app()\n```\n\n"
+    later = "```python\n# app/main.py\napp = create_app()\n```\n"
+    *_, last = _contexts(main + test + later, index)
+    assert _rules(last) == []
+
+
+def test_a_block_that_is_a_module_never_gets_an_import_from_itself(index: NameIndex) -> None:
+    first = "```python\n# app/main.py\napp = create_app()\n```\n\n"
+    other = "```python\nfrom app.main import create_app\n\nprint(create_app)\n```\n"
+    ctx, _ = _contexts(first + other, index)
+    assert [p.source for p in ctx.provided if p.name == "create_app"] == ["placeholder"]
+    assert not any("from app.main" in (f.suggestion or "") for f in ctx.findings)

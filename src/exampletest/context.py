@@ -145,11 +145,15 @@ def _analyze_document(
     out: list[BlockContext] = []
     versions = document_modules(blocks)
     imports = _document_imports(blocks)
+    files = {b.index: module for module, written in versions.items() for b in written}
     for block in blocks:
         symbols = analyze(block.code)
         resolver = _Resolver(index, prefer, tops, imports)
         modules = _as_of(versions, block)
-        ctx = _block_context(block, symbols, earlier, resolver, stub_names, stub_source, modules)
+        own = files.get(block.index)
+        ctx = _block_context(
+            block, symbols, earlier, resolver, stub_names, stub_source, modules, own
+        )
         out.append(ctx)
         if symbols.syntax_error is None and block.skip_reason is None:
             earlier.extend((block.index, s) for s in symbols.statements)
@@ -342,6 +346,7 @@ def _block_context(
     stub_names: frozenset[str],
     stub_source: str | None,
     modules: dict[str, Block] | None = None,
+    own_module: str | None = None,
 ) -> BlockContext:
     findings: list[Finding] = []
     if block.code_indent:
@@ -407,7 +412,14 @@ def _block_context(
     )
     # An earlier block's *definitions* are shared context; its *imports* are not: a reader who
     # copies this block needs the import too. The earlier import is the one to suggest.
-    earlier_imports = _imports_by_name(p.statement for p in prelude)
+    # A name an earlier block *defines* is context even where another block imports it too
+    # (``def create_app`` in app/main.py, ``from app.main import create_app`` in a test).
+    defined = {n for _, st in available if not _is_import(st) for n in st.binds}
+    earlier_imports = {
+        name: statement
+        for name, statement in _imports_by_name(p.statement for p in prelude).items()
+        if name not in defined
+    }
     missing = [n for n in symbols.free_names if n not in prelude_binds or n in earlier_imports]
     as_type = {u.name for u in symbols.free if u.annotation or u.name[:1].isupper()}
     provided: list[Provided] = []
@@ -433,8 +445,10 @@ def _block_context(
                 if own
                 else resolver.suggest(name, analyze(prelude_code), prelude_code)
             )
-        if suggestion is not None:
-            statement = suggestion if isinstance(suggestion, str) else suggestion.statement
+        statement = suggestion if isinstance(suggestion, str | None) else suggestion.statement
+        if own_module and statement and re.match(rf"(from|import) {own_module}\b", statement):
+            suggestion = statement = None  # the block *is* that module: never import itself
+        if suggestion is not None and statement is not None:
             provided.append(Provided(name, "import", statement, name in as_type))
             if own:
                 findings.append(_missing_import(block, symbols, name, suggestion))
@@ -705,6 +719,10 @@ def _document_imports(blocks: Sequence[Block]) -> dict[str, str]:
         for name, statement in found.items():
             out.setdefault(name, statement)
     return out
+
+
+def _is_import(statement: Statement) -> bool:
+    return statement.source.lstrip().startswith(("import ", "from "))
 
 
 def _imports_by_name(statements: Iterable[Statement]) -> dict[str, str]:

@@ -32,7 +32,7 @@ import types
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 from exampletest.context import RELATIVE_PACKAGE
 from exampletest.placeholder import is_placeholder, placeholder
@@ -68,7 +68,7 @@ class _RecordingEnviron(os._Environ):  # type: ignore[type-arg]
     ``in`` and ``[...]`` all go through ``__getitem__``): the evidence that an error the block
     raised itself ("REDIS_URL is not set") is about configuration the sandbox lacks."""
 
-    unset: set[str] = set()
+    unset: ClassVar[set[str]] = set()
 
     def __getitem__(self, key: Any) -> Any:
         try:

@@ -472,10 +472,10 @@ def _make_block(
     elif head is not None:  # a script, then a session that uses it
         expected = tuple((n + head, e) for n, e in _expected_exceptions(code_lines[head:]))
         tail = _strip_prompts(code_lines[head:], line_map[head:], offsets[head:], prefixes[head:])
-        code_lines, line_map, offsets, prefixes = (
-            [*a[:head], *b]
-            for a, b in zip((code_lines, line_map, offsets, prefixes), tail, strict=True)
-        )
+        code_lines = code_lines[:head] + tail[0]
+        line_map = line_map[:head] + tail[1]
+        offsets = offsets[:head] + tail[2]
+        prefixes = prefixes[:head] + tail[3]
     else:
         indent = _dedent(code_lines, offsets, prefixes)
     start = fence_idx + 2 + options
