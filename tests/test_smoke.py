@@ -714,3 +714,27 @@ def test_a_part_of_a_namespace_package_is_a_package_not_installed(
     assert not _missing_from_installed("nsfamily_xyz.sdk")
     assert _missing_from_installed("regular_xyz.extensions")
     assert not _missing_from_installed("not_installed_xyz.sub")
+
+
+def test_orm_classes_split_across_blocks_find_each_other_by_their_string_names(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    head = "from sqlalchemy import ForeignKey\nfrom sqlalchemy.orm import DeclarativeBase, "
+    head += "Mapped, mapped_column, relationship\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\n"
+    child = "class Child(Base):\n    __tablename__ = 'children'\n"
+    child += "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    child += "    parent_id: Mapped[int] = mapped_column(ForeignKey('parents.id'))\n"
+    child += "    parent: Mapped['Parent'] = relationship(back_populates='children')\n"
+    parent = "from sqlalchemy.orm import Mapped, mapped_column, relationship\n\n\n"
+    parent += "class Parent(Base):\n    __tablename__ = 'parents'\n"
+    parent += "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    parent += "    children: Mapped[list['Child']] = relationship(back_populates='parent')\n"
+    write_doc("d.md", f"```python\n{head}{child}```\n\nThen:\n\n```python\n{parent}```\n")
+    _code, report = run_json("--no-cache", "--no-fix", "d.md")
+    first, second = report["documents"][0]["blocks"]
+    # The first names `Parent`, which only the second defines: the reader's order, not a bug.
+    assert [(f["category"], f["rule"]) for f in first["findings"]] == [
+        ("incomplete", "defined-later")
+    ]
+    assert "`Parent` is defined in a later block (line 23)" in first["findings"][0]["message"]
+    assert second["status"] == "ok"  # `Child` comes from the first block, by its string name

@@ -13,6 +13,7 @@ the smoke stage upgrades the finding when running the block proves it.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import importlib
 import importlib.util
@@ -21,7 +22,7 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,9 @@ class BlockContext:
     findings: tuple[Finding, ...]
     #: Modules the document itself writes that the block imports: (module, the block's code)
     doc_modules: tuple[tuple[str, str], ...] = ()
+    #: Names the block refers to by string that only a later block defines: (name, the
+    #: document line defining it). An example split across blocks, in the reader's order.
+    later: tuple[tuple[str, int], ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -157,7 +161,25 @@ def _analyze_document(
         out.append(ctx)
         if symbols.syntax_error is None and block.skip_reason is None:
             earlier.extend((block.index, s) for s in symbols.statements)
-    return tuple(out)
+    return tuple(reversed(list(_with_later_definitions(reversed(out)))))
+
+
+def _with_later_definitions(backwards: Iterable[BlockContext]) -> Iterator[BlockContext]:
+    """Each context (last first) with the names it refers to by string that a later block
+    defines."""
+    defined_after: dict[str, int] = {}
+    for ctx in backwards:
+        bound = {n for p in ctx.prelude for n in p.statement.binds} | ctx.symbols.binds
+        later = tuple(
+            (name, defined_after[name])
+            for name in sorted(ctx.symbols.refers - bound)
+            if name in defined_after
+        )
+        yield dataclasses.replace(ctx, later=later) if later else ctx
+        if ctx.block.skip_reason is None:
+            for st in ctx.symbols.statements:
+                if not _is_import(st):
+                    defined_after.update((n, ctx.block.doc_line(st.line)) for n in st.binds)
 
 
 #: A first code line naming the file the block is: ``# shapes.py``, ``# file: app/models.py``.
@@ -405,7 +427,7 @@ def _block_context(
         )
         return BlockContext(block, symbols, (), (), (), (), None, tuple(findings))
     available = [] if block.directives.standalone else earlier
-    prelude = _closure(set(symbols.free_names), available)
+    prelude = _closure({*symbols.free_names, *symbols.refers}, available)
     prelude_binds = {n for p in prelude for n in p.statement.binds}
     prelude_free = (
         {n for p in prelude for n in p.statement.uses} - prelude_binds - BUILTINS - symbols.binds
@@ -757,7 +779,7 @@ def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[Pre
         if stmt.binds & need:
             chosen.add(pos)
             need -= stmt.binds
-            need |= stmt.uses - stmt.binds
+            need |= (stmt.uses | stmt.refers) - stmt.binds
     # A later statement of the chosen blocks may rebind a needed name: keep document order.
     return [PreludeStatement(earlier[p][0], earlier[p][1]) for p in sorted(chosen)]
 

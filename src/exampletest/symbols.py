@@ -38,6 +38,8 @@ class Statement:
     binds: frozenset[str]
     uses: frozenset[str]
     declares: frozenset[str] = frozenset()  # ``user: User`` with no value: binds nothing
+    #: Names only a string refers to: ``Mapped[list["Child"]]``, ``relationship("Child")``.
+    refers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class Symbols:
     #: Names the top level only declares (``user: User``): an annotation binds nothing when
     #: it runs, so the reader is to supply the value. Free names, not in ``binds``.
     declared: frozenset[str] = frozenset()
+    #: Names the code refers to only by string (forward references, SQLAlchemy's
+    #: ``relationship("Child")``) and does not bind: resolved later, from the document.
+    refers: frozenset[str] = frozenset()
 
     @property
     def free_names(self) -> list[str]:
@@ -133,6 +138,42 @@ class _Collector(ast.NodeVisitor):
         self._annotation += 1
         self.visit(node)
         self._annotation -= 1
+
+
+def _string_refs(node: ast.AST) -> set[str]:
+    """Names in the strings of annotations (``Mapped["Parent"]``) and in the class-name
+    string of an ORM ``relationship("Parent")``: used once the mappers or the type checker
+    resolve them, so an example split across blocks needs the block that defines them."""
+    strings: list[str] = []
+    for sub in ast.walk(node):
+        annotations: list[ast.expr | None] = []
+        if isinstance(sub, ast.AnnAssign):
+            annotations.append(sub.annotation)
+        elif isinstance(sub, ast.arg):
+            annotations.append(sub.annotation)
+        elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef):
+            annotations.append(sub.returns)
+        elif isinstance(sub, ast.Call) and sub.args:
+            func = sub.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            first = sub.args[0]
+            if called == "relationship" and isinstance(first, ast.Constant):
+                strings.append(str(first.value))
+        for annotation in annotations:
+            if annotation is not None:
+                strings += [
+                    n.value
+                    for n in ast.walk(annotation)
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                ]
+    names: set[str] = set()
+    for text in strings:
+        try:
+            expr = ast.parse(text.strip(), mode="eval")
+        except (SyntaxError, ValueError):
+            continue
+        names |= _loaded_names(expr)
+    return names - BUILTINS
 
 
 def _function_locals(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> frozenset[str]:
@@ -294,6 +335,7 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
                 declares=frozenset(_stmt_binds(stmt) & declared)
                 if isinstance(stmt, ast.AnnAssign)
                 else frozenset(),
+                refers=frozenset(_string_refs(stmt) - _stmt_binds(stmt)),
             )
         )
     imported: list[tuple[str, int, int]] = []
@@ -319,4 +361,5 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
         relative_imports=tuple(relative),
         future_end=future_end,
         declared=frozenset(declared & free),
+        refers=frozenset(_string_refs(tree) - binds - free),
     )

@@ -453,8 +453,24 @@ def _exception(
         )
     elif kind == "Timeout":
         yield _at(block, line, "timeout", Category.BROKEN, f"{when} {message}", span=exc)
+    elif (later := _defined_later(ctx, message)) is not None:
+        yield _at(
+            block, line, "defined-later", Category.INCOMPLETE, f"{message}: {later}", span=exc
+        )
     else:
         yield _at(block, line, kind, Category.BROKEN, f"{message} (raised while {when})", span=exc)
+
+
+def _defined_later(ctx: BlockContext, message: str) -> str | None:
+    """Why an error about a name the block refers to by string (``relationship("Parent")``)
+    is the example's order, not a mistake: a later block defines that name."""
+    for name, line in ctx.later:
+        if re.search(rf"['\"]{re.escape(name)}['\"]", message):
+            return (
+                f"`{name}` is defined in a later block (line {line}); the block refers to it "
+                "by name, so it is checked here without it"
+            )
+    return None
 
 
 def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
@@ -467,6 +483,16 @@ def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
             return None
         # One line: a ValidationError lists its errors on several.
         text = "; ".join(x.strip() for x in message.splitlines() if x.strip())[:500]
+        later = _defined_later(ctx, message)
+        if later is not None:
+            return _at(
+                block,
+                record.get("line"),
+                "defined-later",
+                Category.INCOMPLETE,
+                f"{text}{what} (deep smoke): {later}",
+                span=record,
+            )
         return _at(
             block,
             record.get("line"),
