@@ -147,9 +147,7 @@ def _string_refs(node: ast.AST) -> set[str]:
     strings: list[str] = []
     for sub in ast.walk(node):
         annotations: list[ast.expr | None] = []
-        if isinstance(sub, ast.AnnAssign):
-            annotations.append(sub.annotation)
-        elif isinstance(sub, ast.arg):
+        if isinstance(sub, ast.AnnAssign | ast.arg):
             annotations.append(sub.annotation)
         elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef):
             annotations.append(sub.returns)
