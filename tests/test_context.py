@@ -360,7 +360,8 @@ def test_a_name_an_earlier_block_defines_is_context_though_another_block_imports
 ) -> None:
     main = "```python\n# app/main.py\nfrom fastapi import FastAPI\n\n\ndef create_app():\n"
     main += "    return FastAPI()\n```\n\n"
-    test = "```python\n# tests/conftest.py\nfrom app.main import create_app\n\napp = create_app()\n```\n\n"
+    test = "```python\n# tests/conftest.py\nfrom app.main import create_app\n\n"
+    test += "app = create_app()\n```\n\n"
     later = "```python\n# app/main.py\napp = create_app()\n```\n"
     *_, last = _contexts(main + test + later, index)
     assert _rules(last) == []
