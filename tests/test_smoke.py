@@ -738,3 +738,14 @@ def test_orm_classes_split_across_blocks_find_each_other_by_their_string_names(
     ]
     assert "`Parent` is defined in a later block (line 23)" in first["findings"][0]["message"]
     assert second["status"] == "ok"  # `Child` comes from the first block, by its string name
+
+
+def test_a_name_the_documents_own_module_lacks_is_an_excerpt_of_that_file(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    module = "```python\n# app/db/crud.py\nclass CRUDBase:\n    pass\n```\n\n"
+    write_doc(
+        "d.md", module + "```python\nfrom app.db.crud import user_crud\n\nprint(user_crud)\n```\n"
+    )
+    found = [(f["category"], f["rule"]) for f in _findings(run_json, "d.md")]
+    assert ("incomplete", "excerpt-module") in found and "broken" not in {c for c, _ in found}

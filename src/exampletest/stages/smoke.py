@@ -346,6 +346,17 @@ def _exception(
         yield _at(block, line, "needs-arguments", Category.ENV, message, span=exc)
         return
     m = _CANNOT_IMPORT.search(message) if exc.get("import_error") else None
+    if m is not None and m.group(2) in dict(ctx.doc_modules):
+        yield _at(
+            block,
+            line,
+            "excerpt-module",
+            Category.INCOMPLETE,
+            f"{message}: the document's own `{m.group(2)}` does not define `{m.group(1)}`; "
+            "either it shows only part of that file or the name is misspelt",
+            span=exc,
+        )
+        return
     newer = newer_stdlib(m.group(2), m.group(1)) if m else None
     if m is not None and newer is not None:
         yield _at(
