@@ -573,6 +573,26 @@ def test_utcnow_forms() -> None:
     assert all(t.tzinfo is not None for t in (ns["a"], ns["b"], ns["c"], ns["factory"]()))
 
 
+def test_utcnow_stays_naive_utc_where_sqlalchemy_columns_store_naive_datetimes() -> None:
+    code = """\
+    from datetime import datetime
+
+    from sqlalchemy import Column, DateTime
+
+    created = Column(DateTime, default=datetime.utcnow)
+    deleted = datetime.utcnow()
+    """
+    result = fix(stdlib.rewrite, code)
+    assert "default=lambda: datetime.now(UTC).replace(tzinfo=None))" in result.code
+    assert "deleted = datetime.now(UTC).replace(tzinfo=None)" in result.code
+    assert any("naive" in n for n in result.notes)
+    ns = run(result.code)
+    assert ns["deleted"].tzinfo is None and ns["created"].default.arg(None).tzinfo is None
+    # A column that asks for time zones takes the aware value.
+    aware = fix(stdlib.rewrite, code.replace("Column(DateTime,", "Column(DateTime(timezone=True),"))
+    assert "deleted = datetime.now(UTC)\n" in aware.code
+
+
 def test_utc_name_taken_is_noted() -> None:
     code = "from datetime import datetime\nfrom pytz import UTC\nnow = datetime.utcnow()\n"
     result = stdlib.rewrite(code, ALL)

@@ -1,12 +1,17 @@
 """Standard-library and PyJWT modernizations: aware UTC datetimes, explicit JWT algorithms.
 
 ``datetime.now(UTC)`` returns an *aware* datetime where ``utcnow()`` returned a naive one; that
-is the point of the fix, and the re-run of the block is what shows whether the code copes.
+is the point of the fix, and the re-run of the block is what shows whether the code copes. Not
+where the value goes into a SQLAlchemy (or SQLModel) column that stores naive datetimes
+(``DateTime`` without ``timezone=True``, the default for ``Mapped[datetime]``): an aware value
+there reloads naive and no longer compares with the column's other values, which no re-run sees.
+Such a block keeps naive UTC: ``datetime.now(UTC).replace(tzinfo=None)``.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import symtable
 
 import libcst as cst
@@ -57,6 +62,29 @@ def _module_aliases(module: cst.Module, origin: str) -> set[str]:
     }
 
 
+_EQUAL = cst.AssignEqual(
+    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+)
+
+
+def _naive_columns(module: cst.Module) -> bool:
+    """Whether the block maps datetimes with SQLAlchemy or SQLModel and never asks for a
+    time-zone-aware column: its datetime columns store naive values."""
+    code = module.code
+    orm = any(
+        top in {"sqlalchemy", "sqlmodel"}
+        for top in (
+            (get_full_name_for_node(small.module) or "").split(".")[0]
+            if isinstance(small, cst.ImportFrom) and small.module is not None
+            else ""
+            for stmt in module.body
+            if isinstance(stmt, cst.SimpleStatementLine)
+            for small in stmt.body
+        )
+    ) or bool(re.search(r"^\s*import (sqlalchemy|sqlmodel)\b", code, re.MULTILINE))
+    return orm and not re.search(r"timezone\s*=\s*True", code)
+
+
 class _Utc(PassTransformer):
     """``utcnow()`` -> ``now(UTC)``; ``utcfromtimestamp(x)`` -> ``fromtimestamp(x, UTC)``."""
 
@@ -70,6 +98,7 @@ class _Utc(PassTransformer):
             self.classes.add("datetime")
         self.modules = _module_aliases(module, "datetime")
         self.utc_free = "UTC" not in scope or names.get("UTC") == "UTC"
+        self.naive = _naive_columns(module)
         self.method = method
         self.call_rule = call_rule
         self.parents: set[int] = set()  # Attributes already rewritten as part of their call
@@ -111,8 +140,25 @@ class _Utc(PassTransformer):
             for a in updated_node.args
         ]
         self.edit.applied |= {"ET501", self.call_rule}
-        return updated_node.with_changes(
-            func=updated_node.func.with_changes(attr=cst.Name(new)), args=[*args, cst.Arg(utc)]
+        return self._kept_naive(
+            original_node,
+            updated_node.with_changes(
+                func=updated_node.func.with_changes(attr=cst.Name(new)), args=[*args, cst.Arg(utc)]
+            ),
+        )
+
+    def _kept_naive(self, node: cst.CSTNode, aware: cst.Call) -> cst.BaseExpression:
+        if not self.naive:
+            return aware
+        self.note(
+            "ET501",
+            node,
+            "kept naive UTC (.replace(tzinfo=None)): the block's SQLAlchemy datetime columns "
+            "store naive values; with DateTime(timezone=True) they could take the aware one",
+        )
+        return cst.Call(
+            func=cst.Attribute(aware, cst.Name("replace")),
+            args=[cst.Arg(cst.Name("None"), keyword=cst.Name("tzinfo"), equal=_EQUAL)],
         )
 
     def leave_Attribute(
@@ -130,7 +176,7 @@ class _Utc(PassTransformer):
             return updated_node
         self.edit.applied.add("ET501")
         now = cst.Call(func=updated_node.with_changes(attr=cst.Name("now")), args=[cst.Arg(utc)])
-        return cst.Lambda(params=cst.Parameters(), body=now)
+        return cst.Lambda(params=cst.Parameters(), body=self._kept_naive(original_node, now))
 
     def visit_Call(self, node: cst.Call) -> None:
         # Mark the callee before its Attribute is left, so a call is not also turned into a lambda.
