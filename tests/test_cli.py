@@ -390,3 +390,27 @@ def test_modules_in_the_working_directory_never_run_outside_the_sandbox(
     code, report = run_json("--no-cache", "doc.md")
     assert not marker.exists(), marker.read_text()
     assert code == 0, report["documents"]
+
+
+def test_a_fix_that_resolves_only_some_findings_of_a_rule_says_how_many_are_left(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    code = (
+        "class Page:\n    @classmethod\n    def as_depends(cls, size: int = Query(20, le=100)):\n"
+    )
+    code += "        return cls()\n\n\n@router.get('/items')\n"
+    code += "async def items(page: Page = Depends(Page.as_depends)):\n    return []\n"
+    write_doc("p.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-cache", "p.md")
+    [block] = report["documents"][0]["blocks"]
+    assert "ET303" in block["fix"]["resolves"]
+    assert "ET303: 1 of 2 still reported after the fix" in block["fix"]["notes"]
+
+
+def test_an_unused_import_of_a_deprecated_typing_alias_goes_with_the_fix(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = "from typing import Any, Dict, List\n\n\ndef f(data: Dict[str, Any]) -> None:\n"
+    write_doc("t.md", f"```python\n{code}    print(data)\n```\n")
+    main(["fix", "--diff", "t.md"])
+    assert "+from typing import Any\n" in capsys.readouterr().out

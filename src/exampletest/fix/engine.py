@@ -115,7 +115,10 @@ def _ruff_batch(
         names = {key: Path(tmp) / f"b{i}.py" for i, key in enumerate(items)}
         for key, path in names.items():
             path.write_text(items[key][0], encoding="utf-8")
-        unused_before = _unused_imports(tmp)
+        # An unused import of a deprecated alias (`List`, UP035) is no showcase: it goes too.
+        unused_before = {
+            name: kept - _BUILTIN_ALIASES for name, kept in _unused_imports(tmp).items()
+        }
         never = ",".join(sorted(BEHAVIOUR_CHANGING))
         others = {
             f"**/{names[key].name}": _others(rules, block_rules)
@@ -140,6 +143,12 @@ def _ruff_batch(
                 fixed = keep_start(items[key][0], drop_imports(fixed, pairs))
             out[key] = Rewrite(fixed, tuple(items[key][1]))
     return out
+
+
+#: typing's aliases of builtins (UP006, UP035), as ruff's F401 names them.
+_BUILTIN_ALIASES = frozenset(
+    f"typing.{name}" for name in ("List", "Dict", "Set", "FrozenSet", "Tuple", "Type")
+)
 
 
 def _unused_imports(folder: str) -> dict[str, set[str]]:
@@ -712,7 +721,20 @@ def _fix(state: _State) -> Fix | None:
         - state.before
     )
     verified = bool(resolves) and not new_bad
-    return Fix(state.code, diff, resolves, verified, (*state.notes, *_stand_in_notes(state)))
+    notes = (*state.notes, *_stand_in_notes(state), *_partly_resolved(state, resolves))
+    return Fix(state.code, diff, resolves, verified, notes)
+
+
+def _partly_resolved(state: _State, resolves: tuple[str, ...]) -> list[str]:
+    """The rules the fix resolves only some findings of: "resolves UP035" alone would read
+    as if none were left."""
+    before = Counter(f.rule for f in state.result.findings if not f.intentional)
+    after = Counter(f.rule for f in state.after or () if not f.intentional)
+    return [
+        f"{rule}: {after[rule]} of {before[rule]} still reported after the fix"
+        for rule in resolves
+        if after[rule] and before[rule]
+    ]
 
 
 def _stand_in_notes(state: _State) -> list[str]:
