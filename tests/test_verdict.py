@@ -137,6 +137,27 @@ def test_the_old_half_of_a_migration_is_marked() -> None:
     assert marked_lines(_block(advice)) == set()
 
 
+def test_the_code_for_an_older_python_is_marked() -> None:
+    code = "# Python 3.8 and earlier - use typing\nfrom typing import List\n\n"
+    code += "# Python 3.9+ - built-in types\nx: list[int] = []\n"
+    assert marked_lines(_block(code)) == {11, 12}
+    assert marked_lines(_block("# Python < 3.9\nold()\n# pre-3.10\nolder()\n")) == {11, 12, 13, 14}
+
+
+def test_the_older_of_two_alternatives_is_shown_on_purpose() -> None:
+    code = (
+        "from typing import Optional\nname: Optional[str] = None\n# or\nname: str | None = None\n"
+    )
+    old = _f("lint", "ruff", "UP045", Category.STALE, 12, "Use `X | None` for type annotations")
+    [marked] = mark_intentional(_block(code), [old])
+    assert marked.intentional
+    # When the other way has the same finding, neither is the newer one.
+    same = _f("lint", "ruff", "UP045", Category.STALE, 14, "Use `X | None` for type annotations")
+    assert not any(f.intentional for f in mark_intentional(_block(code), [old, same]))
+    # Without a "# or" between them, two stale lines are just stale.
+    assert not mark_intentional(_block(code.replace("# or\n", "")), [old])[0].intentional
+
+
 def test_a_comment_announcing_the_error_marks_it() -> None:
     code = "def greet(name):\n    print(name)\n\n# user's code: immediate error\ngreet('a', 'b')\n"
     assert marked_lines(_block(code)) == {14, 15}

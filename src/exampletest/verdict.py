@@ -8,6 +8,7 @@ says is deliberately wrong as intentional, and derive the block status from what
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -30,6 +31,9 @@ MARKER = re.compile(
     r"|(?i:before)\s*(?:\(|:|$|-|v\d|pydantic|sqlalchemy|fastapi|python \d)"
     r"|(?i:old(?:er)?)\s*(?:way|style|code|version|api|syntax|approach|pattern)\b"
     r"|(?i:legacy)\b|(?i:deprecated)\b(?!\s+(?:in|since))"
+    # the code for an older Python: "# Python 3.8 and earlier", "# Python < 3.9", "# pre-3.10"
+    r"|.*\b(?i:python)\s*(?:<=?|≤)\s*3\.\d+|.*\b3\.\d+\s+(?i:(?:and|or)\s+(?:earlier|older|below))"
+    r"|(?i:pre-?)\s*(?:(?i:python)\s*)?3\.\d+\b"
     # an error the example shows on purpose: "# raises TypeError", "# user's code: fails",
     # "# -> ValueError", "# immediate error"
     r"|.*\b(?:raises?|fails?)\b|.*(?:->|=>|→)\s*[A-Z]\w*(?:Error|Exception)\b|[A-Z]\w*Error\b"
@@ -201,8 +205,38 @@ def marked_lines(block: Block) -> set[int]:
     return governed
 
 
+#: An own-line comment between two ways of writing the same thing: ``# or``, ``# Alternatively:``.
+_OR = re.compile(r"#\s*(?i:or|alternatively|alternative)\b[^#]{0,40}$")
+
+
+def _older_alternatives(block: Block, findings: Sequence[Finding]) -> set[Finding]:
+    """Stale findings in a way of writing something that the block follows with ``# or`` and
+    a way without that rule's finding: the older form, shown next to the newer on purpose
+    (``Optional[str]``, ``# or``, ``str | None``). A fix would only make the two the same."""
+    lines = block.code.splitlines()
+    cuts = [
+        block.doc_line(i)
+        for i, text in enumerate(lines, start=1)
+        if text.startswith("#") and _OR.fullmatch(text.strip())
+    ]
+    if not cuts:
+        return set()
+    bounds = [0, *cuts, block.doc_line(len(lines)) + 1]
+    regions = list(itertools.pairwise(bounds))
+    older: set[Finding] = set()
+    for (start, end), (_, next_end) in itertools.pairwise(regions):
+        after = {f.rule for f in findings if end < f.line < next_end}
+        older |= {
+            f
+            for f in findings
+            if start < f.line < end and f.category is Category.STALE and f.rule not in after
+        }
+    return older
+
+
 def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]:
     governed = marked_lines(block)
+    older = _older_alternatives(block, findings)
     raising = _shown_to_raise(block)
     expect = block.directives.expect
     expected_rank = STATUS_ORDER.index(expect) if expect is not None else -1
@@ -219,6 +253,7 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
         if (
             by_directive
             or shown
+            or f in older
             or (f.line in governed and not _used_elsewhere(block, f, governed))
         ):
             out.append(f.replace(intentional=True))
