@@ -455,7 +455,8 @@ def _block_context(
             continue
         if name in earlier_imports:
             if own:
-                findings.append(_missing_import(block, symbols, name, earlier_imports[name]))
+                found = _missing_import(block, symbols, name, earlier_imports[name], True)
+                findings.append(found)
             continue  # the prelude's import provides it in the full context
         # The document's own import of the name (in a later block) beats any guess. A name
         # only the earlier blocks' statements use is guessed from how they use it
@@ -813,11 +814,15 @@ def _first_use(symbols: Symbols, name: str) -> tuple[int, int, int]:
     return first.line, first.column, len(uses)
 
 
-def _missing_import(block: Block, symbols: Symbols, name: str, sug: Suggestion | str) -> Finding:
+def _missing_import(
+    block: Block, symbols: Symbols, name: str, sug: Suggestion | str, earlier: bool = False
+) -> Finding:
+    """``earlier``: an earlier block imports it; this block, copied alone, does not."""
     statement = sug if isinstance(sug, str) else sug.statement
+    where = " (an earlier block imports it; copied alone, this block needs it too)" * earlier
     return _free_name(
         block, symbols, name, MISSING_IMPORT,
-        f"`{name}` is used but never imported (used {{count}}x); `{statement}` provides it",
+        f"`{name}` is used but never imported{where} (used {{count}}x); `{statement}` provides it",
         statement,
     )  # fmt: skip
 
