@@ -169,6 +169,7 @@ def test_build_out_of_time_gives_an_empty_uncached_index(tmp_path: Path) -> None
         ("some_unheard_of_module", None),  # PyPI's project of that name may be a stranger's
         ("agents", "openai-agents"),  # PyPI's "agents" is one
         ("fastmcp", "fastmcp"),  # a project known to share its module's name
+        ("pytest_asyncio", "pytest-asyncio"),  # PyPI spells it with a hyphen
         ("os.path", None),  # the standard library
         ("playhouse.shortcuts", "peewee"),  # PyPI's "playhouse" is a squatted placeholder
         ("pythonjsonlogger", "python-json-logger"),

@@ -471,7 +471,8 @@ def distribution_for(module: str) -> str | None:
     if top in NAMESPACES:  # azure.keyvault.secrets -> azure-keyvault-secrets
         parts = module.split(".")[: NAMESPACES[top]]
         return "-".join(parts) if len(parts) == NAMESPACES[top] else None
-    return DISTRIBUTIONS.get(top) or (top if top in SAME_NAME else None)
+    # PyPI spells a module's underscores as hyphens (``pytest_asyncio`` -> pytest-asyncio).
+    return DISTRIBUTIONS.get(top) or (top.replace("_", "-") if top in SAME_NAME else None)
 
 
 #: Namespace packages whose distributions are named after their modules, with how many
