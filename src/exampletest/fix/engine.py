@@ -726,10 +726,12 @@ def _fix(state: _State) -> Fix | None:
 
 
 def _partly_resolved(state: _State, resolves: tuple[str, ...]) -> list[str]:
-    """The rules the fix resolves only some findings of: "resolves UP035" alone would read
-    as if none were left."""
-    before = Counter(f.rule for f in state.result.findings if not f.intentional)
-    after = Counter(f.rule for f in state.after or () if not f.intentional)
+    """The stale or broken rules the fix resolves only some findings of: "resolves UP035"
+    alone would read as if none were left. (Lint noise, F401 and the like, is not counted.)"""
+    before = Counter(
+        f.rule for f in state.result.findings if f.category in _WORSE and not f.intentional
+    )
+    after = Counter(f.rule for f in state.after or () if f.category in _WORSE and not f.intentional)
     return [
         f"{rule}: {after[rule]} of {before[rule]} still reported after the fix"
         for rule in resolves
