@@ -93,14 +93,13 @@ def test_context_verdicts(report: dict[str, Any]) -> None:
         for f in b["findings"]
         if "`app`" in f["message"] or "`get_db`" in f["message"]
     ]
-    for index, name, statement in [
-        (4, "Dict", "from typing import Dict"),
-        (5, "Optional", "from typing import Optional"),
-        (9, "argon2", "import argon2"),
-        (11, "Field", "from pydantic import Field"),
-    ]:
-        (f,) = [f for f in _block(report, index)["findings"] if f"`{name}`" in f["message"]]
-        assert (f["category"], f["suggestion"]) == ("broken", statement), f
+    # A missing import stops the run where the block needs it, and stays incomplete.
+    (f,) = [f for f in _block(report, 9)["findings"] if "`argon2`" in f["message"]]
+    assert (f["category"], f["suggestion"]) == ("incomplete", "import argon2"), f
+    assert "running it as written stops here" in f["message"]
+    # Names an earlier block imports are the document's context, as its definitions are.
+    for index, name in [(4, "Dict"), (5, "Optional"), (11, "Field")]:
+        assert not [f for f in _block(report, index)["findings"] if f"`{name}`" in f["message"]]
     (env,) = _has(_block(report, 11), "env", "configuration")
     assert env["line"] == 718
     assert _block(report, 7)["status"] == "ok"

@@ -88,33 +88,32 @@ def test_different_problems_on_one_line_stay_apart() -> None:
     assert len(found) == 2
 
 
-def test_name_error_upgrades_missing_import_to_broken() -> None:
+def _name_error(name: str) -> Finding:
+    message = f"NameError: name '{name}' is not defined: running it as written stops here"
+    return _f("smoke", "python", "NameError", Category.BROKEN, 4, message)
+
+
+def test_a_name_error_on_a_missing_import_joins_it_and_it_stays_incomplete() -> None:
+    missing = "`Dict` is used but never imported (used 1x); `from typing import Dict` provides it"
     found = merge(
         [
-            Finding(
-                "context",
-                "exampletest",
-                "ET001",
-                Category.INCOMPLETE,
-                4,
-                5,
-                "`Dict` is used but never imported (used 1x); "
-                "`from typing import Dict` provides it",
-                suggestion="from typing import Dict",
-            ),
-            _f(
-                "smoke",
-                "python",
-                "NameError",
-                Category.BROKEN,
-                4,
-                "NameError: name 'Dict' is not defined: running it as written stops here",
-            ),
+            Finding("context", "exampletest", "ET001", Category.INCOMPLETE, 4, 5, missing),
+            _name_error("Dict"),
         ]
     )
     assert len(found) == 1
-    assert found[0].category is Category.BROKEN
-    assert found[0].suggestion == "from typing import Dict"
+    assert found[0].category is Category.INCOMPLETE
+    assert found[0].corroboration == ("python:NameError",)
+    assert "running it as written stops here (line 4)" in found[0].message
+    # A name the block defines only after it needs it is the block's own mistake.
+    late = "`get_user` is used before this block defines it (used 1x), and no earlier block does"
+    [own] = merge(
+        [
+            Finding("context", "exampletest", "ET002", Category.INCOMPLETE, 4, 5, late),
+            _name_error("get_user"),
+        ]
+    )
+    assert own.category is Category.BROKEN
 
 
 def test_marker_comment_governs_its_paragraph() -> None:

@@ -1,13 +1,13 @@
 """Context stage: where does each name a block uses but does not bind come from?
 
 Resolved like a careful reader would, in this order:
-1. an earlier block of the same document defines it (no finding; the defining statements
-   become the block's *prelude* for types and smoke);
-2. an importable module exports it (finding that names the import to add);
+1. an earlier block of the same document binds it, by a definition or an import (no finding;
+   those statements become the block's *prelude* for types and smoke);
+2. an importable module exports it (an ``incomplete`` finding that names the import to add);
 3. ``stubs/<doc>.py`` declares it (no finding; the stub is checked in its place);
 4. nobody does (``incomplete``: a fragment), checked with a typed placeholder.
-Whether a missing name is ``broken`` (the block fails on it as written) is not guessed here:
-the smoke stage upgrades the finding when running the block proves it.
+A missing name stays ``incomplete`` where running the block stops on it (the verdict adds
+where); a name the block binds only after the statement that needs it is ``broken``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ NOT_INSTALLED = "ET003"
 WRONG_CASE = "ET004"  # ``from SQLAlchemy import ...``: broken for every reader
 INDENTED = "ET005"  # every line of the fence's code indented: checked without it
 SYNTAX = "SyntaxError"
+#: How a finding says the block needs a name above the statement that defines it: its own
+#: mistake, where a run's NameError makes it ``broken`` (unlike a missing import).
+USED_BEFORE_DEFINED = "is used before this block defines it"
 
 
 @dataclass(frozen=True)
@@ -432,17 +435,9 @@ def _block_context(
     prelude_free = (
         {n for p in prelude for n in p.statement.uses} - prelude_binds - BUILTINS - symbols.binds
     )
-    # An earlier block's *definitions* are shared context; its *imports* are not: a reader who
-    # copies this block needs the import too. The earlier import is the one to suggest.
-    # A name an earlier block *defines* is context even where another block imports it too
-    # (``def create_app`` in app/main.py, ``from app.main import create_app`` in a test).
-    defined = {n for _, st in available if not _is_import(st) for n in st.binds}
-    earlier_imports = {
-        name: statement
-        for name, statement in _imports_by_name(p.statement for p in prelude).items()
-        if name not in defined
-    }
-    missing = [n for n in symbols.free_names if n not in prelude_binds or n in earlier_imports]
+    # What earlier blocks bind, by definition or by import, is the document's context: the
+    # reader has read them (a tutorial imports once and goes on section by section).
+    missing = [n for n in symbols.free_names if n not in prelude_binds]
     as_type = {u.name for u in symbols.free if u.annotation or u.name[:1].isupper()}
     provided: list[Provided] = []
     used_stub = False
@@ -453,11 +448,6 @@ def _block_context(
             provided.append(Provided(name, "declared", None, name in as_type))
             findings.append(_declared(block, symbols, name))
             continue
-        if name in earlier_imports:
-            if own:
-                found = _missing_import(block, symbols, name, earlier_imports[name], True)
-                findings.append(found)
-            continue  # the prelude's import provides it in the full context
         # The document's own import of the name (in a later block) beats any guess. A name
         # only the earlier blocks' statements use is guessed from how they use it
         # (`datetime.datetime.today()` there is the module, whatever this block does).
@@ -814,15 +804,11 @@ def _first_use(symbols: Symbols, name: str) -> tuple[int, int, int]:
     return first.line, first.column, len(uses)
 
 
-def _missing_import(
-    block: Block, symbols: Symbols, name: str, sug: Suggestion | str, earlier: bool = False
-) -> Finding:
-    """``earlier``: an earlier block imports it; this block, copied alone, does not."""
+def _missing_import(block: Block, symbols: Symbols, name: str, sug: Suggestion | str) -> Finding:
     statement = sug if isinstance(sug, str) else sug.statement
-    where = " (an earlier block imports it; copied alone, this block needs it too)" * earlier
     return _free_name(
         block, symbols, name, MISSING_IMPORT,
-        f"`{name}` is used but never imported{where} (used {{count}}x); `{statement}` provides it",
+        f"`{name}` is used but never imported (used {{count}}x); `{statement}` provides it",
         statement,
     )  # fmt: skip
 
@@ -846,7 +832,7 @@ def _undefined(block: Block, symbols: Symbols, name: str, declared: bool = False
     if defined_too_late(symbols, name):
         return _free_name(
             block, symbols, name, UNDEFINED,
-            f"`{name}` is used before this block defines it (used {{count}}x), and no earlier "
+            f"`{name}` {USED_BEFORE_DEFINED} (used {{count}}x), and no earlier "
             "block does; checked with a placeholder",
             f"define `{name}` before its first use",
         )  # fmt: skip

@@ -12,7 +12,13 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 
-from exampletest.context import MISSING_IMPORT, NOT_INSTALLED, SYNTAX, UNDEFINED
+from exampletest.context import (
+    MISSING_IMPORT,
+    NOT_INSTALLED,
+    SYNTAX,
+    UNDEFINED,
+    USED_BEFORE_DEFINED,
+)
 from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
 from exampletest.stages import NEWER_PYTHON
 from exampletest.symbols import analyze, parse_tree
@@ -73,7 +79,7 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             corroboration=(*k.corroboration, f"{f.tool}:{f.rule}"),
             suggestion=k.suggestion or f.suggestion or _replacement_hint(f),
         )
-    kept = _upgrade_missing_names(kept)
+    kept = _fold_missing_names(kept)
     if any(f.rule == NEWER_PYTHON for f in kept):  # valid syntax, of a later Python
         kept = [f for f in kept if not (f.stage == "extract" and f.rule == SYNTAX)]
     return sorted(kept, key=lambda f: (f.line, f.column, f.rule))
@@ -126,8 +132,11 @@ def fold_import_lines(block: Block, findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _upgrade_missing_names(findings: list[Finding]) -> list[Finding]:
-    """A NameError seen when running is the evidence that a missing name breaks the block."""
+def _fold_missing_names(findings: list[Finding]) -> list[Finding]:
+    """A NameError on a name the context stage already reports missing is that finding seen
+    at run time: one finding, still ``incomplete`` (a fragment that needs its import, as the
+    contract has it), saying where running the block stops. A name the block itself defines
+    too late is its own mistake: ``broken``."""
     errors = {
         name: f
         for f in findings
@@ -143,7 +152,7 @@ def _upgrade_missing_names(findings: list[Finding]) -> list[Finding]:
             used.add(name)
             out.append(
                 f.replace(
-                    category=Category.BROKEN,
+                    category=Category.BROKEN if USED_BEFORE_DEFINED in f.message else f.category,
                     message=f"{f.message}; {err.message[err.message.index(':') + 2 :]} "
                     f"(line {err.line})",
                     corroboration=(*f.corroboration, "python:NameError"),
