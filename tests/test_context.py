@@ -372,3 +372,18 @@ def test_a_block_that_is_a_module_never_gets_an_import_from_itself(index: NameIn
     ctx, _ = _contexts(first + other, index)
     assert [p.source for p in ctx.provided if p.name == "create_app"] == ["placeholder"]
     assert not any("from app.main" in (f.suggestion or "") for f in ctx.findings)
+
+
+def test_a_stdlib_function_or_class_the_block_only_passes_along_is_its_own_value(
+    index: NameIndex,
+) -> None:
+    def guess(code: str, name: str) -> list[str | None]:
+        ctxs = _contexts(f"```python\n{code}```\n", index)
+        return [p.statement for p in ctxs[0].provided if p.name == name]
+
+    assert guess("context = {'count': count}\n", "count") == [None]
+    assert guess("print(isinstance(array, list) and len(array) > 0)\n", "array") == [None]
+    # Called, passed by keyword, or a type: the library's.
+    assert guess("ids = Field(default_factory=uuid4)\n", "uuid4") == ["from uuid import uuid4"]
+    assert guess("for i in count(1):\n    break\n", "count") == ["from itertools import count"]
+    assert guess("def f(p: Path) -> None: ...\n", "Path") == ["from pathlib import Path"]

@@ -662,6 +662,8 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
         tree = parse_tree(code)
     except Exception:
         return True  # nothing to compare with: the guess stands
+    if sug.name is not None and callable(obj) and not _used_as_callable(tree, name):
+        return False  # `{"count": count}`, `len(array)`: the reader's value, not a function
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Attribute)
@@ -683,6 +685,39 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
             except ValueError:  # no signature to read (some builtins)
                 continue
     return True
+
+
+def _used_as_callable(tree: ast.Module, name: str) -> bool:
+    """Whether the code uses ``name`` as a class or function can be used: called, read an
+    attribute of, subscripted, in an annotation, a base, a decorator, an ``except`` or an
+    ``isinstance`` check, or passed by keyword (``default_factory=uuid4``). A name only ever
+    passed along as a value (``{"count": count}``, ``len(array)``) is the reader's variable."""
+
+    def named(node: ast.AST | None) -> bool:
+        return isinstance(node, ast.Name) and node.id == name
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if named(node.func) or any(named(k.value) for k in node.keywords):
+                return True
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in ("isinstance", "issubclass"):
+                if len(node.args) > 1 and any(named(n) for n in ast.walk(node.args[1])):
+                    return True
+        elif isinstance(node, ast.Attribute | ast.Subscript) and named(node.value):
+            return True
+        elif isinstance(node, ast.ExceptHandler) and node.type is not None:
+            if any(named(n) for n in ast.walk(node.type)):
+                return True
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if any(named(d) for d in node.decorator_list):
+                return True
+            if isinstance(node, ast.ClassDef) and any(named(b) for b in node.bases):
+                return True
+        annotation = getattr(node, "annotation", None) or getattr(node, "returns", None)
+        if isinstance(annotation, ast.AST) and any(named(n) for n in ast.walk(annotation)):
+            return True
+    return False
 
 
 def _submodule(module: str, name: str) -> bool:
