@@ -701,9 +701,9 @@ def _used_as_callable(tree: ast.Module, name: str) -> bool:
             if named(node.func) or any(named(k.value) for k in node.keywords):
                 return True
             func = node.func
-            if isinstance(func, ast.Name) and func.id in ("isinstance", "issubclass"):
-                if len(node.args) > 1 and any(named(n) for n in ast.walk(node.args[1])):
-                    return True
+            checks = isinstance(func, ast.Name) and func.id in ("isinstance", "issubclass")
+            if checks and len(node.args) > 1 and any(named(n) for n in ast.walk(node.args[1])):
+                return True
         elif isinstance(node, ast.Attribute | ast.Subscript) and named(node.value):
             return True
         elif isinstance(node, ast.ExceptHandler) and node.type is not None:
