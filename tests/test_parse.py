@@ -291,6 +291,11 @@ def test_python_block_that_is_a_session() -> None:
     assert (block.code, block.line_map, block.col_offsets) == ("print('hi')\n", (2,), (6,))
 
 
+def test_a_session_may_show_an_exception_in_its_short_form() -> None:
+    block = only("```pycon\n>>> {}['x']\nKeyError: 'x'\n>>> print('Note: hi')\nNote: hi\n```\n")
+    assert block.expected_exceptions == ((1, "KeyError"),)
+
+
 def test_a_script_then_a_session_keeps_the_script_and_the_sessions_code() -> None:
     block = only(
         "```python\nclass C:\n    x = 1\n\n>>> C.x\n1\n>>> int('z')\n"

@@ -572,6 +572,10 @@ def _prefix_len(vline: str) -> int:
 
 
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
+#: The short form many transcripts show instead of a whole traceback: ``KeyError: 'x'``.
+_SHORT_TRACEBACK = re.compile(
+    r"^([A-Za-z_][\w.]*(?:Error|Exception|Violation|Exit|Interrupt|Warning|Failure|Fault))(?::|$)"
+)
 
 
 def _prompted(lines: list[str]) -> list[bool]:
@@ -615,6 +619,8 @@ def _expected_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
                 if m and not text.startswith((" ", "\t")):
                     found.append((code_line, m.group(1).rpartition(".")[2]))
                     break
+        elif output and (m := _SHORT_TRACEBACK.match(output[0])):
+            found.append((code_line, m.group(1).rpartition(".")[2]))
 
     for line, code in zip(lines, _prompted(lines), strict=True):
         if code:
