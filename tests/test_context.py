@@ -281,6 +281,10 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     # `...` after keyword arguments: "and the rest".
     assert _found(index, "db.add(Movement(type=Kind.OUT, ...))\n") == [("elided", "incomplete")]
     assert _found(index, "f(a=1, b)\n") == [("SyntaxError", "broken")]
+    # Template placeholders and a parameter list left out.
+    assert _found(index, "{var_name}: {type_hint} = {var_value}\n") == [("elided", "incomplete")]
+    assert _found(index, "from {your_package}._typing import List\n") == [("elided", "incomplete")]
+    assert _found(index, "def convert(...) -> ...: ...\n") == [("elided", "incomplete")]
     # A clause shown without the statement it belongs to.
     assert _found(index, "except ValidationError as e:\n    print(e)\n") == [
         ("excerpt", "incomplete")

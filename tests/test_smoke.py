@@ -751,3 +751,11 @@ def test_a_name_the_documents_own_module_lacks_is_an_excerpt_of_that_file(
     )
     found = [(f["category"], f["rule"]) for f in _findings(run_json, "d.md")]
     assert ("incomplete", "excerpt-module") in found and "broken" not in {c for c, _ in found}
+
+
+def test_an_error_about_a_template_placeholder_string_is_an_elision(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    doc = _doc(write_doc, "import importlib\n\nimportlib.import_module('{your_package}')\n")
+    found = [(f["category"], f["rule"]) for f in _findings(run_json, doc)]
+    assert found == [("incomplete", "elided")]

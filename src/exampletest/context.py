@@ -274,6 +274,12 @@ _ELISIONS = (
     (re.compile(r",\s*\.\.\.(?=\s*\))"), "", "the `...` stands for arguments left out"),
     (re.compile(r"(?<=\()\s*\.\.\.\s*,"), "", "the `...` stands for arguments left out"),
     (re.compile(r"<[A-Za-z_][\w .-]*>"), "_", "`<...>` stands for something the reader supplies"),
+    (re.compile(r"\{[A-Za-z_]\w*\}"), "_", "`{...}` stands for something the reader supplies"),
+    (
+        re.compile(r"(def\s+\w+)\(\s*\.\.\.\s*\)"),
+        r"\1()",
+        "the `...` stands for parameters left out",
+    ),
 )
 _NO_BODY = re.compile(r"expected an indented block after .* on line (\d+)")
 

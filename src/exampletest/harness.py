@@ -444,6 +444,7 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "contained": _refused_by_sandbox(exc),
         "stand_in_loop": _unbound_by_stand_in(exc, filename, ns),
         # `routes = ...` in a doc means "fill in here": what fails on that value is an elision
+        "template": _template_value(exc, filename),
         "elision": bool(re.search(r"'ellipsis'|EllipsisType", str(exc)))
         or (
             not isinstance(exc, NameError | ImportError)  # about a name, not the elided value
@@ -580,6 +581,22 @@ def _command_line_exit(exc: SystemExit) -> str | None:
             return _CLI_EXITS[top]
         tb = tb.tb_next
     return None
+
+
+def _template_value(exc: BaseException, filename: str) -> bool:
+    """The error is about a template placeholder the block passes as a plain string
+    (``beartype_package('{your_package}')``): the reader fills it in."""
+    stmt = _statement_at(filename, _line_of(exc, filename))
+    if stmt is None:
+        return False
+    message = str(exc)
+    return any(
+        isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and re.fullmatch(r"\{[A-Za-z_]\w*\}", n.value) is not None
+        and n.value in message
+        for n in ast.walk(stmt)
+    )
 
 
 def _elided(filename: str, line: int | None) -> bool:

@@ -390,13 +390,18 @@ def _exception(
             span=exc,
         )
         return
-    if exc.get("elision"):
+    if exc.get("elision") or exc.get("template"):
+        how = (
+            "has a `{placeholder}` for the reader to fill in"
+            if exc.get("template")
+            else "leaves code out with `...`"
+        )
         yield _at(
             block,
             line,
             "elided",
             Category.INCOMPLETE,
-            f"the example leaves code out with `...` and stops there when run: {message}",
+            f"the example {how} and stops there when run: {message}",
             span=exc,
         )
         return
