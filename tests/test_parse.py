@@ -495,6 +495,12 @@ def test_a_transcripts_expected_traceback_is_recorded_and_its_dots_are_not_code(
         ("**After (Pydantic v2):**", False),
         ("Before you start, install the package with pip and configure it:", False),
         ("Here is a model that validates its input, which is bad for nobody:", False),
+        ("A forward reference solves this. This is what you should no longer do:", True),
+        ("Instead of this:", True),
+        ("Instead of this, write:", False),
+        ("You no longer need to write it, just:", False),
+        ("2. A forward reference solves this. Don't do this anymore:", True),  # a list item
+        ("- Avoid globals", False),  # a short list item that hands nothing over
     ],
 )
 def test_a_caption_can_introduce_the_wrong_way(caption: str, counterexample: bool) -> None:

@@ -172,6 +172,10 @@ def test_a_marker_over_a_commented_out_line_ends_at_the_blank_line() -> None:
     assert marked_lines(_block(code)) == {11, 12, 13}
 
 
+def test_a_marker_may_be_emphasised_and_polite() -> None:
+    assert marked_lines(_block("# *PLEASE DON'T DO THIS ANYMORE.*\nold()\n")) == {11, 12}
+
+
 def test_advice_comment_is_not_a_marker() -> None:
     assert marked_lines(_block("log(password='x')  # Never log passwords\n")) == set()
 

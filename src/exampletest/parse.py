@@ -57,6 +57,7 @@ _SETTING = re.compile(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*'|\S+)""")
 _STAGE_NAMES = frozenset({"lint", "types", "smoke", "all"})
 _EXPECTABLE = frozenset({"broken", "stale", "incomplete", "env", "ok"})
 #: Tokens a directive comment may precede on its way to the fence it is about.
+_LIST_CLOSE = frozenset({"bullet_list_close", "ordered_list_close", "list_item_close"})
 _CONTAINER_OPEN = frozenset(
     {"bullet_list_open", "ordered_list_open", "list_item_open", "blockquote_open"}
     | {"admonition_open"}
@@ -219,17 +220,21 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     pending = Directives()  # from the comments directly before the next token
     doccmd_range: set[str] = set()  # stages skipped by an open doccmd ``start`` comment
     caption = False  # the paragraph right before says the next example is the wrong way
+    hands_over = False  # and ends in a colon
     for i, tok in enumerate(tokens):
         if tok.type == "inline" and i and tokens[i - 1].type == "paragraph_open":
             caption = is_counterexample_caption(tok.content)
+            hands_over = tok.content.rstrip(" *_`").endswith(":")
             continue
         if tok.type == "paragraph_close":
             continue
         if tok.type == "admonition_open":  # a tab or admonition titled like a caption
             title = re.search(r"""["'](.*)["']""", tok.info)
             caption = caption or (title is not None and is_counterexample_caption(title[1]))
-        if tok.type != "fence":
-            caption = caption and tok.type in _CONTAINER_OPEN
+        if tok.type != "fence":  # a list item's last words may hand over to the fence after it
+            caption = caption and (
+                tok.type in _CONTAINER_OPEN or (hands_over and tok.type in _LIST_CLOSE)
+            )
         if tok.type == "heading_open" and i + 1 < len(tokens):
             heading = " ".join(tokens[i + 1].content.split()) or heading
         if tok.type == "html_block":
@@ -277,13 +282,25 @@ _LABELLED = re.compile(
 )
 
 
+#: The sentence that hands over to the example says it is what not to do any more.
+_HAND_OVER = re.compile(
+    r"(?i)(?:^|\b)(?:instead of|rather than) this:$"
+    r"|\b(?:should|must) no longer (?:do|use|write|be used)\b[^:]*:$"
+    r"|\b(?:don'?t|do not|never) (?:do|write) (?:this|it)(?: any ?more)?:$"
+)
+
+
 def is_counterexample_caption(text: str) -> bool:
     """A short paragraph that introduces the next example as the wrong or old way
     ("**Before (Pydantic v1):**", "❌ Don't:", "Old style:"): its findings are intentional,
-    as under a ``# BAD`` comment. Only a caption: a label ending in a colon, or a few words."""
+    as under a ``# BAD`` comment. Only a caption: a label ending in a colon, or a few words,
+    or a last sentence that hands over with "Instead of this:" or "... should no longer do:"."""
     plain = re.sub(r"[*_`~]", "", " ".join(text.split())).strip()
     if _LABELLED.match(plain) and len(plain) <= 200:
         return True  # "❌ BAD: Using the legacy session.query() API."
+    last = re.split(r"(?<=[.!?])\s+", plain)[-1]
+    if len(last) <= 80 and _HAND_OVER.search(last):
+        return True
     if not plain or len(plain) > 60 or not (plain.endswith(":") or len(plain) <= 30):
         return False
     return _CAPTION.match(plain) is not None

@@ -29,7 +29,7 @@ _EVIDENCE = {"smoke": 0, "types": 1, "rules": 2, "lint": 3, "context": 4, "extra
 
 #: A comment saying the code it stands above is the wrong way (``# BAD``, ``# DO NOT``).
 MARKER = re.compile(
-    r"#\s*(?:❌|🚫|✗|✘|⛔|BAD\b|Bad\b|NEVER\b|WRONG\b|Wrong\b|AVOID\b|Avoid\b|DON'?T\b|Don'?t\b"
+    r"#\s*[*_]*(?:(?i:please)\s+)?(?:❌|🚫|✗|✘|⛔|BAD\b|Bad\b|NEVER\b|WRONG\b|Wrong\b|AVOID\b|Avoid\b|DON'?T\b|Don'?t\b"
     r"|DO NOT\b|Do not\b|INCORRECT\b|Incorrect\b|ANTI-?PATTERN|Anti-?pattern|INSECURE\b"
     r"|Insecure\b|VULNERABLE\b|Vulnerable\b"
     # the old half of a migration: "# Before (v1)", "# Old style", "# Legacy" (not a bare
