@@ -176,6 +176,8 @@ def test_build_out_of_time_gives_an_empty_uncached_index(tmp_path: Path) -> None
         ("azure.keyvault.secrets", "azure-keyvault-secrets"),  # a namespace, by convention
         ("azure.identity", "azure-identity"),
         ("azure", None),  # the namespace alone names no distribution
+        ("opentelemetry.sdk.trace", "opentelemetry-sdk"),  # not the installed API's
+        ("opentelemetry.exporter.otlp.proto.grpc", "opentelemetry-exporter-otlp"),
     ],
 )
 def test_distribution_for(module: str, distribution: str | None) -> None:

@@ -315,7 +315,8 @@ def test_missing_settings_and_folders_the_example_assumes_are_env_not_broken(
         "```python\nimport os\n\nkey = os.environ['API_KEY']\n```\n\n"
         "```python\nfrom starlette.config import Config\n\nurl = Config()('DATABASE_URL')\n```\n\n"
         "```python\nfrom starlette.staticfiles import StaticFiles\n\n"
-        "static = StaticFiles(directory='static')\n```\n",
+        "static = StaticFiles(directory='static')\n```\n\n"
+        "```python\nfrom pathlib import Path\n\nPath('/srv/app/instructions.md').read_text()\n```\n",
     )
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
     rules = [
@@ -326,6 +327,7 @@ def test_missing_settings_and_folders_the_example_assumes_are_env_not_broken(
         [("env", "needs-configuration")],
         [("env", "needs-configuration")],
         [("env", "needs-file")],
+        [("env", "needs-file")],  # an absolute path is the reader's machine's too
     ]
 
 

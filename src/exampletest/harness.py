@@ -462,9 +462,10 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
             )
         ),
         "memory": isinstance(exc, MemoryError),
+        # A file or folder on the reader's machine, wherever the example says it lives.
         "needs_file": (
             isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError)
-            and not os.path.isabs(str(getattr(exc, "filename", "") or "/"))
+            and bool(getattr(exc, "filename", None))
         )
         or bool(_MISSING_PATH.search(str(exc))),
         "needs_install": isinstance(exc, RuntimeError | ImportError)

@@ -100,6 +100,7 @@ ALIASES: dict[str, str] = {
 #: Top-level modules whose import name differs from the PyPI distribution that provides them,
 #: for when the distribution is not installed (installed metadata is asked first).
 DISTRIBUTIONS: dict[str, str] = {
+    "opentelemetry.sdk": "opentelemetry-sdk",
     "jwt": "PyJWT",
     "jose": "python-jose",
     "playhouse": "peewee",
@@ -465,6 +466,10 @@ def distribution_for(module: str) -> str | None:
     for prefix in _parents(module):  # namespace packages: google.protobuf, not google
         if prefix in DISTRIBUTIONS:
             return DISTRIBUTIONS[prefix]
+    # OpenTelemetry's parts are distributions of their own, whatever else of it is installed.
+    otel = re.match(r"opentelemetry\.(exporter|instrumentation|propagators)\.(\w+)", module)
+    if otel:
+        return f"opentelemetry-{otel[1]}-{otel[2]}"
     installed = _installed_distributions().get(top)
     if installed is not None:
         return installed
