@@ -316,7 +316,7 @@ def test_missing_settings_and_folders_the_example_assumes_are_env_not_broken(
         "```python\nfrom starlette.config import Config\n\nurl = Config()('DATABASE_URL')\n```\n\n"
         "```python\nfrom starlette.staticfiles import StaticFiles\n\n"
         "static = StaticFiles(directory='static')\n```\n\n"
-        "```python\nfrom pathlib import Path\n\nPath('/srv/app/instructions.md').read_text()\n```\n",
+        "```python\nfrom pathlib import Path\n\nPath('/srv/app/a.md').read_text()\n```\n",
     )
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
     rules = [
