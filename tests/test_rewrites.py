@@ -850,6 +850,7 @@ def test_moving_the_first_import_leaves_no_blank_line_at_the_top() -> None:
     assert out.startswith("from pydantic_settings import BaseSettings\n")
     assert keep_start("import os\n", "\n\nx = 1\n") == "x = 1\n"
     assert keep_start("\nimport os\n", "\nx = 1\n") == "\nx = 1\n"  # the author's own blank
+    assert keep_start("\nx: Dict = {}\n", "\n\nx: dict = {}\n") == "\nx: dict = {}\n"  # not two
 
 
 def test_field_env_becomes_the_validation_alias_pydantic_settings_reads() -> None:

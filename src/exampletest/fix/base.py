@@ -145,9 +145,10 @@ def relocate_notes(
 
 def keep_start(before: str, after: str) -> str:
     """``after`` without the blank lines a removed first statement (an import) leaves at the
-    top, unless the block started with a blank line already."""
-    if before[:1] not in ("\n", "\r") and after[:1] in ("\n", "\r"):
-        return after.lstrip("\r\n")
+    top, beyond those the block started with."""
+    kept = before[: len(before) - len(before.lstrip("\r\n"))]
+    if after[:1] in ("\n", "\r"):
+        return kept + after.lstrip("\r\n")
     return after
 
 
