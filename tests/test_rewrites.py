@@ -746,6 +746,17 @@ def test_add_imports_sorted_like_isort_when_the_block_was_sorted() -> None:
     assert add_imports(result, ["import json", "from datetime import UTC"]) == result
 
 
+def test_add_imports_keeps_a_file_title_comment_on_the_first_line() -> None:
+    code = "# app/main.py\np = Path('x')\n"
+    assert add_imports(code, ["from pathlib import Path"]).startswith(
+        "# app/main.py\nfrom pathlib import Path\n\np = "
+    )
+    # Any other comment introduces the code under it: the import goes above.
+    assert add_imports("# Make a path\np = Path('x')\n", ["from pathlib import Path"]).startswith(
+        "from pathlib import Path\n\n# Make a path\n"
+    )
+
+
 def test_add_imports_leaves_unsorted_blocks_in_the_authors_order() -> None:
     code = "from pydantic import BaseModel\nimport os\n\nx = os.sep\n"
     result = add_imports(code, ["from pydantic import field_validator", "import argon2"])

@@ -186,7 +186,7 @@ def _with_later_definitions(backwards: Iterable[BlockContext]) -> Iterator[Block
 
 
 #: A first code line naming the file the block is: ``# shapes.py``, ``# file: app/models.py``.
-_FILE_COMMENT = re.compile(r"#\s*(?:file(?:name)?:\s*)?([\w./-]+\.py)\s*$", re.I)
+FILE_COMMENT = re.compile(r"#\s*(?:file(?:name)?:\s*)?([\w./-]+\.py)\s*$", re.I)
 
 
 def _as_of(versions: dict[str, list[Block]], block: Block) -> dict[str, Block]:
@@ -217,7 +217,7 @@ def document_modules(blocks: Sequence[Block]) -> dict[str, list[Block]]:
     out: dict[str, list[Block]] = {}
     for block in blocks:
         first = block.code.lstrip().split("\n", 1)[0]
-        found = _FILE_COMMENT.fullmatch(first)
+        found = FILE_COMMENT.fullmatch(first)
         title = block.title or (found.group(1) if found else "")
         parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
         if not title.strip().endswith(".py") or block.skip_reason is not None:

@@ -20,6 +20,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
 
+from exampletest.context import FILE_COMMENT
 from exampletest.verdict import MARKER
 
 _RUFF_ISORT = ("check", "--isolated", "--select", "I", "--fix-only", "--exit-zero", "--no-cache",
@@ -171,6 +172,16 @@ def add_imports(code: str, statements: Sequence[str]) -> str:
     except cst.ParserSyntaxError:
         return code
     body = list(module.body)
+    header = list(module.header)
+    # A first line naming the file the block is (``# app/main.py``) stays the first line.
+    title: list[cst.EmptyLine] = []
+    if header and header[0].comment is not None and FILE_COMMENT.fullmatch(header[0].comment.value):
+        title, header = header[:1], header[1:]
+    elif not header and body:
+        lead = list(body[0].leading_lines)
+        if lead and lead[0].comment is not None and FILE_COMMENT.fullmatch(lead[0].comment.value):
+            title = lead[:1]
+            body[0] = body[0].with_changes(leading_lines=lead[1:])
     new_lines: list[cst.SimpleStatementLine] = []
     for text in dict.fromkeys(statements):
         stmt = cst.parse_statement(text)
@@ -222,7 +233,6 @@ def add_imports(code: str, statements: Sequence[str]) -> str:
         lines = list(getattr(nxt, "leading_lines", ()))
         if not lines or lines[0].comment is not None:
             body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(), *lines])
-    header = list(module.header)
     # A comment right above the code introduces it ("# BAD - ..."); so does a marker comment
     # above blank lines ("# DO NOT DO THIS: old style.").
     introduces = bool(header) and (
@@ -238,7 +248,7 @@ def add_imports(code: str, statements: Sequence[str]) -> str:
         body[0] = first.with_changes(leading_lines=[*blank, *header])
         header = []
     body[at:at] = new_lines
-    result = module.with_changes(body=body, header=header).code
+    result = module.with_changes(body=body, header=[*title, *header]).code
     if result == code:
         return code
     if ruff_isort(code) == code:
