@@ -233,3 +233,14 @@ def test_a_marker_does_not_excuse_what_the_unmarked_code_needs_too(
     env = {f["message"].split("`")[1]: f["intentional"] for f in block["findings"]}
     assert env == {"somepkg_not_here": False, "otherpkg_not_here": True}
     assert block["status"] == "env"
+
+
+def test_a_type_error_shown_under_a_handler_for_it_is_intentional() -> None:
+    code = "try:\n    double('a')\nexcept TypeError:\n    pass\n\ndouble('b')\n"
+    shown = _f("types", "mypy", "arg-type", Category.BROKEN, 12, "Argument 1 has incompatible type")
+    plain = _f("types", "mypy", "arg-type", Category.BROKEN, 16, "Argument 1 has incompatible type")
+    marked = mark_intentional(_block(code), [shown, plain])
+    assert [f.intentional for f in marked] == [True, False]
+    # A handler for something else shows nothing about types.
+    other = code.replace("TypeError", "KeyError")
+    assert not any(f.intentional for f in mark_intentional(_block(other), [shown]))

@@ -243,9 +243,36 @@ def _older_alternatives(block: Block, findings: Sequence[Finding]) -> set[Findin
     return older
 
 
+#: What a ``try`` catches when it shows a type error on purpose: ``TypeError``, Pydantic's
+#: ``ValidationError``, a runtime type checker's ``...Violation``.
+_TYPE_FAILURE = re.compile(r"Type|Validation|Violation")
+
+
+def _shown_type_failures(block: Block) -> set[int]:
+    """Document lines of statements in a ``try`` whose handler catches the type failure the
+    statement shows (``double("a")`` under ``except TypeError``): mypy's error there is what
+    the example demonstrates."""
+    try:
+        tree = parse_tree(block.code)
+    except (SyntaxError, ValueError):
+        return set()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = " ".join(ast.unparse(h.type) for h in node.handlers if h.type is not None)
+        if not _TYPE_FAILURE.search(caught):
+            continue
+        for stmt in node.body:
+            end = stmt.end_lineno or stmt.lineno
+            lines.update(block.doc_line(n) for n in range(stmt.lineno, end + 1))
+    return lines
+
+
 def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]:
     governed = marked_lines(block)
     older = _older_alternatives(block, findings)
+    handled = _shown_type_failures(block)
     raising = _shown_to_raise(block)
     expect = block.directives.expect
     expected_rank = STATUS_ORDER.index(expect) if expect is not None else -1
@@ -258,7 +285,9 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
             or STATUS_ORDER.index(Status(f.category.value)) >= expected_rank
         )
         # mypy seeing the error a transcript shows the statement raise is that same error.
-        shown = f.stage == "types" and f.line in raising
+        shown = f.stage == "types" and (
+            f.line in raising or (f.line in handled and f.category is Category.BROKEN)
+        )
         if (
             by_directive
             or shown
