@@ -214,3 +214,17 @@ def test_mypy_seeing_the_error_a_transcript_shows_is_intentional(
     # Shown to raise: the doc's point. Not shown: the document's bug.
     assert ("call-arg", 8, True) in found and ("call-arg", 12, False) in found
     assert block["status"] == "broken"
+
+
+def test_a_handler_typed_for_its_own_exception_class_is_style_not_broken(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "from fastapi import FastAPI, Request\nfrom fastapi.responses import JSONResponse\n\n"
+        "app = FastAPI()\n\n\nasync def on_key(request: Request, exc: KeyError) -> JSONResponse:\n"
+        "    return JSONResponse({}, status_code=404)\n\n\n"
+        "app.add_exception_handler(KeyError, on_key)\nwrong: int = 'x'\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [("arg-type", "style"), ("assignment", "broken")]

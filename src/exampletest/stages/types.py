@@ -382,6 +382,12 @@ def _to_finding(
         if code in STYLE_CODES
         else Category.BROKEN
     )
+    if code == "arg-type" and _NARROWER_HANDLER.search(message):
+        category = Category.STYLE  # Starlette calls it with that exception class only
+        message += (
+            " (a handler typed for the exception class it is registered for: it runs; the "
+            "library's callback type takes any Exception)"
+        )
     made = _runtime_class(ctx, message) if code in ("valid-type", "misc") else None
     if made is not None:  # it runs: mypy cannot follow a class a function makes
         why = f"a class made at runtime by `{made}()`: it runs, but type checkers cannot follow it"
@@ -403,6 +409,14 @@ def _to_finding(
         suggestion=hint,
     )
     return (ctx.block.doc_path, ctx.block.index), finding
+
+
+#: An exception handler typed for its own exception class, where the framework's callback
+#: type says ``Exception`` (``app.add_exception_handler(RequestValidationError, handler)``).
+_NARROWER_HANDLER = re.compile(
+    r'incompatible type "Callable\[\[Request(?:\[\w+\])?, \w+\].*'
+    r'expected "Callable\[\[Request(?:\[\w+\])?, Exception\]'
+)
 
 
 #: How mypy spells a type it could not use (``Session?`` after "Variable "Session" is not
