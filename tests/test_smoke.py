@@ -341,7 +341,10 @@ def test_a_guard_naming_an_unset_variable_it_looked_up_is_env_another_error_is_b
         "```python\nimport os, sys\n\nif 'API_TOKEN' not in os.environ:\n"
         "    sys.exit('API_TOKEN must be set')\n```\n\n"
         "```python\nimport os\n\nurl = os.getenv('OTHER_URL')\n"
-        "raise RuntimeError('REDIS_URL is wrong')\n```\n",
+        "raise RuntimeError('REDIS_URL is wrong')\n```\n\n"
+        "```python\nimport sys\n\nfrom pydantic_settings import BaseSettings\n\n\n"
+        "class S(BaseSettings):\n    api_key: str\n\n\ntry:\n    s = S()\n"
+        "except Exception:\n    sys.exit(1)\n```\n",
     )
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
     rules = [
@@ -352,6 +355,7 @@ def test_a_guard_naming_an_unset_variable_it_looked_up_is_env_another_error_is_b
         [("env", "needs-configuration")],
         [("env", "needs-configuration")],
         [("broken", "RuntimeError")],  # names a variable this run never looked up
+        [("env", "needs-configuration")],  # exits for the settings error it handles
     ]
 
 

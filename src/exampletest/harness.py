@@ -324,7 +324,13 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
                 else f"the block called sys.exit({exc.code!r}) at top level",
                 "line": _line_of(exc, filename),
                 "needs_args": bool(cli),
-                "needs_config": not cli and _names_unset_variable(str(exc.code)),
+                # `except ValidationError: sys.exit(1)` around a settings class: the exit
+                # is about the configuration the error it handles lacked.
+                "needs_config": not cli
+                and (
+                    _names_unset_variable(str(exc.code))
+                    or (exc.__context__ is not None and _needs_config(exc.__context__, ns))
+                ),
             }
         except BaseException as exc:
             out["exception"] = _exception_record(exc, filename, ns)
