@@ -478,6 +478,30 @@ def test_json_encoders_on_nested_types_stay_with_a_note() -> None:
     assert any("history" in n for n in result.notes)
 
 
+def test_serializers_take_the_configs_place_and_its_spacing() -> None:
+    code = """\
+    from datetime import datetime
+    from pydantic import BaseModel
+
+    class A(BaseModel):
+        when: datetime
+
+        def label(self) -> str:
+            return "x"
+
+        class Config:
+            orm_mode = True
+            json_encoders = {datetime: lambda d: d.isoformat()}
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert '        return "x"\n\n    @field_serializer("when"' in result.code
+    assert "        return d.isoformat()\n\n    model_config = " in result.code
+    ns = run(result.code)
+    assert ns["A"](when=ns["datetime"](2020, 1, 2)).model_dump_json() == (
+        '{"when":"2020-01-02T00:00:00"}'
+    )
+
+
 def test_from_orm_adds_from_attributes_when_the_model_is_here() -> None:
     code = """\
     from pydantic import BaseModel

@@ -600,11 +600,15 @@ class _JsonEncoders(_Transformer):
                 return updated_node
             self.done()
             block = list(cst.parse_module("".join(methods)).body)
+            lines = list(getattr(stmt, "leading_lines", ()))
+            first = block[0].with_changes(leading_lines=lines)  # where the Config stood
             if without is None:
-                lines = getattr(stmt, "leading_lines", ())
-                body[i : i + 1] = [block[0].with_changes(leading_lines=lines), *block[1:]]
-            else:
-                body[i : i + 1] = [*block, without]
+                body[i : i + 1] = [first, *block[1:]]
+            else:  # the rest of the Config follows, spaced as the class spaces its members
+                blank = (
+                    [cst.EmptyLine(indent=False)] if any(ln.comment is None for ln in lines) else []
+                )
+                body[i : i + 1] = [first, *block[1:], without.with_changes(leading_lines=blank)]
             return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
         return updated_node
 
