@@ -141,6 +141,12 @@ def test_the_code_for_an_older_python_is_marked() -> None:
     code += "# Python 3.9+ - built-in types\nx: list[int] = []\n"
     assert marked_lines(_block(code)) == {11, 12}
     assert marked_lines(_block("# Python < 3.9\nold()\n# pre-3.10\nolder()\n")) == {11, 12, 13, 14}
+    # A section of old code goes on past its blank lines, to the next comment at the margin.
+    code = "# Python 3.8 and earlier\nfrom typing import List\n\ndef f(x: List[int]):\n"
+    code += "    # inside\n    return x\n\n# Python 3.9+\ndef g(x: list[int]): ...\n"
+    assert marked_lines(_block(code)) == {11, 12, 14, 15, 16}
+    # A pointing marker still ends at the blank line after its code.
+    assert marked_lines(_block("# BAD\nbad()\n\ngood()\n")) == {11, 12}
 
 
 def test_the_older_of_two_alternatives_is_shown_on_purpose() -> None:

@@ -185,21 +185,27 @@ def marked_lines(block: Block) -> set[int]:
     next own-line comment that follows code; blank lines right after the marker do not end
     it (``# DO NOT DO THIS`` above two blank lines and a decorated function), but a blank line
     after other comments does (``# NEVER hardcode`` above a commented-out line is about that
-    line). A trailing marker governs its own line.
+    line). A marker that heads a section of old code (``# Python 3.8 and earlier``,
+    ``# Before (v1)``, ``# Legacy``) goes on past blank lines, to the next comment at the left
+    margin. A trailing marker governs its own line.
     """
     lines = block.code.splitlines()
     governed: set[int] = set()
     active = False
+    section = False
     seen_code = False
     commented = False  # a comment after the marker: its subject may be that commented-out line
     for i, text in enumerate(lines, start=1):
         stripped = text.strip()
         if not stripped:
-            active = active and not seen_code and not commented
+            active = active and (section or (not seen_code and not commented))
             continue
         if stripped.startswith("#"):
             if MARKER.match(stripped):
                 active, seen_code, commented = True, False, False
+                section = _SECTION.match(stripped) is not None
+            elif section and text[:1] == " ":
+                pass  # a comment inside the old code's own body
             elif seen_code:
                 active = False
             else:
@@ -212,6 +218,13 @@ def marked_lines(block: Block) -> set[int]:
         if active or (comment > 0 and MARKER.search(text[comment:])):
             governed.add(block.doc_line(i))
     return governed
+
+
+#: A marker that heads a section of old code rather than pointing at the lines under it.
+_SECTION = re.compile(
+    r"#\s*(?i:before\b|old(?:er)?\s+(?:way|style|code|version|api|syntax|approach)|legacy\b"
+    r"|python\s*(?:<|≤)|python\s*3\.\d+\s+(?:and|or)\s+(?:earlier|older|below)|pre-?\s*3\.)"
+)
 
 
 #: An own-line comment between two ways of writing the same thing: ``# or``, ``# Alternatively:``.
