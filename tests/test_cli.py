@@ -413,3 +413,14 @@ def test_an_unused_import_of_a_deprecated_typing_alias_goes_with_the_fix(
     write_doc("t.md", f"```python\n{code}    print(data)\n```\n")
     main(["fix", "--diff", "t.md"])
     assert "+from typing import Any\n" in capsys.readouterr().out
+
+
+def test_a_block_contrasting_a_typing_alias_with_its_builtin_keeps_both(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_doc("c.md", "```python\nOld = Type[str]\n\nNew = type[str]\n```\n")
+    main(["fix", "--diff", "c.md"])
+    assert "-Old = Type[str]" not in capsys.readouterr().out
+    write_doc("m.md", "```python\nx: List[int] = []\n```\n")  # nothing to contrast: modernised
+    main(["fix", "--diff", "m.md"])
+    assert "+x: list[int] = []" in capsys.readouterr().out

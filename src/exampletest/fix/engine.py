@@ -224,19 +224,21 @@ def _respell(code: str, spellings: dict[str, str]) -> str:
 
 
 def _ruff_rules(state: _State) -> tuple[str, ...]:
-    """Every stale lint rule, not only those found: an added import may need modernising too."""
+    """Every stale lint rule, not only those found: an added import may need modernising too.
+    Not where the block shows a typing alias beside its builtin (``Type[str]`` and
+    ``type[str]``) without ruff having reported it: it contrasts the two on purpose."""
     findings = [f for f in state.result.findings if not f.intentional]
-    return tuple(
-        sorted(
-            {f.rule for f in findings if f.tool == "ruff" and f.category in FIXABLE}
-            | {
-                r.split(":", 1)[1]
-                for f in findings
-                for r in f.corroboration
-                if r.startswith("ruff:")
-            }
-            | set(STALE_LINT)
-        )
+    found = {f.rule for f in findings if f.tool == "ruff" and f.category in FIXABLE} | {
+        r.split(":", 1)[1] for f in findings for r in f.corroboration if r.startswith("ruff:")
+    }
+    contrast = not found & {"UP006", "UP035"} and _shows_both_spellings(state.result.block.code)
+    return tuple(sorted(found if contrast else found | set(STALE_LINT)))
+
+
+def _shows_both_spellings(code: str) -> bool:
+    return any(
+        re.search(rf"\b{alias}\[", code) and re.search(rf"(?<![\w.]){alias.lower()}\[", code)
+        for alias in ("List", "Dict", "Set", "FrozenSet", "Tuple", "Type")
     )
 
 
