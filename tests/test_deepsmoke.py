@@ -240,3 +240,21 @@ def test_deadline_bounds_the_work() -> None:
     start = time.monotonic()
     assert exercise(namespace, "class A: pass\nclass B: pass\n", deadline_s=0.0) == []
     assert time.monotonic() - start < 1.0
+
+
+def test_a_model_of_arbitrary_types_has_no_json_schema_by_design() -> None:
+    events = _exercise(
+        """
+        from pydantic import BaseModel, ConfigDict
+
+
+        class Thing:
+            pass
+
+
+        class Model(BaseModel):
+            model_config = ConfigDict(arbitrary_types_allowed=True)
+            thing: Thing
+        """
+    )
+    assert events == []

@@ -42,7 +42,7 @@ MARKER = re.compile(
     r"|(?i:pre-?)\s*(?:(?i:python)\s*)?3\.\d+\b"
     # an error the example shows on purpose: "# raises TypeError", "# user's code: fails",
     # "# -> ValueError", "# immediate error"
-    r"|.*\b(?:raises?|fails?)\b|.*(?:->|=>|→)\s*[A-Z]\w*(?:Error|Exception)\b|[A-Z]\w*Error\b"
+    r"|.*\b(?:raises?|fails?|throws?)\b|.*(?:->|=>|→)\s*[A-Z]\w*(?:Error|Exception)\b|[A-Z]\w*Error\b"
     r"|.*\b(?:immediate|runtime|type) error\b"
     r")"
 )
