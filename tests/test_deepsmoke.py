@@ -87,9 +87,10 @@ def test_a_model_problem_is_reported_once_at_the_model() -> None:
             return None
         """
     )
+    # The model alone needs no JSON schema; the app's OpenAPI document does, once.
     (event,) = events
     assert event["kind"] == "exception" and event["type"] == "PydanticInvalidForJsonSchema"
-    assert event["line"] == 7 and "model Out" in event["what"]
+    assert "OpenAPI" in event["what"]
 
 
 def test_router_defined_by_the_block_is_mounted_and_exercised() -> None:
@@ -109,8 +110,8 @@ def test_router_defined_by_the_block_is_mounted_and_exercised() -> None:
             return None
         """
     )
-    (event,) = events  # the model's problem; the router's OpenAPI build repeats it
-    assert event["what"] == "building the JSON schema of model Out"
+    (event,) = events  # the model's problem, seen where the router's OpenAPI needs its schema
+    assert event["what"] == "building the OpenAPI schema of router"
 
 
 def test_v1_style_model_warnings_are_reported_with_a_stale_hint() -> None:
@@ -243,7 +244,7 @@ def test_deadline_bounds_the_work() -> None:
 
 
 def test_a_model_of_arbitrary_types_has_no_json_schema_by_design() -> None:
-    events = _exercise(
+    _, events = run_block(
         """
         from pydantic import BaseModel, ConfigDict
 
