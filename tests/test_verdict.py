@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -250,3 +252,12 @@ def test_a_type_error_shown_under_a_handler_for_it_is_intentional() -> None:
     # A handler for something else shows nothing about types.
     other = code.replace("TypeError", "KeyError")
     assert not any(f.intentional for f in mark_intentional(_block(other), [shown]))
+
+
+def test_pytest_examples_upgrade_skip_keeps_the_spelling_on_purpose() -> None:
+    code = "x: Optional[int] = None\n"
+    up = _f("lint", "ruff", "UP045", Category.STALE, 11, "Use `X | None` for type annotations")
+    block = _block(code)
+    assert not mark_intentional(block, [up])[0].intentional
+    kept = dataclasses.replace(block, info='python {upgrade="skip"}')
+    assert mark_intentional(kept, [up])[0].intentional

@@ -20,6 +20,7 @@ from exampletest.context import (
     USED_BEFORE_DEFINED,
 )
 from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
+from exampletest.parse import parse_info
 from exampletest.stages import NEWER_PYTHON
 from exampletest.symbols import analyze, parse_tree
 
@@ -286,6 +287,8 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
     governed = marked_lines(block)
     older = _older_alternatives(block, findings)
     handled = _shown_type_failures(block)
+    # pytest-examples' `upgrade="skip"`: the document keeps this spelling on purpose.
+    keep_spelling = parse_info(block.info)[1].get("upgrade") == "skip"
     raising = _shown_to_raise(block)
     expect = block.directives.expect
     expected_rank = STATUS_ORDER.index(expect) if expect is not None else -1
@@ -305,6 +308,7 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
             by_directive
             or shown
             or f in older
+            or (keep_spelling and f.tool == "ruff" and f.rule.startswith("UP"))
             or (f.line in governed and not _used_elsewhere(block, f, governed))
         ):
             out.append(f.replace(intentional=True))
