@@ -285,6 +285,10 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     assert _found(index, "{var_name}: {type_hint} = {var_value}\n") == [("elided", "incomplete")]
     assert _found(index, "from {your_package}._typing import List\n") == [("elided", "incomplete")]
     assert _found(index, "def convert(...) -> ...: ...\n") == [("elided", "incomplete")]
+    # A line or two from inside a signature or a dict.
+    assert _found(index, "first_name: str, last_name: str\n") == [("excerpt", "incomplete")]
+    assert _found(index, '... "item_name": item.name ...\n') == [("excerpt", "incomplete")]
+    assert _found(index, "x = [1, 2\n") == [("SyntaxError", "broken")]
     # A clause shown without the statement it belongs to.
     assert _found(index, "except ValidationError as e:\n    print(e)\n") == [
         ("excerpt", "incomplete")

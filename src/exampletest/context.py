@@ -269,6 +269,32 @@ def _clause_excerpt(code: str) -> str | None:
     return m.group(1)
 
 
+#: What a block of a few lines can be the inside of: (description, code around it).
+_INSIDES = (
+    ("a function's parameter list", "def _(\n{}\n): ..."),
+    ("a call's arguments", "_(\n{}\n)"),
+    ("a dict's entries", "_ = {{\n{}\n}}"),
+)
+
+
+def _part_of(code: str) -> str | None:
+    """What the code is the inside of, when it parses once put there (``first_name: str,
+    last_name: str``; ``... "item_name": item.name ...``): a line or two shown alone."""
+    lines = [ln.strip() for ln in code.strip().splitlines()]
+    if not lines or len(lines) > 5:
+        return None
+    inner = "\n".join(re.sub(r"^\.\.\.\s*|\s*\.\.\.$", "", ln) for ln in lines)
+    if not inner.strip():
+        return None
+    for what, around in _INSIDES:
+        try:
+            ast.parse(around.format(inner))
+        except (SyntaxError, ValueError):
+            continue
+        return what
+    return None
+
+
 #: What stands for code left out, and what it is when the code parses without it.
 _ELISIONS = (
     (re.compile(r",\s*\.\.\.(?=\s*\))"), "", "the `...` stands for arguments left out"),
@@ -419,9 +445,13 @@ def _block_context(
             message += ": `%pip`/`!cmd` lines are IPython's, not Python (a notebook cell)"
         else:
             elided = _elided(block.code, err)
+            part = None if elided is not None else _part_of(block.code)
             if elided is not None:
                 rule = "elided"
                 message += f": {elided}"
+            elif part is not None:
+                rule = "excerpt"
+                message += f": the block shows part of {part} (an excerpt)"
         findings.append(
             Finding.at(
                 block,
