@@ -228,3 +228,21 @@ def test_a_handler_typed_for_its_own_exception_class_is_style_not_broken(
     [block] = _run_types(tmp_path, code)
     found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
     assert found == [("arg-type", "style"), ("assignment", "broken")]
+
+
+def test_calls_pydantic_validates_and_coerces_at_run_time_are_style(tmp_path: Path) -> None:
+    code = (
+        "from pydantic import validate_call\nfrom pydantic.dataclasses import dataclass\n\n\n"
+        "@dataclass\nclass User:\n    id: int\n\n\n@validate_call\n"
+        "def repeat(s: str, count: int) -> str:\n    return s * count\n\n\n"
+        "u = User(id='42')\nr = repeat('x', '3')\nraw = repeat.raw_function('y', 2)\n"
+        "def plain(n: int) -> int:\n    return n\n\n\np = plain('1')\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [
+        ("arg-type", "style"),
+        ("arg-type", "style"),
+        ("attr-defined", "style"),
+        ("arg-type", "broken"),  # nothing validates `plain`'s arguments
+    ]

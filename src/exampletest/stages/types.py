@@ -382,6 +382,10 @@ def _to_finding(
         if code in STYLE_CODES
         else Category.BROKEN
     )
+    coerced = _validated_by_pydantic(ctx, code, message)
+    if coerced is not None:
+        category = Category.STYLE
+        message += f" ({coerced})"
     if code == "arg-type" and _NARROWER_HANDLER.search(message):
         category = Category.STYLE  # Starlette calls it with that exception class only
         message += (
@@ -409,6 +413,46 @@ def _to_finding(
         suggestion=hint,
     )
     return (ctx.block.doc_path, ctx.block.index), finding
+
+
+def _validated_by_pydantic(ctx: BlockContext, code: str, message: str) -> str | None:
+    """Why mypy's complaint about a call is not evidence: the block's callee is validated by
+    Pydantic at run time (``@validate_call``, a Pydantic dataclass, a model that takes names
+    and aliases), which coerces ``'42'`` to ``42`` and which mypy cannot follow."""
+    m = re.search(r'(?:to|for) "(\w+)"', message)
+    attribute = code == "attr-defined" and '"raw_function"' in message
+    if m is None and not attribute:
+        return None
+    try:
+        tree = parse_tree(ctx.block.code)
+    except (SyntaxError, ValueError):
+        return None
+    pydantic_dataclass = bool(
+        re.search(r"from pydantic\.dataclasses import dataclass", ctx.block.code)
+    )
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if m is not None and node.name != m.group(1):
+            continue
+        decorators = [ast.unparse(d).split("(")[0] for d in node.decorator_list]
+        if any(d.endswith("validate_call") for d in decorators):
+            if attribute:
+                return "`@validate_call` gives the function `raw_function` at run time"
+            if code == "arg-type":
+                return "`@validate_call` validates and coerces the arguments at run time"
+        elif code == "arg-type" and any(
+            d == "pydantic.dataclasses.dataclass" or (d == "dataclass" and pydantic_dataclass)
+            for d in decorators
+        ):
+            return "a Pydantic dataclass validates and coerces its fields at run time"
+        elif (
+            code == "call-arg"
+            and isinstance(node, ast.ClassDef)
+            and re.search(r"validate_by_name|populate_by_name", ast.unparse(node))
+        ):
+            return "the model takes its fields by name and by alias at run time"
+    return None
 
 
 #: An exception handler typed for its own exception class, where the framework's callback
