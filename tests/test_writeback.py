@@ -178,6 +178,14 @@ def test_highlighted_lines_follow_the_code_a_fix_moves() -> None:
     doc = parse_document("d.md", myst.encode())
     out = replace_blocks(doc, {1: new}).decode()
     assert ":emphasize-lines: 5\n" in out and ":caption: user.py\n" in out
+    # A highlighted line the fix rewrites, with imports put above it, stays highlighted.
+    code = "async def f(v: str = Depends(get_value)):\n    return v\n"
+    fixed = (
+        "from typing import Annotated\n\n\nasync def f(v: Annotated[str, Depends(get_value)]):\n"
+    )
+    doc = parse_document("d.md", f'```python hl_lines="1"\n{code}```\n'.encode())
+    out = replace_blocks(doc, {1: fixed + "    return v\n"}).decode()
+    assert out.startswith('```python hl_lines="4"\n')
     # Unmoved highlights keep their bytes.
     same = '```python hl_lines="1  2"\nx = 1\ny = 2\n```\n'
     doc = parse_document("d.md", same.encode())

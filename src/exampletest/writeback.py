@@ -113,15 +113,23 @@ _FENCE_HIGHLIGHTS = re.compile(r"(\{\s*)(\d[\d\s,-]*)(?=\s*\})")
 
 
 def _line_mover(old: str, new: str) -> dict[int, int]:
-    """Where each line of ``old`` is in ``new`` (1-based; a replaced line counts as the
-    nearest line that replaced it; a removed line is not there)."""
+    """Where each line of ``old`` is in ``new`` (1-based; a replaced line counts as the line
+    most like it among those that replaced it, not an import put above it; a removed line is
+    not there)."""
     before, after = code_lines(old), code_lines(new)
     where: dict[int, int] = {}
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("equal", "replace") and j2 > j1:
+        if tag == "equal":
             for k in range(i2 - i1):
-                where[i1 + k + 1] = j1 + min(k, j2 - j1 - 1) + 1
+                where[i1 + k + 1] = j1 + k + 1
+        elif tag == "replace" and j2 > j1:
+            for k in range(i1, i2):
+                ratios = [
+                    difflib.SequenceMatcher(None, before[k], after[j]).ratio()
+                    for j in range(j1, j2)
+                ]
+                where[k + 1] = j1 + ratios.index(max(ratios)) + 1
     return where
 
 
