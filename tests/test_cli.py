@@ -424,3 +424,22 @@ def test_a_block_contrasting_a_typing_alias_with_its_builtin_keeps_both(
     write_doc("m.md", "```python\nx: List[int] = []\n```\n")  # nothing to contrast: modernised
     main(["fix", "--diff", "m.md"])
     assert "+x: list[int] = []" in capsys.readouterr().out
+
+
+def test_a_continuation_block_is_linted_with_the_imports_it_takes_from_earlier_blocks(
+    write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = "```python\nfrom datetime import datetime\nfrom typing import Optional\n```\n\n"
+    later = "```python\ndef now(tag: Optional[str] = None) -> str:\n"
+    later += "    return str(datetime.utcnow()) + (tag or '')\n```\n"
+    write_doc("c.md", first + later)
+    _code, report = run_json("--no-cache", "--no-fix", "c.md")
+    one, two = report["documents"][0]["blocks"]
+    assert not any(f["rule"] == "F401" for f in one["findings"])  # the later block uses them
+    assert "UP045" in {f["rule"] for f in two["findings"]}
+    assert any("utcnow" in f["message"] and f["category"] == "stale" for f in two["findings"])
+    assert all(f["line"] >= 7 for f in two["findings"])  # the block's lines, not the header's
+    main(["fix", "--diff", "c.md"])
+    out = capsys.readouterr().out
+    assert "+def now(tag: str | None = None) -> str:" in out
+    assert "-from typing import Optional" not in out  # the earlier import stays for the later block

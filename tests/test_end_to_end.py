@@ -97,9 +97,14 @@ def test_context_verdicts(report: dict[str, Any]) -> None:
     (f,) = [f for f in _block(report, 9)["findings"] if "`argon2`" in f["message"]]
     assert (f["category"], f["suggestion"]) == ("incomplete", "import argon2"), f
     assert "running it as written stops here" in f["message"]
-    # Names an earlier block imports are the document's context, as its definitions are.
+    # Names an earlier block imports are the document's context, as its definitions are; their
+    # legacy spelling is still the block's to modernise (ruff sees the earlier import).
     for index, name in [(4, "Dict"), (5, "Optional"), (11, "Field")]:
-        assert not [f for f in _block(report, index)["findings"] if f"`{name}`" in f["message"]]
+        about = [f for f in _block(report, index)["findings"] if f"`{name}`" in f["message"]]
+        assert not [f for f in about if f["rule"] in ("ET001", "ET002")]
+    assert [f["rule"] for f in _block(report, 4)["findings"] if "`Dict`" in f["message"]] == [
+        "UP006"
+    ]
     (env,) = _has(_block(report, 11), "env", "configuration")
     assert env["line"] == 718
     assert _block(report, 7)["status"] == "ok"
@@ -190,10 +195,14 @@ def test_fix_write_then_run_on_the_shipped_doc(tmp_path: Path, report: dict[str,
         }
         fix = before_block["fix"]
         if bad and fix and fix["verified"] and bad <= set(fix["resolves"]):
+            # What the fix says it left (an import later blocks still take) may stay.
+            partly = {n.split(":")[0] for n in fix["notes"] if "still reported after" in n}
             left = [
                 f
                 for f in after_block["findings"]
-                if f["category"] in ("broken", "stale") and not f["intentional"]
+                if f["category"] in ("broken", "stale")
+                and not f["intentional"]
+                and f["rule"] not in partly
             ]
             assert left == [], (before_block["index"], left)
     # Outside the Python blocks' code lines the document is byte-identical.

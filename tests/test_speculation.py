@@ -166,7 +166,7 @@ def test_a_later_round_with_the_same_rewrites_reuses_the_earlier_check(
     results = pipeline.conclude(checked)
     by_path = {d.path: d for d in setup.documents}
     states = engine._states(results, by_path, None)
-    rctxs = engine._rewrite_ctxs(setup.options, by_path, states)
+    rctxs = engine._rewrite_ctxs(setup.options, by_path, states, setup.index)
     applied = engine._apply_all(states, rctxs, None, {key: set() for key in states})
     trial = {k: (code, Rewrite(code)) for k, (code, groups) in applied.items() if groups}
     assert trial

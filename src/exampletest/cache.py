@@ -58,6 +58,9 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         *(f"{p.name}:{p.source}:{p.statement}:{p.as_type}" for p in ctx.provided),
         ctx.stub_source or "",
         *(f"{name}\0{code}" for name, code in ctx.doc_modules),
+        # what later blocks make of this one: names they define or take from its imports
+        repr(ctx.later),
+        repr(ctx.exported),
     ):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")

@@ -80,6 +80,8 @@ class BlockContext:
     #: Names the block refers to by string that only a later block defines: (name, the
     #: document line defining it). An example split across blocks, in the reader's order.
     later: tuple[tuple[str, int], ...] = ()
+    #: Names later blocks take from this block's imports: not unused, whatever ruff says.
+    exported: tuple[str, ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -164,7 +166,23 @@ def _analyze_document(
         out.append(ctx)
         if symbols.syntax_error is None and block.skip_reason is None:
             earlier.extend((block.index, s) for s in symbols.statements)
-    return tuple(reversed(list(_with_later_definitions(reversed(out)))))
+    return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
+
+
+def _with_exports(contexts: list[BlockContext]) -> tuple[BlockContext, ...]:
+    """Each context with the names later blocks take from its imports (their preludes)."""
+    taken: dict[int, set[str]] = {}
+    for ctx in contexts:
+        needed = set(ctx.symbols.free_names)
+        for p in ctx.prelude:
+            if _is_import(p.statement):
+                taken.setdefault(p.block_index, set()).update(p.statement.binds & needed)
+    return tuple(
+        dataclasses.replace(ctx, exported=tuple(sorted(taken[ctx.block.index])))
+        if taken.get(ctx.block.index)
+        else ctx
+        for ctx in contexts
+    )
 
 
 def _with_later_definitions(backwards: Iterable[BlockContext]) -> Iterator[BlockContext]:
@@ -803,6 +821,15 @@ def _document_imports(blocks: Sequence[Block]) -> dict[str, str]:
         for name, statement in found.items():
             out.setdefault(name, statement)
     return out
+
+
+def prelude_imports(ctx: BlockContext) -> str:
+    """What the block takes from earlier blocks' imports, as import lines of its own names
+    only: what ruff needs in front of the block to know that ``Optional`` is typing's and
+    ``datetime`` the class (a continuation block's legacy API is the block's to report)."""
+    wanted = set(ctx.symbols.free_names)
+    imports = _imports_by_name(p.statement for p in ctx.prelude if _is_import(p.statement))
+    return "".join(f"{statement}\n" for name, statement in imports.items() if name in wanted)
 
 
 def _is_import(statement: Statement) -> bool:

@@ -28,6 +28,7 @@ from exampletest.context import (
     doc_slugs,
     imported_packages,
     path_slug,
+    prelude_imports,
     stub_path,
 )
 from exampletest.discover import discover
@@ -46,7 +47,7 @@ from exampletest.nameindex import NameIndex, environment_key, is_importable
 from exampletest.parse import read_document
 from exampletest.stages import StageError, lint, types
 from exampletest.stages.smoke import Workers
-from exampletest.verdict import fold_import_lines, mark_intentional, merge, status
+from exampletest.verdict import fold_import_lines, mark_intentional, merge, status, subjects
 
 if TYPE_CHECKING:
     from exampletest.fix.engine import Trial
@@ -444,6 +445,21 @@ def _preliminary(checked: Checked) -> list[DocumentResult]:
     return out
 
 
+def _taken_later(
+    contexts: Sequence[BlockContext], found: dict[Key, list[Finding]]
+) -> dict[Key, list[Finding]]:
+    """Without ruff's "imported but unused" for what later blocks take from the import."""
+    for ctx in contexts:
+        key = (ctx.block.doc_path, ctx.block.index)
+        if ctx.exported and key in found:
+            found[key] = [
+                f
+                for f in found[key]
+                if not (f.rule == "F401" and subjects(f.message) & set(ctx.exported))
+            ]
+    return found
+
+
 def _stage_plan(ctx: BlockContext, options: Options) -> dict[str, str]:
     plan = {}
     override = options.stages_for(ctx.block.doc_path) if options.stages_for else None
@@ -502,18 +518,22 @@ def check_contexts(
         try:
             add(
                 "lint",
-                lint.check(
-                    [
-                        (
-                            c.block,
-                            module_name(c.block.doc_path, c.block.index, options.module_suffix),
-                        )
-                        for c in todo
-                    ],
-                    workdir,
-                    select=options.ruff_select,
-                    ignore=options.ruff_ignore,
-                    target_version=options.target_version,
+                _taken_later(
+                    todo,
+                    lint.check(
+                        [
+                            (
+                                c.block,
+                                module_name(c.block.doc_path, c.block.index, options.module_suffix),
+                                prelude_imports(c),
+                            )
+                            for c in todo
+                        ],
+                        workdir,
+                        select=options.ruff_select,
+                        ignore=options.ruff_ignore,
+                        target_version=options.target_version,
+                    ),
                 ),
             )
         except StageError as exc:

@@ -6,6 +6,7 @@ run on the output of the previous one, so that any subset of rules can be applie
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -27,6 +28,16 @@ class RewriteContext:
     known_models: frozenset[str] = frozenset()
     settings_classes: frozenset[str] = frozenset()  # BaseSettings subclasses
     enabled: frozenset[str] | None = None  # rule ids to apply; None means all
+    #: Names later blocks take from the block's imports (a tutorial imports once): no rewrite
+    #: drops those imports. Per block; the document's context holds ``exports`` for all.
+    shared: frozenset[str] = frozenset()
+    exports: tuple[tuple[int, frozenset[str]], ...] = ()
+    #: Block index -> the imports of earlier blocks it relies on (``prelude_imports``): ruff
+    #: sees them in front of the block, as the lint stage does.
+    preludes: tuple[tuple[int, str], ...] = ()
+
+    def for_block(self, index: int) -> RewriteContext:
+        return dataclasses.replace(self, shared=dict(self.exports).get(index, frozenset()))
 
     def wants(self, rules: Sequence[str]) -> bool:
         return self.enabled is None or any(r in self.enabled for r in rules)
@@ -176,7 +187,8 @@ def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrit
         notes.extend(relocate_notes(edit.notes, code, start))
         if not edit.applied:
             continue
-        new_code = remove_unused_imports(new_tree.code, edit.unused)
+        unused = [(m, n) for m, n in edit.unused if n not in ctx.shared]
+        new_code = remove_unused_imports(new_tree.code, unused)
         new_code = add_imports(new_code, edit.imports)
         new_code = keep_start(code, new_code)
         if new_code == code:

@@ -28,7 +28,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from exampletest.context import MISSING_IMPORT, NOT_INSTALLED, WRONG_CASE
+from exampletest.context import (
+    MISSING_IMPORT,
+    NOT_INSTALLED,
+    WRONG_CASE,
+    analyze_document,
+    prelude_imports,
+)
 from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext, keep_start, relocate_notes
 from exampletest.fix.diff import document_diff
@@ -79,7 +85,7 @@ class _State:
     memo: dict[tuple[str, str, str], Rewrite] = field(default_factory=dict)
 
 
-def _rewrite_ctx(doc: Document, stub: str | None) -> RewriteContext:
+def _rewrite_ctx(doc: Document, stub: str | None, index: NameIndex) -> RewriteContext:
     models: set[str] = set()
     settings: set[str] = set()
     for code in [b.code for b in doc.blocks] + ([stub] if stub else []):
@@ -94,11 +100,19 @@ def _rewrite_ctx(doc: Document, stub: str | None) -> RewriteContext:
                     models.add(node.name)
                 if "BaseSettings" in bases or bases & settings:
                     settings.add(node.name)
-    return RewriteContext(frozenset(models | settings), frozenset(settings))
+    contexts = analyze_document(doc.blocks, index, stub)
+    preludes = tuple((c.block.index, h) for c in contexts if (h := prelude_imports(c)))
+    exports = tuple((c.block.index, frozenset(c.exported)) for c in contexts if c.exported)
+    return RewriteContext(
+        frozenset(models | settings), frozenset(settings), exports=exports, preludes=preludes
+    )
 
 
 def _ruff_batch(
-    items: dict[Key, tuple[str, tuple[str, ...]]], target: str | None
+    items: dict[Key, tuple[str, tuple[str, ...]]],
+    target: str | None,
+    shared: dict[Key, frozenset[str]] | None = None,
+    preludes: dict[Key, str] | None = None,
 ) -> dict[Key, Rewrite]:
     """ruff's own fixes for many blocks in three ruff processes (not several per block).
 
@@ -113,8 +127,10 @@ def _ruff_batch(
     rules = sorted({r for _, block_rules in items.values() for r in block_rules} - {"F401"})
     with tempfile.TemporaryDirectory(prefix="exampletest-fix-") as tmp:
         names = {key: Path(tmp) / f"b{i}.py" for i, key in enumerate(items)}
-        for key, path in names.items():
-            path.write_text(items[key][0], encoding="utf-8")
+        headers = {key: (preludes or {}).get(key, "") for key in items}
+        for key, path in names.items():  # earlier blocks' imports first, as the lint stage
+            head = headers[key] + _BLOCK_STARTS if headers[key] else ""
+            path.write_text(head + items[key][0], encoding="utf-8")
         # An unused import of a deprecated alias (`List`, UP035) is no showcase: it goes too.
         unused_before = {
             name: kept - _BUILTIN_ALIASES for name, kept in _unused_imports(tmp).items()
@@ -132,13 +148,23 @@ def _ruff_batch(
         out: dict[Key, Rewrite] = {}
         for key, path in names.items():
             try:
-                fixed = keep_start(items[key][0], path.read_text(encoding="utf-8"))
+                text = path.read_text(encoding="utf-8")
             except OSError:
                 continue
+            if headers[key]:
+                if _BLOCK_STARTS not in text:
+                    continue  # ruff rewrote the marker away: nothing safe to take
+                text = text.split(_BLOCK_STARTS, 1)[1]
+            fixed = keep_start(items[key][0], text)
             if fixed == items[key][0]:
                 continue
             made = unused_after.get(path.name, set()) - unused_before.get(path.name, set())
-            pairs = [(m, n) for m, _, n in (full.rpartition(".") for full in sorted(made)) if m]
+            keep = (shared or {}).get(key, frozenset())  # other blocks' context
+            pairs = [
+                (m, n)
+                for m, _, n in (full.rpartition(".") for full in sorted(made))
+                if m and n not in keep
+            ]
             if pairs:
                 fixed = keep_start(items[key][0], drop_imports(fixed, pairs))
             out[key] = Rewrite(fixed, tuple(items[key][1]))
@@ -149,6 +175,10 @@ def _ruff_batch(
 _BUILTIN_ALIASES = frozenset(
     f"typing.{name}" for name in ("List", "Dict", "Set", "FrozenSet", "Tuple", "Type")
 )
+
+
+#: Where the block starts in a file that has earlier blocks' imports in front of it.
+_BLOCK_STARTS = "# -- exampletest: the block starts here --\n"
 
 
 def _unused_imports(folder: str) -> dict[str, set[str]]:
@@ -284,14 +314,16 @@ def _states(
 
 
 def _rewrite_ctxs(
-    options: Options, by_path: dict[str, Document], states: dict[Key, _State]
+    options: Options, by_path: dict[str, Document], states: dict[Key, _State], index: NameIndex
 ) -> dict[str, RewriteContext]:
     """The rewrite context of each document that has a block to fix (only those: after one
     edit, the other documents are cache hits)."""
     from exampletest.pipeline import stub_source
 
     paths = {path for path, _ in states}
-    return {p: _rewrite_ctx(d, stub_source(options, d)) for p, d in by_path.items() if p in paths}
+    return {
+        p: _rewrite_ctx(d, stub_source(options, d), index) for p, d in by_path.items() if p in paths
+    }
 
 
 def speculate(
@@ -309,7 +341,7 @@ def speculate(
     states = _states(doc_results, by_path, None)
     skips: dict[Key, set[str]] = {key: set() for key in states}
     applied = _apply_all(
-        states, _rewrite_ctxs(options, by_path, states), options.target_version, skips
+        states, _rewrite_ctxs(options, by_path, states, index), options.target_version, skips
     )
     codes = {
         key: code
@@ -344,7 +376,7 @@ def propose(
     states = _states(report.documents, by_path, only)
     for key, state in states.items():  # the head start's rewrites hold for the same inputs
         state.memo.update(speculation.memos.get(key, {}) if speculation else {})
-    rctxs = _rewrite_ctxs(options, by_path, states)
+    rctxs = _rewrite_ctxs(options, by_path, states, index)
     # Round 1 tries every group together; a block whose result is worse retries without one
     # group at a time, keeping a removal whenever it helps.
     dropped: dict[Key, set[str]] = {key: set() for key in states}
@@ -402,7 +434,12 @@ def _apply_all(
             ruff_in[key] = (code, _ruff_rules(state))
     memo = {k: ("ruff", ",".join(rules), code) for k, (code, rules) in ruff_in.items()}
     todo = {k: v for k, v in ruff_in.items() if memo[k] not in states[k].memo}
-    fixed = _ruff_batch(todo, target)
+    fixed = _ruff_batch(
+        todo,
+        target,
+        {k: rctxs[k[0]].for_block(k[1]).shared for k in todo},
+        {k: dict(rctxs[k[0]].preludes).get(k[1], "") for k in todo},
+    )
     for key, (code, _) in todo.items():
         states[key].memo[memo[key]] = fixed.get(key, Rewrite(code))
     for key, (code, _) in ruff_in.items():
@@ -491,6 +528,7 @@ def _apply(
     code = state.result.block.code
     groups: list[str] = []
     relevant = _relevant(state.result.findings)
+    rctx = rctx.for_block(state.result.block.index)
     for name, (inputs, fn) in _groups(state, rctx, target).items():
         if name in skip or name not in relevant:
             continue

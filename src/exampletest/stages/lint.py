@@ -51,7 +51,7 @@ def category(code: str) -> Category:
 
 
 def check(
-    blocks: Sequence[tuple[Block, str]],
+    blocks: Sequence[tuple[Block, str, str]],
     workdir: Path,
     *,
     select: Sequence[str] = SELECT,
@@ -59,15 +59,20 @@ def check(
     target_version: str | None = None,
     timeout_s: float = 300.0,
 ) -> dict[tuple[str, int], list[Finding]]:
-    """Lint blocks as written; ``str`` in the input is a unique module name per block."""
+    """Lint blocks as written: (block, a unique module name, the imports of earlier blocks it
+    relies on, linted in front of it and reported nowhere)."""
     lint_dir = workdir / "lint"
     lint_dir.mkdir(parents=True, exist_ok=True)
     by_file: dict[str, Block] = {}
-    for block, module in blocks:
+    offsets: dict[str, int] = {}
+    for block, module, header in blocks:
         path = lint_dir / f"{module}.py"
-        path.write_text(block.code, encoding="utf-8")
+        path.write_text(header + block.code, encoding="utf-8")
         by_file[str(path.resolve())] = block
-    results: dict[tuple[str, int], list[Finding]] = {(b.doc_path, b.index): [] for b, _ in blocks}
+        offsets[str(path.resolve())] = header.count("\n")
+    results: dict[tuple[str, int], list[Finding]] = {
+        (b.doc_path, b.index): [] for b, _, _ in blocks
+    }
     if not by_file:
         return results
     args = ["--output-format", "json", "--select", ",".join(select), "--ignore", ",".join(ignore)]
@@ -99,13 +104,17 @@ def check(
         if code in ("B015", "B018") and any(">>>" in pre for pre in block.prefixes):
             continue  # a transcript's bare expression shows its value: the point, not a slip
         loc, end = item.get("location") or {}, item.get("end_location") or {}
+        shift = offsets[filename]
+        row = int(loc.get("row", 1)) - shift
+        if row < 1:
+            continue  # about the earlier blocks' imports: theirs to report
         fix = item.get("fix") or {}
         results[(block.doc_path, block.index)].append(
             Finding.at(
                 block,
-                int(loc.get("row", 1)),
+                row,
                 int(loc.get("column", 1)),
-                end_code_line=int(end.get("row", loc.get("row", 1))),
+                end_code_line=int(end.get("row", loc.get("row", 1))) - shift,
                 end_code_col=int(end.get("column", loc.get("column", 1))),
                 stage="lint",
                 tool="ruff",
@@ -117,13 +126,13 @@ def check(
         )
     for filename, errors in syntax.items():
         block = by_file[filename]
-        newer = _newer_python(block, errors)
+        newer = _newer_python(block, errors, offsets[filename])
         if newer is not None:
             results[(block.doc_path, block.index)].append(newer)
     return results
 
 
-def _newer_python(block: Block, errors: list[dict[str, Any]]) -> Finding | None:
+def _newer_python(block: Block, errors: list[dict[str, Any]], shift: int) -> Finding | None:
     """When every syntax error ruff sees is syntax a later Python added, one ``env`` finding
     at the first: ruff parses the block as valid Python of that version."""
     versions = [_ADDED_IN.search(str(e.get("message", ""))) for e in errors]
@@ -135,7 +144,7 @@ def _newer_python(block: Block, errors: list[dict[str, Any]]) -> Finding | None:
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     return Finding.at(
         block,
-        int(loc.get("row", 1)),
+        int(loc.get("row", 1)) - shift,
         int(loc.get("column", 1)),
         stage="lint",
         tool="ruff",
