@@ -501,6 +501,13 @@ def test_a_transcripts_expected_traceback_is_recorded_and_its_dots_are_not_code(
         ("You no longer need to write it, just:", False),
         ("2. A forward reference solves this. Don't do this anymore:", True),  # a list item
         ("- Avoid globals", False),  # a short list item that hands nothing over
+        ("Previously:", True),
+        ("In Pydantic v1 you would write:", True),
+        ("The following code will be transformed:", True),
+        ("Change this:", True),
+        ("Into:", False),
+        ("In Pydantic v2 you write:", False),
+        ("Replace the token with yours and run:", False),
     ],
 )
 def test_a_caption_can_introduce_the_wrong_way(caption: str, counterexample: bool) -> None:

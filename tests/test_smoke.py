@@ -765,3 +765,13 @@ def test_an_error_about_a_template_placeholder_string_is_an_elision(
     doc = _doc(write_doc, "import importlib\n\nimportlib.import_module('{your_package}')\n")
     found = [(f["category"], f["rule"]) for f in _findings(run_json, doc)]
     assert found == [("incomplete", "elided")]
+
+
+def test_a_librarys_own_deprecation_warning_class_is_stale_whatever_it_subclasses(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    code = "import warnings\n\n\nclass LibDeprecationWarning(UserWarning):\n    pass\n\n\n"
+    code += "warnings.warn('old_api() is deprecated', LibDeprecationWarning)\n"
+    doc = _doc(write_doc, code)
+    found = [(f["category"], f["rule"]) for f in _findings(run_json, doc)]
+    assert found == [("stale", "LibDeprecationWarning")]

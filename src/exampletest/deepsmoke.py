@@ -221,7 +221,7 @@ def _event(kind: str, cls: type, message: str, line: int, what: str) -> dict[str
     event: dict[str, Any] = {
         "kind": kind,
         "type": cls.__name__,
-        "deprecation": issubclass(cls, DeprecationWarning),
+        "deprecation": issubclass(cls, DeprecationWarning) or "Deprecat" in cls.__name__,
         "message": message.strip(),
         "line": line,
         "what": what,

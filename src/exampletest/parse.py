@@ -285,6 +285,9 @@ _LABELLED = re.compile(
 #: The sentence that hands over to the example says it is what not to do any more.
 _HAND_OVER = re.compile(
     r"(?i)(?:^|\b)(?:instead of|rather than) this:$"
+    r"|^(?:previously|from|change this|replace(?: this)?|old|before this change):$"
+    r"|\b(?:in|with|using|for) (?:pydantic|sqlalchemy|fastapi) v?1(?:\.x)?\b[^:]*:$"
+    r"|\bfollowing code will be (?:transformed|changed|rewritten|converted)\b[^:]*:$"
     r"|\b(?:should|must) no longer (?:do|use|write|be used)\b[^:]*:$"
     r"|\b(?:don'?t|do not|never) (?:do|write) (?:this|it)(?: any ?more)?:$"
 )
