@@ -246,3 +246,15 @@ def test_calls_pydantic_validates_and_coerces_at_run_time_are_style(tmp_path: Pa
         ("attr-defined", "style"),
         ("arg-type", "broken"),  # nothing validates `plain`'s arguments
     ]
+
+
+def test_sqlalchemy_14s_async_sessionmaker_recipe_is_stale(tmp_path: Path) -> None:
+    code = (
+        "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\n"
+        "from sqlalchemy.orm import sessionmaker\n\n"
+        "engine = create_async_engine('sqlite+aiosqlite://')\n"
+        "Session = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [("call-overload", "stale")]

@@ -260,3 +260,43 @@ def test_pytest_examples_upgrade_skip_keeps_the_spelling_on_purpose() -> None:
     assert not mark_intentional(block, [up])[0].intentional
     kept = dataclasses.replace(block, info='python {upgrade="skip"}')
     assert mark_intentional(kept, [up])[0].intentional
+
+
+def test_mypy_rejecting_keywords_the_run_shows_deprecated_is_that_stale_finding() -> None:
+    stale = _f(
+        "smoke",
+        "python",
+        "PydanticDeprecatedSince20",
+        Category.STALE,
+        12,
+        "`min_items` is deprecated, use `min_length`",
+    )
+    rejected = _f(
+        "types",
+        "mypy",
+        "call-overload",
+        Category.BROKEN,
+        12,
+        'Unexpected keyword argument "min_items" for overloaded function "Field"',
+    )
+    variant = _f(
+        "types",
+        "mypy",
+        "call-overload",
+        Category.BROKEN,
+        12,
+        'No overload variant of "Field" matches argument types "int"',
+    )
+    other = _f(
+        "types",
+        "mypy",
+        "arg-type",
+        Category.BROKEN,
+        12,
+        'Argument 1 to "g" has incompatible type "str"',
+    )
+    found = merge([stale, rejected, variant, other])
+    assert [(f.rule, f.category) for f in found] == [
+        ("PydanticDeprecatedSince20", Category.STALE),
+        ("arg-type", Category.BROKEN),  # another problem on the line stays
+    ]

@@ -377,8 +377,7 @@ def _warning_record(
     record: dict[str, Any] = {
         "type": category.__name__,
         # A library's own deprecation class may subclass UserWarning (FastAPI's does).
-        "deprecation": issubclass(category, DeprecationWarning)
-        or "Deprecat" in category.__name__,
+        "deprecation": issubclass(category, DeprecationWarning) or "Deprecat" in category.__name__,
         "message": _here(str(message)),
         "line": line,
         "stale_hint": "Valid config keys have changed in V2" in str(message),

@@ -81,9 +81,46 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             suggestion=k.suggestion or f.suggestion or _replacement_hint(f),
         )
     kept = _fold_missing_names(kept)
+    kept = _fold_deprecated_keywords(kept)
     if any(f.rule == NEWER_PYTHON for f in kept):  # valid syntax, of a later Python
         kept = [f for f in kept if not (f.stage == "extract" and f.rule == SYNTAX)]
     return sorted(kept, key=lambda f: (f.line, f.column, f.rule))
+
+
+def _fold_deprecated_keywords(findings: list[Finding]) -> list[Finding]:
+    """mypy rejecting a call for keywords the run shows the library still takes with a
+    deprecation warning (``Field(min_items=1)``) is that stale finding seen by mypy, and so is
+    its "no overload variant" for the same callee on the line: corroboration, not broken."""
+    out = list(findings)
+    folded: set[int] = set()
+    for s, stale in enumerate(findings):
+        if stale.stage != "smoke" or stale.category is not Category.STALE:
+            continue
+        same_line = [
+            i for i, f in enumerate(findings) if f.stage == "types" and f.line == stale.line
+        ]
+        about = subjects(stale.message)
+        rejected = [
+            i
+            for i in same_line
+            if "Unexpected keyword" in findings[i].message and subjects(findings[i].message) & about
+        ]
+        callees = {
+            c
+            for i in rejected
+            for c in re.findall(r'for (?:overloaded function )?"(\w+)"', findings[i].message)
+        }
+        mine = rejected + [
+            i
+            for i in same_line
+            if i not in rejected
+            and any(f'No overload variant of "{c}"' in findings[i].message for c in callees)
+        ]
+        if mine:
+            folded.update(mine)
+            tools = tuple(f"mypy:{findings[i].rule}" for i in mine)
+            out[s] = stale.replace(corroboration=(*stale.corroboration, *tools))
+    return [f for i, f in enumerate(out) if i not in folded]
 
 
 def _replacement_hint(f: Finding) -> str | None:
