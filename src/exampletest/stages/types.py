@@ -386,11 +386,14 @@ def _to_finding(
     if coerced is not None:
         category = Category.STYLE
         message += f" ({coerced})"
-    if code == "call-overload" and re.match(r'No overload variant of "sessionmaker"', message):
-        if "AsyncEngine" in message:  # SQLAlchemy 1.4's async recipe: runs, but 2.0 has its own
-            category = Category.STALE
-            message += " (SQLAlchemy 1.4's async recipe; 2.0 has `async_sessionmaker`)"
-            hint = hint or "async_sessionmaker(engine, expire_on_commit=False)"
+    # SQLAlchemy 1.4's async recipe, sessionmaker(AsyncEngine, class_=AsyncSession): it runs,
+    # but 2.0 has its own maker.
+    if code == "call-overload" and re.match(
+        r'No overload variant of "sessionmaker".*AsyncEngine', message
+    ):
+        category = Category.STALE
+        message += " (SQLAlchemy 1.4's async recipe; 2.0 has `async_sessionmaker`)"
+        hint = hint or "async_sessionmaker(engine, expire_on_commit=False)"
     if code == "arg-type" and _NARROWER_HANDLER.search(message):
         category = Category.STYLE  # Starlette calls it with that exception class only
         message += (
