@@ -502,6 +502,28 @@ def test_serializers_take_the_configs_place_and_its_spacing() -> None:
     )
 
 
+def test_a_v1_models_optional_fields_keep_their_none_default() -> None:
+    code = """\
+    from typing import Optional
+    from pydantic import BaseModel
+
+    class Update(BaseModel):
+        email: Optional[str]
+        nick: str | None
+        name: str
+        age: Optional[int] = 3
+
+        class Config:
+            orm_mode = True
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert "email: Optional[str] = None" in result.code and "nick: str | None = None" in result.code
+    assert "    name: str\n" in result.code and "age: Optional[int] = 3" in result.code
+    assert any("= None` added to email, nick" in n for n in result.notes)
+    model = run(result.code)["Update"]  # `name` stays required
+    assert model(name="x").model_dump() == {"email": None, "nick": None, "name": "x", "age": 3}
+
+
 def test_from_orm_adds_from_attributes_when_the_model_is_here() -> None:
     code = """\
     from pydantic import BaseModel

@@ -782,7 +782,56 @@ class _ConfigClass(_Transformer):
         )
         self.done()
         body = [stmt if s is _config_class(updated_node) else s for s in updated_node.body.body]
+        body, defaulted = _v1_optional_defaults(body, module)
+        if defaulted:
+            self.note(
+                self.rule,
+                config,
+                f"`= None` added to {', '.join(defaulted)}: Pydantic v1 gave an Optional field "
+                "a None default, v2 makes it required",
+            )
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
+def _v1_optional_defaults(
+    body: Sequence[cst.BaseStatement], module: cst.Module
+) -> tuple[list[cst.BaseStatement], list[str]]:
+    """A v1 model's ``x: Optional[T]`` with no value defaulted to None; in v2 it is required.
+    The migration keeps v1's behaviour: ``= None``."""
+    out: list[cst.BaseStatement] = []
+    names: list[str] = []
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            small = stmt.body[0]
+            if (
+                isinstance(small, cst.AnnAssign)
+                and small.value is None
+                and isinstance(small.target, cst.Name)
+                and _optional(module.code_for_node(small.annotation.annotation))
+            ):
+                names.append(small.target.value)
+                stmt = stmt.with_changes(
+                    body=[
+                        small.with_changes(
+                            value=cst.Name("None"),
+                            equal=cst.AssignEqual(
+                                whitespace_before=cst.SimpleWhitespace(" "),
+                                whitespace_after=cst.SimpleWhitespace(" "),
+                            ),
+                        )
+                    ]
+                )
+        out.append(stmt)
+    return out, names
+
+
+def _optional(annotation: str) -> bool:
+    text = " ".join(annotation.split())
+    return bool(
+        re.match(r"(?:typing\.)?Optional\[", text)
+        or re.search(r"\|\s*None$|^None\s*\|", text)
+        or re.match(r"(?:typing\.)?Union\[.*\bNone\]$", text)
+    )
 
 
 def _statements(cls: cst.ClassDef) -> Sequence[cst.BaseStatement]:
