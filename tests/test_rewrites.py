@@ -991,3 +991,13 @@ def test_a_one_line_config_and_several_keys_on_a_line_convert_keeping_comments()
     )
     ns = run(result.code)
     assert ns["A"].model_config["frozen"] and ns["B"].model_config["extra"] == "forbid"
+
+
+def test_a_query_is_rewritten_only_in_a_document_that_uses_sqlalchemy() -> None:
+    from exampletest.fix.base import RewriteContext
+
+    code = "user = db.query(User).filter(User.id == 1).first()\n"
+    other = sqlalchemy.rewrite(code, RewriteContext(packages=frozenset({"fastapi"})))
+    assert other.code == code and any("never imports SQLAlchemy" in n for n in other.notes)
+    orm = sqlalchemy.rewrite(code, RewriteContext(packages=frozenset({"sqlalchemy"})))
+    assert "select(User)" in orm.code

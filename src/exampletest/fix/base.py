@@ -35,6 +35,8 @@ class RewriteContext:
     #: Block index -> the imports of earlier blocks it relies on (``prelude_imports``): ruff
     #: sees them in front of the block, as the lint stage does.
     preludes: tuple[tuple[int, str], ...] = ()
+    #: Top-level packages the document imports; None when not known (a rewrite alone).
+    packages: frozenset[str] | None = None
 
     def for_block(self, index: int) -> RewriteContext:
         return dataclasses.replace(self, shared=dict(self.exports).get(index, frozenset()))

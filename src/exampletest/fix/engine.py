@@ -33,6 +33,7 @@ from exampletest.context import (
     NOT_INSTALLED,
     WRONG_CASE,
     analyze_document,
+    imported_packages,
     prelude_imports,
 )
 from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
@@ -104,7 +105,11 @@ def _rewrite_ctx(doc: Document, stub: str | None, index: NameIndex) -> RewriteCo
     preludes = tuple((c.block.index, h) for c in contexts if (h := prelude_imports(c)))
     exports = tuple((c.block.index, frozenset(c.exported)) for c in contexts if c.exported)
     return RewriteContext(
-        frozenset(models | settings), frozenset(settings), exports=exports, preludes=preludes
+        frozenset(models | settings),
+        frozenset(settings),
+        exports=exports,
+        preludes=preludes,
+        packages=frozenset(imported_packages([doc.blocks])),
     )
 
 

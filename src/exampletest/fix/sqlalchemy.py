@@ -200,7 +200,18 @@ class _LegacyQuery(PassTransformer):
         return updated_node.with_changes(func=func.with_changes(value=scalars))
 
 
+#: What makes a ``session.query()`` SQLAlchemy's when the document never says so otherwise.
+_ORM_PACKAGES = frozenset({"sqlalchemy", "sqlmodel", "flask_sqlalchemy"})
+
+
 def _legacy_query(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    if ctx.packages is not None and not ctx.packages & _ORM_PACKAGES:
+        # `db.query(Item)` matched by the receiver's name only: another ORM's, perhaps.
+        edit.notes.append(
+            "ET202: the document never imports SQLAlchemy, so this `.query()` may be another "
+            "library's; not rewritten"
+        )
+        return wrapper.module
     return wrapper.visit(_LegacyQuery(edit))
 
 
