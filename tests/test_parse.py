@@ -586,3 +586,14 @@ def test_configuration_in_a_python_fence_is_skipped_with_a_reason() -> None:
     block = only("```python\n# mypy.ini\n[mypy]\nplugins = sqlalchemy.ext.mypy.plugin\n```\n")
     assert block.skip_reason is not None and "configuration" in block.skip_reason
     assert only("```python\n[x] = [1]\nvalue = x\n```\n").skip_reason is None
+
+
+def test_a_tab_titled_non_annotated_shows_the_older_style_on_purpose() -> None:
+    fence = "```python\ndef f(q: str = Query(None)): ...\n```\n"
+    text = f"//// tab | Python 3.10+\n\n{fence}\n////\n\n//// tab | Python 3.10+ non-Annotated\n\n"
+    text += f"/// tip\n\nPrefer the `Annotated` version.\n\n///\n\n{fence}\n////\n\n{fence}"
+    blocks = parse(text).blocks
+    assert [b.directives.expect is not None for b in blocks] == [False, True, False]
+    tabs = f'=== "Python 3.8+ non-Annotated"\n\n    {fence.replace(chr(10), chr(10) + "    ")}'
+    [tabbed] = parse(tabs).blocks
+    assert tabbed.directives.expect is not None

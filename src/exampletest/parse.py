@@ -221,16 +221,22 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     doccmd_range: set[str] = set()  # stages skipped by an open doccmd ``start`` comment
     caption = False  # the paragraph right before says the next example is the wrong way
     hands_over = False  # and ends in a colon
+    old_tab: int | None = None  # the slashes of an open pymdownx tab titled as the old way
     for i, tok in enumerate(tokens):
         if tok.type == "inline" and i and tokens[i - 1].type == "paragraph_open":
             caption = is_counterexample_caption(tok.content)
             hands_over = tok.content.rstrip(" *_`").endswith(":")
+            tab = _BLOCK_TAB.match(tok.content.split("\n", 1)[0])
+            if tab is not None:  # pymdownx blocks: `//// tab | Python 3.10+ non-Annotated`
+                old_tab = len(tab[1]) if _old_way_title(tab[2]) else None
+            elif old_tab is not None and tok.content.strip() == "/" * old_tab:
+                old_tab = None
             continue
         if tok.type == "paragraph_close":
             continue
         if tok.type == "admonition_open":  # a tab or admonition titled like a caption
             title = re.search(r"""["'](.*)["']""", tok.info)
-            caption = caption or (title is not None and is_counterexample_caption(title[1]))
+            caption = caption or (title is not None and _old_way_title(title[1]))
         if tok.type != "fence":  # a list item's last words may hand over to the fence after it
             caption = caption and (
                 tok.type in _CONTAINER_OPEN or (hands_over and tok.type in _LIST_CLOSE)
@@ -256,7 +262,7 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
                 block = _make_block(path, len(blocks) + 1, tok, lang, heading, lines)
                 skip = _info_skips(settings) | doccmd_range
                 directives = _merge(pending, Directives(skip=frozenset(skip)))
-                if caption and directives.expect is None:
+                if (caption or old_tab is not None) and directives.expect is None:
                     directives = replace(directives, expect=Status.BROKEN)  # all intentional
                 blocks.append(replace(block, directives=directives))
             caption = False
@@ -280,6 +286,18 @@ _LABELLED = re.compile(
     r"(?i)^(?:❌|🚫|⛔|✗|✘)|^(?:bad|wrong|incorrect|avoid|don'?t|do not|never|anti-?pattern)"
     r"(?: (?:example|practice|pattern|way))?\s*:"
 )
+
+
+#: A pymdownx block tab's opening line: ``//// tab | Python 3.10+ non-Annotated``.
+_BLOCK_TAB = re.compile(r"^(/{3,})\s*tab\s*\|\s*(.+?)\s*$")
+
+
+def _old_way_title(title: str) -> bool:
+    """A tab or admonition title that names the old way: a caption's words, or FastAPI's
+    "non-Annotated" tabs (the style its docs say to prefer against)."""
+    return is_counterexample_caption(title) or bool(
+        re.search(r"(?i)\bnon-annotated\b|\bwithout annotated\b", title)
+    )
 
 
 #: The sentence that hands over to the example says it is what not to do any more.
