@@ -588,12 +588,9 @@ def test_configuration_in_a_python_fence_is_skipped_with_a_reason() -> None:
     assert only("```python\n[x] = [1]\nvalue = x\n```\n").skip_reason is None
 
 
-def test_a_tab_titled_non_annotated_shows_the_older_style_on_purpose() -> None:
-    fence = "```python\ndef f(q: str = Query(None)): ...\n```\n"
-    text = f"//// tab | Python 3.10+\n\n{fence}\n////\n\n//// tab | Python 3.10+ non-Annotated\n\n"
-    text += f"/// tip\n\nPrefer the `Annotated` version.\n\n///\n\n{fence}\n////\n\n{fence}"
+def test_a_pymdownx_block_tab_titled_as_the_old_way_introduces_it() -> None:
+    fence = "```python\nfrom pydantic import BaseSettings\n```\n"
+    text = f"//// tab | After\n\n{fence}\n////\n\n//// tab | Before (Pydantic v1)\n\n"
+    text += f"/// tip\n\nUpgrade soon.\n\n///\n\n{fence}\n////\n\n{fence}"
     blocks = parse(text).blocks
     assert [b.directives.expect is not None for b in blocks] == [False, True, False]
-    tabs = f'=== "Python 3.8+ non-Annotated"\n\n    {fence.replace(chr(10), chr(10) + "    ")}'
-    [tabbed] = parse(tabs).blocks
-    assert tabbed.directives.expect is not None

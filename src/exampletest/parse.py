@@ -228,7 +228,7 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
             hands_over = tok.content.rstrip(" *_`").endswith(":")
             tab = _BLOCK_TAB.match(tok.content.split("\n", 1)[0])
             if tab is not None:  # pymdownx blocks: `//// tab | Python 3.10+ non-Annotated`
-                old_tab = len(tab[1]) if _old_way_title(tab[2]) else None
+                old_tab = len(tab[1]) if is_counterexample_caption(tab[2]) else None
             elif old_tab is not None and tok.content.strip() == "/" * old_tab:
                 old_tab = None
             continue
@@ -236,7 +236,7 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
             continue
         if tok.type == "admonition_open":  # a tab or admonition titled like a caption
             title = re.search(r"""["'](.*)["']""", tok.info)
-            caption = caption or (title is not None and _old_way_title(title[1]))
+            caption = caption or (title is not None and is_counterexample_caption(title[1]))
         if tok.type != "fence":  # a list item's last words may hand over to the fence after it
             caption = caption and (
                 tok.type in _CONTAINER_OPEN or (hands_over and tok.type in _LIST_CLOSE)
@@ -290,14 +290,6 @@ _LABELLED = re.compile(
 
 #: A pymdownx block tab's opening line: ``//// tab | Python 3.10+ non-Annotated``.
 _BLOCK_TAB = re.compile(r"^(/{3,})\s*tab\s*\|\s*(.+?)\s*$")
-
-
-def _old_way_title(title: str) -> bool:
-    """A tab or admonition title that names the old way: a caption's words, or FastAPI's
-    "non-Annotated" tabs (the style its docs say to prefer against)."""
-    return is_counterexample_caption(title) or bool(
-        re.search(r"(?i)\bnon-annotated\b|\bwithout annotated\b", title)
-    )
 
 
 #: The sentence that hands over to the example says it is what not to do any more.
