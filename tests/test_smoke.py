@@ -17,6 +17,15 @@ def _findings(run_json: Any, *args: str) -> list[dict[str, Any]]:
     return [f for b in report["documents"][0]["blocks"] for f in b["findings"]]
 
 
+def _rules_by_block(run_json: Any, path: str) -> list[list[tuple[str, str]]]:
+    """(category, rule) of each block's findings, smoke only."""
+    _code, report = run_json("--stages", "smoke", "--no-cache", path)
+    return [
+        [(f["category"], f["rule"]) for f in b["findings"]]
+        for b in report["documents"][0]["blocks"]
+    ]
+
+
 def _doc(write_doc: Callable[[str, str], Path], code: str) -> str:
     write_doc("d.md", f"# T\n\n```python\n{code}```\n")
     return "d.md"
@@ -318,12 +327,7 @@ def test_missing_settings_and_folders_the_example_assumes_are_env_not_broken(
         "static = StaticFiles(directory='static')\n```\n\n"
         "```python\nfrom pathlib import Path\n\nPath('/srv/app/a.md').read_text()\n```\n",
     )
-    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
-    rules = [
-        [(f["category"], f["rule"]) for f in b["findings"]]
-        for b in report["documents"][0]["blocks"]
-    ]
-    assert rules == [
+    assert _rules_by_block(run_json, "d.md") == [
         [("env", "needs-configuration")],
         [("env", "needs-configuration")],
         [("env", "needs-file")],
@@ -346,12 +350,7 @@ def test_a_guard_naming_an_unset_variable_it_looked_up_is_env_another_error_is_b
         "class S(BaseSettings):\n    api_key: str\n\n\ntry:\n    s = S()\n"
         "except Exception:\n    sys.exit(1)\n```\n",
     )
-    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
-    rules = [
-        [(f["category"], f["rule"]) for f in b["findings"]]
-        for b in report["documents"][0]["blocks"]
-    ]
-    assert rules == [
+    assert _rules_by_block(run_json, "d.md") == [
         [("env", "needs-configuration")],
         [("env", "needs-configuration")],
         [("broken", "RuntimeError")],  # names a variable this run never looked up

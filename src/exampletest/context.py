@@ -254,11 +254,7 @@ def _bare_decorators(code: str) -> bool:
     if not decorators:
         return False
     indent = decorators[-1][: len(decorators[-1]) - len(decorators[-1].lstrip())]
-    try:
-        ast.parse(f"{code.rstrip()}\n{indent}def _(): ...\n")
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    return _parses(f"{code.rstrip()}\n{indent}def _(): ...\n")
 
 
 #: The statement a clause cannot stand without: a block that starts with it is the rest of
@@ -278,13 +274,7 @@ def _clause_excerpt(code: str) -> str | None:
         (ln for ln in code.split("\n") if ln.strip() and not ln.lstrip().startswith("#")), ""
     )
     m = re.match(r"(except|finally|elif|else)\b", first)
-    if m is None:
-        return None
-    try:
-        ast.parse(_CLAUSE_HEADS[m.group(1)] + code)
-    except (SyntaxError, ValueError):
-        return None
-    return m.group(1)
+    return m.group(1) if m and _parses(_CLAUSE_HEADS[m.group(1)] + code) else None
 
 
 #: What a block of a few lines can be the inside of: (description, code around it).
@@ -304,13 +294,15 @@ def _part_of(code: str) -> str | None:
     inner = "\n".join(re.sub(r"^\.\.\.\s*|\s*\.\.\.$", "", ln) for ln in lines)
     if not inner.strip():
         return None
-    for what, around in _INSIDES:
-        try:
-            ast.parse(around.format(inner))
-        except (SyntaxError, ValueError):
-            continue
-        return what
-    return None
+    return next((what for what, around in _INSIDES if _parses(around.format(inner))), None)
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 #: What stands for code left out, and what it is when the code parses without it.
@@ -349,11 +341,7 @@ def _elided(code: str, err: SyntaxError) -> str | None:
             why.append("its body is left out (only a comment)")
     if not why or trimmed == code:
         return None
-    try:
-        ast.parse(trimmed)
-    except (SyntaxError, ValueError):
-        return None
-    return "; ".join(why)
+    return "; ".join(why) if _parses(trimmed) else None
 
 
 #: An IPython magic or shell escape on a line of its own: ``%pip install x``, ``!ls``.
@@ -365,11 +353,7 @@ def _notebook_cell(code: str) -> bool:
     lines = code.split("\n")
     if not any(_MAGIC.match(ln) for ln in lines):
         return False
-    try:
-        ast.parse("\n".join("" if _MAGIC.match(ln) else ln for ln in lines))
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    return _parses("\n".join("" if _MAGIC.match(ln) else ln for ln in lines))
 
 
 def _own_modules(module: str, modules: dict[str, Block]) -> list[str]:
