@@ -154,3 +154,25 @@ def _capability_mask() -> int:
         if line.startswith("CapEff:"):
             return int(line.split()[1], 16)
     return 0
+
+
+def test_job_directories_live_on_the_workers_own_tmpfs(pool: WorkerPool) -> None:
+    """Where the worker may mount (root, as on CI): each job's directory is on a tmpfs of the
+    worker's own over /dev/shm, so a file a block leaves there (even from C, past the audit
+    hook) never reaches the machine's /dev/shm, and creating the directory costs no disk
+    inode. Elsewhere the directory stays in the temp dir."""
+    may = os.geteuid() == 0 and bool(_capability_mask() & (1 << 21))
+    name = f"exampletest-probe-{os.getpid()}"
+    code = (
+        "import ctypes, os\n"
+        f"fd = ctypes.CDLL(None).open(b'/dev/shm/{name}', 0o101, 0o644)\n"  # O_WRONLY|O_CREAT
+        "print(os.getcwd())\n"
+        "print(fd >= 0)\n"
+    )
+    [(_, result)] = pool.run([job("shm", code)])
+    cwd, created = result.stdout.split()
+    assert cwd.startswith("/dev/shm/") is may
+    if may:
+        assert created == "True"
+        assert not Path(f"/dev/shm/{name}").exists()
+    Path(f"/dev/shm/{name}").unlink(missing_ok=True)
