@@ -284,6 +284,8 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     # Template placeholders and a parameter list left out.
     assert _found(index, "{var_name}: {type_hint} = {var_value}\n") == [("elided", "incomplete")]
     assert _found(index, "from {your_package}._typing import List\n") == [("elided", "incomplete")]
+    mustache = "class {{ResourceName}}Base(BaseModel):\n    name: str\n"  # copy-and-fill templates
+    assert _found(index, mustache) == [("elided", "incomplete")]
     assert _found(index, "def convert(...) -> ...: ...\n") == [("elided", "incomplete")]
     # A line or two from inside a signature or a dict.
     assert _found(index, "first_name: str, last_name: str\n") == [("excerpt", "incomplete")]
@@ -395,3 +397,22 @@ def test_a_stdlib_function_or_class_the_block_only_passes_along_is_its_own_value
     assert guess("ids = Field(default_factory=uuid4)\n", "uuid4") == ["from uuid import uuid4"]
     assert guess("for i in count(1):\n    break\n", "count") == ["from itertools import count"]
     assert guess("def f(p: Path) -> None: ...\n", "Path") == ["from pathlib import Path"]
+
+
+def test_a_standard_type_or_function_beats_a_librarys_name_for_it(index: NameIndex) -> None:
+    """In a document that imports SQLAlchemy and FastAPI: ``item_id: UUID`` is uuid's (a SQL
+    column type is never a value's type), and ``@asynccontextmanager`` contextlib's (FastAPI
+    re-exports it, which is no reason to import it from there). A SQLAlchemy type passed to a
+    column stays SQLAlchemy's."""
+    ctxs = _contexts(
+        "```python\nfrom sqlalchemy import Column\nfrom fastapi import FastAPI\n```\n\n"
+        "```python\nasync def delete_item(item_id: UUID) -> None: ...\n```\n\n"
+        "```python\n@asynccontextmanager\nasync def lifespan(app: FastAPI):\n    yield\n```\n\n"
+        "```python\nid = Column(UUID(as_uuid=True))\n```\n",
+        index,
+    )
+    assert [[f.suggestion for f in c.findings] for c in ctxs[1:]] == [
+        ["from uuid import UUID"],
+        ["from contextlib import asynccontextmanager"],
+        ["from sqlalchemy import UUID"],
+    ]

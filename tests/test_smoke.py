@@ -747,6 +747,39 @@ def test_orm_classes_split_across_blocks_find_each_other_by_their_string_names(
     assert second["status"] == "ok"  # `Child` comes from the first block, by its string name
 
 
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("OrderItem", ("incomplete", "defined-nowhere")), ("Ordr", ("broken", "InvalidRequestError"))],
+)
+def test_a_class_named_by_string_that_no_block_defines_is_part_of_a_larger_example(
+    write_doc: Callable[[str, str], Path], run_json: Any, target: str, expected: tuple[str, str]
+) -> None:
+    """``relationship("OrderItem")`` where the document never defines it shows part of the
+    models; a near-miss of a class it does define (``Ordr``) is a misspelling, still broken."""
+    code = "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n\n\n"
+    code += "class Base(DeclarativeBase):\n    pass\n\n\nclass Order(Base):\n"
+    code += "    __tablename__ = 'orders'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    code += f"    items: Mapped[list['{target}']] = relationship()\n"
+    write_doc("d.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-cache", "--no-fix", "--stages", "smoke", "d.md")
+    [block] = report["documents"][0]["blocks"]
+    assert [(f["category"], f["rule"]) for f in block["findings"]] == [expected]
+
+
+def test_two_excerpts_of_one_file_serve_what_each_block_imports(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``# app/deps.py`` twice, different parts of it: a block between them that imports from
+    the first part gets that one, although the next file block would otherwise count as the
+    same change."""
+    first = "```python\n# app/deps.py\nSESSION = 'db'\n```\n\n"
+    user = "```python\n# app/users.py\nfrom app.deps import SESSION\n\nprint(SESSION)\n```\n\n"
+    second = "```python\n# app/deps.py\nclass Pagination:\n    page: int = 1\n```\n"
+    write_doc("d.md", first + user + second)
+    _code, report = run_json("--no-cache", "--no-fix", "d.md")
+    assert [b["status"] for b in report["documents"][0]["blocks"]] == ["ok"] * 3
+
+
 def test_a_name_the_documents_own_module_lacks_is_an_excerpt_of_that_file(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

@@ -96,6 +96,7 @@ def test_what_mypy_says_about_stand_ins_for_missing_packages_is_no_evidence(
     code = (
         "from nosuchpkg import Model, Page\n\nIntPage = Page[int]\n\n\n"
         "class Hero(Model, table=True):\n    name: str\n\n\n"
+        "class Villain(Hero, table=True):\n    lair: str\n\n\n"
         "def first() -> IntPage:\n    raise NotImplementedError\n\n\n"
         "algorithms: list[str] = [ALGORITHM]\n\n\n"
         "class Store(SomeBase, database=DB):\n    pass\n\n\n"
@@ -103,7 +104,7 @@ def test_what_mypy_says_about_stand_ins_for_missing_packages_is_no_evidence(
     )
     [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["rule"]) for f in block["findings"] if f["stage"] == "types"]
-    assert found == [(22, "assignment")]  # only the block's own error
+    assert found == [(26, "assignment")]  # only the block's own error
 
 
 def test_generated_module_names_and_overload_lists_stay_out_of_messages() -> None:
@@ -258,3 +259,16 @@ def test_sqlalchemy_14s_async_sessionmaker_recipe_is_stale(tmp_path: Path) -> No
     [block] = _run_types(tmp_path, code)
     found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
     assert found == [("call-overload", "stale")]
+
+
+def test_a_validator_shown_without_its_model_is_an_excerpt(tmp_path: Path) -> None:
+    """``@field_validator`` over ``@classmethod`` at top level: "add this method to your
+    model". It runs; only mypy objects, that a classmethod needs a class."""
+    code = (
+        "from pydantic import field_validator\n\n\n@field_validator('password')\n@classmethod\n"
+        "def strong(cls, v: str) -> str:\n    return v\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    assert block["status"] == "incomplete"
+    [finding] = block["findings"]
+    assert finding["rule"] == "misc" and "a method shown without its class" in finding["message"]

@@ -60,6 +60,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         *(f"{name}\0{code}" for name, code in ctx.doc_modules),
         # what later blocks make of this one: names they define or take from its imports
         repr(ctx.later),
+        repr(ctx.nowhere),
         repr(ctx.exported),
     ):
         h.update(part.encode("utf-8", "surrogatepass"))

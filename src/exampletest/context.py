@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import functools
 import importlib
 import importlib.util
@@ -80,6 +81,9 @@ class BlockContext:
     #: Names the block refers to by string that only a later block defines: (name, the
     #: document line defining it). An example split across blocks, in the reader's order.
     later: tuple[tuple[str, int], ...] = ()
+    #: Names the block refers to by string that no block of the document defines, none of
+    #: them a near-miss of a name it does define: the block shows part of a larger example.
+    nowhere: tuple[str, ...] = ()
     #: Names later blocks take from this block's imports: not unused, whatever ruff says.
     exported: tuple[str, ...] = ()
 
@@ -94,6 +98,9 @@ SHADOWED_STDLIB = frozenset(
     {"Request", "Field", "log", "Template", "Message", "Headers", "HTTPException", "Header"}
     | {"Cookie", "Context", "Event", "Queue", "Timeout", "Server", "Task", "Lock", "Token"}
 )
+#: Standard-library modules of value types (``UUID``, ``Decimal``, ``Enum``, ``Path``): a name
+#: used only as a type is theirs before a library's class of the same name.
+VALUE_TYPES = frozenset({"uuid", "decimal", "enum", "datetime", "pathlib", "ipaddress"})
 #: Standard-library modules examples import names from. A missing name is guessed from another
 #: standard module (``turtle.setup``, ``xml.dom.minidom.Comment``, ``platform.version``) only
 #: when the document imports from that module itself: such a guess is a coincidence of names.
@@ -187,16 +194,21 @@ def _with_exports(contexts: list[BlockContext]) -> tuple[BlockContext, ...]:
 
 def _with_later_definitions(backwards: Iterable[BlockContext]) -> Iterator[BlockContext]:
     """Each context (last first) with the names it refers to by string that a later block
-    defines."""
+    defines, and those no block defines."""
     defined_after: dict[str, int] = {}
     for ctx in backwards:
         bound = {n for p in ctx.prelude for n in p.statement.binds} | ctx.symbols.binds
-        later = tuple(
-            (name, defined_after[name])
-            for name in sorted(ctx.symbols.refers - bound)
-            if name in defined_after
+        unbound = sorted(ctx.symbols.refers - bound)
+        later = tuple((name, defined_after[name]) for name in unbound if name in defined_after)
+        known = [*bound, *defined_after]
+        nowhere = tuple(
+            name
+            for name in unbound
+            if name not in defined_after and not difflib.get_close_matches(name, known, 1, 0.85)
         )
-        yield dataclasses.replace(ctx, later=later) if later else ctx
+        if later or nowhere:
+            ctx = dataclasses.replace(ctx, later=later, nowhere=nowhere)
+        yield ctx
         if ctx.block.skip_reason is None:
             for st in ctx.symbols.statements:
                 if not _is_import(st):
@@ -220,10 +232,29 @@ def _as_of(versions: dict[str, list[Block]], block: Block) -> dict[str, Block]:
             together.add(i)
             i += 1
     out: dict[str, Block] = {}
+    wanted = _names_imported_from(block.code)
     for module, blocks in versions.items():
         same = [b for b in blocks if b.index in together and b.index != block.index]
         before = [b for b in blocks if b.index < block.index]
-        out[module] = same[-1] if same else before[-1] if before else blocks[0]
+        default = same[-1] if same else before[-1] if before else blocks[0]
+        # Another excerpt of the same file (`# app/api/deps.py` twice, different parts of it):
+        # the version that has what the block imports from it, the nearest first.
+        needs = wanted.get(module, set())
+        serving = [v for v in [default, *reversed(before)] if needs <= analyze(v.code).binds]
+        out[module] = serving[0] if serving else default
+    return out
+
+
+def _names_imported_from(code: str) -> dict[str, set[str]]:
+    """module -> the names the code imports from it (``from app.deps import a, b``)."""
+    out: dict[str, set[str]] = {}
+    try:
+        tree = parse_tree(code)
+    except (SyntaxError, ValueError):
+        return out
+    for st in ast.walk(tree):
+        if isinstance(st, ast.ImportFrom) and st.module and not st.level:
+            out.setdefault(st.module, set()).update(a.name for a in st.names if a.name != "*")
     return out
 
 
@@ -310,6 +341,11 @@ _ELISIONS = (
     (re.compile(r",\s*\.\.\.(?=\s*\))"), "", "the `...` stands for arguments left out"),
     (re.compile(r"(?<=\()\s*\.\.\.\s*,"), "", "the `...` stands for arguments left out"),
     (re.compile(r"<[A-Za-z_][\w .-]*>"), "_", "`<...>` stands for something the reader supplies"),
+    (
+        re.compile(r"\{\{\s*[A-Za-z_][\w.]*\s*\}\}"),
+        "_",
+        "`{{...}}` stands for something the reader supplies",
+    ),
     (re.compile(r"\{[A-Za-z_]\w*\}"), "_", "`{...}` stands for something the reader supplies"),
     (
         re.compile(r"(def\s+\w+)\(\s*\.\.\.\s*\)"),
@@ -641,6 +677,13 @@ class _Resolver:
             # ``Protocol`` is typing's, not asyncio's; ``TYPE_CHECKING`` is typing's, not a
             # library's re-export of it (a library's own class, ``sqlalchemy.Text``, stays).
             candidates = [c for c in candidates if c.module == "typing"] + candidates
+        elif not _stdlib(first.module) and all(
+            u.annotation for u in symbols.free if u.name == name
+        ):
+            # `item_id: UUID` in a document that imports SQLAlchemy: the value's type is
+            # uuid's; a SQL column type (`sqlalchemy.UUID`) is passed to a column, never a type.
+            typed = [c for c in candidates if c.kind == "class" and c.module in VALUE_TYPES]
+            candidates = typed + candidates
         elif first.module not in self.prefer and _stdlib(first.module):
             # ``warn``: the standard module named after the function (``warnings.warn``) before
             # another module's alias of it (``logging.warn``).

@@ -57,7 +57,7 @@ from typing import Literal, NoReturn
 
 Kind = Literal["class", "function", "module", "other"]
 
-FORMAT = 2
+FORMAT = 3
 #: Seconds a build may take before it is abandoned (the index is then empty, and not cached).
 BUILD_TIMEOUT = 60.0
 #: How many package levels below a top-level package are walked (``a.b.c`` at most).
@@ -375,9 +375,13 @@ class NameIndex:
             exact = set(prefer)
             tops = {p.partition(".")[0] for p in prefer}
             best_rank = 2
+            first = self._modules[best[0]].partition(".")[0]
+            stdlib_first = best[2] == STRONG and first in sys.stdlib_module_names
             for entry in entries:
                 module = self._modules[entry[0]]
                 rank = 0 if module in exact else 1 if module.partition(".")[0] in tops else 2
+                if rank < 2 and entry[2] == WEAK and stdlib_first:
+                    continue  # a library's re-export of the standard object: the standard one
                 if rank < best_rank:
                     best, best_rank = entry, rank
                     if rank == 0:
@@ -713,8 +717,19 @@ def _module_entries(top: str) -> list[tuple[str, str, str, int]]:
                 continue
             if kind == "m" and strength != STRONG:
                 continue  # a module imported for use, not one offered
+            if strength == STRONG and kind in ("c", "f") and _stdlib_reexport(module, obj):
+                strength = WEAK  # ``fastapi.concurrency.asynccontextmanager`` is contextlib's
             rows.append((name, module.__name__, kind, strength))
     return rows
+
+
+def _stdlib_reexport(module: ModuleType, obj: object) -> bool:
+    """A library module offering a standard-library class or function: a convenience, not its
+    own API; a document that forgot the import meant the standard module."""
+    if module.__name__.partition(".")[0] in sys.stdlib_module_names:
+        return False
+    origin = getattr(obj, "__module__", None)
+    return isinstance(origin, str) and origin.partition(".")[0] in sys.stdlib_module_names
 
 
 def _tool_modules() -> frozenset[str]:

@@ -6,11 +6,13 @@ import re
 import sys
 
 #: What the compiler (``'return' outside function``) and mypy (``"break" outside loop``) say
-#: of a statement that only works inside a function or a loop: the block is an excerpt of
-#: one (``return user`` alone), incomplete rather than broken.
+#: of a statement that only works inside a function or a loop, and mypy of a ``@classmethod``
+#: at top level: the block is an excerpt of one (``return user`` alone, a validator shown
+#: without its model), incomplete rather than broken.
 EXCERPT = re.compile(
     r"""["'](?:return|yield|yield from)["'] outside function"""
     r"""|["'](?:break|continue)["'] (?:outside loop|not properly in loop)"""
+    r"""|"(?:classmethod|staticmethod)" used with a non-method"""  # a method without its class
 )
 #: ruff's rules for the same statements.
 EXCERPT_RULES = frozenset({"F701", "F702", "F706"})

@@ -469,24 +469,34 @@ def _exception(
         )
     elif kind == "Timeout":
         yield _at(block, line, "timeout", Category.BROKEN, f"{when} {message}", span=exc)
-    elif (later := _defined_later(ctx, message)) is not None:
-        yield _at(
-            block, line, "defined-later", Category.INCOMPLETE, f"{message}: {later}", span=exc
-        )
+    elif (elsewhere := _refers_elsewhere(ctx, message)) is not None:
+        rule, why = elsewhere
+        yield _at(block, line, rule, Category.INCOMPLETE, f"{message}: {why}", span=exc)
     else:
         yield _at(block, line, kind, Category.BROKEN, f"{message} (raised while {when})", span=exc)
 
 
-def _defined_later(ctx: BlockContext, message: str) -> str | None:
+def _refers_elsewhere(ctx: BlockContext, message: str) -> tuple[str, str] | None:
     """Why an error about a name the block refers to by string (``relationship("Parent")``)
-    is the example's order, not a mistake: a later block defines that name."""
+    is the example's order or extent, not a mistake: a later block defines that name, or none
+    does (and it is no near-miss of one that is defined)."""
     for name, line in ctx.later:
-        if re.search(rf"['\"]{re.escape(name)}['\"]", message):
-            return (
+        if _quoted(name, message):
+            return "defined-later", (
                 f"`{name}` is defined in a later block (line {line}); the block refers to it "
                 "by name, so it is checked here without it"
             )
+    for name in ctx.nowhere:
+        if _quoted(name, message):
+            return "defined-nowhere", (
+                f"no block of the document defines `{name}`, which the block refers to by "
+                "name: it shows part of a larger example (define it to run this one)"
+            )
     return None
+
+
+def _quoted(name: str, message: str) -> bool:
+    return re.search(rf"['\"]{re.escape(name)}['\"]", message) is not None
 
 
 def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
@@ -499,14 +509,15 @@ def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
             return None
         # One line: a ValidationError lists its errors on several.
         text = "; ".join(x.strip() for x in message.splitlines() if x.strip())[:500]
-        later = _defined_later(ctx, message)
-        if later is not None:
+        elsewhere = _refers_elsewhere(ctx, message)
+        if elsewhere is not None:
+            rule, why = elsewhere
             return _at(
                 block,
                 record.get("line"),
-                "defined-later",
+                rule,
                 Category.INCOMPLETE,
-                f"{text}{what} (deep smoke): {later}",
+                f"{text}{what} (deep smoke): {why}",
                 span=record,
             )
         return _at(

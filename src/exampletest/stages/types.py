@@ -195,7 +195,8 @@ def _from_standin(
 def _standin_lines(ctx: BlockContext) -> set[int]:
     """Code lines of the block that use names imported from missing modules, or names
     assigned (at top level) from them, or classes a stand-in or a placeholder decorates
-    (``@strawberry.type``, ``@define``: what they make of the class is unknown)."""
+    (``@strawberry.type``, ``@define``: what they make of the class is unknown), or classes
+    derived from a stand-in (``class Task(TaskBase, table=True)`` over SQLModel's)."""
     missing = set(ctx.missing_modules)
     placeholders = ctx.placeholders
     tainted: set[str] = set()
@@ -221,10 +222,11 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
         ):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             tainted.update(name for t in targets for name in _names(t))
-        elif isinstance(node, ast.ClassDef) and any(
-            _names(d) & (tainted | placeholders) for d in node.decorator_list
+        elif isinstance(node, ast.ClassDef) and (
+            any(_names(d) & (tainted | placeholders) for d in node.decorator_list)
+            or any(_names(b) & tainted for b in node.bases)
         ):
-            tainted.add(node.name)
+            tainted.add(node.name)  # what it is, or inherits, is unknown here
 
     for pre in ctx.prelude:
         with contextlib.suppress(SyntaxError, ValueError):
@@ -365,6 +367,8 @@ def _to_finding(
         message += " (an implicit `Optional`)"  # names the problem ruff's RUF013 names too
     if code == "syntax" and "outside async function" in message:
         code = "top-level-await"  # ``async with``/``async for`` at top level, as in a notebook
+    if "used with a non-method" in message:
+        message += " (a method shown without its class)"
     added = _added_later(message)
     if added is not None:  # `from warnings import deprecated` on Python 3.11
         message += (
