@@ -392,7 +392,7 @@ def test_modules_in_the_working_directory_never_run_outside_the_sandbox(
 
 
 def test_a_fix_that_resolves_only_some_findings_of_a_rule_says_how_many_are_left(
-    write_doc: Callable[[str, str], Path], run_json: Any
+    write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = (
         "class Page:\n    @classmethod\n    def as_depends(cls, size: int = Query(20, le=100)):\n"
@@ -402,8 +402,33 @@ def test_a_fix_that_resolves_only_some_findings_of_a_rule_says_how_many_are_left
     write_doc("p.md", f"```python\n{code}```\n")
     _code, report = run_json("--no-cache", "p.md")
     [block] = report["documents"][0]["blocks"]
-    assert "ET303" in block["fix"]["resolves"]
+    # A rule with a finding left is not claimed; the note says how many are left.
+    assert "ET303" not in block["fix"]["resolves"]
     assert "ET303: 1 of 2 still reported after the fix" in block["fix"]["notes"]
+    # `fix --diff` says it too, on stderr: the patch on stdout stays a patch.
+    capsys.readouterr()
+    assert main(["fix", "--diff", "--no-cache", "p.md"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("--- ") and "note:" not in out
+    assert "p.md:1: note: ET303: 1 of 2 still reported after the fix" in err
+
+
+def test_a_fix_whose_run_gets_further_is_verified_and_says_where_it_stops(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``regex=`` raised before ``unique_items=`` (no v2 spelling) could: once the first is
+    fixed the run stops at the second, which the original never reached. That is no new
+    failure of the fix's making, and the fix says the block is still broken."""
+    code = "from pydantic import BaseModel, Field\n\n\nclass M(BaseModel):\n"
+    code += "    code: str = Field(..., regex='^a')\n"
+    code += "    tags: list[str] = Field(..., unique_items=True)\n"
+    write_doc("m.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-cache", "m.md")
+    [block] = report["documents"][0]["blocks"]
+    fix = block["fix"]
+    assert "pattern='^a'" in fix["replacement"] and fix["verified"]
+    assert any("stops at another python:PydanticUserError" in n for n in fix["notes"])
+    assert any(n.startswith("the fixed block is still broken") for n in fix["notes"])
 
 
 def test_an_unused_import_of_a_deprecated_typing_alias_goes_with_the_fix(

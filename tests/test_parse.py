@@ -79,6 +79,7 @@ def test_a_tab_or_admonition_titled_like_a_caption_introduces_the_wrong_way() ->
         ('py {test="skip" lint="skip"}', "py"),
         ("python{title=x}", "python"),
         ("{python}", "python"),  # Quarto
+        ("python:app/models.py", "python"),  # Zenn, Qiita
     ],
 )
 def test_python_info_strings(info: str, language: str) -> None:
@@ -95,6 +96,8 @@ def test_other_info_strings_are_not_python(info: str) -> None:
 
 def test_info_settings() -> None:
     assert parse_info('{.python .annotate hl_lines="3"}') == ("python", {"hl_lines": "3"})
+    assert parse_info("python:app/models.py") == ("python", {"title": "app/models.py"})
+    assert only("```python:app/models.py\nx = 1\n```\n").title == "app/models.py"
     assert parse_info('py {test="skip" lint="skip"}') == ("py", {"test": "skip", "lint": "skip"})
 
 

@@ -1001,3 +1001,79 @@ def test_a_query_is_rewritten_only_in_a_document_that_uses_sqlalchemy() -> None:
     assert other.code == code and any("never imports SQLAlchemy" in n for n in other.notes)
     orm = sqlalchemy.rewrite(code, RewriteContext(packages=frozenset({"sqlalchemy"})))
     assert "select(User)" in orm.code
+
+
+def test_config_with_a_docstring_migrates_and_a_librarys_own_key_stays() -> None:
+    """A docstring is no reason to keep ``class Config`` (it becomes a comment); a key no
+    Pydantic version knows (``model = "users"``, read by a library) is, with a note; and
+    ``from_orm`` then finds the renamed ``from_attributes`` and adds no second one."""
+    code = """\
+    from pydantic import BaseModel
+
+    class A(BaseModel):
+        class Config:
+            \"\"\"Pydantic model config.\"\"\"
+            orm_mode = True
+
+        id: int
+
+    class B(BaseModel):
+        class Config:
+            orm_mode = True
+            model = "users"
+
+        id: int
+
+    b = B.from_orm(row)
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    migrated = "    # Pydantic model config.\n    model_config = ConfigDict(from_attributes=True)\n"
+    assert migrated in result.code
+    assert result.code.count("from_attributes = True") == 1
+    assert any("keeps `model`, not a Pydantic setting" in n for n in result.notes)
+    with pytest.raises(DeprecationWarning, match="class-based `config`"):  # B keeps its Config
+        run(result.code, row=types.SimpleNamespace(id=7))
+
+
+def test_field_const_becomes_a_literal_and_example_a_list_of_examples() -> None:
+    code = """\
+    from pydantic import BaseModel, Field
+
+    class M(BaseModel):
+        kind: str = Field("fixed", const=True)
+        code: str = Field("x", const=True, description="the code")
+        title: str = Field(None, example="buy milk")
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert '    kind: Literal["fixed"] = "fixed"\n' in result.code
+    assert '    code: Literal["x"] = Field("x", description="the code")\n' in result.code
+    assert 'Field(None, examples=["buy milk"])' in result.code
+    assert not result.notes  # const had a v2 spelling after all
+    model = run(result.code)["M"]
+    assert model().kind == "fixed"
+    with pytest.raises(ValueError, match="Input should be 'fixed'"):
+        model(kind="other")
+    assert model.model_json_schema()["properties"]["title"]["examples"] == ["buy milk"]
+
+
+def test_an_optional_field_the_block_leaves_out_gets_v1s_none_default() -> None:
+    """Only on evidence: mypy's "Missing named argument" for that model and field."""
+    code = """\
+    from typing import Optional
+    from pydantic import BaseModel
+
+    class Customer(BaseModel):
+        first_name: str
+        bio: Optional[str]
+        nick: Optional[str]
+
+    Customer(first_name="Andrew", nick=None)
+    """
+    ctx = RewriteContext(unpassed=frozenset({("Customer", "bio")}))
+    result = pydantic_v1.rewrite(textwrap.dedent(code), ctx)
+    assert "    bio: Optional[str] = None\n    nick: Optional[str]\n" in result.code
+    assert any("`= None` added to bio" in n for n in result.notes)
+    run(result.code)
+    assert pydantic_v1.rewrite(textwrap.dedent(code), RewriteContext()).code == (
+        textwrap.dedent(code)
+    )

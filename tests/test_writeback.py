@@ -171,6 +171,8 @@ def test_highlighted_lines_follow_the_code_a_fix_moves() -> None:
         ("```python hl_lines='1 5-6'", "```python hl_lines='4-5'"),
         ('```python title="a.py" {2,6}', '```python title="a.py" {1,5}'),
         ('```python linenums="1" hl_lines="2"', '```python linenums="1" hl_lines="1"'),
+        ('```python hl_lines="6 9"', '```python hl_lines="5 9"'),  # 9: the document's slip
+        ('```python hl_lines="9"', '```python hl_lines="9"'),
     ]:
         doc = parse_document("d.md", f"Intro\n\n{fence}\n{old}```\n".encode())
         assert replace_blocks(doc, {1: new}) == f"Intro\n\n{moved}\n{new}```\n".encode()

@@ -298,9 +298,18 @@ def _fix(args: argparse.Namespace, config: Config) -> int:
             if r.fix is not None and r.fix.diff and (r.fix.verified or args.unverified)
         }
         for r in doc_result.blocks:
-            if r.fix is not None and r.fix.diff and not r.fix.verified and not args.unverified:
-                print(f"{doc_result.path}:{r.block.fence_line}: fix not verified, skipped "
-                      "(use --unverified to include it)", file=sys.stderr)  # fmt: skip
+            if r.fix is None:
+                continue
+            where = f"{doc_result.path}:{r.block.fence_line}"
+            if r.fix.diff and not r.fix.verified and not args.unverified:
+                print(f"{where}: fix not verified, skipped (use --unverified to include it)",
+                      file=sys.stderr)  # fmt: skip
+            elif not r.fix.diff:
+                print(f"{where}: no fix", file=sys.stderr)
+            # What was left in words, refused, or only partly resolved (stderr: a --diff on
+            # stdout stays a patch).
+            for note in r.fix.notes:
+                print(f"{where}: note: {note}", file=sys.stderr)
         if doc is None or not fixes:
             continue
         changed += len(fixes)

@@ -413,8 +413,8 @@ def myst_directive(info: str) -> tuple[str, str] | None:
 def parse_info(info: str) -> tuple[str, dict[str, str]]:
     """Language and settings of a fence info string: ``py {test="skip"}``, ``{.python .x a=1}``.
 
-    Also ``python title="x.py"`` (extra words), Quarto's ``{python}`` and MyST's
-    ``{code-block} python`` and ``{doctest}``.
+    Also ``python title="x.py"`` (extra words), Zenn's ``python:x.py``, Quarto's ``{python}``
+    and MyST's ``{code-block} python`` and ``{doctest}``.
     """
     info = info.strip()
     settings = {m.group(1): m.group(2).strip("\"'") for m in _SETTING.finditer(info)}
@@ -430,6 +430,11 @@ def parse_info(info: str) -> tuple[str, dict[str, str]]:
         bare = words[0] if words and re.fullmatch(r"[\w+-]+", words[0]) else ""
         return bare.lower(), settings
     first = re.split(r"[\s{,]", info, maxsplit=1)[0]
+    lang, colon, name = first.partition(":")
+    if colon and re.fullmatch(r"[\w+-]+", lang) and name:
+        # Zenn's and Qiita's ``python:app/models.py``: the language, then the file's name.
+        settings.setdefault("title", name)
+        return lang.lower(), settings
     return first.lower(), settings
 
 

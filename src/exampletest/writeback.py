@@ -97,9 +97,11 @@ def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
                 new_lines[-1] = (new_lines[-1][0], "")
         lines[first : first + count] = new_lines
         moved = _line_mover(block.code, replacements[index])
+        known = len(code_lines(block.code))
         for at in range(block.fence_line - 1, first):  # the fence and its option lines
             content, end = lines[at]
-            lines[at] = (_move_highlights(content, moved, at == block.fence_line - 1), end)
+            head = at == block.fence_line - 1
+            lines[at] = (_move_highlights(content, moved, head, known), end)
     return "".join(c + e for c, e in lines).encode("utf-8")
 
 
@@ -133,9 +135,10 @@ def _line_mover(old: str, new: str) -> dict[int, int]:
     return where
 
 
-def _move_highlights(text: str, where: dict[int, int], fence: bool) -> str:
+def _move_highlights(text: str, where: dict[int, int], fence: bool, known: int) -> str:
     """``text`` with the code lines it highlights renumbered for the rewritten code, so that a
-    fix that adds or removes a line keeps the highlight on the line it was on."""
+    fix that adds or removes a line keeps the highlight on the line it was on. A number past
+    the block's ``known`` lines (the document's own slip) is left as it was."""
 
     def renumber(m: re.Match[str]) -> str:
         spec = m.group(2)
@@ -145,7 +148,7 @@ def _move_highlights(text: str, where: dict[int, int], fence: bool) -> str:
             if not lo.isdigit() or (hi and not hi.isdigit()):
                 return m.group(0)  # not a list of lines after all
             numbers += range(int(lo), int(hi or lo) + 1)
-        moved = sorted({where[n] for n in numbers if n in where})
+        moved = sorted({where[n] if n <= known else n for n in numbers if n in where or n > known})
         if moved == sorted(set(numbers)):
             return m.group(0)
         ranges: list[str] = []

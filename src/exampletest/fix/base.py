@@ -37,9 +37,19 @@ class RewriteContext:
     preludes: tuple[tuple[int, str], ...] = ()
     #: Top-level packages the document imports; None when not known (a rewrite alone).
     packages: frozenset[str] | None = None
+    #: Block index -> (class, field) pairs mypy found required where the block leaves them out
+    #: (``Missing named argument "bio" for "Customer"``): with ``bio: Optional[str]``, the
+    #: block was written for Pydantic v1, where such a field defaulted to None.
+    missing_args: tuple[tuple[int, frozenset[tuple[str, str]]], ...] = ()
+    #: The block's own ``missing_args`` (set by ``for_block``).
+    unpassed: frozenset[tuple[str, str]] = frozenset()
 
     def for_block(self, index: int) -> RewriteContext:
-        return dataclasses.replace(self, shared=dict(self.exports).get(index, frozenset()))
+        return dataclasses.replace(
+            self,
+            shared=dict(self.exports).get(index, frozenset()),
+            unpassed=dict(self.missing_args).get(index, frozenset()),
+        )
 
     def wants(self, rules: Sequence[str]) -> bool:
         return self.enabled is None or any(r in self.enabled for r in rules)

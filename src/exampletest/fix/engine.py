@@ -16,6 +16,7 @@ for the same rewrites, nothing is left for the end.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -238,7 +239,7 @@ def _groups(
 
     return {
         "imports": (repr((imports, sorted(spellings.items()))), add),
-        "pydantic": ("", lambda code: pydantic_v1.rewrite(code, rctx)),
+        "pydantic": (repr(sorted(rctx.unpassed)), lambda code: pydantic_v1.rewrite(code, rctx)),
         "sqlalchemy": ("", lambda code: sqlalchemy.rewrite(code, rctx)),
         "fastapi": ("", lambda code: fastapi.rewrite(code, rctx)),
         "stdlib": ("", lambda code: stdlib.rewrite(code, rctx)),
@@ -326,9 +327,25 @@ def _rewrite_ctxs(
     from exampletest.pipeline import stub_source
 
     paths = {path for path, _ in states}
+    missing: dict[str, list[tuple[int, frozenset[tuple[str, str]]]]] = {}
+    for (path, block_index), state in states.items():
+        pairs = frozenset(
+            (m[2], m[1])
+            for f in state.result.findings
+            if f.rule == "call-arg" and (m := _MISSING_ARG.match(f.message))
+        )
+        if pairs:
+            missing.setdefault(path, []).append((block_index, pairs))
     return {
-        p: _rewrite_ctx(d, stub_source(options, d), index) for p, d in by_path.items() if p in paths
+        p: dataclasses.replace(
+            _rewrite_ctx(d, stub_source(options, d), index), missing_args=tuple(missing.get(p, ()))
+        )
+        for p, d in by_path.items()
+        if p in paths
     }
+
+
+_MISSING_ARG = re.compile(r'Missing named argument "(\w+)" for "(\w+)"')
 
 
 def speculate(
@@ -562,7 +579,7 @@ def _apply(
 
 _GROUP_EVIDENCE = {
     "imports": re.compile(r"^ET00[14]$"),
-    "pydantic": re.compile(r"^ET1\d\d$|^Pydantic|pydantic", re.I),
+    "pydantic": re.compile(r"^ET1\d\d$|^Pydantic|pydantic|^Missing named argument", re.I),
     "sqlalchemy": re.compile(r"^ET2\d\d$|sqlalchemy", re.I),
     "fastapi": re.compile(r"^ET303$|^FAST002$"),
     "stdlib": re.compile(r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp"),
@@ -592,7 +609,21 @@ def _relevant(findings: Sequence[Finding]) -> set[str]:
 
 
 def _count_worse(after: Sequence[Finding], before: Sequence[Finding]) -> int:
-    return sum((_worse(after) - _worse(before)).values())
+    return sum(_new_worse(after, before).values())
+
+
+def _new_worse(after: Sequence[Finding], before: Sequence[Finding]) -> Counter[FindingKey]:
+    """The broken/stale findings the rewrite brings, less those its run only *reached*."""
+    new = _worse(after) - _worse(before)
+    return new - _masked(new, _worse(before) - _worse(after))
+
+
+def _masked(new: Counter[FindingKey], gone: Counter[FindingKey]) -> Counter[FindingKey]:
+    """New run-time failures of the same kind as one the rewrite resolved: the original run
+    stopped at that one and never got this far (``Field(regex=...)`` raised before the
+    ``const=`` beside it could). Not the rewrite's doing; the fix says so in a note."""
+    kinds = {(tool, rule) for tool, rule, _ in gone if tool == "python"}
+    return Counter({k: n for k, n in new.items() if (k[0], k[1]) in kinds})
 
 
 def _worse(findings: Sequence[Finding]) -> Counter[FindingKey]:
@@ -608,12 +639,12 @@ def _introduces(
 ) -> bool:
     """A new broken/stale finding in the block, or in a later block that uses its names; or
     an intentional finding gone: the rewrite changed an example marked as the wrong way."""
-    if _worse(checked[key]) - _worse(original[key]):
+    if _new_worse(checked[key], original[key]):
         return True
     if _intentional(original[key]) - _intentional(checked[key]):
         return True
     return any(
-        bool(_worse(checked[d]) - _worse(original[d]))
+        bool(_new_worse(checked[d], original[d]))
         for d, sources in dependents.items()
         if key in sources and d in checked
     )
@@ -745,6 +776,9 @@ def _fix(state: _State) -> Fix | None:
         for f in state.after
         if not f.intentional and finding_key(f) not in state.before
     )
+    # A rule counts as resolved only when none of its findings is left (the rest of a rule
+    # the fix resolves only partly is said in a note).
+    left = {f.rule for f in state.after if not f.intentional}
     resolves = tuple(
         sorted(
             {
@@ -755,32 +789,52 @@ def _fix(state: _State) -> Fix | None:
                 and not (stops_earlier and f.stage == "smoke")
                 for rule in (f.rule, *(c.split(":", 1)[1] for c in f.corroboration))
             }
+            - left
         )
     )
     try:
         diff = document_diff(state.doc, {state.result.block.index: state.code})
     except WriteError as exc:
         return Fix(state.code, "", resolves, False, (*state.notes, str(exc)))
-    new_bad = (
-        Counter(finding_key(f) for f in state.after if f.category in _WORSE and not f.intentional)
-        - state.before
+    new_bad = _worse(state.after) - state.before
+    reached = _masked(new_bad, state.before - _worse(state.after))
+    partly = _partly_resolved(state, resolves)
+    verified = bool(resolves or partly) and not new_bad - reached
+    notes = (*state.notes, *_stand_in_notes(state), *partly)
+    if reached:
+        kinds = ", ".join(sorted({f"{tool}:{rule}" for tool, rule, _ in reached}))
+        notes += (
+            f"the fixed block runs further and then stops at another {kinds}, which the "
+            "original never reached",
+        )
+    return Fix(state.code, diff, resolves, verified, (*notes, *_still_broken(state)))
+
+
+def _still_broken(state: _State) -> list[str]:
+    """A verified fix resolves what it claims; a reader should still not take the block for
+    working when the fixed block is broken all the same (a ``__root__`` model)."""
+    broken = sorted(
+        {
+            f"{f.tool}:{f.rule}"
+            for f in state.after or ()
+            if f.category is Category.BROKEN and not f.intentional
+        }
     )
-    verified = bool(resolves) and not new_bad
-    notes = (*state.notes, *_stand_in_notes(state), *_partly_resolved(state, resolves))
-    return Fix(state.code, diff, resolves, verified, notes)
+    return [f"the fixed block is still broken: {', '.join(broken)}"] if broken else []
 
 
 def _partly_resolved(state: _State, resolves: tuple[str, ...]) -> list[str]:
-    """The stale or broken rules the fix resolves only some findings of: "resolves UP035"
-    alone would read as if none were left. (Lint noise, F401 and the like, is not counted.)"""
+    """The stale or broken rules the fix resolves only some findings of: they are not in
+    ``resolves`` ("resolves UP035" would read as if none were left), and said here. (Lint
+    noise, F401 and the like, is not counted.)"""
     before = Counter(
         f.rule for f in state.result.findings if f.category in _WORSE and not f.intentional
     )
     after = Counter(f.rule for f in state.after or () if f.category in _WORSE and not f.intentional)
     return [
         f"{rule}: {after[rule]} of {before[rule]} still reported after the fix"
-        for rule in resolves
-        if after[rule] and before[rule]
+        for rule in sorted(before)
+        if rule not in resolves and 0 < after[rule] < before[rule]
     ]
 
 

@@ -68,6 +68,27 @@ REMOVED_KEYS = {
     "underscore_attrs_are_private": "v2 treats _names as private attributes",
     "allow_mutation": "use frozen=True",
 }
+#: Every key a v1 or v2 model or settings config has (v2's from pydantic 2.12 and
+#: pydantic-settings 2.11). Anything else in a ``class Config`` is an attribute a library
+#: reads from it (fastapi-jsonapi's ``model = "users"``), which ``ConfigDict`` does not take.
+CONFIG_KEYS = frozenset(
+    {
+        *RENAMED_KEYS, *RENAMED_KEYS.values(), *REMOVED_KEYS,
+        "alias_generator", "allow_inf_nan", "arbitrary_types_allowed", "cache_strings",
+        "coerce_numbers_to_str", "defer_build", "extra", "field_title_generator", "frozen",
+        "hide_input_in_errors", "ignored_types", "json_encoders", "json_schema_mode_override",
+        "json_schema_serialization_defaults_required", "loc_by_alias", "model_title_generator",
+        "plugin_settings", "protected_namespaces", "regex_engine", "revalidate_instances",
+        "schema_generator", "ser_json_bytes", "ser_json_inf_nan", "ser_json_temporal",
+        "ser_json_timedelta", "serialize_by_alias", "strict", "title", "use_attribute_docstrings",
+        "use_enum_values", "val_json_bytes", "validate_assignment", "validate_by_alias",
+        "validate_by_name", "validate_return", "validation_error_cause", "val_temporal_unit",
+        "url_preserve_empty_path", "polymorphic_serialization",
+        "case_sensitive", "env_file", "env_file_encoding", "env_ignore_empty",
+        "env_nested_delimiter", "env_parse_enums", "env_parse_none_str", "env_prefix",
+        "json_file", "secrets_dir", "toml_file", "yaml_file", "cli_parse_args", "cli_prog_name",
+    }
+)  # fmt: skip
 _FIELD_KWARGS = {"regex": "pattern", "min_items": "min_length", "max_items": "max_length"}
 _FIELD_NOTES = {
     "const": "use a Literal[...] annotation",
@@ -425,6 +446,12 @@ def _config_class(cls: cst.ClassDef) -> cst.ClassDef | None:
     )
 
 
+def _is_string(small: cst.BaseSmallStatement) -> bool:
+    return isinstance(small, cst.Expr) and isinstance(
+        small.value, cst.SimpleString | cst.ConcatenatedString
+    )
+
+
 def _config_entries(config: cst.ClassDef) -> list[tuple[str, cst.BaseExpression]] | None:
     """The ``key = value`` lines of a Config class; None when it holds anything else."""
     entries: list[tuple[str, cst.BaseExpression]] = []
@@ -436,9 +463,9 @@ def _config_entries(config: cst.ClassDef) -> list[tuple[str, cst.BaseExpression]
         if not all(isinstance(line, cst.SimpleStatementLine) for line in lines):
             return None
         smalls = [small for line in lines for small in getattr(line, "body", ())]
-    for small in smalls:
-        if isinstance(small, cst.Pass):
-            continue
+    for i, small in enumerate(smalls):
+        if isinstance(small, cst.Pass) or (i == 0 and _is_string(small)):
+            continue  # a docstring: carried over as a comment
         if (
             isinstance(small, cst.Assign)
             and len(small.targets) == 1
@@ -749,6 +776,15 @@ class _ConfigClass(_Transformer):
                 "model_config = ConfigDict(...) by hand",
             )
             return updated_node
+        foreign = [k for k, _ in entries if k not in CONFIG_KEYS]
+        if foreign:
+            self.note(
+                self.rule,
+                config,
+                f"class Config keeps {', '.join(f'`{k}`' for k in foreign)}, not a Pydantic "
+                "setting (a library's own?), which ConfigDict does not take: migrate by hand",
+            )
+            return updated_node
         settings = original_node.name.value in self.a.settings
         factory = "SettingsConfigDict" if settings else "ConfigDict"
         self.edit.imports.append(
@@ -766,7 +802,12 @@ class _ConfigClass(_Transformer):
             # Inner lines are relative to the statement's indentation, one level deeper now.
             args = "".join(f"\n    {k}={v.replace(chr(10), chr(10) + '    ')}," for k, v in values)
             text = f"model_config = {factory}({args}\n)"
+        docstring = config.get_docstring() or ""
         comments = [
+            cst.EmptyLine(comment=cst.Comment(f"# {line}".rstrip()))
+            for line in docstring.splitlines()
+        ]
+        comments += [
             line
             for s in _statements(config)
             for line in getattr(s, "leading_lines", ())
@@ -794,10 +835,10 @@ class _ConfigClass(_Transformer):
 
 
 def _v1_optional_defaults(
-    body: Sequence[cst.BaseStatement], module: cst.Module
+    body: Sequence[cst.BaseStatement], module: cst.Module, only: set[str] | None = None
 ) -> tuple[list[cst.BaseStatement], list[str]]:
     """A v1 model's ``x: Optional[T]`` with no value defaulted to None; in v2 it is required.
-    The migration keeps v1's behaviour: ``= None``."""
+    The migration keeps v1's behaviour: ``= None`` (on the fields in ``only``, when given)."""
     out: list[cst.BaseStatement] = []
     names: list[str] = []
     for stmt in body:
@@ -807,6 +848,7 @@ def _v1_optional_defaults(
                 isinstance(small, cst.AnnAssign)
                 and small.value is None
                 and isinstance(small.target, cst.Name)
+                and (only is None or small.target.value in only)
                 and _optional(module.code_for_node(small.annotation.annotation))
             ):
                 names.append(small.target.value)
@@ -1289,6 +1331,40 @@ class _FieldArgs(_Transformer):
         self._classes.pop()
         return updated_node
 
+    @staticmethod
+    def _literal_default(call: cst.Call) -> bool:
+        positional = [a for a in call.args if a.keyword is None]
+        default = positional[0] if positional else _find_kwarg(call, "default")
+        if default is None:
+            return False
+        value = default.value
+        if isinstance(value, cst.Name):
+            return value.value in ("True", "False")
+        return isinstance(value, cst.SimpleString | cst.ConcatenatedString | cst.Integer)
+
+    def leave_AnnAssign(
+        self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign
+    ) -> cst.AnnAssign:
+        """``kind: str = Field("fixed", const=True)`` -> ``kind: Literal["fixed"] = "fixed"``:
+        v2's spelling of a field that only takes its default."""
+        call = updated_node.value
+        if not isinstance(call, cst.Call) or self.a.member(call.func) != "Field":
+            return updated_node
+        const = _find_kwarg(call, "const")
+        if const is None or not _is_true(const.value) or not self._literal_default(call):
+            return updated_node
+        positional = [a for a in call.args if a.keyword is None]
+        default = positional[0] if positional else _find_kwarg(call, "default")
+        assert default is not None
+        self.edit.imports.append("from typing import Literal")
+        annotation = cst.Annotation(
+            cst.Subscript(cst.Name("Literal"), [cst.SubscriptElement(cst.Index(default.value))])
+        )
+        rest = drop_args(call, lambda a: a is const)
+        value: cst.BaseExpression = default.value if len(rest.args) == 1 else rest
+        self.done()
+        return updated_node.with_changes(annotation=annotation, value=value)
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if self.a.member(original_node.func) != "Field":
             return updated_node
@@ -1302,7 +1378,11 @@ class _FieldArgs(_Transformer):
                 and isinstance(arg.value, cst.SimpleString | cst.ConcatenatedString)
             ):  # pydantic-settings reads the variable named by the validation alias
                 updated_node = _rename_kwargs(updated_node, {"env": "validation_alias"})
-            elif arg.keyword and arg.keyword.value in _FIELD_NOTES:
+            elif (
+                arg.keyword
+                and arg.keyword.value in _FIELD_NOTES
+                and not (arg.keyword.value == "const" and self._literal_default(original_node))
+            ):
                 self.note(
                     self.rule,
                     original_node,
@@ -1310,6 +1390,18 @@ class _FieldArgs(_Transformer):
                     f"{_FIELD_NOTES[arg.keyword.value]}",
                 )
         new = _rename_kwargs(updated_node, _FIELD_KWARGS)
+        example = _find_kwarg(new, "example")
+        if example is not None and _find_kwarg(new, "examples") is None:
+            # v1 passed unknown keywords into the JSON schema; v2 has a list of examples.
+            listed = cst.List([cst.Element(example.value)])
+            new = new.with_changes(
+                args=[
+                    a.with_changes(keyword=cst.Name("examples"), value=listed)
+                    if a is example
+                    else a
+                    for a in new.args
+                ]
+            )
         mutation = _find_kwarg(new, "allow_mutation")
         if mutation is not None and _is_false(mutation.value):
             new = _rename_kwargs(new, {"allow_mutation": "frozen"})
@@ -1532,6 +1624,34 @@ class _ParseObjAs(_Transformer):
         )
 
 
+class _UnpassedOptional(_Transformer):
+    """``bio: Optional[str]`` with no value, left out where the block makes the model and
+    mypy says it is required: the block was written for v1, where it defaulted to None."""
+
+    rule = "call-arg"  # the mypy finding it answers; no rule of the pack reports it
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        name = original_node.name.value
+        wanted = {field for cls, field in self.ctx.unpassed if cls == name}
+        if not wanted or not self.is_model_body(original_node, updated_node):
+            return updated_node
+        assert isinstance(updated_node.body, cst.IndentedBlock)
+        body, defaulted = _v1_optional_defaults(updated_node.body.body, self.a.module, wanted)
+        if not defaulted:
+            return updated_node
+        self.note(
+            self.rule,
+            original_node,
+            f"`= None` added to {', '.join(defaulted)}: the block leaves "
+            f"{'it' if len(defaulted) == 1 else 'them'} out, as Pydantic v1 allowed for an "
+            "Optional field (its default was None); v2 makes it required",
+        )
+        self.done()
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
 def rewrite(code: str, ctx: RewriteContext) -> Rewrite:
     """Every enabled Pydantic v1 -> v2 rewrite, in an order where later ones see earlier ones."""
     return run_passes(code, ctx, PASSES)
@@ -1550,4 +1670,5 @@ PASSES: tuple[Pass, ...] = (
     _pass("ET109", _MethodCalls, ".schema_json(", *(f".{m}(" for m in _METHOD_NAMES)),
     _pass("ET110", _Fields, "__fields__"),
     _pass("ET115", _ParseObjAs, "parse_obj_as"),
+    _pass("call-arg", _UnpassedOptional, "Optional", "None"),
 )
