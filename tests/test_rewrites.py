@@ -857,6 +857,8 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
         "one = session.query(User).filter(User.id == 2).first()\n"
         "many = session.query(User).filter(User.id > 0, User.name != 'z').all()\n"
         "n = session.query(User).count()\n"
+        "got = session.query(User).get(2)\n"
+        "by = session.query(User).filter_by(name='a').order_by(User.id.desc()).limit(1).all()\n"
     )
     result = sa_fix.rewrite(legacy, RewriteContext())
     assert result.applied == ("ET202",)
@@ -868,6 +870,9 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     exec(compile(setup + result.code, "<after>", "exec", dont_inherit=True), after)
     assert [u.id for u in after["many"]] == [u.id for u in before["many"]] == [1, 2]
     assert after["one"].name == before["one"].name == "b"
+    assert "session.get(User, 2)" in result.code and after["got"].name == before["got"].name
+    assert "select(User).filter_by(name='a').order_by(User.id.desc()).limit(1)" in result.code
+    assert [u.id for u in after["by"]] == [u.id for u in before["by"]] == [1]
 
 
 def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> None:
@@ -1077,3 +1082,51 @@ def test_an_optional_field_the_block_leaves_out_gets_v1s_none_default() -> None:
     assert pydantic_v1.rewrite(textwrap.dedent(code), RewriteContext()).code == (
         textwrap.dedent(code)
     )
+
+
+def test_a_v1_validator_with_unused_kwargs_is_rewritten() -> None:
+    """``(cls, v, values, **kwargs)`` is v1's documented signature; unused, v2 has nothing to
+    pass there. Used (``kwargs["field"]``), it stays with a note."""
+    code = """\
+    from pydantic import BaseModel, validator
+
+    class UserModel(BaseModel):
+        password1: str
+        password2: str
+
+        @validator("password2")
+        def passwords_match(cls, v, values, **kwargs):
+            if "password1" in values and v != values["password1"]:
+                raise ValueError("passwords do not match")
+            return v
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert "    def passwords_match(cls, v, info: ValidationInfo):\n" in result.code
+    model = run(result.code)["UserModel"]
+    assert model(password1="a", password2="a").password2 == "a"
+    with pytest.raises(ValueError, match="passwords do not match"):
+        model(password1="a", password2="b")
+    used = code.replace("return v\n", "return kwargs['field'] and v\n")
+    kept = fix(pydantic_v1.rewrite, used)
+    assert "**kwargs" in kept.code and any("**kwargs" in n for n in kept.notes)
+
+
+def test_dict_on_a_model_through_its_module_or_from_a_list_of_models() -> None:
+    code = """\
+    from pydantic import BaseModel
+
+    class Task(BaseModel):
+        title: str
+
+    def create(body: schemas.Task):
+        return body.dict()
+
+    def dump_all(items: list[Task], rows: list[dict]):
+        for item in items:
+            item.json()
+        return [i.dict() for i in items], [r.dict() for r in rows]
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert "return body.model_dump()" in result.code
+    assert "item.model_dump_json()" in result.code
+    assert "[i.model_dump() for i in items], [r.dict() for r in rows]" in result.code

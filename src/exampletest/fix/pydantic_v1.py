@@ -115,6 +115,10 @@ _CLASS_METHODS = {
 _METHOD_NAMES = (*_INSTANCE_METHODS, *_CLASS_METHODS)
 
 
+#: Annotations of a collection whose items are all of the one type it names.
+_COLLECTIONS = frozenset({"list", "List", "Sequence", "Iterable", "set", "Set", "frozenset"})
+
+
 def _last_name(expr: cst.BaseExpression) -> str | None:
     full = get_full_name_for_node(expr)
     return full.rsplit(".", 1)[-1] if full else None
@@ -269,6 +273,12 @@ class Analysis:
     def model_class(self, expr: cst.BaseExpression) -> str | None:
         if isinstance(expr, cst.Name) and expr.value in self.models:
             return expr.value
+        if (  # ``schemas.TaskCreate``: the document's model, through its module
+            isinstance(expr, cst.Attribute)
+            and isinstance(expr.value, cst.Name)
+            and expr.attr.value in self.models
+        ):
+            return expr.attr.value
         return None
 
     def class_of(self, node: cst.CSTNode) -> cst.ClassDef | None:
@@ -338,7 +348,34 @@ class Analysis:
             return self._annotation_is_model(parent.annotation) or (
                 parent.value is not None and self.is_instance(parent.value, depth + 1)
             )
+        if isinstance(parent, cst.CompFor | cst.For) and parent.target is node:
+            return self._holds_models(parent.iter)  # ``for item in items: item.dict()``
         return False
+
+    def _holds_models(self, expr: cst.BaseExpression) -> bool:
+        """A name annotated as a collection of models (``items: list[Item]``)."""
+        if not isinstance(expr, cst.Name):
+            return False
+        for assignment in self.referents(expr) or ():
+            node = assignment.node
+            parent = self.parents.get(node)
+            annotation = (
+                node.annotation
+                if isinstance(node, cst.Param)
+                else parent.annotation
+                if isinstance(parent, cst.AnnAssign) and parent.target is node
+                else None
+            )
+            ann = annotation.annotation if annotation is not None else None
+            if not (
+                isinstance(ann, cst.Subscript)
+                and _last_name(ann.value) in _COLLECTIONS
+                and len(ann.slice) == 1
+                and isinstance(ann.slice[0].slice, cst.Index)
+                and self.model_class(ann.slice[0].slice.value)
+            ):
+                return False
+        return bool(self.referents(expr))
 
     def _is_method_self(self, param: cst.Param) -> bool:
         params = self.parents.get(param)
@@ -1005,10 +1042,16 @@ class _Validator(_Transformer):
             self.note(self.rule, self.where, "unusual validator signature; rewrite by hand")
             return None
         if params.star_kwarg is not None:
-            self.note(
-                self.rule, self.where, "**kwargs in a v1 validator has no v2 equivalent; use info"
-            )
-            return None
+            kwargs = params.star_kwarg.name.value
+            if any(n.value == kwargs for n in _walk(func.body, cst.Name)):
+                why = "**kwargs in a v1 validator has no v2 equivalent; use info"
+                self.note(self.rule, self.where, why)
+                return None
+            # v1's ``(cls, v, values, **kwargs)``, kwargs unused: v2 passes nothing there.
+            params = params.with_changes(star_kwarg=None)
+            if plain:
+                plain[-1] = plain[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                params = params.with_changes(params=plain)
         extra = [p for p in plain[2:]]
         if not extra:
             return params, {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
@@ -148,56 +150,88 @@ class _SqlCalls(PassTransformer):
 
 #: Terminal calls of a legacy Query chain that 2.0's ``Session.scalars()`` result also has.
 _TERMINALS = frozenset({"first", "all", "one", "one_or_none"})
+#: Query methods a 2.0 ``Select`` has too, with its name for them.
+_CHAIN = {
+    "filter": "where", "filter_by": "filter_by", "order_by": "order_by", "limit": "limit",
+    "offset": "offset", "options": "options", "join": "join", "outerjoin": "outerjoin",
+    "distinct": "distinct", "group_by": "group_by",
+}  # fmt: skip
 
 
 class _LegacyQuery(PassTransformer):
-    """``s.query(M).filter(c).first()`` -> ``s.scalars(select(M).where(c)).first()``.
+    """``s.query(M).filter(c).first()`` -> ``s.scalars(select(M).where(c)).first()``, and
+    ``s.query(M).get(k)`` -> ``s.get(M, k)``.
 
-    Only the plain chain: one entity, ``filter`` clauses, a terminal the 2.0 result also has.
-    Anything else (``filter_by``, ``join``, ``count``, several entities) stays a suggestion.
+    One entity, methods a ``Select`` has too (``filter_by``, ``order_by``, ``join``, ...), a
+    terminal the 2.0 result also has. Anything else (``count``, ``update``, several entities)
+    stays a suggestion.
     """
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         func = updated_node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value in _TERMINALS):
+        if not isinstance(func, cst.Attribute):
             return updated_node
-        if updated_node.args:
+        if func.attr.value == "get":
+            return self._get(updated_node, func)
+        if func.attr.value not in _TERMINALS or updated_node.args:
             return updated_node
-        clauses: list[cst.Arg] = []
+        chain: list[tuple[str, Sequence[cst.Arg]]] = []
         node = func.value
         while (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value == "filter"
+            and node.func.attr.value in _CHAIN
         ):
-            clauses = [*node.args, *clauses]
+            chain.insert(0, (_CHAIN[node.func.attr.value], node.args))
             node = node.func.value
-        if not (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value == "query"
-            and len(node.args) == 1
-            and not node.args[0].keyword
-            and not node.args[0].star
-            and all(not a.keyword and not a.star for a in clauses)
-        ):
+        query = _query_of_one(node)
+        if query is None:
             return updated_node
-        statement: cst.BaseExpression = cst.Call(
-            cst.Name("select"), [node.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
-        )
-        if clauses:
-            args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in clauses]
-            commas = [
-                a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                for a in args[:-1]
-            ]
-            statement = cst.Call(cst.Attribute(statement, cst.Name("where")), [*commas, args[-1]])
+        statement: cst.BaseExpression = cst.Call(cst.Name("select"), [_last(query.args)[0]])
+        for method, args in chain:
+            statement = cst.Call(cst.Attribute(statement, cst.Name(method)), _last(args))
+        assert isinstance(query.func, cst.Attribute)
         scalars = cst.Call(
-            cst.Attribute(node.func.value, cst.Name("scalars")), [cst.Arg(statement)]
+            cst.Attribute(query.func.value, cst.Name("scalars")), [cst.Arg(statement)]
         )
         self.edit.applied.add("ET202")
         self.edit.imports.append("from sqlalchemy import select")
         return updated_node.with_changes(func=func.with_changes(value=scalars))
+
+    def _get(self, call: cst.Call, func: cst.Attribute) -> cst.BaseExpression:
+        query = _query_of_one(func.value)
+        if query is None or len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
+            return call
+        assert isinstance(query.func, cst.Attribute)
+        entity = query.args[0].with_changes(
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        )
+        self.edit.applied.add("ET202")
+        return cst.Call(
+            cst.Attribute(query.func.value, cst.Name("get")), [entity, *_last(call.args)]
+        )
+
+
+def _query_of_one(node: cst.BaseExpression) -> cst.Call | None:
+    """``s.query(M)``: one positional entity."""
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "query"
+        and len(node.args) == 1
+        and not node.args[0].keyword
+        and not node.args[0].star
+    ):
+        return node
+    return None
+
+
+def _last(args: Sequence[cst.Arg]) -> list[cst.Arg]:
+    """The arguments with no trailing comma after the last."""
+    out = list(args)
+    if out:
+        out[-1] = out[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return out
 
 
 #: What makes a ``session.query()`` SQLAlchemy's when the document never says so otherwise.
