@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import itertools
 import json
@@ -1130,3 +1131,50 @@ def test_dict_on_a_model_through_its_module_or_from_a_list_of_models() -> None:
     assert "return body.model_dump()" in result.code
     assert "item.model_dump_json()" in result.code
     assert "[i.model_dump() for i in items], [r.dict() for r in rows]" in result.code
+
+
+def test_on_event_handlers_become_a_lifespan_that_calls_them() -> None:
+    """ET301: the same handlers run, in order, at startup and at shutdown."""
+    from exampletest.fix import fastapi as fastapi_fix
+
+    code = """\
+    import fastapi
+
+    app = fastapi.FastAPI(title="x")
+    calls = []
+
+
+    @app.on_event("startup")
+    async def connect():
+        calls.append("connect")
+
+
+    @app.on_event("startup")
+    def warm():
+        calls.append("warm")
+
+
+    @app.on_event("shutdown")
+    async def close():
+        calls.append("close")
+    """
+    result = fix(fastapi_fix.rewrite, code)
+    assert result.applied == ("ET301",)
+    assert "async def lifespan(app: fastapi.FastAPI):\n    await connect()\n    warm()\n" in (
+        result.code
+    )
+    assert 'app = fastapi.FastAPI(title="x", lifespan=lifespan)' in result.code
+    ns = run(result.code)
+
+    async def serve() -> None:  # what a server does with the app's lifespan
+        async with ns["app"].router.lifespan_context(ns["app"]):
+            assert ns["calls"] == ["connect", "warm"]
+
+    asyncio.run(serve())
+    assert ns["calls"] == ["connect", "warm", "close"]
+    # A router's handler, or one that takes arguments, is left with a note.
+    kept = fix(
+        fastapi_fix.rewrite,
+        code.replace('@app.on_event("shutdown")', '@router.on_event("shutdown")'),
+    )
+    assert "@router.on_event" in kept.code and any("lifespan by hand" in n for n in kept.notes)

@@ -581,7 +581,7 @@ _GROUP_EVIDENCE = {
     "imports": re.compile(r"^ET00[14]$"),
     "pydantic": re.compile(r"^ET1\d\d$|^Pydantic|pydantic|^Missing named argument", re.I),
     "sqlalchemy": re.compile(r"^ET2\d\d$|sqlalchemy", re.I),
-    "fastapi": re.compile(r"^ET303$|^FAST002$"),
+    "fastapi": re.compile(r"^ET30[13]$|^FAST002$"),
     "stdlib": re.compile(r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp"),
     "ruff": re.compile(r"^(UP|FAST|RUF013)"),
 }

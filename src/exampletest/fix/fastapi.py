@@ -1,5 +1,10 @@
 """FastAPI idioms with a mechanical modern spelling.
 
+ET301: ``@app.on_event("startup")``/``("shutdown")`` handlers -> a ``lifespan`` context manager
+that calls them, passed to ``FastAPI(lifespan=...)``; the handlers stay as they were, without
+the decorator. Only module-level handlers of the module's one ``FastAPI()`` app that take no
+arguments; anything else stays a suggestion.
+
 ET303: ``db: Session = Depends(get_db)`` -> ``db: Annotated[Session, Depends(get_db)]``. Only
 ``Depends``/``Security`` (they carry no default value, so nothing moves), only annotated
 parameters, and only where dropping the default keeps the signature valid (a parameter without
@@ -13,6 +18,7 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
 
 from exampletest.fix.base import Edit, Pass, PassTransformer, Rewrite, RewriteContext, run_passes
+from exampletest.fix.pydantic_v1 import append_kwarg
 
 _DEPENDENCY_MARKERS = frozenset({"Depends", "Security"})
 
@@ -75,7 +81,118 @@ def _annotated(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst
     return wrapper.visit(_AnnotatedDepends(edit))
 
 
-PASSES: tuple[Pass, ...] = (Pass(("ET303", "FAST002"), _annotated, ("Depends(", "Security(")),)
+_EVENTS = ("startup", "shutdown")
+
+
+def _lifespan(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    module = wrapper.module
+    body = list(module.body)
+    apps = [i for i, stmt in enumerate(body) if _app_name(stmt)]
+    handlers: dict[str, list[tuple[str, bool]]] = {event: [] for event in _EVENTS}
+    changed: dict[int, cst.FunctionDef] = {}
+
+    def refuse(why: str) -> cst.Module:
+        edit.notes.append(f"ET301: {why}; write the lifespan by hand")
+        return module
+
+    code = module.code
+    if len(apps) != 1 or "lifespan" in code:
+        return refuse("not one FastAPI() app without a lifespan")
+    app = _app_name(body[apps[0]])
+    for i, stmt in enumerate(body):
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        kept: list[cst.Decorator] = []
+        for dec in stmt.decorators:
+            event = _event_of(dec, app)
+            if event is None:
+                kept.append(dec)
+                continue
+            params = stmt.params
+            star = not isinstance(params.star_arg, cst.MaybeSentinel)
+            if i < apps[0] or event not in _EVENTS or params.params or star:
+                return refuse(f"an `on_event({event!r})` handler this rewrite does not move")
+            handlers[event].append((stmt.name.value, stmt.asynchronous is not None))
+        if len(kept) != len(stmt.decorators):
+            changed[i] = stmt.with_changes(decorators=kept)
+    if not changed or ".on_event(" in "".join(
+        module.code_for_node(s) for i, s in enumerate(body) if i not in changed
+    ):
+        return module if not changed else refuse("an `on_event` this rewrite does not move")
+
+    def calls(event: str) -> str:
+        return "".join(
+            f"    {'await ' if is_async else ''}{name}()\n" for name, is_async in handlers[event]
+        )
+
+    assign = body[apps[0]]
+    assert isinstance(assign, cst.SimpleStatementLine) and isinstance(assign.body[0], cst.Assign)
+    call = assign.body[0].value
+    assert isinstance(call, cst.Call)
+    lifespan = cst.parse_statement(
+        f"@asynccontextmanager\nasync def lifespan(app: {module.code_for_node(call.func)}):\n"
+        f"{calls('startup')}    yield\n{calls('shutdown')}"
+    )
+    made = assign.with_changes(
+        body=[
+            assign.body[0].with_changes(value=append_kwarg(call, "lifespan", cst.Name("lifespan")))
+        ]
+    )
+    out: list[cst.BaseStatement] = []
+    for i, stmt in enumerate(body):
+        if i == apps[0]:
+            spacing = [cst.EmptyLine(), cst.EmptyLine()]
+            lead = list(assign.leading_lines)
+            blank = sum(1 for line in lead if line.comment is None)
+            if i and blank < 2:  # a function after other code: two blank lines, as PEP 8 has
+                lead = [cst.EmptyLine()] * (2 - blank) + lead
+            out.append(lifespan.with_changes(leading_lines=lead))
+            out.append(made.with_changes(leading_lines=spacing))
+        else:
+            out.append(changed.get(i, stmt))
+    edit.applied.add("ET301")
+    edit.imports.append("from contextlib import asynccontextmanager")
+    return module.with_changes(body=out)
+
+
+def _app_name(stmt: cst.BaseStatement) -> str | None:
+    """``app = FastAPI(...)`` -> ``"app"``."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    if (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.targets[0].target, cst.Name)
+        and isinstance(small.value, cst.Call)
+        and (get_full_name_for_node(small.value.func) or "").rsplit(".", 1)[-1] == "FastAPI"
+    ):
+        return small.targets[0].target.value
+    return None
+
+
+def _event_of(dec: cst.Decorator, app: str | None) -> str | None:
+    """``@app.on_event("startup")`` -> ``"startup"``; ``"?"`` for another receiver's or a
+    non-literal event; None for any other decorator."""
+    call = dec.decorator
+    if not (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "on_event"
+    ):
+        return None
+    literal = call.args[0].value if len(call.args) == 1 else None
+    if not (isinstance(call.func.value, cst.Name) and call.func.value.value == app):
+        return "?"
+    if not isinstance(literal, cst.SimpleString):
+        return "?"
+    return literal.raw_value
+
+
+PASSES: tuple[Pass, ...] = (
+    Pass(("ET301",), _lifespan, (".on_event(",)),
+    Pass(("ET303", "FAST002"), _annotated, ("Depends(", "Security(")),
+)
 
 
 def rewrite(code: str, ctx: RewriteContext) -> Rewrite:
