@@ -284,6 +284,8 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     # Template placeholders and a parameter list left out.
     assert _found(index, "{var_name}: {type_hint} = {var_value}\n") == [("elided", "incomplete")]
     assert _found(index, "from {your_package}._typing import List\n") == [("elided", "incomplete")]
+    items = "routes = [\n    ...\n    Mount('/static', app=None),\n]\n"  # "more items here"
+    assert _found(index, items) == [("elided", "incomplete")]
     mustache = "class {{ResourceName}}Base(BaseModel):\n    name: str\n"  # copy-and-fill templates
     assert _found(index, mustache) == [("elided", "incomplete")]
     assert _found(index, "def convert(...) -> ...: ...\n") == [("elided", "incomplete")]
@@ -416,3 +418,17 @@ def test_a_standard_type_or_function_beats_a_librarys_name_for_it(index: NameInd
         ["from contextlib import asynccontextmanager"],
         ["from sqlalchemy import UUID"],
     ]
+
+
+def test_a_package_the_document_imports_from_is_suggested_when_used_bare(
+    index: NameIndex,
+) -> None:
+    """Not installed, so the index does not know it; the document itself names it."""
+    ctxs = _contexts(
+        "```python\nfrom notinstalled_xyz.gen import make\n```\n\n"
+        "```python\nc = notinstalled_xyz.Converter()\nprint(c, other_thing)\n```\n",
+        index,
+    )
+    found = {f.message.split("`")[1]: f.suggestion for f in ctxs[1].findings}
+    assert found["notinstalled_xyz"] == "import notinstalled_xyz"
+    assert not found["other_thing"].startswith("import")  # a fragment's own name

@@ -687,6 +687,12 @@ def test_a_standard_library_name_a_newer_python_added_is_env(
     )
     found = {(f["tool"], f["rule"], f["category"]) for f in _findings(run_json, doc)}
     assert found == {("python", "newer-python", "env")}  # mypy's "no attribute" corroborates
+    # Used as the module's attribute, and an error that names the Python it needs.
+    doc = _doc(write_doc, "import copy\n\nprint(copy.replace(1))\n")
+    found = {(f["tool"], f["rule"], f["category"]) for f in _findings(run_json, doc)}
+    assert found == {("python", "newer-python", "env")}
+    f = _one(write_doc, run_json, "raise ValueError('only supported in Python 3.99 and above')\n")
+    assert (f["rule"], f["category"]) == ("newer-python", "env")
     # No interpreter path in what an import error says.
     f = _one(write_doc, run_json, "from json import no_such_name\n")
     assert f["message"].startswith("ImportError: cannot import name 'no_such_name' from 'json'")

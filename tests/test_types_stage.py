@@ -215,6 +215,16 @@ def test_mypy_seeing_the_error_a_transcript_shows_is_intentional(
     # Shown to raise: the doc's point. Not shown: the document's bug.
     assert ("call-arg", 8, True) in found and ("call-arg", 12, False) in found
     assert block["status"] == "broken"
+    # A statement over several lines: the traceback follows its last line.
+    write_doc(
+        "m.md",
+        "```pycon\n>>> from dataclasses import dataclass\n>>> @dataclass(kw_only=True)\n"
+        "... class A:\n...     a: int\n>>> print(\n...     A()\n... )\n"
+        "Traceback (most recent call last):\n  ...\nTypeError: missing 'a'\n```\n",
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "m.md")
+    (block,) = report["documents"][0]["blocks"]
+    assert [f["intentional"] for f in block["findings"] if f["stage"] == "types"] == [True]
 
 
 def test_a_handler_typed_for_its_own_exception_class_is_style_not_broken(
@@ -225,10 +235,18 @@ def test_a_handler_typed_for_its_own_exception_class_is_style_not_broken(
         "app = FastAPI()\n\n\nasync def on_key(request: Request, exc: KeyError) -> JSONResponse:\n"
         "    return JSONResponse({}, status_code=404)\n\n\n"
         "app.add_exception_handler(KeyError, on_key)\nwrong: int = 'x'\n"
+        "from starlette.applications import Starlette\n"
+        "from starlette.exceptions import HTTPException\n\n\n"
+        "async def on_http(request: Request, exc: HTTPException) -> JSONResponse:\n"
+        "    return JSONResponse({}, status_code=exc.status_code)\n\n\n"
+        "other = Starlette(exception_handlers={404: on_http})\n"
     )
     [block] = _run_types(tmp_path, code)
     found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
-    assert found == [("arg-type", "style"), ("assignment", "broken")]
+    # The mapping form (`exception_handlers={...}`) is the same registration.
+    assert ("assignment", "broken") in found
+    assert {c for r, c in found if r != "assignment"} == {"style"}
+    assert {"dict-item", "arg-type"} <= {r for r, _ in found}
 
 
 def test_calls_pydantic_validates_and_coerces_at_run_time_are_style(tmp_path: Path) -> None:

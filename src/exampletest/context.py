@@ -339,6 +339,11 @@ def _parses(code: str) -> bool:
 #: What stands for code left out, and what it is when the code parses without it.
 _ELISIONS = (
     (re.compile(r",\s*\.\.\.(?=\s*\))"), "", "the `...` stands for arguments left out"),
+    (  # a line of its own in a list: "more items here" (as a statement, `...,` is still one)
+        re.compile(r"(?m)^([ \t]*)\.\.\.[ \t]*$"),
+        r"\1...,",
+        "the `...` stands for items left out",
+    ),
     (re.compile(r"(?<=\()\s*\.\.\.\s*,"), "", "the `...` stands for arguments left out"),
     (re.compile(r"<[A-Za-z_][\w .-]*>"), "_", "`<...>` stands for something the reader supplies"),
     (
@@ -653,10 +658,14 @@ class _Resolver:
     document_imports: dict[str, str] = field(default_factory=dict)
 
     def suggest(self, name: str, symbols: Symbols, code: str = "") -> Suggestion | None:
+        as_module = any(u.attribute for u in symbols.free if u.name == name)
         first = self.index.lookup(name, self.prefer)
         if first is None:
+            if as_module and name in self.tops:
+                # `cattrs.Converter()` where the document imports `from cattrs.gen import ...`
+                # and cattrs is not installed here (the index knows only what is).
+                return Suggestion(name, None, None, "module")
             return None
-        as_module = any(u.attribute for u in symbols.free if u.name == name)
         candidates = [first, *self.index.candidates(name)]
         if as_module and (
             first.name is None or first.module != name or _module_attributes(name, code)

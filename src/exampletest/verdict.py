@@ -362,11 +362,11 @@ def _shown_to_raise(block: Block) -> set[int]:
         tree = parse_tree(block.code)
     except (SyntaxError, ValueError):
         return set()
-    starts = {line for line, _ in block.expected_exceptions}
+    shown = {line for line, _ in block.expected_exceptions}  # a statement's last line
     return {
         block.doc_line(line)
         for stmt in tree.body
-        if stmt.lineno in starts
+        if any(stmt.lineno <= at <= (stmt.end_lineno or stmt.lineno) for at in shown)
         for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
     }
 

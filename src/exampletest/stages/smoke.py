@@ -357,14 +357,34 @@ def _exception(
             span=exc,
         )
         return
-    newer = newer_stdlib(m.group(2), m.group(1)) if m else None
-    if m is not None and newer is not None:
+    # `from copy import replace` (ImportError) or `copy.replace(...)` (AttributeError).
+    lacking = (m.group(2), m.group(1)) if m else None
+    if lacking is None and kind == "AttributeError":
+        a = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", message)
+        lacking = (a.group(1), a.group(2)) if a else None
+    newer = newer_stdlib(*lacking) if lacking else None
+    said = _NEEDS_PYTHON.search(message)
+    if said and tuple(map(int, said.group(1).split("."))) > sys.version_info[:2]:
+        # The library says so itself: "only supported in Python 3.14 and above".
+        version = said.group(1)
         yield _at(
             block,
             line,
             NEWER_PYTHON,
             Category.ENV,
-            f"needs Python {newer} or later (`{m.group(2)}.{m.group(1)}` was added in {newer}); "
+            f"{message}: needs Python {version} or later; this environment runs Python "
+            f"{sys.version_info.major}.{sys.version_info.minor}",
+            f"check the document with Python {version} or later",
+            span=exc,
+        )
+        return
+    if lacking is not None and newer is not None:
+        yield _at(
+            block,
+            line,
+            NEWER_PYTHON,
+            Category.ENV,
+            f"needs Python {newer} or later (`{lacking[0]}.{lacking[1]}` was added in {newer}); "
             f"this environment runs Python {sys.version_info.major}.{sys.version_info.minor}",
             f"check the document with Python {newer} or later",
             span=exc,
@@ -474,6 +494,12 @@ def _exception(
         yield _at(block, line, rule, Category.INCOMPLETE, f"{message}: {why}", span=exc)
     else:
         yield _at(block, line, kind, Category.BROKEN, f"{message} (raised while {when})", span=exc)
+
+
+#: An error that names the Python it needs: "only supported in Python 3.14 and above".
+_NEEDS_PYTHON = re.compile(
+    r"\bPython (3\.\d+)(?:\+| and (?:above|later|newer)| or (?:above|later|newer))", re.I
+)
 
 
 def _refers_elsewhere(ctx: BlockContext, message: str) -> tuple[str, str] | None:

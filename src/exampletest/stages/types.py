@@ -369,7 +369,7 @@ def _to_finding(
         code = "top-level-await"  # ``async with``/``async for`` at top level, as in a notebook
     if "used with a non-method" in message:
         message += " (a method shown without its class)"
-    added = _added_later(message)
+    added = _added_later(message, ctx.block.code.splitlines()[line - 1 : line])
     if added is not None:  # `from warnings import deprecated` on Python 3.11
         message += (
             f" (added in Python {added}; this environment runs Python "
@@ -398,7 +398,7 @@ def _to_finding(
         category = Category.STALE
         message += " (SQLAlchemy 1.4's async recipe; 2.0 has `async_sessionmaker`)"
         hint = hint or "async_sessionmaker(engine, expire_on_commit=False)"
-    if code == "arg-type" and _NARROWER_HANDLER.search(message):
+    if code in ("arg-type", "dict-item") and _NARROWER_HANDLER.search(message):
         category = Category.STYLE  # Starlette calls it with that exception class only
         message += (
             " (a handler typed for the exception class it is registered for: it runs; the "
@@ -469,9 +469,10 @@ def _validated_by_pydantic(ctx: BlockContext, code: str, message: str) -> str | 
 
 #: An exception handler typed for its own exception class, where the framework's callback
 #: type says ``Exception`` (``app.add_exception_handler(RequestValidationError, handler)``).
-_NARROWER_HANDLER = re.compile(
-    r'incompatible type "Callable\[\[Request(?:\[\w+\])?, \w+\].*'
-    r'expected "Callable\[\[Request(?:\[\w+\])?, Exception\]'
+_NARROWER_HANDLER = re.compile(  # add_exception_handler(...), or a mapping of them
+    r'incompatible type "(?:dict\[\w+, |\w+": ")?'
+    r"Callable\[\[Request(?:\[\w+\])?, (?!Exception\])\w+\].*"
+    r'expected .*"?Callable\[\[Request(?:\[\w+\])?, Exception\]'
 )
 
 
@@ -480,10 +481,19 @@ _NARROWER_HANDLER = re.compile(
 _UNUSABLE_TYPE = re.compile(r"\b[A-Za-z_][\w.]*\?(?=[\s\]\[,)]|$)")
 
 
-def _added_later(message: str) -> str | None:
-    """The newer Python that has what mypy says this one's module lacks."""
+def _added_later(message: str, source: list[str]) -> str | None:
+    """The newer Python that has what mypy says this one's module lacks (``from copy import
+    replace``; ``copy.replace(...)``, where the module is read off the ``source`` line)."""
     m = re.match(r'Module "([\w.]+)" has no attribute "(\w+)"', message)
-    return newer_stdlib(m.group(1), m.group(2)) if m else None
+    if m is not None:
+        return newer_stdlib(m.group(1), m.group(2))
+    attr = re.match(r'Module has no attribute "(\w+)"', message)
+    name = attr.group(1) if attr else ""
+    for line in source if attr else ():
+        for used in re.finditer(rf"\b([A-Za-z_][\w.]*)\.{name}\b", line):
+            if (newer := newer_stdlib(used.group(1), name)) is not None:
+                return newer
+    return None
 
 
 #: "already defined on line 2": a line of the checked module, not of the document.
