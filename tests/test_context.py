@@ -432,3 +432,17 @@ def test_a_package_the_document_imports_from_is_suggested_when_used_bare(
     found = {f.message.split("`")[1]: f.suggestion for f in ctxs[1].findings}
     assert found["notinstalled_xyz"] == "import notinstalled_xyz"
     assert not found["other_thing"].startswith("import")  # a fragment's own name
+
+
+def test_server_names_are_never_guessed_from_an_http_client(index: NameIndex) -> None:
+    """A document that calls an API with requests: a middleware's ``Request`` is the web
+    framework's, and ``Path(..., gt=0)`` is FastAPI's (pathlib's takes no keywords)."""
+    ctxs = _contexts(
+        "```python\nimport requests\n\nrequests.get('https://x.test', timeout=5)\n```\n\n"
+        "```python\nasync def dispatch(request: Request, call_next):\n    return 1\n\n\n"
+        "async def get_user(user_id: int = Path(..., gt=0)):\n    return Path('a') / 'b'\n```\n",
+        index,
+    )
+    found = {f.message.split("`")[1]: f.suggestion for f in ctxs[1].findings}
+    assert not (found["Request"] or "").startswith("from requests")
+    assert not (found["Path"] or "").startswith("from pathlib")

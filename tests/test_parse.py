@@ -511,6 +511,11 @@ def test_a_transcripts_expected_traceback_is_recorded_and_its_dots_are_not_code(
         ("Into:", False),
         ("In Pydantic v2 you write:", False),
         ("Replace the token with yours and run:", False),
+        ("Avoid clock skew problems by issuing tokens like this:", False),  # the right way
+        ("Avoid this:", True),
+        ("### ❌ Bad", True),  # a heading that is only a label
+        ("## Bad example", True),
+        ("### Avoid blocking the event loop", False),  # a section about a problem
     ],
 )
 def test_a_caption_can_introduce_the_wrong_way(caption: str, counterexample: bool) -> None:

@@ -192,3 +192,25 @@ def test_highlighted_lines_follow_the_code_a_fix_moves() -> None:
     same = '```python hl_lines="1  2"\nx = 1\ny = 2\n```\n'
     doc = parse_document("d.md", same.encode())
     assert replace_blocks(doc, {1: "x = 1\ny = 3\n"}) == same.replace("y = 2", "y = 3").encode()
+
+
+def test_lines_a_fix_leaves_alone_keep_their_bytes() -> None:
+    """Whitespace-only lines inside a list item's block (the code's own indentation after the
+    list's) are not re-indented because another line of the block changed."""
+    text = (
+        "* item:\n\n  ```python\n  from typing import Dict\n\n  x: Dict[str, int] = {}\n"
+        "      \n  def f() -> None:\n      x['a'] = 1\n      \n      x['a'] += 1\n  ```\n"
+    )
+    doc = parse_document("d.md", text.encode())
+    [block] = doc.blocks
+    new = block.code.replace("from typing import Dict\n\n", "").replace("Dict[", "dict[")
+    out = replace_blocks(doc, {1: new}).decode()
+    assert out == text.replace("  from typing import Dict\n\n", "").replace("Dict[", "dict[")
+
+
+def test_a_diff_of_a_document_without_a_final_newline_is_a_patch() -> None:
+    from exampletest.fix.diff import document_diff
+
+    doc = parse_document("d.md", b"```python\nfrom typing import List\nx: List[int] = []\n```")
+    diff = document_diff(doc, {1: "x: list[int] = []\n"})
+    assert diff.endswith(" ```\n\\ No newline at end of file\n")

@@ -98,6 +98,13 @@ SHADOWED_STDLIB = frozenset(
     {"Request", "Field", "log", "Template", "Message", "Headers", "HTTPException", "Header"}
     | {"Cookie", "Context", "Event", "Queue", "Timeout", "Server", "Task", "Lock", "Token"}
 )
+#: Standard classes whose signature says ``**kwargs`` but that take no keyword arguments.
+_NO_KEYWORDS = frozenset({("pathlib", "Path"), ("pathlib", "PurePath")})
+#: HTTP clients, and the names they share with web frameworks: in a document that calls an
+#: API with requests, a middleware's ``Request`` is still Starlette's (never guessed; the
+#: document's own ``from requests import Request`` is used as written).
+_HTTP_CLIENTS = frozenset({"requests", "httpx", "aiohttp", "urllib3"})
+_SERVER_NAMES = frozenset({"Request", "Response", "request", "response", "Headers", "Cookie"})
 #: Standard-library modules of value types (``UUID``, ``Decimal``, ``Enum``, ``Path``): a name
 #: used only as a type is theirs before a library's class of the same name.
 VALUE_TYPES = frozenset({"uuid", "decimal", "enum", "datetime", "pathlib", "ipaddress"})
@@ -720,6 +727,9 @@ class _Resolver:
         parts = sug.module.split(".")
         if any(p.startswith("_") or p in _TEST_PARTS for p in parts):
             return False
+        if sug.name in _SERVER_NAMES and parts[0] in _HTTP_CLIENTS:
+            return False  # a handler's `request: Request` is the web framework's, not requests'
+
         if sug.name is None:
             return as_module and (sug.alias is not None or len(parts) == 1)
         if _stdlib(sug.module):
@@ -765,6 +775,8 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
             return False
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
             keywords = {k.arg: None for k in node.keywords if k.arg}
+            if keywords and (sug.module, sug.name) in _NO_KEYWORDS:
+                return False  # `Path(..., gt=0)` is FastAPI's; pathlib's takes no keywords
             if not callable(obj):
                 continue
             try:

@@ -243,6 +243,8 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
             )
         if tok.type == "heading_open" and i + 1 < len(tokens):
             heading = " ".join(tokens[i + 1].content.split()) or heading
+        if tok.type == "heading_close" and _BAD_HEADING.match(tokens[i - 1].content.strip()):
+            caption, hands_over = True, False  # `### ❌ Bad` right above the example
         if tok.type == "html_block":
             for when, stages in _doccmd(tok.content):
                 if when == "start":
@@ -288,6 +290,16 @@ _LABELLED = re.compile(
 )
 
 
+#: A heading that is only a label for the wrong way: ``### ❌ Bad``, ``## Wrong way``.
+_BAD_HEADING = re.compile(
+    r"(?i)^[*_]*(?:❌|🚫|⛔|✗|✘)"
+    r"|^[*_]*(?:bad|wrong|incorrect|don'?t|do not|anti-?pattern)"
+    r"(?:\s+(?:example|practice|pattern|way|code))?[*_]*\s*:?$"
+)
+#: "Avoid clock skew by issuing tokens like this:" introduces the right way.
+_AVOID_BY = re.compile(r"(?i)^(?:avoid|don'?t|do not|never)\b.*\b(?:by|instead)\b")
+
+
 #: A pymdownx block tab's opening line: ``//// tab | Python 3.10+ non-Annotated``.
 _BLOCK_TAB = re.compile(r"^(/{3,})\s*tab\s*\|\s*(.+?)\s*$")
 
@@ -309,6 +321,8 @@ def is_counterexample_caption(text: str) -> bool:
     as under a ``# BAD`` comment. Only a caption: a label ending in a colon, or a few words,
     or a last sentence that hands over with "Instead of this:" or "... should no longer do:"."""
     plain = re.sub(r"[*_`~]", "", " ".join(text.split())).strip()
+    if _AVOID_BY.match(plain):
+        return False
     if _LABELLED.match(plain) and len(plain) <= 200:
         return True  # "❌ BAD: Using the legacy session.query() API."
     last = re.split(r"(?<=[.!?])\s+", plain)[-1]

@@ -88,8 +88,14 @@ def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
         ending = lines[first][1] if count else lines[block.fence_line - 1][1]
         ending = ending or _dominant_ending(lines)
         prefix, bare = _prefixes(block, lines)
+        new_code = code_lines(replacements[index])
+        kept = _unchanged(code_lines(block.code), new_code) if count else {}
         new_lines = []
-        for code_line in code_lines(replacements[index]):
+        for j, code_line in enumerate(new_code):
+            if j in kept:  # a line the fix left alone keeps its bytes (a blank line's spaces)
+                content, end = lines[first + kept[j]]
+                new_lines.append((content, end or ending))
+                continue
             new_lines.append(((prefix if code_line.strip() else bare) + code_line, ending))
         if count:
             last_ending = lines[first + count - 1][1]
@@ -112,6 +118,17 @@ _HIGHLIGHTS = (
     re.compile(r"(^\s*:emphasize-lines:\s*)([\d\s,-]*\d)"),
 )
 _FENCE_HIGHLIGHTS = re.compile(r"(\{\s*)(\d[\d\s,-]*)(?=\s*\})")
+
+
+def _unchanged(old: list[str], new: list[str]) -> dict[int, int]:
+    """New line index -> the old line index it equals, where the rewrite left lines alone."""
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return {
+        j1 + k: i1 + k
+        for tag, i1, i2, j1, _ in matcher.get_opcodes()
+        if tag == "equal"
+        for k in range(i2 - i1)
+    }
 
 
 def _line_mover(old: str, new: str) -> dict[int, int]:

@@ -30,7 +30,15 @@ def document_diff(doc: Document, replacements: dict[int, str], old: list[str] | 
     tail = sum(len(line) for line in old[hi:])
     window = _lines(new_text[head : len(new_text) - tail])
     hunks = difflib.unified_diff(old[lo:hi], window, fromfile=doc.path, tofile=doc.path)
-    return "".join(_shift(line, lo) for line in hunks)
+    return "".join(_terminated(_shift(line, lo)) for line in hunks)
+
+
+def _terminated(line: str) -> str:
+    """A last line without a newline (a document that does not end in one), as ``diff``
+    writes it: the line, then ``\\ No newline at end of file``; else no patch tool takes it."""
+    if line.endswith(("\n", "\r")):
+        return line
+    return f"{line}\n\\ No newline at end of file\n"
 
 
 def _lines(text: str) -> list[str]:
