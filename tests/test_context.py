@@ -446,3 +446,22 @@ def test_server_names_are_never_guessed_from_an_http_client(index: NameIndex) ->
     found = {f.message.split("`")[1]: f.suggestion for f in ctxs[1].findings}
     assert not (found["Request"] or "").startswith("from requests")
     assert not (found["Path"] or "").startswith("from pathlib")
+
+
+def test_an_elided_blocks_other_statements_and_later_definitions_are_known(
+    index: NameIndex,
+) -> None:
+    """``from <service>.settings import settings`` elides one import: the block's others are
+    still context for later blocks; a name only a later block defines is said to be there."""
+    ctxs = _contexts(
+        "```python\nfrom contextlib import asynccontextmanager\nfrom fastapi import FastAPI\n"
+        "from <service>.settings import settings\n\napp = FastAPI()\n```\n\n"
+        "```python\n@asynccontextmanager\nasync def lifespan(app: FastAPI):\n    yield\n\n\n"
+        "def get_user(user_id: int) -> User:\n    return User(id=user_id)\n```\n\n"
+        "```python\nclass User:\n    def __init__(self, id: int) -> None:\n"
+        "        self.id = id\n```\n",
+        index,
+    )
+    assert [f.rule for f in ctxs[0].findings] == ["elided"]
+    [fragment] = ctxs[1].findings
+    assert "`User` is defined only in a later block (line 20)" in fragment.message

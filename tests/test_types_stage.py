@@ -290,3 +290,21 @@ def test_a_validator_shown_without_its_model_is_an_excerpt(tmp_path: Path) -> No
     assert block["status"] == "incomplete"
     [finding] = block["findings"]
     assert finding["rule"] == "misc" and "a method shown without its class" in finding["message"]
+
+
+def test_a_class_on_a_placeholder_base_and_a_pyright_ignored_line_are_no_evidence(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "from typing import Generic\n\nfrom pydantic import BaseModel\n\n\n"
+        "class Page(BaseModel, Generic[T]):\n    items: list[T]\n\n\n"
+        "IntPage = Page[int]\n"
+        "n: int = int(object())  # pyright: ignore[reportArgumentType]\n"
+        "wrong: int = 'x'\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [
+        (f["line"], f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"
+    ]
+    assert ("call-overload", "style") in {(r, c) for _, r, c in found}
+    assert [(r, c) for _, r, c in found if c == "broken"] == [("assignment", "broken")]

@@ -62,6 +62,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(ctx.later),
         repr(ctx.nowhere),
         repr(ctx.exported),
+        *(f.message for f in ctx.findings),  # ("defined only in a later block (line 40)")
     ):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")

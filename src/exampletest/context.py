@@ -180,6 +180,12 @@ def _analyze_document(
         out.append(ctx)
         if symbols.syntax_error is None and block.skip_reason is None:
             earlier.extend((block.index, s) for s in symbols.statements)
+        elif block.skip_reason is None and symbols.syntax_error is not None:
+            # `from <service>.settings import settings` elides one statement: the block's
+            # others (its imports, `app = FastAPI()`) are still what later blocks build on.
+            filled = _filled(block.code, symbols.syntax_error)
+            kept = analyze(filled[0]).statements if filled else ()
+            earlier.extend((block.index, s) for s in kept if s.source in block.code)
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
 
 
@@ -215,11 +221,35 @@ def _with_later_definitions(backwards: Iterable[BlockContext]) -> Iterator[Block
         )
         if later or nowhere:
             ctx = dataclasses.replace(ctx, later=later, nowhere=nowhere)
+        if any(name in defined_after for name in ctx.missing):
+            ctx = dataclasses.replace(ctx, findings=_later_said(ctx.findings, defined_after))
         yield ctx
         if ctx.block.skip_reason is None:
             for st in ctx.symbols.statements:
                 if not _is_import(st):
                     defined_after.update((n, ctx.block.doc_line(st.line)) for n in st.binds)
+
+
+def _later_said(
+    findings: tuple[Finding, ...], defined_after: dict[str, int]
+) -> tuple[Finding, ...]:
+    """A fragment's name that a later block defines is not "never defined in this document":
+    say where it is (the block is still checked without it, as a reader reaching it would)."""
+    out = []
+    for f in findings:
+        name = f.message.split("`")[1] if f.rule == UNDEFINED and "`" in f.message else ""
+        if name in defined_after and _NEVER in f.message:
+            f = dataclasses.replace(
+                f,
+                message=f.message.replace(
+                    _NEVER, f"is defined only in a later block (line {defined_after[name]})"
+                ),
+            )
+        out.append(f)
+    return tuple(out)
+
+
+_NEVER = "is never defined in this document"
 
 
 #: A first code line naming the file the block is: ``# shapes.py``, ``# file: app/models.py``.
@@ -372,6 +402,12 @@ def _elided(code: str, err: SyntaxError) -> str | None:
     """How the code elides what makes it invalid, when without the elision it parses:
     ``Model(name="x", ...)``, ``def f(..., x)``, ``model = <your model>``, or a function whose
     body is only a comment (``# do custom things here``)."""
+    filled = _filled(code, err)
+    return filled[1] if filled else None
+
+
+def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
+    """The code with its elisions filled in so that it parses, and how it elides."""
     trimmed, why = code, []
     for pattern, fill, reason in _ELISIONS:
         trimmed, count = pattern.subn(fill, trimmed)
@@ -389,7 +425,7 @@ def _elided(code: str, err: SyntaxError) -> str | None:
             why.append("its body is left out (only a comment)")
     if not why or trimmed == code:
         return None
-    return "; ".join(why) if _parses(trimmed) else None
+    return (trimmed, "; ".join(why)) if _parses(trimmed) else None
 
 
 #: An IPython magic or shell escape on a line of its own: ``%pip install x``, ``!ls``.
@@ -984,7 +1020,7 @@ def _undefined(block: Block, symbols: Symbols, name: str, declared: bool = False
         )  # fmt: skip
     return _free_name(
         block, symbols, name, UNDEFINED,
-        f"fragment: `{name}` is never defined in this document (used {{count}}x); "
+        f"fragment: `{name}` {_NEVER} (used {{count}}x); "
         "checked with a placeholder",
         f"define `{name}` in the example, or declare it in stubs/ (`exampletest stubs`)",
     )  # fmt: skip

@@ -224,7 +224,7 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
             tainted.update(name for t in targets for name in _names(t))
         elif isinstance(node, ast.ClassDef) and (
             any(_names(d) & (tainted | placeholders) for d in node.decorator_list)
-            or any(_names(b) & tainted for b in node.bases)
+            or any(_names(b) & (tainted | placeholders) for b in node.bases)
         ):
             tainted.add(node.name)  # what it is, or inherits, is unknown here
 
@@ -386,6 +386,12 @@ def _to_finding(
         if code in STYLE_CODES
         else Category.BROKEN
     )
+    source = ctx.block.code.splitlines()[line - 1 : line]
+    if category is Category.BROKEN and source and _PYRIGHT_IGNORE.search(source[0]):
+        category = Category.STYLE  # the author silenced a type checker on this line
+        message += (
+            " (the line says `# pyright: ignore`: a type checker's complaint its author knows of)"
+        )
     coerced = _validated_by_pydantic(ctx, code, message)
     if coerced is not None:
         category = Category.STYLE
@@ -479,6 +485,10 @@ _NARROWER_HANDLER = re.compile(  # add_exception_handler(...), or a mapping of t
 #: How mypy spells a type it could not use (``Session?`` after "Variable "Session" is not
 #: valid as a type"): what it then says about values of that type follows from that error.
 _UNUSABLE_TYPE = re.compile(r"\b[A-Za-z_][\w.]*\?(?=[\s\]\[,)]|$)")
+
+
+#: pyright's own ignore comment (mypy honours only ``# type: ignore``).
+_PYRIGHT_IGNORE = re.compile(r"#\s*pyright:\s*ignore\b")
 
 
 def _added_later(message: str, source: list[str]) -> str | None:
