@@ -776,9 +776,10 @@ def _fix(state: _State) -> Fix | None:
         for f in state.after
         if not f.intentional and finding_key(f) not in state.before
     )
-    # A rule counts as resolved only when none of its findings is left (the rest of a rule
-    # the fix resolves only partly is said in a note).
-    left = {f.rule for f in state.after if not f.intentional}
+    # A rule counts as resolved only when none of the block's findings of it is left (the
+    # rest of a rule the fix resolves only partly is said in a note; a finding the fixed code
+    # newly has, `Timeout` guessable once `requests` is imported, is not one of them).
+    left = {rule for _, rule, _ in after & state.before}
     resolves = tuple(
         sorted(
             {
