@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from exampletest import pipeline
 from exampletest.context import analyze_document
 from exampletest.stages import types
@@ -308,3 +310,41 @@ def test_a_class_on_a_placeholder_base_and_a_pyright_ignored_line_are_no_evidenc
     ]
     assert ("call-overload", "style") in {(r, c) for _, r, c in found}
     assert [(r, c) for _, r, c in found if c == "broken"] == [("assignment", "broken")]
+
+
+def test_a_new_projects_mypy_cache_starts_from_the_users_seed(tmp_path: Path) -> None:
+    """The libraries' analysis is kept in the user's cache after a first pre-warm; the next
+    project's cache starts as a copy of it, and no mypy runs for what it covers. A seed that
+    cannot be read is no seed."""
+    seeds = tmp_path / "user"
+    first = tmp_path / "p1" / "mypy"
+    types.prewarm(tmp_path / "w1", first, ["json"], (), seeds)
+    types.end_prewarm(first)
+    [seed] = seeds.glob("mypy-*")
+    assert json.loads((seed / "packages.json").read_text(encoding="utf-8")) == ["json"]
+    second = tmp_path / "p2" / "mypy"
+    types.prewarm(tmp_path / "w2", second, ["json"], (), seeds)
+    assert second.is_dir() and second.resolve() not in types._prewarming  # copied, no mypy
+    (seed / "packages.json").write_text("{not json", encoding="utf-8")
+    third = tmp_path / "p3" / "mypy"
+    types.prewarm(tmp_path / "w3", third, ["json"], (), seeds, start=False)
+    assert not third.exists()
+
+
+def test_a_seeded_project_finds_what_a_cold_one_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exampletest.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user"))
+    doc = tmp_path / "d.md"
+    doc.write_text("```python\nimport json\n\nx: str = json.dumps(1)\ny: str = 1\n```\n")
+    found = []
+    for project in ("p1", "p2"):
+        monkeypatch.setenv("EXAMPLETEST_CACHE_DIR", str(tmp_path / project))
+        report = tmp_path / f"{project}.json"
+        main(["run", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)])
+        [block] = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+        found.append([(f["line"], f["rule"]) for f in block["findings"]])
+    assert found[0] == found[1] == [(5, "assignment")]
+    assert (tmp_path / "p2" / "mypy").is_dir()

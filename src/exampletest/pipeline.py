@@ -140,13 +140,15 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     mypy_cache = options.cache_dir / "mypy"
     try:
 
-        def prewarm() -> None:
-            """While the name index is built or the contexts analysed: mypy on the libraries."""
+        def prewarm(start: bool = True) -> None:
+            """While the name index is built or the contexts analysed: mypy on the libraries
+            (``start``: False only seeds the cache from the user's)."""
             if "types" in options.stages:
                 tops = imported_packages(d.blocks for d in documents)
                 packages = sorted(p for p in tops if is_importable(p))
                 workdir = options.cache_dir / "work" / "types"
-                types.prewarm(workdir, mypy_cache, packages, options.mypy_options)
+                seeds = user_cache() if options.use_cache else None
+                types.prewarm(workdir, mypy_cache, packages, options.mypy_options, seeds, start)
 
         # New or changed documents: their blocks will likely run. The smoke workers start
         # importing now, and on a large run mypy starts on the libraries, while one core
@@ -157,8 +159,8 @@ def run(options: Options, progress: Progress | None = None) -> Report:
         if new_blocks and "smoke" in options.stages:
             workers = smoke_workers(options, new_blocks, new_docs)
             workers.start()
-        if new_blocks >= EARLY_PREWARM_BLOCKS:
-            prewarm()
+        if new_blocks:
+            prewarm(start=new_blocks >= EARLY_PREWARM_BLOCKS)
         index = load_index(options, documents, prewarm)
         cache = ResultCache(options.cache_dir) if options.use_cache else None
         keys: dict[Key, str] = {}
@@ -321,16 +323,21 @@ def load_index(
     every project using it; the project cache is the fallback. ``--no-cache`` keeps it.
     Only the packages the documents import are walked (no other package's names are ever
     suggested), which keeps a first run from importing the whole environment."""
+    packages = {p for p in imported_packages(d.blocks for d in documents) if is_importable(p)}
+    cache = user_cache() or options.cache_dir
+    return NameIndex.load(cache, packages=packages, before_build=before_build)
+
+
+def user_cache() -> Path | None:
+    """``$XDG_CACHE_HOME/exampletest``: what belongs to the Python environment rather than
+    the project (the name index, mypy's analysis of the libraries); None if not writable."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     folder = Path(base) / "exampletest"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        writable = os.access(folder, os.W_OK)
     except OSError:
-        writable = False
-    packages = {p for p in imported_packages(d.blocks for d in documents) if is_importable(p)}
-    cache = folder if writable else options.cache_dir
-    return NameIndex.load(cache, packages=packages, before_build=before_build)
+        return None
+    return folder if os.access(folder, os.W_OK) else None
 
 
 def stub_source(options: Options, doc: Document) -> str | None:

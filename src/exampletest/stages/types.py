@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from exampletest.assemble import CheckModule, check_module, stub_module_name
@@ -61,43 +65,114 @@ def mypy_config(extra: Sequence[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass
+class _Prewarm:
+    proc: subprocess.Popen[bytes] | None
+    seed: Path | None  # where to keep the libraries' cache for the next project
+    packages: frozenset[str]
+
+
 #: mypy runs analysing the documents' libraries ahead of the real check, by cache folder.
-_prewarming: dict[Path, subprocess.Popen[bytes]] = {}
+_prewarming: dict[Path, _Prewarm] = {}
+SEED_FORMAT = 1
+_SEEDS_KEPT = 3
 
 
 def prewarm(
-    workdir: Path, cache_dir: Path, packages: Sequence[str], extra_config: Sequence[str] = ()
+    workdir: Path,
+    cache_dir: Path,
+    packages: Sequence[str],
+    extra_config: Sequence[str] = (),
+    seeds: Path | None = None,
+    start: bool = True,
 ) -> None:
     """On a cold mypy cache, start analysing the installed packages the documents import
     while the run is still preparing (name index, contexts): most of a cold mypy run is the
-    libraries, and :func:`check` then finds them in the cache (same options, same folder)."""
+    libraries, and :func:`check` then finds them in the cache (same options, same folder).
+
+    ``seeds``: a folder of the user's cache where the libraries' analysis is kept, keyed by
+    the Python environment and the mypy settings (as the name index is): a new project
+    starts from it, and mypy then only checks that nothing it read has changed. ``start``:
+    False only seeds (a small run's own check analyses what the seed lacks)."""
     if cache_dir.is_dir() or not packages or cache_dir.resolve() in _prewarming:
+        return
+    wanted = frozenset(packages)
+    config_text = mypy_config(extra_config)
+    seed = _seed_folder(seeds, config_text) if seeds is not None else None
+    has = _seeded(seed, cache_dir) if seed is not None else frozenset()
+    if wanted <= has or not start:  # analysed before, or left to the check itself
         return
     workdir.mkdir(parents=True, exist_ok=True)
     config = (workdir / "mypy.ini").resolve()
-    _write_if_changed(config, mypy_config(extra_config))
+    _write_if_changed(config, config_text)
     module = "exampletest_prewarm"
     _write_if_changed(workdir / f"{module}.py", "".join(f"import {p}\n" for p in packages))
     cmd = [sys.executable, *SAFE_PATH, "-m", "mypy", "--config-file", str(config),
            "--cache-dir", str(cache_dir.resolve()), f"{module}.py"]  # fmt: skip
     with contextlib.suppress(OSError):
-        _prewarming[cache_dir.resolve()] = subprocess.Popen(
+        proc = subprocess.Popen(
             cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        _prewarming[cache_dir.resolve()] = _Prewarm(proc, seed, wanted | has)
 
 
 def end_prewarm(cache_dir: Path, kill: bool = False) -> None:
-    """Wait for (or stop) the pre-warming run of this cache folder, if there is one."""
-    proc = _prewarming.pop(cache_dir.resolve(), None)
-    if proc is None:
+    """Wait for (or stop) the pre-warming run of this cache folder, if there is one; keep
+    what it analysed as the seed of the next project."""
+    warm = _prewarming.pop(cache_dir.resolve(), None)
+    if warm is None or warm.proc is None:
         return
     if kill:
-        proc.kill()
+        warm.proc.kill()
     try:
-        proc.wait(timeout=600)
+        warm.proc.wait(timeout=600)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        warm.proc.kill()
+        warm.proc.wait()
+    if warm.seed is not None and warm.proc.returncode in (0, 1):
+        _keep_seed(cache_dir, warm.seed, warm.packages)
+
+
+def _seed_folder(seeds: Path, config_text: str) -> Path:
+    from exampletest.nameindex import environment_key
+
+    key = hashlib.sha256(f"{SEED_FORMAT}\0{environment_key()}\0{config_text}".encode())
+    return seeds / f"mypy-{key.hexdigest()[:16]}"
+
+
+def _seeded(seed: Path, cache_dir: Path) -> frozenset[str]:
+    """Copy the seed's cache into the (new) cache folder; the packages it covers. Anything
+    unreadable is no seed."""
+    try:
+        packages = frozenset(json.loads((seed / "packages.json").read_text(encoding="utf-8")))
+        shutil.copytree(seed / "cache", cache_dir)
+    except (OSError, ValueError, TypeError):
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        return frozenset()
+    with contextlib.suppress(OSError):
+        os.utime(seed)  # recently used: the last to be pruned
+    return packages
+
+
+def _keep_seed(cache_dir: Path, seed: Path, packages: frozenset[str]) -> None:
+    """Replace the seed with this cache (only libraries so far), atomically: a concurrent run
+    sees the old seed or the new one. Only the few most recently used seeds are kept."""
+    seed.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".mypy-seed-", dir=seed.parent))
+    try:
+        shutil.copytree(cache_dir, tmp / "cache")
+        (tmp / "packages.json").write_text(json.dumps(sorted(packages)), encoding="utf-8")
+        old = seed.with_name(f".{seed.name}-old-{os.getpid()}")
+        with contextlib.suppress(OSError):
+            seed.rename(old)
+        tmp.rename(seed)
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    kept = sorted(seed.parent.glob("mypy-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in kept[_SEEDS_KEPT:]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def check(
