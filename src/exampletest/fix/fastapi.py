@@ -33,13 +33,14 @@ class _AnnotatedDepends(PassTransformer):
         if new_positional == positional and new_kwonly == list(updated_node.kwonly_params):
             return updated_node
         seen_default = False
-        for param in new_positional:  # Python: no default-less parameter after a default
+        for at, param in enumerate(new_positional):  # no default-less parameter after a default
             if param.default is not None:
                 seen_default = True
             elif seen_default:
                 self.note(
-                    "ET303",
-                    original_node,
+                    "FAST002",
+                    # the parameter that cannot move (its line, not the parameter list's)
+                    [*original_node.posonly_params, *original_node.params][at],
                     "moving `Depends(...)` into `Annotated` would put a parameter without a "
                     "default after one with a default: reorder the parameters by hand",
                 )
