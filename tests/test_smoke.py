@@ -813,3 +813,16 @@ def test_a_librarys_own_deprecation_warning_class_is_stale_whatever_it_subclasse
     doc = _doc(write_doc, code)
     found = [(f["category"], f["rule"]) for f in _findings(run_json, doc)]
     assert found == [("stale", "LibDeprecationWarning")]
+
+
+def test_a_message_naming_the_blocks_file_names_the_document(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """FastAPI names the file of a duplicate operation's endpoint: the reader's file is the
+    document, not the job's ``example.py``."""
+    code = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/a', operation_id='x')\n"
+    code += "def a() -> None: ...\n\n\n@app.get('/b', operation_id='x')\ndef b() -> None: ...\n\n\n"
+    code += "app.openapi()\n"
+    doc = _doc(write_doc, code)
+    [f] = [f for f in _findings(run_json, doc) if "Duplicate Operation ID" in f["message"]]
+    assert "example.py" not in f["message"] and f"at {doc}" in f["message"]

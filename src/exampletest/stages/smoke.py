@@ -233,6 +233,10 @@ def _relocate(ctx: BlockContext, line: int | None, message: str) -> int | None:
     return line
 
 
+#: The block's file in its job directory (``__file__``): the document, to the reader.
+_JOB_FILE = re.compile(r"(?:(?:/[^\s'\"]*)?/exampletest-\w+/work/|(?<![\w/.])\./)example\.py")
+
+
 def _at(
     block: Block,
     line: int | None,
@@ -246,6 +250,7 @@ def _at(
     ``col``, ``end_line``, ``end_col`` for that line) says where it is."""
     code_line = line if isinstance(line, int) and line >= 1 else 1
     col = _first_col(block, code_line)
+    message = _JOB_FILE.sub(block.doc_path, message)  # FastAPI names the endpoint's file
     end_line = end_col = None
     if span and span.get("line") == line and isinstance(span.get("col"), int):
         col, end_line, end_col = int(span["col"]), int(span["end_line"]), int(span["end_col"])
