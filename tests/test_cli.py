@@ -482,3 +482,16 @@ def test_a_missing_import_the_fix_adds_is_resolved_though_it_makes_another_guess
     [block] = report["documents"][0]["blocks"]
     assert block["fix"]["replacement"].startswith("import requests\n")
     assert "ET001" in block["fix"]["resolves"] and block["fix"]["verified"]
+
+
+def test_an_import_later_blocks_take_stays_and_the_fix_says_so(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    first = "from typing import Dict, Optional\n\nx: Optional[Dict[str, int]] = None\n"
+    second = "y: Dict[str, int] = {}\n"
+    write_doc("t.md", f"```python\n{first}```\n\n```python\n{second}```\n")
+    code, report = run_json("--no-cache", "t.md")
+    fix = report["documents"][0]["blocks"][0]["fix"]
+    assert "x: dict[str, int] | None = None" in fix["replacement"]
+    assert "Dict" in fix["replacement"].split("\n")[0]  # the second block still takes it
+    assert "`Dict` stays imported: later blocks use it" in fix["notes"]

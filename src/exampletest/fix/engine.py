@@ -166,14 +166,17 @@ def _ruff_batch(
                 continue
             made = unused_after.get(path.name, set()) - unused_before.get(path.name, set())
             keep = (shared or {}).get(key, frozenset())  # other blocks' context
-            pairs = [
-                (m, n)
-                for m, _, n in (full.rpartition(".") for full in sorted(made))
-                if m and n not in keep
-            ]
+            split = [(m, n) for m, _, n in (full.rpartition(".") for full in sorted(made)) if m]
+            pairs = [(m, n) for m, n in split if n not in keep]
+            kept = sorted(n for _, n in split if n in keep)
             if pairs:
                 fixed = keep_start(items[key][0], drop_imports(fixed, pairs))
-            out[key] = Rewrite(fixed, tuple(items[key][1]))
+            notes = (
+                (f"{', '.join(f'`{n}`' for n in kept)} stays imported: later blocks use it",)
+                if kept
+                else ()
+            )
+            out[key] = Rewrite(fixed, tuple(items[key][1]), notes)
     return out
 
 
@@ -474,6 +477,8 @@ def _apply_all(
         except (SyntaxError, ValueError):
             continue
         out[key] = (rewrite.code, [*groups, "ruff"])
+        notes = states[key].notes
+        notes.extend(n for n in rewrite.notes if n not in notes)
     return out
 
 
