@@ -490,7 +490,7 @@ def test_an_import_later_blocks_take_stays_and_the_fix_says_so(
     first = "from typing import Dict, Optional\n\nx: Optional[Dict[str, int]] = None\n"
     second = "y: Dict[str, int] = {}\n"
     write_doc("t.md", f"```python\n{first}```\n\n```python\n{second}```\n")
-    code, report = run_json("--no-cache", "t.md")
+    _code, report = run_json("--no-cache", "t.md")
     fix = report["documents"][0]["blocks"][0]["fix"]
     assert "x: dict[str, int] | None = None" in fix["replacement"]
     assert "Dict" in fix["replacement"].split("\n")[0]  # the second block still takes it
