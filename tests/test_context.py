@@ -465,3 +465,19 @@ def test_an_elided_blocks_other_statements_and_later_definitions_are_known(
     assert [f.rule for f in ctxs[0].findings] == ["elided"]
     [fragment] = ctxs[1].findings
     assert "`User` is defined only in a later block (line 20)" in fragment.message
+
+
+def test_a_module_named_after_the_documents_project_folder_is_its_own(
+    index: NameIndex, tmp_path: Path
+) -> None:
+    """``fastapi-pagination-0.12/docs/x.md`` importing ``fastapi_pagination``: the project's
+    own docs, not "PyPI's `fastapi_pagination` may be another project"."""
+    text = b"```python\nfrom notinstalled_proj import Page\n```\n"
+    doc = parse_document(str(tmp_path / "notinstalled-proj-1.2" / "docs" / "x.md"), text)
+    [ctx] = analyze_document(doc.blocks, index, None)
+    [env] = ctx.findings
+    assert "in the folder of its project (`notinstalled-proj-1.2`)" in env.message
+    assert env.suggestion is None
+    elsewhere = parse_document(str(tmp_path / "docs" / "x.md"), text)
+    [ctx] = analyze_document(elsewhere.blocks, index, None)
+    assert "may be another project" in ctx.findings[0].message

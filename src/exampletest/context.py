@@ -474,6 +474,16 @@ def _imported_modules(blocks: Sequence[Block]) -> list[str]:
     return list(seen)
 
 
+def _project_folder(doc_path: str, top: str) -> str | None:
+    """The folder above the document named after the module (``fastapi-pagination``,
+    ``fastapi_pagination-0.12.3``): the document is that project's own, not a stranger's."""
+    for folder in list(Path(os.path.abspath(doc_path)).parents)[:6]:
+        name = re.sub(r"-v?\d[\w.]*$", "", folder.name).lower().replace("-", "_")
+        if name == top.lower():
+            return folder.name
+    return None
+
+
 def _spelled(module: str) -> str:
     """A wrong-case spelling (``SQLAlchemy.orm``) as the module it means, never as itself."""
     top, dot, rest = module.partition(".")
@@ -617,6 +627,15 @@ def _block_context(
             message = (
                 f"module `{top}` is not installed here; by its name it is the example's own "
                 "project, so code using it is only partly checked (checked with stand-ins)"
+            )
+            findings.append(_env(block, line, col, message, None))
+            continue
+        project = _project_folder(block.doc_path, top)
+        if project is not None:  # fastapi-pagination/docs/*.md: that project's own docs
+            message = (
+                f"module `{top}` is not installed here; the document is in the folder of its "
+                f"project (`{project}`), so code using it is only partly checked (install the "
+                "project, e.g. `pip install -e .` there)"
             )
             findings.append(_env(block, line, col, message, None))
             continue
