@@ -237,6 +237,7 @@ def _malformed_folder(root: Path) -> Path:
     (docs / "loop").symlink_to(docs, target_is_directory=True)
     deep = "".join("> " * (i + 1) + "q\n" for i in range(200))
     (docs / "deep.md").write_text(deep + "\n```python\nz = 3\n```\n")
+    (docs / os.fsdecode(b"bad\xffname.md")).write_text("```python\nx = 1\n```\n")
     return docs
 
 
@@ -266,6 +267,16 @@ def test_cli_checks_the_good_documents_in_a_malformed_folder(
     problems = [line for line in err.splitlines() if line.startswith("exampletest: ")]
     for name in ("binary.md", "latin1.md", "pipe.md", "self.md", "unterminated.md", "deep.md"):
         assert sum(f"docs/{name}" in line for line in problems) == 1, (name, err)
+    assert sum("bad\\xffname.md: file name is not valid UTF-8" in line for line in problems) == 1
+    # With the cache too, and with every stage: nothing pending, no thread died.
+    code, report, err = run_cli("run", "--format", "json", "--no-fix", str(docs), capsys=capsys)
+    assert "Traceback" not in err and code in (0, 1)
+    assert all(
+        state in ("ran", "skipped")
+        for d in report["documents"]
+        for b in d["blocks"]
+        for state in b["stages"].values()
+    ), report
 
 
 def test_cli_exits_2_when_nothing_could_be_checked(
@@ -278,3 +289,16 @@ def test_cli_exits_2_when_nothing_could_be_checked(
     code, _, err = run_cli("run", "--stages", "lint", "--format", "json", str(docs), capsys=capsys)
     assert code == 2
     assert "docs/binary.md:1: binary file" in err and "docs/latin1.md:1: not valid UTF-8" in err
+    # A path given that is not there (a typo in CI) is an error even when the rest ran.
+    (docs / "good.md").write_text("```python\nx = 1\n```\n")
+    code, report, err = run_cli(
+        "run",
+        "--stages",
+        "lint",
+        "--format",
+        "json",
+        str(docs / "good.md"),
+        "nope.md",
+        capsys=capsys,
+    )
+    assert code == 2 and report["documents"] and "nope.md: no such file or folder" in err

@@ -189,6 +189,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         reaches(b.status, args.fail_on or config.fail_on_for(b.block.doc_path))
         for b in report.blocks()
     )
+    if any(not os.path.exists(p) for p in options.paths):
+        return 2  # a path given that is not there (a typo in CI): the rest ran, still an error
     return 1 if failed else 0
 
 

@@ -37,15 +37,22 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[st
             ):
                 dirs[:] = sorted(d for d in dirs if not _skipped(os.path.join(root, d)))
                 for name in sorted(names):
-                    if name.lower().endswith(SUFFIXES):
-                        files.setdefault(_display(os.path.join(root, name)))
+                    if not name.lower().endswith(SUFFIXES):
+                        continue
+                    found_at = os.path.join(root, name)
+                    if _unprintable(found_at):
+                        errors.append(f"{_shown(found_at)}: file name is not valid UTF-8; skipped")
+                    else:
+                        files.setdefault(_display(found_at))
             if len(files) == found:
                 kinds = ", ".join(f"*{suffix}" for suffix in SUFFIXES)
                 errors.append(f"{path}: no Markdown files ({kinds}) in this folder")
+        elif os.path.exists(path) and _unprintable(path):
+            errors.append(f"{_shown(path)}: file name is not valid UTF-8; skipped")
         elif os.path.exists(path):
             files.setdefault(_display(path))
         else:
-            errors.append(f"{path}: {_why_missing(path)}")
+            errors.append(f"{_shown(path)}: {_why_missing(path)}")
     kept = [f for f in files if not any(_match(f, pat) for pat in exclude)]
     if files and not kept:
         errors.append(f"all {len(files)} Markdown files found match an exclude pattern")
@@ -70,6 +77,22 @@ def _why_missing(path: str) -> str:
         if exc.errno != errno.ENOENT:
             return f"cannot read: {exc.strerror}"
     return "no such file or folder"
+
+
+def _unprintable(path: str) -> bool:
+    """A name with bytes that are not UTF-8 (kept by Python as surrogates): no report, cache
+    key or terminal can carry it as it is."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _shown(path: str) -> str:
+    """A path as one line of an error message (undecodable bytes and newlines escaped)."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _display(path: str) -> str:

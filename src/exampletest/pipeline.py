@@ -510,8 +510,9 @@ def check_contexts(
                 results[key].stages[stage] = "ran"
 
     def fail(stage: str, keys: list[Key], exc: Exception) -> None:
+        why = str(exc) if isinstance(exc, StageError) else f"{type(exc).__name__}: {exc}"
         with lock:
-            run_errors.append(f"{stage} stage failed: {exc}")
+            run_errors.append(f"{stage} stage failed: {why}")
             for key in keys:
                 results[key].stages[stage] = "error"
 
@@ -543,7 +544,7 @@ def check_contexts(
                     ),
                 ),
             )
-        except StageError as exc:
+        except Exception as exc:  # StageError, or a bug: the stage fails, never the run
             fail("lint", [(c.block.doc_path, c.block.index) for c in todo], exc)
 
     types_done = threading.Event()
@@ -569,13 +570,18 @@ def check_contexts(
                     cores=1 if smoking else options.jobs,
                 ),
             )
-        except StageError as exc:
+        except Exception as exc:  # StageError, or a bug: the stage fails, never the run
             fail("types", [(c.block.doc_path, c.block.index) for c in todo], exc)
         finally:
             types_done.set()
 
     def run_rules() -> None:
-        per_block = _rules(contexts)
+        try:
+            per_block = _rules(contexts)
+        except Exception as exc:  # a rule's bug costs the rule pack, never the run
+            with lock:
+                run_errors.append(f"rule pack failed: {type(exc).__name__}: {exc}")
+            return
         with lock:
             for key, fs in per_block.items():
                 found.setdefault(key, []).extend(fs)
