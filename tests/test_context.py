@@ -481,3 +481,10 @@ def test_a_module_named_after_the_documents_project_folder_is_its_own(
     elsewhere = parse_document(str(tmp_path / "docs" / "x.md"), text)
     [ctx] = analyze_document(elsewhere.blocks, index, None)
     assert "may be another project" in ctx.findings[0].message
+
+
+def test_a_fragments_column_counts_characters(index: NameIndex) -> None:
+    code = 'msg = "ééééé🚀"; print(undefined_u)\n'
+    [ctx] = _contexts(f"```python\n{code}```\n", index)
+    [f] = ctx.findings
+    assert f.column == code.index("undefined_u") + 1

@@ -348,3 +348,18 @@ def test_a_seeded_project_finds_what_a_cold_one_does(
         found.append([(f["line"], f["rule"]) for f in block["findings"]])
     assert found[0] == found[1] == [(5, "assignment")]
     assert (tmp_path / "p2" / "mypy").is_dir()
+
+
+def test_columns_count_characters_after_non_ascii_text(tmp_path: Path) -> None:
+    """mypy, and ast for a fragment's name, count UTF-8 bytes: the report counts characters."""
+    code = 'msg = "ééééé🚀"; y: int = "s"\n'
+    [block] = _run_types(tmp_path, code)
+    [f] = [f for f in block["findings"] if f["stage"] == "types"]
+    assert (f["line"], f["column"]) == (2, code.index('"s"') + 1)
+    assert types._character_column("a = 1", 3) == 3
+
+
+def test_a_form_feed_does_not_shift_mypy_lines(tmp_path: Path) -> None:
+    code = "x = 1  # \x0c page\ny: int = 's'\n"
+    [block] = _run_types(tmp_path, code)
+    assert [f["line"] for f in block["findings"] if f["stage"] == "types"] == [3]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exampletest.context import BlockContext, relative_module
+from exampletest.symbols import code_lines
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
         "from typing import Any",
     ]
     for p in ctx.prelude:
-        lines.extend(_absolute(line) for line in p.statement.source.rstrip("\n").splitlines())
+        lines.extend(_absolute(line) for line in code_lines(p.statement.source))
     names: list[str] = []
     for prov in ctx.provided:
         if prov.source == "import" and prov.statement:
@@ -66,12 +67,11 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
     )
     code = ctx.block.code
     after = ctx.symbols.future_end
-    code_lines = code.splitlines()
-    code_lines = [_absolute(line) for line in code_lines]
+    body_lines = [_absolute(line) for line in code_lines(code)]
     header = f"from {module}_ctx import *  # noqa" if names else "pass  # no context"
     if names:
         lines.append(f"__all__ = {names!r}")
-    body = [*code_lines[:after], header, *code_lines[after:]]
+    body = [*body_lines[:after], header, *body_lines[after:]]
     return CheckModule(
         name=module,
         source="\n".join(body) + "\n",

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import functools
+import re
 import symtable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__builtins__"}
@@ -298,6 +301,28 @@ def parse_tree(code: str) -> ast.Module:
     return ast.parse(code)
 
 
+def source_lines(code: str) -> list[str]:
+    """The code's lines as the compiler counts them (with their ends): at ``\\n``, ``\\r\\n``
+    and ``\\r`` only, not at a form feed or U+2028 as ``str.splitlines`` would."""
+    return _LINE.findall(code)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def code_lines(code: str) -> list[str]:
+    """The code's lines without their ends, numbered as the compiler, mypy and ruff do."""
+    return [line.rstrip("\r\n") for line in source_lines(code)]
+
+
+def char_column(lines: Sequence[str], line: int, byte_column: int) -> int:
+    """The 1-based character column of ast's 1-based UTF-8 byte column on ``line``."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text.isascii():
+        return byte_column
+    return len(text.encode()[: byte_column - 1].decode(errors="ignore")) + 1
+
+
 @functools.lru_cache(maxsize=8192)
 def analyze(code: str, filename: str = "<block>") -> Symbols:
     """Memoised: the context stage, the cache keys and the fix engine all ask about the same
@@ -318,7 +343,10 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
     free = frozenset((refs - binds - BUILTINS) | (_read_before_bound(tree) & binds))
     collector = _Collector(free)
     collector.visit(tree)
-    lines = code.splitlines(keepends=True)
+    lines = source_lines(code)
+    uses = [
+        dataclasses.replace(u, column=char_column(lines, u.line, u.column)) for u in collector.uses
+    ]
     statements = []
     for stmt in tree.body:
         end = stmt.end_lineno or stmt.lineno
@@ -339,12 +367,15 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
     imported: list[tuple[str, int, int]] = []
     relative: list[tuple[int, str, int, int]] = []
     for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        col = char_column(lines, node.lineno, node.col_offset + 1)
         if isinstance(node, ast.ImportFrom) and node.level > 0:
-            relative.append((node.level, node.module or "", node.lineno, node.col_offset + 1))
+            relative.append((node.level, node.module or "", node.lineno, col))
         if isinstance(node, ast.Import):
-            imported += [(a.name, node.lineno, node.col_offset + 1) for a in node.names]
+            imported += [(a.name, node.lineno, col) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            imported.append((node.module, node.lineno, node.col_offset + 1))
+            imported.append((node.module, node.lineno, col))
     future_end = 0
     for stmt in tree.body:
         if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
@@ -353,7 +384,7 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
             break
     return Symbols(
         binds=frozenset(binds),
-        free=tuple(collector.uses),
+        free=tuple(uses),
         statements=tuple(statements),
         imported_modules=tuple(imported),
         relative_imports=tuple(relative),

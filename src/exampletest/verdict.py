@@ -22,7 +22,7 @@ from exampletest.context import (
 from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
 from exampletest.parse import parse_info
 from exampletest.stages import NEWER_PYTHON
-from exampletest.symbols import analyze, parse_tree
+from exampletest.symbols import analyze, code_lines, parse_tree
 
 #: Stronger evidence first: what happened at run time, then what a type checker proved, then
 #: what a rule or linter matched in the text.
@@ -227,7 +227,7 @@ def marked_lines(block: Block) -> set[int]:
     ``# Before (v1)``, ``# Legacy``) goes on past blank lines, to the next comment at the left
     margin. A trailing marker governs its own line.
     """
-    lines = block.code.splitlines()
+    lines = code_lines(block.code)
     governed: set[int] = set()
     active = False
     section = False
@@ -273,7 +273,7 @@ def _older_alternatives(block: Block, findings: Sequence[Finding]) -> set[Findin
     """Stale findings in a way of writing something that the block follows with ``# or`` and
     a way without that rule's finding: the older form, shown next to the newer on purpose
     (``Optional[str]``, ``# or``, ``str | None``). A fix would only make the two the same."""
-    lines = block.code.splitlines()
+    lines = code_lines(block.code)
     cuts = [
         block.doc_line(i)
         for i, text in enumerate(lines, start=1)

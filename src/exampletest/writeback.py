@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from exampletest.model import Block, Document
-from exampletest.parse import split_lines
+from exampletest.symbols import code_lines
 
 _ENDINGS = re.compile(r"(\r\n|\r|\n)")
 
@@ -42,12 +42,6 @@ def writable(block: Block) -> str | None:
     ):
         return "the block's lines are not contiguous in the document"
     return None
-
-
-def code_lines(code: str) -> list[str]:
-    """Lines split where the parser splits them (not at form feeds, as str.splitlines does)."""
-    lines = split_lines(code)
-    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _prefixes(block: Block, lines: list[tuple[str, str]]) -> tuple[str, str]:

@@ -55,9 +55,9 @@ from exampletest.nameindex import NameIndex
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.smoke import Workers
-from exampletest.symbols import analyze, parse_tree
+from exampletest.symbols import analyze, code_lines, parse_tree
 from exampletest.verdict import subjects
-from exampletest.writeback import WriteError, code_lines, writable
+from exampletest.writeback import WriteError, writable
 
 STALE_LINT = ("UP", "FAST002", "RUF013")
 FIXABLE = frozenset({Category.BROKEN, Category.STALE, Category.INCOMPLETE})

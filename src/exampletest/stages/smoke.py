@@ -18,7 +18,7 @@ from exampletest.nameindex import distribution_for, is_importable
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
 from exampletest.stages import EXCERPT, NEWER_PYTHON, newer_stdlib
-from exampletest.symbols import parse_tree
+from exampletest.symbols import code_lines, parse_tree
 from exampletest.verdict import subjects
 
 TARGET = "exampletest.harness:run_job"
@@ -222,7 +222,7 @@ def _relocate(ctx: BlockContext, line: int | None, message: str) -> int | None:
     except (SyntaxError, ValueError):
         return line
     names = {n.lower() for n in subjects(message)}
-    lines = ctx.block.code.splitlines()
+    lines = code_lines(ctx.block.code)
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.lineno == line:
             end = node.end_lineno or line
@@ -270,7 +270,7 @@ def _at(
 
 
 def _first_col(block: Block, code_line: int) -> int:
-    lines = block.code.splitlines()
+    lines = code_lines(block.code)
     if 1 <= code_line <= len(lines):
         text = lines[code_line - 1]
         return len(text) - len(text.lstrip()) + 1

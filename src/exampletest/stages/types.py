@@ -27,7 +27,7 @@ from exampletest.context import BlockContext
 from exampletest.model import Category, Finding
 from exampletest.sandbox import SAFE_PATH
 from exampletest.stages import EXCERPT, StageError, newer_stdlib
-from exampletest.symbols import parse_tree
+from exampletest.symbols import code_lines, parse_tree
 
 #: mypy error codes that are not about the example being wrong.
 IGNORED_CODES = frozenset({"empty-body", "import-not-found", "import-untyped", "name-defined"})
@@ -430,6 +430,10 @@ def _to_finding(
     end_line = mod.code_line(int(str(err.get("end_line") or line))) or line
     col = int(str(err.get("column", 0))) + 1
     end_col = int(str(err.get("end_column") or col))
+    lines = code_lines(ctx.block.code)
+    col = _character_column(lines[line - 1] if line <= len(lines) else "", col)
+    if end_line <= len(lines):
+        end_col = _character_column(lines[end_line - 1], end_col)
     if _caused_by_placeholder(ctx, message, line, code):
         return None  # caused by a placeholder: not evidence
     if _UNUSABLE_TYPE.search(message):
@@ -444,7 +448,7 @@ def _to_finding(
         code = "top-level-await"  # ``async with``/``async for`` at top level, as in a notebook
     if "used with a non-method" in message:
         message += " (a method shown without its class)"
-    added = _added_later(message, ctx.block.code.splitlines()[line - 1 : line])
+    added = _added_later(message, code_lines(ctx.block.code)[line - 1 : line])
     if added is not None:  # `from warnings import deprecated` on Python 3.11
         message += (
             f" (added in Python {added}; this environment runs Python "
@@ -461,7 +465,7 @@ def _to_finding(
         if code in STYLE_CODES
         else Category.BROKEN
     )
-    source = ctx.block.code.splitlines()[line - 1 : line]
+    source = code_lines(ctx.block.code)[line - 1 : line]
     if category is Category.BROKEN and source and _PYRIGHT_IGNORE.search(source[0]):
         category = Category.STYLE  # the author silenced a type checker on this line
         message += (
@@ -560,6 +564,21 @@ _NARROWER_HANDLER = re.compile(  # add_exception_handler(...), or a mapping of t
 #: How mypy spells a type it could not use (``Session?`` after "Variable "Session" is not
 #: valid as a type"): what it then says about values of that type follows from that error.
 _UNUSABLE_TYPE = re.compile(r"\b[A-Za-z_][\w.]*\?(?=[\s\]\[,)]|$)")
+
+
+def _character_column(text: str, column: int) -> int:
+    """The character column of mypy's ``column`` (1-based) on a line with non-ASCII text.
+    mypy reports a character offset less the extra UTF-8 bytes before it (``msg = "é"; x``
+    puts ``x`` one column early); the character column is the smallest that maps to it."""
+    if text.isascii():
+        return column
+    at = column - 1
+    for _ in range(len(text) + 1):
+        nxt = column - 1 + len(text[:at].encode()) - at
+        if nxt == at:
+            break
+        at = nxt
+    return min(at, len(text)) + 1
 
 
 #: pyright's own ignore comment (mypy honours only ``# type: ignore``).
