@@ -80,6 +80,8 @@ def test_a_tab_or_admonition_titled_like_a_caption_introduces_the_wrong_way() ->
         ("python{title=x}", "python"),
         ("{python}", "python"),  # Quarto
         ("python:app/models.py", "python"),  # Zenn, Qiita
+        ("ipython3", "ipython3"),
+        ("{python, echo=FALSE}", "python"),  # R Markdown
     ],
 )
 def test_python_info_strings(info: str, language: str) -> None:
@@ -531,6 +533,8 @@ def test_a_caption_can_introduce_the_wrong_way(caption: str, counterexample: boo
         ("{code} py", "py"),
         ("{sourcecode} python", "python"),
         ("{code-cell} python", "python"),
+        ("{code-cell} ipython3", "ipython3"),  # what jupytext writes
+        ("{code-cell}", "python"),  # the notebook's kernel
         ("{testcode}", "python"),
         ("{doctest}", "pycon"),
         ("{code-block} bash", "bash"),

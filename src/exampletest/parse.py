@@ -27,7 +27,9 @@ from markdown_it.token import Token
 
 from exampletest.model import Block, Directives, Document, Status
 
-PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "py3", "pycon", "python-console"})
+PYTHON_LANGUAGES = frozenset(
+    {"python", "py", "python3", "py3", "ipython", "ipython3", "pycon", "python-console"}
+)
 _CONSOLE_LANGUAGES = frozenset({"pycon", "python-console"})
 #: Larger files are refused with one line rather than parsed for minutes.
 MAX_BYTES = 32 * 1024 * 1024
@@ -406,7 +408,8 @@ def _closing_fence(lines: list[str], start: int, fence: str) -> int:
 #: MyST (Sphinx) directives whose body is code: ``{code-block} python``, ``{doctest}``. The
 #: value is the language when the directive names none itself.
 _MYST_CODE = {
-    "code-block": "", "code": "", "sourcecode": "", "code-cell": "",
+    "code-block": "", "code": "", "sourcecode": "",
+    "code-cell": "python",  # no language: the notebook's kernel, Python in MyST-NB's docs
     "testcode": "python", "testsetup": "python", "testcleanup": "python",
     "jupyter-execute": "python", "doctest": "pycon",
 }  # fmt: skip
@@ -440,7 +443,7 @@ def parse_info(info: str) -> tuple[str, dict[str, str]]:
         classes = re.findall(r"(?:^|\s)\.([\w+-]+)", inner)
         if classes:
             return classes[0].lower(), settings
-        words = inner.split()
+        words = re.split(r"[\s,]+", inner.strip())  # R Markdown: ``{python, echo=FALSE}``
         bare = words[0] if words and re.fullmatch(r"[\w+-]+", words[0]) else ""
         return bare.lower(), settings
     first = re.split(r"[\s{,]", info, maxsplit=1)[0]
