@@ -606,3 +606,22 @@ def test_a_pymdownx_block_tab_titled_as_the_old_way_introduces_it() -> None:
     text += f"/// tip\n\nUpgrade soon.\n\n///\n\n{fence}\n////\n\n{fence}"
     blocks = parse(text).blocks
     assert [b.directives.expect is not None for b in blocks] == [False, True, False]
+
+
+def test_a_fence_opened_on_a_list_items_line_keeps_the_scan_in_step() -> None:
+    """``1. ```bash`` is a fence too: its closing line is not taken for an opening (which
+    lost a later tab's block), and tag-like lines inside it stay code."""
+    doc = parse(
+        b"1. ```bash\n   pip install x\n   ```\n\n<Tabs>\n<TabItem>\n```python\nx = 1\n```\n"
+        b"</TabItem>\n</Tabs>\n\n"
+        b'1. ```python\n   PAGE = """\n   <html>\n   </html>\n   """\n   ```\n'
+    )
+    assert [b.code for b in doc.blocks] == ["x = 1\n", 'PAGE = """\n<html>\n</html>\n"""\n']
+
+
+def test_an_mdx_fence_indented_under_a_tab_is_a_fence() -> None:
+    doc = parse(
+        b'<Tabs>\n  <Tab title="Python">\n    ```python\n    x = 1\n    ```\n  </Tab>\n</Tabs>\n'
+    )
+    [block] = doc.blocks
+    assert (block.code, block.start_line, block.col_offsets) == ("x = 1\n", 4, (4,))

@@ -350,6 +350,8 @@ _TAG_LINE = re.compile(
 )
 #: A fence's opening or closing line: (backticks or tildes, the rest).
 _FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
+#: A fence that opens on a list item's or a quote's line: ``1. ```bash``, ``> ```python``.
+_ITEM_FENCE = re.compile(r"^\s*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)+(`{3,}|~{3,})(.*)$")
 #: MyST directives whose body is Markdown (an admonition, a dropdown, a tab).
 _MYST_MARKDOWN = frozenset(
     {"note", "tip", "hint", "important", "warning", "caution", "attention", "danger", "error"}
@@ -367,15 +369,27 @@ def _markdown_lines(lines: list[str]) -> list[str]:
     (``````{tip}``: code to CommonMark). Fenced code itself is never touched."""
     out = list(lines)
     i = 0
+    after_tag = False  # the last non-blank line was a tag (blanked): MDX's <Tab> children
     while i < len(lines):
-        m = _FENCE_LINE.match(lines[i])
+        m = _FENCE_LINE.match(lines[i]) or _ITEM_FENCE.match(lines[i])
         if m is None:
             if _TAG_LINE.match(lines[i]):
                 out[i] = ""
+                after_tag = True
+            elif lines[i].strip():
+                after_tag = False
             i += 1
             continue
         fence, rest = m.groups()
         close = _closing_fence(lines, i + 1, fence)
+        indent = len(lines[i]) - len(lines[i].lstrip(" "))
+        if after_tag and indent >= 4 and _FENCE_LINE.match(lines[i]):
+            # ``<Tab>`` then a fence indented 4 (JSX children): a fence to the reader, an
+            # indented code block to CommonMark. Dedented, each code line stays a suffix.
+            for j in range(i, min(close + 1, len(lines))):
+                line = lines[j]
+                out[j] = line[min(indent, len(line) - len(line.lstrip(" "))) :]
+        after_tag = False
         directive = _MYST_DIRECTIVE.match(rest.strip())
         if directive is None or directive.group(1) not in _MYST_MARKDOWN or fence[0] in rest:
             i = close + 1  # fenced code (or a fence never closed, to the end): as it is
