@@ -473,14 +473,15 @@ def test_a_continuation_block_is_linted_with_the_imports_it_takes_from_earlier_b
 def test_a_missing_import_the_fix_adds_is_resolved_though_it_makes_another_guessable(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    """Once `import requests` is in, `Timeout` can be guessed from it: a new finding of the
-    same rule, not one of the block's own left unresolved."""
-    code = "def fetch(url):\n    try:\n        return requests.get(url, timeout=30)\n"
-    code += "    except Timeout:\n        return None\n"
+    """Once `import sqlalchemy` is in, `NoResultFound` can be guessed from it: a new finding
+    of the same rule, not one of the block's own left unresolved."""
+    code = "def fetch(session):\n    try:\n"
+    code += "        return session.execute(sqlalchemy.text('select 1')).scalar_one()\n"
+    code += "    except NoResultFound:\n        return None\n"
     write_doc("t.md", f"```python\n{code}```\n")
     _code, report = run_json("--no-cache", "t.md")
     [block] = report["documents"][0]["blocks"]
-    assert block["fix"]["replacement"].startswith("import requests\n")
+    assert block["fix"]["replacement"].startswith("import sqlalchemy\n")
     assert "ET001" in block["fix"]["resolves"] and block["fix"]["verified"]
 
 
