@@ -525,6 +525,10 @@ def _make_block(
     code_only = [c for c in nonblank if not c.lstrip().startswith("#")]  # "# Code omitted"
     if code_only and all(_INCLUDE.match(c) for c in code_only):
         skip_reason = "include-only block: its code lives in another file"
+    elif any(_INCLUDE.match(c) for c in code_only):
+        # `--8<-- "setup.py"` then code: what runs is that file's text and this, which only
+        # the docs build puts together (as Python, the include line is `-(-8) < ...`).
+        skip_reason = "includes another file's code (`--8<--`, `{! !}`) among its own"
     elif _configuration(code_only):
         skip_reason = "configuration (an INI or TOML [section]) in a Python fence, not Python"
     expected: tuple[tuple[int, str], ...] = ()
