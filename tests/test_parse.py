@@ -628,3 +628,23 @@ def test_an_mdx_fence_indented_under_a_tab_is_a_fence() -> None:
     )
     [block] = doc.blocks
     assert (block.code, block.start_line, block.col_offsets) == ("x = 1\n", 4, (4,))
+
+
+def test_a_non_annotated_tab_keeps_its_style_on_purpose() -> None:
+    """FastAPI's docs show each example twice: a tab titled "... non-Annotated" shows that
+    style beside its Annotated twin, so its FAST002/ET303 findings are intentional (nothing
+    else is: it is still checked as a fragment)."""
+    doc = parse(
+        b"//// tab | Python 3.10+\n\n```python\nx = 1\n```\n\n////\n\n"
+        b"//// tab | Python 3.10+ non-Annotated\n\n/// tip\n\nPrefer Annotated.\n\n///\n\n"
+        b"```python\ny = 1\n```\n\n////\n\n"
+        b'=== "Python 3.8+ non-Annotated"\n\n    ```python\n    z = 1\n    ```\n\n'
+        b"```python\nw = 1\n```\n"
+    )
+    assert [sorted(b.directives.keeps) for b in doc.blocks] == [
+        [],
+        ["ET303", "FAST002"],
+        ["ET303", "FAST002"],
+        [],
+    ]
+    assert all(b.directives.expect is None for b in doc.blocks)

@@ -52,6 +52,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(sorted(ctx.block.directives.skip)),
         str(ctx.block.directives.expect),
         str(ctx.block.directives.standalone),
+        repr(sorted(ctx.block.directives.keeps)),
         str(ctx.block.skip_reason),
         repr(ctx.block.expected_exceptions),
         *(p.statement.source for p in ctx.prelude),
@@ -151,13 +152,17 @@ def _directives_dict(d: Directives) -> dict[str, Any]:
         "skip": sorted(d.skip),
         "expect": None if d.expect is None else d.expect.value,
         "standalone": d.standalone,
+        "keeps": sorted(d.keeps),
     }
 
 
 def _block_from(data: dict[str, Any]) -> Block:
     d = data["directives"]
     directives = Directives(
-        frozenset(d["skip"]), None if d["expect"] is None else Status(d["expect"]), d["standalone"]
+        frozenset(d["skip"]),
+        None if d["expect"] is None else Status(d["expect"]),
+        d["standalone"],
+        frozenset(d.get("keeps", ())),
     )
     tuples = ("line_map", "col_offsets", "prefixes")
     fields: dict[str, Any] = {k: (tuple(v) if k in tuples else v) for k, v in data.items()}

@@ -50,6 +50,9 @@ class Directives:
     skip: frozenset[str] = frozenset()  # stage names, or {"all"}
     expect: Status | None = None  # the author says the block is deliberately this
     standalone: bool = False  # no names from earlier blocks
+    #: Rules whose findings the document shows on purpose: a FastAPI docs tab titled
+    #: "non-Annotated" shows that style (FAST002, ET303) beside its Annotated twin.
+    keeps: frozenset[str] = frozenset()
 
     def skips(self, stage: str) -> bool:
         return "all" in self.skip or stage in self.skip

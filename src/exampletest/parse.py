@@ -224,6 +224,8 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     caption = False  # the paragraph right before says the next example is the wrong way
     hands_over = False  # and ends in a colon
     old_tab: int | None = None  # the slashes of an open pymdownx tab titled as the old way
+    style_tab: int | None = None  # ... of an open pymdownx tab titled "... non-Annotated"
+    titles: list[str] = []  # of the open MkDocs tabs and admonitions (``=== "..."``)
     for i, tok in enumerate(tokens):
         if tok.type == "inline" and i and tokens[i - 1].type == "paragraph_open":
             caption = is_counterexample_caption(tok.content)
@@ -231,14 +233,21 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
             tab = _BLOCK_TAB.match(tok.content.split("\n", 1)[0])
             if tab is not None:  # pymdownx blocks: `//// tab | Python 3.10+ non-Annotated`
                 old_tab = len(tab[1]) if is_counterexample_caption(tab[2]) else None
-            elif old_tab is not None and tok.content.strip() == "/" * old_tab:
-                old_tab = None
+                style_tab = len(tab[1]) if _NON_ANNOTATED.search(tab[2]) else None
+            else:
+                if old_tab is not None and tok.content.strip() == "/" * old_tab:
+                    old_tab = None
+                if style_tab is not None and tok.content.strip() == "/" * style_tab:
+                    style_tab = None
             continue
         if tok.type == "paragraph_close":
             continue
         if tok.type == "admonition_open":  # a tab or admonition titled like a caption
             title = re.search(r"""["'](.*)["']""", tok.info)
             caption = caption or (title is not None and is_counterexample_caption(title[1]))
+            titles.append(title[1] if title else "")
+        elif tok.type == "admonition_close" and titles:
+            titles.pop()
         if tok.type != "fence":  # a list item's last words may hand over to the fence after it
             caption = caption and (
                 tok.type in _CONTAINER_OPEN or (hands_over and tok.type in _LIST_CLOSE)
@@ -268,6 +277,8 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
                 directives = _merge(pending, Directives(skip=frozenset(skip)))
                 if (caption or old_tab is not None) and directives.expect is None:
                     directives = replace(directives, expect=Status.BROKEN)  # all intentional
+                if style_tab is not None or any(_NON_ANNOTATED.search(t) for t in titles):
+                    directives = replace(directives, keeps=STYLE_TAB_RULES)
                 blocks.append(replace(block, directives=directives))
             caption = False
         if tok.type not in _CONTAINER_OPEN:
@@ -300,6 +311,11 @@ _BAD_HEADING = re.compile(
 )
 #: "Avoid clock skew by issuing tokens like this:" introduces the right way.
 _AVOID_BY = re.compile(r"(?i)^(?:avoid|don'?t|do not|never)\b.*\b(?:by|instead)\b")
+
+
+#: A FastAPI docs tab that shows the style it names on purpose, and the rules that flag it.
+_NON_ANNOTATED = re.compile(r"(?i)\bnon[- ]annotated\b")
+STYLE_TAB_RULES = frozenset({"FAST002", "ET303"})
 
 
 #: A pymdownx block tab's opening line: ``//// tab | Python 3.10+ non-Annotated``.

@@ -346,6 +346,7 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
             or shown
             or f in older
             or (keep_spelling and f.tool == "ruff" and f.rule.startswith("UP"))
+            or f.rule in block.directives.keeps
             or (f.line in governed and not _used_elsewhere(block, f, governed))
         ):
             out.append(f.replace(intentional=True))
