@@ -170,7 +170,14 @@ def _keep_seed(cache_dir: Path, seed: Path, packages: frozenset[str]) -> None:
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
         return
-    kept = sorted(seed.parent.glob("mypy-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+    def used(folder: Path) -> float:
+        try:
+            return folder.stat().st_mtime
+        except OSError:  # pruned by a concurrent run meanwhile
+            return 0.0
+
+    kept = sorted(seed.parent.glob("mypy-*"), key=used, reverse=True)
     for stale in kept[_SEEDS_KEPT:]:
         shutil.rmtree(stale, ignore_errors=True)
 
