@@ -496,3 +496,21 @@ def test_an_import_later_blocks_take_stays_and_the_fix_says_so(
     assert "x: dict[str, int] | None = None" in fix["replacement"]
     assert "Dict" in fix["replacement"].split("\n")[0]  # the second block still takes it
     assert "`Dict` stays imported: later blocks use it" in fix["notes"]
+
+
+def test_a_refusal_note_another_rewrite_made_moot_is_dropped(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """Moving only `Depends(...)` would put `token` after `file = File(...)`: the Annotated
+    rewrite refuses ("by hand"), but ruff's FAST002 fix moves both; the note would contradict
+    the diff."""
+    code = "from fastapi import Depends, FastAPI, File, UploadFile\n\napp = FastAPI()\n\n\n"
+    code += "def get_token() -> str:\n    return 't'\n\n\n@app.post('/upload/')\n"
+    code += "async def upload(file: UploadFile = File(...), token: str = Depends(get_token)):\n"
+    code += "    return {'name': file.filename, 'token': token}\n"
+    write_doc("u.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-cache", "u.md")
+    fix = report["documents"][0]["blocks"][0]["fix"]
+    assert "token: Annotated[str, Depends(get_token)]" in fix["replacement"]
+    assert "FAST002" in fix["resolves"]
+    assert not any("by hand" in n for n in fix["notes"]), fix["notes"]

@@ -806,7 +806,10 @@ def _fix(state: _State) -> Fix | None:
     reached = _masked(new_bad, state.before - _worse(state.after))
     partly = _partly_resolved(state, resolves)
     verified = bool(resolves or partly) and not new_bad - reached
-    notes = (*state.notes, *_stand_in_notes(state), *partly)
+    # A rewrite that said "by hand" in one round, where another (ruff's fix, a later round)
+    # did resolve that rule after all: the note would contradict the diff.
+    kept = [n for n in state.notes if not ("by hand" in n and n.split(" ", 1)[0] in resolves)]
+    notes = (*kept, *_stand_in_notes(state), *partly)
     if reached:
         kinds = ", ".join(sorted({f"{tool}:{rule}" for tool, rule, _ in reached}))
         notes += (
