@@ -23,6 +23,7 @@ CURRENT: dict[str, str | None] = {
     "fastapi": "0.165.0",
     "pyjwt": "2.15.1",
     "bcrypt": "5.0.0",
+    "httpx": "0.28.1",
 }
 
 
@@ -516,6 +517,23 @@ CASES: list[tuple[str, str, Category, str]] = [
         """,
     ),
     (
+        "ET305",
+        """
+        from httpx import AsyncClient
+        async def test_root(app):
+            async with AsyncClient(app=app, base_url="http://test") as client:
+                return await client.get("/")
+        """,
+        Category.STALE,
+        """
+        from httpx import ASGITransport, AsyncClient
+        async def test_root(app):
+            transport = ASGITransport(app=app)
+            async with AsyncClient(transport=transport, base_url="http://test") as client:
+                return await client.get("/")
+        """,
+    ),
+    (
         "ET401",
         """
         import jwt
@@ -664,6 +682,7 @@ GATES = [
     ("ET302", "fastapi", "0.99.1"),
     ("ET303", "fastapi", "0.94.1"),
     ("ET304", "fastapi", "0.130.0"),
+    ("ET305", "httpx", "0.27.2"),
 ]
 
 

@@ -1,9 +1,10 @@
-"""FastAPI idioms the current release replaced (ET301-ET304).
+"""FastAPI idioms the current release replaced (ET301-ET305).
 
 Facts checked on FastAPI 0.165: ``on_event`` warns DeprecationWarning (lifespan exists since
 0.93), ``Query(regex=)`` warns FastAPIDeprecationWarning (``pattern=`` since 0.100),
 ``ORJSONResponse``/``UJSONResponse`` are ``@deprecated`` since 0.131. ``Annotated`` dependencies
-are supported since 0.95.
+are supported since 0.95. httpx 0.28 (the client FastAPI's async tests use) removed
+``AsyncClient(app=...)``: ``transport=ASGITransport(app=app)``.
 """
 
 from __future__ import annotations
@@ -184,3 +185,30 @@ def custom_json_responses(ctx: Context) -> Iterator[Hit]:
     suggestion = "drop the response class; annotate the return type (or use JSONResponse)"
     for node, name in ctx.references("fastapi.responses", names):
         yield Hit(node, message.format(name), suggestion=suggestion)
+
+
+@rule(
+    "ET305",
+    "httpx AsyncClient(app=...) in an app's tests",
+    STALE,
+    "httpx",
+    ">=0.28",
+    "AsyncClient(transport=ASGITransport(app=app), base_url=...)",
+)
+def httpx_app_argument(ctx: Context) -> Iterator[Hit]:
+    clients = ("httpx.AsyncClient", "httpx.Client")
+    for call in ctx.calls():
+        app = keyword(call, "app")
+        if app is None or not ctx.matches(call.func, clients):
+            continue
+        message = (
+            "`app=` was removed from httpx's clients in 0.28 (it raises TypeError there): "
+            "pass `transport=ASGITransport(app=...)`"
+        )
+        if ctx.is_textual(call.func):
+            message += TEXTUAL_NOTE
+        yield Hit(
+            app,
+            message,
+            suggestion='AsyncClient(transport=ASGITransport(app=app), base_url="http://test")',
+        )
