@@ -1375,15 +1375,16 @@ class _FieldArgs(_Transformer):
         return updated_node
 
     @staticmethod
-    def _literal_default(call: cst.Call) -> bool:
+    def _literal_default(call: cst.Call) -> cst.BaseExpression | None:
+        """The field's default when it is a literal (``Literal[...]`` can name it)."""
         positional = [a for a in call.args if a.keyword is None]
         default = positional[0] if positional else _find_kwarg(call, "default")
-        if default is None:
-            return False
-        value = default.value
-        if isinstance(value, cst.Name):
-            return value.value in ("True", "False")
-        return isinstance(value, cst.SimpleString | cst.ConcatenatedString | cst.Integer)
+        value = default.value if default is not None else None
+        if isinstance(value, cst.Name) and value.value in ("True", "False"):
+            return value
+        if isinstance(value, cst.SimpleString | cst.ConcatenatedString | cst.Integer):
+            return value
+        return None
 
     def leave_AnnAssign(
         self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign
@@ -1394,17 +1395,15 @@ class _FieldArgs(_Transformer):
         if not isinstance(call, cst.Call) or self.a.member(call.func) != "Field":
             return updated_node
         const = _find_kwarg(call, "const")
-        if const is None or not _is_true(const.value) or not self._literal_default(call):
+        default = self._literal_default(call)
+        if const is None or not _is_true(const.value) or default is None:
             return updated_node
-        positional = [a for a in call.args if a.keyword is None]
-        default = positional[0] if positional else _find_kwarg(call, "default")
-        assert default is not None
         self.edit.imports.append("from typing import Literal")
         annotation = cst.Annotation(
-            cst.Subscript(cst.Name("Literal"), [cst.SubscriptElement(cst.Index(default.value))])
+            cst.Subscript(cst.Name("Literal"), [cst.SubscriptElement(cst.Index(default))])
         )
         rest = drop_args(call, lambda a: a is const)
-        value: cst.BaseExpression = default.value if len(rest.args) == 1 else rest
+        value: cst.BaseExpression = default if len(rest.args) == 1 else rest
         self.done()
         return updated_node.with_changes(annotation=annotation, value=value)
 
@@ -1424,7 +1423,10 @@ class _FieldArgs(_Transformer):
             elif (
                 arg.keyword
                 and arg.keyword.value in _FIELD_NOTES
-                and not (arg.keyword.value == "const" and self._literal_default(original_node))
+                and not (
+                    arg.keyword.value == "const"
+                    and self._literal_default(original_node) is not None
+                )
             ):
                 self.note(
                     self.rule,
