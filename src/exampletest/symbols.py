@@ -143,30 +143,10 @@ class _Collector(ast.NodeVisitor):
         self._annotation -= 1
 
 
-def _string_refs(node: ast.AST) -> set[str]:
+def _names_in_strings(strings: Sequence[str]) -> set[str]:
     """Names in the strings of annotations (``Mapped["Parent"]``) and in the class-name
     string of an ORM ``relationship("Parent")``: used once the mappers or the type checker
     resolve them, so an example split across blocks needs the block that defines them."""
-    strings: list[str] = []
-    for sub in ast.walk(node):
-        annotations: list[ast.expr | None] = []
-        if isinstance(sub, ast.AnnAssign | ast.arg):
-            annotations.append(sub.annotation)
-        elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef):
-            annotations.append(sub.returns)
-        elif isinstance(sub, ast.Call) and sub.args:
-            func = sub.func
-            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            first = sub.args[0]
-            if called == "relationship" and isinstance(first, ast.Constant):
-                strings.append(str(first.value))
-        for annotation in annotations:
-            if annotation is not None:
-                strings += [
-                    n.value
-                    for n in ast.walk(annotation)
-                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
-                ]
     names: set[str] = set()
     for text in strings:
         try:
@@ -175,6 +155,56 @@ def _string_refs(node: ast.AST) -> set[str]:
             continue
         names |= _loaded_names(expr)
     return names - BUILTINS
+
+
+@dataclass
+class _Scan:
+    """What one walk of a statement finds: every name it stores (and every function or class
+    it defines, however deep), every name it loads, its ``global`` names, its imports and the
+    strings that name classes (see :func:`_names_in_strings`). One walk instead of one per
+    question: a walk in Python is most of the cost of reading a block."""
+
+    stores: set[str] = field(default_factory=set)
+    loads: set[str] = field(default_factory=set)
+    globals: set[str] = field(default_factory=set)
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
+    strings: list[str] = field(default_factory=list)
+
+
+def _scan(node: ast.AST) -> _Scan:
+    scan = _Scan()
+    annotations: list[ast.expr | None] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            if isinstance(sub.ctx, ast.Load):
+                scan.loads.add(sub.id)
+            elif isinstance(sub.ctx, ast.Store):
+                scan.stores.add(sub.id)
+        elif isinstance(sub, ast.AnnAssign | ast.arg):
+            annotations.append(sub.annotation)
+        elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef):
+            scan.stores.add(sub.name)
+            annotations.append(sub.returns)
+        elif isinstance(sub, ast.ClassDef):
+            scan.stores.add(sub.name)
+        elif isinstance(sub, ast.Call) and sub.args:
+            func = sub.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            first = sub.args[0]
+            if called == "relationship" and isinstance(first, ast.Constant):
+                scan.strings.append(str(first.value))
+        elif isinstance(sub, ast.Global):
+            scan.globals.update(sub.names)
+        elif isinstance(sub, ast.Import | ast.ImportFrom):
+            scan.imports.append(sub)
+    for annotation in annotations:
+        if annotation is not None:
+            scan.strings += [
+                n.value
+                for n in ast.walk(annotation)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            ]
+    return scan
 
 
 def _function_locals(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> frozenset[str]:
@@ -220,12 +250,13 @@ def _global_refs(table: symtable.SymbolTable, out: set[str]) -> None:
         _global_refs(child, out)
 
 
-def _read_before_bound(tree: ast.Module) -> set[str]:
+def _read_before_bound(tree: ast.Module, binds: Sequence[set[str]]) -> set[str]:
     """Names the top level reads before it first binds them: ``log = log.bind(user=...)``
-    continues an earlier block's ``log``; the block does not define it for itself."""
+    continues an earlier block's ``log``; the block does not define it for itself.
+    ``binds``: what each top-level statement binds."""
     bound: set[str] = set()
     early: set[str] = set()
-    for stmt in tree.body:
+    for stmt, stmt_binds in zip(tree.body, binds, strict=True):
         if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
             reads = _eager_loads(stmt.value) if stmt.value is not None else set()
             if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
@@ -233,26 +264,24 @@ def _read_before_bound(tree: ast.Module) -> set[str]:
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             reads = set()  # decorators and bases rarely continue a name; keep it simple
         else:  # a compound statement (for, with, try) may bind a name before its body reads it
-            reads = _eager_loads(stmt) - _stmt_binds(stmt)
+            reads = _eager_loads(stmt) - stmt_binds
         early |= reads - bound
-        bound |= _stmt_binds(stmt)
+        bound |= stmt_binds
     return early & bound
 
 
-def _declared_only(tree: ast.Module) -> set[str]:
+def _declared_only(tree: ast.Module, scans: Sequence[_Scan], binds: Sequence[set[str]]) -> set[str]:
     """Top-level names with an annotation and no value, bound nowhere else (not even by a
     function's ``global``)."""
     declared: set[str] = set()
     bound: set[str] = set()
-    for stmt in tree.body:
+    for stmt, scan, stmt_binds in zip(tree.body, scans, binds, strict=True):
         if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
             if isinstance(stmt.target, ast.Name):
                 declared.add(stmt.target.id)
         else:
-            bound |= _stmt_binds(stmt)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Global):
-            bound.update(node.names)
+            bound |= stmt_binds
+        bound |= scan.globals
     return declared - bound
 
 
@@ -276,7 +305,7 @@ def _loaded_names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def _stmt_binds(stmt: ast.stmt) -> set[str]:
+def _stmt_binds(stmt: ast.stmt, scan: _Scan) -> set[str]:
     if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return {stmt.name}
     if isinstance(stmt, ast.Import | ast.ImportFrom):
@@ -285,13 +314,7 @@ def _stmt_binds(stmt: ast.stmt) -> set[str]:
             if alias.name != "*":
                 out.add(alias.asname or alias.name.split(".")[0])
         return out
-    names: set[str] = set()
-    for node in ast.walk(stmt):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-    return names
+    return set(scan.stores)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -336,11 +359,13 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
         err = SyntaxError(str(exc) or type(exc).__name__)
         err.lineno, err.offset = 1, 1
         return Symbols(frozenset(), (), (), (), syntax_error=err)
-    declared = _declared_only(tree)
+    scans = [_scan(stmt) for stmt in tree.body]
+    stmt_binds = [_stmt_binds(stmt, scan) for stmt, scan in zip(tree.body, scans, strict=True)]
+    declared = _declared_only(tree, scans, stmt_binds)
     binds = _module_binds(table) - declared
     refs: set[str] = set()
     _global_refs(table, refs)
-    free = frozenset((refs - binds - BUILTINS) | (_read_before_bound(tree) & binds))
+    free = frozenset((refs - binds - BUILTINS) | (_read_before_bound(tree, stmt_binds) & binds))
     collector = _Collector(free)
     collector.visit(tree)
     lines = source_lines(code)
@@ -348,7 +373,10 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
         dataclasses.replace(u, column=char_column(lines, u.line, u.column)) for u in collector.uses
     ]
     statements = []
-    for stmt in tree.body:
+    strings: list[str] = []
+    imported: list[tuple[str, int, int]] = []
+    relative: list[tuple[int, str, int, int]] = []
+    for stmt, scan, bound in zip(tree.body, scans, stmt_binds, strict=True):
         end = stmt.end_lineno or stmt.lineno
         start = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
         statements.append(
@@ -356,19 +384,26 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
                 source="".join(lines[start - 1 : end]),
                 line=start,
                 end_line=end,
-                binds=frozenset(_stmt_binds(stmt) - declared),
-                uses=frozenset(_loaded_names(stmt) - BUILTINS),
-                declares=frozenset(_stmt_binds(stmt) & declared)
+                binds=frozenset(bound - declared),
+                uses=frozenset(scan.loads - BUILTINS),
+                declares=frozenset(bound & declared)
                 if isinstance(stmt, ast.AnnAssign)
                 else frozenset(),
-                refers=frozenset(_string_refs(stmt) - _stmt_binds(stmt)),
+                refers=frozenset(_names_in_strings(scan.strings) - bound),
             )
         )
-    imported: list[tuple[str, int, int]] = []
-    relative: list[tuple[int, str, int, int]] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Import | ast.ImportFrom):
-            continue
+        strings += scan.strings
+    nested = any(
+        node is not stmt
+        for stmt, scan in zip(tree.body, scans, strict=True)
+        for node in scan.imports
+    )
+    imports = (
+        [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+        if nested  # the order a walk of the whole tree finds them in (outermost first)
+        else [node for scan in scans for node in scan.imports]
+    )
+    for node in imports:
         col = char_column(lines, node.lineno, node.col_offset + 1)
         if isinstance(node, ast.ImportFrom) and node.level > 0:
             relative.append((node.level, node.module or "", node.lineno, col))
@@ -390,5 +425,5 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
         relative_imports=tuple(relative),
         future_end=future_end,
         declared=frozenset(declared & free),
-        refers=frozenset(_string_refs(tree) - binds - free),
+        refers=frozenset(_names_in_strings(strings) - binds - free),
     )
