@@ -514,3 +514,19 @@ def test_a_refusal_note_another_rewrite_made_moot_is_dropped(
     assert "token: Annotated[str, Depends(get_token)]" in fix["replacement"]
     assert "FAST002" in fix["resolves"]
     assert not any("by hand" in n for n in fix["notes"]), fix["notes"]
+
+
+def test_an_import_ruff_adds_beside_an_earlier_blocks_comes_with_the_fix(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """UP017's `UTC` joins the earlier block's `from datetime import ...`; the fix of the
+    later block must bring the import itself, or the reader's copy raises NameError."""
+    first = "from datetime import datetime, timedelta, timezone\n"
+    second = "def expires_at() -> datetime:\n"
+    second += "    return datetime.now(timezone.utc) + timedelta(minutes=30)\n\n\nexpires_at()\n"
+    write_doc("t.md", f"```python\n{first}```\n\nLater:\n\n```python\n{second}```\n")
+    _code, report = run_json("--no-cache", "t.md")
+    fix = report["documents"][0]["blocks"][1]["fix"]
+    assert fix["verified"] and "UP017" in fix["resolves"]
+    assert fix["replacement"].startswith("from datetime import UTC\n")
+    assert "datetime.now(UTC)" in fix["replacement"]

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from exampletest import pipeline
+from exampletest.context import MISSING_IMPORT
 from exampletest.fix import engine
 from exampletest.fix.base import Rewrite
-from exampletest.model import STAGES, Document, Report
+from exampletest.model import STAGES, Category, Document, Finding, Report
 from exampletest.nameindex import NameIndex
 
 DOC = textwrap.dedent(
@@ -181,3 +182,16 @@ def test_a_later_round_with_the_same_rewrites_reuses_the_earlier_check(
         {key: (other, Rewrite(other))}, states, setup.options, setup.index, None, history
     )
     assert stages_run and stages_run[0] == frozenset(STAGES)
+
+
+def test_a_rewrite_that_leaves_a_name_undefined_is_worse() -> None:
+    """A name the rewrite uses and nothing defines is a NameError for the reader, though
+    the context calls it incomplete (a stand-in lets the block run)."""
+
+    def missing(name: str) -> Finding:
+        message = f"`{name}` is used but never imported (used 1x)"
+        return Finding("context", "exampletest", MISSING_IMPORT, Category.INCOMPLETE, 3, 5, message)
+
+    before = [missing("datetime")]
+    assert not engine._new_worse([missing("datetime")], before)
+    assert engine._new_worse([missing("datetime"), missing("UTC")], before)

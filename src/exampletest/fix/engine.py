@@ -32,6 +32,7 @@ from pathlib import Path
 from exampletest.context import (
     MISSING_IMPORT,
     NOT_INSTALLED,
+    UNDEFINED,
     WRONG_CASE,
     analyze_document,
     imported_packages,
@@ -157,13 +158,20 @@ def _ruff_batch(
                 text = path.read_text(encoding="utf-8")
             except OSError:
                 continue
+            added: list[str] = []
             if headers[key]:
                 if _BLOCK_STARTS not in text:
                     continue  # ruff rewrote the marker away: nothing safe to take
-                text = text.split(_BLOCK_STARTS, 1)[1]
+                head, text = text.split(_BLOCK_STARTS, 1)
+                try:
+                    added = _imports_added(headers[key], head)
+                except SyntaxError:
+                    continue
             fixed = keep_start(items[key][0], text)
             if fixed == items[key][0]:
                 continue
+            if added:
+                fixed = keep_start(items[key][0], add_imports(fixed, added))
             made = unused_after.get(path.name, set()) - unused_before.get(path.name, set())
             keep = (shared or {}).get(key, frozenset())  # other blocks' context
             split = [(m, n) for m, _, n in (full.rpartition(".") for full in sorted(made)) if m]
@@ -177,6 +185,28 @@ def _ruff_batch(
                 else ()
             )
             out[key] = Rewrite(fixed, tuple(items[key][1]), notes)
+    return out
+
+
+def _imports_added(before: str, after: str) -> list[str]:
+    """The imports ruff's fixes added to the earlier blocks' imports in front of a block
+    (UP017's ``UTC`` joins the ``from datetime import ...`` there): the block needs them
+    itself, the earlier block is not part of its fix. Raises SyntaxError as ``ast.parse``."""
+    old = set(_import_statements(before))
+    return [s for s in _import_statements(after) if s not in old]
+
+
+def _import_statements(code: str) -> list[str]:
+    out: list[str] = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names = node.names
+            out += [f"import {a.name}" + (f" as {a.asname}" if a.asname else "") for a in names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out += [
+                f"from {node.module} import {a.name}" + (f" as {a.asname}" if a.asname else "")
+                for a in node.names
+            ]
     return out
 
 
@@ -618,7 +648,8 @@ def _count_worse(after: Sequence[Finding], before: Sequence[Finding]) -> int:
 
 
 def _new_worse(after: Sequence[Finding], before: Sequence[Finding]) -> Counter[FindingKey]:
-    """The broken/stale findings the rewrite brings, less those its run only *reached*."""
+    """The worse findings (see :func:`_worse`) the rewrite brings, less those its run only
+    *reached*."""
     new = _worse(after) - _worse(before)
     return new - _masked(new, _worse(before) - _worse(after))
 
@@ -632,7 +663,16 @@ def _masked(new: Counter[FindingKey], gone: Counter[FindingKey]) -> Counter[Find
 
 
 def _worse(findings: Sequence[Finding]) -> Counter[FindingKey]:
-    return Counter(finding_key(f) for f in findings if f.category in _WORSE and not f.intentional)
+    """Broken and stale findings, and a name used that nothing defines: a rewrite that
+    brings one (``UTC`` without its import) leaves the reader a NameError."""
+    return Counter(
+        finding_key(f)
+        for f in findings
+        if (f.category in _WORSE or f.rule in _UNDEFINED_NAME) and not f.intentional
+    )
+
+
+_UNDEFINED_NAME = frozenset({MISSING_IMPORT, UNDEFINED})
 
 
 def _introduces(
@@ -642,7 +682,7 @@ def _introduces(
     original: dict[Key, list[Finding]],
     dependents: dict[Key, set[Key]],
 ) -> bool:
-    """A new broken/stale finding in the block, or in a later block that uses its names; or
+    """A new worse finding in the block, or in a later block that uses its names; or
     an intentional finding gone: the rewrite changed an example marked as the wrong way."""
     if _new_worse(checked[key], original[key]):
         return True
