@@ -488,3 +488,33 @@ def test_a_fragments_column_counts_characters(index: NameIndex) -> None:
     [ctx] = _contexts(f"```python\n{code}```\n", index)
     [f] = ctx.findings
     assert f.column == code.index("undefined_u") + 1
+
+
+def test_a_document_of_fragments_that_evidently_uses_the_stack_gets_its_imports(
+    index: NameIndex,
+) -> None:
+    """No block imports anything, but `Column` and `relationship` are SQLAlchemy's: their
+    imports are suggested as if the document imported SQLAlchemy somewhere."""
+    code = "class User(Base):\n    id = Column(Integer, primary_key=True)\n"
+    code += "    items = relationship('Item')\n"
+    [ctx] = _contexts(f"```python\n{code}```\n", index)
+    found = {name: (rule, f.suggestion) for f in ctx.findings for rule, name in [_rules_of(f)]}
+    assert found["Column"] == (MISSING_IMPORT, "from sqlalchemy import Column")
+    assert found["relationship"] == (MISSING_IMPORT, "from sqlalchemy.orm import relationship")
+    assert found["Base"][0] == UNDEFINED  # the reader's own base class: no guess
+
+
+def test_one_stack_name_alone_or_another_library_imported_is_no_evidence(
+    index: NameIndex,
+) -> None:
+    """`Response` alone could be any framework's; a Django document's `Column`-like names
+    are Django's: the document imports another library."""
+    [alone] = _contexts("```python\nreturn_value = Response(content)\n```\n", index)
+    assert all(f.rule == UNDEFINED for f in alone.findings)
+    code = "import django\n\nx = Column(Integer)\ny = relationship('Item')\n"
+    [other] = _contexts(f"```python\n{code}```\n", index)
+    assert {f.rule for f in other.findings} == {UNDEFINED, NOT_INSTALLED}  # django: not here
+
+
+def _rules_of(finding):  # type: ignore[no-untyped-def]
+    return finding.rule, finding.message.split("`")[1]

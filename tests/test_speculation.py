@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from exampletest import pipeline
-from exampletest.context import MISSING_IMPORT
+from exampletest.context import MISSING_IMPORT, UNDEFINED
 from exampletest.fix import engine
 from exampletest.fix.base import Rewrite
 from exampletest.model import STAGES, Category, Document, Finding, Report
@@ -195,3 +195,16 @@ def test_a_rewrite_that_leaves_a_name_undefined_is_worse() -> None:
     before = [missing("datetime")]
     assert not engine._new_worse([missing("datetime")], before)
     assert engine._new_worse([missing("datetime"), missing("UTC")], before)
+
+
+def test_a_name_undefined_before_and_after_is_not_worse_whatever_the_rule() -> None:
+    """`Timeout`, a fragment's name before, is guessable from `requests` once the fix
+    imports it: the same undefined name, not a new one."""
+    fragment = Finding(
+        "context", "exampletest", UNDEFINED, Category.INCOMPLETE, 3, 5,
+        "fragment: `Timeout` is never defined in this document (used 2x)",
+    )  # fmt: skip
+    guessable = fragment.replace(
+        rule=MISSING_IMPORT, message="`Timeout` is used but never imported (used 2x)"
+    )
+    assert not engine._new_worse([guessable], [fragment])

@@ -30,6 +30,7 @@ from pathlib import Path
 from exampletest.model import Block, Category, Finding
 from exampletest.nameindex import (
     NAMESPACES,
+    STACK_PACKAGES,
     NameIndex,
     Suggestion,
     distribution_for,
@@ -164,6 +165,9 @@ def _analyze_document(
     stub_names = analyze(stub_source).binds if stub_source else frozenset()
     prefer = _imported_modules(blocks)
     tops = frozenset(m.split(".")[0] for m in prefer)
+    if all(_stdlib(top) for top in tops):
+        evident = _evident_packages(blocks, index)
+        prefer, tops = [*prefer, *sorted(evident)], tops | evident
     earlier: list[tuple[int, Statement]] = []
     out: list[BlockContext] = []
     versions = document_modules(blocks)
@@ -472,6 +476,28 @@ def _imported_modules(blocks: Sequence[Block]) -> list[str]:
         for module, _, _ in analyze(block.code).imported_modules:
             seen.setdefault(_spelled(module))
     return list(seen)
+
+
+def _evident_packages(blocks: Sequence[Block], index: NameIndex) -> frozenset[str]:
+    """The stack's packages a document of fragments evidently uses without importing any
+    library: at least two of the names it never defines are that package's and nobody
+    else's first (``Column`` and ``relationship``: SQLAlchemy). Its imports are then
+    suggested as if the document imported the package somewhere; one name alone
+    (``Response``, ``status``) could as well be another framework's."""
+    bound: set[str] = set()
+    free: dict[str, None] = {}
+    for block in blocks:
+        symbols = analyze(block.code)
+        bound |= symbols.binds
+        free.update(dict.fromkeys(symbols.free_names))
+    names: dict[str, set[str]] = {}
+    for name in free:
+        sug = index.lookup(name) if name not in bound else None
+        if sug is not None and sug.name == name:
+            top = sug.module.partition(".")[0]
+            if top in STACK_PACKAGES:
+                names.setdefault(top, set()).add(name)
+    return frozenset(top for top, used in names.items() if len(used) >= 2)
 
 
 def _project_folder(doc_path: str, top: str) -> str | None:

@@ -97,6 +97,19 @@ ALIASES: dict[str, str] = {
     "tk": "tkinter",
 }
 
+#: The libraries the examples are checked against: always indexed, so that a document of
+#: fragments that imports no library at all still gets their imports suggested (see
+#: ``context._evident_packages``).
+STACK_PACKAGES = (
+    "pydantic",
+    "pydantic_settings",
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "jwt",
+    "argon2",
+)
+
 #: Top-level modules whose import name differs from the PyPI distribution that provides them,
 #: for when the distribution is not installed (installed metadata is asked first).
 DISTRIBUTIONS: dict[str, str] = {

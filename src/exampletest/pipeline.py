@@ -43,7 +43,7 @@ from exampletest.model import (
     Report,
     Status,
 )
-from exampletest.nameindex import NameIndex, environment_key, is_importable
+from exampletest.nameindex import STACK_PACKAGES, NameIndex, environment_key, is_importable
 from exampletest.parse import read_document
 from exampletest.stages import StageError, lint, types
 from exampletest.stages.smoke import Workers
@@ -321,9 +321,11 @@ def load_index(
     """The name index belongs to the Python environment, not the project: it is kept in the
     user's cache (``$XDG_CACHE_HOME/exampletest``), keyed by the environment, and shared by
     every project using it; the project cache is the fallback. ``--no-cache`` keeps it.
-    Only the packages the documents import are walked (no other package's names are ever
-    suggested), which keeps a first run from importing the whole environment."""
-    packages = {p for p in imported_packages(d.blocks for d in documents) if is_importable(p)}
+    Only the packages the documents import are walked, and the stack the examples are
+    checked against (no other package's names are ever suggested), which keeps a first run
+    from importing the whole environment."""
+    tops = {*imported_packages(d.blocks for d in documents), *STACK_PACKAGES}
+    packages = {p for p in tops if is_importable(p)}
     cache = user_cache() or options.cache_dir
     return NameIndex.load(cache, packages=packages, before_build=before_build)
 
