@@ -137,6 +137,16 @@ def test_the_old_half_of_a_migration_is_marked() -> None:
     assert marked_lines(_block(advice)) == set()
 
 
+def test_the_older_of_two_labelled_versions_and_a_version_called_deprecated_are_marked() -> None:
+    """A migration guide's block shows both halves: `# v1 - Config class` above `# v2 -
+    ConfigDict`; or labels its old half `# v1 (deprecated)`."""
+    code = "# v1 - Config class\nclass A:\n\n    x = 1\n\n# v2 - ConfigDict\nnew()\n"
+    assert marked_lines(_block(code)) == {11, 12, 14}  # blank lines carry no finding
+    code = "# Pydantic V1\nold()\n# Pydantic V2\nnew()\n# 3 retries\na()\n# 5 retries\nb()\n"
+    assert marked_lines(_block(code)) == {11, 12}
+    assert marked_lines(_block("# v1 (deprecated)\nold()\n\nstill_old()\n")) == {11, 12, 14}
+
+
 def test_the_code_for_an_older_python_is_marked() -> None:
     code = "# Python 3.8 and earlier - use typing\nfrom typing import List\n\n"
     code += "# Python 3.9+ - built-in types\nx: list[int] = []\n"

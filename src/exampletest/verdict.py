@@ -38,6 +38,9 @@ MARKER = re.compile(
     r"|(?i:before)\s*(?:\(|:|$|-|v\d|pydantic|sqlalchemy|fastapi|python \d)"
     r"|(?i:old(?:er)?)\s*(?:way|style|code|version|api|syntax|approach|pattern)\b"
     r"|(?i:legacy)\b|(?i:deprecated)\b(?!\s+(?:in|since))"
+    # a version labelled as the old one: "# v1 (deprecated)", "# Pydantic v1 - legacy"
+    r"|(?:v\d+(?:\.\w+)?|(?i:pydantic|sqlalchemy|fastapi|python)\s*v?\d[\w.]*)\s*[-\u2013:(]?\s*\(?"
+    r"(?i:deprecated|old|legacy|outdated)\b"
     # the code for an older Python: "# Python 3.8 and earlier", "# Python < 3.9", "# pre-3.10"
     r"|.*\b(?i:python)\s*(?:<=?|≤)\s*3\.\d+|.*\b3\.\d+\s+(?i:(?:and|or)\s+(?:earlier|older|below))"
     r"|(?i:pre-?)\s*(?:(?i:python)\s*)?3\.\d+\b"
@@ -228,6 +231,7 @@ def marked_lines(block: Block) -> set[int]:
     margin. A trailing marker governs its own line.
     """
     lines = code_lines(block.code)
+    older = _older_versions(lines)
     governed: set[int] = set()
     active = False
     section = False
@@ -239,9 +243,9 @@ def marked_lines(block: Block) -> set[int]:
             active = active and (section or (not seen_code and not commented))
             continue
         if stripped.startswith("#"):
-            if MARKER.match(stripped):
+            if MARKER.match(stripped) or i in older:
                 active, seen_code, commented = True, False, False
-                section = _SECTION.match(stripped) is not None
+                section = i in older or _SECTION.match(stripped) is not None
             elif section and text[:1] == " ":
                 pass  # a comment inside the old code's own body
             elif seen_code:
@@ -258,9 +262,34 @@ def marked_lines(block: Block) -> set[int]:
     return governed
 
 
+#: A comment that labels the code under it with a version: ``# v1 - Config class``,
+#: ``# Pydantic V2``, ``# SQLAlchemy 1.4 style`` -> (library or "", major version).
+_VERSION_LABEL = re.compile(
+    r"#\s*[*_]*(?:(pydantic|sqlalchemy|fastapi|python)\s*v?|v)(\d+)(?:\.[\dx]+)*\b(?![.\d])", re.I
+)
+
+
+def _older_versions(lines: Sequence[str]) -> set[int]:
+    """Code lines (1-based) of left-margin comments that label the older half of a migration
+    the block shows whole: ``# v1 - Config class`` above ``# v2 - ConfigDict``. A lone
+    ``# v1`` says nothing (in one project's notes v1 is the new code); beside a ``# v2`` of
+    the same library it is the old way, and heads a section like ``# Before (v1)``."""
+    labels: list[tuple[int, str, int]] = []
+    for i, text in enumerate(lines, start=1):
+        m = _VERSION_LABEL.match(text)
+        if m is not None:
+            labels.append((i, (m.group(1) or "").lower(), int(m.group(2))))
+    newest: dict[str, int] = {}
+    for _, library, major in labels:
+        newest[library] = max(major, newest.get(library, major))
+    return {i for i, library, major in labels if major < newest[library]}
+
+
 #: A marker that heads a section of old code rather than pointing at the lines under it.
 _SECTION = re.compile(
     r"#\s*(?i:before\b|old(?:er)?\s+(?:way|style|code|version|api|syntax|approach)|legacy\b"
+    r"|(?:v\d+(?:\.\w+)?|(?:pydantic|sqlalchemy|fastapi|python)\s*v?\d[\w.]*)\s*[-\u2013:(]?\s*\(?"
+    r"(?:deprecated|old|legacy|outdated)\b"
     r"|python\s*(?:<|≤)|python\s*3\.\d+\s+(?:and|or)\s+(?:earlier|older|below)|pre-?\s*3\.)"
 )
 
