@@ -13,6 +13,7 @@ from exampletest.context import (
     WRONG_CASE,
     analyze_document,
 )
+from exampletest.model import Finding
 from exampletest.nameindex import NameIndex
 from exampletest.parse import parse_document
 from exampletest.symbols import analyze
@@ -516,5 +517,5 @@ def test_one_stack_name_alone_or_another_library_imported_is_no_evidence(
     assert {f.rule for f in other.findings} == {UNDEFINED, NOT_INSTALLED}  # django: not here
 
 
-def _rules_of(finding):  # type: ignore[no-untyped-def]
+def _rules_of(finding: Finding) -> tuple[str, str]:
     return finding.rule, finding.message.split("`")[1]

@@ -199,7 +199,8 @@ def test_secret_and_network_never_reach_the_block(
 def test_a_failing_checker_is_reported_per_stage(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    """mypy crashing (a plugin that does not exist) costs the types stage, not the run."""
+    """mypy crashing (a plugin that does not exist) costs the types stage, not the report;
+    the run was not done as asked, so it exits 2, never a green 0 or a plain 1."""
     write_doc(
         "pyproject.toml",
         "[tool.exampletest]\nmypy-options = ['plugins = no_such_plugin_xyz']\n"
@@ -211,7 +212,7 @@ def test_a_failing_checker_is_reported_per_stage(
     assert block["stages"] == {"lint": "error", "types": "error", "smoke": "ran"}
     assert any("types stage failed" in e for e in report["errors"])
     assert any("lint stage failed" in e for e in report["errors"])
-    assert block["status"] == "broken" and code == 1  # what smoke found is still reported
+    assert block["status"] == "broken" and code == 2  # what smoke found is still reported
 
 
 def test_module_missing_here_and_imported_by_an_earlier_block(

@@ -70,6 +70,48 @@ def block_key(ctx: BlockContext, salt: str) -> str:
     return h.hexdigest()
 
 
+#: The cache directory tagging standard (https://bford.info/cachedir/): backup tools skip
+#: the folder, and ``exampletest clean`` removes only a folder that carries it.
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n# exampletest's cache: safe to delete\n"
+)
+#: What a cache folder written before it was tagged holds (``clean`` accepts those too).
+_CACHE_ENTRIES = re.compile(r"results|mypy|work|CACHEDIR\.TAG|\.gitignore|nameindex-[\w-]+\.json")
+
+
+def mark_cache_folder(folder: Path) -> None:
+    """Tag the cache folder (and make git ignore it, as ruff and pytest do) when it is new or
+    already exampletest's; a folder of other files (``cache-dir = "docs"``) is never tagged,
+    so ``clean`` never takes it for a cache."""
+    try:
+        if folder.is_dir() and not is_cache_folder(folder):
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        tag = folder / "CACHEDIR.TAG"
+        if not tag.is_file():
+            tag.write_text(CACHEDIR_TAG, encoding="utf-8")
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Created by exampletest\n*\n", encoding="utf-8")
+    except OSError:
+        return  # a cache that cannot be written is only slower
+
+
+def is_cache_folder(folder: Path) -> bool:
+    """Whether ``folder`` is exampletest's cache: tagged, or holding only what the cache
+    writes (an empty folder counts)."""
+    try:
+        tag = (folder / "CACHEDIR.TAG").read_text(encoding="utf-8")
+        if tag.startswith(CACHEDIR_TAG.split("\n", 1)[0]):
+            return True
+    except (OSError, UnicodeDecodeError):
+        pass
+    try:
+        return all(_CACHE_ENTRIES.fullmatch(entry.name) for entry in folder.iterdir())
+    except OSError:
+        return False
+
+
 class ResultCache:
     def __init__(self, folder: Path, salt: str = "") -> None:
         self.folder = folder / "results"

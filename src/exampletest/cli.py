@@ -19,8 +19,9 @@ from exampletest import __version__
 from exampletest.changed import ChangedSince, GitError, parse_shard, shard_paths
 from exampletest.config import FAIL_ON, Config, ConfigError, load, parse_stages
 from exampletest.formats import FORMATS
-from exampletest.model import Report
-from exampletest.pipeline import Options
+from exampletest.model import Document, DocumentResult, Report
+from exampletest.parse import left_unread
+from exampletest.pipeline import STAGE_FAILED, Options
 from exampletest.verdict import reaches
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     common(bl)
     bl.add_argument("--output", required=True, metavar="FILE", help="baseline file to write")
 
-    cl = sub.add_parser("clean", help="remove the result cache")
+    cl = sub.add_parser("clean", help="remove the cache (only a folder that is exampletest's)")
     cl.add_argument("--cache-dir", default=None)
     return p
 
@@ -118,9 +119,13 @@ def resolve_paths(args_paths: Sequence[str], config: Config) -> list[str]:
 def options_from(args: argparse.Namespace, config: Config) -> Options:
     paths = resolve_paths(args.paths, config)
     stages = parse_stages(args.stages) if getattr(args, "stages", None) else config.stages
-    jobs = getattr(args, "jobs", None) or config.jobs or os.cpu_count() or 1
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    asked = getattr(args, "jobs", None)
+    if asked is not None and asked < 1:
+        raise UsageError(f"--jobs must be at least 1, got {asked}")
+    jobs = asked or config.jobs or os.cpu_count() or 1
+    timeout = getattr(args, "smoke_timeout", None)
+    if timeout is not None and not 0 < timeout <= 3600:
+        raise UsageError(f"--smoke-timeout: expected seconds in (0, 3600], got {timeout:g}")
     from exampletest.stages import lint
 
     return Options(
@@ -131,7 +136,7 @@ def options_from(args: argparse.Namespace, config: Config) -> Options:
         cache_dir=Path(os.environ.get("EXAMPLETEST_CACHE_DIR") or config.cache_dir),
         stubs_dir=Path(config.stubs_dir),
         exclude=tuple(config.exclude) + tuple(getattr(args, "exclude", [])),
-        smoke_timeout_s=getattr(args, "smoke_timeout", None) or config.smoke_timeout,
+        smoke_timeout_s=timeout or config.smoke_timeout,
         smoke_env=config.smoke_env,
         ruff_select=config.ruff_select or lint.SELECT,
         ruff_ignore=config.ruff_ignore if config.ruff_ignore is not None else lint.IGNORE,
@@ -189,9 +194,26 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         reaches(b.status, args.fail_on or config.fail_on_for(b.block.doc_path))
         for b in report.blocks()
     )
-    if any(not os.path.exists(p) for p in options.paths):
-        return 2  # a path given that is not there (a typo in CI): the rest ran, still an error
+    if _not_done(report, options):
+        return 2  # the rest ran and is reported; the run as asked was still not done
     return 1 if failed else 0
+
+
+def _not_done(report: Report, options: Options) -> bool:
+    """What makes a run that checked the rest still exit 2: a path given that is not there
+    (a typo in CI), a document named on the command line that could not be read at all
+    (binary, not UTF-8, too large, not a file; one found in a folder is an error line), a
+    stage that could not run (a bad ruff rule or mypy plugin in the config)."""
+    if any(not os.path.exists(p) for p in options.paths):
+        return True
+    if _named_unread(options.paths, report.documents):
+        return True
+    return any(STAGE_FAILED in e for e in report.errors)
+
+
+def _named_unread(paths: Sequence[str], documents: Sequence[Document | DocumentResult]) -> bool:
+    named = {os.path.normpath(p) for p in paths if not os.path.isdir(p)}
+    return any(os.path.normpath(d.path) in named and left_unread(d.errors) for d in documents)
 
 
 def _narrow(args: argparse.Namespace, options: Options) -> Options:
@@ -288,12 +310,21 @@ def _fix(args: argparse.Namespace, config: Config) -> int:
     from exampletest.writeback import WriteError, replace_blocks, write_document
 
     options = options_from(args, config)
+    # The bytes the fixes are made for: a document edited while the run checks it is then
+    # refused when written (its bytes on disk differ), never overwritten.
+    documents = {d.path: d for d in load_documents(options)[0]}
     report = run(options)
     _print_errors(report)
-    documents = {d.path: d for d in load_documents(options)[0]}
-    changed = 0
+    changed = refused = 0
     for doc_result in report.documents:
         doc = documents.get(doc_result.path)
+        if doc is not None and [b.code for b in doc.blocks] != [
+            r.block.code for r in doc_result.blocks
+        ]:
+            print(f"exampletest: {doc.path}: changed on disk since it was read; not written",
+                  file=sys.stderr)  # fmt: skip
+            refused += 1
+            continue
         fixes = {
             r.block.index: r.fix.replacement
             for r in doc_result.blocks
@@ -323,25 +354,48 @@ def _fix(args: argparse.Namespace, config: Config) -> int:
                 sys.stdout.write(document_diff(doc, fixes))
         except WriteError as exc:
             print(f"exampletest: {exc}", file=sys.stderr)
+            refused += 1
+    if _not_done(report, options) or (not report.blocks() and _nothing_readable(report)):
+        return 2
     if args.write:
-        return 0
+        return 1 if refused else 0  # a fix that could not be written is not done
     return 1 if changed else 0
 
 
 def _stubs(args: argparse.Namespace, config: Config) -> int:
+    from exampletest.pipeline import load_documents
     from exampletest.stubs import write_stubs
 
     options = options_from(args, config)
-    for line in write_stubs(options):
+    documents, errors = load_documents(options)
+    for line in errors + [e for d in documents for e in d.errors]:
+        print(f"exampletest: {line}", file=sys.stderr)
+    for line in write_stubs(options, documents):
         print(line)
-    return 0
+    missing = any(not os.path.exists(p) for p in options.paths)
+    return 2 if missing or _named_unread(options.paths, documents) or not documents else 0
 
 
 def _clean(args: argparse.Namespace, config: Config) -> int:
-    folder = Path(args.cache_dir or config.cache_dir)
-    if folder.is_dir():
-        shutil.rmtree(folder)
-        print(f"removed {folder}")
+    """Remove the cache a run would use (``--cache-dir``, ``EXAMPLETEST_CACHE_DIR``, the
+    config's), only if it is one: a mistyped ``cache-dir = "docs"`` must not cost the docs."""
+    from exampletest.cache import is_cache_folder
+
+    folder = Path(args.cache_dir or os.environ.get("EXAMPLETEST_CACHE_DIR") or config.cache_dir)
+    if not folder.exists():
+        print(f"nothing to remove: {folder} does not exist")
+        return 0
+    if not folder.is_dir():
+        raise UsageError(f"clean: {folder} is not a folder; not removed")
+    if folder.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+        raise UsageError(f"clean: {folder} holds the current folder; not removed")
+    if not is_cache_folder(folder):
+        raise UsageError(
+            f"clean: {folder} is not an exampletest cache (no CACHEDIR.TAG, and files the "
+            "cache never writes); not removed"
+        )
+    shutil.rmtree(folder)
+    print(f"removed {folder}")
     return 0
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from exampletest.model import STAGES
 
 FAIL_ON = ("broken", "stale", "incomplete", "env", "never")
+#: The Python versions ruff's ``--target-version`` takes.
+TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(7, 15))
 
 
 class ConfigError(ValueError):
@@ -65,26 +67,23 @@ class Config:
         return None
 
 
-def find_pyproject(start: Path) -> Path | None:
-    for folder in [start, *start.parents]:
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def load(start: Path | None = None) -> Config:
-    path = find_pyproject((start or Path.cwd()).resolve())
-    if path is None:
-        return Config()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    table = data.get("tool", {}).get("exampletest")
-    if table is None:
-        return Config(source=path)
-    return parse(table, path)
+    """The nearest ``pyproject.toml`` with a ``[tool.exampletest]`` table, as ruff and pytest
+    look for theirs: a package's own pyproject without one does not hide the project's."""
+    here = (start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        path = folder / "pyproject.toml"
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+        tool = data.get("tool", {})
+        table = tool.get("exampletest") if isinstance(tool, dict) else None
+        if table is not None:
+            return parse(table, path)
+    return Config()
 
 
 def _key(raw: str) -> str:
@@ -133,8 +132,9 @@ def parse(table: Any, where: Path) -> Config:
         cfg["stages"] = _stages(values["stages"], f"{ctx}.stages")
     if "target-version" in values:
         tv = values["target-version"]
-        if not isinstance(tv, str) or not tv.startswith("py") or not tv[2:].isdigit():
-            raise ConfigError(f'{ctx}.target-version: expected like "py311", got {tv!r}')
+        if not isinstance(tv, str) or tv not in TARGET_VERSIONS:
+            known = f"{TARGET_VERSIONS[0]} ... {TARGET_VERSIONS[-1]}"
+            raise ConfigError(f"{ctx}.target-version: expected one of {known}, got {tv!r}")
         cfg["target_version"] = tv
     if "smoke-timeout" in values:
         t = values["smoke-timeout"]
@@ -176,6 +176,8 @@ def _stages(value: Any, where: str) -> frozenset[str]:
     unknown = [n for n in names if n not in STAGES]
     if unknown:
         raise ConfigError(f"{where}: unknown stage {unknown[0]!r} (known: {', '.join(STAGES)})")
+    if not names:
+        raise ConfigError(f"{where}: no stage given (known: {', '.join(STAGES)})")
     return frozenset(names)
 
 

@@ -1114,9 +1114,12 @@ def path_slug(path: str) -> str:
 
 
 def doc_slugs(paths: Sequence[str]) -> dict[str, str]:
-    """Unique names for the documents of a run (``SKILL.md`` twice: their paths decide)."""
+    """Unique names for the documents of a run (``SKILL.md`` twice: their paths decide;
+    ``guide.md`` beside ``guide.markdown``: their extensions too)."""
     stems = Counter(doc_slug(p) for p in set(paths))
-    return {p: doc_slug(p) if stems[doc_slug(p)] == 1 else path_slug(p) for p in paths}
+    slugs = {p: doc_slug(p) if stems[doc_slug(p)] == 1 else path_slug(p) for p in paths}
+    taken = Counter(slugs[p] for p in set(paths))
+    return {p: _identifier(os.path.normpath(p)) if taken[s] > 1 else s for p, s in slugs.items()}
 
 
 def _identifier(text: str) -> str:

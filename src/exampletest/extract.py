@@ -25,9 +25,13 @@ def module_path(block: Block, root: str = "extracted", slug: str | None = None) 
     return f"{root}/{folder}/b{block.index:02d}_{heading_slug(block.heading)}.py"
 
 
+#: How every module ``extract`` writes starts: only such a file is ever removed as stale.
+HEADER = "# Extracted by exampletest from "
+
+
 def module_text(block: Block) -> str:
     where = f"{block.doc_path}:{block.start_line}"
-    header = f"# Extracted by exampletest from {where} (block {block.index}); edit the document.\n"
+    header = f"{HEADER}{where} (block {block.index}); edit the document.\n"
     if block.skip_reason:
         header += f"# Skipped: {block.skip_reason}\n"
     return header + block.code
@@ -54,8 +58,18 @@ def extract(documents: Sequence[Document], root: Path, check: bool) -> list[str]
     for doc in documents:
         folder = root / slugs[doc.path]
         for stale in sorted(folder.glob("b*.py")) if folder.is_dir() else []:
-            if stale not in wanted:
+            if stale not in wanted and _written_here(stale):
                 differing.append(stale.as_posix())
                 if not check:
                     stale.unlink()
     return differing
+
+
+def _written_here(path: Path) -> bool:
+    """Whether ``extract`` wrote the file (a reader's own ``b07_mine.py`` beside the modules
+    is theirs: never reported stale, never removed)."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return fh.read(len(HEADER)) == HEADER
+    except (OSError, UnicodeDecodeError):
+        return False

@@ -17,7 +17,7 @@ import os
 import re
 import shlex
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -99,6 +99,12 @@ def read_document(path: str, parse: Callable[[str, bytes], Document] | None = No
     if len(raw) > MAX_BYTES:
         return _unreadable(path, f"too large (over {MAX_BYTES} bytes), skipped")
     return (parse or parse_document)(path, raw)
+
+
+def left_unread(errors: Sequence[str]) -> bool:
+    """Whether these errors say a document (or a file named on the command line) could not
+    be read at all: unreadable, too large, binary, not UTF-8. Such a run is not done: exit 2."""
+    return any(e.endswith("skipped") or ": cannot read: " in e for e in errors)
 
 
 def _unreadable(path: str, why: str) -> Document:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from exampletest import __version__
-from exampletest.cache import ResultCache, block_key
+from exampletest.cache import ResultCache, block_key, mark_cache_folder
 from exampletest.context import (
     BlockContext,
     analyze_document,
@@ -66,6 +66,8 @@ STACK = (
 )
 
 Key = tuple[str, int]
+#: What a run error says when a whole stage could not run (the run is then not done: exit 2).
+STAGE_FAILED = "stage failed"
 #: A smoke worker more for every this many blocks (up to ``--jobs``): a worker costs an import
 #: of the whole stack, and a small run's smoke jobs fit in one worker while mypy runs.
 BLOCKS_PER_WORKER = 24
@@ -133,6 +135,7 @@ class Progress(Protocol):
 
 def run(options: Options, progress: Progress | None = None) -> Report:
     started = time.perf_counter()
+    mark_cache_folder(options.cache_dir)
     parsed: set[str] = set()
     documents, errors = load_documents(options, parsed)
     report = Report([], __version__, environment(), errors=list(errors))
@@ -170,7 +173,10 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             for doc in documents:
                 wanted = options.only(doc) if options.only else None
                 stub = stub_source(options, doc)
-                block_keys = _block_keys(cache, doc, stub, index, salt)
+                # an [[overrides]] entry's stages for this document are part of its results
+                override = options.stages_for(doc.path) if options.stages_for else None
+                doc_salt = salt + repr(sorted(override) if override is not None else None)
+                block_keys = _block_keys(cache, doc, stub, index, doc_salt)
                 for block, key_text in zip(doc.blocks, block_keys, strict=True):
                     key = (doc.path, block.index)
                     if wanted is not None and block.index not in wanted:
@@ -240,7 +246,9 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     if cache is not None:
         for result in fresh:
             key = (result.block.doc_path, result.block.index)
-            failed = any(v == "error" for v in result.stages.values())
+            # a stage that failed, or a run that timed out (a slow moment of the machine),
+            # is checked again next time rather than remembered
+            failed = any(v in ("error", "timeout") for v in result.stages.values())
             if key in keys and not failed and not _skipped_by_only(options, result):
                 cache.put(keys[key], result)
         if fresh:
@@ -308,7 +316,6 @@ def cache_salt(options: Options, env: dict[str, Any]) -> str:
             options.smoke_timeout_s,
             smoke_env,
             options.fixes,
-            options.stages_for(".") if options.stages_for else None,
         )
     )
 
@@ -514,7 +521,7 @@ def check_contexts(
     def fail(stage: str, keys: list[Key], exc: Exception) -> None:
         why = str(exc) if isinstance(exc, StageError) else f"{type(exc).__name__}: {exc}"
         with lock:
-            run_errors.append(f"{stage} stage failed: {why}")
+            run_errors.append(f"{stage} {STAGE_FAILED}: {why}")
             for key in keys:
                 results[key].stages[stage] = "error"
 
@@ -582,7 +589,7 @@ def check_contexts(
             per_block = _rules(contexts)
         except Exception as exc:  # a rule's bug costs the rule pack, never the run
             with lock:
-                run_errors.append(f"rule pack failed: {type(exc).__name__}: {exc}")
+                run_errors.append(f"rule pack {STAGE_FAILED}: {type(exc).__name__}: {exc}")
             return
         with lock:
             for key, fs in per_block.items():
@@ -643,7 +650,7 @@ def _run_smoke(
             if progress is not None:
                 progress(1)
     except OSError as exc:
-        run_errors.append(f"smoke stage failed: {exc}")
+        run_errors.append(f"smoke {STAGE_FAILED}: {exc}")
         for ctx in todo:
             results[(ctx.block.doc_path, ctx.block.index)].stages["smoke"] = "error"
     finally:

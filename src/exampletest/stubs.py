@@ -8,10 +8,11 @@ for real. A refresh only appends names that are new: what the user wrote is neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from exampletest.context import analyze_document, doc_slugs, stub_path
-from exampletest.pipeline import Options, load_documents, load_index
+from exampletest.model import Document
+from exampletest.pipeline import Options, load_index
 from exampletest.symbols import analyze
 
 HEADER = '''"""Context stubs for {doc}: names its examples use but never define.
@@ -37,9 +38,7 @@ def render_entry(name: str, as_type: bool, blocks: list[int]) -> str:
     return f"\n# TODO: refine (used in block {where}).\n{name}: Any = placeholder({name!r})\n"
 
 
-def write_stubs(options: Options) -> Iterator[str]:
-    documents, errors = load_documents(options)
-    yield from errors
+def write_stubs(options: Options, documents: Sequence[Document]) -> Iterator[str]:
     index = load_index(options, documents)
     slugs = doc_slugs([d.path for d in documents])
     for doc in documents:

@@ -6,7 +6,9 @@ of the open alerts. Verified fixes are attached to the results whose rule they r
 
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -46,7 +48,7 @@ def render(
         {
             "level": "error",
             "message": {"text": e},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(d.path)}}}],
+            "locations": [{"physicalLocation": {"artifactLocation": _location(d.path)}}],
         }
         for d in report.documents
         for e in d.errors
@@ -66,7 +68,8 @@ def render(
                 "toolExecutionNotifications": notifications,
             }
         ],
-        "artifacts": [{"location": {"uri": _uri(d.path)}} for d in report.documents],
+        "artifacts": [{"location": _location(d.path)} for d in report.documents],
+        "originalUriBaseIds": {"%SRCROOT%": {"uri": _root().as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
         "results": results,
         "properties": {"environment": report.environment, "duration_s": report.duration_s},
@@ -75,8 +78,28 @@ def render(
 
 
 def _uri(path: str) -> str:
-    """A relative URI reference for a document path (SARIF wants URIs, not file names)."""
-    return quote(path.replace("\\", "/"))
+    """The document's URI relative to the repository root (code scanning looks files up
+    there, whatever folder the run started in), or a ``file:`` URI outside it."""
+    absolute = Path(path).resolve()
+    root = _root()
+    if absolute == root or root in absolute.parents:
+        return quote(absolute.relative_to(root).as_posix())
+    return absolute.as_uri()
+
+
+def _location(path: str) -> dict[str, str]:
+    uri = _uri(path)
+    return {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": "%SRCROOT%"}
+
+
+def _root() -> Path:
+    """The repository around the current folder (the folder itself outside one)."""
+    return _repository(Path.cwd().resolve())
+
+
+@functools.cache
+def _repository(here: Path) -> Path:
+    return next((p for p in (here, *here.parents) if (p / ".git").exists()), here)
 
 
 def _rule(finding: Finding) -> dict[str, Any]:
@@ -107,7 +130,7 @@ def _result(path: str, block: BlockResult, finding: Finding, rule_index: int) ->
         "level": LEVELS[finding.category],
         "message": {"text": text},
         "locations": [
-            {"physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": region}}
+            {"physicalLocation": {"artifactLocation": _location(path), "region": region}}
         ],
         "partialFingerprints": {
             # Relative to the block, so that edits above it do not open a "new" alert.
@@ -125,6 +148,10 @@ def _result(path: str, block: BlockResult, finding: Finding, rule_index: int) ->
     if finding.intentional:
         result["suppressions"] = [
             {"kind": "inSource", "justification": "the document marks this code as deliberate"}
+        ]
+    elif finding.known:
+        result["suppressions"] = [
+            {"kind": "external", "justification": "recorded in the --baseline file"}
         ]
     fix = block.fix
     if fix is not None and fix.verified and finding.rule in fix.resolves:
@@ -144,7 +171,5 @@ def _fix(path: str, fix: Fix) -> dict[str, Any]:
         replacements.append({"deletedRegion": deleted, "insertedContent": {"text": hunk.new_text}})
     return {
         "description": {"text": f"Verified rewrite resolving {', '.join(fix.resolves)}"},
-        "artifactChanges": [
-            {"artifactLocation": {"uri": _uri(path)}, "replacements": replacements}
-        ],
+        "artifactChanges": [{"artifactLocation": _location(path), "replacements": replacements}],
     }

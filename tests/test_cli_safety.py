@@ -1,0 +1,185 @@
+"""What a demanding user (and CI) relies on besides the verdicts: nothing of theirs deleted or
+overwritten, a run that was not done as asked never exits 0, no stale result from the cache."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exampletest import pipeline
+from exampletest.cli import main
+
+OK = "```python\nx = 1\nprint(x)\n```\n"
+BROKEN = "```python\nimport json\n\njson.loads('{')\n```\n"
+STALE = "```python\nfrom typing import List\n\nx: List[int] = []\n```\n"
+
+
+def test_clean_removes_only_a_folder_that_is_exampletests_cache(
+    write_doc: Callable[[str, str], Path],
+    run_json: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("EXAMPLETEST_CACHE_DIR")
+    write_doc("docs/a.md", OK)
+    run_json("--stages", "lint", "docs/a.md")
+    cache = Path(".exampletest_cache")
+    assert (cache / "CACHEDIR.TAG").is_file() and (cache / ".gitignore").is_file()
+    assert main(["clean", "--cache-dir", "docs"]) == 2  # a mistyped cache-dir
+    assert main(["clean", "--cache-dir", "."]) == 2
+    assert "not an exampletest cache" in capsys.readouterr().err
+    assert Path("docs/a.md").is_file()
+    assert main(["clean"]) == 0 and not cache.exists()
+
+
+def test_clean_takes_the_cache_the_environment_names(
+    write_doc: Callable[[str, str], Path], run_json: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXAMPLETEST_CACHE_DIR", "elsewhere")
+    write_doc("a.md", OK)
+    run_json("--stages", "lint", "a.md")
+    assert Path("elsewhere/CACHEDIR.TAG").is_file()
+    assert main(["clean"]) == 0 and not Path("elsewhere").exists()
+
+
+def test_a_folder_of_other_files_is_never_tagged_as_the_cache(
+    write_doc: Callable[[str, str], Path], run_json: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EXAMPLETEST_CACHE_DIR")
+    write_doc("notes/keep.txt", "mine")
+    write_doc("a.md", OK)
+    write_doc("pyproject.toml", '[tool.exampletest]\ncache-dir = "notes"\n')
+    run_json("--stages", "lint", "a.md")
+    assert not Path("notes/CACHEDIR.TAG").exists()
+    assert main(["clean"]) == 2 and Path("notes/keep.txt").is_file()
+
+
+def test_fix_write_refuses_a_document_edited_while_it_was_checked(
+    write_doc: Callable[[str, str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    doc = write_doc("a.md", STALE)
+    real_run = pipeline.run
+
+    def run_then_edit(*args: Any, **kwargs: Any) -> Any:
+        report = real_run(*args, **kwargs)
+        doc.write_text(STALE.replace("[]", "[1, 2]  # the reader's edit"), encoding="utf-8")
+        return report
+
+    monkeypatch.setattr(pipeline, "run", run_then_edit)
+    assert main(["fix", "--write", "a.md"]) == 1
+    assert "changed on disk since it was read; not written" in capsys.readouterr().err
+    assert "the reader's edit" in doc.read_text(encoding="utf-8")
+
+
+def test_extract_keeps_a_file_it_did_not_write_and_keeps_same_named_documents_apart(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_doc("docs/guide.md", "# C\n\n```python\nprint('md')\n```\n")
+    write_doc("docs/guide.markdown", "# C\n\n```python\nprint('markdown')\n```\n")
+    assert main(["extract", "docs"]) == 0
+    modules = sorted(Path("extracted").rglob("*.py"))
+    assert len(modules) == 2  # not one overwriting the other
+    mine = modules[0].parent / "b07_mine.py"
+    mine.write_text("# my own notes\n", encoding="utf-8")
+    assert main(["extract", "docs"]) == 0 and mine.is_file()
+    assert main(["extract", "--check", "docs"]) == 0
+    assert "b07_mine" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("config", "args"),
+    [
+        ("stages = []\n", ()),
+        ('target-version = "py99"\n', ()),
+        ("", ("--smoke-timeout", "0")),
+        ("", ("--smoke-timeout", "-1")),
+        ("", ("--jobs", "0")),
+    ],
+)
+def test_a_bad_setting_exits_2_before_running(
+    write_doc: Callable[[str, str], Path],
+    capsys: pytest.CaptureFixture[str],
+    config: str,
+    args: tuple[str, ...],
+) -> None:
+    write_doc("pyproject.toml", f"[tool.exampletest]\n{config}")
+    write_doc("a.md", BROKEN)
+    assert main(["run", *args, "a.md"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("exampletest: error: ")
+
+
+def test_a_named_document_that_cannot_be_read_exits_2_after_the_rest(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc("good.md", OK)
+    Path("latin1.md").write_bytes(b"# T\n\n\xe9t\xe9\n")
+    code, report = run_json("latin1.md", "good.md")
+    assert code == 2
+    assert [b["status"] for d in report["documents"] for b in d["blocks"]] == ["ok"]
+
+
+def test_fix_and_stubs_exit_2_on_a_path_that_is_not_there(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_doc("ok.md", OK)
+    assert main(["fix", "--diff", "missing.md", "ok.md"]) == 2
+    assert main(["stubs", "missing.md"]) == 2
+    assert "missing.md" in capsys.readouterr().err
+
+
+def test_removing_an_override_checks_the_document_again(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc("a.md", BROKEN)
+    override = '[[tool.exampletest.overrides]]\npaths = ["a.md"]\nstages = ["lint"]\n'
+    write_doc("pyproject.toml", f"[tool.exampletest]\n{override}")
+    assert run_json("a.md")[0] == 0  # the smoke run that would break it is switched off
+    write_doc("pyproject.toml", "[tool.exampletest]\n")
+    code, report = run_json("a.md")
+    assert code == 1 and report["documents"][0]["blocks"][0]["stages"]["smoke"] == "ran"
+
+
+def test_a_timed_out_run_is_not_remembered(
+    write_doc: Callable[[str, str], Path], run_json: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow moment of the machine must not make the block broken for every later run."""
+    monkeypatch.setenv("EXAMPLETEST_CACHE_DIR", "cache")
+    write_doc("a.md", "```python\nimport time\n\ntime.sleep(30)\n```\n")
+    _code, report = run_json("--smoke-timeout", "1", "--no-fix", "a.md")
+    assert report["documents"][0]["blocks"][0]["stages"]["smoke"] == "timeout"
+    remembered = [p for p in Path("cache/results").glob("??/*.json")]
+    assert remembered == []
+
+
+def test_sarif_names_files_from_the_repository_root_and_suppresses_baselined_findings(
+    write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_doc(".git/HEAD", "ref: refs/heads/main\n")
+    write_doc("docs/x.md", STALE)
+    assert main(["baseline", "--output", "base.json", "docs"]) == 0
+    os.mkdir("tools")
+    os.chdir("tools")
+    capsys.readouterr()
+    main(["run", "--format", "sarif", "--baseline", "../base.json", "../docs/x.md"])
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    location = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "docs/x.md", "uriBaseId": "%SRCROOT%"}
+    assert all(r["suppressions"][0]["kind"] == "external" for r in run["results"])
+
+
+def test_a_nearer_pyproject_without_the_table_does_not_hide_the_projects(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc("pyproject.toml", '[tool.exampletest]\nfail-on = "stale"\n')
+    write_doc("pkg/pyproject.toml", "[project]\nname = 'pkg'\n")
+    write_doc("pkg/a.md", STALE)
+    os.chdir("pkg")
+    assert run_json("a.md")[0] == 1  # the project's fail-on applies
