@@ -1181,3 +1181,22 @@ def test_on_event_handlers_become_a_lifespan_that_calls_them() -> None:
         code.replace('@app.on_event("shutdown")', '@router.on_event("shutdown")'),
     )
     assert "@router.on_event" in kept.code and any("lifespan by hand" in n for n in kept.notes)
+
+
+def test_a_renamed_status_constant_gets_the_installed_starlettes_name() -> None:
+    """ET306: the new name is the same number, read without a warning."""
+    from exampletest.fix import fastapi as fastapi_fix
+
+    code = """\
+    from fastapi import status
+
+
+    def code() -> int:
+        return status.HTTP_422_UNPROCESSABLE_ENTITY
+    """
+    result = fix(fastapi_fix.rewrite, code)
+    assert result.applied == ("ET306",)
+    assert "status.HTTP_422_UNPROCESSABLE_CONTENT" in result.code
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert run(result.code)["code"]() == 422

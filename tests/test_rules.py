@@ -24,6 +24,7 @@ CURRENT: dict[str, str | None] = {
     "pyjwt": "2.15.1",
     "bcrypt": "5.0.0",
     "httpx": "0.28.1",
+    "starlette": "1.10.0",
 }
 
 
@@ -524,13 +525,28 @@ CASES: list[tuple[str, str, Category, str]] = [
             async with AsyncClient(app=app, base_url="http://test") as client:
                 return await client.get("/")
         """,
-        Category.STALE,
+        Category.BROKEN,  # the installed httpx raises TypeError on it
         """
         from httpx import ASGITransport, AsyncClient
         async def test_root(app):
             transport = ASGITransport(app=app)
             async with AsyncClient(transport=transport, base_url="http://test") as client:
                 return await client.get("/")
+        """,
+    ),
+    (
+        "ET306",
+        """
+        from fastapi import FastAPI, status
+        from fastapi.responses import JSONResponse
+        async def handler(request, exc):
+            return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_ENTITY, content={})
+        """,
+        Category.STALE,
+        """
+        from fastapi import status
+        async def handler(request, exc):
+            return status.HTTP_422_UNPROCESSABLE_CONTENT
         """,
     ),
     (

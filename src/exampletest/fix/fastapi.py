@@ -5,6 +5,8 @@ that calls them, passed to ``FastAPI(lifespan=...)``; the handlers stay as they 
 the decorator. Only module-level handlers of the module's one ``FastAPI()`` app that take no
 arguments; anything else stays a suggestion.
 
+ET306: ``status.HTTP_422_UNPROCESSABLE_ENTITY`` -> the name the installed Starlette gives it.
+
 ET303: ``db: Session = Depends(get_db)`` -> ``db: Annotated[Session, Depends(get_db)]``. Only
 ``Depends``/``Security`` (they carry no default value, so nothing moves), only annotated
 parameters, and only where dropping the default keeps the signature valid (a parameter without
@@ -19,6 +21,7 @@ from libcst.metadata import MetadataWrapper
 
 from exampletest.fix.base import Edit, Pass, PassTransformer, Rewrite, RewriteContext, run_passes
 from exampletest.fix.pydantic_v1 import append_kwarg
+from exampletest.rules.fastapi import renamed_statuses
 
 _DEPENDENCY_MARKERS = frozenset({"Depends", "Security"})
 
@@ -190,9 +193,26 @@ def _event_of(dec: cst.Decorator, app: str | None) -> str | None:
     return literal.raw_value
 
 
+class _RenamedStatus(PassTransformer):
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.Attribute:
+        new = renamed_statuses().get(updated_node.attr.value)
+        receiver = get_full_name_for_node(updated_node.value) or ""
+        if new is None or receiver.rsplit(".", 1)[-1] != "status":
+            return updated_node
+        self.edit.applied.add("ET306")
+        return updated_node.with_changes(attr=cst.Name(new))
+
+
+def _status(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_RenamedStatus(edit))
+
+
 PASSES: tuple[Pass, ...] = (
     Pass(("ET301",), _lifespan, (".on_event(",)),
     Pass(("ET303", "FAST002"), _annotated, ("Depends(", "Security(")),
+    Pass(("ET306", "StarletteDeprecationWarning"), _status, ("status.HTTP_",)),
 )
 
 
