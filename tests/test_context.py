@@ -192,7 +192,8 @@ def test_names_of_rarely_used_standard_modules_are_coincidences(index: NameIndex
     )
     ctxs = _contexts(fragment, index)
     assert sorted(_rules(ctxs[0])) == [
-        (UNDEFINED, name) for name in ("A", "Comment", "HTTPException", "e", "setup", "version")
+        (MISSING_IMPORT, "HTTPException"),  # FastAPI's (a name only it exports), not http's
+        *[(UNDEFINED, name) for name in ("A", "Comment", "e", "setup", "version")],
     ]
     # A common module's class or function is still a credible guess.
     code = "x: Optional[int] = None\nwarn(str(Path('.')))\nf: Callable[[], None]\n"
@@ -519,3 +520,45 @@ def test_one_stack_name_alone_or_another_library_imported_is_no_evidence(
 
 def _rules_of(finding: Finding) -> tuple[str, str]:
     return finding.rule, finding.message.split("`")[1]
+
+
+def test_a_test_frameworks_name_is_guessed_only_for_test_code(index: NameIndex) -> None:
+    """The document's tests import pytest; a route's `Item` is still the reader's model."""
+    route = "from sqlalchemy import select\n\nasync def items(db):\n    return select(Item)\n"
+    tests = "import pytest\n\n@pytest.fixture\ndef data():\n    return 1\n"
+    ctxs = _contexts(f"```python\n{route}```\n\n```python\n{tests}```\n", index)
+    assert [_rules_of(f) for f in ctxs[0].findings] == [(UNDEFINED, "Item")]
+
+
+def test_the_readers_project_package_is_not_their_app_instance(index: NameIndex) -> None:
+    """`app.include_router` reads what the `app` package never showed: the FastAPI app. A
+    block named after its module never imports itself (`# main.py`)."""
+    code = "# main.py\nfrom app.api import items\n\napp.include_router(items.router)\n"
+    [ctx] = _contexts(f"```python\n{code}```\n", index)
+    assert (UNDEFINED, "app") in [_rules_of(f) for f in ctx.findings]
+    code = "from app.api import items\n\nrouter = app.api.items.router\n"
+    [ctx] = _contexts(f"```python\n{code}```\n", index)
+    assert all(f.suggestion != "import app" for f in ctx.findings if f.rule == UNDEFINED)
+    handler = "# main.py\n@app.exception_handler(ValueError)\nasync def h(request, exc):\n"
+    handler += "    return None\n"
+    later = "from app.main import app\n\nprint(app)\n"
+    ctxs = _contexts(f"```python\n{handler}```\n\n```python\n{later}```\n", index)
+    assert [_rules_of(f) for f in ctxs[0].findings] == [(UNDEFINED, "app")]
+
+
+def test_a_signature_name_or_a_deep_public_class_is_suggested_beside_other_imports(
+    index: NameIndex,
+) -> None:
+    """`BaseModel` alone is Pydantic's; `AsyncSession` is sqlalchemy.ext.asyncio's (a deep
+    module examples import from), but `async_session` there is the reader's sessionmaker."""
+    [ctx] = _contexts("```python\nclass User(BaseModel):\n    name: str\n```\n", index)
+    assert [f.suggestion for f in ctx.findings] == ["from pydantic import BaseModel"]
+    code = "import redis\nfrom sqlalchemy import select\n\n"
+    code += "async def get(db: AsyncSession):\n    async with async_session() as s:\n"
+    code += "        return await s.execute(select(1))\n"
+    [ctx] = _contexts(f"```python\n{code}```\n", index)
+    found = {name: rule for rule, name in map(_rules_of, ctx.findings) if rule != NOT_INSTALLED}
+    assert found == {"AsyncSession": MISSING_IMPORT, "async_session": UNDEFINED}
+    django = "from rest_framework.views import APIView\n\nclass V(APIView, BaseModel):\n    pass\n"
+    [ctx] = _contexts(f"```python\n{django}```\n", index)
+    assert (UNDEFINED, "BaseModel") in [_rules_of(f) for f in ctx.findings]

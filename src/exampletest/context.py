@@ -165,8 +165,8 @@ def _analyze_document(
     stub_names = analyze(stub_source).binds if stub_source else frozenset()
     prefer = _imported_modules(blocks)
     tops = frozenset(m.split(".")[0] for m in prefer)
-    if all(_stdlib(top) for top in tops):
-        evident = _evident_packages(blocks, index)
+    if not tops & _RIVALS:
+        evident = _evident_packages(blocks, index) - tops
         prefer, tops = [*prefer, *sorted(evident)], tops | evident
     earlier: list[tuple[int, Statement]] = []
     out: list[BlockContext] = []
@@ -478,12 +478,31 @@ def _imported_modules(blocks: Sequence[Block]) -> list[str]:
     return list(seen)
 
 
+#: Frameworks whose documents use names the stack has too (Django's ``Response``, Flask's
+#: ``request``, SQLModel's ``Field``): a document importing one gets no stack guesses.
+_RIVALS = frozenset(
+    {"django", "rest_framework", "ninja", "flask", "flask_sqlalchemy", "quart", "sanic"}
+    | {"litestar", "starlite", "tornado", "falcon", "bottle", "pyramid", "aiohttp", "peewee"}
+    | {"tortoise", "pony", "mongoengine", "odmantic", "beanie", "ormar", "sqlmodel"}
+    | {"marshmallow", "msgspec", "attrs", "attr", "cattrs", "piccolo", "masonite"}
+)
+#: Names that alone say which package of the stack a fragment uses (a class or function
+#: nobody else exports under that name in examples).
+_SIGNATURE_NAMES = frozenset(
+    {"BaseModel", "ConfigDict", "field_validator", "model_validator", "BaseSettings"}
+    | {"SettingsConfigDict", "FastAPI", "APIRouter", "HTTPException", "Depends"}
+    | {"AsyncSession", "async_sessionmaker", "create_async_engine", "sessionmaker"}
+    | {"declarative_base", "DeclarativeBase", "mapped_column", "Mapped", "relationship"}
+    | {"create_engine", "PasswordHasher"}
+)
+
+
 def _evident_packages(blocks: Sequence[Block], index: NameIndex) -> frozenset[str]:
-    """The stack's packages a document of fragments evidently uses without importing any
-    library: at least two of the names it never defines are that package's and nobody
-    else's first (``Column`` and ``relationship``: SQLAlchemy). Its imports are then
-    suggested as if the document imported the package somewhere; one name alone
-    (``Response``, ``status``) could as well be another framework's."""
+    """The stack's packages a document evidently uses without importing them: of the names
+    it never defines, at least two are that package's and no other package's (``Column``
+    and ``relationship``: SQLAlchemy), or one is a name only it exports (``BaseModel``,
+    ``AsyncSession``). Its imports are then suggested as if the document imported the
+    package somewhere; ``Response`` or ``status`` alone could be another framework's."""
     bound: set[str] = set()
     free: dict[str, None] = {}
     for block in blocks:
@@ -495,9 +514,14 @@ def _evident_packages(blocks: Sequence[Block], index: NameIndex) -> frozenset[st
         sug = index.lookup(name) if name not in bound else None
         if sug is not None and sug.name == name:
             top = sug.module.partition(".")[0]
-            if top in STACK_PACKAGES:
+            others = {c.module.partition(".")[0] for c in index.candidates(name)} - {top}
+            rivals = {o for o in others if o in STACK_PACKAGES or _stdlib(o)}
+            # `Connection` is sqlite3's too; a signature name is the stack's all the same
+            if top in STACK_PACKAGES and (not rivals or name in _SIGNATURE_NAMES):
                 names.setdefault(top, set()).add(name)
-    return frozenset(top for top, used in names.items() if len(used) >= 2)
+    return frozenset(
+        top for top, used in names.items() if len(used) >= 2 or used & _SIGNATURE_NAMES
+    )
 
 
 def _project_folder(doc_path: str, top: str) -> str | None:
@@ -617,8 +641,15 @@ def _block_context(
                 else resolver.suggest(name, analyze(prelude_code), prelude_code)
             )
         statement = suggestion if isinstance(suggestion, str | None) else suggestion.statement
-        if own_module and statement and re.match(rf"(from|import) {own_module}\b", statement):
-            suggestion = statement = None  # the block *is* that module: never import itself
+        itself = re.escape(own_module) if own_module else None
+        if (
+            itself
+            and statement
+            and re.match(rf"(?:from|import) (?:[\w.]+\.)?{itself}\b", statement)
+        ):
+            # the block *is* that module (`# main.py` and `from app.main import app`): never
+            # import itself
+            suggestion = statement = None
         if suggestion is not None and statement is not None:
             provided.append(Provided(name, "import", statement, name in as_type))
             if own:
@@ -749,7 +780,7 @@ class _Resolver:
         as_module = any(u.attribute for u in symbols.free if u.name == name)
         first = self.index.lookup(name, self.prefer)
         if first is None:
-            if as_module and name in self.tops:
+            if as_module and name in self.tops and self._project_member(name, symbols, code):
                 # `cattrs.Converter()` where the document imports `from cattrs.gen import ...`
                 # and cattrs is not installed here (the index knows only what is).
                 return Suggestion(name, None, None, "module")
@@ -790,10 +821,42 @@ class _Resolver:
             if (
                 self._credible(sug, as_module)
                 and self._companion_used(sug, symbols)
+                and self._test_code_for(sug, symbols, code)
                 and _fits(sug, name, code)
             ):
                 return sug
         return None
+
+    def _project_member(self, name: str, symbols: Symbols, code: str) -> bool:
+        """Whether ``name.attr`` reads a part of the reader's own project package the document
+        imports from (``app.api`` where it imports ``from app.api import ...``): its ``app``
+        used otherwise (``app.include_router``) is the FastAPI instance, not the package.
+        A real distribution (cattrs, not installed here) is taken at its word."""
+        if name not in PROJECT_PACKAGES:
+            return True
+        members = {m.split(".")[1] for m in self.prefer if m.startswith(f"{name}.")}
+        try:
+            tree = parse_tree(code)
+        except (SyntaxError, ValueError):
+            return False
+        read = {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+        }
+        return bool(read) and read <= members
+
+    def _test_code_for(self, sug: Suggestion, symbols: Symbols, code: str) -> bool:
+        """A test framework's name (``pytest.Item``) only for test code or a block that
+        imports the framework itself: a route's `Item` is the reader's model, though the
+        document's tests import pytest."""
+        top = sug.module.partition(".")[0]
+        if top not in _TEST_FRAMEWORKS:
+            return True
+        own = {m.partition(".")[0] for m, _, _ in symbols.imported_modules}
+        return top in own or _TEST_CODE.search(code) is not None
 
     def _companion_used(self, sug: Suggestion, symbols: Symbols) -> bool:
         """A standard-library name that only works beside another (``dataclasses.field`` in a
@@ -821,10 +884,27 @@ class _Resolver:
             # that module.
             common = parts[0] in COMMON_STDLIB and sug.name not in SHADOWED_STDLIB
             return common and (sug.kind in ("class", "function") or sug.module in _STDLIB_VALUES)
-        return parts[0] in self.tops and (len(parts) <= 2 or sug.module in self.prefer)
+        return parts[0] in self.tops and (
+            len(parts) <= 2
+            or sug.module in self.prefer
+            # a deep public module's classes and factories; its other functions' names are
+            # the reader's variables too (`async_session`, a sessionmaker)
+            or (sug.module in _PUBLIC_DEEP and (sug.kind == "class" or sug.name in _FACTORIES))
+        )
 
 
 _TEST_PARTS = frozenset({"test", "tests", "testing"})
+_TEST_FRAMEWORKS = frozenset({"pytest", "_pytest", "unittest", "hypothesis", "nose", "doctest"})
+_TEST_CODE = re.compile(r"^\s*(?:async\s+)?def test_|@pytest\.|^\s*class Test", re.M)
+#: Public modules deeper than two levels that examples import from by name (most deep
+#: modules are internals: ``sqlalchemy.sql.functions.user`` is no fragment's ``user``).
+_PUBLIC_DEEP = frozenset(
+    {"sqlalchemy.ext.asyncio", "sqlalchemy.ext.hybrid", "sqlalchemy.ext.associationproxy"}
+    | {"sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.mysql"}
+    | {"fastapi.middleware.cors", "fastapi.middleware.gzip", "fastapi.middleware.trustedhost"}
+    | {"starlette.middleware.cors", "starlette.middleware.base", "starlette.middleware.sessions"}
+)
+_FACTORIES = frozenset({"create_async_engine", "async_sessionmaker", "async_scoped_session"})
 #: (module, name) -> the name it is used with, without which the guess is a coincidence.
 _COMPANIONS = {("dataclasses", "field"): "dataclass"}
 
