@@ -118,7 +118,6 @@ class ResultCache:
         self.salt = salt  # exampletest's own code: a parser change re-parses
         self.hits = 0
         self.misses = 0
-        self.parsed: list[str] = []  # documents parsed now, not remembered
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
@@ -146,11 +145,18 @@ class ResultCache:
         except OSError:
             return  # a cache that cannot be written is only slower
 
+    def _parsed_file(self, path: str, raw: bytes) -> Path:
+        digest = hashlib.sha256(f"{FORMAT}\0{self.salt}\0{path}\0".encode() + raw).hexdigest()
+        return self.folder / "parsed" / digest[:2] / f"{digest}.json"
+
+    def has_parsed(self, path: str, raw: bytes) -> bool:
+        """Whether :meth:`parse` remembers the document (it would not run markdown-it)."""
+        return self._parsed_file(path, raw).is_file()
+
     def parse(self, path: str, raw: bytes) -> Document:
         """:func:`parse_document`, remembered by the bytes of the file (warm runs skip
         markdown-it)."""
-        digest = hashlib.sha256(f"{FORMAT}\0{self.salt}\0{path}\0".encode() + raw).hexdigest()
-        file = self.folder / "parsed" / digest[:2] / f"{digest}.json"
+        file = self._parsed_file(path, raw)
         try:
             data = json.loads(file.read_text("utf-8"))
             return Document(
@@ -159,7 +165,6 @@ class ResultCache:
         except (OSError, ValueError, KeyError, TypeError):
             pass
         doc = parse_document(path, raw)
-        self.parsed.append(path)
         blocks = [{**asdict(b), "directives": _directives_dict(b.directives)} for b in doc.blocks]
         self._write(file, {"blocks": blocks, "errors": list(doc.errors)})
         return doc

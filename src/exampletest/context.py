@@ -460,12 +460,19 @@ def imported_packages(documents: Iterable[Sequence[Block]]) -> set[str]:
     out: set[str] = set()
     for blocks in documents:
         for block in blocks:
-            for match in _IMPORT.finditer(block.code):
-                names = [match.group(1)] if match.group(1) else match.group(2).split(",")
-                for name in names:
-                    top = name.strip().split(" ")[0].split(".")[0].strip("()")
-                    if top.isidentifier():
-                        out.add(top)
+            out |= imported_tops(block.code)
+    return out
+
+
+def imported_tops(text: str) -> set[str]:
+    """Top-level packages ``import`` and ``from`` lines of ``text`` name."""
+    out: set[str] = set()
+    for match in _IMPORT.finditer(text):
+        names = [match.group(1)] if match.group(1) else match.group(2).split(",")
+        for name in names:
+            top = name.strip().split(" ")[0].split(".")[0].strip("()")
+            if top.isidentifier():
+                out.add(top)
     return out
 
 

@@ -101,6 +101,23 @@ def read_document(path: str, parse: Callable[[str, bytes], Document] | None = No
     return (parse or parse_document)(path, raw)
 
 
+def peek(path: str) -> bytes | None:
+    """The bytes of a regular file within the size limit, None otherwise (no error: the read
+    proper says what is wrong)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+                return None
+            return fh.read(MAX_BYTES + 1)
+        except OSError:
+            return None
+
+
 def left_unread(errors: Sequence[str]) -> bool:
     """Whether these errors say a document (or a file named on the command line) could not
     be read at all: unreadable, too large, binary, not UTF-8. Such a run is not done: exit 2."""

@@ -12,9 +12,10 @@ import hashlib
 import importlib.metadata
 import os
 import platform
+import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,6 +28,7 @@ from exampletest.context import (
     doc_slug,
     doc_slugs,
     imported_packages,
+    imported_tops,
     path_slug,
     prelude_imports,
     stub_path,
@@ -44,7 +46,7 @@ from exampletest.model import (
     Status,
 )
 from exampletest.nameindex import STACK_PACKAGES, NameIndex, environment_key, is_importable
-from exampletest.parse import read_document
+from exampletest.parse import peek, read_document
 from exampletest.stages import StageError, lint, types
 from exampletest.stages.smoke import Workers
 from exampletest.verdict import fold_import_lines, mark_intentional, merge, status, subjects
@@ -74,6 +76,12 @@ BLOCKS_PER_WORKER = 24
 #: From this many new blocks on, mypy starts on the libraries before the contexts are
 #: analysed (on a small run, splitting mypy in two costs more than the overlap gains).
 EARLY_PREWARM_BLOCKS = 100
+#: A Python fence's opening line, to count a new document's blocks before it is parsed.
+_PYTHON_FENCE = re.compile(
+    r"^[ \t>*+-]*(?:\d+[.)][ \t]*)?(?:`{3,}|~{3,})[ \t]*\{?[ \t]*\.?"
+    r"(?:python3?|py|ipython3?|pycon)\b",
+    re.M | re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -113,15 +121,22 @@ def module_name(block_doc: str, index: int, suffix: str = "") -> str:
 
 
 def load_documents(
-    options: Options, parsed: set[str] | None = None
+    options: Options, before_parse: Callable[[list[str]], object] | None = None
 ) -> tuple[list[Document], list[str]]:
-    """The documents of the run. ``parsed`` gets the paths parsed now (not remembered from
-    an earlier run): documents that are new or changed, whose blocks will likely run."""
+    """The documents of the run. ``before_parse`` gets the texts of those that are new or
+    changed (not parsed in an earlier run: their blocks will likely run) before they are
+    parsed, to start what can start while markdown-it works."""
     files, errors = discover(options.paths, options.exclude)
     cache = ResultCache(options.cache_dir, _own_source_digest()) if options.use_cache else None
+    if before_parse is not None:
+        texts = []
+        for f in files:
+            raw = peek(f)
+            if raw is not None and (cache is None or not cache.has_parsed(f, raw)):
+                texts.append(raw.decode("utf-8", "replace"))
+        if texts:
+            before_parse(texts)
     documents = [read_document(f, cache.parse if cache else None) for f in files]
-    if parsed is not None:
-        parsed.update(cache.parsed if cache else files)
     return documents, errors
 
 
@@ -136,34 +151,39 @@ class Progress(Protocol):
 def run(options: Options, progress: Progress | None = None) -> Report:
     started = time.perf_counter()
     mark_cache_folder(options.cache_dir)
-    parsed: set[str] = set()
-    documents, errors = load_documents(options, parsed)
-    report = Report([], __version__, environment(), errors=list(errors))
     workers: Workers | None = None
     mypy_cache = options.cache_dir / "mypy"
-    try:
+    documents: list[Document] = []
 
-        def prewarm(start: bool = True) -> None:
-            """While the name index is built or the contexts analysed: mypy on the libraries
-            (``start``: False only seeds the cache from the user's)."""
-            if "types" in options.stages:
-                tops = imported_packages(d.blocks for d in documents)
-                packages = sorted(p for p in tops if is_importable(p))
-                workdir = options.cache_dir / "work" / "types"
-                seeds = user_cache() if options.use_cache else None
-                types.prewarm(workdir, mypy_cache, packages, options.mypy_options, seeds, start)
+    def prewarm(start: bool = True, tops: set[str] | None = None) -> None:
+        """While the name index is built or the contexts analysed: mypy on the libraries
+        (``start``: False only seeds the cache from the user's)."""
+        if "types" in options.stages:
+            tops = imported_packages(d.blocks for d in documents) if tops is None else tops
+            packages = sorted(p for p in tops if is_importable(p))
+            workdir = options.cache_dir / "work" / "types"
+            seeds = user_cache() if options.use_cache else None
+            types.prewarm(workdir, mypy_cache, packages, options.mypy_options, seeds, start)
 
-        # New or changed documents: their blocks will likely run. The smoke workers start
-        # importing now, and on a large run mypy starts on the libraries, while one core
-        # analyses the contexts (timing only: what the run finds does not depend on it). Not
-        # with --changed-since, whose few blocks must not cost a start for the whole folder.
-        new_docs = [d for d in documents if d.path in parsed and d.blocks and not options.only]
-        new_blocks = sum(len(d.blocks) for d in new_docs)
-        if new_blocks and "smoke" in options.stages:
-            workers = smoke_workers(options, new_blocks, new_docs)
+    def start_early(texts: list[str]) -> None:
+        """New or changed documents: their blocks will likely run. The smoke workers start
+        importing, and on a large run mypy starts on the libraries, while one core parses
+        and analyses (timing only: what the run finds does not depend on it; the counts and
+        imports are read from the text). Not with --changed-since, whose few blocks must not
+        cost a start for the whole folder."""
+        nonlocal workers
+        blocks = sum(len(_PYTHON_FENCE.findall(t)) for t in texts)
+        if not blocks or options.only:
+            return
+        tops = {top for t in texts for top in imported_tops(t)}
+        if "smoke" in options.stages:
+            workers = smoke_workers(options, blocks, tops)
             workers.start()
-        if new_blocks:
-            prewarm(start=new_blocks >= EARLY_PREWARM_BLOCKS)
+        prewarm(start=blocks >= EARLY_PREWARM_BLOCKS, tops=tops)
+
+    try:
+        documents, errors = load_documents(options, start_early)
+        report = Report([], __version__, environment(), errors=list(errors))
         index = load_index(options, documents, prewarm)
         cache = ResultCache(options.cache_dir) if options.use_cache else None
         keys: dict[Key, str] = {}
@@ -198,7 +218,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             progress.set_total(misses)
         todo_docs = [d for d in documents if any((d.path, b.index) not in hits for b in d.blocks)]
         if misses and "smoke" in options.stages and workers is None:
-            workers = smoke_workers(options, misses, todo_docs)
+            workers = smoke_workers(options, misses, imported_packages(d.blocks for d in todo_docs))
             workers.start()  # importing the stack overlaps with ruff and mypy
         elif not misses and workers is not None:  # every block was in the cache after all
             workers.close()
@@ -658,11 +678,12 @@ def _run_smoke(
             workers.close()
 
 
-def smoke_workers(options: Options, blocks: int, documents: Sequence[Document] = ()) -> Workers:
-    """Workers that also pre-import the installed packages the documents import, so that each
-    forked block finds them loaded. Only installed packages: document code never runs there."""
+def smoke_workers(options: Options, blocks: int, tops: Iterable[str] = ()) -> Workers:
+    """Workers that also pre-import the installed packages the documents import (``tops``), so
+    that each forked block finds them loaded. Only installed packages: document code never
+    runs there."""
     from exampletest.stages.smoke import Workers
 
     env = {k: os.environ[k] for k in options.smoke_env if k in os.environ}
-    tops = sorted(p for p in imported_packages(d.blocks for d in documents) if is_importable(p))
-    return Workers(min(options.jobs, -(-blocks // BLOCKS_PER_WORKER)), env, tops)
+    preload = sorted(p for p in tops if is_importable(p))
+    return Workers(min(options.jobs, -(-blocks // BLOCKS_PER_WORKER)), env, preload)

@@ -96,12 +96,14 @@ def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
             if new_lines and not last_ending:
                 new_lines[-1] = (new_lines[-1][0], "")
         lines[first : first + count] = new_lines
-        moved = _line_mover(block.code, replacements[index])
-        known = len(code_lines(block.code))
-        for at in range(block.fence_line - 1, first):  # the fence and its option lines
-            content, end = lines[at]
-            head = at == block.fence_line - 1
-            lines[at] = (_move_highlights(content, moved, head, known), end)
+        options = range(block.fence_line - 1, first)  # the fence and its option lines
+        if any(_highlights(lines[at][0], at == block.fence_line - 1) for at in options):
+            moved = _line_mover(block.code, replacements[index])
+            known = len(code_lines(block.code))
+            for at in options:
+                content, end = lines[at]
+                head = at == block.fence_line - 1
+                lines[at] = (_move_highlights(content, moved, head, known), end)
     return "".join(c + e for c, e in lines).encode("utf-8")
 
 
@@ -112,6 +114,12 @@ _HIGHLIGHTS = (
     re.compile(r"(^\s*:emphasize-lines:\s*)([\d\s,-]*\d)"),
 )
 _FENCE_HIGHLIGHTS = re.compile(r"(\{\s*)(\d[\d\s,-]*)(?=\s*\})")
+
+
+def _highlights(text: str, fence: bool) -> bool:
+    """Whether a fence (or option) line highlights lines (only then are they renumbered)."""
+    found = any(p.search(text) for p in _HIGHLIGHTS)
+    return found or (fence and _FENCE_HIGHLIGHTS.search(text) is not None)
 
 
 def _unchanged(old: list[str], new: list[str]) -> dict[int, int]:
