@@ -1200,3 +1200,41 @@ def test_a_renamed_status_constant_gets_the_installed_starlettes_name() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert run(result.code)["code"]() == 422
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import os\nfrom typing import Dict, List  # types\n\nx: dict = {}\n",
+        "import os\n\n\nfrom typing import List\n\nx = 1\n",
+        "import os\n\n# helpers\nfrom typing import List\nx = 1\n",
+        "from typing import List\nx = 1\n",
+        "x = 1\nfrom typing import List\n",
+        "import os\nfrom typing import List as L, List, Dict\nx: L = []\n",
+        "import os\r\nfrom typing import Dict, List\r\nx = 1\r\n",
+        "import os\nfrom typing import (Dict,\n    List)\nx = 1\n",
+        "import os\nfrom typing import Dict, List; y = 2\nx = 1\n",
+        "import os\nfrom typing import List\nfrom typing import Dict\n\nx = 1\n",
+    ],
+)
+def test_dropping_imports_by_lines_is_what_libcst_does(code: str) -> None:
+    """The quick path (line edits) must give libcst's result byte for byte, or step aside."""
+    import libcst as cst
+
+    from exampletest.fix.imports import _drop_imports, drop_imports
+
+    pairs = [("typing", "List"), ("typing", "Dict")]
+    assert drop_imports(code, pairs) == _drop_imports(cst.parse_module(code), set(pairs)).code
+
+
+def test_the_common_import_drops_take_the_quick_path() -> None:
+    from exampletest.fix.imports import _drop_plain_lines
+
+    pairs = {("typing", "List"), ("typing", "Dict")}
+    assert _drop_plain_lines("import os\nfrom typing import Dict, List, Any\nx = 1\n", pairs) == (
+        "import os\nfrom typing import Any\nx = 1\n"
+    )
+    assert _drop_plain_lines("import os\n\nfrom typing import List\n\nx = 1\n", pairs) == (
+        "import os\n\nx = 1\n"
+    )
+    assert _drop_plain_lines("import os\n# why\nfrom typing import List\nx = 1\n", pairs) is None
