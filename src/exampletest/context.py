@@ -273,6 +273,8 @@ def _as_of(versions: dict[str, list[Block]], block: Block) -> dict[str, Block]:
             together.add(i)
             i += 1
     out: dict[str, Block] = {}
+    if not versions:
+        return out  # the document writes no module (most do not): nothing to walk for
     wanted = _names_imported_from(block.code)
     for module, blocks in versions.items():
         same = [b for b in blocks if b.index in together and b.index != block.index]
@@ -1056,23 +1058,34 @@ def _imports_by_name(statements: Iterable[Statement]) -> dict[str, str]:
     """Name -> the single-name import statement that binds it, from import statements."""
     out: dict[str, str] = {}
     for stmt in statements:
-        try:
-            tree = ast.parse(stmt.source)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                module = _spelled(node.module)
-                for a in node.names:
-                    alias = f" as {a.asname}" if a.asname else ""
-                    out[a.asname or a.name] = f"from {module} import {a.name}{alias}"
-            elif isinstance(node, ast.Import):
-                for a in node.names:
-                    if importable_spelling(a.name.partition(".")[0]):
-                        continue  # ``import SQLAlchemy`` binds a name no reader can have
-                    bound = a.asname or a.name.split(".")[0]
-                    out[bound] = f"import {a.name} as {a.asname}" if a.asname else f"import {bound}"
+        out.update(_statement_imports(stmt.source))
     return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _statement_imports(source: str) -> tuple[tuple[str, str], ...]:
+    """(name, single-name import) for what one import statement binds: every block's prelude
+    asks about the same earlier statements."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ()
+    out: list[tuple[str, str]] = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            module = _spelled(node.module)
+            for a in node.names:
+                alias = f" as {a.asname}" if a.asname else ""
+                out.append((a.asname or a.name, f"from {module} import {a.name}{alias}"))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if importable_spelling(a.name.partition(".")[0]):
+                    continue  # ``import SQLAlchemy`` binds a name no reader can have
+                bound = a.asname or a.name.split(".")[0]
+                out.append(
+                    (bound, f"import {a.name} as {a.asname}" if a.asname else f"import {bound}")
+                )
+    return tuple(out)
 
 
 def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[PreludeStatement]:
