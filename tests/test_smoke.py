@@ -238,13 +238,34 @@ def test_sleeping_blocks_are_spread_through_the_queue_not_bunched() -> None:
     codes = [f"x = {i}\n" for i in range(40)]
     for i in (10, 11, 12, 13):  # one document's async examples, back to back
         codes[i] = f"import time\ntime.sleep(1)  # {i}\n"
-    contexts: Any = [SimpleNamespace(block=SimpleNamespace(code=c)) for c in codes]
+    contexts: Any = [
+        SimpleNamespace(block=SimpleNamespace(code=c, doc_path="spread.md", index=i))
+        for i, c in enumerate(codes)
+    ]
     ordered = [c.block.code for c in schedule(contexts)]
     assert sorted(ordered) == sorted(codes)  # a permutation: nothing lost, nothing twice
     sleeping = [i for i, c in enumerate(ordered) if "sleep" in c]
     assert sleeping[0] == 0
     assert min(b - a for a, b in itertools.pairwise(sleeping)) >= 5
     assert sleeping[-1] < 30  # not in the tail, where nothing else would overlap
+
+
+def test_blocks_known_to_take_long_go_first_longest_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fix engine's re-check runs blocks the run timed: the slow ones start first, so
+    that the workers do not end on them."""
+    from types import SimpleNamespace
+
+    from exampletest.stages import smoke
+
+    monkeypatch.setattr(smoke, "_TOOK", {("d.md", 7): 2.0, ("d.md", 3): 0.6, ("d.md", 1): 0.01})
+    contexts: Any = [
+        SimpleNamespace(block=SimpleNamespace(code=f"x = {i}\n", doc_path="d.md", index=i))
+        for i in range(10)
+    ]
+    ordered = [c.block.index for c in smoke.schedule(contexts)]
+    assert ordered[:2] == [7, 3] and sorted(ordered) == list(range(10))
 
 
 def test_a_module_whose_import_warns_is_not_preloaded_so_the_block_sees_the_warning(

@@ -89,19 +89,35 @@ def check(
     out: dict[tuple[str, int], SmokeResult] = {}
     for job_id, contained in pool.run(jobs):
         ctx = by_id[job_id]
-        out[(ctx.block.doc_path, ctx.block.index)] = interpret(ctx, contained)
+        key = (ctx.block.doc_path, ctx.block.index)
+        out[key] = interpret(ctx, contained)
+        _TOOK[key] = contained.duration_s
     return out
 
 
 #: Code that likely waits (sleeps) rather than computes: only decides the order of the jobs.
 _WAITS = re.compile(r"\bsleep\s*\(")
+#: How long each block's run took in this process (the fix engine's re-checks run the same
+#: blocks again, rewritten): only decides the order of the jobs.
+_TOOK: dict[tuple[str, int], float] = {}
+_SLOW_S = 0.25
 
 
 def schedule(contexts: Sequence[BlockContext]) -> list[BlockContext]:
-    """The order to run the blocks in. A block that sleeps holds a worker without using its
-    core; two sleeping at once leave a core idle. Such blocks are spread over the first three
-    quarters of the queue (not bunched, as a document's async examples are, and not last,
-    where nothing else is left to overlap with). Textual, but only the order depends on it."""
+    """The order to run the blocks in. Blocks known to take long (their run before, in this
+    process) go first, longest first: the workers' last job is then a short one. A block
+    that sleeps holds a worker without using its core; two sleeping at once leave a core
+    idle. Other blocks that look like they sleep are spread over the first three quarters of
+    the queue (not bunched, as a document's async examples are, and not last, where nothing
+    else is left to overlap with). Textual, but only the order depends on it."""
+    took = {id(c): _TOOK.get((c.block.doc_path, c.block.index), 0.0) for c in contexts}
+    slow = sorted((c for c in contexts if took[id(c)] >= _SLOW_S), key=lambda c: -took[id(c)])
+    if slow:
+        return slow + _spread([c for c in contexts if took[id(c)] < _SLOW_S])
+    return _spread(contexts)
+
+
+def _spread(contexts: Sequence[BlockContext]) -> list[BlockContext]:
     waits = [c for c in contexts if _WAITS.search(c.block.code)]
     if not waits or len(waits) == len(contexts):
         return list(contexts)
