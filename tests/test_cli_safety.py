@@ -183,3 +183,53 @@ def test_a_nearer_pyproject_without_the_table_does_not_hide_the_projects(
     write_doc("pkg/a.md", STALE)
     os.chdir("pkg")
     assert run_json("a.md")[0] == 1  # the project's fail-on applies
+
+
+def test_a_file_given_beside_its_folder_is_checked_once_without_a_false_error(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc("docs/ok.md", OK)
+    code, report = run_json("--stages", "lint", "docs/ok.md", "docs")
+    assert code == 0 and report["errors"] == [] and len(report["documents"]) == 1
+
+
+def test_sigterm_stops_the_run_and_its_workers(write_doc: Callable[[str, str], Path]) -> None:
+    """What CI sends when it cancels a job: exit 143, and no smoke worker left behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    write_doc("slow.md", "```python\nimport time\n\ntime.sleep(60)\n```\n")
+    script = "import sys; from exampletest.cli import entry; sys.exit(entry())"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, "run", "--no-fix", "--stages", "smoke", "slow.md"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not _workers_of(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = _workers_of(proc.pid)
+    assert workers, "the run never started its workers"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "interrupted" in err
+    time.sleep(0.5)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def _workers_of(parent: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == parent and b"exampletest.worker" in cmdline:
+            out.append(int(entry.name))
+    return out

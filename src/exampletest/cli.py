@@ -10,6 +10,7 @@ import argparse
 import gc
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -101,9 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"exampletest: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or CI cancelling the job (SIGTERM)
         print("exampletest: interrupted", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -400,9 +401,20 @@ def _clean(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI job cancelled or timed out): unwound like Ctrl-C, so that the run's
+    workers, in sessions of their own that a group kill does not reach, are stopped too."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def entry() -> int:
-    """The console script: :func:`main`, then an exit that does not walk the run's objects
-    (the interpreter's last collection of a corpus run costs half a second)."""
+    """The console script: :func:`main` with SIGTERM handled as an interrupt, then an exit
+    that does not walk the run's objects (the interpreter's last collection of a corpus run
+    costs half a second)."""
+    signal.signal(signal.SIGTERM, _terminate)
     code = main()
     gc.freeze()
     return code

@@ -30,7 +30,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[st
     errors: list[str] = []
     for path in paths:
         if os.path.isdir(path):
-            found = len(files)
+            found = 0  # Markdown files in the folder, those given already too
             for root, dirs, names in os.walk(
                 path,
                 onerror=lambda e: errors.append(f"{e.filename}: cannot read folder: {e.strerror}"),
@@ -40,11 +40,12 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> tuple[list[st
                     if not name.lower().endswith(SUFFIXES):
                         continue
                     found_at = os.path.join(root, name)
+                    found += 1
                     if _unprintable(found_at):
                         errors.append(f"{_shown(found_at)}: file name is not valid UTF-8; skipped")
                     else:
                         files.setdefault(_display(found_at))
-            if len(files) == found:
+            if not found:
                 kinds = ", ".join(f"*{suffix}" for suffix in SUFFIXES)
                 errors.append(f"{path}: no Markdown files ({kinds}) in this folder")
         elif os.path.exists(path) and _unprintable(path):
