@@ -648,3 +648,15 @@ def test_a_non_annotated_tab_keeps_its_style_on_purpose() -> None:
         [],
     ]
     assert all(b.directives.expect is None for b in doc.blocks)
+
+
+def test_a_block_gated_on_a_newer_python_is_skipped_and_says_why() -> None:
+    """pytest-examples' `requires="3.12"` on Python 3.11: `class Foo[T]` is not this Python's
+    syntax, and not the document's mistake."""
+    import sys
+
+    newer = f"{sys.version_info.major}.{sys.version_info.minor + 1}"
+    gated = only(f'```python {{requires="{newer}"}}\nclass Foo[T]:\n    f: T\n```\n')
+    assert gated.skip_reason is not None and f"Python {newer}" in gated.skip_reason
+    current = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert only(f'```python {{requires="{current}"}}\nx = 1\n```\n').skip_reason is None

@@ -363,3 +363,29 @@ def test_a_form_feed_does_not_shift_mypy_lines(tmp_path: Path) -> None:
     code = "x = 1  # \x0c page\ny: int = 's'\n"
     [block] = _run_types(tmp_path, code)
     assert [f["line"] for f in block["findings"] if f["stage"] == "types"] == [3]
+
+
+def test_what_pydantic_resolves_at_run_time_and_mypys_object_joins_are_style(
+    tmp_path: Path,
+) -> None:
+    """pydantic-settings validates defaults (a plain model does not); `@validate_call` takes
+    a Field's alias; `pydantic.dataclasses.dataclass(A)` takes A's fields; a TypeAdapter
+    takes a forward reference by name; a literal of mixed values is mypy's `object`."""
+    code = (
+        "import dataclasses\nfrom typing import Annotated\n\n"
+        "import pydantic\nfrom pydantic import AnyUrl, BaseModel, Field, TypeAdapter, "
+        "validate_call\nfrom pydantic_settings import BaseSettings\n\n\n"
+        "class Settings(BaseSettings):\n    url: AnyUrl = 'https://example.com/'\n\n\n"
+        "class Model(BaseModel):\n    url: AnyUrl = 'https://example.com/'\n\n\n"
+        "@validate_call\ndef how_many(num: Annotated[int, Field(gt=10, alias='number')]) -> int:\n"
+        "    return num\n\n\nhow_many(number=42)\n\n\n"
+        "@dataclasses.dataclass\nclass A:\n    a: int\n\n\n"
+        "PydanticA = pydantic.dataclasses.dataclass(A)\nPydanticA(a=1)\n"
+        "ta: TypeAdapter[int] = TypeAdapter('MyInt')\n"
+        "data = {'id': 1, 'children': [{'id': 2}]}\nfirst = data['children'][0]\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert (15, "broken") in found  # the plain model keeps the string: a real bug
+    assert [c for line, c in found if line != 15] == ["style"] * (len(found) - 1)
+    assert len(found) >= 6

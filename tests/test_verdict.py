@@ -310,3 +310,9 @@ def test_mypy_rejecting_keywords_the_run_shows_deprecated_is_that_stale_finding(
         ("PydanticDeprecatedSince20", Category.STALE),
         ("arg-type", Category.BROKEN),  # another problem on the line stays
     ]
+
+
+def test_a_comment_saying_the_code_is_not_validated_marks_it() -> None:
+    code = "class S:\n    # default won't be validated\n    foo: int = 'test'\n"
+    assert marked_lines(_block(code)) == {12, 13}
+    assert marked_lines(_block("# this is validated\nfoo: int = 1\n")) == set()

@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import stat
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -570,6 +571,11 @@ def _make_block(
         skip_reason = "includes another file's code (`--8<--`, `{! !}`) among its own"
     elif _configuration(code_only):
         skip_reason = "configuration (an INI or TOML [section]) in a Python fence, not Python"
+    elif (needs := _required_python(parse_info(tok.info)[1].get("requires", ""))) is not None:
+        skip_reason = (
+            f"the document gates it on Python {needs} (`requires`); this is Python "
+            f"{sys.version_info.major}.{sys.version_info.minor}"
+        )
     expected: tuple[tuple[int, str], ...] = ()
     indent = ""
     head = _session_start(code_lines) if lang not in _CONSOLE_LANGUAGES else None
@@ -771,6 +777,15 @@ def _doccmd(html: str) -> list[tuple[str, frozenset[str]]]:
             out.append((m.group("when"), frozenset({stage})))
     out += [(m.group("when"), frozenset({"all"})) for m in _SYBIL_SKIP.finditer(html)]
     return out
+
+
+def _required_python(spec: str) -> str | None:
+    """pytest-examples' ``requires="3.12"``: the version, when newer than this Python."""
+    m = re.fullmatch(r"\s*(\d+)\.(\d+)\s*", spec)
+    if m is None:
+        return None
+    needed = (int(m.group(1)), int(m.group(2)))
+    return f"{needed[0]}.{needed[1]}" if needed > sys.version_info[:2] else None
 
 
 def _info_skips(settings: dict[str, str]) -> set[str]:

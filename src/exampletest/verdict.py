@@ -48,6 +48,9 @@ MARKER = re.compile(
     # "# -> ValueError", "# immediate error"
     r"|.*\b(?:raises?|fails?|throws?)\b|.*(?:->|=>|→)\s*[A-Z]\w*(?:Error|Exception)\b|[A-Z]\w*Error\b"
     r"|.*\b(?:immediate|runtime|type) error\b"
+    # a type the code breaks on purpose, to show it is not checked: "# default won't be
+    # validated", "# nothing is validated"
+    r"|.*(?:\bnot|n't|\bnever|\bnothing is)\s+(?:be\s+)?(?:validated|type-?checked)\b"
     r")"
 )
 _SUBJECT = re.compile(r"`@?([\w.]+)\(?\)?`|'@?([\w.]+)'|\"@?([\w.]+)\"|\b([A-Za-z_]\w*(?:\.\w+)+)")
@@ -324,8 +327,9 @@ def _older_alternatives(block: Block, findings: Sequence[Finding]) -> set[Findin
 
 
 #: What a ``try`` catches when it shows a type error on purpose: ``TypeError``, Pydantic's
-#: ``ValidationError``, a runtime type checker's ``...Violation``.
-_TYPE_FAILURE = re.compile(r"Type|Validation|Violation")
+#: ``ValidationError``, a runtime type checker's ``...Violation``, a frozen instance's
+#: ``FrozenInstanceError`` (an ``AttributeError``).
+_TYPE_FAILURE = re.compile(r"Type|Validation|Violation|Frozen|AttributeError")
 
 
 def _shown_type_failures(block: Block) -> set[int]:

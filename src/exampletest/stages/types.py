@@ -478,10 +478,16 @@ def _to_finding(
         message += (
             " (the line says `# pyright: ignore`: a type checker's complaint its author knows of)"
         )
-    coerced = _validated_by_pydantic(ctx, code, message)
+    coerced = _validated_by_pydantic(ctx, code, message, line)
     if coerced is not None:
         category = Category.STYLE
         message += f" ({coerced})"
+    if category is Category.BROKEN and _OBJECT_JOIN.search(message):
+        category = Category.STYLE  # a literal of mixed values: mypy's `object`, not the run's
+        message += (
+            " (mypy joined a literal's mixed values to `object` and cannot follow what the code "
+            "does with them; the run shows whether it works)"
+        )
     # SQLAlchemy 1.4's async recipe, sessionmaker(AsyncEngine, class_=AsyncSession): it runs,
     # but 2.0 has its own maker.
     if code == "call-overload" and re.match(
@@ -519,17 +525,25 @@ def _to_finding(
     return (ctx.block.doc_path, ctx.block.index), finding
 
 
-def _validated_by_pydantic(ctx: BlockContext, code: str, message: str) -> str | None:
+def _validated_by_pydantic(ctx: BlockContext, code: str, message: str, line: int) -> str | None:
     """Why mypy's complaint about a call is not evidence: the block's callee is validated by
     Pydantic at run time (``@validate_call``, a Pydantic dataclass, a model that takes names
     and aliases), which coerces ``'42'`` to ``42`` and which mypy cannot follow."""
+    if code == "call-arg" and 'for "PydanticDataclass"' in message:
+        return "`pydantic.dataclasses.dataclass(...)` applied to a class: it takes its fields"
+    if code == "arg-type" and re.match(
+        r'Argument 1 to "TypeAdapter" has incompatible type "str"', message
+    ):
+        return "a `TypeAdapter` takes a forward reference by name, resolved at run time"
     m = re.search(r'(?:to|for) "(\w+)"', message)
     attribute = code == "attr-defined" and '"raw_function"' in message
-    if m is None and not attribute:
-        return None
     try:
         tree = parse_tree(ctx.block.code)
     except (SyntaxError, ValueError):
+        return None
+    if code == "assignment" and _settings_default(tree, message, line):
+        return "a `BaseSettings` validates its defaults, which coerces the string at run time"
+    if m is None and not attribute:
         return None
     pydantic_dataclass = bool(
         re.search(r"from pydantic\.dataclasses import dataclass", ctx.block.code)
@@ -545,6 +559,11 @@ def _validated_by_pydantic(ctx: BlockContext, code: str, message: str) -> str | 
                 return "`@validate_call` gives the function `raw_function` at run time"
             if code == "arg-type":
                 return "`@validate_call` validates and coerces the arguments at run time"
+            keyword = re.match(r'Unexpected keyword argument "(\w+)"', message)
+            params = ast.unparse(node.args) if not isinstance(node, ast.ClassDef) else ""
+            aliases = re.findall(r"""alias\s*=\s*['"](\w+)['"]""", params)
+            if code == "call-arg" and keyword and keyword.group(1) in aliases:
+                return "`@validate_call` takes a parameter by its `Field` alias at run time"
         elif code == "arg-type" and any(
             d == "pydantic.dataclasses.dataclass" or (d == "dataclass" and pydantic_dataclass)
             for d in decorators
@@ -557,6 +576,29 @@ def _validated_by_pydantic(ctx: BlockContext, code: str, message: str) -> str | 
         ):
             return "the model takes its fields by name and by alias at run time"
     return None
+
+
+def _settings_default(tree: ast.Module, message: str, line: int) -> bool:
+    """Whether mypy's "str assigned to a field of another type" is a default of a
+    ``BaseSettings`` class's field (pydantic-settings validates defaults: ``url: AnyUrl =
+    'https://...'`` becomes a URL; a plain model keeps the string, which is a real bug)."""
+    if not re.match(r'Incompatible types in assignment \(expression has type "str"', message):
+        return False
+    return any(
+        isinstance(node, ast.ClassDef)
+        and node.lineno <= line <= (node.end_lineno or node.lineno)
+        and any(ast.unparse(b).split(".")[-1] == "BaseSettings" for b in node.bases)
+        and not re.search(r"validate_default\s*=\s*False", ast.unparse(node))
+        for node in ast.walk(tree)
+    )
+
+
+#: mypy's complaints about a value it typed ``object`` (the join of a literal's mixed values:
+#: ``{'id': 1, 'children': [...]}``), where the code indexes or reads it as what it is.
+_OBJECT_JOIN = re.compile(
+    r'^Value of type "object" is not indexable|^"object" has no attribute|'
+    r'^Unsupported (?:left )?operand types? for .* \("object"'
+)
 
 
 #: An exception handler typed for its own exception class, where the framework's callback
