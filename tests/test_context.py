@@ -562,3 +562,17 @@ def test_a_signature_name_or_a_deep_public_class_is_suggested_beside_other_impor
     django = "from rest_framework.views import APIView\n\nclass V(APIView, BaseModel):\n    pass\n"
     [ctx] = _contexts(f"```python\n{django}```\n", index)
     assert (UNDEFINED, "BaseModel") in [_rules_of(f) for f in ctx.findings]
+
+
+def test_a_name_the_document_defines_is_not_imported_from_its_own_project(
+    index: NameIndex,
+) -> None:
+    """A conftest's `from app.db.session import get_db` is a layout the fix cannot check;
+    the block that defines `get_db` (later) is what the reader has."""
+    route = "def items(db=Depends(get_db)):\n    return db\n"
+    define = "def get_db():\n    yield None\n"
+    conftest = "from app.db.session import get_db\n"
+    text = "".join(f"```python\n{c}```\n\n" for c in (route, define, conftest))
+    ctxs = _contexts(text, index)
+    found = {name: (rule, f.message) for f in ctxs[0].findings for rule, name in [_rules_of(f)]}
+    assert found["get_db"][0] == UNDEFINED and "later block" in found["get_db"][1]

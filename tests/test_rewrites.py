@@ -1238,3 +1238,21 @@ def test_the_common_import_drops_take_the_quick_path() -> None:
         "import os\n\nx = 1\n"
     )
     assert _drop_plain_lines("import os\n# why\nfrom typing import List\nx = 1\n", pairs) is None
+
+
+def test_a_model_field_defaulting_to_none_says_it_is_optional() -> None:
+    code = """\
+    from typing import Any
+    from pydantic import BaseModel
+
+
+    class User(BaseModel):
+        name: str = None
+        bio: str | None = None
+        extra: Any = None
+        age: int = 0
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert result.applied == ("assignment",)
+    assert "name: str | None = None" in result.code and "extra: Any = None" in result.code
+    assert run(result.code)["User"]().name is None

@@ -389,3 +389,16 @@ def test_what_pydantic_resolves_at_run_time_and_mypys_object_joins_are_style(
     assert (15, "broken") in found  # the plain model keeps the string: a real bug
     assert [c for line, c in found if line != 15] == ["style"] * (len(found) - 1)
     assert len(found) >= 6
+
+
+def test_a_model_field_defaulting_to_none_is_the_stale_v1_idiom(tmp_path: Path) -> None:
+    """`full_name: str = None` runs in v2 (defaults are not validated); v1 made it Optional.
+    A plain class's `x: str = None` stays broken."""
+    code = (
+        "from pydantic import BaseModel\n\n\nclass Base(BaseModel):\n    email: str\n\n\n"
+        "class Register(Base):\n    full_name: str = None\n\n\n"
+        "class Plain:\n    name: str = None\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [(10, "stale"), (14, "broken")]

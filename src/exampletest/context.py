@@ -1029,8 +1029,12 @@ def _module_attributes(module: str, code: str) -> bool:
 
 
 def _document_imports(blocks: Sequence[Block]) -> dict[str, str]:
-    """Name -> the first import of it anywhere in the document (blocks that are checked)."""
+    """Name -> the first import of it anywhere in the document (blocks that are checked).
+    Not a name the document defines itself and imports only from a module not installed
+    (``from app.db.session import get_db`` in a conftest, where a block defines ``get_db``):
+    the definition is what the reader has, the import a layout the fix cannot check."""
     out: dict[str, str] = {}
+    defined: set[str] = set()
     for block in blocks:
         symbols = analyze(block.code)
         if symbols.syntax_error is not None or block.skip_reason is not None:
@@ -1038,7 +1042,12 @@ def _document_imports(blocks: Sequence[Block]) -> dict[str, str]:
         found = _imports_by_name(symbols.statements)
         for name, statement in found.items():
             out.setdefault(name, statement)
-    return out
+        defined.update(n for st in symbols.statements if not _is_import(st) for n in st.binds)
+    return {
+        name: statement
+        for name, statement in out.items()
+        if name not in defined or is_importable(statement.split()[1].split(".")[0])
+    }
 
 
 def prelude_imports(ctx: BlockContext) -> str:

@@ -1697,6 +1697,43 @@ class _UnpassedOptional(_Transformer):
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
 
 
+class _NoneDefault(_Transformer):
+    """``full_name: str = None`` in a model: v1 made the field Optional; v2 keeps ``str`` and
+    never validates the default (mypy: an incompatible assignment). ``str | None = None``
+    says what the field holds, in both."""
+
+    rule = "assignment"  # the mypy finding it answers
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        if not self.is_model_body(original_node, updated_node):
+            return updated_node
+        assert isinstance(updated_node.body, cst.IndentedBlock)
+        body = []
+        for stmt in updated_node.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+                small = stmt.body[0]
+                if isinstance(small, cst.AnnAssign) and _none_default(small):
+                    annotation = cst.BinaryOperation(
+                        small.annotation.annotation, cst.BitOr(), cst.Name("None")
+                    )
+                    stmt = stmt.with_changes(
+                        body=[small.with_changes(annotation=cst.Annotation(annotation))]
+                    )
+                    self.done()
+            body.append(stmt)
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
+def _none_default(node: cst.AnnAssign) -> bool:
+    """``x: T = None`` where ``T`` admits no None (not Optional, a union with None, Any)."""
+    if not (isinstance(node.value, cst.Name) and node.value.value == "None"):
+        return False
+    text = cst.Module([]).code_for_node(node.annotation.annotation)
+    return not re.search(r"\bNone\b|Optional\[|\bAny\b|^ClassVar|^[\"']", text)
+
+
 def rewrite(code: str, ctx: RewriteContext) -> Rewrite:
     """Every enabled Pydantic v1 -> v2 rewrite, in an order where later ones see earlier ones."""
     return run_passes(code, ctx, PASSES)
@@ -1716,4 +1753,5 @@ PASSES: tuple[Pass, ...] = (
     _pass("ET110", _Fields, "__fields__"),
     _pass("ET115", _ParseObjAs, "parse_obj_as"),
     _pass("call-arg", _UnpassedOptional, "Optional", "None"),
+    _pass("assignment", _NoneDefault, "= None"),
 )

@@ -482,6 +482,13 @@ def _to_finding(
     if coerced is not None:
         category = Category.STYLE
         message += f" ({coerced})"
+    if code == "assignment" and _model_none_default(ctx, message, line):
+        category = Category.STALE  # runs; the v1 idiom of an Optional field
+        message += (
+            " (a model field defaulting to None: Pydantic v1 made it Optional; v2 keeps the "
+            "type and never validates the default)"
+        )
+        hint = hint or "annotate it `T | None = None`"
     if category is Category.BROKEN and _OBJECT_JOIN.search(message):
         category = Category.STYLE  # a literal of mixed values: mypy's `object`, not the run's
         message += (
@@ -576,6 +583,27 @@ def _validated_by_pydantic(ctx: BlockContext, code: str, message: str, line: int
         ):
             return "the model takes its fields by name and by alias at run time"
     return None
+
+
+def _model_none_default(ctx: BlockContext, message: str, line: int) -> bool:
+    """Whether mypy's "None assigned to a field of type T" is a Pydantic model's field
+    (``full_name: str = None``): a model class of the block, by its bases (``BaseModel``,
+    ``BaseSettings``, ``SQLModel``, or a model class the block defines before)."""
+    if not message.startswith('Incompatible types in assignment (expression has type "None"'):
+        return False
+    try:
+        tree = parse_tree(ctx.block.code)
+    except (SyntaxError, ValueError):
+        return False
+    models = {"BaseModel", "BaseSettings", "SQLModel"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(
+            ast.unparse(b).split(".")[-1] in models for b in node.bases
+        ):
+            models.add(node.name)
+            if node.lineno <= line <= (node.end_lineno or node.lineno):
+                return True
+    return False
 
 
 def _settings_default(tree: ast.Module, message: str, line: int) -> bool:
