@@ -233,3 +233,70 @@ def _workers_of(parent: int) -> list[int]:
         if int(stat[1]) == parent and b"exampletest.worker" in cmdline:
             out.append(int(entry.name))
     return out
+
+
+def test_sigterm_stops_a_running_mypy_too(
+    write_doc: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """A cold mypy takes seconds; the run must not wait for it once CI cancels the job."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    write_doc("typed.md", "```python\nimport fastapi\nimport sqlalchemy.orm\n\nx: int = 1\n```\n")
+    env = {
+        **os.environ,
+        "EXAMPLETEST_CACHE_DIR": str(tmp_path / "cold-cache"),  # mypy analyses the libraries
+        "XDG_CACHE_HOME": str(tmp_path / "cold-user-cache"),
+    }
+    script = "import sys; from exampletest.cli import entry; sys.exit(entry())"
+    # The name index first (its build would start mypy on the libraries ahead of the check,
+    # and that one is stopped anyway): then the check's own mypy runs cold.
+    lint = [sys.executable, "-c", script, "run", "--no-fix", "--stages", "lint", "typed.md"]
+    subprocess.run(lint, env=env, capture_output=True, check=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, "run", "--no-fix", "--stages", "types", "typed.md"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, "EXAMPLETEST_CACHE_DIR": str(tmp_path / "cold-project")},
+    )
+    deadline = time.monotonic() + 60
+    while not _children_running(proc.pid, b"mypy") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    mypys = _children_running(proc.pid, b"mypy")
+    assert mypys, "mypy never started"
+    proc.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    proc.communicate(timeout=30)
+    took = time.monotonic() - stopped  # a cold mypy has seconds left: the run must not wait
+    assert proc.returncode == 143 and took < 2, took
+    gone = time.monotonic()
+    while [p for p in mypys if _alive(p)] and time.monotonic() - gone < 1:
+        time.sleep(0.1)  # a killed child is gone once init has reaped it
+    assert not [pid for pid in mypys if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _children_running(parent: int, marker: bytes) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == parent and b"-m\x00" + marker in cmdline:
+            out.append(int(entry.name))
+    return out

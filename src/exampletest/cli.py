@@ -407,6 +407,9 @@ class Terminated(KeyboardInterrupt):
 
 
 def _terminate(signum: int, frame: object) -> None:
+    from exampletest.stages import types
+
+    types.stop_running()  # the stage's thread would wait for a mypy that is running
     raise Terminated
 
 

@@ -381,13 +381,33 @@ def _mypy(
         *files,
     ]
     try:
-        return subprocess.run(
-            cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout_s, check=False
+        proc = subprocess.Popen(
+            cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-    except subprocess.TimeoutExpired:
-        raise StageError(f"mypy did not finish within {timeout_s:.0f} s") from None
     except OSError as exc:
         raise StageError(f"mypy could not be started: {exc}") from None
+    _running.add(proc)
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise StageError(f"mypy did not finish within {timeout_s:.0f} s") from None
+    finally:
+        _running.discard(proc)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+#: The mypy checks running now (in the stage's thread), for :func:`stop_running`.
+_running: set[subprocess.Popen[str]] = set()
+
+
+def stop_running() -> None:
+    """Kill the mypy checks that are running: the run is being stopped (SIGTERM), and the
+    thread that waits for one would otherwise keep the process until mypy is done."""
+    for proc in list(_running):
+        with contextlib.suppress(OSError):
+            proc.kill()
 
 
 def _workers(cache_dir: Path, cores: int) -> list[str]:
