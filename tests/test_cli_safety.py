@@ -209,30 +209,15 @@ def test_sigterm_stops_the_run_and_its_workers(write_doc: Callable[[str, str], P
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not _workers_of(proc.pid) and time.monotonic() < deadline:
+    while not _children_running(proc.pid, b"exampletest.worker") and time.monotonic() < deadline:
         time.sleep(0.2)
-    workers = _workers_of(proc.pid)
+    workers = _children_running(proc.pid, b"exampletest.worker")
     assert workers, "the run never started its workers"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 143 and "interrupted" in err
     time.sleep(0.5)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
-
-
-def _workers_of(parent: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat[1]) == parent and b"exampletest.worker" in cmdline:
-            out.append(int(entry.name))
-    return out
 
 
 def test_sigterm_stops_a_running_mypy_too(
