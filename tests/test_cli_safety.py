@@ -208,10 +208,7 @@ def test_sigterm_stops_the_run_and_its_workers(write_doc: Callable[[str, str], P
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not _children_running(proc.pid, b"exampletest.worker") and time.monotonic() < deadline:
-        time.sleep(0.2)
-    workers = _children_running(proc.pid, b"exampletest.worker")
+    workers = _wait_for_children(proc.pid, b"exampletest.worker")
     assert workers, "the run never started its workers"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
@@ -247,10 +244,7 @@ def test_sigterm_stops_a_running_mypy_too(
         text=True,
         env={**env, "EXAMPLETEST_CACHE_DIR": str(tmp_path / "cold-project")},
     )
-    deadline = time.monotonic() + 60
-    while not _children_running(proc.pid, b"mypy") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    mypys = _children_running(proc.pid, b"mypy")
+    mypys = _wait_for_children(proc.pid, b"mypy")
     assert mypys, "mypy never started"
     proc.send_signal(signal.SIGTERM)
     stopped = time.monotonic()
@@ -270,6 +264,16 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def _wait_for_children(parent: int, marker: bytes, timeout_s: float = 60) -> list[int]:
+    """The run's child processes running ``python -m <marker>``, once there are some."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not (found := _children_running(parent, marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
 
 
 def _children_running(parent: int, marker: bytes) -> list[int]:
