@@ -22,7 +22,7 @@ from exampletest.changed import ChangedSince, GitError, parse_shard, shard_paths
 from exampletest.config import FAIL_ON, Config, ConfigError, load, parse_stages
 from exampletest.formats import FORMATS
 from exampletest.model import Document, DocumentResult, Report
-from exampletest.parse import left_unread
+from exampletest.parse import left_unread, misread_directive
 from exampletest.pipeline import STAGE_FAILED, Options
 from exampletest.verdict import reaches
 
@@ -205,10 +205,13 @@ def _not_done(report: Report, options: Options) -> bool:
     """What makes a run that checked the rest still exit 2: a path given that is not there
     (a typo in CI), a document named on the command line that could not be read at all
     (binary, not UTF-8, too large, not a file; one found in a folder is an error line), a
-    stage that could not run (a bad ruff rule or mypy plugin in the config)."""
+    stage that could not run (a bad ruff rule or mypy plugin in the config), a directive
+    that could not be read (what it asked for was not done)."""
     if any(not os.path.exists(p) for p in options.paths):
         return True
     if _named_unread(options.paths, report.documents):
+        return True
+    if any(misread_directive(d.errors) for d in report.documents):
         return True
     return any(STAGE_FAILED in e for e in report.errors)
 

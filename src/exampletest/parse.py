@@ -125,6 +125,17 @@ def left_unread(errors: Sequence[str]) -> bool:
     return any(e.endswith("skipped") or ": cannot read: " in e for e in errors)
 
 
+#: In every error about a directive the tool could not read.
+DIRECTIVE_ERROR = "exampletest directive"
+
+
+def misread_directive(errors: Sequence[str]) -> bool:
+    """Whether these errors include a directive the tool could not read (a typo: ``skp``,
+    ``expect=brokn``). The blocks are still checked, but what the author asked for (a skip,
+    an expectation) was not done, so the run is not done either: exit 2, as for bad config."""
+    return any(DIRECTIVE_ERROR in e for e in errors)
+
+
 def _unreadable(path: str, why: str) -> Document:
     return Document(path, b"", (), (f"{path}: {why}",))
 

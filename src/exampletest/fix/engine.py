@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import threading
@@ -545,7 +546,11 @@ def _apply_many(
         return out | {k: _require(_apply(states[k], rctxs[k[0]], target, skips[k])) for k in keys}
     _FORKED = (states, rctxs, target, skips)
     try:
-        with multiprocessing.get_context("fork").Pool(procs) as pool:
+        # Leaving the pool terminates it (SIGTERM): the CLI's handler would print a traceback.
+        default_sigterm = (signal.SIGTERM, signal.SIG_DFL)
+        with multiprocessing.get_context("fork").Pool(
+            procs, signal.signal, default_sigterm
+        ) as pool:
             # Longest blocks first, one at a time: a long block started last is the whole tail.
             longest = sorted(keys, key=lambda k: -len(states[k].result.block.code))
             done = pool.map(_apply_forked, longest, chunksize=1)
