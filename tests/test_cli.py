@@ -530,3 +530,20 @@ def test_an_import_ruff_adds_beside_an_earlier_blocks_comes_with_the_fix(
     assert fix["verified"] and "UP017" in fix["resolves"]
     assert fix["replacement"].startswith("from datetime import UTC\n")
     assert "datetime.now(UTC)" in fix["replacement"]
+
+
+def test_a_fix_is_verified_only_by_every_stage(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A block whose run the document skips gets its fix checked by lint and types only:
+    that is not "verified" (the contract: run through every stage again), and says why."""
+    model = (
+        "from pydantic import BaseModel, validator\n\nclass A(BaseModel):\n    x: int\n\n"
+        '    @validator("x")\n    def check(cls, v):\n        return v\n'
+    )
+    write_doc("v.md", f'```py {{test="skip"}}\n{model}```\n\n```python\n{model}```\n')
+    _, report = run_json("v.md")
+    skipped, ran = (b["fix"] for b in report["documents"][0]["blocks"])
+    assert "ET101" in skipped["resolves"] and "ET101" in ran["resolves"]
+    assert ran["verified"] and not skipped["verified"]
+    assert any("smoke (skipped)" in n for n in skipped["notes"])

@@ -83,6 +83,7 @@ class _State:
     groups: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     after: list[Finding] | None = None
+    unrun: tuple[str, ...] = ()  # "smoke (skipped)": what the check of ``after`` did not run
     best: int = 1 << 30  # fewest new broken/stale findings any combination had
     #: (group, what the group reads besides the code, code) -> its rewrite: every input is in
     #: the key, so a memo is valid for any state of the same block (speculation's for propose).
@@ -450,7 +451,7 @@ def propose(
         if not trial:
             pending.clear()
             break
-        checked = _recheck(trial, states, options, index, workers, history)
+        checked, unrun = _recheck(trial, states, options, index, workers, history)
         for key, (code, _) in trial.items():
             state = states[key]
             if key not in checked:
@@ -458,6 +459,7 @@ def propose(
             worse = _introduces(key, state, checked, original, _dependents([key], by_path))
             if not worse:
                 state.code, state.after, state.groups = code, checked[key], applied[key]
+                state.unrun = unrun.get(key, ())
                 pending.discard(key)
             elif leave_out and _count_worse(checked[key], original[key]) < state.best:
                 dropped[key].add(leave_out)
@@ -771,8 +773,9 @@ def _recheck(
     index: NameIndex,
     workers: Workers | None,
     history: list[Trial],
-) -> dict[Key, list[Finding]]:
-    """Every stage again on the rewritten blocks and their dependents, in their documents.
+) -> tuple[dict[Key, list[Finding]], dict[Key, tuple[str, ...]]]:
+    """Every stage again on the rewritten blocks and their dependents, in their documents;
+    what each has now, and the stages that did not run on it (skipped, timed out).
 
     Where an earlier check (the head start's, an earlier round's) saw a document with the
     same codes, what it found is the answer: nothing runs again. This check joins
@@ -783,6 +786,7 @@ def _recheck(
     changed = {k: c for k, c in codes.items() if c != states[k].result.block.code}
     rewritten, wanted = _trial_documents(codes, list(trial), docs)
     out: dict[Key, list[Finding]] = {}
+    unrun: dict[Key, tuple[str, ...]] = {}
     todo: dict[str, set[int]] = {}
     for path, indexes in wanted.items():
         prior = next((t for t in history if t.reusable(path, changed, indexes)), None)
@@ -794,13 +798,19 @@ def _recheck(
             if result is not None:
                 found = prior.checked.found.get((path, i), [])
                 out[(path, i)] = verdict(result, found, prior.checked.no_stages)[0]
+                unrun[(path, i)] = _unrun(result)
     if todo:
         opts = _trial_options(options, todo, lambda path, stages: stages)
         checked = check(rewritten, opts, index, [], None, workers)
         history.append(Trial({k: c for k, c in changed.items() if k[0] in todo}, todo, checked))
         for key, result in checked.results.items():
             out[key] = verdict(result, checked.found.get(key, []), checked.no_stages)[0]
-    return out
+            unrun[key] = _unrun(result)
+    return out, unrun
+
+
+def _unrun(result: BlockResult) -> tuple[str, ...]:
+    return tuple(sorted(f"{stage} ({how})" for stage, how in result.stages.items() if how != "ran"))
 
 
 def _with_code(block: Block, code: str) -> Block:
@@ -856,11 +866,13 @@ def _fix(state: _State) -> Fix | None:
     new_bad = _worse(state.after) - _worse(state.result.findings)
     reached = _masked(new_bad, state.before - _worse(state.after))
     partly = _partly_resolved(state, resolves)
-    verified = bool(resolves or partly) and not new_bad - reached
+    # "verified": the fixed block went through every stage (the contract's word); a block
+    # whose run the document skips (test="skip"), or that timed out, was checked by less.
+    verified = bool(resolves or partly) and not new_bad - reached and not state.unrun
     # A rewrite that said "by hand" in one round, where another (ruff's fix, a later round)
     # did resolve that rule after all: the note would contradict the diff.
     kept = [n for n in state.notes if not ("by hand" in n and n.split(" ", 1)[0] in resolves)]
-    notes = (*kept, *_stand_in_notes(state), *partly)
+    notes = (*kept, *_stand_in_notes(state), *partly, *_unrun_note(state))
     if reached:
         kinds = ", ".join(sorted({f"{tool}:{rule}" for tool, rule, _ in reached}))
         notes += (
@@ -868,6 +880,13 @@ def _fix(state: _State) -> Fix | None:
             "original never reached",
         )
     return Fix(state.code, diff, resolves, verified, (*notes, *_still_broken(state)))
+
+
+def _unrun_note(state: _State) -> list[str]:
+    if not state.unrun:
+        return []
+    said = ", ".join(state.unrun)
+    return [f"not verified: the fixed block was not checked by every stage: {said}"]
 
 
 def _still_broken(state: _State) -> list[str]:
