@@ -301,6 +301,18 @@ def test_a_session_may_show_an_exception_in_its_short_form() -> None:
     assert block.expected_exceptions == ((1, "KeyError"),)
 
 
+def test_a_script_may_show_an_exception_as_the_output_string_after_a_statement() -> None:
+    block = only(
+        '```python\nfrom x import f\n\nprint(\n    f(1)\n)\n"""\n'
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error\n"
+        '  Input should be a valid boolean\n"""\nprint(f(2))\n"""\n2\n"""\n'
+        "g()\n'''\nTraceback (most recent call last):\n  ...\nKeyError: 'k'\n'''\n```\n"
+    )
+    assert block.expected_exceptions == ((5, "ValidationError"), (14, "KeyError"))
+    plain = only('```python\n"""A module docstring: KeyError: no statement before it."""\n```\n')
+    assert plain.expected_exceptions == ()
+
+
 def test_a_script_then_a_session_keeps_the_script_and_the_sessions_code() -> None:
     block = only(
         "```python\nclass C:\n    x = 1\n\n>>> C.x\n1\n>>> int('z')\n"

@@ -394,6 +394,22 @@ def test_a_transcript_may_show_an_exception_but_not_raise_another(
     assert [(f["rule"], f["line"]) for f in found] == [("ValueError", 10)]  # only the unshown one
 
 
+def test_a_script_may_show_the_exception_a_statement_raises_as_its_output(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """pytest-examples' output string after a statement: a traceback there is the point of
+    the example; the statements after it still run (and may fail on their own)."""
+    write_doc(
+        "d.md",
+        "```python\nfrom pydantic import TypeAdapter\n\nta = TypeAdapter(list[bool])\n"
+        "print(ta.validate_python([True, 'invalid']))\n"
+        '"""\npydantic_core._pydantic_core.ValidationError: 1 validation error for list[bool]\n'
+        '"""\nint("x")\n```\n',
+    )
+    found = _findings(run_json, "d.md")
+    assert [(f["rule"], f["line"]) for f in found] == [("ValueError", 9)]
+
+
 def test_a_multi_line_warning_keeps_the_names_it_is_about(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

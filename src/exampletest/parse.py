@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import itertools
 import os
 import re
 import shlex
@@ -604,6 +605,7 @@ def _make_block(
         prefixes = prefixes[:head] + tail[3]
     else:
         indent = _dedent(code_lines, offsets, prefixes)
+        expected = _output_exceptions(code_lines)
     start = fence_idx + 2 + options
     end = fence_idx + 1 + len(content)
     return Block(
@@ -757,6 +759,37 @@ def _expected_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
         elif code_line:
             output.append(line)
     close()
+    return tuple(found)
+
+
+def _output_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
+    """The statements a script shows raising: pytest-examples' convention puts a statement's
+    output in the string right after it, and when that string is a traceback (or its last
+    line, ``ValidationError: 1 validation error ...``) the statement raises it on purpose, as
+    in a console session: (code line of the statement's last line, the exception class)."""
+    if not any('"""' in line or "'''" in line for line in lines):
+        return ()
+    try:
+        body = ast.parse("\n".join(lines)).body
+    except (SyntaxError, ValueError):
+        return ()
+    found: list[tuple[int, str]] = []
+    for stmt, after in itertools.pairwise(body):
+        if not (isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)):
+            continue
+        text = after.value.value
+        shown = [t for t in text.strip().splitlines() if t.strip()] if isinstance(text, str) else []
+        if not shown:
+            continue
+        name = None
+        if shown[0].strip().startswith("Traceback (most recent call last)"):
+            last = [m for t in shown if not t.startswith((" ", "\t"))
+                    for m in [_EXCEPTION_LINE.match(t.strip())] if m]  # fmt: skip
+            name = last[-1].group(1) if last else None
+        elif m := _SHORT_TRACEBACK.match(shown[0].strip()):
+            name = m.group(1)
+        if name is not None:
+            found.append((stmt.end_lineno or stmt.lineno, name.rpartition(".")[2]))
     return tuple(found)
 
 
