@@ -576,3 +576,23 @@ def test_a_name_the_document_defines_is_not_imported_from_its_own_project(
     ctxs = _contexts(text, index)
     found = {name: (rule, f.message) for f in ctxs[0].findings for rule, name in [_rules_of(f)]}
     assert found["get_db"][0] == UNDEFINED and "later block" in found["get_db"][1]
+
+
+def test_a_module_is_not_guessed_when_its_family_exception_is_not_in_it(
+    index: NameIndex,
+) -> None:
+    """``jwt`` beside ``JWTError``: PyJWT (installed) has no ``JWTError``; the fragment is
+    python-jose's ``from jose import JWTError, jwt``, and ``import jwt`` would leave the
+    ``except`` clause a NameError. ``jwt`` alone is PyJWT's as before."""
+    lone = _contexts(
+        "```python\nfrom jwt import PyJWTError\n```\n\n"
+        "```python\ndef f(token):\n    try:\n        return jwt.decode(token, 'k')\n"
+        "    except JWTError:\n        return None\n```\n\n"
+        "```python\ndef g(token):\n    return jwt.decode(token, 'k')\n```\n",
+        index,
+    )
+    found = {f.message.split("`")[1]: f.suggestion for f in lone[1].findings}
+    assert not (found["jwt"] or "").startswith("import jwt")
+    assert {f.message.split("`")[1]: f.suggestion for f in lone[2].findings} == {
+        "jwt": "import jwt"
+    }

@@ -831,10 +831,26 @@ class _Resolver:
                 self._credible(sug, as_module)
                 and self._companion_used(sug, symbols)
                 and self._test_code_for(sug, symbols, code)
+                and self._same_family(sug, name, symbols)
                 and _fits(sug, name, code)
             ):
                 return sug
         return None
+
+    def _same_family(self, sug: Suggestion, name: str, symbols: Symbols) -> bool:
+        """A module guessed for ``jwt`` must also have the block's other missing name of its
+        family, ``JWTError`` (a library's own exception): PyJWT has none, so the fragment is
+        another library's ``jwt`` (python-jose's ``from jose import JWTError, jwt``), and
+        ``import jwt`` would leave the ``except`` clause a NameError."""
+        if sug.name is not None or len(name) < 3:
+            return True
+        family = re.compile(rf"{re.escape(name)}\w*(?:Error|Exception)", re.I)
+        kin = {u.name for u in symbols.free if u.name != name and family.fullmatch(u.name)}
+        return all(
+            any(c.module == sug.module or c.module.startswith(f"{sug.module}.") for c in found)
+            for k in kin
+            for found in [self.index.candidates(k)]
+        )
 
     def _project_member(self, name: str, symbols: Symbols, code: str) -> bool:
         """Whether ``name.attr`` reads a part of the reader's own project package the document
