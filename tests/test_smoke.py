@@ -581,6 +581,21 @@ def test_a_missing_optional_dependency_is_env(
         assert (f["rule"], f["category"]) == ("needs-install", "env")
 
 
+def test_a_missing_optional_dependency_is_env_though_a_stand_in_took_part(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A module that is not installed gets a stand-in; a library then saying which package it
+    needs ("Form data requires python-multipart") is still that package missing."""
+    doc = _doc(
+        write_doc,
+        "import notinstalled_xyz_pkg\n\n\ndef connect(client):\n"
+        "    raise RuntimeError('orjson is not installed')\n\n\n"
+        "connect(notinstalled_xyz_pkg.Client())\n",
+    )
+    rules = {(f["rule"], f["category"]) for f in _findings(run_json, doc)}
+    assert ("needs-install", "env") in rules and ("ET003", "env") in rules
+
+
 def test_a_block_run_once_has_most_of_the_time_limit(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

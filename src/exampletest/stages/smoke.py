@@ -450,8 +450,12 @@ def _exception(
         if exc.get("name") in _importable(ctx):
             yield _name_error(ctx, str(exc["name"]), hidden=False)
         # else: a name left to the reader; the context stage reports the fragment
-    elif kind != "NameError" and (
-        exc.get("placeholder") or (not as_written and _uses_provided(ctx, line))
+    elif (
+        kind != "NameError"
+        # a library saying which package it needs ("Form data requires python-multipart")
+        # says so whatever else took part: the reader's install would fail the same way
+        and not exc.get("needs_install")
+        and (exc.get("placeholder") or (not as_written and _uses_provided(ctx, line)))
     ):
         return  # something exampletest supplied was involved: not evidence
     elif exc.get("module_not_found") and _missing_from_installed(str(exc.get("name") or "")):
