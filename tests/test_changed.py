@@ -36,9 +36,9 @@ def repo(in_tmp: Path) -> Path:
 
 
 def checked(report: dict[str, Any], path: str = "doc.md") -> dict[int, str]:
-    """fence line -> status of the blocks the run checked (not skipped)."""
+    """fence line -> status of the blocks the run checked (the only ones it reports)."""
     doc = next(d for d in report["documents"] if d["path"] == path)
-    return {b["fence_line"]: b["status"] for b in doc["blocks"] if b["status"] != "skipped"}
+    return {b["fence_line"]: b["status"] for b in doc["blocks"]}
 
 
 def test_only_the_edited_block_is_checked(repo: Path, run_json: Any) -> None:
@@ -47,8 +47,9 @@ def test_only_the_edited_block_is_checked(repo: Path, run_json: Any) -> None:
     code, report = run_json("doc.md", "--changed-since", "HEAD", "--stages", "lint")
     assert code == 0  # the unchanged broken block is not checked
     assert checked(report) == {13: "ok"}
-    blocks = report["documents"][0]["blocks"]
-    assert [b["stages"]["lint"] for b in blocks] == ["skipped", "skipped", "ran"]
+    # the unchanged blocks are left out of the report, not "skipped" (a directive's word)
+    assert report["summary"]["left_out"] == 2 and report["summary"]["blocks"] == 1
+    assert report["summary"]["status"]["skipped"] == 0
 
 
 def test_moved_blocks_are_not_rechecked_and_new_ones_are(repo: Path, run_json: Any) -> None:
@@ -82,7 +83,7 @@ def test_a_new_document_is_checked_whole(repo: Path, run_json: Any) -> None:
     code, report = run_json("new.md", "doc.md", "--changed-since", "HEAD", "--stages", "lint")
     assert code == 1
     assert checked(report, "new.md") == {1: "ok", 5: "broken"}
-    assert checked(report, "doc.md") == {}
+    assert [d["path"] for d in report["documents"]] == ["new.md"]  # nothing changed in doc.md
 
 
 def test_a_ref_in_the_past(repo: Path, run_json: Any) -> None:
@@ -107,3 +108,15 @@ def test_outside_a_git_work_tree_exits_2(
     assert main(["run", "doc.md", "--changed-since", "HEAD"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not inside a git work tree" in err[0]
+
+
+def test_a_renamed_document_is_not_new(repo: Path, run_json: Any) -> None:
+    """``git mv`` (and then an edit): only the edited block is checked, as before the move."""
+    (repo / "guides").mkdir()
+    git(repo, "mv", "doc.md", "guides/moved.md")
+    moved = repo / "guides" / "moved.md"
+    code, report = run_json("guides", "--changed-since", "HEAD", "--stages", "lint")
+    assert code == 0 and report["summary"]["left_out"] == 3 and report["documents"] == []
+    moved.write_text(moved.read_text("utf-8").replace("y = 2", "y = 3"), "utf-8")
+    code, report = run_json("guides", "--changed-since", "HEAD", "--stages", "lint")
+    assert checked(report, "guides/moved.md") == {13: "ok"}

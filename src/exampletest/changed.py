@@ -50,6 +50,7 @@ class ChangedSince:
             raise GitError(f"--changed-since: unknown git ref {ref!r}")
         self.commit = commit.stdout.decode().strip()
         self._memo: dict[str, set[int]] = {}
+        self._renames: dict[str, str] | None = None
 
     def old_text(self, path: str) -> bytes | None:
         """The document's bytes at the ref; None when it did not exist there (or lies outside)."""
@@ -57,7 +58,25 @@ class ChangedSince:
         if rel.startswith(".."):
             return None
         shown = _git(["show", f"{self.commit}:{Path(rel).as_posix()}"], self.cwd)
+        if shown.returncode != 0 and (old := self.renamed_from().get(Path(rel).as_posix())):
+            shown = _git(["show", f"{self.commit}:{old}"], self.cwd)
         return shown.stdout if shown.returncode == 0 else None
+
+    def renamed_from(self) -> dict[str, str]:
+        """New path -> path at the ref, for the files git sees as moved since (``git mv``, a
+        commit that moved them): a renamed document's blocks are not new."""
+        if self._renames is None:
+            diff = _git(["diff", "-M", "--name-status", "-z", self.commit, "--"], self.top)
+            fields = os.fsdecode(diff.stdout).split("\0") if diff.returncode == 0 else []
+            self._renames = {}
+            i = 0
+            while i < len(fields) and fields[i]:
+                if fields[i].startswith(("R", "C")) and i + 2 < len(fields):
+                    self._renames[fields[i + 2]] = fields[i + 1]
+                    i += 3
+                else:
+                    i += 2
+        return self._renames
 
     def __call__(self, doc: Document) -> set[int]:
         if doc.path not in self._memo:

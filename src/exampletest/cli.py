@@ -275,7 +275,10 @@ def _baseline(args: argparse.Namespace, config: Config) -> int:
 
 
 def _nothing_readable(report: Report) -> bool:
-    """Exit 2 only when nothing at all could be checked."""
+    """Exit 2 only when nothing at all could be checked (nothing changed since the ref is
+    not that: those blocks were read, and left out)."""
+    if report.left_out:
+        return False
     return not report.documents or all(d.errors and not d.blocks for d in report.documents)
 
 

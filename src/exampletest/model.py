@@ -212,6 +212,9 @@ class Report:
     environment: dict[str, object]
     duration_s: float = 0.0
     errors: list[str] = field(default_factory=list)  # run-level problems (a checker missing, ...)
+    #: Blocks this run was not asked about (``--changed-since``: unchanged since the ref); they
+    #: are not in ``documents``: a block's status is about a check that happened.
+    left_out: int = 0
 
     def blocks(self) -> list[BlockResult]:
         return [b for d in self.documents for b in d.blocks]

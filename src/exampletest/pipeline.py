@@ -273,8 +273,28 @@ def run(options: Options, progress: Progress | None = None) -> Report:
                 cache.put(keys[key], result)
         if fresh:
             cache.prune()
+    if options.only is not None:
+        _leave_out_unselected(report, documents, options.only)
     report.duration_s = time.perf_counter() - started
     return report
+
+
+def _leave_out_unselected(
+    report: Report, documents: Sequence[Document], only: Callable[[Document], set[int] | None]
+) -> None:
+    """``--changed-since``: the unchanged blocks gave their context but are not part of the
+    report (``skipped`` is a document's directive, not this run's choice); a document with
+    nothing left (and no error) goes too."""
+    wanted = {doc.path: only(doc) for doc in documents}
+    kept: list[DocumentResult] = []
+    for doc_result in report.documents:
+        selected = wanted.get(doc_result.path)
+        chosen = [r for r in doc_result.blocks if selected is None or r.block.index in selected]
+        report.left_out += len(doc_result.blocks) - len(chosen)
+        doc_result.blocks = chosen
+        if chosen or doc_result.errors:
+            kept.append(doc_result)
+    report.documents = kept
 
 
 def _block_keys(

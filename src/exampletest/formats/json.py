@@ -69,6 +69,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             "duration_s": round(report.duration_s, 3),
             "status": report.status_counts(),
             "findings": report.category_counts(),
+            # extension: blocks --changed-since did not select (unchanged), not in "documents"
+            "left_out": report.left_out,
         },
         "errors": list(report.errors) + [e for d in report.documents for e in d.errors],
         "documents": [

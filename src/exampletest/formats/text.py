@@ -247,7 +247,8 @@ def _summary(report: Report, fail_on: str) -> RenderableType:
     docs = len(report.documents)
     verdict = Text(
         f"{docs} document{'s' if docs != 1 else ''}, {len(report.blocks())} blocks "
-        f"in {report.duration_s:.2f} s: "
+        + (f"({report.left_out} unchanged left out) " if report.left_out else "")
+        + f"in {report.duration_s:.2f} s: "
     )
     if failing:
         verdict.append(f"FAIL ({len(failing)} at or above --fail-on {fail_on})", style="bold red")
