@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -547,3 +549,22 @@ def test_a_fix_is_verified_only_by_every_stage(
     assert "ET101" in skipped["resolves"] and "ET101" in ran["resolves"]
     assert ran["verified"] and not skipped["verified"]
     assert any("smoke (skipped)" in n for n in skipped["notes"])
+
+
+def test_stubs_refresh_keeps_a_refined_file_runnable(
+    write_doc: Callable[[str, str], Path], in_tmp: Path
+) -> None:
+    """The user's refined stubs file dropped the header's imports; a refresh that appends new
+    placeholders brings back what they use, so the file still runs."""
+    write_doc("g.md", "```python\nprint(user.name)\n```\n")
+    stubs = in_tmp / "stubs" / "g.py"
+    stubs.parent.mkdir()
+    stubs.write_text('"""Mine."""\n\n\nclass User:\n    name = "alice"\n\n\nuser = User()\n')
+    write_doc("g.md", "```python\nprint(user.name)\n```\n\n```python\nprint(session.get(1))\n```\n")
+    assert main(["stubs", "g.md"]) == 0
+    text = stubs.read_text()
+    assert text.startswith('"""Mine."""') and "session: Any = placeholder('session')" in text
+    ran = subprocess.run(
+        [sys.executable, str(stubs)], capture_output=True, text=True, check=False, cwd=in_tmp
+    )
+    assert ran.returncode == 0, ran.stderr

@@ -38,6 +38,21 @@ def render_entry(name: str, as_type: bool, blocks: list[int]) -> str:
     return f"\n# TODO: refine (used in block {where}).\n{name}: Any = placeholder({name!r})\n"
 
 
+def _imports_for(new: dict[str, tuple[bool, list[int]]], defined: frozenset[str]) -> str:
+    """The imports the new entries need that the user's stubs file no longer has."""
+    typing = [n for n in ("TYPE_CHECKING", "Any") if n not in defined]
+    if not any(as_type for as_type, _ in new.values()):
+        typing = [n for n in typing if n != "TYPE_CHECKING"]
+    lines = [f"from typing import {', '.join(typing)}"] if typing else []
+    if "placeholder" not in defined:
+        lines.append("from exampletest.placeholder import placeholder")
+    return (
+        "\n# Used by the entries exampletest added below.\n" + "\n".join(lines) + "\n"
+        if lines
+        else ""
+    )
+
+
 def write_stubs(options: Options, documents: Sequence[Document]) -> Iterator[str]:
     index = load_index(options, documents)
     slugs = doc_slugs([d.path for d in documents])
@@ -57,6 +72,8 @@ def write_stubs(options: Options, documents: Sequence[Document]) -> Iterator[str
             yield f"{path}: up to date ({len(defined)} names)"
             continue
         text = existing if existing is not None else HEADER.format(doc=doc.path)
+        if existing is not None:  # a refined file may have dropped what the entries use
+            text += _imports_for(new, defined)
         text += "".join(render_entry(n, t, b) for n, (t, b) in sorted(new.items()))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
