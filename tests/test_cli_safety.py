@@ -101,6 +101,7 @@ def test_extract_keeps_a_file_it_did_not_write_and_keeps_same_named_documents_ap
         ("", ("--smoke-timeout", "0")),
         ("", ("--smoke-timeout", "-1")),
         ("", ("--jobs", "0")),
+        ("", ("--report", "json=r.out", "--report", "sarif=./r.out")),  # one would be lost
     ],
 )
 def test_a_bad_setting_exits_2_before_running(

@@ -158,6 +158,9 @@ def _parse_reports(specs: Sequence[str]) -> list[tuple[str, str]]:
         if fmt not in FORMATS:
             known = ", ".join(sorted(FORMATS))
             raise UsageError(f"--report: unknown format {fmt!r} (known: {known})")
+        same = next((f for f, p in out if os.path.realpath(p) == os.path.realpath(path)), None)
+        if same is not None:  # the second would silently overwrite the first
+            raise UsageError(f"--report {fmt}={path}: the {same} report is written there too")
         out.append((fmt, path))
     return out
 
