@@ -290,3 +290,24 @@ def _children_running(parent: int, marker: bytes) -> list[int]:
         if int(stat[1]) == parent and b"-m\x00" + marker in cmdline:
             out.append(int(entry.name))
     return out
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_report_that_cannot_be_written_is_one_line_and_exit_2(
+    write_doc: Callable[[str, str], Path],
+) -> None:
+    import subprocess
+    import sys
+
+    write_doc("a.md", OK)
+    script = "import sys; from exampletest.cli import entry; sys.exit(entry())"
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-c", script, "run", "--stages", "lint", "a.md"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr == "exampletest: error: cannot write to stdout: No space left on device\n"

@@ -427,7 +427,15 @@ def entry() -> int:
     that does not walk the run's objects (the interpreter's last collection of a corpus run
     costs half a second)."""
     signal.signal(signal.SIGTERM, _terminate)
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except OSError as exc:  # the report could not be written: a full disk, `| head` gone
+        if not isinstance(exc, BrokenPipeError):
+            print(f"exampletest: error: cannot write to stdout: {exc.strerror}", file=sys.stderr)
+        # what is still buffered would fail again when the interpreter flushes it at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 2
     gc.freeze()
     return code
 
