@@ -150,7 +150,7 @@ def options_from(args: argparse.Namespace, config: Config) -> Options:
 
 
 def _parse_reports(specs: Sequence[str]) -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for spec in specs:
         fmt, sep, path = spec.partition("=")
         if not sep or not path:

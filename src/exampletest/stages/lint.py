@@ -63,13 +63,14 @@ def check(
     relies on, linted in front of it and reported nowhere)."""
     lint_dir = workdir / "lint"
     lint_dir.mkdir(parents=True, exist_ok=True)
+    lint_dir = lint_dir.resolve()  # once: ruff names each file as it was given
     by_file: dict[str, Block] = {}
     offsets: dict[str, int] = {}
     for block, module, header in blocks:
         path = lint_dir / f"{module}.py"
         path.write_text(header + block.code, encoding="utf-8")
-        by_file[str(path.resolve())] = block
-        offsets[str(path.resolve())] = header.count("\n")
+        by_file[str(path)] = block
+        offsets[str(path)] = header.count("\n")
     results: dict[tuple[str, int], list[Finding]] = {
         (b.doc_path, b.index): [] for b, _, _ in blocks
     }
@@ -94,7 +95,9 @@ def check(
     syntax: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         code = item.get("code")
-        filename = str(Path(item.get("filename", "")).resolve())
+        filename = str(item.get("filename", ""))
+        if filename not in by_file:
+            filename = str(Path(filename).resolve())
         found = by_file.get(filename)
         if found is not None and code == "invalid-syntax":
             syntax.setdefault(filename, []).append(item)
