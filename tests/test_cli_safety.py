@@ -153,7 +153,8 @@ def test_a_timed_out_run_is_not_remembered(
 ) -> None:
     """A slow moment of the machine must not make the block broken for every later run."""
     monkeypatch.setenv("EXAMPLETEST_CACHE_DIR", "cache")
-    write_doc("a.md", "```python\nimport time\n\ntime.sleep(30)\n```\n")
+    # a wait the virtual clock cannot skip (a lock's timeout: another thread might release it)
+    write_doc("a.md", "```python\nimport threading\n\nthreading.Event().wait(30)\n```\n")
     _code, report = run_json("--smoke-timeout", "1", "--no-fix", "a.md")
     assert report["documents"][0]["blocks"][0]["stages"]["smoke"] == "timeout"
     remembered = [p for p in Path("cache/results").glob("??/*.json")]
@@ -201,7 +202,7 @@ def test_sigterm_stops_the_run_and_its_workers(write_doc: Callable[[str, str], P
     import sys
     import time
 
-    write_doc("slow.md", "```python\nimport time\n\ntime.sleep(60)\n```\n")
+    write_doc("slow.md", "```python\nimport threading\n\nthreading.Event().wait(60)\n```\n")
     script = "import sys; from exampletest.cli import entry; sys.exit(entry())"
     proc = subprocess.Popen(
         [sys.executable, "-c", script, "run", "--no-fix", "--stages", "smoke", "slow.md"],

@@ -600,7 +600,7 @@ def test_a_block_run_once_has_most_of_the_time_limit(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
     # Nothing missing, so no second run shares the limit: 1.2 s of a 2 s limit is fine.
-    doc = _doc(write_doc, "import time\n\ntime.sleep(1.2)\n")
+    doc = _doc(write_doc, "import threading\n\nthreading.Event().wait(1.2)\n")  # a real wait
     assert _findings(run_json, doc, "--smoke-timeout", "2") == []
 
 
@@ -879,3 +879,28 @@ def test_a_message_naming_the_blocks_file_names_the_document(
     doc = _doc(write_doc, code)
     [f] = [f for f in _findings(run_json, doc) if "Duplicate Operation ID" in f["message"]]
     assert "example.py" not in f["message"] and f"at {doc}" in f["message"]
+
+
+def test_sleeping_moves_a_virtual_clock_where_nothing_else_could_happen(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A retry loop sleeping 63 s, gathered coroutines sleeping 30 s each: no time limit is
+    reached, a measured duration reads as it would have, an ``asyncio`` timeout still fires
+    first; a thread keeps the wait real (it may be what the sleep waits for)."""
+    write_doc(
+        "d.md",
+        "```python\nimport time\n\nfor attempt in range(6):\n    time.sleep(2 ** attempt)\n```\n\n"
+        "```python\nimport asyncio\nimport time\n\n\nasync def work(n):\n"
+        "    await asyncio.sleep(30)\n    return n\n\n\nasync def main():\n"
+        "    start = time.monotonic()\n    got = await asyncio.gather(*(work(i) for i in range(3)))\n"
+        "    assert got == [0, 1, 2] and 29.9 < time.monotonic() - start < 31\n"
+        "    try:\n        await asyncio.wait_for(asyncio.sleep(10), timeout=1)\n"
+        "    except TimeoutError:\n        return\n    raise AssertionError('no timeout')\n\n\n"
+        "asyncio.run(main())\n```\n\n"
+        "```python\nimport threading\nimport time\n\ndone = []\n"
+        "threading.Thread(target=lambda: (time.sleep(0.2), done.append(1))).start()\n"
+        "time.sleep(0.5)\nassert done == [1]\n```\n",
+    )
+    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
+    blocks = report["documents"][0]["blocks"]
+    assert [(b["status"], b["findings"]) for b in blocks] == [("ok", [])] * 3

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, ClassVar, TextIO
 
+from exampletest import virtualtime
 from exampletest.context import RELATIVE_PACKAGE
 from exampletest.placeholder import is_placeholder, placeholder
 
@@ -80,8 +81,9 @@ class _RecordingEnviron(os._Environ):  # type: ignore[type-arg]
 
 
 def run_job(payload: dict[str, Any]) -> dict[str, Any]:
-    # This process is the job's own fork: the worker's environ keeps its class.
+    # This process is the job's own fork: the worker's environ keeps its class, its clock.
     os.environ.__class__ = _RecordingEnviron
+    virtualtime.install()
     filename = payload["filename"]
     code_text = payload["code"]
     linecache.cache[filename] = (len(code_text), None, code_text.splitlines(True), filename)

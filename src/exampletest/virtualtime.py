@@ -1,0 +1,83 @@
+"""A virtual clock for the smoke run: a block that sleeps does not hold a worker.
+
+Examples sleep a lot (``await asyncio.sleep(2)`` to show concurrency, ``time.sleep(1)`` in a
+retry loop). Where nothing else could happen meanwhile, waiting changes nothing but the wall
+clock, so the clock jumps instead: the job's only thread sleeping, or an event loop with
+nothing to wait for but its timers (no socket, pipe or subprocess registered, no other
+thread that could wake it). Every clock the block can read through :mod:`time`
+(``time``, ``monotonic``, ``perf_counter`` and their ``_ns`` forms) moves by the same amount,
+so timeouts fire in the same order and a measured duration reads as it would have; where
+something else could happen (a thread, real I/O), the wait is real. ``datetime.now()`` reads
+the system clock directly and does not move. The job's own time limit stays in real time: a
+block that sleeps in an endless loop still runs out of it.
+
+Install it in the job's own process only (never the worker's).
+"""
+
+from __future__ import annotations
+
+import selectors
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, SupportsIndex
+
+_offset_s = 0.0
+
+
+def _shifted(read: Callable[[], float]) -> Callable[[], float]:
+    def now() -> float:
+        return read() + _offset_s
+
+    return now
+
+
+def _shifted_ns(read: Callable[[], int]) -> Callable[[], int]:
+    def now() -> int:
+        return read() + int(_offset_s * 1e9)
+
+    return now
+
+
+def _alone() -> bool:
+    """No other thread that could act (or wake a loop) while this one waits."""
+    return threading.active_count() == 1
+
+
+def install() -> None:
+    """Let sleeps and idle event loops of this process move the clock instead of waiting."""
+    if not hasattr(selectors, "EpollSelector"):  # asyncio's selector outside Linux: as is
+        return
+    real_sleep = time.sleep
+    real_select = selectors.EpollSelector.select
+
+    def sleep(seconds: float | SupportsIndex) -> None:
+        global _offset_s
+        if float(seconds) > 0 and _alone():
+            _offset_s += float(seconds)
+            real_sleep(0)  # still a point where signals (the job's time limit) are handled
+        else:
+            real_sleep(seconds)
+
+    def select(self: Any, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        # asyncio's loop registers one file of its own (its wake-up socket); any other is I/O
+        # that may complete meanwhile, and then the wait is real.
+        if timeout is None or timeout <= 0 or len(self.get_map()) > 1 or not _alone():
+            return real_select(self, timeout)
+        ready = real_select(self, 0)
+        if not ready:
+            global _offset_s
+            _offset_s += timeout
+        return ready
+
+    clocks: dict[str, Any] = {
+        name: _shifted(getattr(time, name)) for name in ("time", "monotonic", "perf_counter")
+    }
+    clocks |= {
+        name: _shifted_ns(getattr(time, name))
+        for name in ("time_ns", "monotonic_ns", "perf_counter_ns")
+    }
+    for name, clock in clocks.items():
+        setattr(time, name, clock)
+    time.sleep = sleep
+    selectors.EpollSelector.select = select  # type: ignore[method-assign]
