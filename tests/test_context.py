@@ -596,3 +596,25 @@ def test_a_module_is_not_guessed_when_its_family_exception_is_not_in_it(
     assert {f.message.split("`")[1]: f.suggestion for f in lone[2].findings} == {
         "jwt": "import jwt"
     }
+
+
+def test_a_tutorial_block_gets_the_state_the_earlier_ones_set_up(index: NameIndex) -> None:
+    """Run in order, a tutorial's query sees the tables ``create_all`` made and the class a
+    relationship names by string further down; a call that runs a server is no set-up."""
+    ctxs = _contexts(
+        "```python\nfrom sqlalchemy import create_engine\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\nclass User(Base):\n"
+        "    __tablename__ = 'u'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    addresses: Mapped[list['Address']] = relationship()\n\n\n"
+        "class Address(Base):\n    __tablename__ = 'a'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n```\n\n"
+        "```python\nengine = create_engine('sqlite://')\nBase.metadata.create_all(engine)\n"
+        "print('made')\nengine.run()\n```\n\n"
+        "```python\nprint(User, engine)\n```\n",
+        index,
+    )
+    sources = [p.statement.source.strip() for p in ctxs[2].prelude]
+    assert "Base.metadata.create_all(engine)" in sources
+    assert any(s.startswith("class Address") for s in sources)
+    assert "engine.run()" not in sources and "print('made')" not in sources

@@ -1114,17 +1114,55 @@ def _statement_imports(source: str) -> tuple[tuple[str, str], ...]:
 
 
 def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[PreludeStatement]:
-    """Earlier statements that bind the needed names, and what those need, in document order."""
+    """Earlier statements that bind the needed names, and what those need, in document order;
+    then the earlier statements that only act on what those bound (a tutorial's
+    ``Base.metadata.create_all(engine)``, ``app.include_router(r)``): the state a reader
+    running the document in order has."""
     chosen: set[int] = set()
     need = set(needed)
-    for pos in range(len(earlier) - 1, -1, -1):
-        _, stmt = earlier[pos]
-        if stmt.binds & need:
+    while True:  # again while a string names a class defined further down (``"Address"``)
+        before = len(chosen)
+        for pos in range(len(earlier) - 1, -1, -1):
+            _, stmt = earlier[pos]
+            if pos not in chosen and stmt.binds & need:
+                chosen.add(pos)
+                need -= stmt.binds
+                need |= (stmt.uses | stmt.refers) - stmt.binds
+        if len(chosen) == before:
+            break
+    made = {n for p in chosen if not _is_import(earlier[p][1]) for n in earlier[p][1].binds}
+    known = {n for p in chosen for n in earlier[p][1].binds}
+    for pos, (_, stmt) in enumerate(earlier):
+        settles = not stmt.binds and stmt.uses and stmt.uses <= known
+        if pos not in chosen and settles and _acts_on(stmt, made):
             chosen.add(pos)
-            need -= stmt.binds
-            need |= (stmt.uses | stmt.refers) - stmt.binds
     # A later statement of the chosen blocks may rebind a needed name: keep document order.
     return [PreludeStatement(earlier[p][0], earlier[p][1]) for p in sorted(chosen)]
+
+
+#: Calls that run something (a server, a loop, a prompt) rather than set state up.
+_RUNS = frozenset(
+    {"run", "serve", "serve_forever", "start", "listen", "run_forever", "run_until_complete",
+     "run_polling", "polling", "mainloop", "join", "wait", "sleep", "interact", "prompt",
+     "cli", "main", "exec", "spawn"}
+)  # fmt: skip
+
+
+def _acts_on(stmt: Statement, made: set[str]) -> bool:
+    """``x.method(...)`` on an object the document made (not a module): setting it up."""
+    try:
+        body = ast.parse(stmt.source).body
+    except (SyntaxError, ValueError):
+        return False
+    if len(body) != 1 or not isinstance(body[0], ast.Expr):
+        return False
+    call = body[0].value
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+        return False
+    root: ast.expr = call.func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(root, ast.Name) and root.id in made and call.func.attr not in _RUNS
 
 
 def _env(
