@@ -618,3 +618,18 @@ def test_a_tutorial_block_gets_the_state_the_earlier_ones_set_up(index: NameInde
     assert "Base.metadata.create_all(engine)" in sources
     assert any(s.startswith("class Address") for s in sources)
     assert "engine.run()" not in sources and "print('made')" not in sources
+
+
+def test_a_library_function_is_not_the_name_whose_attributes_the_block_reads(
+    index: NameIndex,
+) -> None:
+    """``table.insert()`` is the reader's Table; ``sqlalchemy.table`` is a function."""
+    ctxs = _contexts(
+        "```python\nfrom sqlalchemy import create_engine\n```\n\n"
+        "```python\nwith engine.begin() as conn:\n    conn.execute(table.insert(), {'x': 1})\n"
+        "print(select(1))\n```\n",
+        index,
+    )
+    found = {f.message.split("`")[1]: f.suggestion for f in ctxs[1].findings}
+    assert not (found["table"] or "").startswith("from sqlalchemy")
+    assert found["select"] == "from sqlalchemy import select"  # called: still guessed

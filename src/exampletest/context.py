@@ -939,7 +939,10 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
     attribute the block reads from it exists, and every call passes keywords it takes.
     ``ReferenceType.ORDER`` is not weakref's, ``Token(access_token=...)`` not contextvars'.
     (Only the standard library is imported here; a library's code never runs in this
-    process.)"""
+    process.) A library's function is not the name the block reads attributes of but never
+    calls: ``table.insert()`` is the reader's Table, not ``sqlalchemy.table``."""
+    if sug.kind == "function" and _only_attributes_read(code, name):
+        return False
     if not _stdlib(sug.module):
         return True
     try:
@@ -973,6 +976,21 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
             except ValueError:  # no signature to read (some builtins)
                 continue
     return True
+
+
+def _only_attributes_read(code: str, name: str) -> bool:
+    """``name.attr`` somewhere, ``name(...)`` nowhere."""
+    try:
+        tree = parse_tree(code)
+    except (SyntaxError, ValueError):
+        return False
+    read = called = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            read = read or node.value.id == name
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called = called or node.func.id == name
+    return read and not called
 
 
 def _used_as_callable(tree: ast.Module, name: str) -> bool:
