@@ -123,6 +123,15 @@ def test_marker_comment_governs_its_paragraph() -> None:
     assert marked_lines(block) == {11, 12, 13, 17}
 
 
+def test_a_marker_inside_a_body_governs_nothing_outside_it() -> None:
+    """``# legacy Query use`` in a function is about that function's lines, not a ``raise``
+    at the top level below it; "no longer supported" heads what a migration guide shows gone."""
+    code = "def f(s):\n    # legacy Query use\n    return s.query(A)\n\n\nraise RuntimeError\n"
+    assert marked_lines(_block(code)) == {12, 13}
+    gone = "# no longer supported\nengine.execute('x')\n"
+    assert marked_lines(_block(gone)) == {11, 12}
+
+
 def test_a_marker_above_blank_lines_governs_the_code_after_them() -> None:
     code = "# DO NOT DO THIS: old style.\n\n\n@app.command()\ndef main(): ...\n\nok()\n"
     assert marked_lines(_block(code)) == {11, 14, 15}

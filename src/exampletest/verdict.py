@@ -48,6 +48,8 @@ MARKER = re.compile(
     # "# -> ValueError", "# immediate error"
     r"|.*\b(?:raises?|fails?|throws?)\b|.*(?:->|=>|→)\s*[A-Z]\w*(?:Error|Exception)\b|[A-Z]\w*Error\b"
     r"|.*\b(?:immediate|runtime|type) error\b"
+    # code a migration guide shows as gone: "# no longer supported", "# no longer works"
+    r"|.*\b(?i:no longer)\s+(?:supported|works?|valid|available|exists?|allowed)\b"
     # a type the code breaks on purpose, to show it is not checked: "# default won't be
     # validated", "# nothing is validated"
     r"|.*(?:\bnot|n't|\bnever|\bnothing is)\s+(?:be\s+)?(?:validated|type-?checked)\b"
@@ -231,7 +233,8 @@ def marked_lines(block: Block) -> set[int]:
     after other comments does (``# NEVER hardcode`` above a commented-out line is about that
     line). A marker that heads a section of old code (``# Python 3.8 and earlier``,
     ``# Before (v1)``, ``# Legacy``) goes on past blank lines, to the next comment at the left
-    margin. A trailing marker governs its own line.
+    margin. A trailing marker governs its own line. A marker inside an indented body (a
+    function's) governs no line outside that body.
     """
     lines = code_lines(block.code)
     older = _older_versions(lines)
@@ -240,15 +243,20 @@ def marked_lines(block: Block) -> set[int]:
     section = False
     seen_code = False
     commented = False  # a comment after the marker: its subject may be that commented-out line
+    depth = 0  # the marker's indentation: code indented less is outside the body it is in
     for i, text in enumerate(lines, start=1):
         stripped = text.strip()
         if not stripped:
             active = active and (section or (not seen_code and not commented))
             continue
+        indent = len(text) - len(text.lstrip())
+        if active and indent < depth and not stripped.startswith("#"):
+            active = False
         if stripped.startswith("#"):
             if MARKER.match(stripped) or i in older:
                 active, seen_code, commented = True, False, False
                 section = i in older or _SECTION.match(stripped) is not None
+                depth = indent
             elif section and text[:1] == " ":
                 pass  # a comment inside the old code's own body
             elif seen_code:
