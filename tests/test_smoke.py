@@ -494,6 +494,11 @@ def test_a_loop_a_stand_in_keeps_going_is_not_evidence_and_a_real_one_stays_brok
     assert {(f["rule"], f["category"]) for f in found} == {("ET002", "incomplete")}
     own = _one(write_doc, run_json, "n = 1\nwhile n:\n    n += 1\n", "--smoke-timeout", "2")
     assert (own["rule"], own["category"]) == ("timeout", "broken")
+    # Waiting (here on a lock another thread might release) is no such evidence: maybe slow.
+    wait = "import threading\n\nthreading.Event().wait(30)\n"
+    slow = _one(write_doc, run_json, wait, "--smoke-timeout", "2")
+    assert (slow["rule"], slow["category"]) == ("timeout", "env")
+    assert "not computing" in slow["message"]
 
 
 def test_a_declared_name_without_a_value_is_a_fragment_and_mypy_keeps_its_type(

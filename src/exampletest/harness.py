@@ -28,6 +28,7 @@ import os
 import re
 import signal
 import sys
+import time
 import types
 import warnings
 from collections.abc import Iterator
@@ -304,6 +305,7 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = show
+        cpu = time.process_time()
         try:
             with _alarm(budget):
                 _execute(code, payload, ns, filename)
@@ -314,6 +316,8 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
                 "line": _line_of(exc, filename),
                 # `while page.next_cursor:` on a stand-in never ends: not the block's doing
                 "placeholder": _involves_placeholder(exc),
+                # computing all along (a loop that never ends), not waiting (a thread, I/O)
+                "busy": time.process_time() - cpu >= budget / 2,
             }
         except SystemExit as exc:
             cli = _command_line_exit(exc)

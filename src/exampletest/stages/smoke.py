@@ -138,14 +138,18 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     for event in contained.containments():
         # An example that calls an API or starts a server needs the network (a service), as
         # the contract's `env` says; writing outside its folder or a fork bomb is its fault.
+        # Running out of time is no evidence either way (slow on purpose, or never ending).
         network = event["kind"] == "network"
+        slow = event["kind"] == "timeout"
         findings.append(
             _at(
                 block,
                 event.get("line"),
                 "sandbox:" + str(event["kind"]),
-                Category.ENV if network else Category.BROKEN,
-                str(event["message"]) + (" (it needs the network or a port)" if network else ""),
+                Category.ENV if network or slow else Category.BROKEN,
+                str(event["message"])
+                + (" (it needs the network or a port)" if network else "")
+                + (" (not checked to the end: slow, or never ending)" if slow else ""),
             )
         )
     value = contained.value
@@ -512,13 +516,24 @@ def _exception(
             f"needs a service to run: {message}",
             span=exc,
         )
-    elif kind == "Timeout":
-        yield _at(block, line, "timeout", Category.BROKEN, f"{when} {message}", span=exc)
+    elif kind == "Timeout" and exc.get("busy"):  # computing the whole time: never ending
+        yield _at(block, line, "timeout", Category.BROKEN, f"{when} {message}{_BUSY}", span=exc)
+    elif kind == "Timeout":  # waiting (on a thread, I/O): it may just be slow
+        yield _at(block, line, "timeout", Category.ENV, f"{when} {message}{_UNFINISHED}", span=exc)
     elif (elsewhere := _refers_elsewhere(ctx, message)) is not None:
         rule, why = elsewhere
         yield _at(block, line, rule, Category.INCOMPLETE, f"{message}: {why}", span=exc)
     else:
         yield _at(block, line, kind, Category.BROKEN, f"{message} (raised while {when})", span=exc)
+
+
+#: Why a block that ran out of time waiting is `env`: it could not be checked to the end.
+_UNFINISHED = (
+    " while waiting, not computing (a thread, I/O): not checked to the end; a larger "
+    "smoke-timeout tells whether it is only slow"
+)
+#: Why one that ran out of time computing is `broken`, and what would say otherwise.
+_BUSY = ", computing all along: a loop that never ends (raise smoke-timeout if it is only slow)"
 
 
 #: An error that names the Python it needs: "only supported in Python 3.14 and above".
