@@ -503,6 +503,49 @@ def test_serializers_take_the_configs_place_and_its_spacing() -> None:
     )
 
 
+def test_constrained_types_become_annotated_with_v2_keywords() -> None:
+    code = """\
+    from decimal import Decimal
+    from pydantic import BaseModel, conint, conlist, constr
+    import pydantic
+
+    class User(BaseModel):
+        name: constr(regex="^[a-z]+$", min_length=2)
+        age: conint(gt=0, le=150)
+        tags: conlist(str, min_items=1)
+        code: pydantic.constr(to_upper=True)
+        short: constr(curtail_length=3)
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert 'name: Annotated[str, StringConstraints(pattern="^[a-z]+$", min_length=2)]' in (
+        result.code
+    )
+    assert "age: Annotated[int, Field(gt=0, le=150)]" in result.code
+    assert "tags: conlist(str, min_length=1)" in result.code
+    assert "code: Annotated[str, pydantic.StringConstraints(to_upper=True)]" in result.code
+    assert "short: constr(curtail_length=3)" in result.code  # no v2 spelling: a note
+    assert any("curtail_length" in n for n in result.notes)
+    model = run(result.code.replace("curtail_length=3", ""))["User"]
+    user = model(name="ab", age=3, tags=["x"], code="q", short="s")
+    assert (user.name, user.code) == ("ab", "Q")
+
+
+def test_a_model_field_whose_field_default_is_none_becomes_optional() -> None:
+    code = """\
+    from pydantic import BaseModel, Field
+
+    class U(BaseModel):
+        age: int = Field(ge=18, default=None)
+        nick: str = Field(None, max_length=3)
+        name: str = Field("x")
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert "age: int | None = Field(ge=18, default=None)" in result.code
+    assert "nick: str | None = Field(None, max_length=3)" in result.code
+    assert 'name: str = Field("x")' in result.code
+    assert run(result.code)["U"]().model_dump() == {"age": None, "nick": None, "name": "x"}
+
+
 def test_a_v1_models_optional_fields_keep_their_none_default() -> None:
     code = """\
     from typing import Optional

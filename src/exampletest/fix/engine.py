@@ -868,7 +868,8 @@ def _fix(state: _State) -> Fix | None:
     partly = _partly_resolved(state, resolves)
     # "verified": the fixed block went through every stage (the contract's word); a block
     # whose run the document skips (test="skip"), or that timed out, was checked by less.
-    verified = bool(resolves or partly) and not new_bad - reached and not state.unrun
+    # A fix that only reduces a rule claims to resolve nothing: nothing to call verified.
+    verified = bool(resolves) and not new_bad - reached and not state.unrun
     # A rewrite that said "by hand" in one round, where another (ruff's fix, a later round)
     # did resolve that rule after all: the note would contradict the diff.
     kept = [n for n in state.notes if not ("by hand" in n and n.split(" ", 1)[0] in resolves)]

@@ -1465,6 +1465,71 @@ class _FieldArgs(_Transformer):
         return new
 
 
+# --- ET113: constrained types ------------------------------------------------------------
+
+#: The discouraged constrained types: the type they constrain, what carries the constraints.
+_CON_TYPES = {
+    "constr": ("str", "StringConstraints"),
+    "conint": ("int", "Field"),
+    "confloat": ("float", "Field"),
+    "condecimal": ("Decimal", "Field"),
+}
+#: What each keyword of v1 is called in v2 (None: gone, nothing to rename it to).
+_CON_KWARGS = {
+    "regex": "pattern",
+    "min_items": "min_length",
+    "max_items": "max_length",
+    "unique_items": None,
+    "curtail_length": None,
+}
+
+
+class _ConTypes(_Transformer):
+    """``constr(regex="^a")`` -> ``Annotated[str, StringConstraints(pattern="^a")]`` (and
+    ``conint(gt=0)`` -> ``Annotated[int, Field(gt=0)]``): v2's spelling, with v1's keywords
+    renamed; ``conlist(int, min_items=1)`` keeps its function, with ``min_length``."""
+
+    rule = "ET113"
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        name = self.a.member(original_node.func)
+        if name is None or not (name in _CON_TYPES or name.startswith("con")):
+            return updated_node
+        gone = [
+            a.keyword.value
+            for a in updated_node.args
+            if a.keyword and a.keyword.value in _CON_KWARGS and _CON_KWARGS[a.keyword.value] is None
+        ]
+        if gone:
+            self.note(self.rule, original_node, f"{name}({gone[0]}=...) has no v2 equivalent")
+            return updated_node
+        renamed = _rename_kwargs(
+            updated_node, {k: v for k, v in _CON_KWARGS.items() if v is not None}
+        )
+        if name not in _CON_TYPES:
+            if not renamed.deep_equals(updated_node):
+                self.done()
+            return renamed
+        if any(a.keyword is None or a.star for a in renamed.args):
+            return updated_node  # positional or unpacked arguments: not a plain constraint
+        base, carrier = _CON_TYPES[name]
+        if base == "Decimal":
+            self.edit.imports.append("from decimal import Decimal")
+        self.edit.imports.append("from typing import Annotated")
+        constraints = renamed.with_changes(func=self.ref(original_node.func, carrier))
+        self.done()
+        return cst.Subscript(
+            cst.Name("Annotated"),
+            [
+                cst.SubscriptElement(
+                    cst.Index(cst.Name(base)),
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                ),
+                cst.SubscriptElement(cst.Index(constraints)),
+            ],
+        )
+
+
 # --- ET107 / ET108 / ET109 / ET110 / ET115: methods and functions --------------------------
 
 
@@ -1727,11 +1792,25 @@ class _NoneDefault(_Transformer):
 
 
 def _none_default(node: cst.AnnAssign) -> bool:
-    """``x: T = None`` where ``T`` admits no None (not Optional, a union with None, Any)."""
-    if not (isinstance(node.value, cst.Name) and node.value.value == "None"):
+    """``x: T = None`` (or ``= Field(None, ...)``, ``= Field(default=None)``) where ``T``
+    admits no None (not Optional, a union with None, Any)."""
+    value = node.value
+    if isinstance(value, cst.Call) and _named(value.func, "Field"):
+        given = [a for a in value.args if a.keyword is None][:1] or [
+            a for a in value.args if a.keyword and a.keyword.value == "default"
+        ]
+        value = given[0].value if given else None
+    if not (isinstance(value, cst.Name) and value.value == "None"):
         return False
     text = cst.Module([]).code_for_node(node.annotation.annotation)
     return not re.search(r"\bNone\b|Optional\[|\bAny\b|^ClassVar|^[\"']", text)
+
+
+def _named(func: cst.BaseExpression, name: str) -> bool:
+    """``name`` or ``something.name``."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value == name
+    return isinstance(func, cst.Name) and func.value == name
 
 
 def rewrite(code: str, ctx: RewriteContext) -> Rewrite:
@@ -1747,11 +1826,12 @@ PASSES: tuple[Pass, ...] = (
     _pass("ET101", _Validator, "validator"),
     _pass("ET102", _RootValidator, "root_validator"),
     _pass("ET114", _FieldArgs, "Field"),
+    _pass("ET113", _ConTypes, "con"),
     _pass("ET107", _FromOrm, ".from_orm"),
     _pass("ET108", _ParseMethods, ".parse_"),
     _pass("ET109", _MethodCalls, ".schema_json(", *(f".{m}(" for m in _METHOD_NAMES)),
     _pass("ET110", _Fields, "__fields__"),
     _pass("ET115", _ParseObjAs, "parse_obj_as"),
     _pass("call-arg", _UnpassedOptional, "Optional", "None"),
-    _pass("assignment", _NoneDefault, "= None"),
+    _pass("assignment", _NoneDefault, "= None", "default=None", "Field(None"),
 )
