@@ -407,6 +407,7 @@ def test_a_fix_that_resolves_only_some_findings_of_a_rule_says_how_many_are_left
     # A rule with a finding left is not claimed; the note says how many are left.
     assert "ET303" not in block["fix"]["resolves"]
     assert "ET303: 1 of 2 still reported after the fix" in block["fix"]["notes"]
+    assert block["fix"]["verified"] == bool(block["fix"]["resolves"])  # reducing is not enough
     # `fix --diff` says it too, on stderr: the patch on stdout stays a patch.
     capsys.readouterr()
     assert main(["fix", "--diff", "--no-cache", "p.md"]) == 1
