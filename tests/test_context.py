@@ -633,3 +633,13 @@ def test_a_library_function_is_not_the_name_whose_attributes_the_block_reads(
     found = {f.message.split("`")[1]: f.suggestion for f in ctxs[1].findings}
     assert not (found["table"] or "").startswith("from sqlalchemy")
     assert found["select"] == "from sqlalchemy import select"  # called: still guessed
+
+
+def test_a_legacy_module_the_document_imports_from_is_never_suggested(index: NameIndex) -> None:
+    ctxs = _contexts(
+        "```python\nstmt = select(1)\n```\n\n"
+        "```python\nfrom sqlalchemy.future import select\n```\n",
+        index,
+    )
+    found = {f.message.split("`")[1]: f.suggestion for f in ctxs[0].findings}
+    assert found["select"] == "from sqlalchemy import select"

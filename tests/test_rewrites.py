@@ -1299,3 +1299,15 @@ def test_a_model_field_defaulting_to_none_says_it_is_optional() -> None:
     assert result.applied == ("assignment",)
     assert "name: str | None = None" in result.code and "extra: Any = None" in result.code
     assert run(result.code)["User"]().name is None
+
+
+def test_imports_from_sqlalchemy_future_come_from_sqlalchemy() -> None:
+    code = """\
+    from sqlalchemy.future import create_engine, select
+
+    print(select(1), create_engine)
+    """
+    result = fix(sqlalchemy.rewrite, code)
+    assert result.code.startswith("from sqlalchemy import create_engine, select\n")
+    assert result.applied == ("ET207",) or "ET207" in result.applied
+    run(result.code)

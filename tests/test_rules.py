@@ -418,6 +418,20 @@ CASES: list[tuple[str, str, Category, str]] = [
         """,
     ),
     (
+        "ET207",
+        """
+        from sqlalchemy.future import create_engine, select
+        engine = create_engine("sqlite://")
+        stmt = select(1)
+        """,
+        Category.STALE,
+        """
+        from sqlalchemy import create_engine, select
+        engine = create_engine("sqlite://")
+        stmt = select(1)
+        """,
+    ),
+    (
         "ET206",
         """
         from sqlalchemy.orm import sessionmaker
@@ -694,6 +708,7 @@ GATES = [
     ("ET202", "sqlalchemy", "1.4.52"),
     ("ET203", "sqlalchemy", "1.4.52"),
     ("ET206", "sqlalchemy", "1.4.52"),
+    ("ET207", "sqlalchemy", "1.4.52"),
     ("ET301", "fastapi", "0.92.0"),
     ("ET302", "fastapi", "0.99.1"),
     ("ET303", "fastapi", "0.94.1"),

@@ -894,6 +894,8 @@ class _Resolver:
 
     def _credible(self, sug: Suggestion, as_module: bool) -> bool:
         parts = sug.module.split(".")
+        if sug.module in _LEGACY_MODULES:
+            return False  # the rule pack would call the import it adds stale (ET207)
         if any(p.startswith("_") or p in _TEST_PARTS for p in parts):
             return False
         if sug.name in _SERVER_NAMES and parts[0] in _HTTP_CLIENTS:
@@ -919,6 +921,8 @@ class _Resolver:
 
 
 _TEST_PARTS = frozenset({"test", "tests", "testing"})
+#: Modules that only re-export what their package now has at the top: never a guess.
+_LEGACY_MODULES = frozenset({"sqlalchemy.future"})
 _TEST_FRAMEWORKS = frozenset({"pytest", "_pytest", "unittest", "hypothesis", "nose", "doctest"})
 _TEST_CODE = re.compile(r"^\s*(?:async\s+)?def test_|@pytest\.|^\s*class Test", re.M)
 #: Public modules deeper than two levels that examples import from by name (most deep
@@ -1066,7 +1070,8 @@ def _document_imports(blocks: Sequence[Block]) -> dict[str, str]:
     """Name -> the first import of it anywhere in the document (blocks that are checked).
     Not a name the document defines itself and imports only from a module not installed
     (``from app.db.session import get_db`` in a conftest, where a block defines ``get_db``):
-    the definition is what the reader has, the import a layout the fix cannot check."""
+    the definition is what the reader has, the import a layout the fix cannot check. Nor an
+    import from a legacy module (``sqlalchemy.future``): the rule pack calls it stale."""
     out: dict[str, str] = {}
     defined: set[str] = set()
     for block in blocks:
@@ -1080,7 +1085,8 @@ def _document_imports(blocks: Sequence[Block]) -> dict[str, str]:
     return {
         name: statement
         for name, statement in out.items()
-        if name not in defined or is_importable(statement.split()[1].split(".")[0])
+        if (name not in defined or is_importable(statement.split()[1].split(".")[0]))
+        and statement.split()[1] not in _LEGACY_MODULES  # not copied into another block
     }
 
 

@@ -17,6 +17,7 @@ from exampletest.fix.base import (
     global_names,
     run_passes,
 )
+from exampletest.rules.sqlalchemy import FUTURE_NAMES
 
 #: Names of ``sqlalchemy.ext.declarative`` that ``sqlalchemy.orm`` now provides.
 MOVED_TO_ORM = frozenset(
@@ -261,7 +262,31 @@ def _sessions(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.
     return wrapper.visit(_SqlCalls(wrapper, "ET206", edit))
 
 
+class _FutureImport(PassTransformer):
+    """``from sqlalchemy.future import select`` -> ``from sqlalchemy import select``."""
+
+    def leave_ImportFrom(
+        self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
+    ) -> cst.ImportFrom:
+        names = updated_node.names
+        if (
+            updated_node.relative
+            or updated_node.module is None
+            or get_full_name_for_node(updated_node.module) != "sqlalchemy.future"
+            or isinstance(names, cst.ImportStar)
+            or any(get_full_name_for_node(a.name) not in FUTURE_NAMES for a in names)
+        ):
+            return updated_node
+        self.edit.applied.add("ET207")
+        return updated_node.with_changes(module=cst.Name("sqlalchemy"))
+
+
+def _future(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_FutureImport(edit))
+
+
 PASSES: tuple[Pass, ...] = (
+    Pass(("ET207",), _future, ("sqlalchemy.future",)),
     Pass(("ET201",), _declarative, ("sqlalchemy.ext.declarative",)),
     Pass(("ET205",), _select, ("select",)),
     Pass(("ET206",), _sessions, ("autocommit",)),

@@ -1,4 +1,4 @@
-"""SQLAlchemy 1.x idioms in a 2.x world (ET201-ET206).
+"""SQLAlchemy 1.x idioms in a 2.x world (ET201-ET207).
 
 Facts checked on SQLAlchemy 2.1: ``engine.execute`` is gone (AttributeError), executing a plain
 string raises ObjectNotExecutableError, ``select([...])`` raises ArgumentError,
@@ -301,3 +301,27 @@ def autocommit(ctx: Context) -> Iterator[Hit]:
                 suggestion="remove autocommit=...; call session.commit() / use session.begin()",
                 category=BROKEN if gone and is_true(kw.value) else STALE,
             )
+
+
+#: What ``sqlalchemy.future`` exports in 2.x: each is ``sqlalchemy``'s own object.
+FUTURE_NAMES = ("select", "create_engine", "Engine", "Connection")
+
+
+@rule(
+    "ET207",
+    "imports from sqlalchemy.future",
+    STALE,
+    "sqlalchemy",
+    V2,
+    "from sqlalchemy import select, create_engine",
+)
+def future_module(ctx: Context) -> Iterator[Hit]:
+    """Textual: 1.4's opt-in to 2.0 behaviour; SQLAlchemy 2.x documents the package as legacy
+    (its names are re-exports of ``sqlalchemy``'s), nothing warns."""
+    for node, name in ctx.references("sqlalchemy.future", FUTURE_NAMES):
+        yield Hit(
+            node,
+            f"`sqlalchemy.future.{name}` is a legacy re-export in SQLAlchemy 2.x (the 1.4 opt-in "
+            f"to 2.0 behaviour, now the default): import it from `sqlalchemy`",
+            suggestion=f"from sqlalchemy import {name}",
+        )
