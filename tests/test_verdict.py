@@ -325,3 +325,11 @@ def test_a_comment_saying_the_code_is_not_validated_marks_it() -> None:
     code = "class S:\n    # default won't be validated\n    foo: int = 'test'\n"
     assert marked_lines(_block(code)) == {12, 13}
     assert marked_lines(_block("# this is validated\nfoo: int = 1\n")) == set()
+
+
+def test_mypy_on_a_line_the_run_shows_elided_is_a_fragment() -> None:
+    elided = Finding("smoke", "python", "elided", Category.INCOMPLETE, 7, 15, "leaves code out")
+    call = Finding("types", "mypy", "call-arg", Category.BROKEN, 7, 15, 'Missing "month"')
+    other = Finding("types", "mypy", "call-arg", Category.BROKEN, 8, 1, 'Missing "day"')
+    found = {f.line: f.category for f in merge([elided, call, other]) if f.tool == "mypy"}
+    assert found == {7: Category.INCOMPLETE, 8: Category.BROKEN}

@@ -90,9 +90,25 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
         )
     kept = _fold_missing_names(kept)
     kept = _fold_deprecated_keywords(kept)
+    kept = _elided_lines_are_fragments(kept)
     if any(f.rule == NEWER_PYTHON for f in kept):  # valid syntax, of a later Python
         kept = [f for f in kept if not (f.stage == "extract" and f.rule == SYNTAX)]
     return sorted(kept, key=lambda f: (f.line, f.column, f.rule))
+
+
+def _elided_lines_are_fragments(findings: list[Finding]) -> list[Finding]:
+    """mypy's error on a line the run showed leaves code out (``datetime(..., tzinfo=utc)``:
+    missing arguments) is about what the reader fills in: incomplete, as the run's is."""
+    elided = {f.line for f in findings if f.stage == "smoke" and f.rule == "elided"}
+    return [
+        f.replace(
+            category=Category.INCOMPLETE,
+            message=f"{f.message} (the line leaves code out with `...`)",
+        )
+        if f.stage == "types" and f.line in elided and f.category is Category.BROKEN
+        else f
+        for f in findings
+    ]
 
 
 def _fold_deprecated_keywords(findings: list[Finding]) -> list[Finding]:
