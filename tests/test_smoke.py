@@ -910,3 +910,20 @@ def test_sleeping_moves_a_virtual_clock_where_nothing_else_could_happen(
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
     blocks = report["documents"][0]["blocks"]
     assert [(b["status"], b["findings"]) for b in blocks] == [("ok", [])] * 3
+
+
+def test_a_class_that_shows_only_part_of_its_body_is_a_fragment(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``# ...`` in a class body: the rest was shown before (``__tablename__``); that the
+    part alone cannot be mapped is the excerpt's doing."""
+    model = (
+        "from sqlalchemy import Column, DateTime, Integer, func\n"
+        "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\n"
+        "class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n"
+    )
+    part = "class A(Base):\n    # ...\n\n    made = Column(DateTime, server_default=func.now())\n"
+    write_doc("d.md", f"```python\n{model}```\n\n```python\n{part}```\n")
+    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
+    found = report["documents"][0]["blocks"][1]["findings"]
+    assert [(f["rule"], f["category"]) for f in found] == [("elided", "incomplete")]

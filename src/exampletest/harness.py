@@ -616,10 +616,16 @@ def _template_value(exc: BaseException, filename: str) -> bool:
 def _elided(filename: str, line: int | None) -> bool:
     """Whether the top-level statement at ``line`` leaves code out with ``...`` as a value
     (``Table(...)``, ``routes = [...]``): an exception there is about the elision. A ``...``
-    body (``def f(): ...``) or a type's ``...`` (``tuple[int, ...]``) is not one."""
+    body (``def f(): ...``) or a type's ``...`` (``tuple[int, ...]``) is not one. A class whose
+    body says ``# ...`` shows part of a class (the rest shown before): making it fails for what
+    it leaves out (no ``__tablename__``)."""
     stmt = _statement_at(filename, line)
     if stmt is None:
         return False
+    if isinstance(stmt, ast.ClassDef) and stmt.lineno == line:
+        body = linecache.getlines(filename)[stmt.lineno : stmt.end_lineno or stmt.lineno]
+        if any(text.strip().startswith("# ...") for text in body):
+            return True
     parents = {id(c): p for p in ast.walk(stmt) for c in ast.iter_child_nodes(p)}
 
     def value(node: ast.AST) -> bool:
