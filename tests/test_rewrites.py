@@ -1311,3 +1311,24 @@ def test_imports_from_sqlalchemy_future_come_from_sqlalchemy() -> None:
     assert result.code.startswith("from sqlalchemy import create_engine, select\n")
     assert result.applied == ("ET207",) or "ET207" in result.applied
     run(result.code)
+
+
+def test_utcnow_meeting_a_value_a_function_gets_stays_naive() -> None:
+    """``issued_at`` comes from elsewhere (a naive column): aware ``now(UTC)`` minus it raises
+    TypeError where no run reaches; the rewrite keeps naive UTC there, and says why."""
+    code = """\
+    from datetime import datetime, timedelta
+
+    def is_expired(issued_at):
+        return datetime.utcnow() - issued_at > timedelta(hours=1)
+
+    def later():
+        return datetime.utcnow() + timedelta(hours=1)
+    """
+    result = fix(stdlib.rewrite, code)
+    assert "datetime.now(UTC).replace(tzinfo=None) - issued_at" in result.code
+    assert "return datetime.now(UTC) + timedelta(hours=1)" in result.code
+    assert any("meets `issued_at`" in n for n in result.notes)
+    ns = run(result.code)
+    naive = ns["datetime"].now(ns["UTC"]).replace(tzinfo=None) - ns["timedelta"](hours=2)
+    assert ns["is_expired"](naive) is True

@@ -102,6 +102,36 @@ class _Utc(PassTransformer):
         self.method = method
         self.call_rule = call_rule
         self.parents: set[int] = set()  # Attributes already rewritten as part of their call
+        self.depth = 0  # inside a function: code the re-run does not reach for sure
+        #: calls subtracted from or compared with a value the block gets from elsewhere
+        self.mixed: dict[int, str] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.depth -= 1
+        return updated_node
+
+    def _against(self, operands: list[cst.BaseExpression]) -> None:
+        """In a function, ``utcnow() - issued_at``, ``exp < utcnow()``: whether the other value
+        is naive (a parameter, a column) is not something a run shows; keep this one naive."""
+        values = [o for o in operands if isinstance(o, cst.Name | cst.Attribute | cst.Subscript)]
+        if not self.depth or not values:
+            return
+        other = cst.Module([]).code_for_node(values[0])
+        for o in operands:
+            if isinstance(o, cst.Call):
+                self.mixed[id(o)] = other
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.Subtract):
+            self._against([node.left, node.right])
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self._against([node.left, *(c.comparator for c in node.comparisons)])
 
     def _utc(self, owner: cst.BaseExpression) -> cst.BaseExpression | None:
         """The UTC constant for a ``datetime`` class reference ``owner``; None if not one."""
@@ -148,13 +178,18 @@ class _Utc(PassTransformer):
         )
 
     def _kept_naive(self, node: cst.CSTNode, aware: cst.Call) -> cst.BaseExpression:
-        if not self.naive:
+        other = self.mixed.get(id(node))
+        if not self.naive and other is None:
             return aware
         self.note(
             "ET501",
             node,
             "kept naive UTC (.replace(tzinfo=None)): the block's SQLAlchemy datetime columns "
-            "store naive values; with DateTime(timezone=True) they could take the aware one",
+            "store naive values; with DateTime(timezone=True) they could take the aware one"
+            if other is None
+            else f"kept naive UTC (.replace(tzinfo=None)): it meets `{other}`, which may be "
+            "naive (an aware and a naive datetime neither subtract nor compare); make both "
+            "aware by hand",
         )
         return cst.Call(
             func=cst.Attribute(aware, cst.Name("replace")),
