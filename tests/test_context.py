@@ -611,10 +611,13 @@ def test_a_tutorial_block_gets_the_state_the_earlier_ones_set_up(index: NameInde
         "    id: Mapped[int] = mapped_column(primary_key=True)\n```\n\n"
         "```python\nengine = create_engine('sqlite://')\nBase.metadata.create_all(engine)\n"
         "print('made')\nengine.run()\n```\n\n"
+        "```python\nfrom sqlalchemy.orm import Session\n\nwith Session(engine) as session:\n"
+        "    session.add(User())\n    session.commit()\n```\n\n"
         "```python\nprint(User, engine)\n```\n",
         index,
     )
-    sources = [p.statement.source.strip() for p in ctxs[2].prelude]
+    sources = [p.statement.source.strip() for p in ctxs[3].prelude]
+    assert any(s.startswith("with Session(engine) as session:") for s in sources)
     assert "Base.metadata.create_all(engine)" in sources
     assert any(s.startswith("class Address") for s in sources)
     assert "engine.run()" not in sources and "print('made')" not in sources

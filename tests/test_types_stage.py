@@ -402,3 +402,19 @@ def test_a_model_field_defaulting_to_none_is_the_stale_v1_idiom(tmp_path: Path) 
     [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
     assert found == [(10, "stale"), (14, "broken")]
+
+
+def test_a_name_a_block_binds_afresh_is_its_own_not_the_earlier_blocks(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A tutorial reuses ``stmt`` for a new query: Python rebinds it, and mypy must not hold
+    the new value to the earlier one's type. A name used before the block binds it again
+    (``total = total + 1``) still has the earlier type."""
+    write_doc(
+        "t.md",
+        "```python\nstmt = 1\nfirst = stmt\ntotal = 0\n```\n\n"
+        "```python\nstmt = 'a new query'\nprint(stmt, first)\ntotal = total + 'x'\n```\n",
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "--stages", "types", "t.md")
+    found = [(f["line"], f["rule"]) for f in report["documents"][0]["blocks"][1]["findings"]]
+    assert found == [(10, "operator")]

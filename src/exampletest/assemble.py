@@ -61,8 +61,12 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
             lines.append(f"class {prov.name}(Any): ...")
         else:
             lines.append(f"{prov.name}: Any")
+    # A name the block binds before any use of it is the block's own: imported too, mypy
+    # would hold the block's value to the earlier one's type (a tutorial's `stmt` for a new
+    # query), which Python never does.
+    own = ctx.symbols.binds - set(ctx.symbols.free_names)
     names = sorted(
-        {n for p in ctx.prelude for n in p.statement.binds}
+        ({n for p in ctx.prelude for n in p.statement.binds} - own)
         | {p.name for p in ctx.provided if p.source != "declared"}
     )
     code = ctx.block.code

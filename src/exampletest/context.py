@@ -1157,7 +1157,7 @@ def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[Pre
     made = {n for p in chosen if not _is_import(earlier[p][1]) for n in earlier[p][1].binds}
     known = {n for p in chosen for n in earlier[p][1].binds}
     for pos, (_, stmt) in enumerate(earlier):
-        settles = not stmt.binds and stmt.uses and stmt.uses <= known
+        settles = stmt.uses and stmt.uses - stmt.binds <= known
         if pos not in chosen and settles and _acts_on(stmt, made):
             chosen.add(pos)
     # A later statement of the chosen blocks may rebind a needed name: keep document order.
@@ -1173,12 +1173,17 @@ _RUNS = frozenset(
 
 
 def _acts_on(stmt: Statement, made: set[str]) -> bool:
-    """``x.method(...)`` on an object the document made (not a module): setting it up."""
+    """``x.method(...)`` on an object the document made (not a module), or a ``with`` over
+    one (``with Session(engine) as session:`` that adds rows): setting it up."""
     try:
         body = ast.parse(stmt.source).body
     except (SyntaxError, ValueError):
         return False
-    if len(body) != 1 or not isinstance(body[0], ast.Expr):
+    if len(body) != 1:
+        return False
+    if isinstance(body[0], ast.With):
+        return all(_made_from(item.context_expr, made) for item in body[0].items)
+    if not isinstance(body[0], ast.Expr) or stmt.binds:
         return False
     call = body[0].value
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
@@ -1187,6 +1192,15 @@ def _acts_on(stmt: Statement, made: set[str]) -> bool:
     while isinstance(root, ast.Attribute):
         root = root.value
     return isinstance(root, ast.Name) and root.id in made and call.func.attr not in _RUNS
+
+
+def _made_from(expr: ast.expr, made: set[str]) -> bool:
+    """``Session(engine)``, ``engine.begin()``: a call that takes or is on a made object."""
+    if not isinstance(expr, ast.Call):
+        return False
+    name = expr.func.attr if isinstance(expr.func, ast.Attribute) else ""
+    used = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+    return name not in _RUNS and bool(used & made)
 
 
 def _env(
