@@ -1156,10 +1156,15 @@ def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[Pre
             break
     made = {n for p in chosen if not _is_import(earlier[p][1]) for n in earlier[p][1].binds}
     known = {n for p in chosen for n in earlier[p][1].binds}
+    imported: dict[str, int] = {}  # name -> the latest import of it so far
     for pos, (_, stmt) in enumerate(earlier):
-        settles = stmt.uses and stmt.uses - stmt.binds <= known
+        rest = stmt.uses - stmt.binds - known
+        settles = stmt.uses and all(n in imported for n in rest)  # (imports do nothing else)
         if pos not in chosen and settles and _acts_on(stmt, made):
-            chosen.add(pos)
+            chosen |= {pos, *(imported[n] for n in rest)}
+            known |= rest
+        if _is_import(stmt):
+            imported.update(dict.fromkeys(stmt.binds, pos))
     # A later statement of the chosen blocks may rebind a needed name: keep document order.
     return [PreludeStatement(earlier[p][0], earlier[p][1]) for p in sorted(chosen)]
 
