@@ -69,8 +69,9 @@ def get_event_loop(ctx: Context) -> Iterator[Hit]:
             continue
         yield Hit(
             call,
-            "`asyncio.get_event_loop()` outside a coroutine is deprecated (it warns when no "
-            "loop is running): run the program with `asyncio.run(main())`"
+            "`asyncio.get_event_loop()` outside a coroutine is deprecated since Python 3.10 "
+            "(Python 3.12 warns where it has to make a loop, 3.14 raises RuntimeError there): "
+            "run the program with `asyncio.run(main())`"
             + (TEXTUAL_NOTE if ctx.is_textual(call.func) else ""),
             suggestion="asyncio.run(main()); inside a coroutine use asyncio.get_running_loop()",
         )
