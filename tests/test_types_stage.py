@@ -418,3 +418,19 @@ def test_a_name_a_block_binds_afresh_is_its_own_not_the_earlier_blocks(
     _code, report = run_json("--no-cache", "--no-fix", "--stages", "types", "t.md")
     found = [(f["line"], f["rule"]) for f in report["documents"][0]["blocks"][1]["findings"]]
     assert found == [(10, "operator")]
+
+
+def test_what_mypy_infers_from_a_call_given_a_placeholder_is_no_evidence(
+    tmp_path: Path,
+) -> None:
+    """``engine`` is a placeholder (Any): mypy picks sessionmaker's sync overload and then
+    says the session has no ``__aenter__``; the reader's real engine would not."""
+    code = (
+        "from sqlalchemy.ext.asyncio import AsyncSession\n"
+        "from sqlalchemy.orm import sessionmaker\n\n"
+        "async_session = sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)\n\n\n"
+        "async def main() -> None:\n    async with async_session() as session:\n"
+        "        await session.commit()\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    assert [f["rule"] for f in block["findings"] if f["stage"] == "types"] == []

@@ -276,9 +276,10 @@ def _from_standin(
 
 def _standin_lines(ctx: BlockContext) -> set[int]:
     """Code lines of the block that use names imported from missing modules, or names
-    assigned (at top level) from them, or classes a stand-in or a placeholder decorates
-    (``@strawberry.type``, ``@define``: what they make of the class is unknown), or classes
-    derived from a stand-in (``class Task(TaskBase, table=True)`` over SQLModel's)."""
+    assigned (at top level) from them or from a call given a placeholder, or classes a
+    stand-in or a placeholder decorates (``@strawberry.type``, ``@define``: what they make of
+    the class is unknown), or classes derived from a stand-in (``class Task(TaskBase,
+    table=True)`` over SQLModel's)."""
     missing = set(ctx.missing_modules)
     placeholders = ctx.placeholders
     tainted: set[str] = set()
@@ -300,7 +301,7 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
         elif (
             isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
             and node.value
-            and _names(node.value) & tainted
+            and (_names(node.value) & tainted or _given(node.value) & placeholders)
         ):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             tainted.update(name for t in targets for name in _names(t))
@@ -356,6 +357,16 @@ def _runtime_class(ctx: BlockContext, message: str) -> str | None:
                 func = node.value.func
                 return func.attr if isinstance(func, ast.Attribute) else ast.unparse(func)
     return None
+
+
+def _given(value: ast.expr) -> set[str]:
+    """Names passed as they are to the call ``value`` is (``sessionmaker(engine, ...)``): a
+    placeholder there is ``Any`` to mypy, which then may pick the wrong overload of the
+    callee (a sync ``Session`` for ``class_=AsyncSession``) and type the result by it."""
+    if not isinstance(value, ast.Call):
+        return set()
+    passed = [*value.args, *(k.value for k in value.keywords)]
+    return {a.id for a in passed if isinstance(a, ast.Name)}
 
 
 def _names(node: ast.AST) -> set[str]:
