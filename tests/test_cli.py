@@ -569,3 +569,20 @@ def test_stubs_refresh_keeps_a_refined_file_runnable(
         [sys.executable, str(stubs)], capture_output=True, text=True, check=False, cwd=in_tmp
     )
     assert ran.returncode == 0, ran.stderr
+
+
+def test_an_expectation_that_no_longer_holds_is_stale(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "e.md",
+        "<!-- exampletest: expect=broken -->\n```python\nx = 1\nprint(x)\n```\n\n"
+        "<!-- exampletest: expect=broken -->\n```python\nimport json\n\njson.loads('{')\n```\n\n"
+        '<!-- exampletest: expect=broken -->\n```py {test="skip"}\ny = 2\nprint(y)\n```\n',
+    )
+    _code, report = run_json("e.md")
+    found = [[f["rule"] for f in b["findings"]] for b in report["documents"][0]["blocks"]]
+    statuses = [b["status"] for b in report["documents"][0]["blocks"]]
+    assert found[0] == ["expect-unmet"] and statuses[0] == "stale"
+    assert "expect-unmet" not in found[1] and statuses[1] == "ok"  # broken, as it says
+    assert "expect-unmet" not in found[2]  # its run is skipped: nothing to say it works

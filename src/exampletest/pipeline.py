@@ -49,7 +49,14 @@ from exampletest.nameindex import STACK_PACKAGES, NameIndex, environment_key, is
 from exampletest.parse import peek, read_document
 from exampletest.stages import StageError, lint, types
 from exampletest.stages.smoke import Workers
-from exampletest.verdict import fold_import_lines, mark_intentional, merge, status, subjects
+from exampletest.verdict import (
+    fold_import_lines,
+    mark_intentional,
+    merge,
+    status,
+    subjects,
+    unmet_expectation,
+)
 
 if TYPE_CHECKING:
     from exampletest.fix.engine import Trial
@@ -479,6 +486,8 @@ def verdict(
     merged = fold_import_lines(result.block, merge(found + result.findings))
     findings = mark_intentional(result.block, merged)
     ran = any(v in ("ran", "timeout") for v in result.stages.values())
+    every = bool(result.stages) and all(v == "ran" for v in result.stages.values())
+    findings = [*findings, *unmet_expectation(result.block, findings, every)]
     return findings, status(result.block, findings, ran or no_stages)
 
 

@@ -472,6 +472,34 @@ def _names_used_outside(block: Block, governed: set[int]) -> set[str]:
     }
 
 
+def unmet_expectation(block: Block, findings: Sequence[Finding], ran_all: bool) -> list[Finding]:
+    """``expect=broken`` on a block no check found broken (every stage ran): what the document
+    says of it no longer holds (the library now takes the code, or the example changed), as
+    pytest's strict xfail. Stale: the block works; its prose may teach the wrong thing."""
+    expect = block.directives.expect
+    if expect is None or expect is Status.OK or not ran_all or block.skip_reason is not None:
+        return []
+    wanted = STATUS_ORDER.index(expect)
+    statuses = {s.value: i for i, s in enumerate(STATUS_ORDER)}
+    if any(statuses.get(f.category.value, 99) <= wanted for f in findings):
+        return []
+    return [
+        Finding.at(
+            block,
+            1,
+            1,
+            stage="context",
+            tool="exampletest",
+            rule="expect-unmet",
+            category=Category.STALE,
+            message=f"the document expects this block to be {expect.value} "
+            f"(`expect={expect.value}`), but no check found it so: it works as written now",
+            suggestion="remove the directive, or show code that is still "
+            f"{expect.value} on purpose",
+        )
+    ]
+
+
 def status(block: Block, findings: Sequence[Finding], ran_any: bool) -> Status:
     if block.skip_reason is not None or not ran_any:
         return Status.SKIPPED
