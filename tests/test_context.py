@@ -646,3 +646,16 @@ def test_a_legacy_module_the_document_imports_from_is_never_suggested(index: Nam
     )
     found = {f.message.split("`")[1]: f.suggestion for f in ctxs[0].findings}
     assert found["select"] == "from sqlalchemy import select"
+
+
+def test_an_earlier_block_that_does_not_parse_still_imports_what_it_imports(
+    index: NameIndex,
+) -> None:
+    ctxs = _contexts(
+        "```python\nfrom sqlalchemy.orm import (\n    Session,\n)\nimport json\n\n"
+        "print(f\"x: {json.dumps(1)})\n```\n\n"
+        "```python\nwith Session(engine) as session:\n    print(json.dumps(2))\n```\n",
+        index,
+    )
+    assert {"Session", "json"} <= {n for p in ctxs[1].prelude for n in p.statement.binds}
+    assert not any("Session" in f.message for f in ctxs[1].findings)

@@ -187,10 +187,28 @@ def _analyze_document(
         elif block.skip_reason is None and symbols.syntax_error is not None:
             # `from <service>.settings import settings` elides one statement: the block's
             # others (its imports, `app = FastAPI()`) are still what later blocks build on.
+            # A block that does not parse (a typo further down) still imports what it imports.
             filled = _filled(block.code, symbols.syntax_error)
-            kept = analyze(filled[0]).statements if filled else ()
+            kept = analyze(filled[0] if filled else _import_lines(block.code)).statements
             earlier.extend((block.index, s) for s in kept if s.source in block.code)
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
+
+
+def _import_lines(code: str) -> str:
+    """The top-level import statements of code that does not parse, each one that parses
+    alone (a parenthesized one with its continuation lines)."""
+    lines = code.splitlines(keepends=True)
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith(("import ", "from ")):
+            for end in range(i + 1, min(i + 40, len(lines)) + 1):
+                if _parses("".join(lines[i:end])):
+                    kept.append("".join(lines[i:end]))
+                    i = end - 1
+                    break
+        i += 1
+    return "".join(kept)
 
 
 def _with_exports(contexts: list[BlockContext]) -> tuple[BlockContext, ...]:
