@@ -905,11 +905,14 @@ def test_sleeping_moves_a_virtual_clock_where_nothing_else_could_happen(
         "asyncio.run(main())\n```\n\n"
         "```python\nimport threading\nimport time\n\ndone = []\n"
         "threading.Thread(target=lambda: (time.sleep(0.2), done.append(1))).start()\n"
-        "time.sleep(0.5)\nassert done == [1]\n```\n",
+        "time.sleep(0.5)\nassert done == [1]\n```\n\n"
+        "```python\nimport subprocess\nimport sys\nimport time\n\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(0.3)'])\n"
+        "time.sleep(1.5)\nassert child.poll() == 0, 'a child process needs the real time'\n```\n",
     )
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
     blocks = report["documents"][0]["blocks"]
-    assert [(b["status"], b["findings"]) for b in blocks] == [("ok", [])] * 3
+    assert [(b["status"], b["findings"]) for b in blocks] == [("ok", [])] * 4
 
 
 def test_a_class_that_shows_only_part_of_its_body_is_a_fragment(

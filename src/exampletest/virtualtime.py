@@ -4,18 +4,19 @@ Examples sleep a lot (``await asyncio.sleep(2)`` to show concurrency, ``time.sle
 retry loop). Where nothing else could happen meanwhile, waiting changes nothing but the wall
 clock, so the clock jumps instead: the job's only thread sleeping, or an event loop with
 nothing to wait for but its timers (no socket, pipe or subprocess registered, no other
-thread that could wake it). Every clock the block can read through :mod:`time`
-(``time``, ``monotonic``, ``perf_counter`` and their ``_ns`` forms) moves by the same amount,
-so timeouts fire in the same order and a measured duration reads as it would have; where
-something else could happen (a thread, real I/O), the wait is real. ``datetime.now()`` reads
-the system clock directly and does not move. The job's own time limit stays in real time: a
-block that sleeps in an endless loop still runs out of it.
+thread or child process that could act meanwhile). Every clock the block can read through
+:mod:`time` (``time``, ``monotonic``, ``perf_counter`` and their ``_ns`` forms) moves by the
+same amount, so timeouts fire in the same order and a measured duration reads as it would
+have; where something else could happen (a thread, a child, real I/O), the wait is real.
+``datetime.now()`` reads the system clock directly and does not move. The job's own time
+limit stays in real time: a block that sleeps in an endless loop still runs out of it.
 
 Install it in the job's own process only (never the worker's).
 """
 
 from __future__ import annotations
 
+import os
 import selectors
 import threading
 import time
@@ -40,8 +41,16 @@ def _shifted_ns(read: Callable[[], int]) -> Callable[[], int]:
 
 
 def _alone() -> bool:
-    """No other thread that could act (or wake a loop) while this one waits."""
-    return threading.active_count() == 1
+    """No other thread, and no child process, that could act (or wake a loop) while this
+    one waits: a sleep that gives a ``subprocess`` or ``multiprocessing`` child its time is
+    a real one."""
+    if threading.active_count() != 1:
+        return False
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/children", encoding="ascii") as fh:
+            return not fh.read().strip()
+    except OSError:  # no such file (an older kernel): a child cannot be told, assume none
+        return True
 
 
 def install() -> None:
