@@ -930,3 +930,11 @@ def test_a_class_that_shows_only_part_of_its_body_is_a_fragment(
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
     found = report["documents"][0]["blocks"][1]["findings"]
     assert [(f["rule"], f["category"]) for f in found] == [("elided", "incomplete")]
+
+
+def test_random_draws_are_the_same_every_run(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A block that simulates a flaky service with ``random`` gets one verdict, run to run."""
+    code = "import random\n\nassert random.random() == 0.8444218515250481\n"
+    assert _findings(run_json, _doc(write_doc, code)) == []

@@ -25,6 +25,7 @@ import inspect
 import json
 import linecache
 import os
+import random
 import re
 import signal
 import sys
@@ -285,6 +286,9 @@ def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dic
         recorded.append(_warning_record(message, category, block_file, filename, lineno))
 
     out: dict[str, Any] = {"exception": None, "warnings": recorded}
+    # The same draws every run (a fork reseeds from the OS): an example that simulates a flaky
+    # service with `random` gets one verdict, not a different one run to run.
+    random.seed(0)
     try:
         # Top-level ``await`` is common in docs (they assume a notebook or asyncio REPL).
         code = compile(
