@@ -653,7 +653,7 @@ def test_an_earlier_block_that_does_not_parse_still_imports_what_it_imports(
 ) -> None:
     ctxs = _contexts(
         "```python\nfrom sqlalchemy.orm import (\n    Session,\n)\nimport json\n\n"
-        "print(f\"x: {json.dumps(1)})\n```\n\n"
+        'print(f"x: {json.dumps(1)})\n```\n\n'
         "```python\nwith Session(engine) as session:\n    print(json.dumps(2))\n```\n",
         index,
     )

@@ -333,3 +333,13 @@ def test_mypy_on_a_line_the_run_shows_elided_is_a_fragment() -> None:
     other = Finding("types", "mypy", "call-arg", Category.BROKEN, 8, 1, 'Missing "day"')
     found = {f.line: f.category for f in merge([elided, call, other]) if f.tool == "mypy"}
     assert found == {7: Category.INCOMPLETE, 8: Category.BROKEN}
+
+
+def test_a_syntax_error_is_intentional_only_under_a_marker_of_old_code() -> None:
+    """``# ❌ Bad`` code is valid code doing the wrong thing: a syntax error in it is a typo.
+    Under ``# Python 2 (old style)`` it may be the point (``print "x"``)."""
+    syntax = Finding("extract", "python", "SyntaxError", Category.BROKEN, 12, 1, "invalid syntax")
+    bad = _block("# ❌ Bad: request-scoped session\ndef f(a=1, b):\n    pass\n")
+    old = _block("# Old style (Python 2)\nprint 'hi'\n")
+    assert not mark_intentional(bad, [syntax])[0].intentional
+    assert mark_intentional(old, [syntax])[0].intentional

@@ -241,7 +241,13 @@ def _missing_name(f: Finding) -> str | None:
 
 
 def marked_lines(block: Block) -> set[int]:
-    """Document lines an anti-pattern marker comment governs.
+    """Document lines an anti-pattern marker comment governs (see :func:`_marked`)."""
+    return _marked(block)[0]
+
+
+def _marked(block: Block) -> tuple[set[int], set[int]]:
+    """Document lines an anti-pattern marker comment governs, and those of them a marker of
+    old code (``# Before (v1)``, ``# Python 2``, ``# Legacy``) governs.
 
     A marker on its own line governs the lines after it up to the next blank line or the
     next own-line comment that follows code; blank lines right after the marker do not end
@@ -255,6 +261,7 @@ def marked_lines(block: Block) -> set[int]:
     lines = code_lines(block.code)
     older = _older_versions(lines)
     governed: set[int] = set()
+    old_code: set[int] = set()
     active = False
     section = False
     seen_code = False
@@ -286,7 +293,9 @@ def marked_lines(block: Block) -> set[int]:
         comment = text.find("#")
         if active or (comment > 0 and MARKER.search(text[comment:])):
             governed.add(block.doc_line(i))
-    return governed
+            if active and section:
+                old_code.add(block.doc_line(i))
+    return governed, old_code
 
 
 #: A comment that labels the code under it with a version: ``# v1 - Config class``,
@@ -378,7 +387,10 @@ def _shown_type_failures(block: Block) -> set[int]:
 
 
 def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]:
-    governed = marked_lines(block)
+    governed, old_code = _marked(block)
+    # A syntax error is what old code may show on purpose (Python 2's `print "x"`), never
+    # what an anti-pattern is (`# ❌ Bad` code is valid code doing the wrong thing): a typo.
+    governed_for = {SYNTAX: old_code}
     older = _older_alternatives(block, findings)
     handled = _shown_type_failures(block)
     # pytest-examples' `upgrade="skip"`: the document keeps this spelling on purpose.
@@ -404,7 +416,10 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
             or f in older
             or (keep_spelling and f.tool == "ruff" and f.rule.startswith("UP"))
             or f.rule in block.directives.keeps
-            or (f.line in governed and not _used_elsewhere(block, f, governed))
+            or (
+                f.line in governed_for.get(f.rule, governed)
+                and not _used_elsewhere(block, f, governed)
+            )
         ):
             out.append(f.replace(intentional=True))
         else:
