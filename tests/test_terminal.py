@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import runpy
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,16 @@ def test_progress_is_silent_off_a_tty(capsys: pytest.CaptureFixture[str]) -> Non
             bar(1)  # the pipeline's Callable[[int], None]
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_the_caret_stays_under_its_column_on_a_tab_indented_line(
+    write_doc: Any, run_json: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from exampletest.cli import main
+
+    write_doc("t.md", "```python\nif True:\n\tunused_name = 1\n\tprint(undefined_x)\n```\n")
+    main(["run", "--stages", "lint", "--no-cache", "t.md"])
+    out = capsys.readouterr().out.splitlines()
+    i = next(n for n, line in enumerate(out) if line.endswith("print(undefined_x)"))
+    assert "\t" not in out[i]
+    assert out[i + 1].index("^") == out[i].index("undefined_x")

@@ -181,12 +181,15 @@ def _frame(result: BlockResult, finding: Finding) -> Text:
         frame.append(
             f"     {marker} {row.doc_line:>{width}} | ", style="dim" if marker == " " else ""
         )
-        frame.append(row.text)
+        frame.append(row.text.expandtabs())  # the caret below counts the columns it shows
         frame.append("\n")
         if i == at:
             start, span = _caret_span(finding, row)
-            frame.append(f"       {'':>{width}} | " + " " * start, style="dim")
-            frame.append("^" * min(span, max(len(row.text) - start, 1)), style=style)
+            span = min(span, max(len(row.text) - start, 1))
+            shown = len(row.text[:start].expandtabs())
+            wide = max(len(row.text[: start + span].expandtabs()) - shown, 1)
+            frame.append(f"       {'':>{width}} | " + " " * shown, style="dim")
+            frame.append("^" * wide, style=style)
             frame.append("\n")
     frame.rstrip()
     return frame
