@@ -343,3 +343,9 @@ def test_a_syntax_error_is_intentional_only_under_a_marker_of_old_code() -> None
     old = _block("# Old style (Python 2)\nprint 'hi'\n")
     assert not mark_intentional(bad, [syntax])[0].intentional
     assert mark_intentional(old, [syntax])[0].intentional
+    # A marker that names the error: the syntax error is what the example shows.
+    shown = _block(
+        "# Wrong - can't call async from sync\ndef f():\n    x = await g()  # SyntaxError!\n"
+    )
+    error = Finding("extract", "python", "SyntaxError", Category.BROKEN, 13, 9, "'await' outside")
+    assert mark_intentional(shown, [error])[0].intentional

@@ -200,6 +200,7 @@ def _directives_dict(d: Directives) -> dict[str, Any]:
         "expect": None if d.expect is None else d.expect.value,
         "standalone": d.standalone,
         "keeps": sorted(d.keeps),
+        "implied": d.implied,
     }
 
 
@@ -210,6 +211,7 @@ def _block_from(data: dict[str, Any]) -> Block:
         None if d["expect"] is None else Status(d["expect"]),
         d["standalone"],
         frozenset(d.get("keeps", ())),
+        bool(d.get("implied", False)),
     )
     tuples = ("line_map", "col_offsets", "prefixes")
     fields: dict[str, Any] = {k: (tuple(v) if k in tuples else v) for k, v in data.items()}

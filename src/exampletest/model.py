@@ -53,6 +53,9 @@ class Directives:
     #: Rules whose findings the document shows on purpose: a FastAPI docs tab titled
     #: "non-Annotated" shows that style (FAST002, ET303) beside its Annotated twin.
     keeps: frozenset[str] = frozenset()
+    #: ``expect`` comes from the prose (a "❌ WRONG" caption, an old-version tab), not a
+    #: directive: it says the code is the wrong way, not which check must find it so.
+    implied: bool = False
 
     def skips(self, stage: str) -> bool:
         return "all" in self.skip or stage in self.skip

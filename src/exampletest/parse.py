@@ -312,7 +312,8 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
                 skip = _info_skips(settings) | doccmd_range
                 directives = _merge(pending, Directives(skip=frozenset(skip)))
                 if (caption or old_tab is not None) and directives.expect is None:
-                    directives = replace(directives, expect=Status.BROKEN)  # all intentional
+                    # all intentional
+                    directives = replace(directives, expect=Status.BROKEN, implied=True)
                 if style_tab is not None or any(_NON_ANNOTATED.search(t) for t in titles):
                     directives = replace(directives, keeps=STYLE_TAB_RULES)
                 blocks.append(replace(block, directives=directives))

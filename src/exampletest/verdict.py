@@ -247,7 +247,8 @@ def marked_lines(block: Block) -> set[int]:
 
 def _marked(block: Block) -> tuple[set[int], set[int]]:
     """Document lines an anti-pattern marker comment governs, and those of them a marker of
-    old code (``# Before (v1)``, ``# Python 2``, ``# Legacy``) governs.
+    old code (``# Before (v1)``, ``# Python 2``, ``# Legacy``) or of an error shown on purpose
+    (``# SyntaxError!``, ``# raises``) governs: where even a syntax error may be the point.
 
     A marker on its own line governs the lines after it up to the next blank line or the
     next own-line comment that follows code; blank lines right after the marker do not end
@@ -264,6 +265,7 @@ def _marked(block: Block) -> tuple[set[int], set[int]]:
     old_code: set[int] = set()
     active = False
     section = False
+    shows = False  # the marker says the code is old, or shows an error
     seen_code = False
     commented = False  # a comment after the marker: its subject may be that commented-out line
     depth = 0  # the marker's indentation: code indented less is outside the body it is in
@@ -279,6 +281,7 @@ def _marked(block: Block) -> tuple[set[int], set[int]]:
             if MARKER.match(stripped) or i in older:
                 active, seen_code, commented = True, False, False
                 section = i in older or _SECTION.match(stripped) is not None
+                shows = section or _SHOWS_ERROR.search(stripped) is not None
                 depth = indent
             elif section and text[:1] == " ":
                 pass  # a comment inside the old code's own body
@@ -291,11 +294,18 @@ def _marked(block: Block) -> tuple[set[int], set[int]]:
             continue
         seen_code = True
         comment = text.find("#")
-        if active or (comment > 0 and MARKER.search(text[comment:])):
+        trailing = text[comment:] if comment > 0 else ""
+        if active or MARKER.search(trailing):
             governed.add(block.doc_line(i))
-            if active and section:
+            if (active and shows) or _SHOWS_ERROR.search(trailing):
                 old_code.add(block.doc_line(i))
     return governed, old_code
+
+
+#: A marker that names the error the code shows: "# SyntaxError!", "# raises", "# -> TypeError".
+_SHOWS_ERROR = re.compile(
+    r"\b(?:raises?|fails?|throws?|[A-Z]\w*(?:Error|Exception))\b|\b(?:syntax|type) error\b", re.I
+)
 
 
 #: A comment that labels the code under it with a version: ``# v1 - Config class``,
@@ -492,7 +502,9 @@ def unmet_expectation(block: Block, findings: Sequence[Finding], ran_all: bool) 
     says of it no longer holds (the library now takes the code, or the example changed), as
     pytest's strict xfail. Stale: the block works; its prose may teach the wrong thing."""
     expect = block.directives.expect
-    if expect is None or expect is Status.OK or not ran_all or block.skip_reason is not None:
+    if expect is None or expect is Status.OK or block.directives.implied:
+        return []  # a caption's "❌ WRONG" is about the way, not about which check fails
+    if not ran_all or block.skip_reason is not None:
         return []
     wanted = STATUS_ORDER.index(expect)
     statuses = {s.value: i for i, s in enumerate(STATUS_ORDER)}
