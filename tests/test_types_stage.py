@@ -434,3 +434,14 @@ def test_what_mypy_infers_from_a_call_given_a_placeholder_is_no_evidence(
     )
     [block] = _run_types(tmp_path, code)
     assert [f["rule"] for f in block["findings"] if f["stage"] == "types"] == []
+
+
+def test_a_class_of_the_document_given_a_placeholder_is_still_checked(tmp_path: Path) -> None:
+    """``DatabaseConnection(dsn)`` with ``dsn`` a placeholder: the class is the document's own,
+    its type does not depend on the argument, and a method it lacks is still an error."""
+    code = (
+        "class DatabaseConnection:\n    def __init__(self, dsn: str) -> None:\n"
+        "        self.dsn = dsn\n\n\ndb = DatabaseConnection(dsn)\nprint(db.execute('x'))\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    assert [f["rule"] for f in block["findings"] if f["stage"] == "types"] == ["attr-defined"]

@@ -283,6 +283,7 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
     missing = set(ctx.missing_modules)
     placeholders = ctx.placeholders
     tainted: set[str] = set()
+    defined: set[str] = set()  # the document's own classes and functions
     if not missing and not placeholders:
         return set()
 
@@ -295,13 +296,15 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
         return False
 
     def learn(node: ast.stmt) -> None:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            defined.add(node.name)
         if imports_missing(node):
             assert isinstance(node, ast.Import | ast.ImportFrom)
             tainted.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif (
             isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
             and node.value
-            and (_names(node.value) & tainted or _given(node.value) & placeholders)
+            and (_names(node.value) & tainted or _given(node.value, defined) & placeholders)
         ):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             tainted.update(name for t in targets for name in _names(t))
@@ -359,11 +362,13 @@ def _runtime_class(ctx: BlockContext, message: str) -> str | None:
     return None
 
 
-def _given(value: ast.expr) -> set[str]:
+def _given(value: ast.expr, defined: set[str]) -> set[str]:
     """Names passed as they are to the call ``value`` is (``sessionmaker(engine, ...)``): a
-    placeholder there is ``Any`` to mypy, which then may pick the wrong overload of the
-    callee (a sync ``Session`` for ``class_=AsyncSession``) and type the result by it."""
-    if not isinstance(value, ast.Call):
+    placeholder there is ``Any`` to mypy, which then may pick the wrong overload of a
+    library's callee (a sync ``Session`` for ``class_=AsyncSession``) and type the result by
+    it. Not for a class or function the document ``defined``: its type does not depend on
+    the argument."""
+    if not isinstance(value, ast.Call) or _names(value.func) & defined:
         return set()
     passed = [*value.args, *(k.value for k in value.keywords)]
     return {a.id for a in passed if isinstance(a, ast.Name)}
