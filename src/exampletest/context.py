@@ -1199,7 +1199,7 @@ def _acts_on(stmt: Statement, made: set[str]) -> bool:
     """``x.method(...)`` on an object the document made (not a module), or a ``with`` over
     one (``with Session(engine) as session:`` that adds rows): setting it up."""
     try:
-        body = ast.parse(stmt.source).body
+        body = parse_tree(stmt.source).body
     except (SyntaxError, ValueError):
         return False
     if len(body) != 1:

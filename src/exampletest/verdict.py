@@ -28,9 +28,16 @@ from exampletest.symbols import analyze, code_lines, parse_tree
 #: what a rule or linter matched in the text.
 _EVIDENCE = {"smoke": 0, "types": 1, "rules": 2, "lint": 3, "context": 4, "extract": 5}
 
+#: A comment's words that name an error the code shows on purpose (after the ``#``).
+_SHOWN_ERROR = (
+    r".*\b(?:raises?|fails?|throws?)\b|.*(?:->|=>|→)\s*[A-Z]\w*(?:Error|Exception)\b"
+    r"|[A-Z]\w*Error\b|.*\b(?:immediate|runtime|type|syntax) error\b"
+)
+_MARKER_START = r"#\s*[*_]*(?:(?i:please)\s+)?"
 #: A comment saying the code it stands above is the wrong way (``# BAD``, ``# DO NOT``).
 MARKER = re.compile(
-    r"#\s*[*_]*(?:(?i:please)\s+)?(?:❌|🚫|✗|✘|⛔|BAD\b|Bad\b|NEVER\b|WRONG\b|Wrong\b|AVOID\b|Avoid\b|DON'?T\b|Don'?t\b"
+    _MARKER_START
+    + r"(?:❌|🚫|✗|✘|⛔|BAD\b|Bad\b|NEVER\b|WRONG\b|Wrong\b|AVOID\b|Avoid\b|DON'?T\b|Don'?t\b"
     r"|DO NOT\b|Do not\b|INCORRECT\b|Incorrect\b|ANTI-?PATTERN|Anti-?pattern|INSECURE\b"
     r"|Insecure\b|VULNERABLE\b|Vulnerable\b"
     # the old half of a migration: "# Before (v1)", "# Old style", "# Legacy" (not a bare
@@ -46,8 +53,7 @@ MARKER = re.compile(
     r"|(?i:pre-?)\s*(?:(?i:python)\s*)?3\.\d+\b"
     # an error the example shows on purpose: "# raises TypeError", "# user's code: fails",
     # "# -> ValueError", "# immediate error"
-    r"|.*\b(?:raises?|fails?|throws?)\b|.*(?:->|=>|→)\s*[A-Z]\w*(?:Error|Exception)\b|[A-Z]\w*Error\b"
-    r"|.*\b(?:immediate|runtime|type) error\b"
+    r"|" + _SHOWN_ERROR +
     # code a migration guide shows as gone: "# no longer supported", "# no longer works"
     r"|.*\b(?i:no longer)\s+(?:supported|works?|valid|available|exists?|allowed)\b"
     # a type the code breaks on purpose, to show it is not checked: "# default won't be
@@ -281,7 +287,7 @@ def _marked(block: Block) -> tuple[set[int], set[int]]:
             if MARKER.match(stripped) or i in older:
                 active, seen_code, commented = True, False, False
                 section = i in older or _SECTION.match(stripped) is not None
-                shows = section or _SHOWS_ERROR.search(stripped) is not None
+                shows = section or _SHOWS_ERROR.match(stripped) is not None
                 depth = indent
             elif section and text[:1] == " ":
                 pass  # a comment inside the old code's own body
@@ -297,15 +303,13 @@ def _marked(block: Block) -> tuple[set[int], set[int]]:
         trailing = text[comment:] if comment > 0 else ""
         if active or MARKER.search(trailing):
             governed.add(block.doc_line(i))
-            if (active and shows) or _SHOWS_ERROR.search(trailing):
+            if (active and shows) or _SHOWS_ERROR.match(trailing):
                 old_code.add(block.doc_line(i))
     return governed, old_code
 
 
 #: A marker that names the error the code shows: "# SyntaxError!", "# raises", "# -> TypeError".
-_SHOWS_ERROR = re.compile(
-    r"\b(?:raises?|fails?|throws?|[A-Z]\w*(?:Error|Exception))\b|\b(?:syntax|type) error\b", re.I
-)
+_SHOWS_ERROR = re.compile(_MARKER_START + f"(?:{_SHOWN_ERROR})")
 
 
 #: A comment that labels the code under it with a version: ``# v1 - Config class``,

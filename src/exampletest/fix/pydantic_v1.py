@@ -33,6 +33,7 @@ from exampletest.fix.base import (
     run_passes,
 )
 from exampletest.fix.imports import is_docstring
+from exampletest.rules.pydantic import CON_KWARGS
 
 __all__ = ["Rewrite", "RewriteContext", "rewrite"]
 
@@ -1474,14 +1475,6 @@ _CON_TYPES = {
     "confloat": ("float", "Field"),
     "condecimal": ("Decimal", "Field"),
 }
-#: What each keyword of v1 is called in v2 (None: gone, nothing to rename it to).
-_CON_KWARGS = {
-    "regex": "pattern",
-    "min_items": "min_length",
-    "max_items": "max_length",
-    "unique_items": None,
-    "curtail_length": None,
-}
 
 
 class _ConTypes(_Transformer):
@@ -1498,13 +1491,13 @@ class _ConTypes(_Transformer):
         gone = [
             a.keyword.value
             for a in updated_node.args
-            if a.keyword and a.keyword.value in _CON_KWARGS and _CON_KWARGS[a.keyword.value] is None
+            if a.keyword and a.keyword.value in CON_KWARGS and CON_KWARGS[a.keyword.value] is None
         ]
         if gone:
             self.note(self.rule, original_node, f"{name}({gone[0]}=...) has no v2 equivalent")
             return updated_node
         renamed = _rename_kwargs(
-            updated_node, {k: v for k, v in _CON_KWARGS.items() if v is not None}
+            updated_node, {k: v for k, v in CON_KWARGS.items() if v is not None}
         )
         if name not in _CON_TYPES:
             if not renamed.deep_equals(updated_node):
@@ -1795,7 +1788,7 @@ def _none_default(node: cst.AnnAssign) -> bool:
     """``x: T = None`` (or ``= Field(None, ...)``, ``= Field(default=None)``) where ``T``
     admits no None (not Optional, a union with None, Any)."""
     value = node.value
-    if isinstance(value, cst.Call) and _named(value.func, "Field"):
+    if isinstance(value, cst.Call) and _last_name(value.func) == "Field":
         given = [a for a in value.args if a.keyword is None][:1] or [
             a for a in value.args if a.keyword and a.keyword.value == "default"
         ]
@@ -1804,13 +1797,6 @@ def _none_default(node: cst.AnnAssign) -> bool:
         return False
     text = cst.Module([]).code_for_node(node.annotation.annotation)
     return not re.search(r"\bNone\b|Optional\[|\bAny\b|^ClassVar|^[\"']", text)
-
-
-def _named(func: cst.BaseExpression, name: str) -> bool:
-    """``name`` or ``something.name``."""
-    if isinstance(func, cst.Attribute):
-        return func.attr.value == name
-    return isinstance(func, cst.Name) and func.value == name
 
 
 def rewrite(code: str, ctx: RewriteContext) -> Rewrite:

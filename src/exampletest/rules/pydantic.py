@@ -619,7 +619,8 @@ _CON_TYPES = (
 #: the constrained-type functions whose V2 docstring says "discouraged" (pydantic 2.14); the
 #: others (conlist, conset, …) are current unless given V1 keyword arguments
 _CON_DISCOURAGED = frozenset({"constr", "conint", "confloat", "condecimal"})
-_CON_REMOVED = {
+#: What each v1 keyword of the constrained types is called in v2 (None: gone).
+CON_KWARGS = {
     "min_items": "min_length",
     "max_items": "max_length",
     "regex": "pattern",
@@ -643,7 +644,7 @@ def con_types(ctx: Context) -> Iterator[Hit]:
             continue
         fname = dotted(call.func) or "con"
         short = fname.rsplit(".", 1)[-1]
-        removed = [k.arg for k in call.keywords if k.arg in _CON_REMOVED]
+        removed = [k.arg for k in call.keywords if k.arg in CON_KWARGS]
         if not removed and short not in _CON_DISCOURAGED:
             continue
         target = (
@@ -659,7 +660,7 @@ def con_types(ctx: Context) -> Iterator[Hit]:
         category = None
         if removed:
             renames = ", ".join(
-                f"{k} -> {_CON_REMOVED[k]}" if _CON_REMOVED[k] else f"{k} (removed)"
+                f"{k} -> {CON_KWARGS[k]}" if CON_KWARGS[k] else f"{k} (removed)"
                 for k in removed
                 if k
             )
