@@ -445,3 +445,23 @@ def test_a_class_of_the_document_given_a_placeholder_is_still_checked(tmp_path: 
     )
     [block] = _run_types(tmp_path, code)
     assert [f["rule"] for f in block["findings"] if f["stage"] == "types"] == ["attr-defined"]
+
+
+def test_blocks_that_board_a_shared_run_are_checked_in_it(tmp_path: Path) -> None:
+    """The fix engine's trials join the run's mypy: one mypy process, and each side gets the
+    findings of its own modules, as separate runs would give them."""
+    (tmp_path / "doc.md").write_text(DOC, encoding="utf-8")
+    options = pipeline.Options(paths=(str(tmp_path / "doc.md"),), cache_dir=tmp_path / "c")
+    documents, _ = pipeline.load_documents(options)
+    contexts = analyze_document(documents[0].blocks, pipeline.load_index(options, documents))
+    own = [(c, f"own_b{c.block.index}") for c in contexts]
+    riding = [(c, f"rider_b{c.block.index}") for c in contexts[:1]]
+    shared = types.SharedRun()
+    rider = shared.board(riding)
+    assert rider is not None and not rider.done.is_set()
+    found = types.check(own, tmp_path / "work", tmp_path / "mypy", shared=shared)
+    assert rider.done.is_set() and rider.results is not None
+    key = (contexts[0].block.doc_path, contexts[0].block.index)
+    assert [f.rule for f in rider.results[key]] == [f.rule for f in found[key]] == ["operator"]
+    assert set(found) == {(c.block.doc_path, c.block.index) for c in contexts}
+    assert shared.board(riding) is None  # the run has started: too late to join

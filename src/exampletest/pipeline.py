@@ -232,14 +232,14 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             workers = None
         speculation: list[Trial] = []
 
-        def speculate(preliminary: list[DocumentResult], types_done: threading.Event) -> None:
-            """While mypy runs: the fix trials, from the verdicts so far (their own mypy once
-            the run's is done)."""
+        def speculate(preliminary: list[DocumentResult], shared: types.SharedRun) -> None:
+            """While mypy runs: the fix trials, from the verdicts so far (their mypy joins the
+            run's if that has not started yet)."""
             from exampletest.fix.engine import speculate
 
             try:
                 speculation.append(
-                    speculate(preliminary, documents, options, index, workers, types_done)
+                    speculate(preliminary, documents, options, index, workers, shared)
                 )
             except Exception:  # only a head start: the fix engine does the whole work anyway
                 speculation.clear()
@@ -419,9 +419,9 @@ class Checked:
     no_stages: bool = False  # the run selected no stage at all (context findings only)
 
 
-#: Called with the verdicts so far once every stage but types has finished, and the event
-#: that is set when types has (mypy's cache is the run's until then).
-Partial = Callable[[list[DocumentResult], threading.Event], None]
+#: Called with the verdicts so far once every stage but types has finished, and the run's
+#: mypy, which more blocks can join until it starts.
+Partial = Callable[[list[DocumentResult], types.SharedRun], None]
 
 
 def check(
@@ -432,10 +432,10 @@ def check(
     progress: Callable[[int], None] | None = None,
     workers: Workers | None = None,
     partial: Partial | None = None,
-    types_after: threading.Event | None = None,
+    shared: types.SharedRun | None = None,
 ) -> Checked:
     """Context and stages for every block of the documents (those ``only`` allows).
-    ``types_after``: mypy starts once it is set (another run's mypy shares the cache)."""
+    ``shared``: the types stage joins that mypy run when it can, or is left ``pending``."""
     doc_results: list[DocumentResult] = []
     contexts: list[BlockContext] = []
     results: dict[Key, BlockResult] = {}
@@ -459,14 +459,12 @@ def check(
                 result.findings.extend(ctx.findings)
             contexts.append(ctx)
 
-    def early(found: dict[Key, list[Finding]], types_done: threading.Event) -> None:
+    def early(found: dict[Key, list[Finding]], run: types.SharedRun) -> None:
         assert partial is not None
-        partial(_preliminary(Checked(doc_results, results, found, not options.stages)), types_done)
+        partial(_preliminary(Checked(doc_results, results, found, not options.stages)), run)
 
     hook = early if partial is not None else None
-    found = check_contexts(
-        contexts, options, run_errors, results, progress, workers, hook, types_after
-    )
+    found = check_contexts(contexts, options, run_errors, results, progress, workers, hook, shared)
     return Checked(doc_results, results, found, not options.stages)
 
 
@@ -547,13 +545,13 @@ def check_contexts(
     results: dict[Key, BlockResult],
     progress: Callable[[int], None] | None = None,
     workers: Workers | None = None,
-    early: Callable[[dict[Key, list[Finding]], threading.Event], None] | None = None,
-    types_after: threading.Event | None = None,
+    early: Callable[[dict[Key, list[Finding]], types.SharedRun], None] | None = None,
+    shared: types.SharedRun | None = None,
 ) -> dict[Key, list[Finding]]:
     """Run the stages over the blocks that need them; returns the findings per block.
     ``early`` gets the findings of every stage but types as soon as they are in (types, the
-    slowest, is still running: the fix engine starts its trials meanwhile), and the event set
-    when types is done."""
+    slowest, is still running: the fix engine starts its trials meanwhile), and the run's
+    mypy, which the trials' can join until it starts. ``shared``: see :func:`check`."""
     found: dict[Key, list[Finding]] = {}
     lock = threading.Lock()
     plans = {(c.block.doc_path, c.block.index): _stage_plan(c, options) for c in contexts}
@@ -605,33 +603,37 @@ def check_contexts(
         except Exception as exc:  # StageError, or a bug: the stage fails, never the run
             fail("lint", [(c.block.doc_path, c.block.index) for c in todo], exc)
 
-    types_done = threading.Event()
+    own = types.SharedRun()
 
     def run_types() -> None:
         todo = with_stage("types")
-        if not todo:
-            types_done.set()
-            return
-        if types_after is not None:
-            types_after.wait()
+        pairs = [
+            (c, module_name(c.block.doc_path, c.block.index, options.module_suffix)) for c in todo
+        ]
         try:
-            add(
-                "types",
-                types.check(
-                    [
-                        (c, module_name(c.block.doc_path, c.block.index, options.module_suffix))
-                        for c in todo
-                    ],
-                    workdir / "types",
-                    options.cache_dir / "mypy",
-                    extra_config=options.mypy_options,
-                    cores=1 if smoking else options.jobs,
-                ),
+            if not todo:
+                return
+            if shared is not None:
+                rider = shared.board(pairs)
+                if rider is not None:
+                    rider.done.wait()
+                if rider is not None and rider.results is not None:
+                    add("types", rider.results)
+                return  # otherwise left pending, for a later run of its own
+            checked = types.check(
+                pairs,
+                workdir / "types",
+                options.cache_dir / "mypy",
+                extra_config=options.mypy_options,
+                cores=1 if smoking else options.jobs,
+                shared=own,
             )
+            add("types", checked)
         except Exception as exc:  # StageError, or a bug: the stage fails, never the run
             fail("types", [(c.block.doc_path, c.block.index) for c in todo], exc)
         finally:
-            types_done.set()
+            for rider in own.depart():  # boarded a run that never started
+                rider.done.set()
 
     def run_rules() -> None:
         try:
@@ -656,7 +658,7 @@ def check_contexts(
         if early is not None and threads[2].is_alive():
             with lock:
                 so_far = {k: list(v) for k, v in found.items()}
-            early(so_far, types_done)
+            early(so_far, own)
     finally:  # never leave a mypy running on the shared cache behind
         for t in threads:
             t.join()

@@ -24,7 +24,6 @@ import re
 import signal
 import subprocess
 import tempfile
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -57,6 +56,7 @@ from exampletest.nameindex import NameIndex
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.smoke import Workers
+from exampletest.stages.types import SharedRun
 from exampletest.symbols import analyze, code_lines, parse_tree
 from exampletest.verdict import subjects
 from exampletest.writeback import WriteError, writable
@@ -328,12 +328,25 @@ class Trial:
     wanted: dict[str, set[int]] = field(default_factory=dict)
     checked: Checked | None = None
     memos: dict[Key, dict[tuple[str, str, str], Rewrite]] = field(default_factory=dict)
+    #: documents whose types stage is still to run (the run's mypy had started before the
+    #: head start could join it: the round that reuses the rest runs it)
+    untyped: set[str] = field(default_factory=set)
 
     def reusable(self, path: str, codes: dict[Key, str], wanted: set[int]) -> bool:
         """Whether this check saw ``path`` with these codes and checked every wanted block."""
         then = {k: c for k, c in self.codes.items() if k[0] == path}
         now = {k: c for k, c in codes.items() if k[0] == path}
         return self.checked is not None and then == now and wanted <= self.wanted.get(path, set())
+
+    def add_types(self, path: str, typed: Checked) -> None:
+        """Complete ``path`` with its types stage, run later (``untyped``)."""
+        assert self.checked is not None
+        for key, result in typed.results.items():
+            if key[0] == path and key in self.checked.results:
+                self.checked.results[key].stages["types"] = result.stages["types"]
+                found = [f for f in typed.found.get(key, []) if f.stage == "types"]
+                self.checked.found.setdefault(key, []).extend(found)
+        self.untyped.discard(path)
 
 
 def _states(
@@ -389,11 +402,12 @@ def speculate(
     options: Options,
     index: NameIndex,
     workers: Workers | None = None,
-    types_after: threading.Event | None = None,
+    shared: SharedRun | None = None,
 ) -> Trial:
-    """The first round of trials from preliminary verdicts (every stage but types). The
-    trials' own mypy waits for ``types_after`` (the run's mypy, which shares the cache) and
-    then runs beside their smoke run."""
+    """The first round of trials from preliminary verdicts (every stage but types). Their
+    mypy joins the run's (``shared``) if that has not started yet; otherwise it is left to
+    the first round, which runs it once for the codes the final verdicts ask for (mypy
+    shares the run's cache, so it could not start earlier anyway)."""
     by_path = {d.path: d for d in documents}
     states = _states(doc_results, by_path, None)
     skips: dict[Key, set[str]] = {key: set() for key in states}
@@ -411,8 +425,9 @@ def speculate(
     docs = {key[0]: state.doc for key, state in states.items()}
     rewritten, wanted = _trial_documents(codes, list(codes), docs)
     opts = _trial_options(options, wanted, lambda path, stages: stages)
-    checked = check(rewritten, opts, index, [], None, workers, types_after=types_after)
-    return Trial(codes, wanted, checked, memos)
+    checked = check(rewritten, opts, index, [], None, workers, shared=shared)
+    untyped = {k[0] for k, r in checked.results.items() if r.stages.get("types") == "pending"}
+    return Trial(codes, wanted, checked, memos, untyped)
 
 
 def propose(
@@ -778,8 +793,8 @@ def _recheck(
     what each has now, and the stages that did not run on it (skipped, timed out).
 
     Where an earlier check (the head start's, an earlier round's) saw a document with the
-    same codes, what it found is the answer: nothing runs again. This check joins
-    ``history``."""
+    same codes, what it found is the answer: nothing runs again but the head start's types
+    stage. This check joins ``history``."""
     docs = {key[0]: state.doc for key, state in states.items()}
     codes: dict[Key, str] = {k: s.code for k, s in states.items()}
     codes.update({k: code for k, (code, _) in trial.items()})
@@ -787,25 +802,34 @@ def _recheck(
     rewritten, wanted = _trial_documents(codes, list(trial), docs)
     out: dict[Key, list[Finding]] = {}
     unrun: dict[Key, tuple[str, ...]] = {}
-    todo: dict[str, set[int]] = {}
-    for path, indexes in wanted.items():
-        prior = next((t for t in history if t.reusable(path, changed, indexes)), None)
-        if prior is None or prior.checked is None:
-            todo[path] = indexes
-            continue
-        for i in indexes:
-            result = prior.checked.results.get((path, i))
-            if result is not None:
-                found = prior.checked.found.get((path, i), [])
-                out[(path, i)] = verdict(result, found, prior.checked.no_stages)[0]
-                unrun[(path, i)] = _unrun(result)
-    if todo:
-        opts = _trial_options(options, todo, lambda path, stages: stages)
+    priors = {
+        p: next((t for t in history if t.reusable(p, changed, i)), None) for p, i in wanted.items()
+    }
+    # one check: every stage where nothing can be reused, types alone where the head start
+    # holds every other stage's answer
+    typing = {p: t for p, t in priors.items() if t is not None and p in t.untyped}
+    todo = {p: i for p, i in wanted.items() if priors[p] is None}
+    if todo or typing:
+        rechecked = {**todo, **{p: t.wanted[p] for p, t in typing.items()}}
+        opts = _trial_options(
+            options,
+            rechecked,
+            lambda path, stages: stages & {"types"} if path in typing else stages,
+        )
         checked = check(rewritten, opts, index, [], None, workers)
-        history.append(Trial({k: c for k, c in changed.items() if k[0] in todo}, todo, checked))
-        for key, result in checked.results.items():
-            out[key] = verdict(result, checked.found.get(key, []), checked.no_stages)[0]
-            unrun[key] = _unrun(result)
+        for path, typed in typing.items():
+            typed.add_types(path, checked)
+        if todo:
+            history.append(Trial({k: c for k, c in changed.items() if k[0] in todo}, todo, checked))
+    for path, indexes in wanted.items():
+        seen = priors[path] if path not in todo else history[-1]
+        assert seen is not None and seen.checked is not None
+        for i in indexes:
+            result = seen.checked.results.get((path, i))
+            if result is not None:
+                found = seen.checked.found.get((path, i), [])
+                out[(path, i)] = verdict(result, found, seen.checked.no_stages)[0]
+                unrun[(path, i)] = _unrun(result)
     return out, unrun
 
 

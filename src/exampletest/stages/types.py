@@ -18,8 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exampletest.assemble import CheckModule, check_module, stub_module_name
@@ -124,11 +125,14 @@ def end_prewarm(cache_dir: Path, kill: bool = False) -> None:
         return
     if kill:
         warm.proc.kill()
+    _running.add(warm.proc)  # a SIGTERM meanwhile stops it (see stop_running)
     try:
         warm.proc.wait(timeout=600)
     except subprocess.TimeoutExpired:
         warm.proc.kill()
         warm.proc.wait()
+    finally:
+        _running.discard(warm.proc)
     if warm.seed is not None and warm.proc.returncode in (0, 1):
         _keep_seed(cache_dir, warm.seed, warm.packages)
 
@@ -182,6 +186,43 @@ def _keep_seed(cache_dir: Path, seed: Path, packages: frozenset[str]) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+Key = tuple[str, int]
+
+
+@dataclass
+class _Rider:
+    contexts: Sequence[tuple[BlockContext, str]]
+    done: threading.Event = field(default_factory=threading.Event)
+    results: dict[Key, list[Finding]] | None = None  # None: the run failed or did not start
+
+
+class SharedRun:
+    """One mypy run that more blocks can join until it starts: the fix engine's trials board
+    the run's own check while it waits for the libraries' analysis, which saves a mypy start
+    and a load of the libraries' cache (a second run would have to wait for the first
+    anyway: they share the cache)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._riders: list[_Rider] | None = []
+
+    def board(self, contexts: Sequence[tuple[BlockContext, str]]) -> _Rider | None:
+        """Join the run (None: it has started, or is over); wait on ``done``, then read
+        ``results``."""
+        with self._lock:
+            if self._riders is None:
+                return None
+            rider = _Rider(contexts)
+            self._riders.append(rider)
+            return rider
+
+    def depart(self) -> list[_Rider]:
+        """Close the boarding: the riders so far (none after the first call)."""
+        with self._lock:
+            riders, self._riders = self._riders or [], None
+            return riders
+
+
 def check(
     contexts: Sequence[tuple[BlockContext, str]],
     workdir: Path,
@@ -189,9 +230,40 @@ def check(
     timeout_s: float = 600.0,
     extra_config: Sequence[str] = (),
     cores: int = 1,
-) -> dict[tuple[str, int], list[Finding]]:
+    shared: SharedRun | None = None,
+) -> dict[Key, list[Finding]]:
     """Type-check blocks; keys are (document path, block index). ``str`` is the module name.
-    ``cores``: how many this run may take (more than one only helps a cold cache)."""
+    ``cores``: how many this run may take (more than one only helps a cold cache).
+    ``shared``: the blocks that boarded it are checked in the same mypy run."""
+    riders: list[_Rider] = []
+    try:
+        end_prewarm(cache_dir)  # the libraries are in the cache now: only the blocks are left
+        riders = shared.depart() if shared is not None else []
+        everything = [*contexts, *(pair for r in riders for pair in r.contexts)]
+        found = _check_modules(everything, workdir, cache_dir, timeout_s, extra_config, cores)
+        for rider in riders:
+            rider.results = _by_block(rider.contexts, found)
+        return _by_block(contexts, found)
+    finally:
+        for rider in riders:
+            rider.done.set()
+
+
+def _by_block(
+    contexts: Sequence[tuple[BlockContext, str]], found: dict[str, list[Finding]]
+) -> dict[Key, list[Finding]]:
+    return {(ctx.block.doc_path, ctx.block.index): found[module] for ctx, module in contexts}
+
+
+def _check_modules(
+    contexts: Sequence[tuple[BlockContext, str]],
+    workdir: Path,
+    cache_dir: Path,
+    timeout_s: float,
+    extra_config: Sequence[str],
+    cores: int,
+) -> dict[str, list[Finding]]:
+    """The findings of one mypy run, by module."""
     workdir.mkdir(parents=True, exist_ok=True)
     modules: dict[str, tuple[BlockContext, CheckModule]] = {}
     files: list[str] = []
@@ -204,16 +276,13 @@ def check(
             stub = workdir / f"{stub_module_name(ctx.stub_source)}.py"
             _write_if_changed(stub, ctx.stub_source)
         files.append(f"{module}.py")
-    results: dict[tuple[str, int], list[Finding]] = {
-        (ctx.block.doc_path, ctx.block.index): [] for ctx, _ in contexts
-    }
+    results: dict[str, list[Finding]] = {module: [] for _, module in contexts}
     if not files:
         return results
     config = (workdir / "mypy.ini").resolve()
     _write_if_changed(config, mypy_config(extra_config))
     # A blocking error (mypy stops the whole run) in one block must not cost the others: that
     # block is reported and the run repeated without it.
-    end_prewarm(cache_dir)  # the libraries are in the cache now: only the blocks are left
     for _ in range(5):
         proc = _mypy(files, workdir, config, cache_dir, timeout_s, cores)
         blocking = _blocking(proc, modules) if proc.returncode == 2 else None
@@ -221,7 +290,7 @@ def check(
             break
         module, message = blocking
         ctx = modules[module][0]
-        results[(ctx.block.doc_path, ctx.block.index)].append(
+        results[module].append(
             Finding.at(
                 ctx.block,
                 1,
@@ -252,8 +321,8 @@ def check(
         if finding is not None and not real_api and _from_standin(err, modules, standins):
             continue
         if finding is not None:
-            key, f = finding
-            results[key].append(f)
+            module, f = finding
+            results[module].append(f)
     return results
 
 
@@ -414,8 +483,8 @@ def _mypy(
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-#: The mypy checks running now (in the stage's thread), for :func:`stop_running`.
-_running: set[subprocess.Popen[str]] = set()
+#: The mypy runs the stage's thread waits for now, for :func:`stop_running`.
+_running: set[subprocess.Popen[str] | subprocess.Popen[bytes]] = set()
 
 
 def stop_running() -> None:
@@ -458,7 +527,8 @@ def _blocking(
 
 def _to_finding(
     err: dict[str, object], modules: dict[str, tuple[BlockContext, CheckModule]]
-) -> tuple[tuple[str, int], Finding] | None:
+) -> tuple[str, Finding] | None:
+    """The error as a finding of its module's block (None: no evidence)."""
     path = Path(str(err.get("file", "")))
     entry = modules.get(path.stem)
     code = str(err.get("code") or "misc")
@@ -565,7 +635,7 @@ def _to_finding(
         message=message,
         suggestion=hint,
     )
-    return (ctx.block.doc_path, ctx.block.index), finding
+    return path.stem, finding
 
 
 def _validated_by_pydantic(ctx: BlockContext, code: str, message: str, line: int) -> str | None:
