@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 from exampletest.formats import FORMATS, NAMES, github, junit, markdown, sarif
 from exampletest.formats._common import parse_diff, source_lines
 from exampletest.model import Finding, Report, Status
-from exampletest.verdict import reaches as fails
+from exampletest.model import reaches as fails
 
 DATA = Path(__file__).parent / "data"
 sample_report = runpy.run_path(str(DATA / "formats" / "sample_report.py"))["sample_report"]

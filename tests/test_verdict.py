@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from exampletest.model import Block, Category, Directives, Finding, Status
-from exampletest.verdict import mark_intentional, marked_lines, merge, reaches, status
+from exampletest.model import Block, Category, Directives, Finding, Status, reaches
+from exampletest.verdict import mark_intentional, marked_lines, merge, status
 
 
 def _block(code: str, directives: Directives | None = None) -> Block:

@@ -19,9 +19,8 @@ import re
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from exampletest.context import BlockContext
 from exampletest.model import (
     Block,
     BlockResult,
@@ -33,6 +32,9 @@ from exampletest.model import (
     Status,
 )
 from exampletest.parse import parse_document
+
+if TYPE_CHECKING:
+    from exampletest.context import BlockContext
 
 FORMAT = 3
 #: A document line inside a message or a fix note ("on line 12", "(line 12)"): stored as the

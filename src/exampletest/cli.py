@@ -21,10 +21,9 @@ from exampletest import __version__
 from exampletest.changed import ChangedSince, GitError, parse_shard, shard_paths
 from exampletest.config import FAIL_ON, Config, ConfigError, load, parse_stages
 from exampletest.formats import FORMATS
-from exampletest.model import Document, DocumentResult, Report
+from exampletest.model import Document, DocumentResult, Report, reaches
 from exampletest.parse import left_unread, misread_directive
 from exampletest.pipeline import STAGE_FAILED, Options
-from exampletest.verdict import reaches
 
 if TYPE_CHECKING:
     from exampletest.baseline import Baseline
@@ -172,11 +171,13 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     reports = _parse_reports(args.report)
     fail_on = args.fail_on or config.fail_on
     baseline = _load_baseline(args.baseline) if args.baseline else None
-    from exampletest.formats.text import progress
+    if args.format == "text" and not args.quiet and not os.environ.get("CI"):
+        from exampletest.formats.text import progress  # rich loads only for the terminal
 
-    show = args.format == "text" and not args.quiet and not os.environ.get("CI")
-    with progress(0, show) as bar:
-        report = run(options, progress=bar)
+        with progress(0, True) as bar:
+            report = run(options, progress=bar)
+    else:
+        report = run(options)
     _print_errors(report)
     if not report.blocks() and _nothing_readable(report) and options.paths:
         return 2

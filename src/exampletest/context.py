@@ -22,7 +22,6 @@ import inspect
 import os
 import re
 import sys
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,10 +141,6 @@ PROJECT_PACKAGES = frozenset(
         "module", "some_module", "somemodule", "some_package",
     }
 )  # fmt: skip
-
-
-def stub_path(stubs_dir: Path, doc_slug: str) -> Path:
-    return stubs_dir / f"{doc_slug}.py"
 
 
 def analyze_document(
@@ -470,32 +465,6 @@ def _own_modules(module: str, modules: dict[str, Block]) -> list[str]:
 
 
 #: An import statement's module(s), at the start of a line or after a semicolon.
-_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from[ \t]+([A-Za-z_]\w*)|import[ \t]+([^\n;#]+))", re.M)
-
-
-def imported_packages(documents: Iterable[Sequence[Block]]) -> set[str]:
-    """Top-level packages the documents import (absolute imports), read from the text: a
-    warm run asks for them too and must not parse every block. A package only named in a
-    string may be counted; that costs a package more in the index, never a wrong answer."""
-    out: set[str] = set()
-    for blocks in documents:
-        for block in blocks:
-            out |= imported_tops(block.code)
-    return out
-
-
-def imported_tops(text: str) -> set[str]:
-    """Top-level packages ``import`` and ``from`` lines of ``text`` name."""
-    out: set[str] = set()
-    for match in _IMPORT.finditer(text):
-        names = [match.group(1)] if match.group(1) else match.group(2).split(",")
-        for name in names:
-            top = name.strip().split(" ")[0].split(".")[0].strip("()")
-            if top.isidentifier():
-                out.add(top)
-    return out
-
-
 def _imported_modules(blocks: Sequence[Block]) -> list[str]:
     """The modules the document imports, the first place to look for a missing name."""
     seen: dict[str, None] = {}
@@ -1322,31 +1291,3 @@ def _free_name(
         message=message.format(count=count),
         suggestion=suggestion,
     )
-
-
-def doc_slug(path: str) -> str:
-    """A Python-identifier name for a document, from its file name: what extracted/ and stubs/
-    use unless another document of the run has the same name (see :func:`doc_slugs`)."""
-    stem = os.path.splitext(os.path.basename(path))[0]
-    return _identifier(stem)
-
-
-def path_slug(path: str) -> str:
-    """A name for a document from its whole path, for documents that share a file name."""
-    rel = os.path.splitext(os.path.normpath(path))[0]
-    return _identifier("_".join(p for p in rel.split(os.sep) if p not in ("", ".", "..")))
-
-
-def doc_slugs(paths: Sequence[str]) -> dict[str, str]:
-    """Unique names for the documents of a run (``SKILL.md`` twice: their paths decide;
-    ``guide.md`` beside ``guide.markdown``: their extensions too)."""
-    stems = Counter(doc_slug(p) for p in set(paths))
-    slugs = {p: doc_slug(p) if stems[doc_slug(p)] == 1 else path_slug(p) for p in paths}
-    taken = Counter(slugs[p] for p in set(paths))
-    return {p: _identifier(os.path.normpath(p)) if taken[s] > 1 else s for p, s in slugs.items()}
-
-
-def _identifier(text: str) -> str:
-    slug = "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
-    slug = "_".join(filter(None, slug.split("_"))) or "doc"
-    return slug if slug[0].isalpha() else f"doc_{slug}"

@@ -7,12 +7,45 @@ where to edit. ``--check`` compares instead of writing (exit 1 when out of date)
 
 from __future__ import annotations
 
+import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from exampletest.context import doc_slug, doc_slugs
 from exampletest.model import Block, Document
+
+
+def stub_path(stubs_dir: Path, doc_slug: str) -> Path:
+    return stubs_dir / f"{doc_slug}.py"
+
+
+def doc_slug(path: str) -> str:
+    """A Python-identifier name for a document, from its file name: what extracted/ and stubs/
+    use unless another document of the run has the same name (see :func:`doc_slugs`)."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return _identifier(stem)
+
+
+def path_slug(path: str) -> str:
+    """A name for a document from its whole path, for documents that share a file name."""
+    rel = os.path.splitext(os.path.normpath(path))[0]
+    return _identifier("_".join(p for p in rel.split(os.sep) if p not in ("", ".", "..")))
+
+
+def doc_slugs(paths: Sequence[str]) -> dict[str, str]:
+    """Unique names for the documents of a run (``SKILL.md`` twice: their paths decide;
+    ``guide.md`` beside ``guide.markdown``: their extensions too)."""
+    stems = Counter(doc_slug(p) for p in set(paths))
+    slugs = {p: doc_slug(p) if stems[doc_slug(p)] == 1 else path_slug(p) for p in paths}
+    taken = Counter(slugs[p] for p in set(paths))
+    return {p: _identifier(os.path.normpath(p)) if taken[s] > 1 else s for p, s in slugs.items()}
+
+
+def _identifier(text: str) -> str:
+    slug = "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
+    slug = "_".join(filter(None, slug.split("_"))) or "doc"
+    return slug if slug[0].isalpha() else f"doc_{slug}"
 
 
 def heading_slug(heading: str | None) -> str:

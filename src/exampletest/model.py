@@ -43,6 +43,13 @@ STATUS_ORDER: tuple[Status, ...] = (
 STAGES: tuple[str, ...] = ("lint", "types", "smoke")
 
 
+def reaches(s: Status, threshold: str) -> bool:
+    """Whether a block status is at or above a ``--fail-on`` threshold."""
+    if threshold == "never" or s in (Status.OK, Status.SKIPPED):
+        return False
+    return STATUS_ORDER.index(s) <= STATUS_ORDER.index(Status(threshold))
+
+
 @dataclass(frozen=True)
 class Directives:
     """What the document says about a block (HTML comments before the fence, info settings)."""

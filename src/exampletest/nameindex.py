@@ -53,7 +53,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Literal, NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
+
+if TYPE_CHECKING:
+    from exampletest.model import Block
 
 Kind = Literal["class", "function", "module", "other"]
 
@@ -433,6 +436,32 @@ def is_importable(module: str) -> bool:
         return importlib.util.find_spec(top) is not None
     except (ImportError, ValueError, AttributeError):
         return False
+
+
+_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from[ \t]+([A-Za-z_]\w*)|import[ \t]+([^\n;#]+))", re.M)
+
+
+def imported_packages(documents: Iterable[Sequence[Block]]) -> set[str]:
+    """Top-level packages the documents import (absolute imports), read from the text: a
+    warm run asks for them too and must not parse every block. A package only named in a
+    string may be counted; that costs a package more in the index, never a wrong answer."""
+    out: set[str] = set()
+    for blocks in documents:
+        for block in blocks:
+            out |= imported_tops(block.code)
+    return out
+
+
+def imported_tops(text: str) -> set[str]:
+    """Top-level packages ``import`` and ``from`` lines of ``text`` name."""
+    out: set[str] = set()
+    for match in _IMPORT.finditer(text):
+        names = [match.group(1)] if match.group(1) else match.group(2).split(",")
+        for name in names:
+            top = name.strip().split(" ")[0].split(".")[0].strip("()")
+            if top.isidentifier():
+                out.add(top)
+    return out
 
 
 def importable_spelling(top: str) -> str | None:

@@ -22,19 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from exampletest import __version__
 from exampletest.cache import ResultCache, block_key, mark_cache_folder
-from exampletest.context import (
-    BlockContext,
-    analyze_document,
-    doc_slug,
-    doc_slugs,
-    imported_packages,
-    imported_tops,
-    path_slug,
-    prelude_imports,
-    stub_path,
-)
 from exampletest.discover import discover
-from exampletest.extract import module_path
+from exampletest.extract import doc_slug, doc_slugs, module_path, path_slug, stub_path
 from exampletest.model import (
     STAGES,
     Block,
@@ -45,21 +34,22 @@ from exampletest.model import (
     Report,
     Status,
 )
-from exampletest.nameindex import STACK_PACKAGES, NameIndex, environment_key, is_importable
-from exampletest.parse import peek, read_document
-from exampletest.stages import StageError, lint, types
-from exampletest.stages.smoke import Workers
-from exampletest.verdict import (
-    fold_import_lines,
-    mark_intentional,
-    merge,
-    status,
-    subjects,
-    unmet_expectation,
+from exampletest.nameindex import (
+    STACK_PACKAGES,
+    NameIndex,
+    environment_key,
+    imported_packages,
+    imported_tops,
+    is_importable,
 )
+from exampletest.parse import peek, read_document
+from exampletest.stages import StageError, lint
 
 if TYPE_CHECKING:
+    from exampletest.context import BlockContext
     from exampletest.fix.engine import Trial
+    from exampletest.stages.smoke import Workers
+    from exampletest.stages.types import SharedRun
 
 #: Distributions whose versions the report records (the stack examples are checked against).
 STACK = (
@@ -159,13 +149,18 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     started = time.perf_counter()
     mark_cache_folder(options.cache_dir)
     workers: Workers | None = None
+    prewarmed = False
     mypy_cache = options.cache_dir / "mypy"
     documents: list[Document] = []
 
     def prewarm(start: bool = True, tops: set[str] | None = None) -> None:
         """While the name index is built or the contexts analysed: mypy on the libraries
         (``start``: False only seeds the cache from the user's)."""
+        nonlocal prewarmed
         if "types" in options.stages:
+            from exampletest.stages import types
+
+            prewarmed = True
             tops = imported_packages(d.blocks for d in documents) if tops is None else tops
             packages = sorted(p for p in tops if is_importable(p))
             workdir = options.cache_dir / "work" / "types"
@@ -232,7 +227,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             workers = None
         speculation: list[Trial] = []
 
-        def speculate(preliminary: list[DocumentResult], shared: types.SharedRun) -> None:
+        def speculate(preliminary: list[DocumentResult], shared: SharedRun) -> None:
             """While mypy runs: the fix trials, from the verdicts so far (their mypy joins the
             run's if that has not started yet)."""
             from exampletest.fix.engine import speculate
@@ -269,7 +264,10 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     finally:
         if workers is not None:
             workers.close()
-        types.end_prewarm(mypy_cache, kill=True)  # only left when the run stopped before mypy
+        if prewarmed:  # only left when the run stopped before mypy
+            from exampletest.stages import types
+
+            types.end_prewarm(mypy_cache, kill=True)
     if cache is not None:
         for result in fresh:
             key = (result.block.doc_path, result.block.index)
@@ -315,6 +313,8 @@ def _block_keys(
     known = cache.get_keys(digest)
     if known is not None and len(known) == len(doc.blocks):
         return known
+    from exampletest.context import analyze_document  # a warm run has its keys: no analysis
+
     keys = [block_key(ctx, salt) for ctx in analyze_document(doc.blocks, index, stub)]
     cache.put_keys(digest, keys)
     return keys
@@ -421,7 +421,7 @@ class Checked:
 
 #: Called with the verdicts so far once every stage but types has finished, and the run's
 #: mypy, which more blocks can join until it starts.
-Partial = Callable[[list[DocumentResult], types.SharedRun], None]
+Partial = Callable[[list[DocumentResult], "SharedRun"], None]
 
 
 def check(
@@ -432,7 +432,7 @@ def check(
     progress: Callable[[int], None] | None = None,
     workers: Workers | None = None,
     partial: Partial | None = None,
-    shared: types.SharedRun | None = None,
+    shared: SharedRun | None = None,
 ) -> Checked:
     """Context and stages for every block of the documents (those ``only`` allows).
     ``shared``: the types stage joins that mypy run when it can, or is left ``pending``."""
@@ -447,6 +447,8 @@ def check(
         if wanted is not None and not wanted:  # nothing to check here (all cached or unchanged)
             doc_result.blocks.extend(_not_checked(b, slugs[doc.path]) for b in doc.blocks)
             continue
+        from exampletest.context import analyze_document  # loads only for a block to check
+
         for ctx in analyze_document(doc.blocks, index, stub_source(options, doc)):
             block = ctx.block
             if wanted is not None and block.index not in wanted:
@@ -459,7 +461,7 @@ def check(
                 result.findings.extend(ctx.findings)
             contexts.append(ctx)
 
-    def early(found: dict[Key, list[Finding]], run: types.SharedRun) -> None:
+    def early(found: dict[Key, list[Finding]], run: SharedRun) -> None:
         assert partial is not None
         partial(_preliminary(Checked(doc_results, results, found, not options.stages)), run)
 
@@ -481,6 +483,15 @@ def verdict(
     result: BlockResult, found: list[Finding], no_stages: bool
 ) -> tuple[list[Finding], Status]:
     """A block's findings (its context's and the stages') as one per problem, and its status."""
+    # loads only for a block checked now (not a cache hit)
+    from exampletest.verdict import (
+        fold_import_lines,
+        mark_intentional,
+        merge,
+        status,
+        unmet_expectation,
+    )
+
     merged = fold_import_lines(result.block, merge(found + result.findings))
     findings = mark_intentional(result.block, merged)
     ran = any(v in ("ran", "timeout") for v in result.stages.values())
@@ -512,6 +523,8 @@ def _taken_later(
     contexts: Sequence[BlockContext], found: dict[Key, list[Finding]]
 ) -> dict[Key, list[Finding]]:
     """Without ruff's "imported but unused" for what later blocks take from the import."""
+    from exampletest.verdict import subjects
+
     for ctx in contexts:
         key = (ctx.block.doc_path, ctx.block.index)
         if ctx.exported and key in found:
@@ -545,14 +558,20 @@ def check_contexts(
     results: dict[Key, BlockResult],
     progress: Callable[[int], None] | None = None,
     workers: Workers | None = None,
-    early: Callable[[dict[Key, list[Finding]], types.SharedRun], None] | None = None,
-    shared: types.SharedRun | None = None,
+    early: Callable[[dict[Key, list[Finding]], SharedRun], None] | None = None,
+    shared: SharedRun | None = None,
 ) -> dict[Key, list[Finding]]:
     """Run the stages over the blocks that need them; returns the findings per block.
     ``early`` gets the findings of every stage but types as soon as they are in (types, the
     slowest, is still running: the fix engine starts its trials meanwhile), and the run's
     mypy, which the trials' can join until it starts. ``shared``: see :func:`check`."""
     found: dict[Key, list[Finding]] = {}
+    if not contexts:  # every block was in the cache
+        return found
+    # these load only when there is something to check
+    from exampletest.context import prelude_imports
+    from exampletest.stages import types
+
     lock = threading.Lock()
     plans = {(c.block.doc_path, c.block.index): _stage_plan(c, options) for c in contexts}
     for key, plan in plans.items():

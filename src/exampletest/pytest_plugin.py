@@ -105,7 +105,7 @@ class BlockItem(pytest.Item):
         self.block = block
 
     def runtest(self) -> None:
-        from exampletest.verdict import reaches
+        from exampletest.model import reaches
 
         runner = self.config.stash[_RUNNER]
         outcome = runner.outcome(self)

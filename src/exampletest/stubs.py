@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from exampletest.context import analyze_document, doc_slugs, stub_path
+from exampletest.context import analyze_document
+from exampletest.extract import doc_slugs, stub_path
 from exampletest.model import Document
 from exampletest.pipeline import Options, load_index
 from exampletest.symbols import analyze

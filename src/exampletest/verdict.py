@@ -539,10 +539,3 @@ def status(block: Block, findings: Sequence[Finding], ran_any: bool) -> Status:
         if s.value in present:
             return s
     return Status.OK
-
-
-def reaches(s: Status, threshold: str) -> bool:
-    """Whether a block status is at or above a ``--fail-on`` threshold."""
-    if threshold == "never" or s in (Status.OK, Status.SKIPPED):
-        return False
-    return STATUS_ORDER.index(s) <= STATUS_ORDER.index(Status(threshold))

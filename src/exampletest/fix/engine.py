@@ -35,7 +35,6 @@ from exampletest.context import (
     UNDEFINED,
     WRONG_CASE,
     analyze_document,
-    imported_packages,
     prelude_imports,
 )
 from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
@@ -52,7 +51,7 @@ from exampletest.model import (
     Fix,
     Report,
 )
-from exampletest.nameindex import NameIndex
+from exampletest.nameindex import NameIndex, imported_packages
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.smoke import Workers

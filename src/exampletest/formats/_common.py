@@ -7,8 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from exampletest.model import Block, BlockResult, Category, Finding, Report, Status
-from exampletest.verdict import reaches
+from exampletest.model import Block, BlockResult, Category, Finding, Report, Status, reaches
 
 #: Finding categories in the order formats list them (worst first).
 CATEGORY_ORDER: tuple[Category, ...] = tuple(Category)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from exampletest.formats._common import block_name, finding_summary, ordered_findings
-from exampletest.model import Report, Status
-from exampletest.verdict import reaches
+from exampletest.model import Report, Status, reaches
 
 
 def render(

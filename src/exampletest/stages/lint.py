@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from exampletest.model import Block, Category, Finding
-from exampletest.sandbox import SAFE_PATH
 from exampletest.stages import EXCERPT_RULES, NEWER_PYTHON, StageError
 
 SELECT = ("F", "E9", "UP", "DTZ", "FAST", "B", "S", "RUF013", "ASYNC")
@@ -33,6 +32,8 @@ _BROKEN = frozenset({"F632", "F707", "F722", "F823", "E902"})
 
 def ruff_command(args: Sequence[str], target_version: str | None = None) -> list[str]:
     """``ruff check`` as exampletest runs it: no user config, no cache, findings are not errors."""
+    from exampletest.sandbox import SAFE_PATH  # the sandbox module loads only when a stage runs
+
     target = target_version or f"py{sys.version_info.major}{sys.version_info.minor}"
     return [sys.executable, *SAFE_PATH, "-m", "ruff", "check", "--isolated", "--no-cache",
             "--exit-zero", "--target-version", target, *args]  # fmt: skip
