@@ -24,9 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from exampletest.context import doc_slug
 from exampletest.discover import discover
-from exampletest.extract import module_text
+from exampletest.extract import doc_slug, module_text
 from exampletest.model import Block
 from exampletest.parse import read_document
 
