@@ -935,6 +935,8 @@ def test_broken_fixtures_really_fail_here(case: tuple[str, str, Category, str]) 
         if rule == "ET401"
         else "\nSessionLocal()\n"
         if rule == "ET206"
+        else "\nimport asyncio, fastapi\nasyncio.run(test_root(fastapi.FastAPI()))\n"
+        if rule == "ET305"
         else ""
     )
     with warnings.catch_warnings():

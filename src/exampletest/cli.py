@@ -417,9 +417,13 @@ class Terminated(KeyboardInterrupt):
 
 
 def _terminate(signum: int, frame: object) -> None:
-    from exampletest.stages import types
-
-    types.stop_running()  # the stage's thread would wait for a mypy that is running
+    # The stage's thread would wait for a mypy that is running. The types stage loads only
+    # when there is something to check, maybe at this very moment: a module still loading
+    # has started no mypy.
+    types = sys.modules.get("exampletest.stages.types")
+    stop_running = getattr(types, "stop_running", None)
+    if stop_running is not None:
+        stop_running()
     raise Terminated
 
 
