@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from exampletest.context import BlockContext, relative_module
+from exampletest.context import BlockContext
+from exampletest.relative import relative_module
 from exampletest.symbols import code_lines
 
 

@@ -36,6 +36,7 @@ from exampletest.nameindex import (
     importable_spelling,
     is_importable,
 )
+from exampletest.relative import relative_module
 from exampletest.symbols import BUILTINS, Statement, Symbols, analyze, parse_tree
 
 # Rule ids of the context stage.
@@ -743,16 +744,6 @@ def _block_context(
         findings=tuple(findings),
         doc_modules=tuple(sorted(written.items())),
     )
-
-
-#: The package a block pretends to live in, so that ``from .models import X`` resolves to a
-#: stand-in module (smoke) or a missing one (mypy) instead of failing outright.
-RELATIVE_PACKAGE = ("_exampletest_rel", "a", "b", "c")
-
-
-def relative_module(level: int, module: str) -> str:
-    parent = RELATIVE_PACKAGE[: max(1, len(RELATIVE_PACKAGE) - (level - 1))]
-    return ".".join([*parent, module] if module else parent)
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from contextlib import contextmanager, suppress
 from typing import Any, ClassVar, TextIO
 
 from exampletest import virtualtime
-from exampletest.context import RELATIVE_PACKAGE
 from exampletest.placeholder import is_placeholder, placeholder
+from exampletest.relative import RELATIVE_PACKAGE
 
 MODULE_NAME = "exampletest_block"
 CTX_FILENAME = "<exampletest-context>"
