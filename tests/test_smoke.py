@@ -268,6 +268,22 @@ def test_blocks_known_to_take_long_go_first_longest_first(
     assert ordered[:2] == [7, 3] and sorted(ordered) == list(range(10))
 
 
+def test_a_small_run_preloads_only_the_stack_its_documents_import() -> None:
+    """An edit run on a Django document does not wait for FastAPI and SQLAlchemy to load; a
+    large run loads the whole stack once per worker."""
+    from exampletest import pipeline
+
+    options = pipeline.Options(paths=("d.md",))
+    small = pipeline.smoke_workers(options, 3, {"jwt", "datetime"})._preload
+    assert "jwt" in small and "exampletest.harness" in small and "datetime" in small
+    assert not {"fastapi", "sqlalchemy", "pydantic"} & set(small)
+    web = pipeline.smoke_workers(options, 3, {"fastapi"})._preload
+    assert {"fastapi", "fastapi.testclient", "pydantic.v1"} <= set(web)  # loaded per route
+    assert "sqlalchemy" not in web
+    large = pipeline.smoke_workers(options, 100, {"jwt"})._preload
+    assert {"fastapi", "sqlalchemy", "pydantic", "jwt"} <= set(large)
+
+
 def test_a_module_whose_import_warns_is_not_preloaded_so_the_block_sees_the_warning(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

@@ -16,6 +16,7 @@ from exampletest.fix import engine
 from exampletest.fix.base import Rewrite
 from exampletest.model import STAGES, Category, Document, Finding, Report
 from exampletest.nameindex import NameIndex
+from exampletest.stages.types import SharedRun
 
 DOC = textwrap.dedent(
     """\
@@ -70,11 +71,14 @@ class Setup:
         engine.propose(report, self.documents, self.options, self.index, speculation=speculation)
         return _fixes(report)
 
-    def speculate(self) -> engine.Trial:
-        """What every stage but types finds, then the speculative round from it."""
+    def speculate(self, shared: SharedRun | None = None) -> engine.Trial:
+        """What every stage but types finds, then the speculative round from it (its mypy
+        joining ``shared`` if that has not started)."""
         early = replace(self.options, stages=frozenset(STAGES) - {"types"})
         preliminary = pipeline.conclude(pipeline.check(self.documents, early, self.index, []))
-        return engine.speculate(preliminary, self.documents, self.options, self.index)
+        return engine.speculate(
+            preliminary, self.documents, self.options, self.index, shared=shared
+        )
 
 
 @pytest.fixture
@@ -122,6 +126,22 @@ def test_a_speculation_that_no_longer_matches_is_not_reused(
     stages_run = _spy_on_trials(monkeypatch)
     assert setup.fixes(speculation) == plain
     assert stages_run and stages_run[0] == frozenset(STAGES)
+
+
+def test_a_speculation_too_late_for_the_runs_mypy_runs_only_its_types_later(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's mypy had started: the head start's types stage is left pending, and the
+    first round runs that stage alone (the rest is reused), with the same fixes."""
+    plain = setup.fixes()
+    started = SharedRun()
+    assert started.depart() == []  # the run's mypy has left: nothing can board it now
+    speculation = setup.speculate(shared=started)
+    assert speculation.untyped == {"doc.md"}
+    stages_run = _spy_on_trials(monkeypatch)
+    assert setup.fixes(speculation) == plain
+    assert stages_run == [frozenset({"types"})]
+    assert not speculation.untyped  # completed: a later round reuses it whole
 
 
 RULE_STAYS = textwrap.dedent(

@@ -736,4 +736,5 @@ def smoke_workers(options: Options, blocks: int, tops: Iterable[str] = ()) -> Wo
 
     env = {k: os.environ[k] for k in options.smoke_env if k in os.environ}
     preload = sorted(p for p in tops if is_importable(p))
-    return Workers(min(options.jobs, -(-blocks // BLOCKS_PER_WORKER)), env, preload)
+    jobs = min(options.jobs, -(-blocks // BLOCKS_PER_WORKER))
+    return Workers(jobs, env, preload, whole_stack=blocks > BLOCKS_PER_WORKER)
