@@ -42,6 +42,9 @@ STATUS_ORDER: tuple[Status, ...] = (
 
 STAGES: tuple[str, ...] = ("lint", "types", "smoke")
 
+#: A block within a run: (document path, block index).
+Key = tuple[str, int]
+
 
 def reaches(s: Status, threshold: str) -> bool:
     """Whether a block status is at or above a ``--fail-on`` threshold."""

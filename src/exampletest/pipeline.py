@@ -31,6 +31,7 @@ from exampletest.model import (
     Document,
     DocumentResult,
     Finding,
+    Key,
     Report,
     Status,
 )
@@ -64,7 +65,6 @@ STACK = (
     "mypy",
 )
 
-Key = tuple[str, int]
 #: What a run error says when a whole stage could not run (the run is then not done: exit 2).
 STAGE_FAILED = "stage failed"
 #: A smoke worker more for every this many blocks (up to ``--jobs``): a worker costs an import
@@ -636,8 +636,8 @@ def check_contexts(
                 rider = shared.board(pairs)
                 if rider is not None:
                     rider.done.wait()
-                if rider is not None and rider.results is not None:
-                    add("types", rider.results)
+                    if rider.results is not None:
+                        add("types", rider.results)
                 return  # otherwise left pending, for a later run of its own
             checked = types.check(
                 pairs,
@@ -651,8 +651,7 @@ def check_contexts(
         except Exception as exc:  # StageError, or a bug: the stage fails, never the run
             fail("types", [(c.block.doc_path, c.block.index) for c in todo], exc)
         finally:
-            for rider in own.depart():  # boarded a run that never started
-                rider.done.set()
+            own.cancel()  # for riders of a run that never started
 
     def run_rules() -> None:
         try:

@@ -49,6 +49,7 @@ from exampletest.model import (
     DocumentResult,
     Finding,
     Fix,
+    Key,
     Report,
 )
 from exampletest.nameindex import NameIndex, imported_packages
@@ -64,7 +65,6 @@ STALE_LINT = ("UP", "FAST002", "RUF013")
 FIXABLE = frozenset({Category.BROKEN, Category.STALE, Category.INCOMPLETE})
 _WORSE = frozenset({Category.BROKEN, Category.STALE})
 
-Key = tuple[str, int]
 FindingKey = tuple[str, str, frozenset[str]]
 
 
@@ -806,17 +806,17 @@ def _recheck(
     }
     # one check: every stage where nothing can be reused, types alone where the head start
     # holds every other stage's answer
-    typing = {p: t for p, t in priors.items() if t is not None and p in t.untyped}
+    types_only = {p: t for p, t in priors.items() if t is not None and p in t.untyped}
     todo = {p: i for p, i in wanted.items() if priors[p] is None}
-    if todo or typing:
-        rechecked = {**todo, **{p: t.wanted[p] for p, t in typing.items()}}
+    if todo or types_only:
+        rechecked = {**todo, **{p: t.wanted[p] for p, t in types_only.items()}}
         opts = _trial_options(
             options,
             rechecked,
-            lambda path, stages: stages & {"types"} if path in typing else stages,
+            lambda path, stages: stages & {"types"} if path in types_only else stages,
         )
         checked = check(rewritten, opts, index, [], None, workers)
-        for path, typed in typing.items():
+        for path, typed in types_only.items():
             typed.add_types(path, checked)
         if todo:
             history.append(Trial({k: c for k, c in changed.items() if k[0] in todo}, todo, checked))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from exampletest.assemble import CheckModule, check_module, stub_module_name
 from exampletest.context import BlockContext
-from exampletest.model import Category, Finding
+from exampletest.model import Category, Finding, Key
 from exampletest.sandbox import SAFE_PATH
 from exampletest.stages import EXCERPT, StageError, newer_stdlib
 from exampletest.symbols import code_lines, parse_tree
@@ -186,9 +186,6 @@ def _keep_seed(cache_dir: Path, seed: Path, packages: frozenset[str]) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-Key = tuple[str, int]
-
-
 @dataclass
 class _Rider:
     contexts: Sequence[tuple[BlockContext, str]]
@@ -221,6 +218,12 @@ class SharedRun:
         with self._lock:
             riders, self._riders = self._riders or [], None
             return riders
+
+    def cancel(self) -> None:
+        """The run will not happen (nothing to check, or it failed first): the riders that
+        boarded wait no longer, and find no results."""
+        for rider in self.depart():
+            rider.done.set()
 
 
 def check(
