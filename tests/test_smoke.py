@@ -269,17 +269,19 @@ def test_blocks_known_to_take_long_go_first_longest_first(
 
 
 def test_a_small_run_preloads_only_the_stack_its_documents_import() -> None:
-    """An edit run on a Django document does not wait for FastAPI and SQLAlchemy to load; a
-    large run loads the whole stack once per worker."""
+    """An edit run on a Django document does not wait for FastAPI and SQLAlchemy to load, nor
+    one on FastAPI for its test client; a large run loads the whole stack once per worker."""
     from exampletest import pipeline
 
     options = pipeline.Options(paths=("d.md",))
     small = pipeline.smoke_workers(options, 3, {"jwt", "datetime"})._preload
     assert "jwt" in small and "exampletest.harness" in small and "datetime" in small
     assert not {"fastapi", "sqlalchemy", "pydantic"} & set(small)
-    web = pipeline.smoke_workers(options, 3, {"fastapi"})._preload
-    assert {"fastapi", "fastapi.testclient", "pydantic.v1"} <= set(web)  # loaded per route
-    assert "sqlalchemy" not in web
+    web = pipeline.smoke_workers(options, 3, {"fastapi", "sqlalchemy.orm"})._preload
+    assert {"fastapi", "pydantic.v1", "sqlalchemy", "sqlalchemy.orm"} <= set(web)  # v1: per route
+    assert not {"fastapi.testclient", "sqlalchemy.ext.asyncio"} & set(web)
+    tested = pipeline.smoke_workers(options, 3, {"fastapi.testclient"})._preload
+    assert {"fastapi", "fastapi.testclient"} <= set(tested)
     large = pipeline.smoke_workers(options, 100, {"jwt"})._preload
     assert {"fastapi", "sqlalchemy", "pydantic", "jwt"} <= set(large)
 

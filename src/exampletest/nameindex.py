@@ -438,7 +438,7 @@ def is_importable(module: str) -> bool:
         return False
 
 
-_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from[ \t]+([A-Za-z_]\w*)|import[ \t]+([^\n;#]+))", re.M)
+_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)|import[ \t]+([^\n;#]+))", re.M)
 
 
 def imported_packages(documents: Iterable[Sequence[Block]]) -> set[str]:
@@ -448,19 +448,19 @@ def imported_packages(documents: Iterable[Sequence[Block]]) -> set[str]:
     out: set[str] = set()
     for blocks in documents:
         for block in blocks:
-            out |= imported_tops(block.code)
+            out |= {module.partition(".")[0] for module in imported_modules(block.code)}
     return out
 
 
-def imported_tops(text: str) -> set[str]:
-    """Top-level packages ``import`` and ``from`` lines of ``text`` name."""
+def imported_modules(text: str) -> set[str]:
+    """Modules (dotted, absolute) ``import`` and ``from`` lines of ``text`` name."""
     out: set[str] = set()
     for match in _IMPORT.finditer(text):
         names = [match.group(1)] if match.group(1) else match.group(2).split(",")
         for name in names:
-            top = name.strip().split(" ")[0].split(".")[0].strip("()")
-            if top.isidentifier():
-                out.add(top)
+            module = name.strip().split(" ")[0].strip("()").rstrip(".")
+            if module and all(part.isidentifier() for part in module.split(".")):
+                out.add(module)
     return out
 
 

@@ -7,8 +7,10 @@ when every stage but types is done, the fix engine starts its first round meanwh
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import importlib
 import importlib.metadata
 import os
 import platform
@@ -39,8 +41,8 @@ from exampletest.nameindex import (
     STACK_PACKAGES,
     NameIndex,
     environment_key,
+    imported_modules,
     imported_packages,
-    imported_tops,
     is_importable,
 )
 from exampletest.parse import peek, read_document
@@ -49,7 +51,7 @@ from exampletest.stages import StageError, lint
 if TYPE_CHECKING:
     from exampletest.context import BlockContext
     from exampletest.fix.engine import Trial
-    from exampletest.stages.smoke import Workers
+    from exampletest.pool import Workers
     from exampletest.stages.types import SharedRun
 
 #: Distributions whose versions the report records (the stack examples are checked against).
@@ -177,11 +179,11 @@ def run(options: Options, progress: Progress | None = None) -> Report:
         blocks = sum(len(_PYTHON_FENCE.findall(t)) for t in texts)
         if not blocks or options.only:
             return
-        tops = {top for t in texts for top in imported_tops(t)}
+        modules = {m for t in texts for m in imported_modules(t)}
         if "smoke" in options.stages:
-            workers = smoke_workers(options, blocks, tops)
+            workers = smoke_workers(options, blocks, modules)
             workers.start()
-        prewarm(start=blocks >= EARLY_PREWARM_BLOCKS, tops=tops)
+        prewarm(start=blocks >= EARLY_PREWARM_BLOCKS, tops={m.partition(".")[0] for m in modules})
 
     try:
         documents, errors = load_documents(options, start_early)
@@ -220,11 +222,14 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             progress.set_total(misses)
         todo_docs = [d for d in documents if any((d.path, b.index) not in hits for b in d.blocks)]
         if misses and "smoke" in options.stages and workers is None:
-            workers = smoke_workers(options, misses, imported_packages(d.blocks for d in todo_docs))
+            modules = {m for d in todo_docs for b in d.blocks for m in imported_modules(b.code)}
+            workers = smoke_workers(options, misses, modules)
             workers.start()  # importing the stack overlaps with ruff and mypy
         elif not misses and workers is not None:  # every block was in the cache after all
             workers.close()
             workers = None
+        if misses and options.fixes:
+            _load_in_background("libcst")
         speculation: list[Trial] = []
 
         def speculate(preliminary: list[DocumentResult], shared: SharedRun) -> None:
@@ -727,13 +732,26 @@ def _run_smoke(
             workers.close()
 
 
-def smoke_workers(options: Options, blocks: int, tops: Iterable[str] = ()) -> Workers:
-    """Workers that also pre-import the installed packages the documents import (``tops``), so
-    that each forked block finds them loaded. Only installed packages: document code never
+def _load_in_background(module: str) -> None:
+    """Import ``module`` in a thread while the stages run (the main thread mostly waits on
+    them), so that the fix engine finds it loaded: libcst takes a third of a second, which an
+    edit run would otherwise wait for after its last stage. Third-party only (no lock cycle
+    with this package's lazy imports); a failure here is the later import's to report."""
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+
+    threading.Thread(target=load, daemon=True, name=f"load {module}").start()
+
+
+def smoke_workers(options: Options, blocks: int, modules: Iterable[str] = ()) -> Workers:
+    """Workers that also pre-import the installed packages of the modules the documents import,
+    so that each forked block finds them loaded. Only installed packages: document code never
     runs there."""
-    from exampletest.stages.smoke import Workers
+    from exampletest.pool import Workers
 
     env = {k: os.environ[k] for k in options.smoke_env if k in os.environ}
-    preload = sorted(p for p in tops if is_importable(p))
+    installed = sorted(m for m in modules if is_importable(m.partition(".")[0]))
     jobs = min(options.jobs, -(-blocks // BLOCKS_PER_WORKER))
-    return Workers(jobs, env, preload, whole_stack=blocks > BLOCKS_PER_WORKER)
+    return Workers(jobs, env, installed, whole_stack=blocks > BLOCKS_PER_WORKER)

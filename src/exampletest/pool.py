@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -24,16 +24,25 @@ from typing import IO, Any
 
 from exampletest.sandbox import SAFE_PATH, Contained, Limits, safe_environ
 
-#: The stack the shipped agent doc's examples import; preloaded by default.
+#: Modules a warm worker imports once, so that each forked block starts with them loaded.
 STACK_MODULES: tuple[str, ...] = (
     "pydantic",
+    "pydantic.v1",  # FastAPI imports it lazily, for every route, to tell v1 models apart
+    "pydantic_settings",
     "fastapi",
+    "fastapi.testclient",
     "sqlalchemy",
     "sqlalchemy.orm",
     "sqlalchemy.ext.asyncio",
-    "pydantic_settings",
     "starlette",
+    "jwt",
+    "argon2",
+    "exampletest.harness",
+    "exampletest.deepsmoke",
 )
+#: Modules that import more of the stack later, on their own (FastAPI imports
+#: ``pydantic.v1`` for every route it builds).
+_LOADS_LATER = {"fastapi": ("pydantic", "pydantic.v1")}
 STARTUP_TIMEOUT_S = 120.0
 ANSWER_GRACE_S = 10.0  # beyond a job's own timeout, before its worker counts as stuck
 _MAX_START_FAILURES = 3
@@ -224,3 +233,46 @@ class WorkerPool:
                 lost = self._lost(worker, "stopped answering")
                 if lost:
                     yield lost
+
+
+class Workers:
+    """The warm workers of one run: started once (early, in the background) and shared by the
+    run and the fix engine's re-checks, closed at the end of the run. Lives here, not with the
+    smoke stage, so that starting them early imports nothing but the pool."""
+
+    def __init__(
+        self,
+        jobs: int,
+        env: dict[str, str],
+        imported: Iterable[str] = (),
+        whole_stack: bool = True,
+    ) -> None:
+        """``imported``: the installed modules the documents import (each package is
+        preloaded). ``whole_stack``: False for a small run, which preloads only the modules of
+        :data:`STACK_MODULES` the documents import (or whose package they import, for a
+        top-level one): a document about Django does not wait a second for FastAPI and
+        SQLAlchemy to load before its first block runs, nor one about FastAPI for its test
+        client. A large run loads them all, once per worker, for its blocks that use their
+        names without importing them."""
+        self._jobs = max(1, jobs)
+        self._env = env
+        named = set(imported)
+        named |= {later for m in named for later in _LOADS_LATER.get(m.partition(".")[0], ())}
+        tops = {m.partition(".")[0] for m in named}
+        stack = [
+            m
+            for m in STACK_MODULES
+            if whole_stack or m.startswith("exampletest.") or m in named or m in tops
+        ]
+        self._preload = tuple(dict.fromkeys([*stack, *sorted(tops)]))
+        self._pool: WorkerPool | None = None
+
+    def start(self) -> WorkerPool:
+        if self._pool is None:
+            self._pool = WorkerPool(self._jobs, self._preload, self._env)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None

@@ -54,8 +54,8 @@ from exampletest.model import (
 )
 from exampletest.nameindex import NameIndex, imported_packages
 from exampletest.pipeline import Checked, Options, check, verdict
+from exampletest.pool import Workers
 from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
-from exampletest.stages.smoke import Workers
 from exampletest.stages.types import SharedRun
 from exampletest.symbols import analyze, code_lines, parse_tree
 from exampletest.verdict import subjects

@@ -22,61 +22,6 @@ from exampletest.symbols import code_lines, parse_tree
 from exampletest.verdict import subjects
 
 TARGET = "exampletest.harness:run_job"
-#: Modules a warm worker imports once, so that each forked block starts with them loaded.
-PRELOAD = (
-    "pydantic",
-    "pydantic.v1",  # FastAPI imports it lazily, for every route, to tell v1 models apart
-    "pydantic_settings",
-    "fastapi",
-    "fastapi.testclient",
-    "sqlalchemy",
-    "sqlalchemy.orm",
-    "sqlalchemy.ext.asyncio",
-    "starlette",
-    "jwt",
-    "argon2",
-    "exampletest.harness",
-    "exampletest.deepsmoke",
-)
-
-
-#: Packages that import more of the stack later, on their own (FastAPI imports
-#: ``pydantic.v1`` for every route it builds).
-_LOADS_LATER = {"fastapi": ("pydantic",)}
-
-
-class Workers:
-    """The warm workers of one run: started once (early, in the background) and shared by the
-    run and the fix engine's re-checks, closed at the end of the run."""
-
-    def __init__(
-        self, jobs: int, env: dict[str, str], preload: Sequence[str] = (), whole_stack: bool = True
-    ) -> None:
-        """``preload``: the installed packages the documents import. ``whole_stack``: False
-        for a small run, which preloads only the modules of :data:`PRELOAD` whose package the
-        documents import (a document about Django does not wait a second for FastAPI and
-        SQLAlchemy to load before its first block runs; a large run loads them all, once per
-        worker, for its blocks that use their names without importing them)."""
-        self._jobs = max(1, jobs)
-        self._env = env
-        imported = set(preload) | {t for p in preload for t in _LOADS_LATER.get(p, ())}
-        stack = [
-            m
-            for m in PRELOAD
-            if whole_stack or m.startswith("exampletest.") or m.partition(".")[0] in imported
-        ]
-        self._preload = tuple(dict.fromkeys([*stack, *preload]))
-        self._pool: WorkerPool | None = None
-
-    def start(self) -> WorkerPool:
-        if self._pool is None:
-            self._pool = WorkerPool(self._jobs, self._preload, self._env)
-        return self._pool
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
 
 
 @dataclass(frozen=True)
