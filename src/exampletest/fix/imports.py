@@ -8,14 +8,10 @@ were not, sorting would rewrite the author's lines too, so new lines go after th
 from __future__ import annotations
 
 import ast
-import os
 import re
-import shutil
 import subprocess
-import sysconfig
 import tempfile
 from collections.abc import Iterable, Sequence
-from functools import cache
 from pathlib import Path
 
 import libcst as cst
@@ -23,17 +19,11 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
 
 from exampletest.context import FILE_COMMENT
+from exampletest.stages.lint import ruff_binary
 from exampletest.verdict import MARKER
 
 _RUFF_ISORT = ("check", "--isolated", "--select", "I", "--fix-only", "--exit-zero", "--no-cache",
                "--quiet")  # fmt: skip
-
-
-@cache
-def _ruff() -> str | None:
-    """The ruff next to this interpreter (the one installed with us), else the one on PATH."""
-    local = os.path.join(sysconfig.get_path("scripts"), "ruff")
-    return local if os.path.exists(local) else shutil.which("ruff")
 
 
 #: Code -> its isort-sorted form (None: ruff could not sort it). Seeded in batches.
@@ -55,19 +45,21 @@ def seed_isort(codes: Iterable[str]) -> None:
     """Sort many blocks in one ruff process, for ``ruff_isort`` to answer from. A rewrite pool
     forked afterwards inherits the answers: about one ruff start per block saved."""
     todo = list(dict.fromkeys(c for c in codes if c not in _SORTED))
-    ruff = _ruff()
-    if not todo or ruff is None:
+    if not todo:
         return
     with tempfile.TemporaryDirectory() as cwd:
         paths = [Path(cwd, f"_exampletest_isort_{i}.py") for i in range(len(todo))]
         for path, code in zip(paths, todo, strict=True):
             path.write_bytes(code.encode())
-        proc = subprocess.run(
-            [ruff, *_RUFF_ISORT, *(p.name for p in paths)],
-            capture_output=True,
-            cwd=cwd,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                [ruff_binary(), *_RUFF_ISORT, *(p.name for p in paths)],
+                capture_output=True,
+                cwd=cwd,
+                check=False,
+            )
+        except OSError:  # no ruff: nothing is sorted, new imports go after the last one
+            return
         for path, code in zip(paths, todo, strict=True):
             _SORTED[code] = path.read_bytes().decode() if proc.returncode == 0 else None
 
