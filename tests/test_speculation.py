@@ -144,6 +144,21 @@ def test_a_speculation_too_late_for_the_runs_mypy_runs_only_its_types_later(
     assert not speculation.untyped  # completed: a later round reuses it whole
 
 
+def test_a_speculation_after_the_runs_mypy_checks_its_types_at_once(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large run's head start comes after the run's mypy is over: its trials are typed
+    then (mypy's cache is free), and the first round has nothing left to check."""
+    plain = setup.fixes()
+    over = SharedRun()
+    over.end()
+    speculation = setup.speculate(shared=over)
+    assert not speculation.untyped
+    stages_run = _spy_on_trials(monkeypatch)
+    assert setup.fixes(speculation) == plain
+    assert stages_run == []
+
+
 RULE_STAYS = textwrap.dedent(
     """\
     ```python

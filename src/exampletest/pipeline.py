@@ -440,7 +440,8 @@ def check(
     shared: SharedRun | None = None,
 ) -> Checked:
     """Context and stages for every block of the documents (those ``only`` allows).
-    ``shared``: the types stage joins that mypy run when it can, or is left ``pending``."""
+    ``shared``: the types stage joins that mypy run when it can, is left ``pending`` while
+    that runs, and runs its own once that is over."""
     doc_results: list[DocumentResult] = []
     contexts: list[BlockContext] = []
     results: dict[Key, BlockResult] = {}
@@ -637,13 +638,14 @@ def check_contexts(
         try:
             if not todo:
                 return
-            if shared is not None:
+            if shared is not None and not shared.over.is_set():
                 rider = shared.board(pairs)
                 if rider is not None:
                     rider.done.wait()
                     if rider.results is not None:
                         add("types", rider.results)
                 return  # otherwise left pending, for a later run of its own
+            # (a shared run that is already over leaves the cache free: this check runs its own)
             checked = types.check(
                 pairs,
                 workdir / "types",
@@ -656,7 +658,7 @@ def check_contexts(
         except Exception as exc:  # StageError, or a bug: the stage fails, never the run
             fail("types", [(c.block.doc_path, c.block.index) for c in todo], exc)
         finally:
-            own.cancel()  # for riders of a run that never started
+            own.end()  # riders it did not take, and checks waiting for the cache, go on
 
     def run_rules() -> None:
         try:

@@ -404,9 +404,10 @@ def speculate(
     shared: SharedRun | None = None,
 ) -> Trial:
     """The first round of trials from preliminary verdicts (every stage but types). Their
-    mypy joins the run's (``shared``) if that has not started yet; otherwise it is left to
-    the first round, which runs it once for the codes the final verdicts ask for (mypy
-    shares the run's cache, so it could not start earlier anyway)."""
+    mypy joins the run's (``shared``) if that has not started yet, and runs on its own if
+    that is over (a large run's trials come after it). While it runs, types are left to the
+    first round, which runs them once for the codes the final verdicts ask for (mypy shares
+    the run's cache, so it could not start earlier anyway)."""
     by_path = {d.path: d for d in documents}
     states = _states(doc_results, by_path, None)
     skips: dict[Key, set[str]] = {key: set() for key in states}

@@ -202,6 +202,8 @@ class SharedRun:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._riders: list[_Rider] | None = []
+        #: Set once the run is over (or will not happen): mypy's cache is free for another.
+        self.over = threading.Event()
 
     def board(self, contexts: Sequence[tuple[BlockContext, str]]) -> _Rider | None:
         """Join the run (None: it has started, or is over); wait on ``done``, then read
@@ -219,11 +221,13 @@ class SharedRun:
             riders, self._riders = self._riders or [], None
             return riders
 
-    def cancel(self) -> None:
-        """The run will not happen (nothing to check, or it failed first): the riders that
-        boarded wait no longer, and find no results."""
+    def end(self) -> None:
+        """The run is over, or will not happen (nothing to check, or it failed first): riders
+        it did not take wait no longer (and find no results), and a later check can run its
+        own mypy at once."""
         for rider in self.depart():
             rider.done.set()
+        self.over.set()
 
 
 def check(
