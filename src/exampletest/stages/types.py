@@ -244,10 +244,12 @@ def check(
     ``shared``: the blocks that boarded it are checked in the same mypy run."""
     riders: list[_Rider] = []
     try:
+        modules = _write_modules(contexts, workdir)  # while the libraries' analysis runs
         end_prewarm(cache_dir)  # the libraries are in the cache now: only the blocks are left
         riders = shared.depart() if shared is not None else []
-        everything = [*contexts, *(pair for r in riders for pair in r.contexts)]
-        found = _check_modules(everything, workdir, cache_dir, timeout_s, extra_config, cores)
+        for rider in riders:
+            modules.update(_write_modules(rider.contexts, workdir))
+        found = _check_modules(modules, workdir, cache_dir, timeout_s, extra_config, cores)
         for rider in riders:
             rider.results = _by_block(rider.contexts, found)
         return _by_block(contexts, found)
@@ -262,18 +264,14 @@ def _by_block(
     return {(ctx.block.doc_path, ctx.block.index): found[module] for ctx, module in contexts}
 
 
-def _check_modules(
-    contexts: Sequence[tuple[BlockContext, str]],
-    workdir: Path,
-    cache_dir: Path,
-    timeout_s: float,
-    extra_config: Sequence[str],
-    cores: int,
-) -> dict[str, list[Finding]]:
-    """The findings of one mypy run, by module."""
+def _write_modules(
+    contexts: Sequence[tuple[BlockContext, str]], workdir: Path
+) -> dict[str, tuple[BlockContext, CheckModule]]:
+    """Each block as the module mypy checks (with its context module and stub), written to
+    ``workdir``. Done before waiting for the libraries' analysis: on a large run it takes
+    seconds, which mypy would otherwise wait for."""
     workdir.mkdir(parents=True, exist_ok=True)
     modules: dict[str, tuple[BlockContext, CheckModule]] = {}
-    files: list[str] = []
     for ctx, module in contexts:
         mod = check_module(ctx, module)
         modules[module] = (ctx, mod)
@@ -282,8 +280,20 @@ def _check_modules(
         if ctx.stub_source is not None:
             stub = workdir / f"{stub_module_name(ctx.stub_source)}.py"
             _write_if_changed(stub, ctx.stub_source)
-        files.append(f"{module}.py")
-    results: dict[str, list[Finding]] = {module: [] for _, module in contexts}
+    return modules
+
+
+def _check_modules(
+    modules: dict[str, tuple[BlockContext, CheckModule]],
+    workdir: Path,
+    cache_dir: Path,
+    timeout_s: float,
+    extra_config: Sequence[str],
+    cores: int,
+) -> dict[str, list[Finding]]:
+    """The findings of one mypy run over the written modules, by module."""
+    files = [f"{module}.py" for module in modules]
+    results: dict[str, list[Finding]] = {module: [] for module in modules}
     if not files:
         return results
     config = (workdir / "mypy.ini").resolve()
