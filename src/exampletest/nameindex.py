@@ -861,7 +861,9 @@ def build_data(
         wanted = set(packages)
         shallow = [t for t in tops if t not in sys.stdlib_module_names and t not in wanted]
         tops = [t for t in tops if t in sys.stdlib_module_names or t in wanted]
-    workers = workers or min(4, os.cpu_count() or 1)
+    # one core is left to the mypy run that analyses the libraries meanwhile (the prewarm):
+    # a first run waits for that, not for the index
+    workers = workers or max(1, min(4, (os.cpu_count() or 1) - 1))
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
     # Third-party packages first: they are the long imports (a long one last would be a tail).
