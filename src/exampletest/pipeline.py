@@ -229,7 +229,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             workers.close()
             workers = None
         if misses and options.fixes:
-            _load_in_background("libcst")
+            _load_in_background("exampletest.fix.engine")
         speculation: list[Trial] = []
 
         def speculate(preliminary: list[DocumentResult], shared: SharedRun) -> None:
@@ -736,9 +736,11 @@ def _run_smoke(
 
 def _load_in_background(module: str) -> None:
     """Import ``module`` in a thread while the stages run (the main thread mostly waits on
-    them), so that the fix engine finds it loaded: libcst takes a third of a second, which an
-    edit run would otherwise wait for after its last stage. Third-party only (no lock cycle
-    with this package's lazy imports); a failure here is the later import's to report."""
+    them): the fix engine and libcst take half a second, which an edit run would otherwise
+    wait for after its last stage. Safe beside the other threads' imports because this
+    package's modules import each other without cycles (a thread that needs a module another
+    is loading waits for it; tests/test_imports.py keeps it so). A failure here is the later
+    import's to report."""
 
     def load() -> None:
         with contextlib.suppress(Exception):
