@@ -312,3 +312,59 @@ def test_a_report_that_cannot_be_written_is_one_line_and_exit_2(
         )
     assert proc.returncode == 2
     assert proc.stderr == "exampletest: error: cannot write to stdout: No space left on device\n"
+
+
+def test_an_interrupt_inside_the_import_system_comes_again_outside_it() -> None:
+    """Raised in the import system's own code (a module lock's callback runs there at any
+    time), the interrupt could leave the import lock held, and the run's threads, importing
+    too, would hang on it: the handler lets it come again a moment later instead."""
+    import signal
+    import sys
+    import threading
+
+    from exampletest import cli
+
+    inside: dict[str, Any] = {}
+    there = compile("import sys\nframe = sys._getframe()", "<frozen importlib._bootstrap>", "exec")
+    exec(there, inside)
+    again = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: again.set())
+    try:
+        cli._interrupt(signal.SIGTERM, inside["frame"])  # no exception here
+        assert again.wait(5), "the signal did not come again"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    with pytest.raises(cli.Terminated):
+        cli._interrupt(signal.SIGTERM, sys._getframe())
+    with pytest.raises(KeyboardInterrupt) as caught:
+        cli._interrupt(signal.SIGINT, sys._getframe())
+    assert not isinstance(caught.value, cli.Terminated)
+
+
+def test_sigterm_at_any_moment_of_a_run_exits_143_without_a_traceback(
+    write_doc: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """CI cancels a job whenever it likes: while the parser is built, while modules load in
+    several threads, while the stages run. Each time the run stops, 143, in one line."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    write_doc("doc.md", BROKEN + "\n" + STALE)
+    script = "import sys; from exampletest.cli import entry; sys.exit(entry())"
+    for i, delay in enumerate((0.05, 0.15, 0.25, 0.35, 0.45, 0.6, 0.8, 1.0)):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, "run", "doc.md"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "EXAMPLETEST_CACHE_DIR": str(tmp_path / f"cache-{i}")},
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)  # a hang fails here
+        assert "Traceback" not in err, (delay, err)
+        # -15: the signal came before the handler was set (nothing had started); 0 or 1: the
+        # run was done before it came
+        assert proc.returncode in (143, -signal.SIGTERM, 0, 1), (delay, proc.returncode, err)

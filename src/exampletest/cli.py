@@ -12,9 +12,11 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from exampletest import __version__
@@ -90,21 +92,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
+    try:  # an interrupt while the parser is built is an interrupt too, not a traceback
+        parser = _parser()
+        args = parser.parse_args(argv)
         config = load()
         commands = {"run": _run, "extract": _extract, "fix": _fix, "stubs": _stubs,
                     "baseline": _baseline, "clean": _clean}  # fmt: skip
         if args.command in commands:
             return commands[args.command](args, config)
+        parser.error(f"unknown command {args.command}")
     except (ConfigError, UsageError) as exc:
         print(f"exampletest: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt as exc:  # Ctrl-C, or CI cancelling the job (SIGTERM)
         print("exampletest: interrupted", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
-    parser.error(f"unknown command {args.command}")
     return 2
 
 
@@ -416,7 +417,19 @@ class Terminated(KeyboardInterrupt):
     workers, in sessions of their own that a group kill does not reach, are stopped too."""
 
 
-def _terminate(signum: int, frame: object) -> None:
+#: Python's import system: an exception raised in its own code can leave its lock held.
+_IMPORT_SYSTEM = "<frozen importlib._bootstrap"
+_REDELIVER_S = 0.02
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM and SIGINT: stop the run's mypy, then unwind. Not while the main thread is in
+    the import system's own code (a garbage-collected module lock's callback can run there at
+    any time): raising there can leave the import lock held, and the run's other threads,
+    which import too, would then wait for it forever. The signal comes again a moment later."""
+    if frame is not None and frame.f_code.co_filename.startswith(_IMPORT_SYSTEM):
+        threading.Timer(_REDELIVER_S, os.kill, (os.getpid(), signum)).start()
+        return
     # The stage's thread would wait for a mypy that is running. The types stage loads only
     # when there is something to check, maybe at this very moment: a module still loading
     # has started no mypy.
@@ -424,14 +437,15 @@ def _terminate(signum: int, frame: object) -> None:
     stop_running = getattr(types, "stop_running", None)
     if stop_running is not None:
         stop_running()
-    raise Terminated
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
 
 def entry() -> int:
     """The console script: :func:`main` with SIGTERM handled as an interrupt, then an exit
     that does not walk the run's objects (the interpreter's last collection of a corpus run
     costs half a second)."""
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         code = main()
         sys.stdout.flush()
