@@ -42,7 +42,7 @@ STACK_MODULES: tuple[str, ...] = (
 )
 #: Modules that import more of the stack later, on their own (FastAPI imports
 #: ``pydantic.v1`` for every route it builds).
-_LOADS_LATER = {"fastapi": ("pydantic", "pydantic.v1")}
+_LOADS_LATER = {"fastapi": ("pydantic.v1",)}
 STARTUP_TIMEOUT_S = 120.0
 ANSWER_GRACE_S = 10.0  # beyond a job's own timeout, before its worker counts as stuck
 _MAX_START_FAILURES = 3
