@@ -662,3 +662,38 @@ def test_an_earlier_block_that_does_not_parse_still_imports_what_it_imports(
     )
     assert {"Session", "json"} <= {n for p in ctxs[1].prelude for n in p.statement.binds}
     assert not any("Session" in f.message for f in ctxs[1].findings)
+
+
+def _standins(index: NameIndex, text: str) -> dict[str, str | None]:
+    """Each placeholder of the last block -> the framework class standing in for it."""
+    ctx = _contexts(text, index)[-1]
+    return {p.name: p.standin for p in ctx.provided if p.source == "placeholder"}
+
+
+def test_an_undefined_app_that_routes_gets_a_real_fastapi_stand_in(index: NameIndex) -> None:
+    head = "```python\nfrom fastapi import FastAPI, APIRouter\n```\n\n"
+    routes = (
+        '```python\n@app.get("/")\ndef home():\n    return 1\n\n\n'
+        '@users_router.post("/u")\ndef add(user: UserIn):\n    return user\n\n\n'
+        "print(db)\n```\n"
+    )
+    standins = _standins(index, head + routes)
+    assert standins == {
+        "app": "fastapi:FastAPI",
+        "users_router": "fastapi:APIRouter",
+        "UserIn": None,  # a type, not something routes are registered on
+        "db": None,
+    }
+    message = next(f.message for f in _contexts(head + routes, index)[-1].findings)
+    assert "checked with a new `fastapi.FastAPI()` in its place" in message
+
+
+def test_no_fastapi_stand_in_without_fastapi_or_beside_another_framework(
+    index: NameIndex,
+) -> None:
+    routes = '```python\n@app.get("/")\ndef home():\n    return 1\n```\n'
+    assert _standins(index, routes) == {"app": None}  # Flask 2 has @app.get too
+    flask = "```python\nfrom fastapi import FastAPI\nfrom flask import Flask\n```\n\n"
+    assert _standins(index, flask + routes) == {"app": None}
+    used = "```python\nfrom fastapi import FastAPI\n```\n\n```python\nprint(app.title)\n```\n"
+    assert _standins(index, used) == {"app": None}  # nothing registered on it

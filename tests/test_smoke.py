@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import itertools
 import sys
 from collections.abc import Callable
@@ -956,3 +957,37 @@ def test_random_draws_are_the_same_every_run(
     """A block that simulates a flaky service with ``random`` gets one verdict, run to run."""
     code = "import random\n\nassert random.random() == 0.8444218515250481\n"
     assert _findings(run_json, _doc(write_doc, code)) == []
+
+
+def test_an_undefined_app_is_a_real_fastapi_app_that_checks_what_is_registered(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A placeholder app swallowed every route; a real one runs FastAPI's own checks (here
+    its deprecation of on_event), while a route failing only for a placeholder's sake (a
+    parameter typed with a stand-in class) is left out and the block goes on."""
+    code = (
+        "from fastapi import Depends\n\n\n"
+        '@app.on_event("startup")\nasync def startup():\n    pass\n\n\n'
+        '@router.post("/users", response_model=UserOut)\n'
+        "def create(user: UserIn, db=Depends(get_db)):\n    return user\n\n\n"
+        "1 / 0\n"
+    )
+    found = {(f["rule"], f["category"]) for f in _findings(run_json, _doc(write_doc, code))}
+    assert ("DeprecationWarning", "stale") in found  # raised by FastAPI, when run
+    assert ("ZeroDivisionError", "broken") in found  # the run went past the route
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("multipart") is not None, reason="python-multipart is installed"
+)
+def test_an_upload_route_on_an_undefined_app_says_python_multipart_is_missing(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    code = (
+        "from fastapi import File, UploadFile\n\n\n"
+        '@app.post("/upload")\nasync def upload(file: UploadFile = File(...)):\n'
+        "    return file.filename\n"
+    )
+    found = _findings(run_json, _doc(write_doc, code))
+    needs = [f for f in found if f["rule"] == "needs-install"]
+    assert needs and needs[0]["category"] == "env" and "python-multipart" in needs[0]["message"]

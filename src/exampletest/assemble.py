@@ -118,6 +118,7 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         "placeholders": {
             p.name: p.as_type for p in ctx.provided if p.source in ("placeholder", "declared")
         },
+        "standins": {p.name: p.standin for p in ctx.provided if p.standin},
         "missing": list(ctx.missing),
         "fake_modules": list(ctx.missing_modules),
         "doc_modules": [list(m) for m in ctx.doc_modules],

@@ -59,6 +59,9 @@ class Provided:
     source: str  # import|stub|placeholder|declared (``x: T`` with no value: mypy has the type)
     statement: str | None = None  # the import, for source == "import"
     as_type: bool = False  # used as a type: a placeholder must be a class
+    #: For a placeholder: the framework class (``fastapi:FastAPI``) whose real instance
+    #: stands in at run time, so that what the fragment registers on it is checked
+    standin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -483,6 +486,35 @@ _RIVALS = frozenset(
     | {"tortoise", "pony", "mongoengine", "odmantic", "beanie", "ormar", "sqlmodel"}
     | {"marshmallow", "msgspec", "attrs", "attr", "cattrs", "piccolo", "masonite"}
 )
+#: Web frameworks with route decorators of their own: a document importing one of them
+#: gets no FastAPI stand-in for its ``@app.get(...)``.
+_WEB_RIVALS = frozenset(
+    {"django", "rest_framework", "ninja", "flask", "quart", "sanic", "litestar", "starlite"}
+    | {"tornado", "falcon", "bottle", "pyramid", "aiohttp", "masonite", "robyn", "blacksheep"}
+)
+#: What a fragment does with FastAPI's app or router that FastAPI checks when it is done: a
+#: route's signature (an upload needs python-multipart), a deprecated ``on_event``.
+_FRAMEWORK_DECORATOR = r"^[ \t]*@[ \t]*{name}[ \t]*\.[ \t]*(?:{methods})[ \t]*\("
+_FASTAPI_DECORATORS = (
+    "get|post|put|delete|patch|options|head|trace|api_route|websocket|on_event|middleware"
+    "|exception_handler"
+)
+
+
+def _framework_standin(name: str, code: str, tops: frozenset[str]) -> str | None:
+    """The FastAPI class whose real instance can stand in for ``name``, a name the document
+    never defines but decorates routes or event handlers with (``@app.get``,
+    ``@router.post``), in a document that uses FastAPI and no other web framework. A
+    placeholder would swallow the route; a real app or router checks it as the reader's
+    would. ``router``-like names get an ``APIRouter``, others a ``FastAPI`` app."""
+    if "fastapi" not in tops or tops & _WEB_RIVALS or not is_importable("fastapi"):
+        return None
+    pattern = _FRAMEWORK_DECORATOR.format(name=re.escape(name), methods=_FASTAPI_DECORATORS)
+    if not re.search(pattern, code, re.MULTILINE):
+        return None
+    return "fastapi:APIRouter" if "router" in name.lower() else "fastapi:FastAPI"
+
+
 #: Names that alone say which package of the stack a fragment uses (a class or function
 #: nobody else exports under that name in examples).
 _SIGNATURE_NAMES = frozenset(
@@ -655,10 +687,11 @@ def _block_context(
             provided.append(Provided(name, "stub", None, name in as_type))
             used_stub = True
         else:
-            provided.append(Provided(name, "placeholder", None, name in as_type))
+            standin = _framework_standin(name, f"{prelude_code}\n{block.code}", resolver.tops)
+            provided.append(Provided(name, "placeholder", None, name in as_type, standin))
             if own:
                 declared = any(name in st.declares for _, st in earlier)
-                findings.append(_undefined(block, symbols, name, declared))
+                findings.append(_undefined(block, symbols, name, declared, standin))
     missing_modules: list[str] = []
     for module, line, col in symbols.imported_modules:
         top = module.split(".")[0]
@@ -1237,20 +1270,26 @@ def defined_too_late(symbols: Symbols, name: str) -> bool:
     return not any(s.line <= first <= s.end_line and name in s.binds for s in symbols.statements)
 
 
-def _undefined(block: Block, symbols: Symbols, name: str, declared: bool = False) -> Finding:
+def _undefined(
+    block: Block, symbols: Symbols, name: str, declared: bool = False, standin: str | None = None
+) -> Finding:
     if declared:  # an earlier block's `name: T` (no value) binds nothing either
         return _declared(block, symbols, name, " in an earlier block")
+    checked = (
+        f"checked with a new `{standin.replace(':', '.')}()` in its place"
+        if standin
+        else "checked with a placeholder"
+    )
     if defined_too_late(symbols, name):
         return _free_name(
             block, symbols, name, UNDEFINED,
             f"`{name}` {USED_BEFORE_DEFINED} (used {{count}}x), and no earlier "
-            "block does; checked with a placeholder",
+            f"block does; {checked}",
             f"define `{name}` before its first use",
         )  # fmt: skip
     return _free_name(
         block, symbols, name, UNDEFINED,
-        f"fragment: `{name}` {_NEVER} (used {{count}}x); "
-        "checked with a placeholder",
+        f"fragment: `{name}` {_NEVER} (used {{count}}x); {checked}",
         f"define `{name}` in the example, or declare it in stubs/ (`exampletest stubs`)",
     )  # fmt: skip
 

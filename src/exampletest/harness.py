@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import builtins
+import functools
 import importlib.abc
 import importlib.machinery
 import inspect
@@ -31,6 +32,7 @@ import signal
 import sys
 import time
 import types
+import typing
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -184,6 +186,76 @@ def _document_module(name: str, code: str) -> None:
         module.__getattr__ = lambda attr: _fake_attribute(name, attr)  # type: ignore[method-assign]
 
 
+#: The methods of a FastAPI app or router that everything a fragment registers goes through.
+_REGISTERING = (
+    "add_api_route", "add_api_websocket_route", "include_router", "add_route",
+    "add_websocket_route", "mount", "add_middleware", "add_exception_handler",
+    "add_event_handler",
+)  # fmt: skip
+
+
+def _framework_standin(name: str, factory: str) -> Any:
+    """A real framework object (``fastapi:FastAPI``) for a name the fragment never defines:
+    what the fragment registers on it is checked as on the reader's own (FastAPI reads each
+    route's signature and says which package an upload needs; ``on_event`` warns). What
+    fails only because a placeholder took part (a route parameter typed with a stand-in
+    class) is left unregistered, as a placeholder app would have left it."""
+    module, _, attr = factory.partition(":")
+    try:
+        obj = getattr(importlib.import_module(module), attr)()
+    except Exception:
+        return placeholder(name)
+    for target in (obj, getattr(obj, "router", None)):
+        for method in _REGISTERING:
+            real = getattr(target, method, None)
+            if callable(real):
+                setattr(target, method, _unless_placeholder(real))
+    return obj
+
+
+def _unless_placeholder(method: Any) -> Any:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            needs_install = _NEEDS_INSTALL.search(str(exc)) is not None
+            if needs_install or not _reaches_placeholder((args, kwargs)):
+                raise
+            return None
+
+    return call
+
+
+def _reaches_placeholder(obj: object, depth: int = 5) -> bool:
+    """Whether a placeholder is among what a registration was given: the values, the
+    containers, a function's annotations and defaults, a dependency's callable. An annotation
+    that cannot be resolved counts as one (it names something the fragment lacks)."""
+    if is_placeholder(obj):
+        return True
+    if depth == 0:
+        return False
+    inner: list[object]
+    if isinstance(obj, list | tuple | set | frozenset):
+        inner = list(obj)
+    elif isinstance(obj, dict):
+        inner = [*obj.keys(), *obj.values()]
+    elif inspect.isfunction(obj) or inspect.ismethod(obj):
+        try:
+            hints = typing.get_type_hints(obj, include_extras=True)
+            signature = inspect.signature(obj)
+        except Exception:
+            return True
+        inner = [*hints.values(), *(p.default for p in signature.parameters.values())]
+    else:
+        try:
+            args = typing.get_args(obj)
+            inner = [typing.get_origin(obj), *args] if args else [getattr(obj, "dependency", None)]
+        except Exception:
+            return False
+    return any(_reaches_placeholder(o, depth - 1) for o in inner)
+
+
 def _fake_attribute(module: str, attr: str) -> Any:
     if attr.startswith("__") and attr.endswith("__"):  # __all__ (a star import), __file__, ...
         raise AttributeError(attr)
@@ -236,6 +308,8 @@ def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
                 ns[name] = stub_ns.get(name, placeholder(name))
         for name, as_type in payload.get("placeholders", {}).items():
             ns[name] = placeholder(name, as_type)
+        for name, factory in payload.get("standins", {}).items():
+            ns[name] = _framework_standin(name, factory)
         bound: set[str] = set()
         for stmt in payload.get("prelude", []):
             before = set(ns)
