@@ -465,3 +465,17 @@ def test_blocks_that_board_a_shared_run_are_checked_in_it(tmp_path: Path) -> Non
     assert [f.rule for f in rider.results[key]] == [f.rule for f in found[key]] == ["operator"]
     assert set(found) == {(c.block.doc_path, c.block.index) for c in contexts}
     assert shared.board(riding) is None  # the run has started: too late to join
+
+
+def test_mypy_checks_a_fastapi_stand_in_as_the_app_it_is(tmp_path: Path) -> None:
+    """An undefined app a FastAPI block routes on is typed as FastAPI, not Any: a decorator
+    argument FastAPI does not take is the block's own error."""
+    code = (
+        "from fastapi import Depends\n\n\n"
+        '@app.get("/items", status=201)\ndef items() -> list[int]:\n    return [1]\n\n\n'
+        '@router.post("/u")\ndef add(user: UserIn, db=Depends(get_db)) -> UserIn:\n'
+        "    return user\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["rule"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [(5, "call-arg")]

@@ -58,6 +58,9 @@ def check_module(ctx: BlockContext, module: str) -> CheckModule:
             lines.append(f"from {stub_module_name(ctx.stub_source)} import {prov.name}")
         elif prov.source == "declared":
             continue  # the block's own annotation declares it
+        elif prov.standin:  # the class whose instance runs in its place (``fastapi:FastAPI``)
+            package, _, cls = prov.standin.partition(":")
+            lines.extend((f"import {package}", f"{prov.name}: {package}.{cls}"))
         elif prov.as_type:
             lines.append(f"class {prov.name}(Any): ...")
         else:
