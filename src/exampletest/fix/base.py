@@ -124,13 +124,67 @@ def per_tree(wrapper: MetadataWrapper, key: Hashable, make: Callable[[], _T]) ->
     return cast(_T, memo[key])
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    kids: list[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            kids.append(value)
+        elif isinstance(value, tuple | list):
+            kids.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return kids
+
+
+def parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Every node's parent, as libcst's ``ParentNodeProvider`` gives it (a node's children
+    entered when the walk leaves it), read off the nodes' fields: the provider's visitor
+    costs ten times more, and a long block's rewrite asked for it pass after pass."""
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    stack: list[tuple[cst.CSTNode, list[cst.CSTNode] | None]] = [(root, None)]
+    while stack:
+        node, kids = stack.pop()
+        if kids is not None:  # leaving it
+            for kid in kids:
+                parents[kid] = node
+            continue
+        kids = _children(node)
+        stack.append((node, kids))
+        stack.extend((kid, None) for kid in reversed(kids))
+    return parents
+
+
+_source: tuple[cst.Module, str] | None = None
+
+
+def source_of(module: cst.Module) -> str:
+    """The code of ``module``: for the tree ``run_passes`` parsed, the text it parsed (libcst
+    gives it back byte for byte), not a rendering of the tree again, which costs a tenth of a
+    second on a long block and every pass asks for it."""
+    if _source is not None and _source[0] is module:
+        return _source[1]
+    return module.code
+
+
+def _parsed(code: str) -> cst.Module:
+    global _source
+    tree = cst.parse_module(code)
+    _source = (tree, code)
+    return tree
+
+
 def global_names(wrapper: MetadataWrapper) -> frozenset[str]:
     """Names bound in the module's global scope, builtins included (what ``name in scope``
     asks of libcst's global scope), from Python's symtable: libcst's scope analysis costs
     seconds on a long block, and most passes only need this."""
 
     def make() -> frozenset[str]:
-        symbols = analyze(wrapper.module.code)
+        symbols = analyze(source_of(wrapper.module))
         if symbols.syntax_error is None:
             return symbols.binds | BUILTINS
         scope = wrapper.resolve(ScopeProvider).get(wrapper.module)  # code only libcst reads
@@ -180,7 +234,7 @@ def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrit
     if not any(ctx.wants(p.rules) and any(t in code for t in p.triggers) for p in passes):
         return Rewrite(code)  # nothing to look for: not even parsed
     try:
-        tree = cst.parse_module(code)
+        tree = _parsed(code)
     except cst.ParserSyntaxError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "syntax error"
         return Rewrite(code, (), (f"code does not parse, nothing rewritten: {first}",))
@@ -188,7 +242,7 @@ def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrit
     notes: list[str] = []
     # The code and its analysed tree are kept until a pass changes them: rendering a tree and
     # resolving scopes are the expensive parts of libcst, and most passes change nothing.
-    code = start = tree.code
+    start = code
     wrapper: MetadataWrapper | None = None
     for p in passes:
         if not ctx.wants(p.rules) or not any(t in code for t in p.triggers):
@@ -206,5 +260,5 @@ def run_passes(code: str, ctx: RewriteContext, passes: Sequence[Pass]) -> Rewrit
         if new_code == code:
             continue
         applied.extend(r for r in p.rules if r in edit.applied and r not in applied)
-        tree, code, wrapper = cst.parse_module(new_code), new_code, None
+        tree, code, wrapper = _parsed(new_code), new_code, None
     return Rewrite(code, tuple(applied), tuple(notes))

@@ -19,7 +19,15 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
 
-from exampletest.fix.base import Edit, Pass, PassTransformer, Rewrite, RewriteContext, run_passes
+from exampletest.fix.base import (
+    Edit,
+    Pass,
+    PassTransformer,
+    Rewrite,
+    RewriteContext,
+    run_passes,
+    source_of,
+)
 from exampletest.fix.pydantic_v1 import append_kwarg
 from exampletest.rules.fastapi import renamed_statuses
 
@@ -99,7 +107,7 @@ def _lifespan(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.
         edit.notes.append(f"ET301: {why}; write the lifespan by hand")
         return module
 
-    code = module.code
+    code = source_of(module)
     if len(apps) != 1 or "lifespan" in code:
         return refuse("not one FastAPI() app without a lifespan")
     app = _app_name(body[apps[0]])

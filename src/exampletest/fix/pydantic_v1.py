@@ -17,7 +17,6 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     Assignment,
     MetadataWrapper,
-    ParentNodeProvider,
     Scope,
     ScopeProvider,
 )
@@ -29,6 +28,7 @@ from exampletest.fix.base import (
     Rewrite,
     RewriteContext,
     global_names,
+    parent_map,
     per_tree,
     run_passes,
 )
@@ -202,7 +202,7 @@ class Analysis:
         self.module = wrapper.module
         self.ctx = ctx
         self._wrapper = wrapper
-        self.parents = wrapper.resolve(ParentNodeProvider)
+        self.parents = parent_map(wrapper.module)
         self.globals = global_names(wrapper)
         self.from_pydantic: dict[str, str] = {}  # local name -> pydantic member
         self.pydantic_modules: set[str] = set()  # local names of ``import pydantic``
@@ -251,8 +251,8 @@ class Analysis:
         return self._wrapper.resolve(ScopeProvider)
 
     def all(self, kind: type[_T]) -> Iterator[_T]:
-        """Every node of a kind, in source order (the parent map holds them all: walking the
-        tree again through libcst's ``children`` would cost more than the analysis)."""
+        """Every node of a kind, statements in source order (the parent map holds them all:
+        walking the tree again through libcst's ``children`` would cost more)."""
         return (n for n in self.parents if isinstance(n, kind))
 
     def member(self, expr: cst.BaseExpression) -> str | None:
@@ -832,7 +832,7 @@ class _ConfigClass(_Transformer):
         )
         module = self.a.module
         pos = self.position(config).start.column
-        values = [(k, module.code_for_node(v)) for k, v in entries]
+        values = [(k, module.code_for_node(_as_argument(v))) for k, v in entries]
         one_line = f"model_config = {factory}({', '.join(f'{k}={v}' for k, v in values)})"
         if all("\n" not in v for _, v in values) and pos + len(one_line) <= 88:
             text = one_line
@@ -870,6 +870,14 @@ class _ConfigClass(_Transformer):
                 "a None default, v2 makes it required",
             )
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
+def _as_argument(value: cst.BaseExpression) -> cst.BaseExpression:
+    """A Config value as a keyword argument: ``env_file = ".env", ".env.prod"`` is a tuple
+    without parentheses, which an argument list would split."""
+    if isinstance(value, cst.Tuple) and not value.lpar:
+        return value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return value
 
 
 def _v1_optional_defaults(

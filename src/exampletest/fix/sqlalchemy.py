@@ -16,6 +16,7 @@ from exampletest.fix.base import (
     RewriteContext,
     global_names,
     run_passes,
+    source_of,
 )
 from exampletest.rules.sqlalchemy import FUTURE_NAMES
 
@@ -36,7 +37,7 @@ _SESSION_FACTORIES = frozenset({"sessionmaker", "async_sessionmaker", "Session",
 class _DeclarativeImport(PassTransformer):
     def __init__(self, module: cst.Module, edit: Edit) -> None:
         super().__init__(edit)
-        self.has_orm_import = "from sqlalchemy.orm import" in module.code
+        self.has_orm_import = "from sqlalchemy.orm import" in source_of(module)
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine

@@ -26,6 +26,7 @@ from exampletest.fix.base import (
     RewriteContext,
     global_names,
     run_passes,
+    source_of,
 )
 
 
@@ -70,7 +71,7 @@ _EQUAL = cst.AssignEqual(
 def _naive_columns(module: cst.Module) -> bool:
     """Whether the block maps datetimes with SQLAlchemy or SQLModel and never asks for a
     time-zone-aware column: its datetime columns store naive values."""
-    code = module.code
+    code = source_of(module)
     orm = any(
         top in {"sqlalchemy", "sqlmodel"}
         for top in (
