@@ -991,3 +991,46 @@ def test_an_upload_route_on_an_undefined_app_says_python_multipart_is_missing(
     found = _findings(run_json, _doc(write_doc, code))
     needs = [f for f in found if f["rule"] == "needs-install"]
     assert needs and needs[0]["category"] == "env" and "python-multipart" in needs[0]["message"]
+
+
+def test_what_earlier_blocks_do_to_an_object_reaches_the_block_that_uses_it(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A tutorial defines an app with routes, a router included in it and a dependency
+    override, and fills a dict, block by block; the block testing them sees all of it, as a
+    reader running the document in order would (before, only ``app = FastAPI()`` reached it:
+    a 404 and a KeyError, both false broken)."""
+    write_doc(
+        "d.md",
+        "# T\n\n```python\nfrom typing import Annotated\n\n"
+        "from fastapi import APIRouter, Depends, FastAPI\n\napp = FastAPI()\n"
+        "router = APIRouter()\ncounts = {}\n\n\ndef user() -> str:\n"
+        "    raise RuntimeError('the real auth service')\n\n\n"
+        '@app.get("/me")\ndef me(name: Annotated[str, Depends(user)]):\n'
+        '    return {"name": name}\n```\n\n'
+        '```python\n@router.get("/ping")\ndef ping():\n    return "pong"\n\n\n'
+        "app.include_router(router)\n\n\ndef fake_user() -> str:\n    return 'test'\n\n\n"
+        'app.dependency_overrides[user] = fake_user\ncounts["a"] = 1\n```\n\n'
+        "```python\nfrom fastapi.testclient import TestClient\n\nclient = TestClient(app)\n"
+        'assert client.get("/me").json() == {"name": "test"}\n'
+        'assert client.get("/ping").json() == "pong"\nassert counts["a"] == 1\n```\n',
+    )
+    assert _rules_by_block(run_json, "d.md") == [[], [], []]
+
+
+def test_a_v1_config_warning_stays_with_the_block_that_writes_the_config(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """Building the schema of a later block's route warns again about an earlier block's
+    ``orm_mode``: that block says so, the route's block is not stale for it."""
+    write_doc(
+        "d.md",
+        "# T\n\n```python\nfrom pydantic import BaseModel\n\n\nclass UserOut(BaseModel):\n"
+        "    id: int\n\n    class Config:\n        orm_mode = True\n```\n\n"
+        "```python\nfrom fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+        '@router.get("/u/{uid}", response_model=UserOut)\nasync def read(uid: int):\n'
+        '    return {"id": uid}\n```\n',
+    )
+    first, second = _rules_by_block(run_json, "d.md")
+    assert ("stale", "UserWarning") in first
+    assert second == []

@@ -1150,34 +1150,48 @@ def _statement_imports(source: str) -> tuple[tuple[str, str], ...]:
 
 def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[PreludeStatement]:
     """Earlier statements that bind the needed names, and what those need, in document order;
-    then the earlier statements that only act on what those bound (a tutorial's
-    ``Base.metadata.create_all(engine)``, ``app.include_router(r)``): the state a reader
-    running the document in order has."""
+    then the earlier statements that act on what those made (a tutorial's
+    ``Base.metadata.create_all(engine)``, ``app.include_router(r)``, a route
+    ``@app.get(...)`` defined on the app, ``app.dependency_overrides[f] = g``), with what
+    they need from still earlier statements: the state a reader running the document in
+    order has."""
+    chosen = _binders(needed, earlier, len(earlier))
+    grew = True
+    while grew:  # what an acting statement brings in (a router) may be acted on in turn
+        grew = False
+        made = {n for p in chosen if not _is_import(earlier[p][1]) for n in earlier[p][1].binds}
+        known = {n for p in chosen for n in earlier[p][1].binds}
+        for pos, (_, stmt) in enumerate(earlier):
+            if pos in chosen or not stmt.uses or not _acts_on(stmt, made):
+                continue
+            # its free names (``uses`` holds every name it loads, a function's locals too)
+            rest = set(analyze(stmt.source).free_names) - known
+            bound_before = {n for q in range(pos) for n in earlier[q][1].binds}
+            if not rest <= bound_before:
+                continue  # it needs a name nothing before it defines: it would fail
+            found = _binders(rest, earlier, pos)
+            chosen |= {pos, *found}
+            known |= stmt.binds | {n for q in found for n in earlier[q][1].binds}
+            grew = True
+    # A later statement of the chosen blocks may rebind a needed name: keep document order.
+    return [PreludeStatement(earlier[p][0], earlier[p][1]) for p in sorted(chosen)]
+
+
+def _binders(needed: set[str], earlier: list[tuple[int, Statement]], upto: int) -> set[int]:
+    """Positions (before ``upto``) of the statements that bind the needed names, the latest
+    binding first, and of what those need in turn."""
     chosen: set[int] = set()
     need = set(needed)
     while True:  # again while a string names a class defined further down (``"Address"``)
         before = len(chosen)
-        for pos in range(len(earlier) - 1, -1, -1):
+        for pos in range(upto - 1, -1, -1):
             _, stmt = earlier[pos]
             if pos not in chosen and stmt.binds & need:
                 chosen.add(pos)
                 need -= stmt.binds
                 need |= (stmt.uses | stmt.refers) - stmt.binds
         if len(chosen) == before:
-            break
-    made = {n for p in chosen if not _is_import(earlier[p][1]) for n in earlier[p][1].binds}
-    known = {n for p in chosen for n in earlier[p][1].binds}
-    imported: dict[str, int] = {}  # name -> the latest import of it so far
-    for pos, (_, stmt) in enumerate(earlier):
-        rest = stmt.uses - stmt.binds - known
-        settles = stmt.uses and all(n in imported for n in rest)  # (imports do nothing else)
-        if pos not in chosen and settles and _acts_on(stmt, made):
-            chosen |= {pos, *(imported[n] for n in rest)}
-            known |= rest
-        if _is_import(stmt):
-            imported.update(dict.fromkeys(stmt.binds, pos))
-    # A later statement of the chosen blocks may rebind a needed name: keep document order.
-    return [PreludeStatement(earlier[p][0], earlier[p][1]) for p in sorted(chosen)]
+            return chosen
 
 
 #: Calls that run something (a server, a loop, a prompt) rather than set state up.
@@ -1189,25 +1203,42 @@ _RUNS = frozenset(
 
 
 def _acts_on(stmt: Statement, made: set[str]) -> bool:
-    """``x.method(...)`` on an object the document made (not a module), or a ``with`` over
-    one (``with Session(engine) as session:`` that adds rows): setting it up."""
+    """``x.method(...)`` on an object the document made (not a module), a definition
+    decorated by one (``@app.get("/")``), an item or attribute of one set
+    (``app.dependency_overrides[f] = g``, ``counts["a"] = 1``), or a ``with`` over one
+    (``with Session(engine) as session:`` that adds rows): setting it up."""
     try:
         body = parse_tree(stmt.source).body
     except (SyntaxError, ValueError):
         return False
     if len(body) != 1:
         return False
-    if isinstance(body[0], ast.With):
-        return all(_made_from(item.context_expr, made) for item in body[0].items)
-    if not isinstance(body[0], ast.Expr) or stmt.binds:
+    node = body[0]
+    if isinstance(node, ast.With):
+        return all(_made_from(item.context_expr, made) for item in node.items)
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return any(
+            _method_of(d.func if isinstance(d, ast.Call) else d, made) for d in node.decorator_list
+        )
+    if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return all(
+            isinstance(t, ast.Subscript | ast.Attribute) and _root_in(t, made) for t in targets
+        )
+    if not isinstance(node, ast.Expr) or stmt.binds:
         return False
-    call = body[0].value
-    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
-        return False
-    root: ast.expr = call.func
-    while isinstance(root, ast.Attribute):
-        root = root.value
-    return isinstance(root, ast.Name) and root.id in made and call.func.attr not in _RUNS
+    return isinstance(node.value, ast.Call) and _method_of(node.value.func, made)
+
+
+def _method_of(func: ast.expr, made: set[str]) -> bool:
+    """``app.get``, ``app.router.add_route``: a method of a made object that sets it up."""
+    return isinstance(func, ast.Attribute) and func.attr not in _RUNS and _root_in(func, made)
+
+
+def _root_in(expr: ast.expr, made: set[str]) -> bool:
+    while isinstance(expr, ast.Attribute | ast.Subscript):
+        expr = expr.value
+    return isinstance(expr, ast.Name) and expr.id in made
 
 
 def _made_from(expr: ast.expr, made: set[str]) -> bool:
