@@ -672,3 +672,36 @@ def test_a_block_gated_on_a_newer_python_is_skipped_and_says_why() -> None:
     assert gated.skip_reason is not None and f"Python {newer}" in gated.skip_reason
     current = f"{sys.version_info.major}.{sys.version_info.minor}"
     assert only(f'```python {{requires="{current}"}}\nx = 1\n```\n').skip_reason is None
+
+
+def test_a_shown_traceback_names_the_exception_as_doctest_reads_it() -> None:
+    """The first word at the margin after the last Traceback header: Pydantic's message puts
+    a field name alone on the next line, and a chained traceback shows the raised one last."""
+    block = only(
+        "```pycon\n>>> Point(y='three')\nTraceback (most recent call last):\n  ...\n"
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Point\ny\n"
+        "  Input should be a valid integer\n>>> f()\nTraceback (most recent call last):\n"
+        "  File \"<stdin>\", line 1\nKeyError: 'k'\n\nDuring handling of the above exception, "
+        "another exception occurred:\n\nTraceback (most recent call last):\n...\n"
+        "ValueError: bad\nx\n```\n"
+    )
+    assert block.expected_exceptions == ((1, "ValidationError"), (2, "ValueError"))
+    script = only(
+        "```python\nPoint(y='three')\n'''\nTraceback (most recent call last):\n  ...\n"
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Point\ny\n"
+        "  Input should be a valid integer\n'''\n```\n"
+    )
+    assert script.expected_exceptions == ((1, "ValidationError"),)
+
+
+def test_a_wrapper_tag_for_the_wrong_way_marks_its_examples_intentional() -> None:
+    doc = parse(
+        "<bad_example>\nNaive:\n\n```python\na\n```\n</bad_example>\n\n"
+        "<good_example>\n```python\nb\n```\n</good_example>\n\n"
+        '<example type="incorrect">\n```python\nc\n```\n</example>\n\n'
+        "<anti-pattern>\n- item\n\n  ```python\n  d\n  ```\n</anti-pattern>\n\n"
+        "```python\ne\n```\n"
+    )
+    expects = [b.directives.expect for b in doc.blocks]
+    assert expects == [Status.BROKEN, None, Status.BROKEN, Status.BROKEN, None]
+    assert doc.blocks[0].directives.implied

@@ -254,6 +254,7 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
             f"lines {deep[0] + 1}-{deep[-1] + 1} not searched for code blocks"
         )
     blocks: list[Block] = []
+    wrong_way = _wrong_way_regions(lines)
     heading: str | None = None
     pending = Directives()  # from the comments directly before the next token
     doccmd_range: set[str] = set()  # stages skipped by an open doccmd ``start`` comment
@@ -311,7 +312,8 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
                 block = _make_block(path, len(blocks) + 1, tok, lang, heading, lines)
                 skip = _info_skips(settings) | doccmd_range
                 directives = _merge(pending, Directives(skip=frozenset(skip)))
-                if (caption or old_tab is not None) and directives.expect is None:
+                wrapped = any(a < tok.map[0] < b for a, b in wrong_way)
+                if (caption or old_tab is not None or wrapped) and directives.expect is None:
                     # all intentional
                     directives = replace(directives, expect=Status.BROKEN, implied=True)
                 if style_tab is not None or any(_NON_ANNOTATED.search(t) for t in titles):
@@ -401,6 +403,34 @@ def _closed(fence: Token) -> bool:
 _TAG_LINE = re.compile(
     r"^\s*</?(?!(?:pre|script|style|textarea)\b)[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>\s*$", re.I
 )
+#: The words of a wrapper tag that holds the wrong way: an agent prompt's ``<bad_example>``,
+#: ``<anti-pattern>``, ``<example type="incorrect">``.
+_WRONG_WAY_WORDS = frozenset(
+    {"bad", "wrong", "incorrect", "avoid", "antipattern", "dont", "donts", "never"}
+    | {"deprecated", "legacy", "outdated", "bad_example", "wrong_example"}
+)
+_OPEN_TAG = re.compile(r"^\s*<([A-Za-z][\w.:-]*)((?:\s[^<>]*)?)>\s*$")
+
+
+def _wrong_way_regions(lines: list[str]) -> list[tuple[int, int]]:
+    """(opening, closing) line indexes of the wrapper tags, each alone on its line, whose
+    name or attributes say they hold the wrong way (``<bad_example>`` ... ``</bad_example>``):
+    the examples inside are shown failing on purpose, as under a ``❌ Bad:`` caption."""
+    regions: list[tuple[int, int]] = []
+    open_at: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if m := _OPEN_TAG.match(line):
+            words = set(re.split(r"[^a-z]+", f"{m[1]} {m[2]}".lower().replace("-", "")))
+            words |= set(re.split(r"[^a-z_]+", f"{m[1]} {m[2]}".lower()))
+            if words & _WRONG_WAY_WORDS:
+                open_at.setdefault(m[1].lower(), []).append(i)
+        elif (m := re.match(r"^\s*</([A-Za-z][\w.:-]*)\s*>\s*$", line)) and open_at.get(
+            m[1].lower()
+        ):
+            regions.append((open_at[m[1].lower()].pop(), i))
+    return regions
+
+
 #: A fence's opening or closing line: (backticks or tildes, the rest).
 _FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 #: A fence that opens on a list item's or a quote's line: ``1. ```bash``, ``> ```python``.
@@ -707,6 +737,22 @@ _SHORT_TRACEBACK = re.compile(
 )
 
 
+_TRACEBACK = "Traceback (most recent call last)"
+
+
+def _shown_exception(output: list[str]) -> str | None:
+    """The exception a shown traceback ends in, read as doctest reads it: after the last
+    ``Traceback`` header (a chained one shows the first exception, then the one raised), the
+    first line at the margin that starts with a word; the lines after it are its message
+    (Pydantic's names a field alone on a line)."""
+    last = max(i for i, text in enumerate(output) if text.strip().startswith(_TRACEBACK))
+    for text in output[last + 1 :]:
+        if re.match(r"\w", text):
+            m = _EXCEPTION_LINE.match(text.strip())
+            return m.group(1) if m else None
+    return None
+
+
 def _prompted(lines: list[str]) -> list[bool]:
     """Which lines of a console session are code: ``>>>`` lines, and ``...`` lines that
     continue one. A ``...`` after output is output (doctest's elided traceback frames)."""
@@ -742,12 +788,10 @@ def _expected_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
     output: list[str] = []
 
     def close() -> None:
-        if output and output[0].strip().startswith("Traceback (most recent call last)"):
-            for text in reversed(output):
-                m = _EXCEPTION_LINE.match(text.strip())
-                if m and not text.startswith((" ", "\t")):
-                    found.append((code_line, m.group(1).rpartition(".")[2]))
-                    break
+        if output and output[0].strip().startswith(_TRACEBACK):
+            name = _shown_exception(output)
+            if name is not None:
+                found.append((code_line, name.rpartition(".")[2]))
         elif output and (m := _SHORT_TRACEBACK.match(output[0])):
             found.append((code_line, m.group(1).rpartition(".")[2]))
 
@@ -783,10 +827,8 @@ def _output_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
         if not shown:
             continue
         name = None
-        if shown[0].strip().startswith("Traceback (most recent call last)"):
-            last = [m for t in shown if not t.startswith((" ", "\t"))
-                    for m in [_EXCEPTION_LINE.match(t.strip())] if m]  # fmt: skip
-            name = last[-1].group(1) if last else None
+        if shown[0].strip().startswith(_TRACEBACK):
+            name = _shown_exception(shown)
         elif m := _SHORT_TRACEBACK.match(shown[0].strip()):
             name = m.group(1)
         if name is not None:
