@@ -1034,3 +1034,26 @@ def test_a_v1_config_warning_stays_with_the_block_that_writes_the_config(
     first, second = _rules_by_block(run_json, "d.md")
     assert ("stale", "UserWarning") in first
     assert second == []
+
+
+@pytest.mark.parametrize(
+    "spelled", ["from app.schemas import ItemIn", "from .schemas import ItemIn"]
+)
+def test_a_document_module_gets_the_document_modules_it_imports(
+    write_doc: Callable[[str, str], Path], run_json: Any, spelled: str
+) -> None:
+    """``app/main.py`` imports ``app/schemas.py``, both written by the document: a block
+    importing ``app.main`` gets both, the models before the routes that use them (before,
+    ``app.schemas`` was a stand-in and the route was lost: a 404, false broken)."""
+    write_doc(
+        "d.md",
+        '# T\n\n```python title="app/schemas.py"\nfrom pydantic import BaseModel\n\n\n'
+        "class ItemIn(BaseModel):\n    name: str\n```\n\n"
+        f'```python title="app/main.py"\nfrom fastapi import FastAPI\n\n{spelled}\n\n'
+        'app = FastAPI()\n\n\n@app.post("/items")\ndef create(item: ItemIn) -> ItemIn:\n'
+        "    return item\n```\n\n"
+        "```python\nfrom fastapi.testclient import TestClient\n\nfrom app.main import app\n\n"
+        'r = TestClient(app).post("/items", json={"name": "pen"})\n'
+        "assert r.status_code == 200, r.text\n```\n",
+    )
+    assert _rules_by_block(run_json, "d.md")[2] == []

@@ -463,6 +463,35 @@ def _notebook_cell(code: str) -> bool:
     return _parses("\n".join("" if _MAGIC.match(ln) else ln for ln in lines))
 
 
+def _with_dependencies(
+    written: dict[str, str], modules: dict[str, Block]
+) -> tuple[tuple[str, str], ...]:
+    """The document's modules a block imports, with the document's modules they import in
+    turn (``app/main.py`` importing ``app/schemas.py``), each after what it imports: loaded
+    alone, ``app.main`` would get a stand-in for ``app.schemas`` and lose every route that
+    uses its models."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str, code: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        found = analyze(code)
+        imported = [m for m, _, _ in found.imported_modules]
+        for level, module, _, _ in found.relative_imports:
+            base = name.rsplit(".", level)[0] if name.count(".") >= level else ""
+            imported.append(f"{base}.{module}".strip(".") if module else base)
+        for module in imported:
+            for dep in _own_modules(module, modules) if module else ():
+                visit(dep, modules[dep].code)
+        order.append(name)
+
+    for name in sorted(written):
+        visit(name, written[name])
+    return tuple((name, written.get(name, modules[name].code)) for name in order)
+
+
 def _own_modules(module: str, modules: dict[str, Block]) -> list[str]:
     """The document's modules an import of ``module`` loads (it, or modules inside it)."""
     return [m for m in modules if m == module or m.startswith(module + ".")]
@@ -775,7 +804,7 @@ def _block_context(
         missing_modules=tuple(missing_modules),
         stub_source=stub_source if used_stub else None,
         findings=tuple(findings),
-        doc_modules=tuple(sorted(written.items())),
+        doc_modules=_with_dependencies(written, modules),
     )
 
 

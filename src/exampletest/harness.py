@@ -172,6 +172,7 @@ def _document_module(name: str, code: str) -> None:
             _fake_module(parent)
     module = types.ModuleType(name)
     module.__file__ = os.path.join(os.getcwd(), *name.split(".")) + ".py"
+    module.__package__ = parent  # its own relative imports (``from .schemas import ...``)
     sys.modules[name] = module
     if parent:
         setattr(sys.modules[parent], child, module)
