@@ -1388,3 +1388,21 @@ def test_the_parent_map_is_libcsts_own() -> None:
         assert [n for n in ours if isinstance(n, kind)] == [
             n for n in theirs if isinstance(n, kind)
         ]
+
+
+def test_jwt_decode_takes_the_algorithm_an_earlier_blocks_encode_shows() -> None:
+    import ast
+
+    from exampletest.fix.engine import _jwt_algorithm
+
+    encode = "jwt.encode(payload, SECRET_KEY, algorithm=ALGORITHM)"
+    assert _jwt_algorithm(ast.parse(encode).body[0].value) == "ALGORITHM"  # type: ignore[attr-defined]
+    assert _jwt_algorithm(ast.parse("jwt.encode(p, k, alg())").body[0].value) is None  # type: ignore[attr-defined]
+    ctx = RewriteContext(jwt_encodes=((1, "ALGORITHM"),))
+    code = "claims = jwt.decode(token, SECRET_KEY)\n"
+    assert stdlib.rewrite(code, ctx.for_block(2)).code == (
+        "claims = jwt.decode(token, SECRET_KEY, algorithms=[ALGORITHM])\n"
+    )
+    assert stdlib.rewrite(code, ctx.for_block(1)).code == code  # not from a later block
+    two = RewriteContext(jwt_encodes=((1, "'HS256'"), (2, "'RS256'"))).for_block(3)
+    assert stdlib.rewrite(code, two).code == code  # several algorithms: not guessed

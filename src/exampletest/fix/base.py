@@ -43,12 +43,18 @@ class RewriteContext:
     missing_args: tuple[tuple[int, frozenset[tuple[str, str]]], ...] = ()
     #: The block's own ``missing_args`` (set by ``for_block``).
     unpassed: frozenset[tuple[str, str]] = frozenset()
+    #: (block index, the code of the ``algorithm`` a ``jwt.encode`` call there passes): a
+    #: later block's ``jwt.decode`` without ``algorithms=`` gets it.
+    jwt_encodes: tuple[tuple[int, str], ...] = ()
+    #: Those of blocks before this one (set by ``for_block``).
+    earlier_algorithms: frozenset[str] = frozenset()
 
     def for_block(self, index: int) -> RewriteContext:
         return dataclasses.replace(
             self,
             shared=dict(self.exports).get(index, frozenset()),
             unpassed=dict(self.missing_args).get(index, frozenset()),
+            earlier_algorithms=frozenset(a for i, a in self.jwt_encodes if i < index),
         )
 
     def wants(self, rules: Sequence[str]) -> bool:

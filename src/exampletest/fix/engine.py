@@ -92,12 +92,16 @@ class _State:
 def _rewrite_ctx(doc: Document, stub: str | None, index: NameIndex) -> RewriteContext:
     models: set[str] = set()
     settings: set[str] = set()
-    for code in [b.code for b in doc.blocks] + ([stub] if stub else []):
+    encodes: list[tuple[int, str]] = []
+    blocks = [(b.index, b.code) for b in doc.blocks] + ([(0, stub)] if stub else [])
+    for at, code in blocks:
         try:
             tree = parse_tree(code)
         except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
+            if at and (algorithm := _jwt_algorithm(node)) is not None:
+                encodes.append((at, algorithm))
             if isinstance(node, ast.ClassDef):
                 bases = {ast.unparse(b).split(".")[-1] for b in node.bases}
                 if bases & {"BaseModel", "GenericModel", "RootModel"} or bases & models:
@@ -113,7 +117,32 @@ def _rewrite_ctx(doc: Document, stub: str | None, index: NameIndex) -> RewriteCo
         exports=exports,
         preludes=preludes,
         packages=frozenset(imported_packages([doc.blocks])),
+        jwt_encodes=tuple(encodes),
     )
+
+
+def _jwt_algorithm(node: ast.AST) -> str | None:
+    """The ``algorithm`` of a ``jwt.encode(payload, key, algorithm=...)`` call: a string or
+    a (dotted) name, as written."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "encode"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "jwt"
+    ):
+        return None
+    arg = next((k.value for k in node.keywords if k.arg == "algorithm"), None)
+    if arg is None and len(node.args) >= 3:
+        arg = node.args[2]
+    strings = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+    return ast.unparse(arg) if arg is not None and (strings or _is_dotted(arg)) else None
+
+
+def _is_dotted(node: ast.expr) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _ruff_batch(

@@ -231,10 +231,14 @@ def _utcfromtimestamp(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit)
 class _JwtAlgorithms(PassTransformer):
     """``jwt.decode(token, key)`` gains the ``algorithms=`` its ``jwt.encode`` shows."""
 
-    def __init__(self, wrapper: MetadataWrapper, edit: Edit) -> None:
+    def __init__(
+        self, wrapper: MetadataWrapper, edit: Edit, earlier: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__(edit)
         self.module = wrapper.module
         self.wrapper = wrapper
+        #: what earlier blocks' ``jwt.encode`` calls pass as ``algorithm`` (their code)
+        self.earlier = earlier
         #: the algorithm's code -> (its expression, the scopes around the encode call)
         self.algorithms: dict[str, tuple[cst.BaseExpression, tuple[cst.CSTNode, ...]]] = {}
         for call, around in _calls(self.module, "encode"):
@@ -286,6 +290,8 @@ class _JwtAlgorithms(PassTransformer):
             or any(a.star for a in original_node.args)
         ):
             return updated_node
+        if not self.algorithms and len(self.earlier) == 1:  # the encode side, a block above
+            return self._with_algorithms(updated_node, cst.parse_expression(min(self.earlier)))
         if len(self.algorithms) != 1:
             why = (
                 "no jwt.encode(..., algorithm=...) here"
@@ -302,6 +308,10 @@ class _JwtAlgorithms(PassTransformer):
         if not self._is_global(value, around):
             self.note("ET401", original_node, "pass algorithms=[...] to jwt.decode explicitly")
             return updated_node
+        return self._with_algorithms(updated_node, value)
+
+    def _with_algorithms(self, call: cst.Call, value: cst.BaseExpression) -> cst.Call:
+        updated_node = call
         args = list(updated_node.args)
         sep = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         trailing = args[-1].comma
@@ -386,7 +396,7 @@ def _binding(module: cst.Module, node: cst.CSTNode, name: str) -> str:
 
 
 def _jwt(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
-    return wrapper.visit(_JwtAlgorithms(wrapper, edit))
+    return wrapper.visit(_JwtAlgorithms(wrapper, edit, ctx.earlier_algorithms))
 
 
 PASSES: tuple[Pass, ...] = (
