@@ -1057,3 +1057,23 @@ def test_a_document_module_gets_the_document_modules_it_imports(
         "assert r.status_code == 200, r.text\n```\n",
     )
     assert _rules_by_block(run_json, "d.md")[2] == []
+
+
+def test_the_code_after_a_marked_failure_still_runs(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``# ❌ Bad`` code fails on purpose; the ``# ✅ Good`` half after it is still run, and
+    its own failure is the block's (before, the run stopped at the marked one: a false ok)."""
+    bad = "# ❌ Bad: dividing by zero\nprint(1 / 0)\n\n# ✅ Good\n"
+    _code, report = run_json(
+        "--stages", "smoke", "--no-cache", _doc(write_doc, bad + "x = {}['k']\n")
+    )
+    [block] = report["documents"][0]["blocks"]
+    assert block["status"] == "broken"
+    assert [(f["rule"], f["line"]) for f in block["findings"]] == [("KeyError", 8)]
+    _code, report = run_json("--stages", "smoke", "--no-cache", _doc(write_doc, bad + "x = 1\n"))
+    [block] = report["documents"][0]["blocks"]
+    assert block["status"] == "ok"
+    assert [(f["rule"], f["intentional"]) for f in block["findings"]] == [
+        ("ZeroDivisionError", True)
+    ]

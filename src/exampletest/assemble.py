@@ -126,4 +126,18 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         "fake_modules": list(ctx.missing_modules),
         "doc_modules": [list(m) for m in ctx.doc_modules],
         "expected_exceptions": [list(e) for e in ctx.block.expected_exceptions],
+        "excused_lines": _excused_lines(ctx),
     }
+
+
+def _excused_lines(ctx: BlockContext) -> list[int]:
+    """Code lines an anti-pattern marker governs (``# ❌ Bad``): a failure there is shown on
+    purpose, and the run goes on to the code after it (the ``# ✅ Good`` half)."""
+    from exampletest.verdict import marked_lines
+
+    governed = marked_lines(ctx.block)
+    return [
+        i
+        for i in range(1, len(code_lines(ctx.block.code)) + 1)
+        if ctx.block.doc_line(i) in governed
+    ]

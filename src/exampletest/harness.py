@@ -15,6 +15,7 @@ stays off, as it would on import.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 import asyncio
@@ -427,26 +428,38 @@ def _execute(
     code: types.CodeType, payload: dict[str, Any], ns: dict[str, Any], filename: str
 ) -> None:
     """Run the block. A console session whose output shows a traceback expects that exception
-    (as doctest does): its statements run one by one, and that statement may raise it."""
+    (as doctest does): its statements run one by one, and that statement may raise it. So do
+    the statements of a block with an anti-pattern marker: a failure of the marked code is
+    shown on purpose, the code after it still runs (reported, if nothing after it fails)."""
     expected = [(int(line), str(name)) for line, name in payload.get("expected_exceptions", [])]
-    if not expected:
+    excused = set(payload.get("excused_lines", []))
+    if not expected and not excused:
         _await(eval(code, ns))  # a coroutine when the code awaits at top level
         return
-    for stmt in ast.parse(payload["code"]).body:
+    body = ast.parse(payload["code"]).body
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    for stmt in body:  # each piece is compiled alone: the block's __future__ imports too
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            for alias in stmt.names:
+                flags |= getattr(__future__, alias.name, __future__.annotations).compiler_flag
+    shown: Exception | None = None
+    for stmt in body:
         piece = compile(
-            ast.Module(body=[stmt], type_ignores=[]),
-            filename,
-            "exec",
-            flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+            ast.Module(body=[stmt], type_ignores=[]), filename, "exec", flags=flags,
             dont_inherit=True,
-        )
+        )  # fmt: skip
         end = stmt.end_lineno or stmt.lineno
         wanted = [name for line, name in expected if stmt.lineno <= line <= end]
         try:
             _await(eval(piece, ns))
         except Exception as exc:
-            if not any(cls.__name__ in wanted for cls in type(exc).__mro__):
+            if any(cls.__name__ in wanted for cls in type(exc).__mro__):
+                continue
+            if not excused.intersection(range(stmt.lineno, end + 1)):
                 raise
+            shown = shown or exc
+    if shown is not None:
+        raise shown
 
 
 def _await(result: object) -> None:
