@@ -1185,18 +1185,21 @@ def _closure(needed: set[str], earlier: list[tuple[int, Statement]]) -> list[Pre
     they need from still earlier statements: the state a reader running the document in
     order has."""
     chosen = _binders(needed, earlier, len(earlier))
+    first: dict[str, int] = {}  # name -> the first statement binding it
+    for pos, (_, stmt) in enumerate(earlier):
+        for name in stmt.binds:
+            first.setdefault(name, pos)
     grew = True
     while grew:  # what an acting statement brings in (a router) may be acted on in turn
         grew = False
         made = {n for p in chosen if not _is_import(earlier[p][1]) for n in earlier[p][1].binds}
         known = {n for p in chosen for n in earlier[p][1].binds}
         for pos, (_, stmt) in enumerate(earlier):
-            if pos in chosen or not stmt.uses or not _acts_on(stmt, made):
+            if pos in chosen or not stmt.uses & made or not _acts_on(stmt, made):
                 continue
             # its free names (``uses`` holds every name it loads, a function's locals too)
             rest = set(analyze(stmt.source).free_names) - known
-            bound_before = {n for q in range(pos) for n in earlier[q][1].binds}
-            if not rest <= bound_before:
+            if any(first.get(n, pos) >= pos for n in rest):
                 continue  # it needs a name nothing before it defines: it would fail
             found = _binders(rest, earlier, pos)
             chosen |= {pos, *found}
