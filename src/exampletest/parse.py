@@ -407,7 +407,7 @@ _TAG_LINE = re.compile(
 #: ``<anti-pattern>``, ``<example type="incorrect">``.
 _WRONG_WAY_WORDS = frozenset(
     {"bad", "wrong", "incorrect", "avoid", "antipattern", "dont", "donts", "never"}
-    | {"deprecated", "legacy", "outdated", "bad_example", "wrong_example"}
+    | {"deprecated", "legacy", "outdated"}
 )
 _OPEN_TAG = re.compile(r"^\s*<([A-Za-z][\w.:-]*)((?:\s[^<>]*)?)>\s*$")
 
@@ -420,9 +420,9 @@ def _wrong_way_regions(lines: list[str]) -> list[tuple[int, int]]:
     open_at: dict[str, list[int]] = {}
     for i, line in enumerate(lines):
         if m := _OPEN_TAG.match(line):
-            words = set(re.split(r"[^a-z]+", f"{m[1]} {m[2]}".lower().replace("-", "")))
-            words |= set(re.split(r"[^a-z_]+", f"{m[1]} {m[2]}".lower()))
-            if words & _WRONG_WAY_WORDS:
+            # ``bad_example`` -> bad, example; ``anti-pattern`` -> antipattern
+            words = re.split(r"[^a-z]+", re.sub(r"[-']", "", f"{m[1]} {m[2]}".lower()))
+            if _WRONG_WAY_WORDS.intersection(words):
                 open_at.setdefault(m[1].lower(), []).append(i)
         elif (m := re.match(r"^\s*</([A-Za-z][\w.:-]*)\s*>\s*$", line)) and open_at.get(
             m[1].lower()
