@@ -586,3 +586,20 @@ def test_an_expectation_that_no_longer_holds_is_stale(
     assert found[0] == ["expect-unmet"] and statuses[0] == "stale"
     assert "expect-unmet" not in found[1] and statuses[1] == "ok"  # broken, as it says
     assert "expect-unmet" not in found[2]  # its run is skipped: nothing to say it works
+
+
+def test_stubs_leave_a_fastapi_stand_in_to_the_run(
+    write_doc: Callable[[str, str], Path], in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A placeholder stub for the app would swallow its routes again: the run's real
+    ``FastAPI()`` stays, and the command says so."""
+    write_doc(
+        "api.md",
+        "```python\nfrom fastapi import Depends\n\n\n"
+        '@app.get("/me")\ndef me(db=Depends(get_db)):\n    return db\n```\n',
+    )
+    assert main(["stubs", "api.md"]) == 0
+    out = capsys.readouterr().out
+    assert "1 names added: get_db; left to a real FastAPI stand-in: app" in out
+    text = (in_tmp / "stubs" / "api.py").read_text()
+    assert "placeholder('get_db')" in text and "placeholder('app')" not in text

@@ -62,15 +62,19 @@ def write_stubs(options: Options, documents: Sequence[Document]) -> Iterator[str
         existing = path.read_text(encoding="utf-8") if path.is_file() else None
         contexts = analyze_document(doc.blocks, index, existing)
         wanted: dict[str, tuple[bool, list[int]]] = {}
+        # A FastAPI app or router the run builds for real (see context) is better than a
+        # placeholder here, which would swallow the routes registered on it again.
+        real = sorted({p.name for c in contexts for p in c.provided if p.standin})
         for ctx in contexts:
             for prov in ctx.provided:
-                if prov.source == "placeholder" and prov.name in ctx.missing:
+                if prov.source == "placeholder" and prov.name in ctx.missing and not prov.standin:
                     as_type, blocks = wanted.get(prov.name, (False, []))
                     wanted[prov.name] = (as_type or prov.as_type, [*blocks, ctx.block.index])
         defined = analyze(existing).binds if existing else frozenset()
         new = {n: v for n, v in wanted.items() if n not in defined}
+        kept = f"; left to a real FastAPI stand-in: {', '.join(real)}" if real else ""
         if not new:
-            yield f"{path}: up to date ({len(defined)} names)"
+            yield f"{path}: up to date ({len(defined)} names){kept}"
             continue
         text = existing if existing is not None else HEADER.format(doc=doc.path)
         if existing is not None:  # a refined file may have dropped what the entries use
@@ -78,4 +82,4 @@ def write_stubs(options: Options, documents: Sequence[Document]) -> Iterator[str
         text += "".join(render_entry(n, t, b) for n, (t, b) in sorted(new.items()))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        yield f"{path}: {len(new)} names added: {', '.join(sorted(new))}"
+        yield f"{path}: {len(new)} names added: {', '.join(sorted(new))}{kept}"
