@@ -55,6 +55,7 @@ from exampletest.model import (
 from exampletest.nameindex import NameIndex, imported_packages
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.pool import Workers
+from exampletest.rules.base import dotted
 from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.types import SharedRun
 from exampletest.symbols import analyze, code_lines, parse_tree
@@ -136,13 +137,7 @@ def _jwt_algorithm(node: ast.AST) -> str | None:
     if arg is None and len(node.args) >= 3:
         arg = node.args[2]
     strings = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-    return ast.unparse(arg) if arg is not None and (strings or _is_dotted(arg)) else None
-
-
-def _is_dotted(node: ast.expr) -> bool:
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return isinstance(node, ast.Name)
+    return ast.unparse(arg) if arg is not None and (strings or dotted(arg)) else None
 
 
 def _ruff_batch(

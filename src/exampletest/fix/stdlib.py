@@ -291,7 +291,8 @@ class _JwtAlgorithms(PassTransformer):
         ):
             return updated_node
         if not self.algorithms and len(self.earlier) == 1:  # the encode side, a block above
-            return self._with_algorithms(updated_node, cst.parse_expression(min(self.earlier)))
+            [earlier] = self.earlier
+            return self._with_algorithms(updated_node, cst.parse_expression(earlier))
         if len(self.algorithms) != 1:
             why = (
                 "no jwt.encode(..., algorithm=...) here"
@@ -311,8 +312,7 @@ class _JwtAlgorithms(PassTransformer):
         return self._with_algorithms(updated_node, value)
 
     def _with_algorithms(self, call: cst.Call, value: cst.BaseExpression) -> cst.Call:
-        updated_node = call
-        args = list(updated_node.args)
+        args = list(call.args)
         sep = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         trailing = args[-1].comma
         args[-1] = args[-1].with_changes(comma=sep)
@@ -326,7 +326,7 @@ class _JwtAlgorithms(PassTransformer):
             )
         )
         self.edit.applied.add("ET401")
-        return updated_node.with_changes(args=args)
+        return call.with_changes(args=args)
 
 
 def _is_jwt(call: cst.Call, method: str) -> bool:
