@@ -6,9 +6,15 @@ placeholders provided) to find problems hidden behind the first error. Pass 2 ke
 missing names out of the block's globals, in its builtins, where every lookup of them (from
 the top level, a function or a class body) is recorded in order: a name the code looked up is
 one it fails on as written once the names before it are there, so that lookup is the evidence
-that the block is broken without it. Pass 1 runs in a forked child so the two passes do not
-share state (class registries, SQLAlchemy metadata). Everything returned is JSON data in
-*code* coordinates.
+that the block is broken without it. Everything returned is JSON data in *code* coordinates.
+
+Up to its first lookup of a missing name, pass 2 *is* pass 1: the same code on the same state.
+So pass 1 is read off pass 2 (the NameError its first lookup would have raised, with the
+warnings before it) wherever nothing could have handled that NameError: the lookup is in the
+block's own code, reached from its top level through its own frames only, outside any ``try``
+or ``with``, in a block that is not a coroutine. Anywhere else pass 1 really runs: in a forked
+child (so the passes share no state: class registries, SQLAlchemy metadata) when the payload
+asks for it, or, when pass 2 finds it unsure, in a job of its own (``as_written: "only"``).
 
 ``__name__`` is not ``"__main__"``: a ``if __name__ == "__main__": uvicorn.run(app)`` guard
 stays off, as it would on import.
@@ -35,7 +41,7 @@ import time
 import types
 import typing
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from contextlib import contextmanager, suppress
 from typing import Any, ClassVar, TextIO
 
@@ -56,17 +62,61 @@ class MissingNames(dict[str, Any]):
     builtins that are not an exact dict through ``__getitem__``, from module code, functions
     and class bodies alike, which is where the lookups are noted."""
 
-    def __init__(self, missing: dict[str, Any]) -> None:
+    def __init__(self, missing: dict[str, Any], first: AsWritten | None = None) -> None:
         super().__init__(vars(builtins))
         self.update(missing)
         self.watched = set(missing)
         self.looked_up: list[str] = []
         self.recording = True
+        self.first = first
 
     def __getitem__(self, key: str) -> Any:
         if self.recording and key in self.watched and key not in self.looked_up:
+            if not self.looked_up and self.first is not None:
+                self.first.stop_here(key, sys._getframe(1))
             self.looked_up.append(key)
         return super().__getitem__(key)
+
+
+class AsWritten:
+    """Pass 1, read off pass 2 at its first lookup of a missing name (see the module's
+    docstring): the NameError the block as written stops on, or why that cannot be told."""
+
+    def __init__(
+        self, filename: str, missing: Set[str], warnings_so_far: list[dict[str, Any]]
+    ) -> None:
+        self.filename = filename
+        self.missing = missing
+        self.warnings_so_far = warnings_so_far  # pass 2's list, filling as it runs
+        self.ns: dict[str, Any] = {}  # pass 2's globals, once they exist
+        self.result: dict[str, Any] | None = None
+        self.unsure: str | None = None
+
+    def stop_here(self, name: str, frame: types.FrameType) -> None:
+        chain: list[types.FrameType] = []
+        at: types.FrameType | None = frame
+        while at is not None and at.f_code.co_filename == self.filename:
+            chain.append(at)
+            if at.f_code.co_name == "<module>":
+                break
+            at = at.f_back
+        if not chain or chain[-1].f_code.co_name != "<module>":
+            self.unsure = "the first lookup came through code other than the block's"
+        elif chain[-1].f_code.co_flags & inspect.CO_COROUTINE:
+            self.unsure = "the block awaits at top level (asyncio.run cleans up after it)"
+        elif _guarded_lines(self.filename) & {f.f_lineno for f in chain}:
+            self.unsure = "the first lookup is inside a try or with statement"
+        if self.unsure:
+            return
+        tb: types.TracebackType | None = None
+        for at in chain:  # innermost first: the traceback's head is the top level
+            tb = types.TracebackType(tb, at, at.f_lasti, at.f_lineno)
+        exc = NameError(f"name {name!r} is not defined", name=name)
+        exc.__traceback__ = tb
+        # As written, the missing names are nowhere: not in the builtins pass 2 has them in.
+        as_written = dict(self.ns) | {"__builtins__": builtins}
+        record = _exception_record(exc, self.filename, as_written, hidden=self.missing)
+        self.result = {"exception": record, "warnings": list(self.warnings_so_far)}
 
 
 class _RecordingEnviron(os._Environ):  # type: ignore[type-arg]
@@ -110,17 +160,28 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
     }
     budget = float(payload.get("pass_timeout_s", 4.0))
     result: dict[str, Any] = {}
-    if missing:  # with nothing to provide, the block as written *is* the full-context run
+    how = payload.get("as_written", "fork") if missing else "none"
+    if how in ("fork", "only"):
         as_written = {k: v for k, v in given.items() if k in prelude}
-        result["pass1"] = _in_fork(
-            lambda: _run_pass(payload, _module_namespace(as_written), budget)
-        )
-    names = MissingNames({k: context[k] for k in missing if k in context})
+        run = functools.partial(_run_pass, payload, _module_namespace(as_written), budget)
+        if how == "only":  # this job is a fork of its own already
+            return {"pass1": run()}
+        result["pass1"] = _in_fork(run)
+    recorded: list[dict[str, Any]] = []
+    probe = AsWritten(filename, missing, recorded) if how == "infer" else None
+    names = MissingNames({k: context[k] for k in missing if k in context}, probe)
     ns = _module_namespace(given | {"__builtins__": names})
-    pass2 = _run_pass(payload, ns, budget)
+    if probe is not None:
+        probe.ns = ns
+    pass2 = _run_pass(payload, ns, budget, recorded)
     names.recording = False
-    if not missing:
+    if how == "none" or (probe is not None and not names.looked_up):
+        # nothing missing was looked up: as written, the block ran just as it did here
         result["pass1"] = {"exception": pass2["exception"], "warnings": pass2["warnings"]}
+    elif probe is not None:
+        result["pass1"] = probe.result
+        if probe.unsure:
+            result["pass1_unsure"] = probe.unsure
     pass2["looked_up"] = list(names.looked_up)
     if pass2.get("exception") is None and payload.get("deep", True):
         pass2["deep"] = _deep(ns, code_text)
@@ -346,10 +407,16 @@ def _alarm(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def _run_pass(payload: dict[str, Any], ns: dict[str, Any], budget: float) -> dict[str, Any]:
-    """Run the block once in ``ns`` (a module's globals)."""
+def _run_pass(
+    payload: dict[str, Any],
+    ns: dict[str, Any],
+    budget: float,
+    recorded: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Run the block once in ``ns`` (a module's globals); its warnings go to ``recorded``
+    as they come."""
     filename = block_file = payload["filename"]
-    recorded: list[dict[str, Any]] = []
+    recorded = [] if recorded is None else recorded
 
     def show(
         message: Warning | str,
@@ -536,7 +603,11 @@ def _exception_span(exc: BaseException, filename: str, line: int | None) -> dict
     return found
 
 
-def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> dict[str, Any]:
+def _exception_record(
+    exc: BaseException, filename: str, ns: dict[str, Any], hidden: Set[str] = frozenset()
+) -> dict[str, Any]:
+    """What the stage needs to know of ``exc``; ``hidden``: builtins the block did not have
+    (the missing names, for a pass 1 read off pass 2)."""
     record: dict[str, Any] = {
         "type": type(exc).__name__,
         "qualname": f"{type(exc).__module__}.{type(exc).__qualname__}",
@@ -545,7 +616,7 @@ def _exception_record(exc: BaseException, filename: str, ns: dict[str, Any]) -> 
         "name": getattr(exc, "name", None) if isinstance(exc, NameError | ImportError) else None,
         "import_error": isinstance(exc, ImportError),
         "module_not_found": isinstance(exc, ModuleNotFoundError),
-        "placeholder": _involves_placeholder(exc),
+        "placeholder": _involves_placeholder(exc, hidden),
         "contained": _refused_by_sandbox(exc),
         "stand_in_loop": _unbound_by_stand_in(exc, filename, ns),
         # `routes = ...` in a doc means "fill in here": what fails on that value is an elision
@@ -596,7 +667,7 @@ def _short(exc: BaseException) -> str:
     return (f"{type(exc).__name__}: {first}" if first else type(exc).__name__)[:500]
 
 
-def _involves_placeholder(exc: BaseException) -> bool:
+def _involves_placeholder(exc: BaseException, hidden: Set[str] = frozenset()) -> bool:
     """Whether a stand-in exampletest supplied took part: it is in a frame's local variables,
     or, at module level (where every global is a "local"), the failing statement names it."""
     if "placeholder" in str(exc).lower():
@@ -608,7 +679,8 @@ def _involves_placeholder(exc: BaseException) -> bool:
             if frame.f_locals is frame.f_globals:
                 names = _statement_names(frame.f_code.co_filename, tb.tb_lineno)
                 # The missing names are in the builtins (see ``MissingNames``).
-                scope = frame.f_builtins | frame.f_globals
+                scope = {k: v for k, v in frame.f_builtins.items() if k not in hidden}
+                scope |= frame.f_globals
                 values = list(scope.values()) if names is None else [scope.get(n) for n in names]
             else:
                 values = list(frame.f_locals.values())
@@ -745,6 +817,21 @@ def _block_tree(filename: str) -> ast.Module | None:
         return ast.parse("".join(linecache.getlines(filename)))
     except (SyntaxError, ValueError):
         return None
+
+
+@functools.cache
+def _guarded_lines(filename: str) -> frozenset[int]:
+    """Lines whose exception the block itself may handle, or run more code on the way out
+    of: inside a ``try`` statement, or in the body of a ``with`` (whose ``__exit__`` runs,
+    and may suppress it)."""
+    tree = _block_tree(filename)
+    lines: set[int] = set()
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Try | ast.TryStar):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        elif isinstance(node, ast.With | ast.AsyncWith) and node.body:
+            lines.update(range(node.body[0].lineno, (node.end_lineno or node.lineno) + 1))
+    return frozenset(lines)
 
 
 def _statement_at(filename: str, line: int | None) -> ast.stmt | None:

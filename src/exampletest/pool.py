@@ -175,9 +175,10 @@ class WorkerPool:
         message = f"smoke worker {why} (exit status {worker.proc.returncode}): {tail[-500:]}"
         return job.id, Contained.failure(message.strip(), job.limits)
 
-    def run(self, jobs: Sequence[Job]) -> Iterator[tuple[str, Contained]]:
-        """Yield ``(job id, Contained)`` for every job, in the order results arrive."""
-        pending = deque(jobs)
+    def run(self, jobs: Sequence[Job] | deque[Job]) -> Iterator[tuple[str, Contained]]:
+        """Yield ``(job id, Contained)`` for every job, in the order results arrive. A deque
+        is the queue itself: what the caller appends to it between results runs too."""
+        pending = jobs if isinstance(jobs, deque) else deque(jobs)
         try:
             while pending or any(w.job for w in self._workers):
                 if self._start_failures >= _MAX_START_FAILURES:

@@ -4,9 +4,11 @@ happened (exceptions, warnings, containments) into findings at document lines.""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import re
 import sys
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,25 +39,67 @@ def filename(ctx: BlockContext) -> str:
 def check(
     contexts: Sequence[BlockContext], pool: WorkerPool, limits: Limits
 ) -> dict[tuple[str, int], SmokeResult]:
-    """Run every block; one job per block, results as they arrive."""
-    jobs: list[Job] = []
-    by_id: dict[str, BlockContext] = {}
+    """Run every block; one job per block, results as they arrive. A block whose run as
+    written could not be read off its full-context run (see the harness) gets a second job
+    that runs it as written, queued as soon as that is known."""
+    jobs: deque[Job] = deque()
+    by_id: dict[str, tuple[BlockContext, dict[str, Any]]] = {}
     for ctx in schedule(contexts):
         job_id = f"{ctx.block.doc_path}\0{ctx.block.index}"
         payload = smoke_payload(ctx, filename(ctx))
+        # A marker or a console transcript lets the block go on after an exception as
+        # written: that run is run, not read off the other.
+        forks = bool(payload["expected_exceptions"] or payload["excused_lines"])
+        payload["as_written"] = "fork" if forks else "infer"
         # Two runs (as written, then with the context) share the limit; one run has most of
         # it (the deep check after it has its own 2.5 s).
-        share = 0.4 if ctx.missing else 0.75
+        share = 0.4 if ctx.missing and forks else 0.75
         payload["pass_timeout_s"] = max(limits.timeout_s * share, 0.5)
         jobs.append(Job(job_id, TARGET, payload, limits))
-        by_id[job_id] = ctx
+        by_id[job_id] = ctx, payload
     out: dict[tuple[str, int], SmokeResult] = {}
-    for job_id, contained in pool.run(jobs):
-        ctx = by_id[job_id]
+    waiting: dict[str, Contained] = {}  # full-context runs whose as-written run is queued
+    for job_id, contained in pool.run(jobs):  # the pool takes what is appended to ``jobs``
+        if job_id.endswith(_AS_WRITTEN):
+            job_id = job_id.removesuffix(_AS_WRITTEN)
+            contained = _with_pass1(waiting.pop(job_id), contained)
+        elif contained.value and contained.value.get("pass1_unsure"):
+            waiting[job_id] = contained
+            payload = {**by_id[job_id][1], "as_written": "only"}
+            jobs.append(Job(job_id + _AS_WRITTEN, TARGET, payload, limits))
+            continue
+        ctx = by_id[job_id][0]
         key = (ctx.block.doc_path, ctx.block.index)
         out[key] = interpret(ctx, contained)
         _TOOK[key] = contained.duration_s
     return out
+
+
+_AS_WRITTEN = "\0as-written"
+
+
+def _with_pass1(full: Contained, as_written: Contained) -> Contained:
+    """The full-context run's result with the as-written run of its own job as its pass 1,
+    and what either run ran into (a timeout, a refused connect) as one run's would be."""
+    value = dict(full.value or {})
+    value.pop("pass1_unsure", None)
+    value["pass1"] = (as_written.value or {}).get("pass1") or {
+        "exception": {
+            "type": "Timeout" if as_written.timed_out else "Exit",
+            "message": "the block, as written, ended its run without a result",
+            "line": None,
+        },
+        "warnings": [],
+    }
+    return dataclasses.replace(
+        full,
+        value=value,
+        events=[*full.events, *(e for e in as_written.events if e not in full.events)],
+        timed_out=full.timed_out or as_written.timed_out,
+        signal=full.signal if full.signal is not None else as_written.signal,
+        duration_s=full.duration_s + as_written.duration_s,
+        stderr=full.stderr + as_written.stderr,
+    )
 
 
 #: Code that likely waits (sleeps) rather than computes: only decides the order of the jobs.
