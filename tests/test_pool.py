@@ -176,3 +176,30 @@ def test_job_directories_live_on_the_workers_own_tmpfs(pool: WorkerPool) -> None
         assert created == "True"
         assert not Path(f"/dev/shm/{name}").exists()
     Path(f"/dev/shm/{name}").unlink(missing_ok=True)
+
+
+def _huge_pages_possible() -> bool:
+    thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    release = tuple(int(x) for x in os.uname().release.split(".")[:2] if x.isdigit())
+    return (
+        sys.platform.startswith("linux")
+        and thp.exists()
+        and "[never]" not in (thp.read_text())
+        and release >= (6, 1)
+    )
+
+
+@pytest.mark.skipif(not _huge_pages_possible(), reason="needs Linux 6.1+ with THP not 'never'")
+def test_a_workers_heap_is_collapsed_into_huge_pages() -> None:
+    code = (
+        "from exampletest.worker import _collapse_heap\n"
+        "heap = [str(i) * 8 for i in range(400_000)]\n"  # tens of MiB of small objects
+        "done = _collapse_heap()\n"
+        "rollup = open('/proc/self/smaps_rollup').read()\n"
+        "huge = int(rollup.split('AnonHugePages:')[1].split()[0])\n"
+        "print(done, huge)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done, huge_kib = map(int, out.stdout.split())
+    assert done >= 2 << 20
+    assert huge_kib * 1024 >= 2 << 20  # the kernel really maps them as huge pages now
