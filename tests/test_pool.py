@@ -192,9 +192,9 @@ def _huge_pages_possible() -> bool:
 @pytest.mark.skipif(not _huge_pages_possible(), reason="needs Linux 6.1+ with THP not 'never'")
 def test_a_workers_heap_is_collapsed_into_huge_pages() -> None:
     code = (
-        "from exampletest.worker import _collapse_heap\n"
+        "from exampletest.sandbox import collapse_heap\n"
         "heap = [str(i) * 8 for i in range(400_000)]\n"  # tens of MiB of small objects
-        "done = _collapse_heap()\n"
+        "done = collapse_heap()\n"
         "rollup = open('/proc/self/smaps_rollup').read()\n"
         "huge = int(rollup.split('AnonHugePages:')[1].split()[0])\n"
         "print(done, huge)\n"

@@ -310,6 +310,36 @@ def _processes_of(uid: int) -> int:
     return count
 
 
+#: ``madvise`` advice values (linux/mman.h); MADV_COLLAPSE needs Linux 6.1.
+_MADV_HUGEPAGE, _MADV_COLLAPSE = 14, 25
+_HUGE = 2 << 20
+
+
+def collapse_heap() -> int:
+    """Back a warm worker's heap with 2 MiB pages, so that each job's fork copies (and its
+    exit tears down) one page-table entry per 2 MiB instead of 512: forks dominate the smoke
+    run's kernel time. Best effort: the bytes collapsed, 0 where the kernel cannot."""
+    try:
+        with open("/proc/self/maps", encoding="ascii") as maps:
+            regions = [line.split() for line in maps]
+    except OSError:
+        return 0
+    collapsed = 0
+    for fields in regions:
+        # Private, writable, anonymous (no path) or the brk heap: where the imports' objects live.
+        if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue
+        low, high = (int(x, 16) for x in fields[0].split("-"))
+        start, end = (low + _HUGE - 1) & ~(_HUGE - 1), high & ~(_HUGE - 1)
+        if end - start < _HUGE:
+            continue
+        where = ctypes.c_void_p(start), ctypes.c_size_t(end - start)
+        _libc.madvise(*where, _MADV_HUGEPAGE)
+        if _libc.madvise(*where, _MADV_COLLAPSE) == 0:
+            collapsed += end - start
+    return collapsed
+
+
 def _libc_call(name: str, *args: int | bytes | ctypes.c_ulong | None) -> None:
     if getattr(_libc, name)(*args) != 0:
         err = ctypes.get_errno()

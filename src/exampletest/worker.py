@@ -20,7 +20,14 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from exampletest.sandbox import Contained, Limits, Target, prepare_worker, run_contained
+from exampletest.sandbox import (
+    Contained,
+    Limits,
+    Target,
+    collapse_heap,
+    prepare_worker,
+    run_contained,
+)
 
 PRELOAD_ENV = "EXAMPLETEST_PRELOAD"
 
@@ -47,43 +54,6 @@ def _preload(modules: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         else:
             loaded.append(name)
     return loaded, failed
-
-
-#: ``madvise`` advice values (linux/mman.h); MADV_COLLAPSE needs Linux 6.1.
-_MADV_HUGEPAGE, _MADV_COLLAPSE = 14, 25
-_HUGE = 2 << 20
-
-
-def _collapse_heap() -> int:
-    """Back the preloaded heap with 2 MiB pages, so that each job's fork copies (and its exit
-    tears down) one page-table entry per 2 MiB instead of 512. Forks dominate the smoke run's
-    kernel time; on the corpus this halves a bare fork-and-exit of a worker. Best effort:
-    returns the bytes collapsed, 0 where the kernel or the platform cannot."""
-    if not sys.platform.startswith("linux"):
-        return 0
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        madvise = libc.madvise
-        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        with open("/proc/self/maps", encoding="ascii") as maps:
-            regions = [line.split() for line in maps]
-    except (OSError, AttributeError):
-        return 0
-    collapsed = 0
-    for fields in regions:
-        # Private, writable, anonymous (no path) or the brk heap: where the imports' objects live.
-        if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5] != "[heap]"):
-            continue
-        low, high = (int(x, 16) for x in fields[0].split("-"))
-        start, end = (low + _HUGE - 1) & ~(_HUGE - 1), high & ~(_HUGE - 1)
-        if end - start < _HUGE:
-            continue
-        madvise(start, end - start, _MADV_HUGEPAGE)
-        if madvise(start, end - start, _MADV_COLLAPSE) == 0:
-            collapsed += end - start
-    return collapsed
 
 
 def resolve(spec: str) -> Target:
@@ -115,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # collector, so a child's collections do not touch (and copy) the whole inherited heap.
     gc.collect()
     gc.freeze()
-    huge = _collapse_heap()
+    huge = collapse_heap()
     ready = {
         "ready": True,
         "slot": args.slot,
