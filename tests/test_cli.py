@@ -522,11 +522,13 @@ def test_a_refusal_note_another_rewrite_made_moot_is_dropped(
 def test_an_import_ruff_adds_beside_an_earlier_blocks_comes_with_the_fix(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    """UP017's `UTC` joins the earlier block's `from datetime import ...`; the fix of the
-    later block must bring the import itself, or the reader's copy raises NameError."""
-    first = "from datetime import datetime, timedelta, timezone\n"
-    second = "def expires_at() -> datetime:\n"
-    second += "    return datetime.now(timezone.utc) + timedelta(minutes=30)\n\n\nexpires_at()\n"
+    """UP017's `UTC` joins the earlier block's `from datetime import ...` when the later
+    block's stale `Optional` is fixed; the fix must bring the import itself, or the reader's
+    copy raises NameError."""
+    first = "from datetime import datetime, timedelta, timezone\nfrom typing import Optional\n"
+    second = "def expires_at(minutes: Optional[int] = None) -> datetime:\n"
+    second += "    delta = timedelta(minutes=minutes or 30)\n"
+    second += "    return datetime.now(timezone.utc) + delta\n\n\nexpires_at()\n"
     write_doc("t.md", f"```python\n{first}```\n\nLater:\n\n```python\n{second}```\n")
     _code, report = run_json("--no-cache", "t.md")
     fix = report["documents"][0]["blocks"][1]["fix"]
@@ -603,3 +605,19 @@ def test_stubs_leave_a_fastapi_stand_in_to_the_run(
     assert "1 names added: get_db; left to a real FastAPI stand-in: app" in out
     text = (in_tmp / "stubs" / "api.py").read_text()
     assert "placeholder('get_db')" in text and "placeholder('app')" not in text
+
+
+def test_a_spelling_preference_is_style_and_a_deprecated_alias_is_stale(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`timezone.utc` is as current as its alias `UTC` (UP017): style, the block is ok.
+    `typing.List` is deprecated (UP006): stale. ruff reports both as pyupgrade rules."""
+    current = "from datetime import datetime, timezone\n\nnow = datetime.now(timezone.utc)\n"
+    legacy = "from typing import List\n\nnames: List[str] = []\n"
+    write_doc("d.md", f"```python\n{current}```\n\n```python\n{legacy}```\n")
+    _code, report = run_json("--no-cache", "--no-fix", "--stages", "lint", "d.md")
+    first, second = report["documents"][0]["blocks"]
+    assert [(f["rule"], f["category"]) for f in first["findings"]] == [("UP017", "style")]
+    assert first["status"] == "ok"
+    assert ("UP006", "stale") in [(f["rule"], f["category"]) for f in second["findings"]]
+    assert second["status"] == "stale"

@@ -404,6 +404,19 @@ def test_a_model_field_defaulting_to_none_is_the_stale_v1_idiom(tmp_path: Path) 
     assert found == [(10, "stale"), (14, "broken")]
 
 
+def test_every_none_default_of_a_signature_is_an_implicit_optional(tmp_path: Path) -> None:
+    """mypy hints "implicit Optional" once per file; the second `= None` on the same line is
+    the same legacy idiom and must not turn broken for lack of the hint."""
+    code = (
+        "def log(event: str, user_id: str = None,\n"
+        "        ip: str = None, agent: str = None) -> None:\n    print(event)\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [(2, "stale"), (3, "stale"), (3, "stale")]
+    assert all("implicit `Optional`" in f["message"] for f in block["findings"])
+
+
 def test_a_name_a_block_binds_afresh_is_its_own_not_the_earlier_blocks(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

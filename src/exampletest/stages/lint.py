@@ -26,6 +26,14 @@ _STALE_PREFIXES = ("UP", "FAST002", "DTZ003", "DTZ004", "RUF013")
 #: Upgrades that are a choice, not a replacement of something outdated, and whose fix changes
 #: behaviour: ``(str, Enum)`` -> ``StrEnum`` changes what ``str()`` and f-strings print.
 BEHAVIOUR_CHANGING = frozenset({"UP042"})
+#: pyupgrade rules that prefer one spelling of the same current API to another, replacing
+#: nothing deprecated or legacy: ``timezone.utc`` is as current as its alias ``UTC``, and
+#: ``"{}".format(x)`` as an f-string. Style, not stale. (Textual, as ruff's rules are.)
+TASTE = frozenset(
+    {"UP003", "UP009", "UP011", "UP012", "UP013", "UP014", "UP015", "UP017", "UP018", "UP028"}
+    | {"UP030", "UP031", "UP032", "UP033", "UP034", "UP037", "UP038", "UP039", "UP040"}
+    | {"UP043", "UP044", "UP046", "UP047", "UP049"}
+)
 # F704 (``await`` outside a function) is not here: docs assume a notebook or asyncio REPL, and
 # the smoke run allows top-level ``await``.
 _ADDED_IN = re.compile(r"\(syntax was added in Python (3\.\d+)\)")
@@ -55,7 +63,7 @@ def ruff_command(args: Sequence[str], target_version: str | None = None) -> list
 def category(code: str) -> Category:
     if code.startswith("S"):
         return Category.SECURITY
-    if code.startswith(_STALE_PREFIXES) and code not in BEHAVIOUR_CHANGING:
+    if code.startswith(_STALE_PREFIXES) and code not in BEHAVIOUR_CHANGING | TASTE:
         return Category.STALE
     if code in EXCERPT_RULES:
         return Category.INCOMPLETE

@@ -542,6 +542,10 @@ def _blocking(
     return stem, message
 
 
+#: A parameter whose default is None but whose annotation leaves None out: an implicit Optional.
+_NONE_DEFAULT = re.compile(r'Incompatible default for parameter "[^"]*" \(default has type "None"')
+
+
 def _to_finding(
     err: dict[str, object], modules: dict[str, tuple[BlockContext, CheckModule]]
 ) -> tuple[str, Finding] | None:
@@ -571,7 +575,9 @@ def _to_finding(
     if "EllipsisType" in message or message == 'Unexpected "..."':  # `-> ...`, `list[...]`
         return None  # `x = ...` means "fill in here" in a doc; the smoke run reports the elision
     hint = _short_hint(_GENERATED.sub("", str(err["hint"]))) if err.get("hint") else None
-    legacy = "implicit Optional" in f"{message} {hint}"  # runs fine; an outdated idiom
+    # runs fine; an outdated idiom. mypy gives its hint once per file, so a second `= None`
+    # default is known by its message alone.
+    legacy = "implicit Optional" in f"{message} {hint}" or bool(_NONE_DEFAULT.match(message))
     if legacy:
         message += " (an implicit `Optional`)"  # names the problem ruff's RUF013 names too
     if code == "syntax" and "outside async function" in message:
