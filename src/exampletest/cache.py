@@ -57,6 +57,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(sorted(ctx.block.directives.keeps)),
         str(ctx.block.skip_reason),
         repr(ctx.block.expected_exceptions),
+        repr(ctx.block.shown_outputs),
         *(p.statement.source for p in ctx.prelude),
         *(f"{p.name}:{p.source}:{p.statement}:{p.as_type}" for p in ctx.provided),
         ctx.stub_source or "",
@@ -220,6 +221,9 @@ def _block_from(data: dict[str, Any]) -> Block:
     fields["directives"] = directives
     fields["expected_exceptions"] = tuple(
         (int(line), str(name)) for line, name in data.get("expected_exceptions", ())
+    )
+    fields["shown_outputs"] = tuple(
+        (int(line), str(text)) for line, text in data.get("shown_outputs", ())
     )
     return Block(**fields)
 

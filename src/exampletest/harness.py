@@ -30,6 +30,7 @@ import functools
 import importlib.abc
 import importlib.machinery
 import inspect
+import io
 import json
 import linecache
 import os
@@ -45,7 +46,7 @@ from collections.abc import Iterator, Set
 from contextlib import contextmanager, suppress
 from typing import Any, ClassVar, TextIO
 
-from exampletest import virtualtime
+from exampletest import transcript, virtualtime
 from exampletest.placeholder import is_placeholder, placeholder
 from exampletest.relative import RELATIVE_PACKAGE
 
@@ -428,6 +429,7 @@ def _run_pass(
     ) -> None:
         recorded.append(_warning_record(message, category, block_file, filename, lineno))
 
+    outputs: list[dict[str, Any]] = []  # a session's shown outputs the run did not give
     out: dict[str, Any] = {"exception": None, "warnings": recorded}
     # The same draws every run (a fork reseeds from the OS): an example that simulates a flaky
     # service with `random` gets one verdict, not a different one run to run.
@@ -455,7 +457,7 @@ def _run_pass(
         cpu = time.process_time()
         try:
             with _alarm(budget):
-                _execute(code, payload, ns, filename)
+                _execute(code, payload, ns, filename, outputs)
         except PassTimeout as exc:
             out["exception"] = {
                 "type": "Timeout",
@@ -488,19 +490,28 @@ def _run_pass(
         except BaseException as exc:
             out["exception"] = _exception_record(exc, filename, ns)
     out["warnings"] = recorded
+    if outputs:
+        out["outputs"] = outputs
     return out
 
 
 def _execute(
-    code: types.CodeType, payload: dict[str, Any], ns: dict[str, Any], filename: str
+    code: types.CodeType,
+    payload: dict[str, Any],
+    ns: dict[str, Any],
+    filename: str,
+    outputs: list[dict[str, Any]],
 ) -> None:
     """Run the block. A console session whose output shows a traceback expects that exception
     (as doctest does): its statements run one by one, and that statement may raise it. So do
     the statements of a block with an anti-pattern marker: a failure of the marked code is
-    shown on purpose, the code after it still runs (reported, if nothing after it fails)."""
+    shown on purpose, the code after it still runs (reported, if nothing after it fails).
+    A session's statement that shows a value or text is run as the REPL runs it, and what it
+    really gives, where that differs, goes to ``outputs``."""
     expected = [(int(line), str(name)) for line, name in payload.get("expected_exceptions", [])]
     excused = set(payload.get("excused_lines", []))
-    if not expected and not excused:
+    claims = {int(line): str(text) for line, text in payload.get("shown_outputs", [])}
+    if not expected and not excused and not claims:
         _await(eval(code, ns))  # a coroutine when the code awaits at top level
         return
     body = ast.parse(payload["code"]).body
@@ -517,8 +528,12 @@ def _execute(
         )  # fmt: skip
         end = stmt.end_lineno or stmt.lineno
         wanted = [name for line, name in expected if stmt.lineno <= line <= end]
+        want = next((t for line, t in claims.items() if stmt.lineno <= line <= end), None)
         try:
-            _await(eval(piece, ns))
+            if want is None:
+                _await(eval(piece, ns))
+            else:
+                _check_shown(stmt, piece, want, ns, (filename, flags), outputs)
         except Exception as exc:
             if any(cls.__name__ in wanted for cls in type(exc).__mro__):
                 continue
@@ -527,6 +542,50 @@ def _execute(
             shown = shown or exc
     if shown is not None:
         raise shown
+
+
+def _check_shown(
+    stmt: ast.stmt,
+    piece: types.CodeType,
+    want: str,
+    ns: dict[str, Any],
+    compiling: tuple[str, int],
+    outputs: list[dict[str, Any]],
+) -> None:
+    """Run one statement of a session as the REPL does (an expression's value is displayed,
+    unless None) with its printed text caught, and note it when it is not what is shown.
+    Not evidence, so not noted: a value from a missing name's stand-in or a placeholder, or
+    a session that uses the clock, chance or the machine (see :mod:`exampletest.transcript`)."""
+    filename, flags = compiling
+    caught, real = io.StringIO(), sys.stdout
+    sys.stdout = caught
+    value: object = None
+    try:
+        if isinstance(stmt, ast.Expr):
+            expr = ast.Expression(stmt.value)
+            compiled = compile(expr, filename, "eval", flags=flags, dont_inherit=True)
+            value = eval(compiled, ns)
+            if compiled.co_flags & inspect.CO_COROUTINE:  # `await ...` at the prompt
+                value = asyncio.run(typing.cast("typing.Coroutine[Any, Any, object]", value))
+            if value is not None:
+                print(repr(value))
+        else:
+            _await(eval(piece, ns))
+    finally:
+        sys.stdout = real
+        real.write(caught.getvalue())
+    got = caught.getvalue()
+    source = "".join(linecache.getlines(filename)[: stmt.end_lineno or stmt.lineno])
+    if (
+        getattr(ns.get("__builtins__"), "looked_up", None)
+        or _reaches_placeholder(value)
+        or transcript.varies(source)
+        or transcript.matches(want, got)
+    ):
+        return
+    outputs.append(
+        {"first": stmt.lineno, "line": stmt.end_lineno or stmt.lineno, "want": want, "got": got}
+    )
 
 
 def _await(result: object) -> None:

@@ -98,6 +98,8 @@ class Block:
     skip_reason: str | None = None  # e.g. an include-only block
     #: A transcript's expected tracebacks: (code line of the statement, exception class name)
     expected_exceptions: tuple[tuple[int, str], ...] = ()
+    #: A transcript's shown values and printed text: (code line of the statement, the text)
+    shown_outputs: tuple[tuple[int, str], ...] = ()
     #: An indent every line of the fence's code had, taken off (it is in ``prefixes``).
     code_indent: str = ""
     #: The file the document names the block (fence ``title="app.py"``, MyST ``:caption:``).

@@ -620,15 +620,18 @@ def _make_block(
             f"{sys.version_info.major}.{sys.version_info.minor}"
         )
     expected: tuple[tuple[int, str], ...] = ()
+    shown: tuple[tuple[int, str], ...] = ()
     indent = ""
     head = _session_start(code_lines) if lang not in _CONSOLE_LANGUAGES else None
     if lang in _CONSOLE_LANGUAGES or (nonblank and nonblank[0].lstrip().startswith(">>>")):
         expected = _expected_exceptions(code_lines)
+        shown = _shown_outputs(code_lines)
         code_lines, line_map, offsets, prefixes = _strip_prompts(
             code_lines, line_map, offsets, prefixes
         )
     elif head is not None:  # a script, then a session that uses it
         expected = tuple((n + head, e) for n, e in _expected_exceptions(code_lines[head:]))
+        shown = tuple((n + head, text) for n, text in _shown_outputs(code_lines[head:]))
         tail = _strip_prompts(code_lines[head:], line_map[head:], offsets[head:], prefixes[head:])
         code_lines = code_lines[:head] + tail[0]
         line_map = line_map[:head] + tail[1]
@@ -655,6 +658,7 @@ def _make_block(
         fence_indent=fence_indent,
         skip_reason=skip_reason,
         expected_exceptions=expected,
+        shown_outputs=shown,
         code_indent=indent,
         title=title.strip(),
     )
@@ -780,31 +784,57 @@ def _session_start(lines: list[str]) -> int | None:
     return None
 
 
-def _expected_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
-    """A console session's statements whose shown output is a traceback, as (code line of
-    the statement's last line, the exception class shown last), as doctest reads them."""
-    found: list[tuple[int, str]] = []
-    code_line = 0
+def _statement_outputs(lines: list[str]) -> list[tuple[int, list[str]]]:
+    """A console session's statements and what it shows after each: (code line of the
+    statement's last line, its output lines without the prompt's indent), as doctest reads
+    them. A statement that shows nothing is left out."""
+    found: list[tuple[int, list[str]]] = []
+    code_line, indent = 0, 0
     output: list[str] = []
-
-    def close() -> None:
-        if output and output[0].strip().startswith(_TRACEBACK):
-            name = _shown_exception(output)
-            if name is not None:
-                found.append((code_line, name.rpartition(".")[2]))
-        elif output and (m := _SHORT_TRACEBACK.match(output[0])):
-            found.append((code_line, m.group(1).rpartition(".")[2]))
-
     for line, code in zip(lines, _prompted(lines), strict=True):
         if code:
             if output:
-                close()
+                found.append((code_line, output))
                 output = []
             code_line += 1
+            m = _PROMPT.match(line)
+            indent = len(m.group(1)) if m and m.group(2) == ">>>" else indent
         elif code_line:
-            output.append(line)
-    close()
-    return tuple(found)
+            cut = min(indent, len(line) - len(line.lstrip(" ")))
+            output.append(line[cut:])
+    if output:
+        found.append((code_line, output))
+    return found
+
+
+def _shown_exception_of(output: list[str]) -> str | None:
+    """The exception class a statement's shown output says it raises: a traceback, or the
+    short ``KeyError: 'x'`` form; None when the output is a value."""
+    if output[0].strip().startswith(_TRACEBACK):
+        return _shown_exception(output)
+    m = _SHORT_TRACEBACK.match(output[0])
+    return m.group(1) if m else None
+
+
+def _expected_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
+    """A console session's statements whose shown output is a traceback, as (code line of
+    the statement's last line, the exception class shown last), as doctest reads them."""
+    return tuple(
+        (line, name.rpartition(".")[2])
+        for line, output in _statement_outputs(lines)
+        if (name := _shown_exception_of(output)) is not None
+    )
+
+
+def _shown_outputs(lines: list[str]) -> tuple[tuple[int, str], ...]:
+    """A console session's statements that show a value or printed text, as (code line of
+    the statement's last line, the text shown): what the run must print for them."""
+    out: list[tuple[int, str]] = []
+    for line, output in _statement_outputs(lines):
+        text = "\n".join(output).rstrip()
+        if text.strip() and _shown_exception_of(output) is None:
+            out.append((line, text))
+    return tuple(out)
 
 
 def _output_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from exampletest import transcript
 from exampletest.assemble import smoke_payload
 from exampletest.context import MISSING_IMPORT, BlockContext, defined_too_late
 from exampletest.model import Block, Category, Finding
@@ -199,7 +200,25 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         finding = _event(ctx, record)
         if finding is not None:
             findings.append(finding)
+    findings.extend(_wrong_outputs(ctx, pass2.get("outputs", [])))
     return SmokeResult(findings, status)
+
+
+def _wrong_outputs(ctx: BlockContext, records: list[dict[str, Any]]) -> list[Finding]:
+    """A session's statements that ran but did not give the output the document shows: the
+    transcript claims what the installed libraries do not do. Not where the statement uses a
+    name exampletest supplied (a stub, a placeholder): that value is of its making."""
+    out = []
+    for rec in records:
+        first, line = int(rec.get("first", rec["line"])), int(rec["line"])
+        if any(_uses_provided(ctx, n) for n in range(first, line + 1)):
+            continue
+        want, got = str(rec["want"]), str(rec["got"])
+        message = f"the transcript shows `{transcript.excerpt(want)}`, running it gives " + (
+            f"`{transcript.excerpt(got)}`" if got.strip() else "nothing"
+        )
+        out.append(_at(ctx.block, line, "wrong-output", Category.BROKEN, message))
+    return out
 
 
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")

@@ -1,0 +1,95 @@
+"""A console transcript's shown output is checked against what its statement really gives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exampletest import transcript
+from exampletest.parse import parse_document
+
+
+@pytest.mark.parametrize(
+    ("want", "got"),
+    [
+        ("[0, 1, 2, ..., 29]", repr(list(range(30))) + "\n"),  # an elision
+        ("{'id': 1,\n 'name': 'x'}", "{'id': 1, 'name': 'x'}\n"),  # pretty-printed
+        ("<object object at 0x7f3a2b1c4d50>", "<object object at 0x7f00deadbeef>\n"),
+        ("{'b': 2, 'a': 1}", "{'a': 1, 'b': 2}\n"),  # another order, the same dict
+        ("{3, 1, 2}", "{1, 2, 3}\n"),
+        ("a\n<BLANKLINE>\nb", "a\n\nb\n"),
+    ],
+)
+def test_what_a_reader_takes_for_the_same_output_matches(want: str, got: str) -> None:
+    assert transcript.matches(want, got)
+
+
+@pytest.mark.parametrize(
+    ("want", "got"),
+    [
+        ("3", "2\n"),
+        ("'{\"id\": 123}'", "'{\"id\":123}'\n"),  # Pydantic v1's .json() against v2's
+        ("{'a': 1}", "{'a': 2}\n"),
+        ("hello", ""),
+    ],
+)
+def test_a_different_value_does_not_match(want: str, got: str) -> None:
+    assert not transcript.matches(want, got)
+
+
+def test_the_clock_chance_and_the_machine_vary_and_a_field_named_id_does_not() -> None:
+    assert transcript.varies("datetime.now()")
+    assert transcript.varies("uuid.uuid4()")
+    assert transcript.varies("sys.version_info")
+    assert not transcript.varies("user.id")
+    assert not transcript.varies("sorted({3, 1, 2})")
+
+
+def test_a_session_shows_values_and_printed_text_but_tracebacks_are_not_outputs() -> None:
+    text = (
+        "```pycon\n>>> x = 1\n>>> x + 1\n2\n>>> for i in range(2):\n...     print(i)\n...\n0\n1\n"
+        ">>> int('a')\nTraceback (most recent call last):\n  ...\nValueError: bad\n"
+        ">>> {'a': 1}\n{'a': 1}\n```\n"
+    )
+    [block] = parse_document("d.md", text.encode()).blocks
+    assert block.shown_outputs == ((2, "2"), (5, "0\n1"), (7, "{'a': 1}"))
+    assert block.expected_exceptions == ((6, "ValueError"),)
+
+
+def _session(write_doc: Callable[[str, str], Path], run_json: Any, session: str) -> list[Any]:
+    write_doc("d.md", f"# Session\n\n```pycon\n{session}```\n")
+    _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")
+    return [
+        (f["line"], f["category"], f["message"])
+        for f in report["documents"][0]["blocks"][0]["findings"]
+        if f["rule"] == "wrong-output"
+    ]
+
+
+def test_a_value_the_code_does_not_give_is_broken_at_its_statement(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    session = (
+        ">>> from pydantic import BaseModel\n>>> class User(BaseModel):\n...     id: int\n...\n"
+        ">>> user = User(id='7')\n>>> user\nUser(id=7)\n>>> user.model_dump_json()\n"
+        "'{\"id\": 7}'\n>>> len(\"abc\")\n4\n>>> print(user.model_dump())\n{'id': 7}\n"
+    )
+    found = _session(write_doc, run_json, session)
+    assert [(line, category) for line, category, _ in found] == [(11, "broken"), (13, "broken")]
+    assert found[0][2] == "the transcript shows `'{\"id\": 7}'`, running it gives `'{\"id\":7}'`"
+    assert "shows `4`, running it gives `3`" in found[1][2]
+
+
+def test_no_evidence_from_the_clock_or_a_name_the_document_never_defines(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`datetime.now()` shows the day the document was written; `db` is a placeholder here,
+    whatever it returns is exampletest's making; neither says the code is wrong."""
+    session = (
+        ">>> import datetime\n>>> datetime.datetime.now()\ndatetime.datetime(2023, 1, 1, 12, 0)\n"
+        ">>> db.count()\n3\n>>> async def f():\n...     return 5\n...\n>>> await f()\n5\n"
+    )
+    assert _session(write_doc, run_json, session) == []
