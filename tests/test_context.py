@@ -357,6 +357,23 @@ def test_the_documents_own_later_import_of_a_name_beats_a_guess(index: NameIndex
     ]
 
 
+def test_shell_commands_in_a_python_fence_are_a_label_to_fix_not_broken_python(
+    index: NameIndex,
+) -> None:
+    """A whole block of commands (or a `$ ` session with its output) is mislabelled: style.
+    A command line above Python the reader must run elsewhere: the block is incomplete.
+    Python that merely starts with a command's name stays what it is."""
+    assert _found(index, "$ pip install fastapi\n$ uvicorn main:app --reload\n") == [
+        ("shell", "style")
+    ]
+    assert _found(index, "$ python main.py\nHello, world\n") == [("shell", "style")]
+    assert _found(index, 'pip install "fastapi[standard]"\n') == [("shell", "style")]
+    assert _found(index, "pip install fastapi\nfrom fastapi import FastAPI\n") == [
+        ("shell", "incomplete")
+    ]
+    assert _found(index, "import os\nexport = os.getcwd(\n") == [("SyntaxError", "broken")]
+
+
 def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
     index: NameIndex,
 ) -> None:

@@ -79,8 +79,10 @@ def test_a_value_the_code_does_not_give_is_broken_at_its_statement(
     )
     found = _session(write_doc, run_json, session)
     assert [(line, category) for line, category, _ in found] == [(11, "broken"), (13, "broken")]
-    assert found[0][2] == "the transcript shows `'{\"id\": 7}'`, running it gives `'{\"id\":7}'`"
-    assert "shows `4`, running it gives `3`" in found[1][2]
+    assert found[0][2] == (
+        "the document shows `'{\"id\": 7}'` as its output; running it gives `'{\"id\":7}'`"
+    )
+    assert "shows `4` as its output; running it gives `3`" in found[1][2]
 
 
 def test_no_evidence_from_the_clock_or_a_name_the_document_never_defines(
@@ -93,3 +95,49 @@ def test_no_evidence_from_the_clock_or_a_name_the_document_never_defines(
         ">>> db.count()\n3\n>>> async def f():\n...     return 5\n...\n>>> await f()\n5\n"
     )
     assert _session(write_doc, run_json, session) == []
+
+
+def test_printed_comments_are_grouped_under_the_statement_above_them() -> None:
+    code = "for i in range(2):\n    print(i)\n    #> 0\n    #> 1\n\nprint('a')\n#>\n#> b\nx = 1\n"
+    [block] = parse_document("d.md", f"```python\n{code}```\n".encode()).blocks
+    assert block.printed_outputs == ((2, "0\n1"), (6, "\nb"))
+
+
+def test_a_printed_comment_the_code_does_not_print_is_broken(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """pytest-examples' `#>` comments: a loop's prints are one output, a long value wrapped
+    over lines with a last comma is the same value, the version in Pydantic's error URL is
+    the release's; a printed value that differs is broken at its `print()`."""
+    code = (
+        "from pydantic import BaseModel, ValidationError\n\n\nclass User(BaseModel):\n"
+        "    id: int\n    tags: list[str] = []\n\n\nuser = User(id='1', tags=['a'])\n"
+        "for tag in user.tags * 2:\n    print(tag)\n    #> a\n    #> a\n"
+        "print(user.model_dump())\n#> {\n#>     'id': 1,\n#>     'tags': ['a'],\n#> }\n"
+        "try:\n    User(id='x')\nexcept ValidationError as e:\n    print(e)\n"
+        "    #> 1 validation error for User\n    #> id\n"
+        "    #>   Input should be a valid integer, unable to parse string as an integer"
+        " [type=int_parsing, input_value='x', input_type=str]\n"
+        "    #>     For further information visit https://errors.pydantic.dev/2/v/int_parsing\n"
+        "print(user.id + 1)\n#> 3\n"
+    )
+    write_doc("d.md", f"# Doc\n\n```python\n{code}```\n")
+    _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")
+    found = [
+        (f["line"], f["category"], f["message"])
+        for f in report["documents"][0]["blocks"][0]["findings"]
+        if f["rule"] == "wrong-output"
+    ]
+    assert found == [
+        (30, "broken", "the document shows `3` as its output; running it gives `2`"),
+    ]
+
+
+def test_a_print_of_a_stand_in_is_no_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    code = "print(settings.database_url)\n#> postgresql://localhost/app\n"
+    write_doc("d.md", f"```python\n{code}```\n")
+    _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")
+    rules = [f["rule"] for f in report["documents"][0]["blocks"][0]["findings"]]
+    assert "wrong-output" not in rules

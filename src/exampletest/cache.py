@@ -58,6 +58,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         str(ctx.block.skip_reason),
         repr(ctx.block.expected_exceptions),
         repr(ctx.block.shown_outputs),
+        repr(ctx.block.printed_outputs),
         *(p.statement.source for p in ctx.prelude),
         *(f"{p.name}:{p.source}:{p.statement}:{p.as_type}" for p in ctx.provided),
         ctx.stub_source or "",
@@ -222,9 +223,8 @@ def _block_from(data: dict[str, Any]) -> Block:
     fields["expected_exceptions"] = tuple(
         (int(line), str(name)) for line, name in data.get("expected_exceptions", ())
     )
-    fields["shown_outputs"] = tuple(
-        (int(line), str(text)) for line, text in data.get("shown_outputs", ())
-    )
+    for key in ("shown_outputs", "printed_outputs"):
+        fields[key] = tuple((int(line), str(text)) for line, text in data.get(key, ()))
     return Block(**fields)
 
 

@@ -455,6 +455,31 @@ def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
 _MAGIC = re.compile(r"^\s*(?:%{1,2}|!)[A-Za-z]")
 
 
+#: A shell prompt (``$ ``), or a command line of the tools docs tell readers to run.
+_PROMPT_LINE = re.compile(r"^\s*\$\s+\S")
+_COMMAND_LINE = re.compile(
+    r"^\s*(?:sudo\s+)?(?:pip3?|python3?|py|uv|uvx|poetry|pipx|conda|mamba|uvicorn|gunicorn|"
+    r"hypercorn|fastapi|alembic|pytest|docker|docker-compose|curl|wget|export|cd|git|npm|npx|"
+    r"yarn|make|celery|ruff|mypy|black|flask|django-admin|brew|apt|apt-get|pre-commit|source|"
+    r"mkdir|touch|chmod|echo|ls|cat|rm|cp|mv)\s+[-\w./\"'@]"
+)
+
+
+def _shell(code: str) -> str | None:
+    """Shell in a Python fence: ``all`` when the block is a shell session (every line a
+    command, or a ``$ `` prompt first and its output after), ``some`` when it is Python with
+    command lines among it (``pip install x`` above the code: without them it parses)."""
+    lines = [ln for ln in code.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        return None
+    if _PROMPT_LINE.match(lines[0]) or all(_COMMAND_LINE.match(ln) for ln in lines):
+        return "all"
+    if not any(_COMMAND_LINE.match(ln) for ln in lines):
+        return None
+    kept = "\n".join("" if _COMMAND_LINE.match(ln) else ln for ln in code.split("\n"))
+    return "some" if _parses(kept) else None
+
+
 def _notebook_cell(code: str) -> bool:
     """A notebook cell: without its magic lines the code parses."""
     lines = code.split("\n")
@@ -647,6 +672,14 @@ def _block_context(
         elif _notebook_cell(block.code):
             rule = "notebook"
             message += ": `%pip`/`!cmd` lines are IPython's, not Python (a notebook cell)"
+        elif (shell := _shell(block.code)) is not None:
+            rule = "shell"
+            message += (
+                ": these are shell commands in a Python fence; label the fence `console` or `bash`"
+                if shell == "all"
+                else ": shell command lines among the Python; move them to a `console` or "
+                "`bash` block"
+            )
         else:
             elided = _elided(block.code, err)
             part = None if elided is not None else _part_of(block.code)
@@ -664,7 +697,12 @@ def _block_context(
                 stage="extract",
                 tool="python",
                 rule=rule,
-                category=Category.BROKEN if rule == SYNTAX else Category.INCOMPLETE,
+                # Shell commands under a Python label are a wrong label, not broken code.
+                category=Category.BROKEN
+                if rule == SYNTAX
+                else Category.STYLE
+                if rule == "shell" and shell == "all"
+                else Category.INCOMPLETE,
                 message=message,
             )
         )

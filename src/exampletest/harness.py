@@ -451,6 +451,9 @@ def _run_pass(
             "compile": True,
         }
         return out
+    printed: list[dict[str, Any]] = []
+    if payload.get("printed_outputs"):
+        _record_prints(ns, filename, printed)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = show
@@ -490,6 +493,7 @@ def _run_pass(
         except BaseException as exc:
             out["exception"] = _exception_record(exc, filename, ns)
     out["warnings"] = recorded
+    _check_printed(payload.get("printed_outputs", []), filename, printed, outputs)
     if outputs:
         out["outputs"] = outputs
     return out
@@ -586,6 +590,61 @@ def _check_shown(
     outputs.append(
         {"first": stmt.lineno, "line": stmt.end_lineno or stmt.lineno, "want": want, "got": got}
     )
+
+
+def _record_prints(ns: dict[str, Any], filename: str, printed: list[dict[str, Any]]) -> None:
+    """Note what each ``print()`` of the block's own code writes to stdout, and where, for
+    its ``#>`` comments; the call still prints. ``supplied``: the text may come from a stand-in
+    (a missing name was looked up by then, or an argument reaches a placeholder)."""
+    table = ns.get("__builtins__")
+    if not isinstance(table, dict):
+        table = ns["__builtins__"] = dict(vars(builtins))
+    real = builtins.print
+
+    def print_(*args: Any, **kwargs: Any) -> None:
+        frame = sys._getframe(1)
+        if kwargs.get("file") is None and frame.f_code.co_filename == filename:
+            caught = io.StringIO()
+            real(*args, **{**kwargs, "file": caught})
+            supplied = bool(getattr(table, "looked_up", None)) or _reaches_placeholder(args)
+            printed.append(
+                {"line": frame.f_lineno, "text": caught.getvalue(), "supplied": supplied}
+            )
+        real(*args, **kwargs)
+
+    table["print"] = print_
+
+
+def _check_printed(
+    claims: list[Any], filename: str, printed: list[dict[str, Any]], outputs: list[dict[str, Any]]
+) -> None:
+    """Each ``#>`` output against what the statement above it printed (every time it ran, as
+    in a loop). A statement that never printed, or printed what a stand-in gave, says nothing."""
+    lines = linecache.getlines(filename)
+    for line, want in claims:
+        stmt = _innermost_ending(filename, int(line))
+        first = stmt.lineno if stmt is not None else int(line)
+        hits = [p for p in printed if first <= p["line"] <= int(line)]
+        if not hits or any(p["supplied"] for p in hits):
+            continue
+        got = "".join(p["text"] for p in hits)
+        if transcript.varies("".join(lines[: int(line)])) or transcript.matches(str(want), got):
+            continue
+        outputs.append({"first": first, "line": int(line), "want": str(want), "got": got})
+
+
+def _innermost_ending(filename: str, line: int) -> ast.stmt | None:
+    """The innermost statement of the block whose last line is ``line``."""
+    tree = _block_tree(filename)
+    found = None
+    for node in ast.walk(tree) if tree is not None else ():
+        if (
+            isinstance(node, ast.stmt)
+            and node.end_lineno == line
+            and (found is None or node.lineno >= found.lineno)
+        ):
+            found = node
+    return found
 
 
 def _await(result: object) -> None:

@@ -100,6 +100,8 @@ class Block:
     expected_exceptions: tuple[tuple[int, str], ...] = ()
     #: A transcript's shown values and printed text: (code line of the statement, the text)
     shown_outputs: tuple[tuple[int, str], ...] = ()
+    #: pytest-examples' ``#>`` comments: (code line of the statement above them, the text)
+    printed_outputs: tuple[tuple[int, str], ...] = ()
     #: An indent every line of the fence's code had, taken off (it is in ``prefixes``).
     code_indent: str = ""
     #: The file the document names the block (fence ``title="app.py"``, MyST ``:caption:``).

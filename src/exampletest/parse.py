@@ -621,6 +621,7 @@ def _make_block(
         )
     expected: tuple[tuple[int, str], ...] = ()
     shown: tuple[tuple[int, str], ...] = ()
+    printed: tuple[tuple[int, str], ...] = ()
     indent = ""
     head = _session_start(code_lines) if lang not in _CONSOLE_LANGUAGES else None
     if lang in _CONSOLE_LANGUAGES or (nonblank and nonblank[0].lstrip().startswith(">>>")):
@@ -640,6 +641,7 @@ def _make_block(
     else:
         indent = _dedent(code_lines, offsets, prefixes)
         expected = _output_exceptions(code_lines)
+        printed = _printed_outputs(code_lines)
     start = fence_idx + 2 + options
     end = fence_idx + 1 + len(content)
     return Block(
@@ -659,6 +661,7 @@ def _make_block(
         skip_reason=skip_reason,
         expected_exceptions=expected,
         shown_outputs=shown,
+        printed_outputs=printed,
         code_indent=indent,
         title=title.strip(),
     )
@@ -834,6 +837,29 @@ def _shown_outputs(lines: list[str]) -> tuple[tuple[int, str], ...]:
         text = "\n".join(output).rstrip()
         if text.strip() and _shown_exception_of(output) is None:
             out.append((line, text))
+    return tuple(out)
+
+
+_PRINTED = re.compile(r"^\s*#>(?: (.*)|$)")
+
+
+def _printed_outputs(lines: list[str]) -> tuple[tuple[int, str], ...]:
+    """pytest-examples' ``#> text`` comments: what the ``print()`` above them prints, as
+    (code line of the statement they follow, the text). Consecutive comments are one output."""
+    out: list[tuple[int, str]] = []
+    after, group = 0, []
+    for number, line in enumerate(lines, 1):
+        m = _PRINTED.match(line)
+        if m and after:
+            group.append(m.group(1) or "")
+            continue
+        if group:
+            out.append((after, "\n".join(group)))
+            group = []
+        if line.strip():
+            after = number
+    if group:
+        out.append((after, "\n".join(group)))
     return tuple(out)
 
 

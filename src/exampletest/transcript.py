@@ -1,20 +1,25 @@
 """Whether a console transcript's shown output is what its statement really gives.
 
-Read the way a reader reads a transcript, not as strictly as doctest: whitespace and blank
-lines are layout, ``...`` stands for any text, an object's address (``at 0x7f3a...``) is
-different every run, and a dict or set shown in another order is the same value. What is
-left that differs is a claim the code does not keep.
+Two ways documents show output: a console session (``>>>`` statements, each followed by what
+it displays and prints, as doctest reads them) and pytest-examples' ``#>`` comments under a
+``print()`` (what that call prints). Both are read the way a reader reads them, not as strictly
+as doctest: whitespace, blank lines and a last comma are layout, ``...`` stands for any text,
+an object's address (``at 0x7f3a...``) and the version in a documentation URL differ from run
+to run or release to release, and a dict or set shown in another order is the same value.
+What is left that differs is a claim the code does not keep.
 """
 
 from __future__ import annotations
 
 import ast
 import doctest
+import itertools
 import re
 
 #: doctest's own matching: ``...`` elides, runs of whitespace are equal.
 _FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
+_URL = re.compile(r"https?://\S+")
 #: Calls whose result differs run to run or machine to machine, and values of the machine:
 #: a shown value that comes from one is an illustration, and a mismatch is no evidence.
 _VARYING = re.compile(
@@ -31,9 +36,36 @@ def matches(want: str, got: str) -> bool:
     want = want.replace("<BLANKLINE>", "")
     if doctest.OutputChecker().check_output(want + "\n", got, _FLAGS):
         return True
-    if _ADDRESS.sub("0x0", want).split() == _ADDRESS.sub("0x0", got).split():
+    if _same_literal(want, got):
         return True
-    return _same_literal(want, got)
+    # Layout: pytest-examples wraps a long value over lines, with a comma after the last item.
+    return doctest.OutputChecker().check_output(
+        _squeezed(want) + "\n", _squeezed(got) + "\n", doctest.ELLIPSIS
+    )
+
+
+def _squeezed(text: str) -> str:
+    """The text without what varies but says nothing: whitespace outside quotes, a comma
+    before a closing bracket, an object's address, the version in a URL
+    (``errors.pydantic.dev/2.14/``)."""
+    text = _ADDRESS.sub("0x0", text)
+    text = _URL.sub(lambda m: re.sub(r"\d+(?:\.\d+)*", "0", m.group()), text)
+    out: list[str] = []
+    quote, escaped = "", False
+    for ch in text:  # whitespace inside a quoted string is the value's own: kept
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch.isspace():
+            continue
+        out.append(ch)
+    return re.sub(r",(?=[)\]}])", "", "".join(out))
 
 
 def _same_literal(want: str, got: str) -> bool:
@@ -50,7 +82,16 @@ def varies(source: str) -> bool:
     return _VARYING.search(source) is not None
 
 
-def excerpt(text: str, limit: int = 120) -> str:
-    """The text on one line for a message: newlines shown as ``\\n``, cut at ``limit``."""
-    flat = text.strip().replace("\n", "\\n")
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+def difference(want: str, got: str, limit: int = 120) -> tuple[str, str]:
+    """The first line where the shown output and the real one part, each on one line (cut at
+    ``limit``); the whole of each when they are one line."""
+    shown, real = want.strip().splitlines(), got.strip().splitlines()
+    if len(shown) > 1 or len(real) > 1:
+        pairs = itertools.zip_longest(shown, real, fillvalue="")
+        shown, real = next((([a], [b]) for a, b in pairs if a.split() != b.split()), (shown, real))
+
+    def one_line(lines: list[str]) -> str:
+        flat = "\\n".join(line.strip() for line in lines)
+        return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+    return one_line(shown), one_line(real)

@@ -213,9 +213,9 @@ def _wrong_outputs(ctx: BlockContext, records: list[dict[str, Any]]) -> list[Fin
         first, line = int(rec.get("first", rec["line"])), int(rec["line"])
         if any(_uses_provided(ctx, n) for n in range(first, line + 1)):
             continue
-        want, got = str(rec["want"]), str(rec["got"])
-        message = f"the transcript shows `{transcript.excerpt(want)}`, running it gives " + (
-            f"`{transcript.excerpt(got)}`" if got.strip() else "nothing"
+        want, got = transcript.difference(str(rec["want"]), str(rec["got"]))
+        message = f"the document shows `{want}` as its output; running it gives " + (
+            f"`{got}`" if got else "nothing"
         )
         out.append(_at(ctx.block, line, "wrong-output", Category.BROKEN, message))
     return out
