@@ -141,3 +141,21 @@ def test_a_print_of_a_stand_in_is_no_evidence(
     _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")
     rules = [f["rule"] for f in report["documents"][0]["blocks"][0]["findings"]]
     assert "wrong-output" not in rules
+
+
+def test_a_string_after_a_print_is_its_output_unless_it_is_a_traceback() -> None:
+    code = (
+        "print({'a': 1})\n'''\n{'a': 1}\n'''\ntry:\n    int('x')\nexcept ValueError as e:\n"
+        '    print(e)\n    """\n    invalid literal\n    """\nprint(1)\n"""\nTraceback (most '
+        'recent call last):\nValueError: no\n"""\n'
+    )
+    [block] = parse_document("d.md", f"```python\n{code}```\n".encode()).blocks
+    assert block.printed_outputs == ((1, "{'a': 1}"), (8, "invalid literal"))
+
+
+def test_a_difference_is_shown_where_the_outputs_part() -> None:
+    assert transcript.difference("a\nb\nc", "a\nx\nc\n") == ("b", "x")
+    want = "{\n    'id': 1,\n    'name': 'x',\n    'tags': [],\n}"
+    got = "{'id': 1, 'name': 'x', 'tags': ['a']}\n"
+    shown, real = transcript.difference(want, got)
+    assert shown.endswith("'tags': []}") and real.endswith("'tags': ['a']}")

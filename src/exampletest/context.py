@@ -37,7 +37,7 @@ from exampletest.nameindex import (
     is_importable,
 )
 from exampletest.relative import relative_module
-from exampletest.symbols import BUILTINS, Statement, Symbols, analyze, parse_tree
+from exampletest.symbols import BUILTINS, Statement, Symbols, analyze, parse_code, parse_tree
 
 # Rule ids of the context stage.
 MISSING_IMPORT = "ET001"
@@ -390,7 +390,7 @@ def _part_of(code: str) -> str | None:
 
 def _parses(code: str) -> bool:
     try:
-        ast.parse(code)
+        parse_code(code)
     except (SyntaxError, ValueError):
         return False
     return True
@@ -1194,7 +1194,7 @@ def _statement_imports(source: str) -> tuple[tuple[str, str], ...]:
     """(name, single-name import) for what one import statement binds: every block's prelude
     asks about the same earlier statements."""
     try:
-        tree = ast.parse(source)
+        tree = parse_code(source)
     except (SyntaxError, ValueError):
         return ()
     out: list[tuple[str, str]] = []

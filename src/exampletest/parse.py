@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import inspect
 import itertools
 import os
 import re
@@ -28,6 +29,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
 from exampletest.model import Block, Directives, Document, Status
+from exampletest.symbols import parse_code
 
 PYTHON_LANGUAGES = frozenset(
     {"python", "py", "python3", "py3", "ipython", "ipython3", "pycon", "python-console"}
@@ -641,7 +643,7 @@ def _make_block(
     else:
         indent = _dedent(code_lines, offsets, prefixes)
         expected = _output_exceptions(code_lines)
-        printed = _printed_outputs(code_lines)
+        printed = tuple(sorted(_printed_outputs(code_lines) + _printed_strings(code_lines)))
     start = fence_idx + 2 + options
     end = fence_idx + 1 + len(content)
     return Block(
@@ -781,7 +783,7 @@ def _session_start(lines: list[str]) -> int | None:
     if head is None or head == 0:
         return None
     try:
-        ast.parse("\n".join(lines))
+        parse_code("\n".join(lines))
     except (SyntaxError, ValueError):
         return head
     return None
@@ -863,6 +865,37 @@ def _printed_outputs(lines: list[str]) -> tuple[tuple[int, str], ...]:
     return tuple(out)
 
 
+def _printed_strings(lines: list[str]) -> tuple[tuple[int, str], ...]:
+    """pytest-examples' other way to show what a ``print()`` prints: a string statement right
+    after it (``\"\"\"{'id': 1, ...}\"\"\"``, for long output), as (code line of the print's
+    last line, the text). A traceback there is an expected exception, not output."""
+    if not any('"""' in line or "'''" in line for line in lines):
+        return ()
+    try:
+        tree = parse_code("\n".join(lines))
+    except (SyntaxError, ValueError):
+        return ()
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        for stmts in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
+            for stmt, after in itertools.pairwise(stmts if isinstance(stmts, list) else []):
+                call = stmt.value if isinstance(stmt, ast.Expr) else None
+                value = after.value if isinstance(after, ast.Expr) else None
+                text = value.value if isinstance(value, ast.Constant) else None
+                if not (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Name)
+                    and call.func.id == "print"
+                    and isinstance(text, str)
+                    and text.strip()
+                ):
+                    continue
+                shown = inspect.cleandoc(text)
+                if _shown_exception_of(shown.splitlines()) is None:
+                    found.append((stmt.end_lineno or stmt.lineno, shown))
+    return tuple(found)
+
+
 def _output_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
     """The statements a script shows raising: pytest-examples' convention puts a statement's
     output in the string right after it, and when that string is a traceback (or its last
@@ -871,7 +904,7 @@ def _output_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
     if not any('"""' in line or "'''" in line for line in lines):
         return ()
     try:
-        body = ast.parse("\n".join(lines)).body
+        body = parse_code("\n".join(lines)).body
     except (SyntaxError, ValueError):
         return ()
     found: list[tuple[int, str]] = []

@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import re
 import symtable
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -150,7 +151,8 @@ def _names_in_strings(strings: Sequence[str]) -> set[str]:
     names: set[str] = set()
     for text in strings:
         try:
-            expr = ast.parse(text.strip(), mode="eval")
+            with _PARSING:
+                expr = ast.parse(text.strip(), mode="eval")
         except (SyntaxError, ValueError):
             continue
         names |= _loaded_names(expr)
@@ -317,11 +319,24 @@ def _stmt_binds(stmt: ast.stmt, scan: _Scan) -> set[str]:
     return set(scan.stores)
 
 
+#: The stages run in threads, and ``ast.parse`` is not safe in two threads at once: CPython
+#: counts the depth of the tree it builds in one place for the interpreter, so a thread switch
+#: in the middle corrupts the count (``SystemError: AST constructor recursion depth mismatch``,
+#: seen here on 3.11; gh-106905). Every parse of the main process goes through this lock.
+_PARSING = threading.RLock()
+
+
+def parse_code(code: str) -> ast.Module:
+    """``ast.parse``, one thread at a time. Raises as ``ast.parse`` does."""
+    with _PARSING:
+        return ast.parse(code)
+
+
 @functools.lru_cache(maxsize=1024)
 def parse_tree(code: str) -> ast.Module:
     """A block's syntax tree, parsed once for every reader (rules, verdict, fix engine):
     shared, so it must not be modified. Raises as ``ast.parse`` does."""
-    return ast.parse(code)
+    return parse_code(code)
 
 
 def source_lines(code: str) -> list[str]:

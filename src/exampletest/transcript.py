@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import doctest
-import itertools
 import re
 
 #: doctest's own matching: ``...`` elides, runs of whitespace are equal.
@@ -83,15 +82,30 @@ def varies(source: str) -> bool:
 
 
 def difference(want: str, got: str, limit: int = 120) -> tuple[str, str]:
-    """The first line where the shown output and the real one part, each on one line (cut at
-    ``limit``); the whole of each when they are one line."""
+    """Where the shown output and the real one part, each on one line (cut at ``limit``): the
+    first line that differs, or, when one is laid out over more lines than the other, the
+    text around the first character that differs."""
     shown, real = want.strip().splitlines(), got.strip().splitlines()
-    if len(shown) > 1 or len(real) > 1:
-        pairs = itertools.zip_longest(shown, real, fillvalue="")
-        shown, real = next((([a], [b]) for a, b in pairs if a.split() != b.split()), (shown, real))
+    if len(shown) == len(real):
+        pairs = zip(shown, real, strict=True)
+        a, b = next(((a, b) for a, b in pairs if a.split() != b.split()), (want, got))
+        return _cut(a.strip(), limit), _cut(b.strip(), limit)
+    a, b = _flat(want), _flat(got)
+    at = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    start = max(at - 30, 0)
+    lead = "…" if start else ""
+    return _cut(lead + a[start:], limit), _cut(lead + b[start:], limit)
 
-    def one_line(lines: list[str]) -> str:
-        flat = "\\n".join(line.strip() for line in lines)
-        return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
-    return one_line(shown), one_line(real)
+def _flat(text: str) -> str:
+    """The text on one line, as ``repr`` would lay a value out: single spaces, none inside
+    brackets, no comma before a closing one."""
+    flat = " ".join(text.split())
+    flat = re.sub(r"([\[{(]) ", r"\1", flat)
+    return re.sub(r",? ?([\]})])", r"\1", flat)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -58,7 +58,7 @@ from exampletest.pool import Workers
 from exampletest.rules.base import dotted
 from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.types import SharedRun
-from exampletest.symbols import analyze, code_lines, parse_tree
+from exampletest.symbols import analyze, code_lines, parse_code, parse_tree
 from exampletest.verdict import subjects
 from exampletest.writeback import WriteError, writable
 
@@ -223,7 +223,7 @@ def _imports_added(before: str, after: str) -> list[str]:
 
 def _import_statements(code: str) -> list[str]:
     out: list[str] = []
-    for node in ast.walk(ast.parse(code)):
+    for node in ast.walk(parse_code(code)):
         if isinstance(node, ast.Import):
             names = node.names
             out += [f"import {a.name}" + (f" as {a.asname}" if a.asname else "") for a in names]

@@ -20,6 +20,7 @@ from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
 
 from exampletest.context import FILE_COMMENT
 from exampletest.stages.lint import ruff_binary
+from exampletest.symbols import parse_code
 from exampletest.verdict import MARKER
 
 _RUFF_ISORT = ("check", "--isolated", "--select", "I", "--fix-only", "--exit-zero", "--no-cache",
@@ -322,7 +323,7 @@ def _drop_plain_lines(code: str, unused: set[tuple[str, str]]) -> str | None:
     (libcst's leading lines of the statement). None for anything else: the first or last
     statement, or comments above a statement that goes (libcst decides where they go)."""
     try:
-        tree = ast.parse(code)
+        tree = parse_code(code)
     except (SyntaxError, ValueError):
         return None
     lines = code.split("\n")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from exampletest.model import Category
 from exampletest.rules.base import TEXTUAL_NOTE, Context, Hit, dotted, keyword, rule
+from exampletest.symbols import parse_code
 
 STALE = Category.STALE
 
@@ -251,7 +252,7 @@ def renamed_statuses() -> dict[str, str]:
     spec = importlib.util.find_spec("starlette")  # finds, never imports, a top-level package
     folders = spec.submodule_search_locations if spec is not None else None
     try:
-        tree = ast.parse(Path(next(iter(folders or ())), "status.py").read_text("utf-8"))
+        tree = parse_code(Path(next(iter(folders or ())), "status.py").read_text("utf-8"))
     except (OSError, StopIteration, SyntaxError, ValueError):
         return {}
     for node in ast.walk(tree):

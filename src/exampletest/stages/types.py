@@ -28,7 +28,7 @@ from exampletest.context import BlockContext
 from exampletest.model import Category, Finding, Key
 from exampletest.sandbox import SAFE_PATH
 from exampletest.stages import EXCERPT, StageError, newer_stdlib
-from exampletest.symbols import code_lines, parse_tree
+from exampletest.symbols import code_lines, parse_code, parse_tree
 
 #: mypy error codes that are not about the example being wrong.
 IGNORED_CODES = frozenset({"empty-body", "import-not-found", "import-untyped", "name-defined"})
@@ -402,7 +402,7 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
 
     for pre in ctx.prelude:
         with contextlib.suppress(SyntaxError, ValueError):
-            for node in ast.parse(pre.statement.source).body:
+            for node in parse_code(pre.statement.source).body:
                 learn(node)
     try:
         tree = parse_tree(ctx.block.code)
