@@ -651,6 +651,29 @@ def test_a_script_that_needs_command_line_arguments_is_env(
     # The block's own exit stays broken.
     f = _one(write_doc, run_json, "import sys\n\nsys.exit(3)\n")
     assert (f["rule"], f["category"]) == ("SystemExit", "broken")
+    # `sys.argv[1]` with no arguments given; an IndexError of its own stays broken.
+    f = _one(write_doc, run_json, "import os\nimport sys\n\nnames = os.listdir(sys.argv[1])\n")
+    assert (f["rule"], f["category"], f["line"]) == ("needs-arguments", "env", 7)
+    assert "reads `sys.argv`" in f["message"]
+    f = _one(write_doc, run_json, "items = []\nfirst = items[0]\n")
+    assert (f["rule"], f["category"]) == ("IndexError", "broken")
+
+
+def test_a_statement_a_comment_shows_raising_may_raise_that_class_only(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`# After: ValidationError` under the statement (a changelog), or `# raises KeyError`
+    on it: the author shows the exception; another class stays the block's error."""
+    code = (
+        "from pydantic import BaseModel, ConfigDict\n\n\nclass Page(BaseModel):\n"
+        "    model_config = ConfigDict(extra='forbid')\n    size: int = 10\n\n\n"
+        "Page.model_validate({'page_size': 50})\n# Before: Page(size=10)\n"
+        "# After: ValidationError (extra_forbidden)\n{}['k']  # raises KeyError\n"
+        "print('still runs')\n"
+    )
+    assert _findings(run_json, _doc(write_doc, code)) == []
+    f = _one(write_doc, run_json, "{}['k']  # raises ValueError\n")
+    assert (f["rule"], f["category"]) == ("KeyError", "broken")
 
 
 def test_a_block_that_asks_the_reader_something_is_env(

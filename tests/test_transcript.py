@@ -55,7 +55,7 @@ def test_a_session_shows_values_and_printed_text_but_tracebacks_are_not_outputs(
         ">>> {'a': 1}\n{'a': 1}\n```\n"
     )
     [block] = parse_document("d.md", text.encode()).blocks
-    assert block.shown_outputs == ((2, "2"), (5, "0\n1"), (7, "{'a': 1}"))
+    assert block.shown_outputs == ((2, "2"), (4, "0\n1"), (7, "{'a': 1}"))
     assert block.expected_exceptions == ((6, "ValueError"),)
 
 
@@ -159,3 +159,15 @@ def test_a_difference_is_shown_where_the_outputs_part() -> None:
     got = "{'id': 1, 'name': 'x', 'tags': ['a']}\n"
     shown, real = transcript.difference(want, got)
     assert shown.endswith("'tags': []}") and real.endswith("'tags': ['a']}")
+
+
+def test_a_traceback_shown_by_its_last_line_alone_is_an_expected_exception() -> None:
+    """idna's README: the traceback elided to `...`, then `idna.core.InvalidCodepoint: ...`
+    (a class whose name does not end in Error, named by its module)."""
+    text = (
+        "```pycon\n>>> import idna\n>>> idna.encode('K')\n...\n"
+        "idna.core.InvalidCodepoint: Codepoint U+004B not allowed\n>>> 1\n1\n```\n"
+    )
+    [block] = parse_document("d.md", text.encode()).blocks
+    assert block.expected_exceptions == ((2, "InvalidCodepoint"),)
+    assert block.shown_outputs == ((4, "1"),)

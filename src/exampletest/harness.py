@@ -766,8 +766,16 @@ def _exception_record(
         and bool(_NEEDS_INSTALL.search(str(exc))),
         "needs_input": _needs_input(exc),
     }
+    if isinstance(exc, IndexError) and _reads_argv(filename, record["line"]):
+        record["needs_args"] = True  # `sys.argv[1]` with no arguments: the reader gives them
+        record["message"] += " (it reads `sys.argv`: the block needs command-line arguments)"
     record.update(_exception_span(exc, filename, record["line"]))
     return record
+
+
+def _reads_argv(filename: str, line: int | None) -> bool:
+    """Whether the block's line indexes the command line (``sys.argv[1]``, ``argv[2:]``)."""
+    return line is not None and bool(re.search(r"\bargv\s*\[", linecache.getline(filename, line)))
 
 
 def _here(text: str) -> str:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import ast
 import errno
 import inspect
+import io
 import itertools
 import os
 import re
 import shlex
 import stat
 import sys
+import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -642,7 +644,7 @@ def _make_block(
         prefixes = prefixes[:head] + tail[3]
     else:
         indent = _dedent(code_lines, offsets, prefixes)
-        expected = _output_exceptions(code_lines)
+        expected = _output_exceptions(code_lines) + _comment_exceptions(code_lines)
         printed = tuple(sorted(_printed_outputs(code_lines) + _printed_strings(code_lines)))
     start = fence_idx + 2 + options
     end = fence_idx + 1 + len(content)
@@ -746,6 +748,10 @@ _SHORT_TRACEBACK = re.compile(
 )
 
 
+#: The last line of a traceback shown alone, named by its module: ``idna.core.InvalidCodepoint:
+#: Codepoint U+004B ...`` (a class whose name does not say it is an exception).
+_QUALIFIED_EXCEPTION = re.compile(r"^((?:[a-z_]\w*\.)+[A-Z]\w*):\s")
+
 _TRACEBACK = "Traceback (most recent call last)"
 
 
@@ -794,21 +800,22 @@ def _statement_outputs(lines: list[str]) -> list[tuple[int, list[str]]]:
     statement's last line, its output lines without the prompt's indent), as doctest reads
     them. A statement that shows nothing is left out."""
     found: list[tuple[int, list[str]]] = []
-    code_line, indent = 0, 0
+    code_line, last, indent = 0, 0, 0  # ``last``: the statement's last line with code on it
     output: list[str] = []
     for line, code in zip(lines, _prompted(lines), strict=True):
         if code:
             if output:
-                found.append((code_line, output))
+                found.append((last, output))
                 output = []
             code_line += 1
             m = _PROMPT.match(line)
             indent = len(m.group(1)) if m and m.group(2) == ">>>" else indent
+            last = code_line if m is None or line[m.end() :].strip() else last
         elif code_line:
             cut = min(indent, len(line) - len(line.lstrip(" ")))
             output.append(line[cut:])
     if output:
-        found.append((code_line, output))
+        found.append((last, output))
     return found
 
 
@@ -817,7 +824,13 @@ def _shown_exception_of(output: list[str]) -> str | None:
     short ``KeyError: 'x'`` form; None when the output is a value."""
     if output[0].strip().startswith(_TRACEBACK):
         return _shown_exception(output)
-    m = _SHORT_TRACEBACK.match(output[0])
+    if output[0].strip() in ("...", "…"):  # the traceback elided, header and all
+        for text in output[1:]:
+            m = _EXCEPTION_LINE.match(text) if re.match(r"\w", text) else None
+            if m is not None and (m.group().endswith(":") or _SHORT_TRACEBACK.match(text)):
+                return m.group(1)
+        return None
+    m = _SHORT_TRACEBACK.match(output[0]) or _QUALIFIED_EXCEPTION.match(output[0])
     return m.group(1) if m else None
 
 
@@ -893,6 +906,40 @@ def _printed_strings(lines: list[str]) -> tuple[tuple[int, str], ...]:
                 shown = inspect.cleandoc(text)
                 if _shown_exception_of(shown.splitlines()) is None:
                     found.append((stmt.end_lineno or stmt.lineno, shown))
+    return tuple(found)
+
+
+#: An exception class a comment names: ``# After: ValidationError (extra_forbidden)``.
+_NAMED_EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Exit|Interrupt))\b")
+
+
+def _comment_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
+    """The simple statements a comment shows raising: on the statement's last line, or on the
+    comment lines right after it, it names an exception class (``# raises KeyError``, ``#
+    -> ValidationError``). As (code line of the statement's last line, the class); the run
+    lets the statement raise that class, and only that class."""
+    text = "\n".join(lines)
+    if "#" not in text:
+        return ()
+    try:
+        body = parse_code(text).body
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (SyntaxError, ValueError, tokenize.TokenError):
+        return ()
+    comments = {t.start[0]: t.string for t in tokens if t.type == tokenize.COMMENT}
+    found: list[tuple[int, str]] = []
+    for stmt in body:
+        if hasattr(stmt, "body"):  # compound: which of its statements the comment means is unsure
+            continue
+        end = stmt.end_lineno or stmt.lineno
+        said = [comments.get(end, "")]
+        after = end
+        while after < len(lines) and lines[after].lstrip().startswith("#"):
+            said.append(lines[after])
+            after += 1
+        m = _NAMED_EXCEPTION.search(" ".join(said))
+        if m is not None:
+            found.append((end, m.group(1)))
     return tuple(found)
 
 
