@@ -1100,3 +1100,14 @@ def test_the_code_after_a_marked_failure_still_runs(
     assert [(f["rule"], f["intentional"]) for f in block["findings"]] == [
         ("ZeroDivisionError", True)
     ]
+
+
+def test_a_client_that_retries_is_one_finding_not_one_per_try(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    code = (
+        "import socket\n\nfor attempt in range(4):\n    try:\n"
+        "        socket.getaddrinfo('example.com', 443)\n    except OSError:\n        pass\n"
+    )
+    f = _one(write_doc, run_json, code)
+    assert (f["rule"], f["category"], f["line"]) == ("sandbox:network", "env", 8)

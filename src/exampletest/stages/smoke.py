@@ -143,7 +143,8 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     block = ctx.block
     findings: list[Finding] = []
     status = "timeout" if contained.timed_out else "ran"
-    for event in contained.containments():
+    events = {(e["kind"], e.get("line"), str(e["message"])): e for e in contained.containments()}
+    for event in events.values():  # a client that retries asks four times: one finding
         # An example that calls an API or starts a server needs the network (a service), as
         # the contract's `env` says; writing outside its folder or a fork bomb is its fault.
         # Running out of time is no evidence either way (slow on purpose, or never ending).
