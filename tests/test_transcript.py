@@ -21,6 +21,11 @@ from exampletest.parse import parse_document
         ("{'b': 2, 'a': 1}", "{'a': 1, 'b': 2}\n"),  # another order, the same dict
         ("{3, 1, 2}", "{1, 2, 3}\n"),
         ("a\n<BLANKLINE>\nb", "a\n\nb\n"),
+        (  # Pydantic's own docs leave its error URL out
+            "1 validation error for M\nx\n  Input should be a valid integer [type=int_type]",
+            "1 validation error for M\nx\n  Input should be a valid integer [type=int_type]\n"
+            "    For further information visit https://errors.pydantic.dev/2.14/v/int_type\n",
+        ),
     ],
 )
 def test_what_a_reader_takes_for_the_same_output_matches(want: str, got: str) -> None:
@@ -171,3 +176,25 @@ def test_a_traceback_shown_by_its_last_line_alone_is_an_expected_exception() -> 
     [block] = parse_document("d.md", text.encode()).blocks
     assert block.expected_exceptions == ((2, "InvalidCodepoint"),)
     assert block.shown_outputs == ((4, "1"),)
+
+
+def test_the_blocks_classes_print_as_a_scripts_do(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The reader runs the block as a script: `<class '__main__.A'>`, whatever module name
+    it runs under here."""
+    code = "class A:\n    pass\n\n\nprint(A)\n#> <class '__main__.A'>\nprint(A)\n#> <class 'A'>\n"
+    write_doc("d.md", f"```python\n{code}```\n")
+    _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")
+    found = [
+        (f["line"], f["message"])
+        for f in report["documents"][0]["blocks"][0]["findings"]
+        if f["rule"] == "wrong-output"
+    ]
+    assert found == [
+        (
+            8,
+            "the document shows `<class 'A'>` as its output; "
+            "running it gives `<class '__main__.A'>`",
+        )
+    ]

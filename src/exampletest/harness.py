@@ -578,7 +578,7 @@ def _check_shown(
     finally:
         sys.stdout = real
         real.write(caught.getvalue())
-    got = caught.getvalue()
+    got = _as_script(caught.getvalue())
     source = "".join(linecache.getlines(filename)[: stmt.end_lineno or stmt.lineno])
     if (
         getattr(ns.get("__builtins__"), "looked_up", None)
@@ -590,6 +590,12 @@ def _check_shown(
     outputs.append(
         {"first": stmt.lineno, "line": stmt.end_lineno or stmt.lineno, "want": want, "got": got}
     )
+
+
+def _as_script(text: str) -> str:
+    """Output as the reader's run of the block, a script, prints it: its classes are
+    ``__main__.Model``, not the module name the block runs under here."""
+    return text.replace(f"{MODULE_NAME}.", "__main__.")
 
 
 def _record_prints(ns: dict[str, Any], filename: str, printed: list[dict[str, Any]]) -> None:
@@ -627,7 +633,7 @@ def _check_printed(
         hits = [p for p in printed if first <= p["line"] <= int(line)]
         if not hits or any(p["supplied"] for p in hits):
             continue
-        got = "".join(p["text"] for p in hits)
+        got = _as_script("".join(p["text"] for p in hits))
         if transcript.varies("".join(lines[: int(line)])) or transcript.matches(str(want), got):
             continue
         outputs.append({"first": first, "line": int(line), "want": str(want), "got": got})
