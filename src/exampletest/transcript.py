@@ -1,13 +1,12 @@
-"""Whether a console transcript's shown output is what its statement really gives.
+"""Whether the output a document shows for a statement is what the statement really gives.
 
 Two ways documents show output: a console session (``>>>`` statements, each followed by what
-it displays and prints, as doctest reads them) and pytest-examples' ``#>`` comments under a
-``print()`` (what that call prints). Both are read the way a reader reads them, not as strictly
-as doctest: whitespace, blank lines and a last comma are layout, ``...`` stands for any text,
-an object's address (``at 0x7f3a...``) and the version in a documentation URL differ from run
-to run or release to release, and a dict or set shown in another order is the same value.
-What is left that differs is a claim the code does not keep.
-"""
+it displays and prints, as doctest reads them) and pytest-examples' ``#>`` comments or string
+under a ``print()`` (what that call prints). Both are read the way a reader reads them, not as
+strictly as doctest: whitespace, blank lines and a last comma are layout, ``...`` stands for
+any text, an object's address (``at 0x7f3a...``) and the version in a documentation URL
+differ from run to run or release to release, and a dict or set shown in another order is the
+same value. What is left that differs is a claim the code does not keep."""
 
 from __future__ import annotations
 
@@ -26,7 +25,8 @@ _VARYING = re.compile(
     r"randrange|choice|choices|sample|shuffle|uniform|uuid1|uuid4|token_hex|token_urlsafe|"
     r"token_bytes|urandom|getpid|getcwd|cwd|home|id|hash|hashpw|gensalt|hash_password|mkdtemp|"
     r"mkstemp|gettempdir|getenv|gethostname|getsizeof|system|node|cpu_count)\s*\("
-    r"|\b(?:environ|version|version_info|VERSION|__version__|platform|maxsize|path)\b"
+    r"|\bsys\.(?:path|version|version_info|platform|maxsize|executable|prefix|argv)\b"
+    r"|\b(?:environ|VERSION|__version__)\b|\bplatform\.\w"
 )
 
 
