@@ -198,3 +198,31 @@ def test_the_blocks_classes_print_as_a_scripts_do(
             "running it gives `<class '__main__.A'>`",
         )
     ]
+
+
+def test_the_fix_writes_what_the_print_really_prints_and_keeps_every_other_byte(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`#>` comments and the string under a `print()` get the real output (a long value laid
+    out over lines), checked again; the rest of the block is the document's, CRLF included."""
+    code = (
+        "import json\r\n\r\nfor n in (1, 2):\r\n    print(n * 10)\r\n    #> 10\r\n    #> 21\r\n"
+        "print(json.dumps([1, 2]))\r\n#> [1, 2, 3]\r\n"
+        'print({f\'key{i}\': list(range(i)) for i in range(6)})\r\n"""\r\n{}\r\n"""\r\n'
+    )
+    path = write_doc("d.md", f"# Out\r\n\r\n```python\r\n{code}```\r\n")
+    _code, report = run_json("--no-cache", "d.md")
+    fix = report["documents"][0]["blocks"][0]["fix"]
+    assert fix["verified"] and fix["resolves"] == ["wrong-output"], fix
+    new = fix["replacement"]
+    assert "    #> 10\n    #> 20\n" in new
+    assert "#> [1, 2]\n" in new
+    assert "\"\"\"\n{'key0': [],\n 'key1': [0],\n" in new
+    before = path.read_bytes()
+    from exampletest.cli import main
+
+    assert main(["fix", "--write", "d.md"]) == 0
+    after = path.read_bytes()
+    assert after.count(b"\r\n") == after.count(b"\n")  # nothing turned into a bare LF
+    assert after.startswith(before[: before.index(b"#> 21")])
+    assert b"    #> 10\r\n    #> 20\r\n" in after

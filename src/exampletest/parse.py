@@ -644,8 +644,7 @@ def _make_block(
         prefixes = prefixes[:head] + tail[3]
     else:
         indent = _dedent(code_lines, offsets, prefixes)
-        expected = _output_exceptions(code_lines) + _comment_exceptions(code_lines)
-        printed = tuple(sorted(_printed_outputs(code_lines) + _printed_strings(code_lines)))
+        expected, printed = script_claims(code_lines)
     start = fence_idx + 2 + options
     end = fence_idx + 1 + len(content)
     return Block(
@@ -853,6 +852,16 @@ def _shown_outputs(lines: list[str]) -> tuple[tuple[int, str], ...]:
         if text.strip() and _shown_exception_of(output) is None:
             out.append((line, text))
     return tuple(out)
+
+
+def script_claims(
+    lines: list[str],
+) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
+    """What a script's own text says its statements do, read again whenever its code changes
+    (a fix adds lines): the exceptions it shows them raising, and what it shows them print."""
+    expected = _output_exceptions(lines) + _comment_exceptions(lines)
+    printed = tuple(sorted(_printed_outputs(lines) + _printed_strings(lines)))
+    return expected, printed
 
 
 _PRINTED = re.compile(r"^\s*#>(?: (.*)|$)")

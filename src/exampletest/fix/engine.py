@@ -37,7 +37,7 @@ from exampletest.context import (
     analyze_document,
     prelude_imports,
 )
-from exampletest.fix import fastapi, pydantic_v1, sqlalchemy, stdlib
+from exampletest.fix import fastapi, output, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext, keep_start, relocate_notes
 from exampletest.fix.diff import document_diff
 from exampletest.fix.imports import add_imports, drop_imports, seed_isort
@@ -53,6 +53,7 @@ from exampletest.model import (
     Report,
 )
 from exampletest.nameindex import NameIndex, imported_packages
+from exampletest.parse import script_claims
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.pool import Workers
 from exampletest.rules.base import dotted
@@ -277,7 +278,7 @@ def _ruff(paths: list[str], args: list[str], version: str | None) -> str:
         return ""
 
 
-GROUPS = ("imports", "pydantic", "sqlalchemy", "fastapi", "stdlib", "ruff")
+GROUPS = ("imports", "pydantic", "sqlalchemy", "fastapi", "stdlib", "output", "ruff")
 
 
 def _groups(
@@ -289,6 +290,13 @@ def _groups(
     imports = sorted({f.suggestion for f in findings if f.rule == MISSING_IMPORT and f.suggestion})
     found = [_SPELLING.search(f.message) for f in findings if f.rule == WRONG_CASE]
     spellings = {m.group(1): m.group(2) for m in found if m}
+    block = state.result.block
+    outputs = sorted(
+        (line, f.suggestion)
+        for f in findings
+        if f.rule == output.RULE and f.suggestion is not None
+        if (line := block.code_line_of(f.line)) is not None
+    )
 
     def add(code: str) -> Rewrite:
         new = add_imports(_respell(code, spellings), imports)
@@ -301,6 +309,7 @@ def _groups(
         "sqlalchemy": ("", lambda code: sqlalchemy.rewrite(code, rctx)),
         "fastapi": ("", lambda code: fastapi.rewrite(code, rctx)),
         "stdlib": ("", lambda code: stdlib.rewrite(code, rctx)),
+        "output": (repr(outputs), lambda code: output.rewrite(code, outputs)),
     }
 
 
@@ -664,6 +673,7 @@ _GROUP_EVIDENCE = {
     "sqlalchemy": re.compile(r"^ET2\d\d$|sqlalchemy", re.I),
     "fastapi": re.compile(r"^ET30[136]$|^FAST002$|^StarletteDeprecationWarning$"),
     "stdlib": re.compile(r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp"),
+    "output": re.compile(r"^wrong-output$"),
     "ruff": re.compile(r"^(UP|FAST|RUF013)"),
 }
 
@@ -862,7 +872,8 @@ def _unrun(result: BlockResult) -> tuple[str, ...]:
 
 
 def _with_code(block: Block, code: str) -> Block:
-    """The block with new code; lines past its end map to its last line (for messages only)."""
+    """The block with new code (a script: sessions are not rewritten); lines past its end map
+    to its last line (for messages only)."""
     n = len(code_lines(code))
     last = block.line_map[-1] if block.line_map else block.start_line
     line_map = tuple(block.line_map[:n]) + tuple(last for _ in range(n - len(block.line_map)))
@@ -873,7 +884,16 @@ def _with_code(block: Block, code: str) -> Block:
     prefixes = tuple(block.prefixes[:n]) + tuple(
         (block.prefixes[-1] if block.prefixes else "") for _ in range(n - len(block.prefixes))
     )
-    return replace(block, code=code, line_map=line_map, col_offsets=offsets, prefixes=prefixes)
+    expected, printed = script_claims(code_lines(code))  # a fix may have moved or changed them
+    return replace(
+        block,
+        code=code,
+        line_map=line_map,
+        col_offsets=offsets,
+        prefixes=prefixes,
+        expected_exceptions=expected,
+        printed_outputs=printed,
+    )
 
 
 def _fix(state: _State) -> Fix | None:

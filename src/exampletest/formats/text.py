@@ -158,7 +158,7 @@ def _finding_head(finding: Finding) -> Text:
         head.append("  [intentional]", style="italic dim")
     if finding.suggestion:
         head.append("\n      suggestion: ", style="green")
-        head.append(finding.suggestion)
+        head.append(finding.suggestion.replace("\n", "\n" + " " * 18))  # under its first line
     return head
 
 

@@ -218,7 +218,9 @@ def _wrong_outputs(ctx: BlockContext, records: list[dict[str, Any]]) -> list[Fin
         message = f"the document shows `{want}` as its output; running it gives " + (
             f"`{got}`" if got else "nothing"
         )
-        out.append(_at(ctx.block, line, "wrong-output", Category.BROKEN, message))
+        # the whole real output: what the reader would write there (and the fix writes)
+        real = str(rec["got"]).rstrip("\n")
+        out.append(_at(ctx.block, line, "wrong-output", Category.BROKEN, message, real))
     return out
 
 
