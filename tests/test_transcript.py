@@ -181,9 +181,13 @@ def test_a_traceback_shown_by_its_last_line_alone_is_an_expected_exception() -> 
 def test_the_blocks_classes_print_as_a_scripts_do(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    """The reader runs the block as a script: `<class '__main__.A'>`, whatever module name
-    it runs under here."""
-    code = "class A:\n    pass\n\n\nprint(A)\n#> <class '__main__.A'>\nprint(A)\n#> <class 'A'>\n"
+    """The reader runs the block as a script (`<class '__main__.A'>`, whatever module name it
+    runs under here); a docs build may show the class without its module (`<class 'A'>`).
+    Another module is another class."""
+    code = (
+        "class A:\n    pass\n\n\nprint(A)\n#> <class '__main__.A'>\nprint(A)\n#> <class 'A'>\n"
+        "print(A)\n#> <class 'models.A'>\n"
+    )
     write_doc("d.md", f"```python\n{code}```\n")
     _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")
     found = [
@@ -193,10 +197,28 @@ def test_the_blocks_classes_print_as_a_scripts_do(
     ]
     assert found == [
         (
-            8,
-            "the document shows `<class 'A'>` as its output; "
+            10,
+            "the document shows `<class 'models.A'>` as its output; "
             "running it gives `<class '__main__.A'>`",
         )
+    ]
+
+
+def test_a_value_in_a_compound_statement_at_the_prompt_is_displayed_too(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The REPL displays every expression statement's value, in a `with` or `for` body too
+    (attrs' docs: `c.execute(...)` in a `with` shows two cursors)."""
+    session = (
+        ">>> import sqlite3\n>>> with sqlite3.connect(':memory:') as conn:\n"
+        "...     c = conn.cursor()\n...     c.execute('CREATE TABLE t (x)')\n"
+        "...     c.execute('INSERT INTO t VALUES (1)')\n...\n"
+        "<sqlite3.Cursor object at ...>\n<sqlite3.Cursor object at ...>\n"
+        ">>> for i in range(2):\n...     i * 10\n...\n0\n11\n"
+    )
+    found = _session(write_doc, run_json, session)
+    assert [(line, message) for line, _, message in found] == [
+        (13, "the document shows `11` as its output; running it gives `10`")
     ]
 
 

@@ -537,7 +537,7 @@ def _execute(
             if want is None:
                 _await(eval(piece, ns))
             else:
-                _check_shown(stmt, piece, want, ns, (filename, flags), outputs)
+                _check_shown(stmt, want, ns, (filename, flags), outputs)
         except Exception as exc:
             if any(cls.__name__ in wanted for cls in type(exc).__mro__):
                 continue
@@ -550,39 +550,37 @@ def _execute(
 
 def _check_shown(
     stmt: ast.stmt,
-    piece: types.CodeType,
     want: str,
     ns: dict[str, Any],
     compiling: tuple[str, int],
     outputs: list[dict[str, Any]],
 ) -> None:
-    """Run one statement of a session as the REPL does (an expression's value is displayed,
-    unless None) with its printed text caught, and note it when it is not what is shown.
-    Not evidence, so not noted: a value from a missing name's stand-in or a placeholder, or
-    a session that uses the clock, chance or the machine (see :mod:`exampletest.transcript`)."""
+    """Run one statement of a session as the REPL does (compiled as ``single``: the value of
+    every expression statement, in a ``with`` or ``for`` body too, is displayed unless None)
+    with its printed text caught, and note it when it is not what is shown. Not evidence, so
+    not noted: a value from a missing name's stand-in or a placeholder, or a session that uses
+    the clock, chance or the machine (see :mod:`exampletest.transcript`)."""
     filename, flags = compiling
-    caught, real = io.StringIO(), sys.stdout
-    sys.stdout = caught
-    value: object = None
+    caught, real, hook = io.StringIO(), sys.stdout, sys.displayhook
+    values: list[object] = []
+
+    def display(value: object) -> None:
+        if value is not None:
+            values.append(value)
+            caught.write(repr(value) + "\n")
+
+    sys.stdout, sys.displayhook = caught, display
     try:
-        if isinstance(stmt, ast.Expr):
-            expr = ast.Expression(stmt.value)
-            compiled = compile(expr, filename, "eval", flags=flags, dont_inherit=True)
-            value = eval(compiled, ns)
-            if compiled.co_flags & inspect.CO_COROUTINE:  # `await ...` at the prompt
-                value = asyncio.run(typing.cast("typing.Coroutine[Any, Any, object]", value))
-            if value is not None:
-                print(repr(value))
-        else:
-            _await(eval(piece, ns))
+        single = ast.Interactive(body=[stmt])
+        _await(eval(compile(single, filename, "single", flags=flags, dont_inherit=True), ns))
     finally:
-        sys.stdout = real
+        sys.stdout, sys.displayhook = real, hook
         real.write(caught.getvalue())
     got = _as_script(caught.getvalue())
     source = "".join(linecache.getlines(filename)[: stmt.end_lineno or stmt.lineno])
     if (
         getattr(ns.get("__builtins__"), "looked_up", None)
-        or _reaches_placeholder(value)
+        or _reaches_placeholder(values)
         or transcript.varies(source)
         or transcript.matches(want, got)
     ):
