@@ -621,3 +621,21 @@ def test_a_spelling_preference_is_style_and_a_deprecated_alias_is_stale(
     assert first["status"] == "ok"
     assert ("UP006", "stale") in [(f["rule"], f["category"]) for f in second["findings"]]
     assert second["status"] == "stale"
+
+
+def test_mypy_rejecting_a_discouraged_constrained_type_is_that_stale_finding(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`name: constr(max_length=63)` runs; mypy's "Invalid type" is the reason Pydantic
+    discourages it: one stale finding, mypy's as corroboration, not a broken block."""
+    code = (
+        "from pydantic import BaseModel, constr\n\n\nclass Company(BaseModel):\n"
+        "    name: constr(max_length=63)\n\n\nCompany(name='x')\n"
+    )
+    write_doc("c.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-cache", "--no-fix", "c.md")
+    [block] = report["documents"][0]["blocks"]
+    assert block["status"] == "stale"
+    assert [(f["rule"], f["corroboration"]) for f in block["findings"]] == [
+        ("ET113", ["mypy:valid-type"])
+    ]

@@ -96,6 +96,7 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
         )
     kept = _fold_missing_names(kept)
     kept = _fold_deprecated_keywords(kept)
+    kept = _fold_annotation_calls(kept)
     kept = _elided_lines_are_fragments(kept)
     if any(f.rule == NEWER_PYTHON for f in kept):  # valid syntax, of a later Python
         kept = [f for f in kept if not (f.stage == "extract" and f.rule == SYNTAX)]
@@ -150,6 +151,28 @@ def _fold_deprecated_keywords(findings: list[Finding]) -> list[Finding]:
             folded.update(mine)
             tools = tuple(f"mypy:{findings[i].rule}" for i in mine)
             out[s] = stale.replace(corroboration=(*stale.corroboration, *tools))
+    return [f for i, f in enumerate(out) if i not in folded]
+
+
+def _fold_annotation_calls(findings: list[Finding]) -> list[Finding]:
+    """mypy rejecting a call as an annotation (``name: constr(max_length=63)``: "Invalid
+    type") where the rule pack flags that very call as the outdated API (``constr()`` is
+    discouraged for ``Annotated[str, StringConstraints(...)]``, which type checkers accept) is
+    that stale finding seen by mypy: corroboration, not broken."""
+    stale = {
+        (f.line, f.column): i
+        for i, f in enumerate(findings)
+        if f.stage == "rules" and f.category is Category.STALE
+    }
+    out = list(findings)
+    folded: set[int] = set()
+    for i, f in enumerate(findings):
+        host = stale.get((f.line, f.column))
+        if f.stage == "types" and f.rule == "valid-type" and host is not None:
+            folded.add(i)
+            out[host] = out[host].replace(
+                corroboration=(*out[host].corroboration, f"{f.tool}:{f.rule}")
+            )
     return [f for i, f in enumerate(out) if i not in folded]
 
 
