@@ -248,3 +248,20 @@ def test_the_fix_writes_what_the_print_really_prints_and_keeps_every_other_byte(
     assert after.count(b"\r\n") == after.count(b"\n")  # nothing turned into a bare LF
     assert after.startswith(before[: before.index(b"#> 21")])
     assert b"    #> 10\r\n    #> 20\r\n" in after
+
+
+def test_underscore_at_the_prompt_is_the_last_value_displayed(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`_` is no undefined name in a session: it is what the REPL displayed last, in the run
+    as written too (a shown traceback makes that run one of its own)."""
+    session = (
+        ">>> 1 + 1\n2\n>>> _ * 10\n30\n>>> int('x')\n"
+        "Traceback (most recent call last):\nValueError: invalid literal\n"
+    )
+    write_doc("d.md", f"```pycon\n{session}```\n")
+    _code, report = run_json("--no-cache", "--no-fix", "d.md")
+    [block] = report["documents"][0]["blocks"]
+    assert [(f["rule"], f["message"]) for f in block["findings"]] == [
+        ("wrong-output", "the document shows `30` as its output; running it gives `20`")
+    ]

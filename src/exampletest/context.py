@@ -715,7 +715,9 @@ def _block_context(
     )
     # What earlier blocks bind, by definition or by import, is the document's context: the
     # reader has read them (a tutorial imports once and goes on section by section).
-    missing = [n for n in symbols.free_names if n not in prelude_binds]
+    # At a prompt `_` is the last value the REPL displayed (the smoke run keeps it so).
+    repl = {"_"} if block.session else set()
+    missing = [n for n in symbols.free_names if n not in prelude_binds | repl]
     as_type = {u.name for u in symbols.free if u.annotation or u.name[:1].isupper()}
     provided: list[Provided] = []
     used_stub = False

@@ -564,10 +564,15 @@ def _check_shown(
     caught, real, hook = io.StringIO(), sys.stdout, sys.displayhook
     values: list[object] = []
 
-    def display(value: object) -> None:
+    def display(value: object) -> None:  # sys.displayhook's work, in this namespace
         if value is not None:
             values.append(value)
             caught.write(repr(value) + "\n")
+            table = ns.get("__builtins__", builtins)  # the job's own fork: its to change
+            if isinstance(table, dict):
+                table["_"] = value
+            else:
+                builtins._ = value  # type: ignore[attr-defined]
 
     sys.stdout, sys.displayhook = caught, display
     try:

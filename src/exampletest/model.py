@@ -107,6 +107,13 @@ class Block:
     #: The file the document names the block (fence ``title="app.py"``, MyST ``:caption:``).
     title: str = ""
 
+    @property
+    def session(self) -> bool:
+        """Whether the block is (or ends as) a console session: ``>>>`` prompts."""
+        return self.language in ("pycon", "python-console") or any(
+            ">>>" in p for p in self.prefixes
+        )
+
     def doc_line(self, code_line: int) -> int:
         """Document line of a 1-based code line (clamped into the block)."""
         if not self.line_map:

@@ -35,7 +35,7 @@ def split_keepends(text: str) -> list[tuple[str, str]]:
 
 def writable(block: Block) -> str | None:
     """Why a block cannot be rewritten in place, or None."""
-    if block.language in ("pycon", "python-console") or any(">>>" in p for p in block.prefixes):
+    if block.session:
         return "console sessions are not rewritten in place"
     if block.line_map and list(block.line_map) != list(
         range(block.line_map[0], block.line_map[0] + len(block.line_map))

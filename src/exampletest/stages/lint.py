@@ -126,7 +126,7 @@ def check(
         if found is None or not code or code == "invalid-syntax":  # the context stage's job
             continue
         block = found
-        if code in ("B015", "B018") and any(">>>" in pre for pre in block.prefixes):
+        if code in ("B015", "B018") and block.session:
             continue  # a transcript's bare expression shows its value: the point, not a slip
         loc, end = item.get("location") or {}, item.get("end_location") or {}
         shift = offsets[filename]
