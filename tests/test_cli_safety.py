@@ -368,3 +368,26 @@ def test_sigterm_at_any_moment_of_a_run_exits_143_without_a_traceback(
         # -15: the signal came before the handler was set (nothing had started); 0 or 1: the
         # run was done before it came
         assert proc.returncode in (143, -signal.SIGTERM, 0, 1), (delay, proc.returncode, err)
+
+
+def test_a_signal_while_the_main_thread_holds_the_parse_lock_comes_again_after() -> None:
+    """Raising between taking the parse lock and the `with` that releases it would leave it
+    held, and the stage threads the run joins would wait for it forever: the handler lets
+    the signal come again a moment later instead."""
+    import signal
+    import time
+
+    from exampletest import symbols
+    from exampletest.cli import _interrupt
+
+    came: list[int] = []
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: came.append(signum))
+    try:
+        with symbols._PARSING:
+            _interrupt(signal.SIGTERM, None)  # no Terminated raised here
+        deadline = time.monotonic() + 5
+        while not came and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert came == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, before)

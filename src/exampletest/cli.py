@@ -426,8 +426,15 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     """SIGTERM and SIGINT: stop the run's mypy, then unwind. Not while the main thread is in
     the import system's own code (a garbage-collected module lock's callback can run there at
     any time): raising there can leave the import lock held, and the run's other threads,
-    which import too, would then wait for it forever. The signal comes again a moment later."""
-    if frame is not None and frame.f_code.co_filename.startswith(_IMPORT_SYSTEM):
+    which import too, would then wait for it forever. Nor while it holds the parse lock
+    (``symbols.parse_code``): an exception between taking a lock and the ``with`` that
+    releases it leaves it held, and the stage threads the run then joins parse too. The
+    signal comes again a moment later."""
+    symbols = sys.modules.get("exampletest.symbols")
+    parsing = getattr(symbols, "parsing_here", None)
+    if (frame is not None and frame.f_code.co_filename.startswith(_IMPORT_SYSTEM)) or (
+        parsing is not None and parsing()
+    ):
         threading.Timer(_REDELIVER_S, os.kill, (os.getpid(), signum)).start()
         return
     # The stage's thread would wait for a mypy that is running. The types stage loads only

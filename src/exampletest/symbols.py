@@ -326,6 +326,11 @@ def _stmt_binds(stmt: ast.stmt, scan: _Scan) -> set[str]:
 _PARSING = threading.RLock()
 
 
+def parsing_here() -> bool:
+    """Whether this thread holds the parse lock (the CLI's signal handler waits until not)."""
+    return bool(_PARSING._is_owned())  # type: ignore[attr-defined]
+
+
 def parse_code(code: str) -> ast.Module:
     """``ast.parse``, one thread at a time. Raises as ``ast.parse`` does."""
     with _PARSING:
