@@ -265,3 +265,15 @@ def test_underscore_at_the_prompt_is_the_last_value_displayed(
     assert [(f["rule"], f["message"]) for f in block["findings"]] == [
         ("wrong-output", "the document shows `30` as its output; running it gives `20`")
     ]
+
+
+def test_output_that_goes_to_a_loggers_stream_is_no_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A session shows log lines as the terminal did; the logger writes to the stream it
+    was given, which this run does not read: nothing caught says nothing."""
+    session = (
+        ">>> import logging\n>>> logging.basicConfig(level=logging.INFO)\n"
+        ">>> logging.info('started')\nINFO:root:started\n>>> print('x')\ny\n"
+    )
+    assert [line for line, _, _ in _session(write_doc, run_json, session)] == [8]

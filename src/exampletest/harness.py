@@ -561,7 +561,7 @@ def _check_shown(
     not noted: a value from a missing name's stand-in or a placeholder, or a session that uses
     the clock, chance or the machine (see :mod:`exampletest.transcript`)."""
     filename, flags = compiling
-    caught, real, hook = io.StringIO(), sys.stdout, sys.displayhook
+    caught, real, errors, hook = io.StringIO(), sys.stdout, sys.stderr, sys.displayhook
     values: list[object] = []
 
     def display(value: object) -> None:  # sys.displayhook's work, in this namespace
@@ -574,17 +574,19 @@ def _check_shown(
             else:
                 builtins._ = value  # type: ignore[attr-defined]
 
-    sys.stdout, sys.displayhook = caught, display
+    # stderr too: the terminal of a session shows a warning or a log line as it shows values
+    sys.stdout, sys.stderr, sys.displayhook = caught, caught, display
     try:
         single = ast.Interactive(body=[stmt])
         _await(eval(compile(single, filename, "single", flags=flags, dont_inherit=True), ns))
     finally:
-        sys.stdout, sys.displayhook = real, hook
+        sys.stdout, sys.stderr, sys.displayhook = real, errors, hook
         real.write(caught.getvalue())
     got = _as_script(caught.getvalue())
     source = "".join(linecache.getlines(filename)[: stmt.end_lineno or stmt.lineno])
     if (
-        getattr(ns.get("__builtins__"), "looked_up", None)
+        not got.strip()  # it went where this run does not look (a logger's own stream, a file)
+        or getattr(ns.get("__builtins__"), "looked_up", None)
         or _reaches_placeholder(values)
         or transcript.varies(source)
         or transcript.matches(want, got)
