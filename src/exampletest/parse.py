@@ -22,7 +22,7 @@ import shlex
 import stat
 import sys
 import tokenize
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -859,9 +859,30 @@ def script_claims(
 ) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
     """What a script's own text says its statements do, read again whenever its code changes
     (a fix adds lines): the exceptions it shows them raising, and what it shows them print."""
-    expected = _output_exceptions(lines) + _comment_exceptions(lines)
-    printed = tuple(sorted(_printed_outputs(lines) + _printed_strings(lines)))
+    try:
+        tree = parse_code("\n".join(lines))
+    except (SyntaxError, ValueError):
+        return (), _printed_outputs(lines)
+    strings = list(strings_after(tree)) if any('"""' in t or "'''" in t for t in lines) else []
+    expected = _output_exceptions(strings) + _comment_exceptions(tree, lines)
+    printed = tuple(sorted(_printed_outputs(lines) + _printed_strings(strings)))
     return expected, printed
+
+
+def strings_after(tree: ast.Module) -> Iterator[tuple[ast.stmt, ast.Expr, bool]]:
+    """Each statement followed directly by a string statement, pytest-examples' way to show
+    a statement's output, with that string's statement and whether it is at the top level."""
+    for node in ast.walk(tree):
+        for stmts in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
+            for stmt, after in itertools.pairwise(stmts if isinstance(stmts, list) else []):
+                if isinstance(after, ast.Expr) and _string_of(after).strip():
+                    yield stmt, after, node is tree
+
+
+def _string_of(stmt: ast.Expr) -> str:
+    """The text of a string statement; empty for any other expression."""
+    value = stmt.value
+    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else ""
 
 
 _PRINTED = re.compile(r"^\s*#>(?: (.*)|$)")
@@ -887,34 +908,23 @@ def _printed_outputs(lines: list[str]) -> tuple[tuple[int, str], ...]:
     return tuple(out)
 
 
-def _printed_strings(lines: list[str]) -> tuple[tuple[int, str], ...]:
+def _printed_strings(
+    strings: list[tuple[ast.stmt, ast.Expr, bool]],
+) -> tuple[tuple[int, str], ...]:
     """pytest-examples' other way to show what a ``print()`` prints: a string statement right
     after it (``\"\"\"{'id': 1, ...}\"\"\"``, for long output), as (code line of the print's
     last line, the text). A traceback there is an expected exception, not output."""
-    if not any('"""' in line or "'''" in line for line in lines):
-        return ()
-    try:
-        tree = parse_code("\n".join(lines))
-    except (SyntaxError, ValueError):
-        return ()
     found: list[tuple[int, str]] = []
-    for node in ast.walk(tree):
-        for stmts in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
-            for stmt, after in itertools.pairwise(stmts if isinstance(stmts, list) else []):
-                call = stmt.value if isinstance(stmt, ast.Expr) else None
-                value = after.value if isinstance(after, ast.Expr) else None
-                text = value.value if isinstance(value, ast.Constant) else None
-                if not (
-                    isinstance(call, ast.Call)
-                    and isinstance(call.func, ast.Name)
-                    and call.func.id == "print"
-                    and isinstance(text, str)
-                    and text.strip()
-                ):
-                    continue
-                shown = inspect.cleandoc(text)
-                if _shown_exception_of(shown.splitlines()) is None:
-                    found.append((stmt.end_lineno or stmt.lineno, shown))
+    for stmt, after, _top in strings:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "print"
+        ):
+            shown = inspect.cleandoc(_string_of(after))
+            if _shown_exception_of(shown.splitlines()) is None:
+                found.append((stmt.end_lineno or stmt.lineno, shown))
     return tuple(found)
 
 
@@ -922,7 +932,7 @@ def _printed_strings(lines: list[str]) -> tuple[tuple[int, str], ...]:
 _NAMED_EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Exit|Interrupt))\b")
 
 
-def _comment_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
+def _comment_exceptions(tree: ast.Module, lines: list[str]) -> tuple[tuple[int, str], ...]:
     """The simple statements a comment shows raising: on the statement's last line, or on the
     comment lines right after it, it names an exception class (``# raises KeyError``, ``#
     -> ValidationError``). As (code line of the statement's last line, the class); the run
@@ -931,13 +941,12 @@ def _comment_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
     if "#" not in text:
         return ()
     try:
-        body = parse_code(text).body
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (SyntaxError, ValueError, tokenize.TokenError):
+    except (SyntaxError, tokenize.TokenError):
         return ()
     comments = {t.start[0]: t.string for t in tokens if t.type == tokenize.COMMENT}
     found: list[tuple[int, str]] = []
-    for stmt in body:
+    for stmt in tree.body:
         if hasattr(stmt, "body"):  # compound: which of its statements the comment means is unsure
             continue
         end = stmt.end_lineno or stmt.lineno
@@ -952,30 +961,18 @@ def _comment_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
     return tuple(found)
 
 
-def _output_exceptions(lines: list[str]) -> tuple[tuple[int, str], ...]:
+def _output_exceptions(
+    strings: list[tuple[ast.stmt, ast.Expr, bool]],
+) -> tuple[tuple[int, str], ...]:
     """The statements a script shows raising: pytest-examples' convention puts a statement's
     output in the string right after it, and when that string is a traceback (or its last
     line, ``ValidationError: 1 validation error ...``) the statement raises it on purpose, as
-    in a console session: (code line of the statement's last line, the exception class)."""
-    if not any('"""' in line or "'''" in line for line in lines):
-        return ()
-    try:
-        body = parse_code("\n".join(lines)).body
-    except (SyntaxError, ValueError):
-        return ()
+    in a console session: (code line of the statement's last line, the exception class). Top
+    level only: the run lets a top-level statement raise it."""
     found: list[tuple[int, str]] = []
-    for stmt, after in itertools.pairwise(body):
-        if not (isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)):
-            continue
-        text = after.value.value
-        shown = [t for t in text.strip().splitlines() if t.strip()] if isinstance(text, str) else []
-        if not shown:
-            continue
-        name = None
-        if shown[0].strip().startswith(_TRACEBACK):
-            name = _shown_exception(shown)
-        elif m := _SHORT_TRACEBACK.match(shown[0].strip()):
-            name = m.group(1)
+    for stmt, after, top in strings:
+        shown = [t for t in _string_of(after).strip().splitlines() if t.strip()]
+        name = _shown_exception_of(shown) if top else None
         if name is not None:
             found.append((stmt.end_lineno or stmt.lineno, name.rpartition(".")[2]))
     return tuple(found)

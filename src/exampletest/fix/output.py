@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from exampletest.fix.base import Rewrite
+from exampletest.parse import strings_after
 from exampletest.symbols import parse_code, source_lines
 
 RULE = "wrong-output"
@@ -24,16 +25,11 @@ def rewrite(code: str, outputs: Sequence[tuple[int, str]]) -> Rewrite:
     """``outputs``: (code line of the ``print()``'s last line, what it really prints)."""
     lines = source_lines(code)
     try:
-        body = parse_code(code)
+        tree = parse_code(code)
     except (SyntaxError, ValueError):
         return Rewrite(code)
-    strings = {
-        stmt.lineno: stmt
-        for stmt in ast.walk(body)
-        if isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Constant)
-        and isinstance(stmt.value.value, str)
-    }
+    # the string statement right after a statement, by that statement's last line
+    strings = {(stmt.end_lineno or stmt.lineno): after for stmt, after, _ in strings_after(tree)}
     notes: list[str] = []
     changed = False
     for line, text in sorted(outputs, reverse=True):  # bottom up: earlier lines keep places
@@ -47,9 +43,7 @@ def rewrite(code: str, outputs: Sequence[tuple[int, str]]) -> Rewrite:
             lines[line:end] = [f"{m.group(1)}#> {t}".rstrip() + ending for t in shown]
             changed = True
             continue
-        after = next(
-            (s for n, s in strings.items() if n > line and _only_blank(lines, line, n)), None
-        )
+        after = strings.get(line)
         if after is None:
             continue
         if '"""' in text or "\\" in text:
@@ -78,9 +72,3 @@ def _laid_out(text: str) -> str:
 
 def _ending(line: str) -> str:
     return line[len(line.rstrip("\r\n")) :] or "\n"
-
-
-def _only_blank(lines: list[str], after: int, upto: int) -> bool:
-    """Whether the lines between the ``print()`` and the string (1-based, exclusive) are blank:
-    the string must follow the call directly to be its output."""
-    return all(not lines[i].strip() for i in range(after, upto - 1))
