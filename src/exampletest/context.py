@@ -1158,7 +1158,7 @@ def _document_imports(blocks: Sequence[Block]) -> dict[str, str]:
         symbols = analyze(block.code)
         if symbols.syntax_error is not None or block.skip_reason is not None:
             continue
-        found = _imports_by_name(symbols.statements)
+        found = _imports_by_name(st for st in symbols.statements if _is_import(st))
         for name, statement in found.items():
             out.setdefault(name, statement)
         defined.update(n for st in symbols.statements if not _is_import(st) for n in st.binds)
@@ -1180,7 +1180,10 @@ def prelude_imports(ctx: BlockContext) -> str:
 
 
 def _is_import(statement: Statement) -> bool:
-    return statement.source.lstrip().startswith(("import ", "from "))
+    return _IMPORT_STATEMENT.match(statement.source) is not None
+
+
+_IMPORT_STATEMENT = re.compile(r"\s*(?:import|from)\b")
 
 
 def _imports_by_name(statements: Iterable[Statement]) -> dict[str, str]:

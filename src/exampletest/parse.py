@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import functools
 import inspect
 import io
 import itertools
@@ -859,12 +860,25 @@ def script_claims(
 ) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
     """What a script's own text says its statements do, read again whenever its code changes
     (a fix adds lines): the exceptions it shows them raising, and what it shows them print."""
+    return _script_claims(tuple(lines))
+
+
+@functools.lru_cache(maxsize=2048)
+def _script_claims(
+    text: tuple[str, ...],
+) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
+    """script_claims, once per text: every fix trial of a run reads its blocks' claims again."""
+    lines = list(text)
+    quoted = any('"""' in t or "'''" in t for t in lines)
+    named = any("#" in t and _NAMED_EXCEPTION.search(t, t.index("#")) for t in lines)
+    if not (quoted or named):  # most scripts: nothing to read, no need to parse them
+        return (), _printed_outputs(lines)
     try:
         tree = parse_code("\n".join(lines))
     except (SyntaxError, ValueError):
         return (), _printed_outputs(lines)
-    strings = list(strings_after(tree)) if any('"""' in t or "'''" in t for t in lines) else []
-    expected = _output_exceptions(strings) + _comment_exceptions(tree, lines)
+    strings = list(strings_after(tree)) if quoted else []
+    expected = _output_exceptions(strings) + (_comment_exceptions(tree, lines) if named else ())
     printed = tuple(sorted(_printed_outputs(lines) + _printed_strings(strings)))
     return expected, printed
 
@@ -938,8 +952,6 @@ def _comment_exceptions(tree: ast.Module, lines: list[str]) -> tuple[tuple[int, 
     -> ValidationError``). As (code line of the statement's last line, the class); the run
     lets the statement raise that class, and only that class."""
     text = "\n".join(lines)
-    if "#" not in text:
-        return ()
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (SyntaxError, tokenize.TokenError):
