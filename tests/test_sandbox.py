@@ -332,3 +332,16 @@ def test_a_name_lookup_is_network_access_and_a_local_one_is_not() -> None:
     [network] = result.containments()
     assert network["kind"] == "network" and "api.example.com" in network["message"]
     assert network["line"] == 4
+
+
+def test_a_name_lookup_of_encoded_bytes_is_refused_as_network_access() -> None:
+    """asyncio and anyio (httpx's async client) look up the IDNA-encoded name, as bytes."""
+    result = run(
+        """
+        import socket
+        socket.getaddrinfo(b"api.example.com", 443)
+        """
+    )
+    assert result.value is not None and result.value["exception"] == "PermissionError"
+    [network] = result.containments()
+    assert network["kind"] == "network" and "'api.example.com'" in network["message"]

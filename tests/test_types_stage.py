@@ -492,3 +492,26 @@ def test_mypy_checks_a_fastapi_stand_in_as_the_app_it_is(tmp_path: Path) -> None
     [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["rule"]) for f in block["findings"] if f["stage"] == "types"]
     assert found == [(5, "call-arg")]
+
+
+def test_an_attribute_set_on_a_function_is_style_and_one_read_is_not(tmp_path: Path) -> None:
+    """Django's admin idiom (``price.short_description = "Price"``) runs; mypy cannot model
+    attributes of functions. Reading one that was never set is still mypy's evidence."""
+    code = (
+        "class ProductAdmin:\n"
+        "    def price(self, obj: object) -> str:\n"
+        "        return 'x'\n"
+        "    price.short_description = 'Price'  # type: ignore[attr-defined]\n"
+        "    def stock(self, obj: object) -> str:\n"
+        "        return 'y'\n"
+        "    stock.short_description = 'Stock'\n\n\n"
+        "def helper() -> int:\n    return 1\n\n\n"
+        "helper.calls = 0\n"
+        "print(helper.missing)\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = sorted(
+        (f["line"], f["category"]) for f in block["findings"] if f["rule"] == "attr-defined"
+    )
+    assert found == [(8, "style"), (15, "style"), (16, "broken")]  # document lines
+    assert "attributes of functions" in block["findings"][0]["message"]

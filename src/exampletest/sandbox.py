@@ -428,15 +428,20 @@ def _install_audit_hook(workdir: str) -> None:
         elif event == "socket.getaddrinfo" and _remote_name(args[0] if args else None):
             # A name lookup is how most network access starts (and without a network it would
             # fail in C, as "Temporary failure in name resolution", with no event).
-            refuse("network", f"name lookup of {args[0]!r}: no network for examples")
+            refuse("network", f"name lookup of {_host_text(args[0])!r}: no network for examples")
 
     sys.addaudithook(hook)
 
 
+def _host_text(host: object) -> object:
+    """A host name as text: asyncio and anyio look up ``b"api.example.com"``, already
+    IDNA-encoded (ASCII); the idna codec itself cannot decode with ``replace``."""
+    return host.decode("ascii", "replace") if isinstance(host, bytes) else host
+
+
 def _remote_name(host: object) -> bool:
     """A host name to look up that is not this machine (an IP address needs no lookup)."""
-    if isinstance(host, bytes):
-        host = host.decode("idna", "replace")
+    host = _host_text(host)
     if not isinstance(host, str) or not host or host.lower().rstrip(".") == "localhost":
         return False
     try:

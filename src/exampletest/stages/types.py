@@ -423,6 +423,37 @@ _DYNAMIC_TYPE = re.compile(
 )
 
 
+_CALLABLE_ATTRIBUTE = re.compile(r'^"(?:Callable\[.*\]|def .*)" has no attribute "(\w+)"$')
+
+
+def _function_attribute(ctx: BlockContext, message: str, line: int) -> bool:
+    """Whether mypy's missing attribute is one the line itself sets on a function the block
+    defines (``price.short_description = "Price"``, Django's admin idiom): mypy cannot model
+    it (python/mypy#2087); Python has always allowed it."""
+    m = _CALLABLE_ATTRIBUTE.match(message)
+    try:
+        tree = parse_tree(ctx.block.code)
+    except (SyntaxError, ValueError):
+        return False
+    if m is None:
+        return False
+    functions = {
+        n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    return any(
+        isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
+        and node.lineno <= line <= (node.end_lineno or node.lineno)
+        and any(
+            isinstance(t, ast.Attribute)
+            and t.attr == m.group(1)
+            and isinstance(t.value, ast.Name)
+            and t.value.id in functions
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
+        for node in ast.walk(tree)
+    )
+
+
 def _runtime_class(ctx: BlockContext, message: str) -> str | None:
     """The function whose call made the class mypy rejects as a type or base class
     (``Base = declarative_base()``), found among the block's and its context's top-level
@@ -637,6 +668,12 @@ def _to_finding(
         message += (
             " (a handler typed for the exception class it is registered for: it runs; the "
             "library's callback type takes any Exception)"
+        )
+    if code == "attr-defined" and _function_attribute(ctx, message, line):
+        category = Category.STYLE
+        message += (
+            " (an attribute set on a function: Python allows it and it runs, but mypy does not "
+            "model attributes of functions)"
         )
     made = _runtime_class(ctx, message) if code in ("valid-type", "misc") else None
     if made is not None:  # it runs: mypy cannot follow a class a function makes
