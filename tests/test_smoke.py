@@ -903,6 +903,10 @@ def test_an_error_about_a_template_placeholder_string_is_an_elision(
     doc = _doc(write_doc, "import importlib\n\nimportlib.import_module('{your_package}')\n")
     found = [(f["category"], f["rule"]) for f in _findings(run_json, doc)]
     assert found == [("incomplete", "elided")]
+    # A URL's port left as a word is the same: the reader puts in theirs.
+    doc = _doc(write_doc, "import httpx\n\nhttpx.Client(proxy='socks5://user:pass@host:port')\n")
+    found = [(f["category"], f["rule"]) for f in _findings(run_json, doc)]
+    assert found == [("incomplete", "elided")]
 
 
 def test_a_librarys_own_deprecation_warning_class_is_stale_whatever_it_subclasses(
@@ -1014,6 +1018,18 @@ def test_an_upload_route_on_an_undefined_app_says_python_multipart_is_missing(
     found = _findings(run_json, _doc(write_doc, code))
     needs = [f for f in found if f["rule"] == "needs-install"]
     assert needs and needs[0]["category"] == "env" and "python-multipart" in needs[0]["message"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("trio") is not None, reason="trio is installed")
+def test_a_library_naming_the_install_command_is_env_whatever_its_exception_class(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """anyio raises LookupError: "Backend 'trio' is not available. Install it with: pip
+    install anyio[trio]"."""
+    code = "import anyio\n\n\nasync def main() -> None:\n    pass\n\n\n"
+    code += 'anyio.run(main, backend="trio")\n'
+    found = [(f["rule"], f["category"]) for f in _findings(run_json, _doc(write_doc, code))]
+    assert found == [("needs-install", "env")]
 
 
 def test_what_earlier_blocks_do_to_an_object_reaches_the_block_that_uses_it(

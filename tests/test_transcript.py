@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,13 @@ def test_the_clock_chance_and_the_machine_vary_and_a_field_named_id_does_not() -
     assert transcript.varies("sys.version_info")
     assert not transcript.varies("user.id")
     assert not transcript.varies("sorted({3, 1, 2})")
+
+
+def test_output_stamped_with_the_day_it_ran_varies() -> None:
+    """A logger's timestamp comes from the library's own clock call, not the block's code."""
+    today = datetime.date.today().isoformat()
+    assert transcript.varies("log.info('hi')", f"{today} 07:05:26 [info     ] hi")
+    assert not transcript.varies("log.info('hi')", "2019-01-01 07:05:26 [info     ] hi")
 
 
 def test_a_session_shows_values_and_printed_text_but_tracebacks_are_not_outputs() -> None:
@@ -136,6 +144,25 @@ def test_a_printed_comment_the_code_does_not_print_is_broken(
     assert found == [
         (30, "broken", "the document shows `3` as its output; running it gives `2`"),
     ]
+
+
+def test_what_a_placeholder_gives_through_str_or_len_is_no_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A project module the reader has (``myproject``) is a placeholder here: its values turn
+    into plain text and numbers on the way to the output, and still say nothing."""
+    session = (
+        ">>> from myproject import settings\n>>> str(settings.SECRET_KEY)\n'98n349'\n"
+        ">>> print(len(settings.ALLOWED_HOSTS))\n2\n>>> 1 + 1\n3\n"
+    )
+    assert [(line, c) for line, c, _ in _session(write_doc, run_json, session)] == [(9, "broken")]
+    code = (
+        "from myproject import settings\n\nprint(len(settings.HOSTS))\n#> 2\nprint(2 + 2)\n#> 5\n"
+    )
+    write_doc("s.md", f"```python\n{code}```\n")
+    _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "s.md")
+    found = report["documents"][0]["blocks"][0]["findings"]
+    assert [f["line"] for f in found if f["rule"] == "wrong-output"] == [6]
 
 
 def test_a_print_of_a_stand_in_is_no_evidence(

@@ -515,3 +515,50 @@ def test_an_attribute_set_on_a_function_is_style_and_one_read_is_not(tmp_path: P
     )
     assert found == [(8, "style"), (15, "style"), (16, "broken")]  # document lines
     assert "attributes of functions" in block["findings"][0]["message"]
+
+
+def test_what_mypy_says_of_a_guessed_import_is_not_evidence_the_code_is_broken(
+    tmp_path: Path,
+) -> None:
+    """A missing ``Session`` in a document importing pytest is guessed to be pytest's; that
+    it does not fit says as much about the guess as about the code."""
+    code = (
+        "import pytest\n\n\n@pytest.fixture\ndef db_session() -> None:\n"
+        "    session = Session()\n    session.begin()\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = {(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"}
+    assert found == {("call-arg", "incomplete"), ("attr-defined", "incomplete")}
+    assert all(
+        "guess for the missing `Session`" in f["message"]
+        for f in block["findings"]
+        if f["stage"] == "types"
+    )
+    assert block["status"] == "incomplete"
+    # The document's own import (in a later block) is no guess: the same code is broken.
+    doc = tmp_path / "own.md"
+    doc.write_text(
+        f"```python\n{code}```\n\n```python\nfrom pytest import Session\n```\n", encoding="utf-8"
+    )
+    report = tmp_path / "own.json"
+    from exampletest.cli import main
+
+    main(["run", "--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}",
+          str(doc)])  # fmt: skip
+    first = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"][0]
+    assert ("call-arg", "broken") in {(f["rule"], f["category"]) for f in first["findings"]}
+
+
+def test_a_value_from_a_function_whose_body_is_left_out_is_incomplete(tmp_path: Path) -> None:
+    """``async def gen(): ...  # yield bytes`` is a coroutine to mypy; the author means a
+    generator and leaves its body to the reader. A stub that says what it returns is checked."""
+    code = (
+        "import httpx\n\n\nasync def upload_bytes():\n    ...  # yield byte content\n\n\n"
+        "async def main(client: httpx.AsyncClient) -> None:\n"
+        "    await client.post('/', data=upload_bytes())\n\n\n"
+        "def count() -> str: ...\n\n\nn: int = count()\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [("arg-type", "incomplete"), ("assignment", "broken")]
+    assert "`upload_bytes()`, whose body the document leaves out" in block["findings"][0]["message"]

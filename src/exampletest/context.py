@@ -62,6 +62,8 @@ class Provided:
     #: For a placeholder: the framework class (``fastapi:FastAPI``) whose real instance
     #: stands in at run time, so that what the fragment registers on it is checked
     standin: str | None = None
+    #: For an import: exampletest's guess from the name index, not the document's own import
+    guessed: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,14 @@ class BlockContext:
     @property
     def placeholders(self) -> frozenset[str]:
         return frozenset(p.name for p in self.provided if p.source == "placeholder")
+
+    def guess_named(self, message: str) -> Provided | None:
+        """The guessed import of a missing name that ``message`` is about: what a checker
+        says of it is said of the guess, which need not be what the author meant."""
+        for p in self.provided:
+            if p.guessed and re.search(rf'"{re.escape(p.name)}(?:"|\[)', message):
+                return p
+        return None
 
 
 #: Standard-library names that examples far more often mean from a framework or library
@@ -732,6 +742,7 @@ def _block_context(
         # only the earlier blocks' statements use is guessed from how they use it
         # (`datetime.datetime.today()` there is the module, whatever this block does).
         suggestion: Suggestion | str | None = resolver.document_imports.get(name)
+        guessed = suggestion is None
         if suggestion is None:
             suggestion = (
                 resolver.suggest(name, symbols, block.code)
@@ -749,7 +760,7 @@ def _block_context(
             # import itself
             suggestion = statement = None
         if suggestion is not None and statement is not None:
-            provided.append(Provided(name, "import", statement, name in as_type))
+            provided.append(Provided(name, "import", statement, name in as_type, None, guessed))
             if own:
                 findings.append(_missing_import(block, symbols, name, suggestion))
         elif name in stub_names:

@@ -48,6 +48,7 @@ from typing import Any, ClassVar, TextIO
 
 from exampletest import transcript, virtualtime
 from exampletest.placeholder import is_placeholder, placeholder
+from exampletest.placeholder import uses as placeholder_uses
 from exampletest.relative import RELATIVE_PACKAGE
 
 MODULE_NAME = "exampletest_block"
@@ -576,6 +577,7 @@ def _check_shown(
 
     # stderr too: the terminal of a session shows a warning or a log line as it shows values
     sys.stdout, sys.stderr, sys.displayhook = caught, caught, display
+    used = placeholder_uses()
     try:
         single = ast.Interactive(body=[stmt])
         _await(eval(compile(single, filename, "single", flags=flags, dont_inherit=True), ns))
@@ -588,7 +590,8 @@ def _check_shown(
         not got.strip()  # it went where this run does not look (a logger's own stream, a file)
         or getattr(ns.get("__builtins__"), "looked_up", None)
         or _reaches_placeholder(values)
-        or transcript.varies(source)
+        or placeholder_uses() != used  # `str(settings.KEY)` of a placeholder is plain text
+        or transcript.varies(source, got)
         or transcript.matches(want, got)
     ):
         return
@@ -611,13 +614,19 @@ def _record_prints(ns: dict[str, Any], filename: str, printed: list[dict[str, An
     if not isinstance(table, dict):
         table = ns["__builtins__"] = dict(vars(builtins))
     real = builtins.print
+    used = [placeholder_uses()]  # as of the last print: a statement's start is not seen here
 
     def print_(*args: Any, **kwargs: Any) -> None:
         frame = sys._getframe(1)
         if kwargs.get("file") is None and frame.f_code.co_filename == filename:
             caught = io.StringIO()
             real(*args, **{**kwargs, "file": caught})
-            supplied = bool(getattr(table, "looked_up", None)) or _reaches_placeholder(args)
+            supplied = (
+                bool(getattr(table, "looked_up", None))
+                or _reaches_placeholder(args)
+                or placeholder_uses() != used[0]  # `len(settings.HOSTS)`: a plain 0
+            )
+            used[0] = placeholder_uses()
             printed.append(
                 {"line": frame.f_lineno, "text": caught.getvalue(), "supplied": supplied}
             )
@@ -639,7 +648,8 @@ def _check_printed(
         if not hits or any(p["supplied"] for p in hits):
             continue
         got = _as_script("".join(p["text"] for p in hits))
-        if transcript.varies("".join(lines[: int(line)])) or transcript.matches(str(want), got):
+        source = "".join(lines[: int(line)])
+        if transcript.varies(source, got) or transcript.matches(str(want), got):
             continue
         outputs.append({"first": first, "line": int(line), "want": str(want), "got": got})
 
@@ -773,8 +783,10 @@ def _exception_record(
             and bool(getattr(exc, "filename", None))
         )
         or bool(_MISSING_PATH.search(str(exc))),
-        "needs_install": isinstance(exc, RuntimeError | ImportError)
-        and bool(_NEEDS_INSTALL.search(str(exc))),
+        # The library says which package to install: with any exception class when it names
+        # the command (anyio's LookupError, "pip install anyio[trio]") or a prerequisite.
+        "needs_install": bool(_SAYS_INSTALL.search(str(exc)))
+        or (isinstance(exc, RuntimeError | ImportError) and bool(_NEEDS_INSTALL.search(str(exc)))),
         "needs_input": _needs_input(exc),
     }
     if isinstance(exc, IndexError) and _reads_argv(filename, record["line"]):
@@ -905,13 +917,19 @@ def _template_value(exc: BaseException, filename: str) -> bool:
     if stmt is None:
         return False
     message = str(exc)
-    return any(
-        isinstance(n, ast.Constant)
-        and isinstance(n.value, str)
-        and re.fullmatch(r"\{[A-Za-z_]\w*\}", n.value) is not None
-        and n.value in message
-        for n in ast.walk(stmt)
-    )
+    for n in ast.walk(stmt):
+        if not isinstance(n, ast.Constant) or not isinstance(n.value, str):
+            continue
+        if re.fullmatch(r"\{[A-Za-z_]\w*\}", n.value) is not None and n.value in message:
+            return True
+        # a URL whose port is a word (`socks5://user:pass@host:port`) and the error quotes it
+        m = _WORD_PORT.search(n.value)
+        if m is not None and re.search(rf"\b{re.escape(m.group(1))}\b", message):
+            return True
+    return False
+
+
+_WORD_PORT = re.compile(r"^[a-z][\w+.-]*://[^/\s]*:([A-Za-z_<{][\w<>{}]*)(?:[/?#]|$)")
 
 
 def _elided(filename: str, line: int | None) -> bool:
@@ -984,6 +1002,11 @@ def _statement_at(filename: str, line: int | None) -> ast.stmt | None:
 _NEEDS_INSTALL = re.compile(
     r"(?i)requires? .{0,80}install|must be installed|pip install|is not installed"
     r"|please install|install (?:the )?[\w.\[\]-]+ (?:lib|library|package|extra)"
+)
+#: The same, said so plainly that the exception's class does not matter (limits'
+#: ConfigurationError: "'redis' prerequisite not available").
+_SAYS_INSTALL = re.compile(
+    r"(?i)\bpip install \S|please install \S|\bprerequisite not (?:available|installed)"
 )
 #: A library saying a relative file or folder the example assumes is not there
 #: (Starlette's ``StaticFiles(directory="static")``: "Directory 'static' does not exist").

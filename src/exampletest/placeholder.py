@@ -12,6 +12,19 @@ from typing import Any
 
 MARK = "__exampletest_placeholder__"
 
+#: How many times code has used a placeholder so far in this process: a statement's shown
+#: output is no evidence when a placeholder took part in it (``str(settings.KEY)`` is plain
+#: text, ``len(settings.HOSTS)`` a plain 0). Read with :func:`uses`.
+_uses = [0]
+
+
+def uses() -> int:
+    return _uses[0]
+
+
+def _used() -> None:
+    _uses[0] += 1
+
 
 class _Absorb:
     """Operations shared by placeholder instances and placeholder classes (via the metaclass)."""
@@ -28,6 +41,7 @@ class _Absorb:
         return Placeholder(f"{_name(self)}[]")
 
     def __iter__(self) -> Iterator[Any]:
+        _used()
         return iter(())
 
     def __await__(self) -> Generator[Any, None, Any]:
@@ -47,12 +61,15 @@ class _Absorb:
         return None
 
     def __bool__(self) -> bool:
+        _used()
         return True
 
     def __len__(self) -> int:
+        _used()
         return 0
 
     def __contains__(self, item: object) -> bool:
+        _used()
         return False
 
     def _op(self, *other: Any) -> Any:
@@ -80,6 +97,7 @@ class PlaceholderMeta(_Absorb, type):
         return Placeholder(f"{cls.__name__}.{attr}")
 
     def __repr__(cls) -> str:
+        _used()
         return f"<placeholder class {cls.__name__}>"
 
     def __hash__(cls) -> int:
@@ -91,13 +109,16 @@ class PlaceholderMeta(_Absorb, type):
 
 class Placeholder(_Absorb):
     def __init__(self, name: str) -> None:
+        _used()  # every use that gives a value makes a new placeholder
         self.__dict__["_name"] = name
         self.__dict__[MARK] = True
 
     def __repr__(self) -> str:
+        _used()
         return f"<placeholder {self.__dict__['_name']}>"
 
     def __str__(self) -> str:
+        _used()
         return f"placeholder-{self.__dict__['_name']}"
 
     def __eq__(self, other: object) -> Any:

@@ -11,6 +11,7 @@ same value. What is left that differs is a claim the code does not keep."""
 from __future__ import annotations
 
 import ast
+import datetime
 import doctest
 import re
 
@@ -92,10 +93,16 @@ def _same_literal(want: str, got: str) -> bool:
         return False
 
 
-def varies(source: str) -> bool:
+def varies(source: str, got: str = "") -> bool:
     """Whether the code (a statement and the session before it) uses something whose result
-    differs from run to run or machine to machine."""
-    return _VARYING.search(source) is not None
+    differs from run to run or machine to machine, or its output shows the day it ran (a
+    logger's timestamp, from a library's own clock call)."""
+    if _VARYING.search(source) is not None:
+        return True
+    now = datetime.datetime.now(datetime.UTC)
+    day = datetime.timedelta(days=1)
+    days = {now.date(), now.astimezone().date(), (now - day).date(), (now + day).date()}
+    return any(day.isoformat() in got for day in days)
 
 
 def difference(want: str, got: str, limit: int = 120) -> tuple[str, str]:

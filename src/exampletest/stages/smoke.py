@@ -466,7 +466,7 @@ def _exception(
         return
     if exc.get("elision") or exc.get("template"):
         how = (
-            "has a `{placeholder}` for the reader to fill in"
+            "has a placeholder value (`{name}`, `host:port`) for the reader to fill in"
             if exc.get("template")
             else "leaves code out with `...`"
         )

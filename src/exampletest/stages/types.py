@@ -423,6 +423,56 @@ _DYNAMIC_TYPE = re.compile(
 )
 
 
+#: mypy's complaints that code does not fit a name's interface: about a guessed import,
+#: they are as likely to say the guess is wrong as the code.
+_INTERFACE_CODES = frozenset(
+    {"call-arg", "attr-defined", "call-overload", "arg-type", "union-attr", "abstract"}
+)
+#: mypy's complaints about a value: from a function whose body is left out, they are
+#: about the elision (``async def gen(): ...  # yield bytes`` is a coroutine, not a generator).
+_VALUE_CODES = frozenset(
+    {"arg-type", "return-value", "assignment", "attr-defined", "union-attr", "operator"}
+    | {"index", "misc", "call-overload", "var-annotated", "func-returns-value"}
+)
+
+
+def _elided_callee(ctx: BlockContext, line: int) -> str | None:
+    """A function of the block whose body is only ``...`` (a docstring aside), called on
+    ``line``."""
+    try:
+        tree = parse_tree(ctx.block.code)
+    except (SyntaxError, ValueError):
+        return None
+    elided = {
+        n.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not n.returns  # `def f() -> int: ...` says what it returns: a stub, not a gap
+        and _left_out(n.body)
+    }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in elided
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+        ):
+            return node.func.id
+    return None
+
+
+def _left_out(body: list[ast.stmt]) -> bool:
+    """A body of ``...`` (and a docstring, or comments the parser drops)."""
+    values = [
+        b.value.value for b in body if isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant)
+    ]
+    return (
+        len(values) == len(body)
+        and Ellipsis in values
+        and all(v is Ellipsis or isinstance(v, str) for v in values)
+    )
+
+
 _CALLABLE_ATTRIBUTE = re.compile(r'^"(?:Callable\[.*\]|def .*)" has no attribute "(\w+)"$')
 
 
@@ -668,6 +718,20 @@ def _to_finding(
         message += (
             " (a handler typed for the exception class it is registered for: it runs; the "
             "library's callback type takes any Exception)"
+        )
+    guess = ctx.guess_named(message) if code in _INTERFACE_CODES else None
+    if category is Category.BROKEN and guess is not None:
+        category = Category.INCOMPLETE  # the block misses the import: its own finding says so
+        message += (
+            f" (said of `{guess.statement}`, exampletest's guess for the missing "
+            f"`{guess.name}`: the author may mean another `{guess.name}`)"
+        )
+    elided = _elided_callee(ctx, line) if category is Category.BROKEN else None
+    if elided is not None and code in _VALUE_CODES:
+        category = Category.INCOMPLETE
+        message += (
+            f" (the value comes from `{elided}()`, whose body the document leaves out with "
+            "`...`: what it returns is the reader's to write)"
         )
     if code == "attr-defined" and _function_attribute(ctx, message, line):
         category = Category.STYLE
