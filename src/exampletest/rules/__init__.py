@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from exampletest.model import Block, Category, Finding
@@ -33,7 +33,7 @@ def check(block: Block, versions: Mapping[str, str | None] | None = None) -> lis
     except (SyntaxError, ValueError):
         return []  # the lint stage reports the syntax error
     ctx = Context(block.code, tree, versions)
-    fallback = _import_fallbacks(tree)
+    fallback = _import_fallbacks(ctx.nodes)
     findings: dict[tuple[str, int, int], Finding] = {}
     for meta, run in REGISTRY.values():
         note = _gate(meta, ctx)
@@ -50,11 +50,11 @@ def check(block: Block, versions: Mapping[str, str | None] | None = None) -> lis
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 
 
-def _import_fallbacks(tree: ast.Module) -> set[int]:
+def _import_fallbacks(nodes: Iterable[ast.AST]) -> set[int]:
     """Lines of ``except ImportError:`` handlers: the old API a block falls back to for old
     versions (``from pydantic import BaseSettings``) is not what runs on the installed ones."""
     lines: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if not isinstance(node, ast.Try):
             continue
         for handler in node.handlers:
