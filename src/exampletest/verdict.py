@@ -406,6 +406,8 @@ def _shown_type_failures(block: Block) -> set[int]:
     """Document lines of statements in a ``try`` whose handler catches the type failure the
     statement shows (``double("a")`` under ``except TypeError``): mypy's error there is what
     the example demonstrates."""
+    if "try" not in block.code:  # no `try` statement: nothing to walk
+        return set()
     try:
         tree = parse_tree(block.code)
     except (SyntaxError, ValueError):
