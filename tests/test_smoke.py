@@ -872,6 +872,47 @@ def test_a_class_named_by_string_that_no_block_defines_is_part_of_a_larger_examp
     assert [(f["category"], f["rule"]) for f in block["findings"]] == [expected]
 
 
+def test_a_later_block_configuring_an_earlier_models_unknown_class_is_incomplete(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The first block's ``relationship("Post")`` names a class no block defines; the second
+    block's ``selectinload(User.posts)`` configures the mapper and fails on it."""
+    code = "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n\n\n"
+    code += "class Base(DeclarativeBase):\n    pass\n\n\nclass User(Base):\n"
+    code += "    __tablename__ = 'users'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    code += "    posts: Mapped[list['Post']] = relationship()\n"
+    later = "from sqlalchemy import select\nfrom sqlalchemy.orm import selectinload\n\n"
+    later += "stmt = select(User).options(selectinload(User.posts))\n"
+    write_doc("d.md", f"```python\n{code}```\n\n```python\n{later}```\n")
+    _code, report = run_json("--no-cache", "--no-fix", "--stages", "smoke", "d.md")
+    second = report["documents"][0]["blocks"][1]
+    assert [(f["category"], f["rule"]) for f in second["findings"]] == [
+        ("incomplete", "defined-nowhere")
+    ]
+
+
+def test_a_model_shown_by_its_relationships_alone_is_an_excerpt_and_one_without_a_key_is_not(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    head = "from sqlalchemy import String\n"
+    head += "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n\n\n"
+    head += "class Base(DeclarativeBase):\n    pass\n\n\n"
+    part = "class User(Base):\n    __tablename__ = 'users'\n\n    # one-to-many\n"
+    part += "    posts: Mapped[list['Post']] = relationship(back_populates='author')\n"
+    keyless = "class Tag(Base):\n    __tablename__ = 'tags'\n"
+    keyless += "    name: Mapped[str] = mapped_column(String(20))\n"
+    found = {}
+    for name, body in (("part", part), ("keyless", keyless)):
+        write_doc(f"{name}.md", f"```python\n{head}{body}```\n")
+        _code, report = run_json("--no-cache", "--no-fix", "--stages", "smoke", f"{name}.md")
+        [block] = report["documents"][0]["blocks"]
+        found[name] = [(f["category"], f["rule"]) for f in block["findings"]]
+    assert found == {
+        "part": [("incomplete", "excerpt")],
+        "keyless": [("broken", "ArgumentError")],
+    }
+
+
 def test_two_excerpts_of_one_file_serve_what_each_block_imports(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

@@ -562,3 +562,22 @@ def test_a_value_from_a_function_whose_body_is_left_out_is_incomplete(tmp_path: 
     found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
     assert found == [("arg-type", "incomplete"), ("assignment", "broken")]
     assert "`upload_bytes()`, whose body the document leaves out" in block["findings"][0]["message"]
+
+
+def test_a_dml_results_rowcount_is_style_mypy_sees_a_plain_result(tmp_path: Path) -> None:
+    """``Session.execute()`` is typed as returning ``Result``; an UPDATE's is a
+    ``CursorResult``, whose ``rowcount`` the code reads. Another missing attribute is not."""
+    code = (
+        "from sqlalchemy import Column, Integer, MetaData, Table, update\n"
+        "from sqlalchemy.orm import Session\n\n"
+        "t = Table('t', MetaData(), Column('id', Integer, primary_key=True))\n\n\n"
+        "def bump(session: Session) -> int:\n"
+        "    result = session.execute(update(t).values(id=1))\n"
+        "    print(result.nope)\n"
+        "    return result.rowcount\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = sorted(
+        (f["line"], f["category"]) for f in block["findings"] if f["rule"] == "attr-defined"
+    )
+    assert found == [(10, "broken"), (11, "style")]

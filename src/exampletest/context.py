@@ -242,7 +242,10 @@ def _with_later_definitions(backwards: Iterable[BlockContext]) -> Iterator[Block
     defined_after: dict[str, int] = {}
     for ctx in backwards:
         bound = {n for p in ctx.prelude for n in p.statement.binds} | ctx.symbols.binds
-        unbound = sorted(ctx.symbols.refers - bound)
+        # the earlier blocks' own references count too: `User.posts` here configures the
+        # `relationship("Post")` an earlier block wrote
+        refers = ctx.symbols.refers | {n for p in ctx.prelude for n in p.statement.refers}
+        unbound = sorted(refers - bound)
         later = tuple((name, defined_after[name]) for name in unbound if name in defined_after)
         known = [*bound, *defined_after]
         nowhere = tuple(

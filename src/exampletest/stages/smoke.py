@@ -549,6 +549,16 @@ def _exception(
         yield _at(block, line, "timeout", Category.BROKEN, f"{when} {message}{_BUSY}", span=exc)
     elif kind == "Timeout":  # waiting (on a thread, I/O): it may just be slow
         yield _at(block, line, "timeout", Category.ENV, f"{when} {message}{_UNFINISHED}", span=exc)
+    elif (partial := _partial_model(ctx, message)) is not None:
+        yield _at(
+            block,
+            line,
+            "excerpt",
+            Category.INCOMPLETE,
+            f"{message}: the block shows part of the model `{partial}` (no column at all, "
+            "so no primary key): an excerpt of a class shown whole elsewhere",
+            span=exc,
+        )
     elif (elsewhere := _refers_elsewhere(ctx, message)) is not None:
         rule, why = elsewhere
         yield _at(block, line, rule, Category.INCOMPLETE, f"{message}: {why}", span=exc)
@@ -588,6 +598,40 @@ def _refers_elsewhere(ctx: BlockContext, message: str) -> tuple[str, str] | None
                 "name: it shows part of a larger example (define it to run this one)"
             )
     return None
+
+
+_NO_PRIMARY_KEY = re.compile(r"Mapper\[(\w+)\(\w*\)\] could not assemble any primary key")
+_COLUMNS = frozenset({"mapped_column", "Column", "column_property", "composite", "synonym"})
+
+
+def _partial_model(ctx: BlockContext, message: str) -> str | None:
+    """The block's model SQLAlchemy found no primary key in, when its body declares no
+    column at all (only relationships, methods, comments): the part of a model a section is
+    about, not a model that forgot its key."""
+    m = _NO_PRIMARY_KEY.search(message)
+    try:
+        tree = parse_tree(ctx.block.code)
+    except (SyntaxError, ValueError):
+        return None
+    if m is None:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == m.group(1):
+            return None if any(_declares_column(stmt) for stmt in node.body) else node.name
+    return None
+
+
+def _declares_column(stmt: ast.stmt) -> bool:
+    """``id = Column(...)``, ``id: Mapped[int] = mapped_column(...)``, or a bare
+    ``title: Mapped[str]`` (a column in 2.0's declarative mapping)."""
+    if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
+        return "Mapped" in ast.unparse(stmt.annotation)
+    value = stmt.value if isinstance(stmt, ast.Assign | ast.AnnAssign) else None
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in _COLUMNS
 
 
 def _quoted(name: str, message: str) -> bool:

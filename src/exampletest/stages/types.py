@@ -733,6 +733,13 @@ def _to_finding(
             f" (the value comes from `{elided}()`, whose body the document leaves out with "
             "`...`: what it returns is the reader's to write)"
         )
+    if code in ("attr-defined", "union-attr") and _CURSOR_RESULT.search(message):
+        category = Category.STYLE
+        message += (
+            " (SQLAlchemy types `execute()` as returning `Result`; for an INSERT, UPDATE or "
+            "DELETE it is a `CursorResult`, which has it: it runs, and a type checker needs "
+            "`cast(CursorResult[Any], ...)`)"
+        )
     if code == "attr-defined" and _function_attribute(ctx, message, line):
         category = Category.STYLE
         message += (
@@ -861,6 +868,12 @@ _OBJECT_JOIN = re.compile(
 
 #: An exception handler typed for its own exception class, where the framework's callback
 #: type says ``Exception`` (``app.add_exception_handler(RequestValidationError, handler)``).
+#: What only a DML statement's result has (``result.rowcount``), asked of ``Result``.
+_CURSOR_RESULT = re.compile(
+    r'^(?:Item "Result\[.*\]" of .*|"Result\[.*\]") has no attribute '
+    r'"(?:rowcount|lastrowid|inserted_primary_key|inserted_primary_key_rows|returned_defaults|'
+    r'returned_defaults_rows|is_insert|postfetch_cols|prefetch_cols|supports_sane_rowcount)"'
+)
 _NARROWER_HANDLER = re.compile(  # add_exception_handler(...), or a mapping of them
     r'incompatible type "(?:dict\[\w+, |\w+": ")?'
     r"Callable\[\[Request(?:\[\w+\])?, (?!Exception\])\w+\].*"
