@@ -288,6 +288,9 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     # `...` after keyword arguments: "and the rest".
     assert _found(index, "db.add(Movement(type=Kind.OUT, ...))\n") == [("elided", "incomplete")]
     assert _found(index, "f(a=1, b)\n") == [("SyntaxError", "broken")]
+    # ... and after a dict's entries; a missing comma before it is still a mistake.
+    assert _found(index, "err = {'error': {'code': 'X', ...}}\n") == [("elided", "incomplete")]
+    assert _found(index, "err = {'code': 'X' ...}\n") == [("SyntaxError", "broken")]
     # Template placeholders and a parameter list left out.
     assert _found(index, "{var_name}: {type_hint} = {var_value}\n") == [("elided", "incomplete")]
     assert _found(index, "from {your_package}._typing import List\n") == [("elided", "incomplete")]

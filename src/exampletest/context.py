@@ -412,6 +412,7 @@ def _parses(code: str) -> bool:
 #: What stands for code left out, and what it is when the code parses without it.
 _ELISIONS = (
     (re.compile(r",\s*\.\.\.(?=\s*\))"), "", "the `...` stands for arguments left out"),
+    (re.compile(r",\s*\.\.\.(?=\s*\})"), "", "the `...` stands for entries left out"),
     (  # a line of its own in a list: "more items here" (as a statement, `...,` is still one)
         re.compile(r"(?m)^([ \t]*)\.\.\.[ \t]*$"),
         r"\1...,",
