@@ -334,6 +334,23 @@ def test_a_name_lookup_is_network_access_and_a_local_one_is_not() -> None:
     assert network["line"] == 4
 
 
+def test_a_name_lookup_in_a_thread_says_its_line_is_not_known() -> None:
+    """asyncio looks names up in its executor's threads, where no frame is the block's."""
+    result = run(
+        """
+        import socket
+        import threading
+
+        thread = threading.Thread(target=socket.getaddrinfo, args=("api.example.com", 443))
+        thread.start()
+        thread.join()
+        """
+    )
+    [network] = result.containments()
+    assert network["line"] is None
+    assert network["kind"] == "network" and "in a thread the block started" in network["message"]
+
+
 def test_a_name_lookup_of_encoded_bytes_is_refused_as_network_access() -> None:
     """asyncio and anyio (httpx's async client) look up the IDNA-encoded name, as bytes."""
     result = run(

@@ -83,6 +83,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -401,6 +402,9 @@ def _install_audit_hook(workdir: str) -> None:
         counts[kind] = counts.get(kind, 0) + 1
         if counts[kind] <= _MAX_EVENTS_PER_KIND:
             filename, line = _frame_location(sys._getframe(2))
+            if line is None and threading.current_thread() is not threading.main_thread():
+                # asyncio looks names up in its executor's threads, away from the block's frame
+                message += " (in a thread the block started, so the line is not known)"
             _emit({"kind": kind, "message": message, "filename": filename, "line": line})
         raise PermissionError(errno.EACCES, f"refused by the exampletest sandbox: {message}")
 
