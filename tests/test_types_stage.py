@@ -156,13 +156,14 @@ def test_a_prewarmed_cache_gives_the_same_findings(tmp_path: Path) -> None:
     assert _check(tmp_path, "warm", cores=1) == _check(tmp_path, "cold", cores=1)
 
 
-def _run_types(tmp_path: Path, code: str, prose: str = "") -> list[dict[str, Any]]:
-    """The JSON blocks of a one-block document (``prose`` before the block) checked by the
-    types stage alone."""
+def _run_types(tmp_path: Path, code: str, prose: str = "", then: str = "") -> list[dict[str, Any]]:
+    """The JSON blocks of a one-block document (``prose`` before the block, ``then`` the code
+    of a second block after it) checked by the types stage alone."""
     from exampletest.cli import main
 
     doc = tmp_path / "doc.md"
-    doc.write_text(f"{prose}```python\n{code}```\n", encoding="utf-8")
+    second = f"\n```python\n{then}```\n" if then else ""
+    doc.write_text(f"{prose}```python\n{code}```\n{second}", encoding="utf-8")
     report = tmp_path / "r.json"
     args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
     main(["run", *args])
@@ -536,16 +537,7 @@ def test_what_mypy_says_of_a_guessed_import_is_not_evidence_the_code_is_broken(
     )
     assert block["status"] == "incomplete"
     # The document's own import (in a later block) is no guess: the same code is broken.
-    doc = tmp_path / "own.md"
-    doc.write_text(
-        f"```python\n{code}```\n\n```python\nfrom pytest import Session\n```\n", encoding="utf-8"
-    )
-    report = tmp_path / "own.json"
-    from exampletest.cli import main
-
-    main(["run", "--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}",
-          str(doc)])  # fmt: skip
-    first = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"][0]
+    first, _ = _run_types(tmp_path, code, then="from pytest import Session\n")
     assert ("call-arg", "broken") in {(f["rule"], f["category"]) for f in first["findings"]}
 
 

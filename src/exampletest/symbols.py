@@ -344,6 +344,14 @@ def parse_tree(code: str) -> ast.Module:
     return parse_code(code)
 
 
+def tree_or_none(code: str) -> ast.Module | None:
+    """:func:`parse_tree`, or None for code that does not parse (its own finding says so)."""
+    try:
+        return parse_tree(code)
+    except (SyntaxError, ValueError):
+        return None
+
+
 def source_lines(code: str) -> list[str]:
     """The code's lines as the compiler counts them (with their ends): at ``\\n``, ``\\r\\n``
     and ``\\r`` only, not at a form feed or U+2028 as ``str.splitlines`` would."""

@@ -21,7 +21,7 @@ from exampletest.nameindex import distribution_for, is_importable
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
 from exampletest.stages import EXCERPT, NEWER_PYTHON, newer_stdlib
-from exampletest.symbols import code_lines, parse_tree
+from exampletest.symbols import code_lines, tree_or_none
 from exampletest.verdict import subjects
 
 TARGET = "exampletest.harness:run_job"
@@ -266,9 +266,8 @@ def _relocate(ctx: BlockContext, line: int | None, message: str) -> int | None:
     line inside that class that the message is about (``class Config``, ``json_encoders``)."""
     if line is None:
         return line
-    try:
-        tree = parse_tree(ctx.block.code)
-    except (SyntaxError, ValueError):
+    tree = tree_or_none(ctx.block.code)
+    if tree is None:
         return line
     names = {n.lower() for n in subjects(message)}
     lines = code_lines(ctx.block.code)
@@ -332,9 +331,8 @@ _REPL = " (as an asyncio REPL runs it: it awaits at top level)"
 
 
 def _awaits_at_top(block: Block) -> bool:
-    try:
-        tree = parse_tree(block.code)
-    except (SyntaxError, ValueError):
+    tree = tree_or_none(block.code)
+    if tree is None:
         return False
     todo: list[ast.AST] = list(tree.body)
     while todo:
@@ -609,11 +607,8 @@ def _partial_model(ctx: BlockContext, message: str) -> str | None:
     column at all (only relationships, methods, comments): the part of a model a section is
     about, not a model that forgot its key."""
     m = _NO_PRIMARY_KEY.search(message)
-    try:
-        tree = parse_tree(ctx.block.code)
-    except (SyntaxError, ValueError):
-        return None
-    if m is None:
+    tree = tree_or_none(ctx.block.code) if m is not None else None
+    if m is None or tree is None:
         return None
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.name == m.group(1):

@@ -28,7 +28,7 @@ from exampletest.context import BlockContext
 from exampletest.model import Category, Finding, Key
 from exampletest.sandbox import SAFE_PATH
 from exampletest.stages import EXCERPT, StageError, newer_stdlib
-from exampletest.symbols import code_lines, parse_code, parse_tree
+from exampletest.symbols import code_lines, parse_code, parse_tree, tree_or_none
 
 #: mypy error codes that are not about the example being wrong.
 IGNORED_CODES = frozenset({"empty-body", "import-not-found", "import-untyped", "name-defined"})
@@ -404,9 +404,8 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
         with contextlib.suppress(SyntaxError, ValueError):
             for node in parse_code(pre.statement.source).body:
                 learn(node)
-    try:
-        tree = parse_tree(ctx.block.code)
-    except (SyntaxError, ValueError):
+    tree = tree_or_none(ctx.block.code)
+    if tree is None:
         return set()
     for node in tree.body:
         learn(node)
@@ -439,9 +438,8 @@ _VALUE_CODES = frozenset(
 def _elided_callee(ctx: BlockContext, line: int) -> str | None:
     """A function of the block whose body is only ``...`` (a docstring aside), called on
     ``line``."""
-    try:
-        tree = parse_tree(ctx.block.code)
-    except (SyntaxError, ValueError):
+    tree = tree_or_none(ctx.block.code)
+    if tree is None:
         return None
     elided = {
         n.name
@@ -481,11 +479,8 @@ def _function_attribute(ctx: BlockContext, message: str, line: int) -> bool:
     defines (``price.short_description = "Price"``, Django's admin idiom): mypy cannot model
     it (python/mypy#2087); Python has always allowed it."""
     m = _CALLABLE_ATTRIBUTE.match(message)
-    try:
-        tree = parse_tree(ctx.block.code)
-    except (SyntaxError, ValueError):
-        return False
-    if m is None:
+    tree = tree_or_none(ctx.block.code) if m is not None else None
+    if m is None or tree is None:
         return False
     functions = {
         n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
@@ -781,9 +776,8 @@ def _validated_by_pydantic(ctx: BlockContext, code: str, message: str, line: int
         return "a `TypeAdapter` takes a forward reference by name, resolved at run time"
     m = re.search(r'(?:to|for) "(\w+)"', message)
     attribute = code == "attr-defined" and '"raw_function"' in message
-    try:
-        tree = parse_tree(ctx.block.code)
-    except (SyntaxError, ValueError):
+    tree = tree_or_none(ctx.block.code)
+    if tree is None:
         return None
     if code == "assignment" and _settings_default(tree, message, line):
         return "a `BaseSettings` validates its defaults, which coerces the string at run time"
@@ -828,9 +822,8 @@ def _model_none_default(ctx: BlockContext, message: str, line: int) -> bool:
     ``BaseSettings``, ``SQLModel``, or a model class the block defines before)."""
     if not message.startswith('Incompatible types in assignment (expression has type "None"'):
         return False
-    try:
-        tree = parse_tree(ctx.block.code)
-    except (SyntaxError, ValueError):
+    tree = tree_or_none(ctx.block.code)
+    if tree is None:
         return False
     models = {"BaseModel", "BaseSettings", "SQLModel"}
     for node in ast.walk(tree):
