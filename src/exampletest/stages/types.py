@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -438,9 +439,16 @@ _VALUE_CODES = frozenset(
 def _elided_callee(ctx: BlockContext, line: int) -> str | None:
     """A function of the block whose body is only ``...`` (a docstring aside), called on
     ``line``."""
-    tree = tree_or_none(ctx.block.code)
+    return next((name for name, a, b in _elided_calls(ctx.block.code) if a <= line <= b), None)
+
+
+@functools.lru_cache(maxsize=256)
+def _elided_calls(code: str) -> tuple[tuple[str, int, int], ...]:
+    """The calls of ``code`` to its own functions whose body is ``...``, with their lines:
+    once per block, not once per mypy message."""
+    tree = tree_or_none(code) if "..." in code else None
     if tree is None:
-        return None
+        return ()
     elided = {
         n.name
         for n in ast.walk(tree)
@@ -448,15 +456,15 @@ def _elided_callee(ctx: BlockContext, line: int) -> str | None:
         and not n.returns  # `def f() -> int: ...` says what it returns: a stub, not a gap
         and _left_out(n.body)
     }
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in elided
-            and node.lineno <= line <= (node.end_lineno or node.lineno)
-        ):
-            return node.func.id
-    return None
+    if not elided:
+        return ()
+    return tuple(
+        (node.func.id, node.lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in elided
+    )
 
 
 def _left_out(body: list[ast.stmt]) -> bool:
