@@ -541,6 +541,18 @@ def test_what_mypy_says_of_a_guessed_import_is_not_evidence_the_code_is_broken(
     assert ("call-arg", "broken") in {(f["rule"], f["category"]) for f in first["findings"]}
 
 
+def test_a_guess_mypy_calls_by_another_name_is_known_by_where_it_points(tmp_path: Path) -> None:
+    """An ODM's update operator ``Set({...})``, never imported, is guessed to be
+    ``collections.abc.Set``, which mypy calls "AbstractSet": its complaint starts at the
+    guessed name, so it is said of the guess too."""
+    code = "update = dict\nupdate(Set({'price': 3}))\n"
+    [block] = _run_types(tmp_path, code)
+    found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [("abstract", "incomplete")]
+    assert "AbstractSet" in block["findings"][-1]["message"]
+    assert "guess for the missing `Set`" in block["findings"][-1]["message"]
+
+
 def test_a_value_from_a_function_whose_body_is_left_out_is_incomplete(tmp_path: Path) -> None:
     """``async def gen(): ...  # yield bytes`` is a coroutine to mypy; the author means a
     generator and leaves its body to the reader. A stub that says what it returns is checked."""

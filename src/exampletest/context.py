@@ -97,11 +97,17 @@ class BlockContext:
     def placeholders(self) -> frozenset[str]:
         return frozenset(p.name for p in self.provided if p.source == "placeholder")
 
-    def guess_named(self, message: str) -> Provided | None:
-        """The guessed import of a missing name that ``message`` is about: what a checker
-        says of it is said of the guess, which need not be what the author meant."""
+    def guess_named(self, message: str, line: str = "", col: int = 0) -> Provided | None:
+        """The guessed import of a missing name that ``message`` is about, or that starts at
+        ``col`` (1-based) of ``line``, where the checker points (mypy calls the guessed
+        ``collections.abc.Set`` "AbstractSet"): what a checker says of it is said of the
+        guess, which need not be what the author meant."""
+        at = line[col - 1 :] if col > 0 else ""
         for p in self.provided:
-            if p.guessed and re.search(rf'"{re.escape(p.name)}(?:"|\[)', message):
+            if p.guessed and (
+                re.search(rf'"{re.escape(p.name)}(?:"|\[)', message)
+                or re.match(rf"{re.escape(p.name)}\b", at)
+            ):
                 return p
         return None
 

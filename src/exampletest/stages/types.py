@@ -461,9 +461,7 @@ def _elided_calls(code: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(
         (node.func.id, node.lineno, node.end_lineno or node.lineno)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in elided
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in elided
     )
 
 
@@ -722,7 +720,7 @@ def _to_finding(
             " (a handler typed for the exception class it is registered for: it runs; the "
             "library's callback type takes any Exception)"
         )
-    guess = ctx.guess_named(message) if code in _INTERFACE_CODES else None
+    guess = ctx.guess_named(message, "".join(source), col) if code in _INTERFACE_CODES else None
     if category is Category.BROKEN and guess is not None:
         category = Category.INCOMPLETE  # the block misses the import: its own finding says so
         message += (
