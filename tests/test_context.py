@@ -299,6 +299,17 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     mustache = "class {{ResourceName}}Base(BaseModel):\n    name: str\n"  # copy-and-fill templates
     assert _found(index, mustache) == [("elided", "incomplete")]
     assert _found(index, "def convert(...) -> ...: ...\n") == [("elided", "incomplete")]
+    # A signature over several lines shown without its body.
+    signature = "async def create(\n    item: Item,  # the body\n    db=Depends(get_db),\n):\n"
+    assert _found(index, signature) == [("elided", "incomplete")]
+    assert _found(index, "def f(x):\nreturn x\n") == [("SyntaxError", "broken")]
+    # A template with another mistake: that one is reported, where it is.
+    template = "class {Resource}(Base):\n    def f(self):\n    return 1\n"
+    ctx = _contexts(f"```python\n{template}```\n", index)[0]
+    [finding] = ctx.findings
+    assert (finding.rule, finding.category.value, finding.line) == ("SyntaxError", "broken", 4)
+    assert "expected an indented block" in finding.message
+    assert "read with its elisions filled in" in finding.message
     # A line or two from inside a signature or a dict.
     assert _found(index, "first_name: str, last_name: str\n") == [("excerpt", "incomplete")]
     assert _found(index, '... "item_name": item.name ...\n') == [("excerpt", "incomplete")]

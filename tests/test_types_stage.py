@@ -185,6 +185,19 @@ def test_classes_a_placeholder_or_stand_in_decorates_are_no_evidence(tmp_path: P
     assert found == [(30, "call-arg")]  # only the undecorated class's error
 
 
+def test_a_class_over_a_base_imported_for_it_from_a_missing_module_is_no_evidence(
+    tmp_path: Path,
+) -> None:
+    """``class User(Base, table=True)`` where ``Base`` is what exampletest imports for the
+    block (here from the document's later block) from a module not installed: mypy sees
+    ``Any`` and blames ``object.__init_subclass__``. Over a real class it is evidence."""
+    code = "class User(Base, table=True):\n    name: str\n\n\nclass Own:\n    pass\n\n\n"
+    code += "class Other(Own, table=True):\n    pass\n"
+    [block, _] = _run_types(tmp_path, code, then="from exampletest_absent_odm import Base\n")
+    found = [(f["line"], f["rule"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [(10, "call-arg")]
+
+
 def test_a_line_a_mypy_message_names_is_a_document_line(tmp_path: Path) -> None:
     code = "class Schema:\n    a: int\n\n\nclass Schema:\n    b: int\n"
     [block] = _run_types(tmp_path, code, prose="# Schemas\n\nSome text.\n\n")

@@ -140,6 +140,8 @@ def test_a_marker_above_blank_lines_governs_the_code_after_them() -> None:
 def test_the_old_half_of_a_migration_is_marked() -> None:
     code = "# Before (v1)\nold()\n\n# After (v2)\nnew()\n\n# Legacy\nclass A(B): ...\n"
     assert marked_lines(_block(code)) == {11, 12, 17, 18}
+    imports = "# OLD IMPORTS (v1)\nfrom pydantic import BaseSettings\n\n# NEW IMPORTS (v2)\nnew()\n"
+    assert marked_lines(_block(imports)) == {11, 12}
     # A bare "# v1" is not a marker: in some release notes v1 is the new code.
     assert marked_lines(_block("# v1\nnew_api()\n")) == set()
     advice = "# Before running it, set the key\nrun()\n# Deprecated in 2.0, see below\nx()\n"

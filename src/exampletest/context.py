@@ -439,6 +439,7 @@ _ELISIONS = (
     ),
 )
 _NO_BODY = re.compile(r"expected an indented block after .* on line (\d+)")
+_HEADER_END = re.compile(r":[ \t]*(?:#.*)?$")
 
 
 def _elided(code: str, err: SyntaxError) -> str | None:
@@ -449,23 +450,52 @@ def _elided(code: str, err: SyntaxError) -> str | None:
     return filled[1] if filled else None
 
 
-def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
-    """The code with its elisions filled in so that it parses, and how it elides."""
+def _without_elisions(code: str) -> tuple[str, list[str]]:
+    """The code with each elision replaced by what parses in its place (on the same lines),
+    and how it elides."""
     trimmed, why = code, []
     for pattern, fill, reason in _ELISIONS:
         trimmed, count = pattern.subn(fill, trimmed)
         if count and reason not in why:
             why.append(reason)
+    return trimmed, why
+
+
+def _error_beyond_elisions(code: str, err: SyntaxError) -> tuple[SyntaxError, str] | None:
+    """The syntax error the code still has, on another line, once its elisions are read as
+    such (a template's ``class {Resource}(Base):`` with a body that is not indented): that
+    one is the author's to mend, the elision is the reader's to fill."""
+    trimmed, why = _without_elisions(code)
+    if not why:
+        return None
+    try:
+        parse_code(trimmed)
+    except SyntaxError as later:
+        return (later, "; ".join(why)) if later.lineno != err.lineno else None
+    except ValueError:
+        return None
+    return None
+
+
+def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
+    """The code with its elisions filled in so that it parses, and how it elides."""
+    trimmed, why = _without_elisions(code)
     m = _NO_BODY.search(err.msg)
     if m is not None:
         lines = trimmed.split("\n")
-        at = int(m.group(1))  # the line that wants a body
-        after = [ln for ln in lines[at:] if ln.strip()]
-        if not after or after[0].lstrip().startswith("#"):
-            head = lines[at - 1] if at <= len(lines) else ""
-            lines.insert(at, f"{head[: len(head) - len(head.lstrip())]}    ...")
-            trimmed = "\n".join(lines)
-            why.append("its body is left out (only a comment)")
+        at = int(m.group(1))  # the line that starts the statement that wants a body
+        head = lines[at - 1] if at <= len(lines) else ""
+        body = f"{head[: len(head) - len(head.lstrip())]}    ..."
+        # the header may span lines (a signature, one parameter per line): it ends at the
+        # first line ending in a colon after which nothing but comments follows
+        for end in range(at, len(lines) + 1):
+            after = [ln for ln in lines[end:] if ln.strip()]
+            if after and not after[0].lstrip().startswith("#"):
+                continue
+            if end == at or _HEADER_END.search(lines[end - 1]):
+                trimmed = "\n".join([*lines[:end], body, *lines[end:]])
+                why.append("its body is left out" + (" (only a comment)" if after else ""))
+                break
     if not why or trimmed == code:
         return None
     return (trimmed, "; ".join(why)) if _parses(trimmed) else None
@@ -670,11 +700,16 @@ def _block_context(
     written: dict[str, str] = {}  # the document's modules the block imports
     if symbols.syntax_error is not None:
         err = symbols.syntax_error
+        beyond = _error_beyond_elisions(block.code, err)
+        if beyond is not None and _elided(block.code, err) is None:
+            err = beyond[0]
         line = min(max(err.lineno or 1, 1), max(len(block.line_map), 1))
         # "(detected at line 3)" counts lines of the block: say the document's
         message = "SyntaxError: " + re.sub(
             r"\bline (\d+)", lambda m: f"line {block.doc_line(int(m[1]))}", err.msg
         )
+        if beyond is not None and err is beyond[0]:
+            message += f" (read with its elisions filled in: {beyond[1]})"
         rule = SYNTAX
         clause = _clause_excerpt(block.code)
         if clause is not None:

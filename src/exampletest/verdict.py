@@ -43,7 +43,7 @@ MARKER = re.compile(
     # the old half of a migration: "# Before (v1)", "# Old style", "# Legacy" (not a bare
     # "# v1": in one project's release notes v1 is the new code)
     r"|(?i:before)\s*(?:\(|:|$|-|v\d|pydantic|sqlalchemy|fastapi|python \d)"
-    r"|(?i:old(?:er)?)\s*(?:way|style|code|version|api|syntax|approach|pattern)\b"
+    r"|(?i:old(?:er)?\s*(?:way|style|code|version|api|syntax|approach|pattern|imports?))\b"
     r"|(?i:legacy)\b|(?i:deprecated)\b(?!\s+(?:in|since))"
     # a version labelled as the old one: "# v1 (deprecated)", "# Pydantic v1 - legacy"
     r"|(?:v\d+(?:\.\w+)?|(?i:pydantic|sqlalchemy|fastapi|python)\s*v?\d[\w.]*)\s*[-\u2013:(]?\s*\(?"

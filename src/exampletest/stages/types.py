@@ -27,6 +27,7 @@ from pathlib import Path
 from exampletest.assemble import CheckModule, check_module, stub_module_name
 from exampletest.context import BlockContext
 from exampletest.model import Category, Finding, Key
+from exampletest.nameindex import is_importable
 from exampletest.sandbox import SAFE_PATH
 from exampletest.stages import EXCERPT, StageError, newer_stdlib
 from exampletest.symbols import code_lines, parse_code, parse_tree, tree_or_none
@@ -369,9 +370,16 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
     table=True)`` over SQLModel's)."""
     missing = set(ctx.missing_modules)
     placeholders = ctx.placeholders
-    tainted: set[str] = set()
+    # what exampletest imports for the block from a module not installed here is Any too
+    tainted = {
+        p.name
+        for p in ctx.provided
+        if p.source == "import"
+        and (m := _IMPORTED_FROM.match(p.statement or "")) is not None
+        and not is_importable(m[1])
+    }
     defined: set[str] = set()  # the document's own classes and functions
-    if not missing and not placeholders:
+    if not missing and not placeholders and not tainted:
         return set()
 
     def imports_missing(node: ast.stmt) -> bool:
@@ -417,6 +425,8 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
         for line in range(n.lineno, (n.end_lineno or n.lineno) + 1)
     }
 
+
+_IMPORTED_FROM = re.compile(r"(?:from|import)\s+([\w.]+)")
 
 _DYNAMIC_TYPE = re.compile(
     r'^(?:Variable "([\w.]+)" is not valid as a type|Invalid base class "(\w+)")'
