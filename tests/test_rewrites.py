@@ -950,6 +950,45 @@ def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> N
     assert [name for name, _ in graph(result.code)] == [name for name, _ in graph(code)] == ["db"]
 
 
+def test_parameter_markers_move_into_annotated_and_their_defaults_out() -> None:
+    """ET303 for ``Query``/``Body``/...: the default leaves the marker (``Query(...)`` is
+    required); the route answers the same requests the same way before and after."""
+    from fastapi.testclient import TestClient
+
+    from exampletest.fix import fastapi as fastapi_fix
+    from exampletest.fix.base import RewriteContext
+
+    code = (
+        "from fastapi import Depends, FastAPI, Query\n\napp = FastAPI()\n\n"
+        "def dep() -> str:\n    return 'd'\n\n"
+        "@app.get('/')\ndef read(\n    domain: str = Query(...),\n"
+        "    d: str = Depends(dep),\n    q: str | None = Query(None, max_length=3),\n"
+        "    n: int = Query(default=2, alias='count', ge=1),\n) -> dict:\n"
+        "    return {'domain': domain, 'd': d, 'q': q, 'n': n}\n"
+    )
+    result = fastapi_fix.rewrite(code, RewriteContext())
+    assert result.applied == ("ET303",)
+    assert "domain: Annotated[str, Query()]," in result.code
+    assert "q: Annotated[str | None, Query(max_length=3)] = None," in result.code
+    assert "n: Annotated[int, Query(alias='count', ge=1)] = 2," in result.code
+
+    def answers(source: str) -> list[tuple[int, object]]:
+        ns: dict[str, object] = {}
+        exec(compile(source, "<app>", "exec", dont_inherit=True), ns)
+        client = TestClient(ns["app"])  # type: ignore[arg-type]
+        urls = [
+            "/?domain=x",
+            "/",
+            "/?domain=x&q=abcd",
+            "/?domain=x&count=5&q=ab",
+            "/?domain=x&count=0",
+        ]
+        return [(r.status_code, r.json()) for r in map(client.get, urls)]
+
+    assert answers(result.code) == answers(code)
+    assert [status for status, _ in answers(code)] == [200, 422, 422, 200, 422]
+
+
 def test_moving_the_first_import_leaves_no_blank_line_at_the_top() -> None:
     from exampletest.fix import pydantic_v1
     from exampletest.fix.base import RewriteContext, keep_start

@@ -7,10 +7,11 @@ arguments; anything else stays a suggestion.
 
 ET306: ``status.HTTP_422_UNPROCESSABLE_ENTITY`` -> the name the installed Starlette gives it.
 
-ET303: ``db: Session = Depends(get_db)`` -> ``db: Annotated[Session, Depends(get_db)]``. Only
-``Depends``/``Security`` (they carry no default value, so nothing moves), only annotated
-parameters, and only where dropping the default keeps the signature valid (a parameter without
-a default may not follow one with a default); anything else stays a suggestion.
+ET303: ``db: Session = Depends(get_db)`` -> ``db: Annotated[Session, Depends(get_db)]``, and
+``q: str = Query(None, max_length=5)`` -> ``q: Annotated[str, Query(max_length=5)] = None``
+(the default moves out of the marker; ``Query(...)`` is required: no default). Only annotated
+parameters, and only where the new defaults keep the signature valid (a parameter without a
+default may not follow one with a default); anything else stays a suggestion.
 """
 
 from __future__ import annotations
@@ -29,9 +30,7 @@ from exampletest.fix.base import (
     source_of,
 )
 from exampletest.fix.pydantic_v1 import append_kwarg
-from exampletest.rules.fastapi import renamed_statuses
-
-_DEPENDENCY_MARKERS = frozenset({"Depends", "Security"})
+from exampletest.rules.fastapi import DEPENDS, PARAMS, renamed_statuses
 
 
 class _AnnotatedDepends(PassTransformer):
@@ -70,8 +69,9 @@ class _AnnotatedDepends(PassTransformer):
         if param.annotation is None or not isinstance(default, cst.Call):
             return param
         name = (get_full_name_for_node(default.func) or "").rsplit(".", 1)[-1]
-        if name not in _DEPENDENCY_MARKERS:
+        if name not in DEPENDS and name not in PARAMS:
             return param
+        marker, value = (default, None) if name in DEPENDS else _split_default(default)
         annotated = cst.Subscript(
             cst.Name("Annotated"),
             [
@@ -79,14 +79,34 @@ class _AnnotatedDepends(PassTransformer):
                     cst.Index(param.annotation.annotation),
                     comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
                 ),
-                cst.SubscriptElement(cst.Index(default)),
+                cst.SubscriptElement(cst.Index(marker)),
             ],
         )
         return param.with_changes(
             annotation=param.annotation.with_changes(annotation=annotated),
-            default=None,
+            default=value,
             equal=cst.MaybeSentinel.DEFAULT,
         )
+
+
+def _split_default(call: cst.Call) -> tuple[cst.Call, cst.BaseExpression | None]:
+    """``Query(None, max_length=5)`` -> (``Query(max_length=5)``, ``None``); the default of
+    ``Query(...)`` (required) or ``Query(max_length=5)`` is None: the parameter has none."""
+    value: cst.BaseExpression | None = None
+    kept: list[cst.Arg] = []
+    for at, arg in enumerate(call.args):
+        is_default = (at == 0 and arg.keyword is None and not arg.star) or (
+            arg.keyword is not None and arg.keyword.value == "default"
+        )
+        if is_default and value is None:
+            value = arg.value
+        else:
+            kept.append(arg)
+    if kept:
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    if isinstance(value, cst.Ellipsis):
+        value = None
+    return call.with_changes(args=kept), value
 
 
 def _annotated(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:

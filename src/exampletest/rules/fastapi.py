@@ -23,8 +23,10 @@ from exampletest.symbols import parse_code
 
 STALE = Category.STALE
 
-_PARAMS = ("Query", "Path", "Body", "Form", "Header", "Cookie", "File")
-_DEPENDS = ("Depends", "Security")
+#: FastAPI's parameter markers: the first argument (or ``default=``) is the default value.
+PARAMS = ("Query", "Path", "Body", "Form", "Header", "Cookie", "File")
+#: Its dependency markers: the argument is the dependency, never a default.
+DEPENDS = ("Depends", "Security")
 #: HTTP-method decorators ruff's FAST002 treats as routes (measured on ruff 0.17)
 _ROUTE_METHODS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace"})
 _APP_TYPES = ("fastapi.FastAPI", "fastapi.APIRouter")
@@ -71,7 +73,7 @@ def on_event(ctx: Context) -> Iterator[Hit]:
     "pattern=",
 )
 def regex_param(ctx: Context) -> Iterator[Hit]:
-    params = _fastapi_names(_PARAMS)
+    params = _fastapi_names(PARAMS)
     for call in ctx.calls():
         kw = keyword(call, "regex")
         if kw is not None and ctx.matches(call.func, params):
@@ -93,7 +95,7 @@ def regex_param(ctx: Context) -> Iterator[Hit]:
     "Annotated[T, Depends(...)]",
 )
 def non_annotated(ctx: Context) -> Iterator[Hit]:
-    wanted = _fastapi_names(_DEPENDS + _PARAMS)
+    wanted = _fastapi_names(DEPENDS + PARAMS)
     apps = _apps(ctx)
     for fn in ctx.walk(ast.FunctionDef, ast.AsyncFunctionDef):
         assert isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
@@ -105,7 +107,7 @@ def non_annotated(ctx: Context) -> Iterator[Hit]:
                 continue  # ruff FAST002 reports this one
             kind = ast.unparse(default.func)
             annotation = ast.unparse(param.annotation) if param.annotation else "T"
-            marker, value = _split_default(default, kind.rsplit(".", 1)[-1] in _DEPENDS)
+            marker, value = _split_default(default, kind.rsplit(".", 1)[-1] in DEPENDS)
             yield Hit(
                 param,
                 f"`{param.arg}` takes `{kind}(...)` as its default: FastAPI recommends "
