@@ -299,6 +299,11 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     mustache = "class {{ResourceName}}Base(BaseModel):\n    name: str\n"  # copy-and-fill templates
     assert _found(index, mustache) == [("elided", "incomplete")]
     assert _found(index, "def convert(...) -> ...: ...\n") == [("elided", "incomplete")]
+    # Python 2, by Python 3's own words: outdated, not a typo.
+    assert _found(index, "print 'hello'\n") == [("python2", "stale")]
+    assert _found(index, "try:\n    x()\nexcept ValueError, e:\n    pass\n") == [
+        ("python2", "stale")
+    ]
     # A signature over several lines shown without its body.
     signature = "async def create(\n    item: Item,  # the body\n    db=Depends(get_db),\n):\n"
     assert _found(index, signature) == [("elided", "incomplete")]

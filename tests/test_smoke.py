@@ -399,6 +399,26 @@ def test_a_guard_naming_an_unset_variable_it_looked_up_is_env_another_error_is_b
     ]
 
 
+def test_a_none_an_unset_variable_gave_is_env_the_same_error_otherwise_is_broken(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``f"...:{os.getenv('DB_PORT')}/db"`` builds "...:None/db": the engine's "invalid
+    literal for int(): 'None'" is the sandbox's missing configuration. With a default, or
+    with no variable looked up, the same error is the block's."""
+    write_doc(
+        "d.md",
+        "```python\nimport os\n\nfrom sqlalchemy import create_engine\n\n"
+        "engine = create_engine(f\"postgresql://u@h:{os.getenv('DB_PORT')}/db\")\n```\n\n"
+        "```python\nimport os\n\nhosts = os.environ.get('HOSTS').split(',')\n```\n\n"
+        "```python\nimport os\n\nport = os.getenv('PORT', '80')\nx = int('None')\n```\n",
+    )
+    assert _rules_by_block(run_json, "d.md") == [
+        [("env", "needs-configuration")],
+        [("env", "needs-configuration")],
+        [("broken", "ValueError")],
+    ]
+
+
 def test_a_transcript_may_show_an_exception_but_not_raise_another(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

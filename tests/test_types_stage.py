@@ -598,3 +598,17 @@ def test_a_dml_results_rowcount_is_style_mypy_sees_a_plain_result(tmp_path: Path
         (f["line"], f["category"]) for f in block["findings"] if f["rule"] == "attr-defined"
     )
     assert found == [(10, "broken"), (11, "style")]
+
+
+def test_a_dict_unpacked_into_a_call_is_one_style_finding(tmp_path: Path) -> None:
+    """``FastAPI(**app_configs)`` with ``{"title": "x"}``: mypy checks ``dict[str, str]``
+    against each parameter the dict could fill, nineteen errors for code that runs."""
+    code = (
+        'from fastapi import FastAPI\n\napp_configs = {"title": "My API"}\n'
+        "app = FastAPI(**app_configs)\nlen(1)\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [("arg-type", "style"), ("arg-type", "broken")]
+    unpacked = block["findings"][0]["message"]
+    assert '"**dict[str, str]"' in unpacked and "more parameters" in unpacked

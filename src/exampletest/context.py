@@ -501,6 +501,12 @@ def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
     return (trimmed, "; ".join(why)) if _parses(trimmed) else None
 
 
+#: What Python 3 says of Python 2's statements (``print x``, ``exec code``, ``except E, e``).
+_PYTHON2 = re.compile(
+    r"Missing parentheses in call to '(?:print|exec)'|multiple exception types must be "
+    r"parenthesized"
+)
+
 #: An IPython magic or shell escape on a line of its own: ``%pip install x``, ``!ls``.
 _MAGIC = re.compile(r"^\s*(?:%{1,2}|!)[A-Za-z]")
 
@@ -724,6 +730,9 @@ def _block_context(
                 ": the block ends with a decorator and nothing it decorates (an excerpt: "
                 "the reader puts it on their own function)"
             )
+        elif _PYTHON2.search(err.msg):
+            rule = "python2"
+            message += ": Python 2 syntax, which Python 3 removed"
         elif _notebook_cell(block.code):
             rule = "notebook"
             message += ": `%pip`/`!cmd` lines are IPython's, not Python (a notebook cell)"
@@ -755,6 +764,8 @@ def _block_context(
                 # Shell commands under a Python label are a wrong label, not broken code.
                 category=Category.BROKEN
                 if rule == SYNTAX
+                else Category.STALE
+                if rule == "python2"
                 else Category.STYLE
                 if rule == "shell" and shell == "all"
                 else Category.INCOMPLETE,

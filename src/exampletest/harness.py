@@ -127,6 +127,8 @@ class _RecordingEnviron(os._Environ):  # type: ignore[type-arg]
     raised itself ("REDIS_URL is not set") is about configuration the sandbox lacks."""
 
     unset: ClassVar[set[str]] = set()
+    #: the unset ones a ``getenv``/``.get`` without a default answered with None
+    gave_none: ClassVar[set[str]] = set()
 
     def __getitem__(self, key: Any) -> Any:
         try:
@@ -135,6 +137,14 @@ class _RecordingEnviron(os._Environ):  # type: ignore[type-arg]
             if isinstance(key, str):
                 _RecordingEnviron.unset.add(key)
             raise
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            if default is None and isinstance(key, str):
+                _RecordingEnviron.gave_none.add(key)
+            return default
 
 
 def run_job(payload: dict[str, Any]) -> dict[str, Any]:
@@ -1016,6 +1026,8 @@ _MISSING_PATH = re.compile(
     r"(?i)\b(?:directory|folder|file|path)\s+'(?![/\\])[^']*'\s+(?:does not|doesn't) exist"
 )
 #: A configuration library saying a setting is not in the (empty) environment.
+#: A value that was None where the code wanted something else: what an unset variable gives.
+_NONE_VALUE = re.compile(r"""'None'|"None"|\bNoneType\b""")
 _MISSING_SETTING = re.compile(
     r"(?i)\b(?:config|setting|env(?:ironment)?(?: variable)?|envvar)\b[^\n]{0,80}?"
     r"\b(?:is missing|not set|not found|is required|undefined)"
@@ -1054,6 +1066,8 @@ def _needs_config(exc: BaseException, ns: dict[str, Any]) -> bool:
         return True
     if _names_unset_variable(str(exc)):
         return True
+    if _RecordingEnviron.gave_none and _NONE_VALUE.search(str(exc)):
+        return True  # `f"...:{os.getenv('DB_PORT')}"`: "invalid literal for int(): 'None'"
     if type(exc).__name__ != "ValidationError":
         return False
     title = getattr(exc, "title", None)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -342,7 +343,32 @@ def _check_modules(
         if finding is not None:
             module, f = finding
             results[module].append(f)
-    return results
+    return {module: _merge_unpacked(found) for module, found in results.items()}
+
+
+#: mypy's complaint about a ``**dict`` argument, one per parameter the dict could fill.
+_UNPACKED = re.compile(r'^Argument \d+ to "([^"]+)" has incompatible type "\*\*([^"]+)"; expected ')
+
+
+def _merge_unpacked(findings: list[Finding]) -> list[Finding]:
+    """One finding for a ``**dict`` argument, not one per parameter it could fill (nineteen
+    for ``FastAPI(**app_configs)``): the problem is the dict's one type."""
+    out: list[Finding] = []
+    first: dict[tuple[int, int, str, str], int] = {}
+    more: Counter[tuple[int, int, str, str]] = Counter()
+    for f in findings:
+        m = _UNPACKED.match(f.message)
+        key = (f.line, f.column, m[1], m[2]) if m else None
+        if key is None or key not in first:
+            if key is not None:
+                first[key] = len(out)
+            out.append(f)
+        else:
+            more[key] += 1
+    for key, n in more.items():
+        at = first[key]
+        out[at] = out[at].replace(message=f"{out[at].message}; and {n} more parameters")
+    return out
 
 
 def _from_standin(
@@ -729,6 +755,12 @@ def _to_finding(
         message += (
             " (a handler typed for the exception class it is registered for: it runs; the "
             "library's callback type takes any Exception)"
+        )
+    if code == "arg-type" and _UNPACKED.match(message):
+        category = Category.STYLE  # `FastAPI(**app_configs)` with `{"title": "x"}`: it runs
+        message += (
+            " (mypy types a `**dict` by its values, not its keys, so it cannot tell which "
+            "parameters the dict fills; annotate it `dict[str, Any]`)"
         )
     guess = ctx.guess_named(message, "".join(source), col) if code in _INTERFACE_CODES else None
     if category is Category.BROKEN and guess is not None:
