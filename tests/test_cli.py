@@ -396,9 +396,7 @@ def test_modules_in_the_working_directory_never_run_outside_the_sandbox(
 def test_a_fix_that_resolves_only_some_findings_of_a_rule_says_how_many_are_left(
     write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = (
-        "class Page:\n    @classmethod\n    def as_depends(cls, size: int = Query(20, le=100)):\n"
-    )
+    code = "class Page:\n    @classmethod\n    def as_depends(cls, size=Query(20, le=100)):\n"
     code += "        return cls()\n\n\n@router.get('/items')\n"
     code += "async def items(page: Page = Depends(Page.as_depends)):\n    return []\n"
     write_doc("p.md", f"```python\n{code}```\n")
