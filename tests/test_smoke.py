@@ -341,6 +341,23 @@ def test_an_elided_value_makes_a_block_incomplete_not_broken(
     assert block["status"] == "incomplete"
 
 
+def test_what_a_statement_naming_a_missing_module_raises_is_no_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``fig, ax = plt.subplots()`` with matplotlib not installed: the stand-in unpacks to
+    nothing. ``class A(rx.State, mixin=True)``: the stand-in class takes no keywords. Neither
+    says anything of the block; its own error still does."""
+    write_doc(
+        "d.md",
+        "```python\nimport nosuchplot.pyplot as plt\n```\n\n"
+        "```python\nfig, ax = plt.subplots()\n```\n\n"
+        "```python\nimport nosuchui as rx\n\n\nclass A(rx.State, mixin=True):\n    n: int = 0\n"
+        "```\n\n```python\nfig, ax = [1]\n```\n",
+    )
+    env = [("env", "ET003")]  # the context stage's, at the imports
+    assert _rules_by_block(run_json, "d.md") == [env, [], env, [("broken", "ValueError")]]
+
+
 def test_submodules_of_a_missing_package_are_stand_ins_and_the_block_runs_on(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

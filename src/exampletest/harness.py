@@ -47,7 +47,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, ClassVar, TextIO
 
 from exampletest import transcript, virtualtime
-from exampletest.placeholder import is_placeholder, placeholder
+from exampletest.placeholder import MARK, is_placeholder, placeholder
 from exampletest.placeholder import uses as placeholder_uses
 from exampletest.relative import RELATIVE_PACKAGE
 
@@ -226,6 +226,7 @@ def _fake_module(name: str) -> None:
     ``django``): the context stage reports the package as not installed once, at the import."""
     module = types.ModuleType(name)
     module.__getattr__ = lambda attr: _fake_attribute(name, attr)  # type: ignore[method-assign]
+    setattr(module, MARK, True)  # what a statement naming it raises is no evidence either
     module.__path__ = []
     module.__spec__ = importlib.machinery.ModuleSpec(name, _FAKES, is_package=True)
     sys.modules[name] = module
