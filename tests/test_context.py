@@ -299,6 +299,9 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     mustache = "class {{ResourceName}}Base(BaseModel):\n    name: str\n"  # copy-and-fill templates
     assert _found(index, mustache) == [("elided", "incomplete")]
     assert _found(index, "def convert(...) -> ...: ...\n") == [("elided", "incomplete")]
+    # An API listing: signatures alone, without a colon or a body.
+    listing = "def on_event(self, event: Event)\n\nasync def close() -> None\n"
+    assert _found(index, listing) == [("elided", "incomplete")]
     # Python 2, by Python 3's own words: outdated, not a typo.
     assert _found(index, "print 'hello'\n") == [("python2", "stale")]
     assert _found(index, "try:\n    x()\nexcept ValueError, e:\n    pass\n") == [

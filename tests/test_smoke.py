@@ -356,6 +356,14 @@ def test_what_a_statement_naming_a_missing_module_raises_is_no_evidence(
     )
     env = [("env", "ET003")]  # the context stage's, at the imports
     assert _rules_by_block(run_json, "d.md") == [env, [], env, [("broken", "ValueError")]]
+    # ... in a function too, where the stand-in is a global the failing statement names
+    write_doc(
+        "f.md",
+        "```python\nimport asyncio\n\nfrom nosuchmcp import client\n\n\nasync def main():\n"
+        "    async with client('http://localhost/mcp') as (read, write):\n        pass\n\n\n"
+        "asyncio.run(main())\n```\n",
+    )
+    assert _rules_by_block(run_json, "f.md") == [env]
 
 
 def test_submodules_of_a_missing_package_are_stand_ins_and_the_block_runs_on(
@@ -434,6 +442,23 @@ def test_a_none_an_unset_variable_gave_is_env_the_same_error_otherwise_is_broken
         [("env", "needs-configuration")],
         [("broken", "ValueError")],
     ]
+
+
+def test_a_block_asking_the_reader_for_a_secret_needs_input_not_a_fix(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``getpass.getpass()`` opens the terminal (the sandbox has none, and refuses it), then
+    reads stdin (empty): both say the block wants its reader, neither that it is broken."""
+    write_doc(
+        "d.md",
+        "```python\nimport getpass\nimport os\n\nif not os.environ.get('API_KEY'):\n"
+        "    os.environ['API_KEY'] = getpass.getpass('API_KEY: ')\n```\n",
+    )
+    [found] = _rules_by_block(run_json, "d.md")
+    assert {(c, r) for c, r in found if c != "style"} == {
+        ("env", "sandbox:write"),
+        ("env", "needs-input"),
+    }
 
 
 def test_a_transcript_may_show_an_exception_but_not_raise_another(

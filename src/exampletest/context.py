@@ -437,6 +437,13 @@ _ELISIONS = (
         r"\1()",
         "the `...` stands for parameters left out",
     ),
+    (  # an API listing: `def on_event(self, event: Event)`, the signature alone
+        re.compile(
+            r"(?m)^([ \t]*(?:async[ \t]+)?def[ \t]+\w+[ \t]*\(.*\)(?:[ \t]*->[^:\n]+)?)[ \t]*$"
+        ),
+        r"\1: ...",
+        "a signature listed without its body",
+    ),
 )
 _NO_BODY = re.compile(r"expected an indented block after .* on line (\d+)")
 _HEADER_END = re.compile(r":[ \t]*(?:#.*)?$")

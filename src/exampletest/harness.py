@@ -844,8 +844,12 @@ def _involves_placeholder(exc: BaseException, hidden: Set[str] = frozenset()) ->
                 scope = {k: v for k, v in frame.f_builtins.items() if k not in hidden}
                 scope |= frame.f_globals
                 values = list(scope.values()) if names is None else [scope.get(n) for n in names]
-            else:
+            else:  # its locals, and the globals its failing statement names
                 values = list(frame.f_locals.values())
+                names = _names_at(frame.f_code.co_filename, tb.tb_lineno)
+                scope = {k: v for k, v in frame.f_builtins.items() if k not in hidden}
+                scope |= frame.f_globals
+                values += [scope.get(n) for n in names if n not in frame.f_locals]
             if any(is_placeholder(v) for v in values):
                 return True
         except Exception:
@@ -979,6 +983,29 @@ def _statement_names(filename: str, line: int) -> set[str] | None:
     return None if stmt is None else {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
 
 
+def _names_at(filename: str, line: int) -> set[str]:
+    """The names the innermost statement at ``line`` uses, a compound one's body left out
+    (``async with client(url) as (r, w):`` -> client, url, r, w)."""
+    tree = _block_tree(filename)
+    spans = [
+        s
+        for s in (ast.walk(tree) if tree is not None else ())
+        if isinstance(s, ast.stmt) and s.lineno <= line <= (s.end_lineno or s.lineno)
+    ]
+    if not spans:
+        return set()
+    names: set[str] = set()
+    todo: list[ast.AST] = [min(spans, key=lambda s: (s.end_lineno or s.lineno) - s.lineno)]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.stmt | ast.excepthandler):
+                todo.append(child)
+    return names
+
+
 def _block_tree(filename: str) -> ast.Module | None:
     """The syntax tree of the block compiled as ``filename`` (its source is in linecache)."""
     try:
@@ -1043,7 +1070,9 @@ def _needs_input(exc: BaseException) -> bool:
     chained: BaseException | None = exc
     while chained is not None and id(chained) not in seen:
         seen.add(id(chained))
-        if isinstance(chained, EOFError) and str(chained) == "EOF when reading a line":
+        # input() says "EOF when reading a line"; getpass() (its fallback, reading stdin) says
+        # nothing
+        if isinstance(chained, EOFError) and str(chained) in ("EOF when reading a line", ""):
             return True
         if isinstance(chained, OSError) and getattr(chained, "filename", None) == "/dev/tty":
             return True

@@ -150,15 +150,18 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         # Running out of time is no evidence either way (slow on purpose, or never ending).
         network = event["kind"] == "network"
         slow = event["kind"] == "timeout"
+        # getpass() opens the terminal to ask the reader: there is none here
+        terminal = event["kind"] == "write" and "/dev/tty" in str(event["message"])
         findings.append(
             _at(
                 block,
                 event.get("line"),
                 "sandbox:" + str(event["kind"]),
-                Category.ENV if network or slow else Category.BROKEN,
+                Category.ENV if network or slow or terminal else Category.BROKEN,
                 str(event["message"])
                 + (" (it needs the network or a port)" if network else "")
-                + (" (not checked to the end: slow, or never ending)" if slow else ""),
+                + (" (not checked to the end: slow, or never ending)" if slow else "")
+                + (" (it asks the reader at a terminal: there is none here)" if terminal else ""),
             )
         )
     value = contained.value
