@@ -736,3 +736,9 @@ def test_no_fastapi_stand_in_without_fastapi_or_beside_another_framework(
     assert _standins(index, flask + routes) == {"app": None}
     used = "```python\nfrom fastapi import FastAPI\n```\n\n```python\nprint(app.title)\n```\n"
     assert _standins(index, used) == {"app": None}  # nothing registered on it
+
+
+def test_a_session_continuation_without_its_prompt_is_a_style_finding(index: NameIndex) -> None:
+    doc = "```pycon\n>>> d = dict(a=1,\n         b=2)\n>>> d\n{'a': 1, 'b': 2}\n```\n"
+    ctx = _contexts(doc, index)[0]
+    assert [(f.rule, f.category.value, f.line) for f in ctx.findings] == [("ET006", "style", 3)]

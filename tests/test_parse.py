@@ -705,3 +705,18 @@ def test_a_wrapper_tag_for_the_wrong_way_marks_its_examples_intentional() -> Non
     expects = [b.directives.expect for b in doc.blocks]
     assert expects == [Status.BROKEN, None, Status.BROKEN, Status.BROKEN, None]
     assert doc.blocks[0].directives.implied
+
+
+def test_a_session_continuation_without_its_prompt_is_code() -> None:
+    """``>>> f(a,`` then ``      b)`` with no ``...``: the line continues the statement (an
+    open bracket), where a REPL would take it for output; an output line after a finished
+    statement stays output."""
+    from exampletest.parse import parse_document
+
+    raw = (
+        b"```pycon\n>>> d = dict(a=1,\n         b=2)\n>>> d\n{'a': 1, 'b': 2}\n>>> len(d)\n2\n```\n"
+    )
+    [block] = parse_document("d.md", raw).blocks
+    assert block.code == "d = dict(a=1,\n         b=2)\nd\nlen(d)\n"
+    assert block.unprompted == (3,)
+    assert block.shown_outputs == ((3, "{'a': 1, 'b': 2}"), (4, "2"))

@@ -165,6 +165,21 @@ def test_what_a_placeholder_gives_through_str_or_len_is_no_evidence(
     assert [f["line"] for f in found if f["rule"] == "wrong-output"] == [6]
 
 
+def test_a_value_built_from_a_stand_in_earlier_is_no_evidence_later(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``from StringIO import StringIO`` (Python 2's module: a stand-in here) makes ``table``
+    empty, and a loop over a stand-in leaves ``found`` empty: showing them later says nothing.
+    An unrelated statement after them still does."""
+    session = (
+        ">>> import csv\n>>> from StringIO import StringIO\n"
+        ">>> table = list(csv.reader(StringIO('spam, 42')))\n>>> table\n[['spam', ' 42']]\n"
+        ">>> from nosuchsym import solve\n>>> found = []\n>>> for r in solve(1):\n"
+        "...     found.append(r)\n>>> found\n[1]\n>>> 2 + 2\n5\n"
+    )
+    assert [(line, c) for line, c, _ in _session(write_doc, run_json, session)] == [(15, "broken")]
+
+
 def test_a_print_of_a_stand_in_is_no_evidence(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

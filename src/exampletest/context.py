@@ -45,6 +45,7 @@ UNDEFINED = "ET002"
 NOT_INSTALLED = "ET003"
 WRONG_CASE = "ET004"  # ``from SQLAlchemy import ...``: broken for every reader
 INDENTED = "ET005"  # every line of the fence's code indented: checked without it
+UNPROMPTED = "ET006"  # a session's continuation line without its `...` prompt
 SYNTAX = "SyntaxError"
 #: How a finding says the block needs a name above the statement that defines it: its own
 #: mistake, where a run's NameError makes it ``broken`` (unlike a missing import).
@@ -707,6 +708,19 @@ def _block_context(
                 message=f"every line of the code is indented ({width} columns) inside its fence: "
                 "copied as is, Python rejects it (unexpected indent); checked without the indent",
                 suggestion="start the code at the fence's own indentation",
+            )
+        )  # fmt: skip
+    unprompted = block.unprompted
+    if unprompted:
+        at = block.code_line_of(unprompted[0]) or 1
+        many = f" ({len(unprompted)} lines)" if len(unprompted) > 1 else ""
+        findings.append(
+            Finding.at(
+                block, at, 1, stage="extract", tool="exampletest", rule=UNPROMPTED,
+                category=Category.STYLE,
+                message=f"a statement's continuation without the `... ` prompt{many}: a REPL "
+                "and doctest read it as output; checked as the statement's continuation",
+                suggestion="start the line with `... `",
             )
         )  # fmt: skip
     modules = modules or {}

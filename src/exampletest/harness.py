@@ -539,7 +539,9 @@ def _execute(
             for alias in stmt.names:
                 flags |= getattr(__future__, alias.name, __future__.annotations).compiler_flag
     shown: Exception | None = None
+    tainted: set[str] = set()  # names bound from a stand-in's work: their values say nothing
     for stmt in body:
+        uses = placeholder_uses()
         piece = compile(
             ast.Module(body=[stmt], type_ignores=[]), filename, "exec", flags=flags,
             dont_inherit=True,
@@ -551,15 +553,50 @@ def _execute(
             if want is None:
                 _await(eval(piece, ns))
             else:
-                _check_shown(stmt, want, ns, (filename, flags), outputs)
+                _check_shown(stmt, want, ns, (filename, flags), outputs, tainted)
         except Exception as exc:
             if any(cls.__name__ in wanted for cls in type(exc).__mro__):
                 continue
             if not excused.intersection(range(stmt.lineno, end + 1)):
                 raise
             shown = shown or exc
+        finally:
+            if placeholder_uses() != uses or _loaded(stmt) & tainted:
+                tainted |= _bound(stmt)
     if shown is not None:
         raise shown
+
+
+def _loaded(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+
+
+def _bound(stmt: ast.stmt) -> set[str]:
+    """The names a statement binds (assigned, imported, defined) or changes in place
+    (``constants.append(x)``, ``d[k] = v``)."""
+    out = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    out |= {
+        (a.asname or a.name).partition(".")[0]
+        for n in ast.walk(stmt)
+        if isinstance(n, ast.Import | ast.ImportFrom)
+        for a in n.names
+    }
+    out |= {
+        n.name
+        for n in ast.walk(stmt)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+    for node in ast.walk(stmt):
+        changed = (
+            node.func.value
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            else node.value
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
+            else None
+        )
+        if isinstance(changed, ast.Name):
+            out.add(changed.id)
+    return out
 
 
 def _check_shown(
@@ -568,12 +605,15 @@ def _check_shown(
     ns: dict[str, Any],
     compiling: tuple[str, int],
     outputs: list[dict[str, Any]],
+    tainted: Set[str] = frozenset(),
 ) -> None:
     """Run one statement of a session as the REPL does (compiled as ``single``: the value of
     every expression statement, in a ``with`` or ``for`` body too, is displayed unless None)
     with its printed text caught, and note it when it is not what is shown. Not evidence, so
-    not noted: a value from a missing name's stand-in or a placeholder, or a session that uses
-    the clock, chance or the machine (see :mod:`exampletest.transcript`)."""
+    not noted: a value from a missing name's stand-in or a placeholder, now or through a
+    ``tainted`` name an earlier statement bound from one (``table = list(reader(StringIO(s)))``
+    over a stand-in ``StringIO``, then ``>>> table`` shows ``[]``), or a session that uses the
+    clock, chance or the machine (see :mod:`exampletest.transcript`)."""
     filename, flags = compiling
     caught, real, errors, hook = io.StringIO(), sys.stdout, sys.stderr, sys.displayhook
     values: list[object] = []
@@ -604,6 +644,7 @@ def _check_shown(
         or getattr(ns.get("__builtins__"), "looked_up", None)
         or _reaches_placeholder(values)
         or placeholder_uses() != used  # `str(settings.KEY)` of a placeholder is plain text
+        or _loaded(stmt) & tainted
         or transcript.varies(source, got)
         or transcript.matches(want, got)
     ):

@@ -114,6 +114,18 @@ class Block:
             ">>>" in p for p in self.prefixes
         )
 
+    @property
+    def unprompted(self) -> tuple[int, ...]:
+        """Document lines of a session's code that have no prompt (a continuation whose
+        ``...`` the author left out): a REPL and doctest would take them for output."""
+        if not self.session:
+            return ()
+        return tuple(
+            line
+            for line, prefix in zip(self.line_map, self.prefixes, strict=False)
+            if ">>>" not in prefix and "..." not in prefix
+        )
+
     def doc_line(self, code_line: int) -> int:
         """Document line of a 1-based code line (clamped into the block)."""
         if not self.line_map:

@@ -770,15 +770,42 @@ def _shown_exception(output: list[str]) -> str | None:
 
 def _prompted(lines: list[str]) -> list[bool]:
     """Which lines of a console session are code: ``>>>`` lines, and ``...`` lines that
-    continue one. A ``...`` after output is output (doctest's elided traceback frames)."""
+    continue one. A ``...`` after output is output (doctest's elided traceback frames). A
+    line without a prompt after a statement that is not finished (``f(a,`` then ``b)``) is
+    code too: its author left the ``...`` out (see :attr:`Block.unprompted`)."""
     out: list[bool] = []
     continuing = False
+    source: list[str] = []
     for line in lines:
         m = _PROMPT.match(line)
-        code = m is not None and (m.group(2) == ">>>" or continuing)
+        if m is not None and m.group(2) == ">>>":
+            source = [line[m.end() :]]
+            code = True
+        elif m is not None and continuing:
+            source.append(line[m.end() :])
+            code = True
+        else:
+            code = continuing and bool(line.strip()) and _unfinished(source)
+            if code:
+                source.append(line)
         out.append(code)
         continuing = code
     return out
+
+
+def _unfinished(source: list[str]) -> bool:
+    """Whether a session's statement so far wants more lines: an open bracket or string
+    (not a compound statement's header, whose body a ``...`` line must give)."""
+    text = "\n".join(source)
+    if text.rstrip().endswith(":"):
+        return False
+    try:
+        compile(text + "\n", "<session>", "single", dont_inherit=True)
+    except SyntaxError as err:
+        return bool(re.search(r"was never closed|unterminated triple-quoted", err.msg))
+    except ValueError:
+        return False
+    return False
 
 
 def _session_start(lines: list[str]) -> int | None:
@@ -998,9 +1025,9 @@ def _strip_prompts(
     rows = zip(lines, line_map, offsets, prefixes, _prompted(lines), strict=True)
     for line, ln, off, pre, code in rows:
         m = _PROMPT.match(line)
-        if not code or m is None:
+        if not code:
             continue
-        cut = m.end()
+        cut = m.end() if m is not None else 0  # a continuation without its prompt
         out[0].append(line[cut:])
         out[1].append(ln)
         out[2].append(off + cut)
