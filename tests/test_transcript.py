@@ -319,3 +319,19 @@ def test_output_that_goes_to_a_loggers_stream_is_no_evidence(
         ">>> logging.info('started')\nINFO:root:started\n>>> print('x')\ny\n"
     )
     assert [line for line, _, _ in _session(write_doc, run_json, session)] == [8]
+
+
+def test_a_sessions_late_future_import_is_legal_as_the_repl_compiles_it(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The REPL (and doctest) compiles each statement alone: ``from __future__ import x``
+    after other statements is fine there. In a script it is a SyntaxError."""
+    session = ">>> import os\n>>> from __future__ import annotations\n>>> 1 + 1\n2\n"
+    write_doc(
+        "d.md",
+        f"```pycon\n{session}```\n\n```python\nimport os\nfrom __future__ import annotations\n```\n",
+    )
+    _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")
+    session_block, script = report["documents"][0]["blocks"]
+    assert [f["rule"] for f in session_block["findings"]] == []
+    assert [f["rule"] for f in script["findings"]] == ["SyntaxError"]

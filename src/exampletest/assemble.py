@@ -127,6 +127,7 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         "doc_modules": [list(m) for m in ctx.doc_modules],
         "expected_exceptions": [list(e) for e in ctx.block.expected_exceptions],
         "shown_outputs": [list(e) for e in ctx.block.shown_outputs],
+        "session": ctx.block.session,
         "printed_outputs": [list(e) for e in ctx.block.printed_outputs],
         "excused_lines": _excused_lines(ctx),
     }

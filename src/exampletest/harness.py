@@ -448,13 +448,10 @@ def _run_pass(
     random.seed(0)
     try:
         # Top-level ``await`` is common in docs (they assume a notebook or asyncio REPL).
-        code = compile(
-            payload["code"],
-            filename,
-            "exec",
-            flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
-            dont_inherit=True,
-        )
+        source, flags = payload["code"], ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        if payload.get("session"):
+            source, flags = _late_futures(source, flags)
+        code = compile(source, filename, "exec", flags=flags, dont_inherit=True)
     except SyntaxError as exc:
         out["exception"] = {
             "type": type(exc).__name__,  # or IndentationError, TabError
@@ -511,6 +508,26 @@ def _run_pass(
     if outputs:
         out["outputs"] = outputs
     return out
+
+
+def _late_futures(source: str, flags: int) -> tuple[str, int]:
+    """A session's ``from __future__`` imports after its first statement: the REPL compiles
+    each statement alone, so they are legal there. Compiled whole, they become flags (and
+    ``pass`` on their lines); the statement-by-statement run executes them as they are."""
+    try:
+        body = ast.parse(source).body
+    except (SyntaxError, ValueError):
+        return source, flags
+    lines = source.split("\n")
+    for stmt in body[1:]:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            for alias in stmt.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= feature.compiler_flag if feature is not None else 0
+            first, last = stmt.lineno - 1, (stmt.end_lineno or stmt.lineno) - 1
+            indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+            lines[first : last + 1] = [f"{indent}pass"] + [""] * (last - first)
+    return "\n".join(lines), flags
 
 
 def _execute(
