@@ -904,10 +904,13 @@ def _involves_placeholder(exc: BaseException, hidden: Set[str] = frozenset()) ->
                 values = list(scope.values()) if names is None else [scope.get(n) for n in names]
             else:  # its locals, and the globals its failing statement names
                 values = list(frame.f_locals.values())
-                names = _names_at(frame.f_code.co_filename, tb.tb_lineno)
+                where = frame.f_code.co_filename  # the block's own code, not a library's
+                named = (
+                    _names_at(where, tb.tb_lineno) if where.startswith("<exampletest") else set()
+                )
                 scope = {k: v for k, v in frame.f_builtins.items() if k not in hidden}
                 scope |= frame.f_globals
-                values += [scope.get(n) for n in names if n not in frame.f_locals]
+                values += [scope.get(n) for n in named if n not in frame.f_locals]
             if any(is_placeholder(v) for v in values):
                 return True
         except Exception:
@@ -1064,6 +1067,7 @@ def _names_at(filename: str, line: int) -> set[str]:
     return names
 
 
+@functools.lru_cache(maxsize=8)
 def _block_tree(filename: str) -> ast.Module | None:
     """The syntax tree of the block compiled as ``filename`` (its source is in linecache)."""
     try:
