@@ -301,6 +301,28 @@ def test_a_transcripts_echoed_value_is_not_a_useless_expression(
     assert rules == [[], ["B018", "B015"]]
 
 
+def test_a_console_session_gets_a_verified_fix_written_around_its_outputs(
+    write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = (
+        ">>> from pydantic import BaseModel\n>>> class User(BaseModel):\n...     joined: datetime\n"
+        ">>> u = User(joined=datetime(2020, 1, 1))\n>>> u.dict()\n"
+        "{'joined': datetime.datetime(2020, 1, 1, 0, 0)}\n"
+    )
+    indented = "".join(f"  {line}\n" for line in session.splitlines())
+    path = write_doc("s.md", f"- A model:\n\n  ```pycon\n{indented}  ```\n")
+    _code, report = run_json("--no-cache", "s.md")
+    [block] = report["documents"][0]["blocks"]
+    assert block["fix"]["verified"] and {"ET001", "deprecated"} <= set(block["fix"]["resolves"])
+    assert main(["fix", "--write", "--no-cache", "s.md"]) == 0
+    capsys.readouterr()
+    text = path.read_text(encoding="utf-8")
+    assert "  >>> from datetime import datetime\n" in text
+    assert "  >>> u.model_dump()\n  {'joined': datetime.datetime(2020, 1, 1, 0, 0)}\n" in text
+    _code, after = run_json("--no-cache", "--no-fix", "s.md")
+    assert after["documents"][0]["blocks"][0]["status"] == "ok"
+
+
 def test_a_wrong_case_import_gets_a_verified_fix(
     write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

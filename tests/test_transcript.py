@@ -329,7 +329,8 @@ def test_a_sessions_late_future_import_is_legal_as_the_repl_compiles_it(
     session = ">>> import os\n>>> from __future__ import annotations\n>>> 1 + 1\n2\n"
     write_doc(
         "d.md",
-        f"```pycon\n{session}```\n\n```python\nimport os\nfrom __future__ import annotations\n```\n",
+        f"```pycon\n{session}```\n\n"
+        "```python\nimport os\nfrom __future__ import annotations\n```\n",
     )
     _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")
     session_block, script = report["documents"][0]["blocks"]

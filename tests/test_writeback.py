@@ -53,10 +53,33 @@ def test_code_indented_inside_its_fence_keeps_its_indent() -> None:
     assert out == b"```python\n    import os\n\n    x = os.sep\n    y = 2\n```\n"
 
 
-def test_console_blocks_are_refused() -> None:
-    doc = parse_document("d.md", b"```pycon\n>>> 1 + 1\n2\n```\n")
-    with pytest.raises(WriteError, match="console"):
-        replace_blocks(doc, {1: "1 + 2\n"})
+def test_a_console_session_is_rewritten_with_each_output_after_its_statement() -> None:
+    """A changed line keeps its prompt, an added statement gets ``>>> `` (its continuation
+    ``... ``), blank lines of the new code are left out, the shown output stays after the
+    statement it belongs to, and every other byte (CRLF, the list's indent) is kept."""
+    src = (
+        "1. Try it:\r\n\r\n   ```pycon\r\n   >>> import json\r\n   >>> m = M(a=1)\r\n"
+        "   >>> m.dict()\r\n   {'a': 1}\r\n   >>> def f(x):\r\n   ...     return x\r\n   ```\r\n"
+    )
+    doc = parse_document("d.md", src.encode())
+    [block] = doc.blocks
+    new = "import json\n\nfrom m import M\n\nm = M(a=1)\nm.model_dump()\ndef f(x):\n    return x\n"
+    out = replace_blocks(doc, {1: new}).decode()
+    assert out == src.replace("   >>> m = M", "   >>> from m import M\r\n   >>> m = M").replace(
+        "m.dict()", "m.model_dump()"
+    )
+    again = parse_document("d.md", out.encode()).blocks[0]
+    assert again.shown_outputs == ((4, "{'a': 1}"),) and again.code_line_of(7) == 4
+    assert replace_blocks(doc, {1: block.code}) == src.encode()  # unchanged: byte for byte
+
+
+def test_a_session_rewrite_that_would_move_an_output_is_refused() -> None:
+    doc = parse_document("d.md", b"```pycon\n>>> x = 1\n>>> x\n1\n>>> y = 2\n```\n")
+    with pytest.raises(WriteError, match="by hand"):
+        replace_blocks(doc, {1: "x = 1\ny = 2\n"})  # `x`, whose output is shown, is gone
+    with pytest.raises(WriteError, match="script followed by a console session"):
+        mixed = parse_document("m.md", b"```python\nimport os\n>>> os.sep\n'/'\n```\n")
+        replace_blocks(mixed, {1: "import os\nos.sep\n"})
 
 
 def test_write_is_atomic_keeps_mode_and_refuses_changed_file(tmp_path: Path) -> None:
@@ -135,8 +158,8 @@ def test_unchanged_blocks_round_trip_and_others_are_untouched(
 ) -> None:
     raw = text.encode()
     doc = parse_document("d.md", raw)
-    writable = [b for b in doc.blocks if b.language != "pycon"]
-    assert replace_blocks(doc, {b.index: b.code for b in writable}) == raw
+    assert replace_blocks(doc, {b.index: b.code for b in doc.blocks}) == raw  # sessions too
+    writable = [b for b in doc.blocks if not b.session]
     if not writable:
         return
     target = data.draw(st.sampled_from(writable))

@@ -9,6 +9,7 @@ symlink that leads out of the project is not followed.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import os
 import re
@@ -34,9 +35,12 @@ def split_keepends(text: str) -> list[tuple[str, str]]:
 
 
 def writable(block: Block) -> str | None:
-    """Why a block cannot be rewritten in place, or None."""
+    """Why a block cannot be rewritten in place, or None. A console session's code lines
+    are not contiguous (its output sits between them): :func:`_session_lines` rewrites it."""
     if block.session:
-        return "console sessions are not rewritten in place"
+        if any(">>>" not in p and "..." not in p for p in block.prefixes[:1]):
+            return "a script followed by a console session is not rewritten in place"
+        return None
     if block.line_map and list(block.line_map) != list(
         range(block.line_map[0], block.line_map[0] + len(block.line_map))
     ):
@@ -77,6 +81,10 @@ def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
         reason = writable(block)
         if reason is not None:
             raise WriteError(f"{doc.path}:{block.fence_line}: {reason}")
+        if block.session:
+            first, last = block.start_line - 1, block.end_line
+            lines[first:last] = _session_lines(block, lines, code_lines(replacements[index]))
+            continue
         first = block.start_line - 1  # 0-based index of the first code line
         count = len(block.line_map)
         ending = lines[first][1] if count else lines[block.fence_line - 1][1]
@@ -105,6 +113,92 @@ def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
                 head = at == block.fence_line - 1
                 lines[at] = (_move_highlights(content, moved, head, known), end)
     return "".join(c + e for c, e in lines).encode("utf-8")
+
+
+def _session_lines(
+    block: Block, lines: list[tuple[str, str]], new: list[str]
+) -> list[tuple[str, str]]:
+    """A console session's lines with its code rewritten: a line the fix left alone keeps
+    its bytes, a changed line keeps its prompt, a new line gets ``>>> `` where a statement
+    starts and ``... `` where it goes on; the output shown after a statement stays after it.
+    Refused (WriteError) where a removed or regrouped line has output after it: the output
+    would then follow another statement."""
+    first, last = block.start_line - 1, block.end_line
+    old = code_lines(block.code)
+    index_of = {ln - 1: i for i, ln in enumerate(block.line_map)}
+    starts = _statement_starts("\n".join(new))
+    where = f"{block.doc_path}:{block.fence_line}"
+    if starts is None:
+        raise WriteError(f"{where}: the rewritten session does not parse")
+    sample = next((p for p in block.prefixes if ">>>" in p), ">>> ")
+    container = sample[: sample.index(">>>")]
+    ending = lines[first][1] or _dominant_ending(lines)
+    # what goes where each old code line was: ("keep", j) | ("new", [j, ...]) | ("drop",)
+    plan: dict[int, tuple[str, list[int]]] = {}
+    before: dict[int, list[int]] = {}  # new lines inserted before an old line
+    after_all: list[int] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for k in range(i2 - i1):
+                plan[i1 + k] = ("keep" if tag == "equal" else "new", [j1 + k])
+        elif tag == "insert":
+            (before.setdefault(i1, []) if i1 < len(old) else after_all).extend(range(j1, j2))
+        else:  # a delete, or lines regrouped: the new ones where the first old one was
+            plan[i1] = ("new", list(range(j1, j2)))
+            for k in range(i1 + 1, i2):
+                plan[k] = ("drop", [])
+            dropped = range(i1, i2) if tag == "delete" else range(i1, i2 - 1)
+            if any(_output_after(block, lines, k) for k in dropped):
+                raise WriteError(
+                    f"{where}: the fix moves code that has output after it; "
+                    "rewrite the session by hand"
+                )
+
+    def render(js: list[int]) -> list[tuple[str, str]]:
+        return [
+            (f"{container}{'>>> ' if j in starts else '... '}{new[j]}".rstrip(), ending)
+            for j in js
+            if new[j].strip()
+        ]
+
+    out: list[tuple[str, str]] = []
+    for at in range(first, last):
+        i = index_of.get(at)
+        if i is None:
+            out.append(lines[at])
+            continue
+        out += render(before.get(i, []))
+        kind, js = plan.get(i, ("keep", []))
+        if kind == "keep":
+            out.append(lines[at])
+        elif kind == "new":
+            rendered = render(js)
+            if len(js) == 1 and rendered:  # the same line changed: its own prompt and ending
+                prefix = block.prefixes[i] if i < len(block.prefixes) else container + ">>> "
+                rendered = [(prefix + new[js[0]], lines[at][1] or ending)]
+            out += rendered
+    return out + render(after_all)
+
+
+def _statement_starts(code: str) -> set[int] | None:
+    """0-based lines where a top-level statement (or its first decorator) starts."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    out: set[int] = set()
+    for stmt in tree.body:
+        decorators = getattr(stmt, "decorator_list", [])
+        out.add((decorators[0].lineno if decorators else stmt.lineno) - 1)
+    return out
+
+
+def _output_after(block: Block, lines: list[tuple[str, str]], i: int) -> bool:
+    """Whether output is shown after old code line ``i`` (before the next code line)."""
+    start = block.line_map[i]  # 0-based index of the line after it
+    stop = block.line_map[i + 1] - 1 if i + 1 < len(block.line_map) else block.end_line
+    return any(lines[at][0].strip() for at in range(start, stop))
 
 
 #: Lines a fence highlights: pymdownx/Hugo ``hl_lines="2 4-5"``, MyST/Sphinx's

@@ -16,6 +16,7 @@ for the same rewrites, nothing is left for the end.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import json
 import multiprocessing
@@ -53,7 +54,7 @@ from exampletest.model import (
     Report,
 )
 from exampletest.nameindex import NameIndex, imported_packages
-from exampletest.parse import script_claims
+from exampletest.parse import parse_document, script_claims
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.pool import Workers
 from exampletest.rules.base import dotted
@@ -61,7 +62,7 @@ from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.types import SharedRun
 from exampletest.symbols import analyze, code_lines, parse_code, parse_tree
 from exampletest.verdict import subjects
-from exampletest.writeback import WriteError, writable
+from exampletest.writeback import WriteError, replace_blocks, writable
 
 STALE_LINT = ("UP", "FAST002", "RUF013")
 FIXABLE = frozenset({Category.BROKEN, Category.STALE, Category.INCOMPLETE})
@@ -785,7 +786,7 @@ def _trial_documents(
         replace(
             doc,
             blocks=tuple(
-                _with_code(b, codes[(path, b.index)]) if (path, b.index) in codes else b
+                _with_code(b, codes[(path, b.index)], doc) if (path, b.index) in codes else b
                 for b in doc.blocks
             ),
         )
@@ -871,9 +872,16 @@ def _unrun(result: BlockResult) -> tuple[str, ...]:
     return tuple(sorted(f"{stage} ({how})" for stage, how in result.stages.items() if how != "ran"))
 
 
-def _with_code(block: Block, code: str) -> Block:
-    """The block with new code (a script: sessions are not rewritten); lines past its end map
-    to its last line (for messages only)."""
+def _with_code(block: Block, code: str, doc: Document) -> Block:
+    """The block with new code; lines past its end map to its last line (for messages only).
+    A session is written into its document and read back: its outputs are claims about the
+    statements they follow, wherever the rewrite put those."""
+    if block.session:
+        with contextlib.suppress(WriteError):
+            new = parse_document(doc.path, replace_blocks(doc, {block.index: code}))
+            again = next((b for b in new.blocks if b.index == block.index), None)
+            if again is not None and _nonblank(again.code) == _nonblank(code):
+                return again  # (a session has no blank lines between its statements)
     n = len(code_lines(code))
     last = block.line_map[-1] if block.line_map else block.start_line
     line_map = tuple(block.line_map[:n]) + tuple(last for _ in range(n - len(block.line_map)))
@@ -894,6 +902,10 @@ def _with_code(block: Block, code: str) -> Block:
         expected_exceptions=expected,
         printed_outputs=printed,
     )
+
+
+def _nonblank(code: str) -> list[str]:
+    return [line for line in code_lines(code) if line.strip()]
 
 
 def _fix(state: _State) -> Fix | None:
