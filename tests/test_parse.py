@@ -720,3 +720,14 @@ def test_a_session_continuation_without_its_prompt_is_code() -> None:
     assert block.code == "d = dict(a=1,\n         b=2)\nd\nlen(d)\n"
     assert block.unprompted == (3,)
     assert block.shown_outputs == ((3, "{'a': 1, 'b': 2}"), (4, "2"))
+
+
+def test_http_requests_in_a_python_fence_are_skipped_not_checked_as_divisions() -> None:
+    from exampletest.parse import parse_document
+
+    raw = (
+        b"```python\nPOST /api/v1/auth/login\nGET /api/v1/users/me\n```\n\n```python\nx = 1\n```\n"
+    )
+    listing, code = parse_document("d.md", raw).blocks
+    assert listing.skip_reason is not None and "HTTP requests" in listing.skip_reason
+    assert code.skip_reason is None

@@ -444,6 +444,21 @@ def test_a_none_an_unset_variable_gave_is_env_the_same_error_otherwise_is_broken
     ]
 
 
+def test_sql_left_out_of_a_string_with_dots_is_an_elision(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc(
+        "d.md",
+        "```python\nimport sqlite3\n\ncur = sqlite3.connect(':memory:').cursor()\n"
+        "cur.execute('INSERT INTO t ...')\n```\n\n"
+        "```python\nimport sqlite3\n\nsqlite3.connect(':memory:').execute('SELEC 1')\n```\n",
+    )
+    assert _rules_by_block(run_json, "d.md") == [
+        [("incomplete", "elided")],
+        [("broken", "OperationalError")],
+    ]
+
+
 def test_a_block_asking_the_reader_for_a_secret_needs_input_not_a_fix(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

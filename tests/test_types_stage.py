@@ -612,3 +612,18 @@ def test_a_dict_unpacked_into_a_call_is_one_style_finding(tmp_path: Path) -> Non
     assert found == [("arg-type", "style"), ("arg-type", "broken")]
     unpacked = block["findings"][0]["message"]
     assert '"**dict[str, str]"' in unpacked and "more parameters" in unpacked
+
+
+def test_a_type_error_of_a_legacy_column_attribute_is_stale(tmp_path: Path) -> None:
+    """``name = Column(String)`` then ``self.name = name``: mypy sees a ``Column[str]``; the
+    model's 1.x style is the cause (``Mapped[str]`` types it)."""
+    code = (
+        "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import "
+        "DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass Item(Base):\n"
+        "    __tablename__ = 'items'\n    id = Column(Integer, primary_key=True)\n"
+        "    name = Column(String)\n\n    def rename(self, name: str) -> None:\n"
+        "        self.name = name\n        self.id = 'x' + 1\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert (16, "stale") in found and any(c == "broken" for line, c in found if line == 17)

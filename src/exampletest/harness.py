@@ -1012,7 +1012,8 @@ _WORD_PORT = re.compile(r"^[a-z][\w+.-]*://[^/\s]*:([A-Za-z_<{][\w<>{}]*)(?:[/?#
 
 def _elided(filename: str, line: int | None) -> bool:
     """Whether the top-level statement at ``line`` leaves code out with ``...`` as a value
-    (``Table(...)``, ``routes = [...]``): an exception there is about the elision. A ``...``
+    (``Table(...)``, ``routes = [...]``) or in a string (``"INSERT INTO t ..."``): an
+    exception there is about the elision. A ``...``
     body (``def f(): ...``) or a type's ``...`` (``tuple[int, ...]``) is not one. A class whose
     body says ``# ...`` shows part of a class (the rest shown before): making it fails for what
     it leaves out (no ``__tablename__``)."""
@@ -1034,8 +1035,18 @@ def _elided(filename: str, line: int | None) -> bool:
         return not isinstance(up, ast.Expr | ast.Subscript)
 
     return any(
-        isinstance(n, ast.Constant) and n.value is Ellipsis and value(n) for n in ast.walk(stmt)
+        (isinstance(n, ast.Constant) and n.value is Ellipsis and value(n))
+        # a string that leaves part of itself out: `execute("INSERT INTO t ...")`
+        or (
+            isinstance(n, ast.Constant)
+            and isinstance(n.value, str)
+            and _ELIDED_TEXT.search(n.value)
+        )
+        for n in ast.walk(stmt)
     )
+
+
+_ELIDED_TEXT = re.compile(r"(?:^|\s)(?:\.\.\.|…)(?=\s|$|\))")
 
 
 def _statement_names(filename: str, line: int) -> set[str] | None:

@@ -619,6 +619,9 @@ def _make_block(
         skip_reason = "includes another file's code (`--8<--`, `{! !}`) among its own"
     elif _configuration(code_only):
         skip_reason = "configuration (an INI or TOML [section]) in a Python fence, not Python"
+    elif code_only and all(_HTTP_REQUEST.match(t) for t in code_only):
+        # `POST /api/v1/auth/login` parses (a division) and would be checked as Python
+        skip_reason = "HTTP requests (`POST /path`) in a Python fence, not Python"
     elif (needs := _required_python(parse_info(tok.info)[1].get("requires", ""))) is not None:
         skip_reason = (
             f"the document gates it on Python {needs} (`requires`); this is Python "
@@ -710,6 +713,9 @@ def _myst_options(lines: list[str]) -> int:
 #: An INI/TOML section header (``[mypy]``, ``[tool.ruff]``) and a ``key = value`` line.
 _SECTION = re.compile(r"^\[{1,2}[\w.\-\" ]+\]{1,2}\s*$")
 _KEY_VALUE = re.compile(r"^[\w.\-]+\s*=\s*\S")
+
+
+_HTTP_REQUEST = re.compile(r"^\s*(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+/\S*(?:\s|$)")
 
 
 def _configuration(lines: list[str]) -> bool:

@@ -346,6 +346,9 @@ def _check_modules(
     return {module: _merge_unpacked(found) for module, found in results.items()}
 
 
+#: A type error between a legacy ``Column()`` attribute and its values (``self.name = name``).
+_LEGACY_COLUMN = re.compile(r'(?:has type|type is) "Column\[')
+
 #: mypy's complaint about a ``**dict`` argument, one per parameter the dict could fill.
 _UNPACKED = re.compile(r'^Argument \d+ to "([^"]+)" has incompatible type "\*\*([^"]+)"; expected ')
 
@@ -755,6 +758,12 @@ def _to_finding(
         message += (
             " (a handler typed for the exception class it is registered for: it runs; the "
             "library's callback type takes any Exception)"
+        )
+    if category is Category.BROKEN and _LEGACY_COLUMN.search(message):
+        category = Category.STALE  # the model's `Column()` style: ET204 says so at the class
+        message += (
+            " (a `Column()` attribute: SQLAlchemy 2.0 types a model's attributes from "
+            "`Mapped[...]` annotations; declared with `Column()` alone, mypy sees the column)"
         )
     if code == "arg-type" and _UNPACKED.match(message):
         category = Category.STYLE  # `FastAPI(**app_configs)` with `{"title": "x"}`: it runs
