@@ -299,6 +299,9 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     mustache = "class {{ResourceName}}Base(BaseModel):\n    name: str\n"  # copy-and-fill templates
     assert _found(index, mustache) == [("elided", "incomplete")]
     assert _found(index, "def convert(...) -> ...: ...\n") == [("elided", "incomplete")]
+    # Signatures shown one after another, each without its body.
+    both = "async def get(id: int) -> Item:\n\n# not this\nasync def get(id: int):\n"
+    assert _found(index, both) == [("elided", "incomplete")]
     # An API listing: signatures alone, without a colon or a body.
     listing = "def on_event(self, event: Event)\n\nasync def close() -> None\n"
     assert _found(index, listing) == [("elided", "incomplete")]

@@ -488,25 +488,49 @@ def _error_beyond_elisions(code: str, err: SyntaxError) -> tuple[SyntaxError, st
 def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
     """The code with its elisions filled in so that it parses, and how it elides."""
     trimmed, why = _without_elisions(code)
-    m = _NO_BODY.search(err.msg)
-    if m is not None:
-        lines = trimmed.split("\n")
-        at = int(m.group(1))  # the line that starts the statement that wants a body
-        head = lines[at - 1] if at <= len(lines) else ""
-        body = f"{head[: len(head) - len(head.lstrip())]}    ..."
-        # the header may span lines (a signature, one parameter per line): it ends at the
-        # first line ending in a colon after which nothing but comments follows
-        for end in range(at, len(lines) + 1):
-            after = [ln for ln in lines[end:] if ln.strip()]
-            if after and not after[0].lstrip().startswith("#"):
-                continue
-            if end == at or _HEADER_END.search(lines[end - 1]):
-                trimmed = "\n".join([*lines[:end], body, *lines[end:]])
-                why.append("its body is left out" + (" (only a comment)" if after else ""))
-                break
+    msg: str | None = err.msg
+    for _ in range(50):  # each body left out (signatures listed one after another)
+        m = _NO_BODY.search(msg or "")
+        if m is None:
+            break
+        filled = _with_body(trimmed, int(m.group(1)))
+        if filled is None:
+            break
+        trimmed, only_comment = filled
+        reason = "its body is left out" + (" (only a comment)" if only_comment else "")
+        if reason not in why:
+            why.append(reason)
+        msg = _syntax_error(trimmed)
     if not why or trimmed == code:
         return None
     return (trimmed, "; ".join(why)) if _parses(trimmed) else None
+
+
+def _with_body(code: str, at: int) -> tuple[str, bool] | None:
+    """``code`` with ``...`` as the body of the statement starting on line ``at``, and
+    whether a comment stood for it; None when code follows its header. The header may span
+    lines (a signature, one parameter per line): it ends at the first line ending in a colon
+    after which nothing but comments follows."""
+    lines = code.split("\n")
+    head = lines[at - 1] if at <= len(lines) else ""
+    body = f"{head[: len(head) - len(head.lstrip())]}    ..."
+    for end in range(at, len(lines) + 1):
+        after = [ln for ln in lines[end:] if ln.strip()]
+        if after and not after[0].lstrip().startswith("#"):
+            continue
+        if end == at or _HEADER_END.search(lines[end - 1]):
+            return "\n".join([*lines[:end], body, *lines[end:]]), bool(after)
+    return None
+
+
+def _syntax_error(code: str) -> str | None:
+    try:
+        parse_code(code)
+    except SyntaxError as err:
+        return err.msg
+    except ValueError:
+        return None
+    return None
 
 
 #: What Python 3 says of Python 2's statements (``print x``, ``exec code``, ``except E, e``).
