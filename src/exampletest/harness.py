@@ -1013,10 +1013,10 @@ _WORD_PORT = re.compile(r"^[a-z][\w+.-]*://[^/\s]*:([A-Za-z_<{][\w<>{}]*)(?:[/?#
 def _elided(filename: str, line: int | None) -> bool:
     """Whether the top-level statement at ``line`` leaves code out with ``...`` as a value
     (``Table(...)``, ``routes = [...]``) or in a string (``"INSERT INTO t ..."``): an
-    exception there is about the elision. A ``...``
-    body (``def f(): ...``) or a type's ``...`` (``tuple[int, ...]``) is not one. A class whose
-    body says ``# ...`` shows part of a class (the rest shown before): making it fails for what
-    it leaves out (no ``__tablename__``)."""
+    exception there is about the elision. A ``...`` body (``def f(): ...``) or a type's
+    ``...`` (``tuple[int, ...]``) is not one. A class whose body says ``# ...`` shows part of
+    a class (the rest shown before): making it fails for what it leaves out (no
+    ``__tablename__``)."""
     stmt = _statement_at(filename, line)
     if stmt is None:
         return False
