@@ -731,3 +731,12 @@ def test_http_requests_in_a_python_fence_are_skipped_not_checked_as_divisions() 
     listing, code = parse_document("d.md", raw).blocks
     assert listing.skip_reason is not None and "HTTP requests" in listing.skip_reason
     assert code.skip_reason is None
+
+
+def test_a_compound_statements_body_without_prompts_is_its_body() -> None:
+    from exampletest.parse import parse_document
+
+    raw = b"```pycon\n>>> for s in rows:\n        total += s\n\n>>> total\n3\n```\n"
+    [block] = parse_document("d.md", raw).blocks
+    assert block.code == "for s in rows:\n        total += s\ntotal\n"
+    assert block.unprompted == (3,) and block.shown_outputs == ((3, "3"),)

@@ -362,3 +362,15 @@ def test_a_name_lookup_of_encoded_bytes_is_refused_as_network_access() -> None:
     assert result.value is not None and result.value["exception"] == "PermissionError"
     [network] = result.containments()
     assert network["kind"] == "network" and "'api.example.com'" in network["message"]
+
+
+def test_printed_exception_names_are_not_a_resource_limit() -> None:
+    """``>>> globals()`` shows the builtins, ``MemoryError`` and ``BlockingIOError`` among
+    them: only an exception the job raised says it ran out of memory or processes."""
+    from exampletest.sandbox import _exceptions
+
+    shown = {"got": "{'MemoryError': <class 'MemoryError'>, 'BlockingIOError': ...}"}
+    value = {"pass1": {"exception": None, "outputs": [shown]}, "pass2": {"exception": None}}
+    assert _exceptions(value) == []
+    raised = {"pass1": {"exception": {"type": "MemoryError", "message": ""}}}
+    assert _exceptions(raised) == [{"type": "MemoryError", "message": ""}]

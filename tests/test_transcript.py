@@ -336,3 +336,39 @@ def test_a_sessions_late_future_import_is_legal_as_the_repl_compiles_it(
     session_block, script = report["documents"][0]["blocks"]
     assert [f["rule"] for f in session_block["findings"]] == []
     assert [f["rule"] for f in script["findings"]] == ["SyntaxError"]
+
+
+def test_output_the_author_annotated_is_read_as_the_author_meant() -> None:
+    """Output written as comments, a note after it on its line, a prompt glued to text
+    printed without a newline: the claim under the notes is what is compared."""
+    from exampletest.transcript import matches
+
+    assert matches("# red", "red\n")
+    assert matches("# {'age': 33,\n#  'x': 1}", "{'age': 33, 'x': 1}\n")
+    assert matches("3.14   # two decimals", "3.14\n")
+    assert matches("hi>>>", "hi")
+    assert not matches("# 3", "4\n")
+    assert not matches("3.14   # two decimals", "3.15\n")
+
+
+def test_a_session_value_from_an_earlier_blocks_loop_left_out_is_no_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The later block needs ``holdings`` (its prelude makes the ``Counter``), not the loop
+    that filled it from the reader's data: the empty counter it shows here says nothing. A
+    statement that reads nothing of the kind still does; so does a comment after a blank line
+    not count as output."""
+    write_doc(
+        "d.md",
+        "```pycon\n>>> from collections import Counter\n>>> holdings = Counter()\n"
+        ">>> for row in rows:\n...     holdings[row[0]] += row[1]\n```\n\n"
+        "```pycon\n>>> holdings['IBM']\n150\n>>> print(2 + 2)\n4\n\n# and now\n"
+        ">>> 1 + 1\n3\n```\n",
+    )
+    _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")
+    found = [
+        (f["line"], f["rule"])
+        for f in report["documents"][0]["blocks"][1]["findings"]
+        if f["rule"] == "wrong-output"
+    ]
+    assert found == [(15, "wrong-output")]

@@ -128,6 +128,7 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         "expected_exceptions": [list(e) for e in ctx.block.expected_exceptions],
         "shown_outputs": [list(e) for e in ctx.block.shown_outputs],
         "session": ctx.block.session,
+        "altered": list(ctx.altered),
         "printed_outputs": [list(e) for e in ctx.block.printed_outputs],
         "excused_lines": _excused_lines(ctx),
     }

@@ -67,6 +67,8 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(ctx.later),
         repr(ctx.nowhere),
         repr(ctx.exported),
+        repr(ctx.altered),
+        repr(ctx.block.unprompted),
         *(f.message for f in ctx.findings),  # ("defined only in a later block (line 40)")
     ):
         h.update(part.encode("utf-8", "surrogatepass"))

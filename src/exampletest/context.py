@@ -37,7 +37,16 @@ from exampletest.nameindex import (
     is_importable,
 )
 from exampletest.relative import relative_module
-from exampletest.symbols import BUILTINS, Statement, Symbols, analyze, parse_code, parse_tree
+from exampletest.symbols import (
+    BUILTINS,
+    Statement,
+    Symbols,
+    analyze,
+    changed_in_place,
+    parse_code,
+    parse_tree,
+    tree_or_none,
+)
 
 # Rule ids of the context stage.
 MISSING_IMPORT = "ET001"
@@ -93,6 +102,9 @@ class BlockContext:
     nowhere: tuple[str, ...] = ()
     #: Names later blocks take from this block's imports: not unused, whatever ruff says.
     exported: tuple[str, ...] = ()
+    #: Names the prelude binds that earlier statements it leaves out change in place (a loop
+    #: filling a ``Counter``): what their values show here is not what the reader's are.
+    altered: tuple[str, ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -947,6 +959,13 @@ def _block_context(
             "it, so what it imports is checked as a stand-in"
         )
         findings.append(_env(block, line, col, message, None))
+    kept = {id(p.statement) for p in prelude}
+    altered = {
+        name
+        for _, stmt in available
+        if id(stmt) not in kept and stmt.uses & prelude_binds
+        for name in _changes(stmt.source) & prelude_binds
+    }
     return BlockContext(
         block=block,
         symbols=symbols,
@@ -957,7 +976,15 @@ def _block_context(
         stub_source=stub_source if used_stub else None,
         findings=tuple(findings),
         doc_modules=_with_dependencies(written, modules),
+        altered=tuple(sorted(altered)),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _changes(source: str) -> frozenset[str]:
+    """What a top-level statement changes in place (see :func:`changed_in_place`)."""
+    tree = tree_or_none(source)
+    return frozenset(n for s in tree.body for n in changed_in_place(s)) if tree else frozenset()
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from exampletest import transcript, virtualtime
 from exampletest.placeholder import MARK, is_placeholder, placeholder
 from exampletest.placeholder import uses as placeholder_uses
 from exampletest.relative import RELATIVE_PACKAGE
+from exampletest.symbols import changed_in_place
 
 MODULE_NAME = "exampletest_block"
 CTX_FILENAME = "<exampletest-context>"
@@ -387,10 +388,12 @@ def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
         for name, factory in payload.get("standins", {}).items():
             ns[name] = _framework_standin(name, factory)
         bound: set[str] = set()
+        _PRELUDE_TAINTED.update(payload.get("altered", []))
         for stmt in payload.get("prelude", []):
-            before = set(ns)
+            before, uses = set(ns), placeholder_uses()
             try:
                 exec(compile(stmt["code"], CTX_FILENAME, "exec", dont_inherit=True), ns)
+                _taint(stmt["code"], placeholder_uses() != uses, _PRELUDE_TAINTED)
             except BaseException:
                 # The earlier block reports its own failure; this block still runs, with a
                 # stand-in for what the statement did not define (trouble with it is no
@@ -556,7 +559,8 @@ def _execute(
             for alias in stmt.names:
                 flags |= getattr(__future__, alias.name, __future__.annotations).compiler_flag
     shown: Exception | None = None
-    tainted: set[str] = set()  # names bound from a stand-in's work: their values say nothing
+    # names bound from a stand-in's work (an earlier block's too): their values say nothing
+    tainted = set(_PRELUDE_TAINTED)
     for stmt in body:
         uses = placeholder_uses()
         piece = compile(
@@ -584,6 +588,19 @@ def _execute(
         raise shown
 
 
+#: What the earlier blocks' statements bound from a stand-in's work, as this job ran them.
+_PRELUDE_TAINTED: set[str] = set()
+
+
+def _taint(code: str, used: bool, tainted: set[str]) -> None:
+    """Add to ``tainted`` what ``code``'s statements bind when a stand-in took part (``used``)
+    or they read a tainted name."""
+    with suppress(SyntaxError, ValueError):
+        for stmt in ast.parse(code).body:
+            if used or _loaded(stmt) & tainted:
+                tainted |= _bound(stmt)
+
+
 def _loaded(stmt: ast.stmt) -> set[str]:
     return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
 
@@ -603,17 +620,7 @@ def _bound(stmt: ast.stmt) -> set[str]:
         for n in ast.walk(stmt)
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     }
-    for node in ast.walk(stmt):
-        changed = (
-            node.func.value
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            else node.value
-            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
-            else None
-        )
-        if isinstance(changed, ast.Name):
-            out.add(changed.id)
-    return out
+    return out | changed_in_place(stmt)
 
 
 def _check_shown(

@@ -791,7 +791,7 @@ def _prompted(lines: list[str]) -> list[bool]:
             source.append(line[m.end() :])
             code = True
         else:
-            code = continuing and bool(line.strip()) and _unfinished(source)
+            code = continuing and bool(line.strip()) and _unfinished(source, line)
             if code:
                 source.append(line)
         out.append(code)
@@ -799,12 +799,13 @@ def _prompted(lines: list[str]) -> list[bool]:
     return out
 
 
-def _unfinished(source: list[str]) -> bool:
-    """Whether a session's statement so far wants more lines: an open bracket or string
-    (not a compound statement's header, whose body a ``...`` line must give)."""
+def _unfinished(source: list[str], line: str) -> bool:
+    """Whether ``line`` (no prompt) goes on with a session's statement so far: the statement
+    has an open bracket or string, or is a compound one (``for s in rows:``) and the line is
+    indented (its body: no output can come before the body)."""
+    if source[0].rstrip().endswith(":"):
+        return line[:1] in (" ", "\t")
     text = "\n".join(source)
-    if text.rstrip().endswith(":"):
-        return False
     try:
         compile(text + "\n", "<session>", "single", dont_inherit=True)
     except SyntaxError as err:
@@ -849,7 +850,17 @@ def _statement_outputs(lines: list[str]) -> list[tuple[int, list[str]]]:
             output.append(line[cut:])
     if output:
         found.append((last, output))
-    return found
+    return [(line, kept) for line, output in found if (kept := _without_trailing_notes(output))]
+
+
+def _without_trailing_notes(output: list[str]) -> list[str]:
+    """A statement's output without the comments after a blank line that follows it (``# zero
+    filling`` heading the next statement): doctest ends an output at a blank line too."""
+    blanks = [i for i, text in enumerate(output) if not text.strip()]
+    for at in reversed(blanks):
+        if all(not t.strip() or t.lstrip().startswith("#") for t in output[at:]):
+            output = output[:at]
+    return output
 
 
 def _shown_exception_of(output: list[str]) -> str | None:

@@ -186,7 +186,7 @@ class Contained:
             # SIGKILL: the hard CPU limit (C code that never let the SIGXCPU handler run)
             add("timeout", f"killed after {self.limits.cpu_seconds()} s of CPU time", *where)
         evidence = " ".join(
-            [json.dumps(self.value), self.stderr[-4000:]]
+            [json.dumps(_exceptions(self.value)), self.stderr[-4000:]]
             + [str(e.get("message", "")) for e in self.events if e.get("kind") == "internal"]
         )
         if "MemoryError" in evidence or (
@@ -511,6 +511,22 @@ def _set_limits(limits: Limits, uid: int | None) -> None:
         (resource.RLIMIT_CORE, (0, 0)),
     ):
         resource.setrlimit(which, value)
+
+
+def _exceptions(value: object) -> list[object]:
+    """The exceptions a job's result reports, wherever they sit in it: what says the job ran
+    out of memory or processes (not the text it printed: ``>>> globals()`` shows the names
+    ``MemoryError`` and ``BlockingIOError``)."""
+    found: list[object] = []
+    todo = [value]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            found += [v for k, v in node.items() if k == "exception" and v]
+            todo += [v for k, v in node.items() if k != "exception"]
+        elif isinstance(node, list):
+            todo += node
+    return found
 
 
 def _on_cpu_limit(signum: int, frame: object) -> None:

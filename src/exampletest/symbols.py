@@ -455,3 +455,20 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
         declared=frozenset(declared & free),
         refers=frozenset(_names_in_strings(strings) - binds - free),
     )
+
+
+def changed_in_place(stmt: ast.stmt) -> set[str]:
+    """The names a statement may change without binding them: the object of a method call
+    (``holdings.update(x)``) or of an item assignment (``holdings[k] += n``)."""
+    out: set[str] = set()
+    for node in ast.walk(stmt):
+        changed = (
+            node.func.value
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            else node.value
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
+            else None
+        )
+        if isinstance(changed, ast.Name):
+            out.add(changed.id)
+    return out
