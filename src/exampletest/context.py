@@ -486,23 +486,16 @@ def _error_beyond_elisions(code: str, err: SyntaxError) -> tuple[SyntaxError, st
     such (a template's ``class {Resource}(Base):`` with a body that is not indented): that
     one is the author's to mend, the elision is the reader's to fill."""
     trimmed, why = _without_elisions(code)
-    if not why:
-        return None
-    try:
-        parse_code(trimmed)
-    except SyntaxError as later:
-        return (later, "; ".join(why)) if later.lineno != err.lineno else None
-    except ValueError:
-        return None
-    return None
+    later = _syntax_error(trimmed) if why else None
+    return (later, "; ".join(why)) if later is not None and later.lineno != err.lineno else None
 
 
 def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
     """The code with its elisions filled in so that it parses, and how it elides."""
     trimmed, why = _without_elisions(code)
-    msg: str | None = err.msg
+    left: SyntaxError | None = err
     for _ in range(50):  # each body left out (signatures listed one after another)
-        m = _NO_BODY.search(msg or "")
+        m = _NO_BODY.search(left.msg) if left is not None else None
         if m is None:
             break
         filled = _with_body(trimmed, int(m.group(1)))
@@ -512,7 +505,7 @@ def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
         reason = "its body is left out" + (" (only a comment)" if only_comment else "")
         if reason not in why:
             why.append(reason)
-        msg = _syntax_error(trimmed)
+        left = _syntax_error(trimmed)
     if not why or trimmed == code:
         return None
     return (trimmed, "; ".join(why)) if _parses(trimmed) else None
@@ -535,11 +528,12 @@ def _with_body(code: str, at: int) -> tuple[str, bool] | None:
     return None
 
 
-def _syntax_error(code: str) -> str | None:
+def _syntax_error(code: str) -> SyntaxError | None:
+    """The syntax error the code has (None also for one that cannot be parsed at all)."""
     try:
         parse_code(code)
     except SyntaxError as err:
-        return err.msg
+        return err
     except ValueError:
         return None
     return None

@@ -393,7 +393,9 @@ def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
             before, uses = set(ns), placeholder_uses()
             try:
                 exec(compile(stmt["code"], CTX_FILENAME, "exec", dont_inherit=True), ns)
-                _taint(stmt["code"], placeholder_uses() != uses, _PRELUDE_TAINTED)
+                with suppress(SyntaxError, ValueError):
+                    body = ast.parse(stmt["code"]).body
+                    _taint(body, placeholder_uses() != uses, _PRELUDE_TAINTED)
             except BaseException:
                 # The earlier block reports its own failure; this block still runs, with a
                 # stand-in for what the statement did not define (trouble with it is no
@@ -582,8 +584,7 @@ def _execute(
                 raise
             shown = shown or exc
         finally:
-            if placeholder_uses() != uses or _loaded(stmt) & tainted:
-                tainted |= _bound(stmt)
+            _taint([stmt], placeholder_uses() != uses, tainted)
     if shown is not None:
         raise shown
 
@@ -592,13 +593,12 @@ def _execute(
 _PRELUDE_TAINTED: set[str] = set()
 
 
-def _taint(code: str, used: bool, tainted: set[str]) -> None:
-    """Add to ``tainted`` what ``code``'s statements bind when a stand-in took part (``used``)
-    or they read a tainted name."""
-    with suppress(SyntaxError, ValueError):
-        for stmt in ast.parse(code).body:
-            if used or _loaded(stmt) & tainted:
-                tainted |= _bound(stmt)
+def _taint(stmts: list[ast.stmt], used: bool, tainted: set[str]) -> None:
+    """Add to ``tainted`` what the statements bind when a stand-in took part (``used``) or
+    they read a tainted name."""
+    for stmt in stmts:
+        if used or _loaded(stmt) & tainted:
+            tainted |= _bound(stmt)
 
 
 def _loaded(stmt: ast.stmt) -> set[str]:
@@ -1059,7 +1059,7 @@ _ELIDED_TEXT = re.compile(r"(?:^|\s)(?:\.\.\.|…)(?=\s|$|\))")
 def _statement_names(filename: str, line: int) -> set[str] | None:
     """The names the top-level statement at ``line`` uses; None when its source is unknown."""
     stmt = _statement_at(filename, line)
-    return None if stmt is None else {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    return None if stmt is None else _loaded(stmt)
 
 
 def _names_at(filename: str, line: int) -> set[str]:

@@ -38,7 +38,7 @@ def writable(block: Block) -> str | None:
     """Why a block cannot be rewritten in place, or None. A console session's code lines
     are not contiguous (its output sits between them): :func:`_session_lines` rewrites it."""
     if block.session:
-        if any(">>>" not in p and "..." not in p for p in block.prefixes[:1]):
+        if block.line_map and block.line_map[0] in block.unprompted:  # no prompt: a script
             return "a script followed by a console session is not rewritten in place"
         return None
     if block.line_map and list(block.line_map) != list(

@@ -31,7 +31,7 @@ from exampletest.model import Category, Finding, Key
 from exampletest.nameindex import is_importable
 from exampletest.sandbox import SAFE_PATH
 from exampletest.stages import EXCERPT, StageError, newer_stdlib
-from exampletest.symbols import code_lines, parse_code, parse_tree, tree_or_none
+from exampletest.symbols import analyze, code_lines, parse_code, parse_tree, tree_or_none
 
 #: mypy error codes that are not about the example being wrong.
 IGNORED_CODES = frozenset({"empty-body", "import-not-found", "import-untyped", "name-defined"})
@@ -404,8 +404,7 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
         p.name
         for p in ctx.provided
         if p.source == "import"
-        and (m := _IMPORTED_FROM.match(p.statement or "")) is not None
-        and not is_importable(m[1])
+        and not all(is_importable(m) for m, _, _ in analyze(p.statement or "").imported_modules)
     }
     defined: set[str] = set()  # the document's own classes and functions
     if not missing and not placeholders and not tainted:
@@ -454,8 +453,6 @@ def _standin_lines(ctx: BlockContext) -> set[int]:
         for line in range(n.lineno, (n.end_lineno or n.lineno) + 1)
     }
 
-
-_IMPORTED_FROM = re.compile(r"(?:from|import)\s+([\w.]+)")
 
 _DYNAMIC_TYPE = re.compile(
     r'^(?:Variable "([\w.]+)" is not valid as a type|Invalid base class "(\w+)")'
