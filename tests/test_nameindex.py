@@ -238,3 +238,47 @@ def test_subset_indexes_are_bounded_least_recently_used_first(
     assert len(left) == 2
     assert sqlalchemy in left
     assert jwt not in left
+
+
+def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[list[str] | None]:
+    """Record each build's packages (the real build still runs)."""
+    builds: list[list[str] | None] = []
+    real = NameIndex.build.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[NameIndex], /, **kwargs: object) -> NameIndex:
+        builds.append(kwargs.get("packages"))  # type: ignore[arg-type]
+        return real(cls, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(NameIndex, "build", classmethod(counted))
+    return builds
+
+
+def test_a_build_started_early_is_taken_for_the_same_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started from the raw text before parsing, the build is the one ``load`` makes for the
+    same packages: one build, the same index, cached as usual."""
+    builds = _count_builds(monkeypatch)
+    early = NameIndex.start(tmp_path, {"sqlalchemy", "os"})
+    assert early is not None
+    index = NameIndex.load(tmp_path, packages={"os", "sqlalchemy"}, started=early)
+    assert builds == [["sqlalchemy"]]
+    assert index.complete
+    select = index.lookup("select")
+    assert select is not None and select.statement == "from sqlalchemy import select"
+    assert len(list(tmp_path.glob("nameindex-*-*.json"))) == 1
+    assert NameIndex.start(tmp_path, {"sqlalchemy"}) is None  # cached now: nothing to start
+
+
+def test_a_build_started_for_other_packages_is_stopped_and_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blocks import other packages than the text suggested: the early build is killed
+    and the index is the one for the blocks' packages (never depends on timing)."""
+    builds = _count_builds(monkeypatch)
+    early = NameIndex.start(tmp_path, {"sqlalchemy", "jwt"})
+    assert early is not None
+    index = NameIndex.load(tmp_path, packages={"sqlalchemy"}, started=early)
+    assert builds == [["jwt", "sqlalchemy"], ["sqlalchemy"]]
+    assert index.lookup("PyJWTError") is None  # jwt was not asked for: not walked
+    assert not early.result().complete  # killed: its (empty) index is never used

@@ -47,6 +47,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import typing
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -280,9 +281,12 @@ class NameIndex:
         packages: Iterable[str] | None = None,
         timeout: float = BUILD_TIMEOUT,
         before_build: Callable[[], object] | None = None,
+        started: EarlyBuild | None = None,
     ) -> NameIndex:
         """The cached index for this environment, built (and cached) when missing or unreadable.
         ``before_build`` is called when it has to be built (work to overlap with the build).
+        ``started``: a build begun before the documents were parsed; taken when it walks the
+        same packages (the index never depends on when it was built), stopped otherwise.
 
         ``packages``: the third-party top-level packages whose names matter (those the
         documents import: no other package's names are ever suggested). The standard library
@@ -292,15 +296,23 @@ class NameIndex:
         key = environment_key()
         subset = None if packages is None else sorted(_third_party(packages))
         paths = [] if cache_dir is None else _paths(cache_dir, key, subset)
+        taken = started is not None and started.subset == subset
+        if started is not None and not taken:
+            started.cancel()
         for path in paths:
             cached = cls._read(path, key)
             if cached is not None:
                 with contextlib.suppress(OSError):
                     os.utime(path)  # recently used: pruned last
+                if started is not None:
+                    started.cancel()
                 return cached
         if before_build is not None:
             before_build()
-        index = cls.build(timeout=timeout, packages=subset)
+        if started is not None and taken:
+            index = started.result()
+        else:
+            index = cls.build(timeout=timeout, packages=subset)
         if paths and index.complete:
             with contextlib.suppress(OSError):
                 index._write(paths[-1], key)
@@ -308,10 +320,31 @@ class NameIndex:
         return index
 
     @classmethod
+    def start(
+        cls,
+        cache_dir: Path | None,
+        packages: Iterable[str],
+        timeout: float = BUILD_TIMEOUT,
+    ) -> EarlyBuild | None:
+        """Begin building the index ``load`` will want for ``packages`` (read from the raw
+        text, before the documents are parsed: the build takes seconds that parsing can
+        overlap); None when a cached index may serve them."""
+        subset = sorted(_third_party(packages))
+        paths = [] if cache_dir is None else _paths(cache_dir, environment_key(), subset)
+        if any(p.exists() for p in paths):
+            return None
+        return EarlyBuild(subset, timeout)
+
+    @classmethod
     def build(
-        cls, *, timeout: float = BUILD_TIMEOUT, packages: Sequence[str] | None = None
+        cls,
+        *,
+        timeout: float = BUILD_TIMEOUT,
+        packages: Sequence[str] | None = None,
+        started: Callable[[subprocess.Popen[bytes]], object] | None = None,
     ) -> NameIndex:
-        """Build in a subprocess; an empty, incomplete index when that fails or runs out of time."""
+        """Build in a subprocess; an empty, incomplete index when that fails or runs out of time.
+        ``started`` gets the process (to stop it early)."""
         from exampletest.sandbox import SAFE_PATH  # the parent's side only: builds stay lean
 
         with tempfile.TemporaryDirectory(prefix="exampletest-nameindex-") as tmp:
@@ -333,6 +366,8 @@ class NameIndex:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
+            if started is not None:
+                started(proc)
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -423,6 +458,42 @@ class NameIndex:
         if known is None:
             known = self._importable[module] = is_importable(module)
         return known
+
+
+class EarlyBuild:
+    """A name index build running in a thread (its subprocess does the work)."""
+
+    def __init__(self, subset: list[str], timeout: float) -> None:
+        self.subset = subset
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._cancelled = threading.Event()
+        self._index: NameIndex | None = None
+        self._thread = threading.Thread(target=self._build, args=(timeout,), daemon=True)
+        self._thread.start()
+
+    def _build(self, timeout: float) -> None:
+        self._index = NameIndex.build(timeout=timeout, packages=self.subset, started=self._began)
+
+    def _began(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+        if self._cancelled.is_set():
+            self._kill()
+
+    def _kill(self) -> None:
+        """The build's leader (Popen knows whether it was reaped); ``build`` then kills the
+        rest of its process group."""
+        if self._proc is not None:
+            with contextlib.suppress(OSError):
+                self._proc.kill()
+
+    def result(self) -> NameIndex:
+        self._thread.join()
+        return self._index if self._index is not None else NameIndex([], {}, complete=False)
+
+    def cancel(self) -> None:
+        """Stop the build (not wanted after all); its index is never used."""
+        self._cancelled.set()
+        self._kill()
 
 
 def is_importable(module: str) -> bool:

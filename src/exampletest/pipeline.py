@@ -39,6 +39,7 @@ from exampletest.model import (
 )
 from exampletest.nameindex import (
     STACK_PACKAGES,
+    EarlyBuild,
     NameIndex,
     environment_key,
     imported_modules,
@@ -120,21 +121,23 @@ def module_name(block_doc: str, index: int, suffix: str = "") -> str:
 
 
 def load_documents(
-    options: Options, before_parse: Callable[[list[str]], object] | None = None
+    options: Options, before_parse: Callable[[list[str], list[str]], object] | None = None
 ) -> tuple[list[Document], list[str]]:
     """The documents of the run. ``before_parse`` gets the texts of those that are new or
-    changed (not parsed in an earlier run: their blocks will likely run) before they are
-    parsed, to start what can start while markdown-it works."""
+    changed (not parsed in an earlier run: their blocks will likely run), and those of all,
+    before they are parsed, to start what can start while markdown-it works."""
     files, errors = discover(options.paths, options.exclude)
     cache = ResultCache(options.cache_dir, _own_source_digest()) if options.use_cache else None
     if before_parse is not None:
-        texts = []
+        texts, every = [], []
         for f in files:
             raw = peek(f)
+            text = raw.decode("utf-8", "replace") if raw is not None else ""
+            every.append(text)
             if raw is not None and (cache is None or not cache.has_parsed(f, raw)):
-                texts.append(raw.decode("utf-8", "replace"))
+                texts.append(text)
         if texts:
-            before_parse(texts)
+            before_parse(texts, every)
     documents = [read_document(f, cache.parse if cache else None) for f in files]
     return documents, errors
 
@@ -154,6 +157,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     prewarmed = False
     mypy_cache = options.cache_dir / "mypy"
     documents: list[Document] = []
+    early_index: EarlyBuild | None = None
 
     def prewarm(start: bool = True, tops: set[str] | None = None) -> None:
         """While the name index is built or the contexts analysed: mypy on the libraries
@@ -169,17 +173,21 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             seeds = user_cache() if options.use_cache else None
             types.prewarm(workdir, mypy_cache, packages, options.mypy_options, seeds, start)
 
-    def start_early(texts: list[str]) -> None:
+    def start_early(texts: list[str], every: list[str]) -> None:
         """New or changed documents: their blocks will likely run. The smoke workers start
         importing, and on a large run mypy starts on the libraries, while one core parses
         and analyses (timing only: what the run finds does not depend on it; the counts and
         imports are read from the text). Not with --changed-since, whose few blocks must not
         cost a start for the whole folder."""
-        nonlocal workers
+        nonlocal workers, early_index
         blocks = sum(len(_PYTHON_FENCE.findall(t)) for t in texts)
         if not blocks or options.only:
             return
         modules = {m for t in texts for m in imported_modules(t)}
+        # the name index, for the packages every document's text imports: taken if the
+        # blocks import the same
+        tops = {m.partition(".")[0] for t in every for m in imported_modules(t)}
+        early_index = NameIndex.start(user_cache() or options.cache_dir, _index_packages(tops))
         if "smoke" in options.stages:
             workers = smoke_workers(options, blocks, modules)
             workers.start()
@@ -188,7 +196,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     try:
         documents, errors = load_documents(options, start_early)
         report = Report([], __version__, environment(), errors=list(errors))
-        index = load_index(options, documents, prewarm)
+        index = load_index(options, documents, prewarm, early_index)
         cache = ResultCache(options.cache_dir) if options.use_cache else None
         keys: dict[Key, str] = {}
         hits: dict[Key, BlockResult] = {}
@@ -231,18 +239,24 @@ def run(options: Options, progress: Progress | None = None) -> Report:
         if misses and options.fixes:
             _load_in_background("exampletest.fix.engine")
         speculation: list[Trial] = []
+        speculating: list[threading.Thread] = []
 
         def speculate(preliminary: list[DocumentResult], shared: SharedRun) -> None:
             """While mypy runs: the fix trials, from the verdicts so far (their mypy joins the
-            run's if that has not started yet)."""
+            run's if that has not started yet, or follows it), in a thread of their own: the
+            run's verdicts do not wait for them."""
             from exampletest.fix.engine import speculate
 
-            try:
-                speculation.append(
-                    speculate(preliminary, documents, options, index, workers, shared)
-                )
-            except Exception:  # only a head start: the fix engine does the whole work anyway
-                speculation.clear()
+            def head_start() -> None:
+                try:
+                    speculation.append(
+                        speculate(preliminary, documents, options, index, workers, shared)
+                    )
+                except Exception:  # only a head start: the fix engine does the work anyway
+                    speculation.clear()
+
+            speculating.append(threading.Thread(target=head_start, daemon=True))
+            speculating[-1].start()
 
         report.documents = conclude(
             check(
@@ -256,6 +270,8 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             )
         )
         fresh = _fresh(report, hits)
+        for thread in speculating:
+            thread.join()
         if options.fixes:
             from exampletest.fix.diff import attach_diffs
 
@@ -267,6 +283,8 @@ def run(options: Options, progress: Progress | None = None) -> Report:
                 propose(report, documents, options, index, ids, workers, early)
             attach_diffs(report, documents)
     finally:
+        if early_index is not None:  # only still running when the run stopped before it
+            early_index.cancel()
         if workers is not None:
             workers.close()
         if prewarmed:  # only left when the run stopped before mypy
@@ -376,6 +394,7 @@ def load_index(
     options: Options,
     documents: Sequence[Document],
     before_build: Callable[[], object] | None = None,
+    started: EarlyBuild | None = None,
 ) -> NameIndex:
     """The name index belongs to the Python environment, not the project: it is kept in the
     user's cache (``$XDG_CACHE_HOME/exampletest``), keyed by the environment, and shared by
@@ -383,10 +402,13 @@ def load_index(
     Only the packages the documents import are walked, and the stack the examples are
     checked against (no other package's names are ever suggested), which keeps a first run
     from importing the whole environment."""
-    tops = {*imported_packages(d.blocks for d in documents), *STACK_PACKAGES}
-    packages = {p for p in tops if is_importable(p)}
+    packages = _index_packages(imported_packages(d.blocks for d in documents))
     cache = user_cache() or options.cache_dir
-    return NameIndex.load(cache, packages=packages, before_build=before_build)
+    return NameIndex.load(cache, packages=packages, before_build=before_build, started=started)
+
+
+def _index_packages(tops: Iterable[str]) -> set[str]:
+    return {p for p in {*tops, *STACK_PACKAGES} if is_importable(p)}
 
 
 def user_cache() -> Path | None:
@@ -440,8 +462,8 @@ def check(
     shared: SharedRun | None = None,
 ) -> Checked:
     """Context and stages for every block of the documents (those ``only`` allows).
-    ``shared``: the types stage joins that mypy run when it can, is left ``pending`` while
-    that runs, and runs its own once that is over."""
+    ``shared``: the types stage joins that mypy run when it can, and otherwise runs its own
+    once that is over (they share mypy's cache)."""
     doc_results: list[DocumentResult] = []
     contexts: list[BlockContext] = []
     results: dict[Key, BlockResult] = {}
@@ -644,8 +666,9 @@ def check_contexts(
                     rider.done.wait()
                     if rider.results is not None:
                         add("types", rider.results)
-                return  # otherwise left pending, for a later run of its own
-            # (a shared run that is already over leaves the cache free: this check runs its own)
+                        return
+                shared.over.wait()  # it started without these: they follow once it is over
+            # (a shared run that is over leaves the cache free: this check runs its own)
             checked = types.check(
                 pairs,
                 workdir / "types",

@@ -361,25 +361,12 @@ class Trial:
     wanted: dict[str, set[int]] = field(default_factory=dict)
     checked: Checked | None = None
     memos: dict[Key, dict[tuple[str, str, str], Rewrite]] = field(default_factory=dict)
-    #: documents whose types stage is still to run (the run's mypy had started before the
-    #: head start could join it: the round that reuses the rest runs it)
-    untyped: set[str] = field(default_factory=set)
 
     def reusable(self, path: str, codes: dict[Key, str], wanted: set[int]) -> bool:
         """Whether this check saw ``path`` with these codes and checked every wanted block."""
         then = {k: c for k, c in self.codes.items() if k[0] == path}
         now = {k: c for k, c in codes.items() if k[0] == path}
         return self.checked is not None and then == now and wanted <= self.wanted.get(path, set())
-
-    def add_types(self, path: str, typed: Checked) -> None:
-        """Complete ``path`` with its types stage, run later (``untyped``)."""
-        assert self.checked is not None
-        for key, result in typed.results.items():
-            if key[0] == path and key in self.checked.results:
-                self.checked.results[key].stages["types"] = result.stages["types"]
-                found = [f for f in typed.found.get(key, []) if f.stage == "types"]
-                self.checked.found.setdefault(key, []).extend(found)
-        self.untyped.discard(path)
 
 
 def _states(
@@ -438,10 +425,8 @@ def speculate(
     shared: SharedRun | None = None,
 ) -> Trial:
     """The first round of trials from preliminary verdicts (every stage but types). Their
-    mypy joins the run's (``shared``) if that has not started yet, and runs on its own if
-    that is over (a large run's trials come after it). While it runs, types are left to the
-    first round, which runs them once for the codes the final verdicts ask for (mypy shares
-    the run's cache, so it could not start earlier anyway)."""
+    mypy joins the run's (``shared``) if that has not started yet, and otherwise runs on its
+    own as soon as that is over (they share mypy's cache)."""
     by_path = {d.path: d for d in documents}
     states = _states(doc_results, by_path, None)
     skips: dict[Key, set[str]] = {key: set() for key in states}
@@ -458,10 +443,9 @@ def speculate(
         return Trial(memos=memos)
     docs = {key[0]: state.doc for key, state in states.items()}
     rewritten, wanted = _trial_documents(codes, list(codes), docs)
-    opts = _trial_options(options, wanted, lambda path, stages: stages)
+    opts = _trial_options(options, wanted)
     checked = check(rewritten, opts, index, [], None, workers, shared=shared)
-    untyped = {k[0] for k, r in checked.results.items() if r.stages.get("types") == "pending"}
-    return Trial(codes, wanted, checked, memos, untyped)
+    return Trial(codes, wanted, checked, memos)
 
 
 def propose(
@@ -795,24 +779,10 @@ def _trial_documents(
     return rewritten, wanted
 
 
-def _trial_options(
-    options: Options,
-    wanted: dict[str, set[int]],
-    narrow: Callable[[str, frozenset[str]], frozenset[str]],
-) -> Options:
-    """Options that check only ``wanted``, with each document's stages narrowed."""
-    chosen = options.stages_for
-
-    def stages_for(path: str) -> frozenset[str]:
-        stages = chosen(path) if chosen else None
-        return narrow(path, options.stages if stages is None else stages)
-
+def _trial_options(options: Options, wanted: dict[str, set[int]]) -> Options:
+    """Options that check only ``wanted`` (each document with its own stages)."""
     return replace(
-        options,
-        only=lambda d: wanted.get(d.path, set()),
-        fixes=False,
-        module_suffix="_fix",
-        stages_for=stages_for,
+        options, only=lambda d: wanted.get(d.path, set()), fixes=False, module_suffix="_fix"
     )
 
 
@@ -828,8 +798,8 @@ def _recheck(
     what each has now, and the stages that did not run on it (skipped, timed out).
 
     Where an earlier check (the head start's, an earlier round's) saw a document with the
-    same codes, what it found is the answer: nothing runs again but the head start's types
-    stage. This check joins ``history``."""
+    same codes, what it found is the answer: nothing runs again. This check joins
+    ``history``."""
     docs = {key[0]: state.doc for key, state in states.items()}
     codes: dict[Key, str] = {k: s.code for k, s in states.items()}
     codes.update({k: code for k, (code, _) in trial.items()})
@@ -840,22 +810,11 @@ def _recheck(
     priors = {
         p: next((t for t in history if t.reusable(p, changed, i)), None) for p, i in wanted.items()
     }
-    # one check: every stage where nothing can be reused, types alone where the head start
-    # holds every other stage's answer
-    types_only = {p: t for p, t in priors.items() if t is not None and p in t.untyped}
     todo = {p: i for p, i in wanted.items() if priors[p] is None}
-    if todo or types_only:
-        rechecked = {**todo, **{p: t.wanted[p] for p, t in types_only.items()}}
-        opts = _trial_options(
-            options,
-            rechecked,
-            lambda path, stages: stages & {"types"} if path in types_only else stages,
-        )
+    if todo:
+        opts = _trial_options(options, todo)
         checked = check(rewritten, opts, index, [], None, workers)
-        for path, typed in types_only.items():
-            typed.add_types(path, checked)
-        if todo:
-            history.append(Trial({k: c for k, c in changed.items() if k[0] in todo}, todo, checked))
+        history.append(Trial({k: c for k, c in changed.items() if k[0] in todo}, todo, checked))
     for path, indexes in wanted.items():
         seen = priors[path] if path not in todo else history[-1]
         assert seen is not None and seen.checked is not None
