@@ -6,6 +6,7 @@ import contextlib
 import importlib.util
 import itertools
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -1077,6 +1078,30 @@ def test_sleeping_moves_a_virtual_clock_where_nothing_else_could_happen(
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
     blocks = report["documents"][0]["blocks"]
     assert [(b["status"], b["findings"]) for b in blocks] == [("ok", [])] * 4
+
+
+def test_a_timeit_measurement_is_read_off_a_short_run(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``timeit`` of a slow statement a thousand times (about 15 s here, the whole time limit)
+    runs briefly and reports what the whole would take, the clock moved by it; a cheap
+    statement still runs every time (its side effects are all there); an exception raised by
+    the statement is still raised."""
+    write_doc(
+        "d.md",
+        "```python\nimport time\nimport timeit\n\nstart = time.perf_counter()\n"
+        "took = timeit.timeit('sum(range(10**6))', number=1000)\n"
+        "assert took > 3, took\nassert time.perf_counter() - start >= took\n"
+        "calls = []\ntimeit.timeit(lambda: calls.append(1), number=10_000)\n"
+        "assert len(calls) == 10_000\n```\n\n"
+        "```python\nimport timeit\n\ntimeit.timeit('1 / 0', number=100)\n```\n",
+    )
+    began = time.monotonic()
+    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
+    assert time.monotonic() - began < 10
+    first, second = report["documents"][0]["blocks"]
+    assert (first["status"], first["findings"]) == ("ok", [])
+    assert [f["rule"] for f in second["findings"]] == ["ZeroDivisionError"]
 
 
 def test_a_class_that_shows_only_part_of_its_body_is_a_fragment(
