@@ -126,6 +126,32 @@ def test_module_not_installed_is_env_naming_the_distribution(index: NameIndex) -
     assert env[0].suggestion is None and "may be another project" in env[0].message
 
 
+def test_a_block_using_what_an_earlier_block_imported_from_a_missing_module_is_env(
+    index: NameIndex,
+) -> None:
+    """The earlier block has the ET003; a later block that uses its import (or a value or
+    function made with it) runs against the same stand-in: env too, at its first use, with
+    the import's document line. A block using nothing of it, and a module the document
+    writes itself, stay as they are."""
+    ctxs = _contexts(
+        "```python\nimport jose\nfrom jose import jwt\n\n"
+        "def token(claims):\n    return jwt.encode(claims, 'k')\n\nname = 'x'\n```\n\n"
+        "```python\nprint(jose.__version__)\n```\n\n"
+        "```python\nprint(token({'sub': name}))\n```\n\n"
+        "```python\nprint(name.upper())\n```\n",
+        index,
+    )
+    direct = [f for f in ctxs[1].findings if f.rule == NOT_INSTALLED]
+    assert [(f.category.value, f.line, f.column) for f in direct] == [("env", 12, 7)]
+    assert direct[0].message.startswith("`jose` comes from `jose`, which is not installed here")
+    assert "(imported at line 2)" in direct[0].message
+    assert direct[0].suggestion == "pip install python-jose"
+    [made] = [f for f in ctxs[2].findings if f.rule == NOT_INSTALLED]
+    assert made.line == 16 and made.message.startswith("`token`, from an earlier block, needs")
+    assert "(imported at line 3)" in made.message
+    assert not ctxs[3].findings  # `name` needs nothing that is missing
+
+
 def test_the_examples_own_project_is_never_suggested_for_installation(index: NameIndex) -> None:
     ctxs = _contexts("```python\nfrom app.core.config import settings\nimport jose\n```\n", index)
     own, jose = [f for f in ctxs[0].findings if f.rule == NOT_INSTALLED]

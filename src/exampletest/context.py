@@ -22,7 +22,7 @@ import inspect
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,13 +201,14 @@ def _analyze_document(
     versions = document_modules(blocks)
     imports = _document_imports(blocks)
     files = {b.index: module for module, written in versions.items() for b in written}
+    by_index = {b.index: b for b in blocks}
     for block in blocks:
         symbols = analyze(block.code)
         resolver = _Resolver(index, prefer, tops, imports)
         modules = _as_of(versions, block)
         own = files.get(block.index)
         ctx = _block_context(
-            block, symbols, earlier, resolver, stub_names, stub_source, modules, own
+            block, symbols, earlier, resolver, stub_names, stub_source, modules, own, by_index
         )
         out.append(ctx)
         if symbols.syntax_error is None and block.skip_reason is None:
@@ -727,6 +728,7 @@ def _block_context(
     stub_source: str | None,
     modules: dict[str, Block] | None = None,
     own_module: str | None = None,
+    blocks: Mapping[int, Block] | None = None,
 ) -> BlockContext:
     findings: list[Finding] = []
     if block.code_indent:
@@ -934,15 +936,20 @@ def _block_context(
             f"(install the `{dist}` distribution)"
         )
         findings.append(_env(block, line, col, message, f"pip install {dist}"))
-    for p in prelude:  # earlier blocks' imports of what is not installed: stand-ins, silently
-        for module, _, _ in analyze(p.statement.source).imported_modules:
+    for p in prelude:  # earlier blocks' imports of what is not installed: stand-ins
+        for module, line, _ in analyze(p.statement.source).imported_modules:
             top = module.split(".")[0]
             if top in missing_modules or is_importable(top):
                 continue
             if _own_modules(module, modules):
                 written.update((m, modules[m].code) for m in _own_modules(module, modules))
-            else:
-                missing_modules.append(top)
+                continue
+            missing_modules.append(top)
+            earlier_block = (blocks or {}).get(p.block_index)
+            where = earlier_block.doc_line(p.statement.line + line - 1) if earlier_block else None
+            dependent = _uses_missing_module(block, symbols, p, available, top, where)
+            if dependent is not None:
+                findings.append(dependent)
     for level, module, line, col in symbols.relative_imports:
         fake = relative_module(level, module)
         if fake in missing_modules:
@@ -1478,6 +1485,45 @@ def _env(
         category=category,
         message=message,
         suggestion=suggestion,
+    )
+
+
+def _uses_missing_module(
+    block: Block,
+    symbols: Symbols,
+    importer: PreludeStatement,
+    available: list[tuple[int, Statement]],
+    top: str,
+    line: int | None,
+) -> Finding | None:
+    """The block uses what an earlier block imported from ``top``, which is not installed
+    (that block has the ET003): a name it imports, or a value, function or class of that
+    block whose definition needs one. Those uses are checked against a stand-in, so this
+    block cannot be fully checked here either."""
+    where = f"imported at line {line}" if line else "imported by an earlier block"
+    own = sorted(
+        set(symbols.free_names) & importer.statement.binds, key=lambda n: _first_use(symbols, n)
+    )
+    if own:
+        name, how = own[0], f"`{own[0]}` comes from `{top}`"
+    else:
+        built = [
+            n
+            for n in sorted(symbols.free_names, key=lambda n: _first_use(symbols, n))
+            if any(q.statement is importer.statement for q in _closure({n}, available))
+        ]
+        if not built:
+            return None
+        name, how = built[0], f"`{built[0]}`, from an earlier block, needs `{top}`"
+    dist = None if top in PROJECT_PACKAGES or top in NAMESPACES else distribution_for(top)
+    first, col, _ = _first_use(symbols, name)
+    return _env(
+        block,
+        first,
+        col,
+        f"{how}, which is not installed here ({where}): this block's use of it is checked "
+        "against a stand-in, so it is only partly checked",
+        f"pip install {dist}" if dist else None,
     )
 
 
