@@ -355,8 +355,8 @@ def test_what_a_statement_naming_a_missing_module_raises_is_no_evidence(
         "```python\nimport nosuchui as rx\n\n\nclass A(rx.State, mixin=True):\n    n: int = 0\n"
         "```\n\n```python\nfig, ax = [1]\n```\n",
     )
-    env = [("env", "ET003")]  # the context stage's, at the imports
-    assert _rules_by_block(run_json, "d.md") == [env, [], env, [("broken", "ValueError")]]
+    env = [("env", "ET003")]  # the context stage's, at the imports (and at the use of one)
+    assert _rules_by_block(run_json, "d.md") == [env, env, env, [("broken", "ValueError")]]
     # ... in a function too, where the stand-in is a global the failing statement names
     write_doc(
         "f.md",
