@@ -323,6 +323,41 @@ def test_a_console_session_gets_a_verified_fix_written_around_its_outputs(
     assert after["documents"][0]["blocks"][0]["status"] == "ok"
 
 
+def test_a_column_model_gets_a_verified_fix_and_a_block_that_trips_on_none_keeps_it_out(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """ET204 in a document: the model block's fix is verified by every stage (its table is
+    created and used by the next block). Where ``str | None`` makes mypy reject a later
+    block's use, the annotations stay out and the other rewrites stay in."""
+    model = (
+        "from sqlalchemy import Column, Integer, String, create_engine\n"
+        "from sqlalchemy.orm import Session, declarative_base\n\nBase = declarative_base()\n\n\n"
+        "class User(Base):\n    __tablename__ = 'users'\n"
+        "    id = Column(Integer, primary_key=True)\n"
+        "    name = Column(String(50), nullable=False)\n"
+    )
+    use = (
+        "engine = create_engine('sqlite://')\nBase.metadata.create_all(engine)\n"
+        "with Session(engine) as session:\n    session.add(User(name='ada'))\n"
+        "    session.commit()\n    print(session.query(User).first().name.upper())\n"
+    )
+    write_doc("m.md", f"```python\n{model}```\n\n```python\n{use}```\n")
+    _code, report = run_json("--no-cache", "m.md")
+    first, second = report["documents"][0]["blocks"]
+    fix = first["fix"]
+    assert fix["verified"] and "ET204" in fix["resolves"]
+    annotated = "    name: Mapped[str] = mapped_column(String(50), nullable=False)\n"
+    assert annotated in fix["replacement"]
+    assert second["fix"]["verified"] and "ET202" in second["fix"]["resolves"]
+    # `name` may be NULL here: `Mapped[str | None]`, and `.name.upper()` no longer types
+    write_doc("n.md", f"```python\n{model.replace(', nullable=False', '')}{use}```\n")
+    _code, report = run_json("--no-cache", "n.md")
+    [block] = report["documents"][0]["blocks"]
+    fix = block["fix"]
+    assert fix["verified"] and "ET202" in fix["resolves"] and "ET204" not in fix["resolves"]
+    assert "mapped_column" not in fix["replacement"]
+
+
 def test_a_wrong_case_import_gets_a_verified_fix(
     write_doc: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -919,6 +919,99 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     assert [u.id for u in after["by"]] == [u.id for u in before["by"]] == [1]
 
 
+COLUMN_MODELS = """\
+import datetime as dt
+import enum
+import sqlalchemy as sa
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Column, DateTime, Enum, ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Role(enum.Enum):
+    admin = "admin"
+    user = "user"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id = Column(Integer, primary_key=True, index=True)
+    email = Column(String(255), unique=True, nullable=False)
+    name = Column("full_name", String)
+    is_active = Column(Boolean, default=True)
+    role = Column(Enum(Role), nullable=False, default=Role.user)
+    joined = Column(DateTime, nullable=True)
+    balance = Column(Numeric(10, 2))
+    score = Column(sa.Float, nullable=False)
+    items = relationship("Item", back_populates="owner")
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id = Column(Integer, primary_key=True)
+    owner_id = Column(Integer, ForeignKey("users.id"))
+    owner = relationship("User", back_populates="items")
+"""
+
+
+def _tables(code: str) -> dict[str, list[tuple[object, ...]]]:
+    """Each table of the models' metadata: every column's DDL-relevant settings."""
+    ns: dict[str, Any] = {}
+    exec(compile(code, "<models>", "exec", dont_inherit=True), ns)
+
+    def settings(c: Any) -> tuple[object, ...]:
+        keys = sorted(fk.target_fullname for fk in c.foreign_keys)
+        default = repr(getattr(c.default, "arg", None))
+        return (c.name, repr(c.type), c.nullable, c.primary_key, c.unique, c.index, default, keys)
+
+    tables = ns["Base"].metadata.tables
+    return {name: [settings(c) for c in table.columns] for name, table in tables.items()}
+
+
+def test_column_models_become_mapped_columns_with_the_same_tables() -> None:
+    """ET204: every ``Column()`` of a model becomes ``name: Mapped[T] = mapped_column(...)``
+    with its arguments as they were: SQLAlchemy builds the same tables (names, types,
+    NULL-ability, keys, indexes, defaults) from the rewritten code; ``T | None`` where the
+    column may be NULL; the Python types spelled as the block imports them."""
+    result = sqlalchemy.rewrite_models(COLUMN_MODELS, RewriteContext())
+    assert result.applied == ("ET204",)
+    for line in (
+        "    id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)",
+        "    email: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)",
+        '    name: Mapped[str | None] = mapped_column("full_name", String)',
+        "    is_active: Mapped[bool | None] = mapped_column(Boolean, default=True)",
+        "    role: Mapped[Role] = mapped_column(Enum(Role), nullable=False, default=Role.user)",
+        "    joined: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)",
+        "    balance: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))",
+        "    score: Mapped[float] = mapped_column(sa.Float, nullable=False)",
+        '    items = relationship("Item", back_populates="owner")',
+        '    owner_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("users.id"))',
+    ):
+        assert line + "\n" in result.code
+    assert "Column," not in result.code  # no longer used: its import goes
+    assert "from sqlalchemy.orm import Mapped, declarative_base, mapped_column" in result.code
+    assert _tables(result.code) == _tables(COLUMN_MODELS)
+
+
+def test_a_model_with_a_column_type_of_no_one_python_type_is_left_with_a_note() -> None:
+    code = (
+        "from sqlalchemy import JSON, Column, Integer\nfrom sqlalchemy.orm import "
+        "declarative_base\n\nBase = declarative_base()\n\n\nclass Event(Base):\n"
+        "    __tablename__ = 'events'\n    id = Column(Integer, primary_key=True)\n"
+        "    data = Column(JSON)\n"
+    )
+    result = sqlalchemy.rewrite_models(code, RewriteContext())
+    assert result.code == code and result.applied == ()
+    assert result.notes == (
+        "ET204 (line 7): `Event.data`'s column type has no one Python type to annotate it "
+        "with: write its `Mapped[...]` by hand",
+    )
+
+
 def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> None:
     """ET303: FastAPI sees the same dependencies before and after the rewrite."""
     from exampletest.fix import fastapi as fastapi_fix

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeProvider
 
 from exampletest.fix.imports import add_imports, remove_unused_imports
@@ -197,6 +198,39 @@ def global_names(wrapper: MetadataWrapper) -> frozenset[str]:
         return BUILTINS | frozenset(a.name for a in scope.assignments) if scope else BUILTINS
 
     return per_tree(wrapper, "globals", make)
+
+
+def imported_from(module: cst.Module, origin: str) -> dict[str, str]:
+    """Local name -> imported name, for every ``from origin import ...``."""
+    found: dict[str, str] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if (
+                isinstance(small, cst.ImportFrom)
+                and not small.relative
+                and small.module is not None
+                and get_full_name_for_node(small.module) == origin
+                and not isinstance(small.names, cst.ImportStar)
+            ):
+                for alias in small.names:
+                    name = get_full_name_for_node(alias.name) or ""
+                    found[alias.evaluated_alias or name] = name
+    return found
+
+
+def module_aliases(module: cst.Module, origin: str) -> set[str]:
+    """Local names bound by ``import origin [as x]``."""
+    return {
+        alias.evaluated_alias or origin
+        for stmt in module.body
+        if isinstance(stmt, cst.SimpleStatementLine)
+        for small in stmt.body
+        if isinstance(small, cst.Import)
+        for alias in small.names
+        if get_full_name_for_node(alias.name) == origin
+    }
 
 
 _NOTE_LINE = re.compile(r"^(\w+) \(line (\d+)\): ")

@@ -279,7 +279,7 @@ def _ruff(paths: list[str], args: list[str], version: str | None) -> str:
         return ""
 
 
-GROUPS = ("imports", "pydantic", "sqlalchemy", "fastapi", "stdlib", "output", "ruff")
+GROUPS = ("imports", "pydantic", "sqlalchemy", "models", "fastapi", "stdlib", "output", "ruff")
 
 
 def _groups(
@@ -308,6 +308,7 @@ def _groups(
         "imports": (repr((imports, sorted(spellings.items()))), add),
         "pydantic": (repr(sorted(rctx.unpassed)), lambda code: pydantic_v1.rewrite(code, rctx)),
         "sqlalchemy": ("", lambda code: sqlalchemy.rewrite(code, rctx)),
+        "models": ("", lambda code: sqlalchemy.rewrite_models(code, rctx)),
         "fastapi": ("", lambda code: fastapi.rewrite(code, rctx)),
         "stdlib": ("", lambda code: stdlib.rewrite(code, rctx)),
         "output": (repr(outputs), lambda code: output.rewrite(code, outputs)),
@@ -655,7 +656,8 @@ def _apply(
 _GROUP_EVIDENCE = {
     "imports": re.compile(r"^ET00[14]$"),
     "pydantic": re.compile(r"^ET1\d\d$|^Pydantic|pydantic|^Missing named argument", re.I),
-    "sqlalchemy": re.compile(r"^ET2\d\d$|sqlalchemy", re.I),
+    "sqlalchemy": re.compile(r"^ET2(?!04)\d\d$|sqlalchemy", re.I),
+    "models": re.compile(r"^ET204$"),
     "fastapi": re.compile(r"^ET30[136]$|^FAST002$|^StarletteDeprecationWarning$"),
     "stdlib": re.compile(r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp"),
     "output": re.compile(r"^wrong-output$"),

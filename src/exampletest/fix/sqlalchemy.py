@@ -15,6 +15,8 @@ from exampletest.fix.base import (
     Rewrite,
     RewriteContext,
     global_names,
+    imported_from,
+    module_aliases,
     run_passes,
     source_of,
 )
@@ -284,6 +286,211 @@ class _FutureImport(PassTransformer):
 
 def _future(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
     return wrapper.visit(_FutureImport(edit))
+
+
+#: SQLAlchemy column types -> (the Python type a ``Mapped[...]`` annotation gives it, the
+#: module that type comes from, or None for a builtin).
+_PYTHON_TYPES: dict[str, tuple[str, str | None]] = {
+    **dict.fromkeys(("Integer", "SmallInteger", "BigInteger", "INTEGER", "INT", "BIGINT",
+                     "SMALLINT"), ("int", None)),
+    **dict.fromkeys(("String", "Text", "Unicode", "UnicodeText", "VARCHAR", "NVARCHAR", "CHAR",
+                     "NCHAR", "TEXT", "CLOB"), ("str", None)),
+    **dict.fromkeys(("Boolean", "BOOLEAN"), ("bool", None)),
+    **dict.fromkeys(("Float", "REAL", "Double", "DOUBLE", "DOUBLE_PRECISION", "FLOAT"),
+                    ("float", None)),
+    **dict.fromkeys(("Numeric", "DECIMAL", "NUMERIC"), ("Decimal", "decimal")),
+    **dict.fromkeys(("DateTime", "DATETIME", "TIMESTAMP"), ("datetime", "datetime")),
+    **dict.fromkeys(("Date", "DATE"), ("date", "datetime")),
+    **dict.fromkeys(("Time", "TIME"), ("time", "datetime")),
+    "Interval": ("timedelta", "datetime"),
+    **dict.fromkeys(("LargeBinary", "BLOB", "BINARY", "VARBINARY"), ("bytes", None)),
+    **dict.fromkeys(("Uuid", "UUID"), ("UUID", "uuid")),
+}  # fmt: skip
+
+
+class _MappedColumns(PassTransformer):
+    """A declarative model's ``name = Column(Type, ...)`` -> ``name: Mapped[T] =
+    mapped_column(Type, ...)``, its arguments as they were (the table is the same): ``T``
+    is the column type's Python type, ``T | None`` for a column that may be NULL (Column's
+    default, unless it is a primary key or ``nullable=False``). All of a class's columns or
+    none: a type with no one Python type (``JSON``, a custom type) leaves the class as it is,
+    with a note. ``relationship()`` lines stay: 2.0 maps them unannotated too."""
+
+    def __init__(self, wrapper: MetadataWrapper, edit: Edit) -> None:
+        super().__init__(edit)
+        module = wrapper.module
+        self.scope = global_names(wrapper)
+        self.from_sqlalchemy: dict[str, str] = {}  # local name -> SQLAlchemy's name for it
+        for stmt in module.body:
+            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                if (
+                    isinstance(small, cst.ImportFrom)
+                    and small.module is not None
+                    and not small.relative
+                    and (get_full_name_for_node(small.module) or "").split(".")[0] == "sqlalchemy"
+                    and not isinstance(small.names, cst.ImportStar)
+                ):
+                    for alias in small.names:
+                        name = get_full_name_for_node(alias.name) or ""
+                        self.from_sqlalchemy[alias.evaluated_alias or name] = name
+        self.sqlalchemy_modules = module_aliases(module, "sqlalchemy") | {"sqlalchemy"}
+        self.module = module
+        self.imports: list[str] = []
+
+    def _sqlalchemy_name(self, expr: cst.BaseExpression) -> str | None:
+        """SQLAlchemy's name for ``Column``, ``sa.Integer``, ``String(50)``'s callee, ..."""
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        if isinstance(expr, cst.Name):
+            if expr.value in self.from_sqlalchemy:
+                return self.from_sqlalchemy[expr.value]
+            return expr.value if expr.value not in self.scope else None  # matched by name
+        full = get_full_name_for_node(expr) or ""
+        root, _, rest = full.partition(".")
+        return rest.rsplit(".", 1)[-1] if root in self.sqlalchemy_modules and rest else None
+
+    def _spelled(self, name: str, origin: str | None) -> str | None:
+        """How the block can name a Python type: a builtin, its ``from origin import``, its
+        module's alias, or a new ``from origin import name`` when that name is free."""
+        if origin is None:
+            return name
+        local = next((k for k, v in imported_from(self.module, origin).items() if v == name), None)
+        if local is not None:
+            return local
+        alias = next(iter(sorted(module_aliases(self.module, origin))), None)
+        if alias is not None:
+            return f"{alias}.{name}"
+        if name in self.scope:
+            return None
+        self.imports.append(f"from {origin} import {name}")
+        return name
+
+    def _annotation(self, call: cst.Call) -> str | None:
+        """``T`` or ``T | None`` for a ``Column(...)`` call; None when it has no one type."""
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword}
+        positional = [a.value for a in call.args if not a.keyword and not a.star]
+        if positional and isinstance(positional[0], cst.SimpleString | cst.ConcatenatedString):
+            positional = positional[1:]  # the column's own name
+        kind = keywords.get("type_", positional[0] if positional else None)
+        name = self._sqlalchemy_name(kind) if kind is not None else None
+        if kind is None or name is None:
+            return None
+        options = kind.args if isinstance(kind, cst.Call) else ()
+        flags = {a.keyword.value: a.value for a in options if a.keyword}
+        if name == "Enum":
+            first = next((a.value for a in options if not a.keyword and not a.star), None)
+            python = (
+                self.module.code_for_node(first)
+                if isinstance(first, cst.Name | cst.Attribute)
+                else "str"
+                if isinstance(first, cst.SimpleString)
+                else None
+            )
+        elif name in _PYTHON_TYPES:
+            python, origin = _PYTHON_TYPES[name]
+            if _is_false(flags.get("as_uuid")):
+                python, origin = "str", None
+            elif _is_false(flags.get("asdecimal")):
+                python, origin = "float", None
+            python = self._spelled(python, origin)
+        else:
+            python = None
+        if python is None:
+            return None
+        nullable = keywords.get("nullable")
+        required = _is_true(keywords.get("primary_key")) or _is_false(nullable)
+        return f"{python} | None" if _is_true(nullable) or not required else python
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        body = updated_node.body
+        if not isinstance(body, cst.IndentedBlock):
+            return updated_node
+        statements = list(body.body)
+        lines = [
+            (i, s.body[0])
+            for i, s in enumerate(statements)
+            if isinstance(s, cst.SimpleStatementLine) and len(s.body) == 1
+        ]
+        if any(isinstance(small, cst.AnnAssign) for _, small in lines) or not any(
+            _assigns(small, "__tablename__") for _, small in lines
+        ):
+            return updated_node
+        columns = [
+            (i, small)
+            for i, small in lines
+            if isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+            and isinstance(small.value, cst.Call)
+            and self._sqlalchemy_name(small.value.func) == "Column"
+        ]
+        if not columns:
+            return updated_node
+        before = list(self.imports)
+        typed: list[tuple[int, cst.Assign, str]] = []
+        for i, assign in columns:
+            assert isinstance(assign.value, cst.Call)
+            annotation = self._annotation(assign.value)
+            if annotation is None:
+                self.imports[:] = before
+                target = self.module.code_for_node(assign.targets[0].target)
+                self.note(
+                    "ET204",
+                    original_node,
+                    f"`{updated_node.name.value}.{target}`'s column type has no one Python "
+                    "type to annotate it with: write its `Mapped[...]` by hand",
+                )
+                return updated_node
+            typed.append((i, assign, annotation))
+        for i, assign, annotation in typed:
+            assert isinstance(assign.value, cst.Call)
+            statement = cst.parse_statement(f"x: Mapped[{annotation}] = mapped_column()")
+            assert isinstance(statement, cst.SimpleStatementLine)
+            new = statement.body[0]
+            assert isinstance(new, cst.AnnAssign) and isinstance(new.value, cst.Call)
+            call = assign.value.with_changes(func=new.value.func)
+            line = statements[i]
+            assert isinstance(line, cst.SimpleStatementLine)
+            statements[i] = line.with_changes(
+                body=[new.with_changes(target=assign.targets[0].target, value=call)]
+            )
+        self.edit.applied.add("ET204")
+        self.edit.imports.extend(
+            ["from sqlalchemy.orm import Mapped, mapped_column", *self.imports]
+        )
+        self.imports.clear()
+        self.edit.unused.append(("sqlalchemy", "Column"))
+        return updated_node.with_changes(body=body.with_changes(body=statements))
+
+
+def _assigns(small: cst.BaseSmallStatement, name: str) -> bool:
+    return isinstance(small, cst.Assign) and any(
+        isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
+    )
+
+
+def _is_true(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, cst.Name) and value.value == "True"
+
+
+def _is_false(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, cst.Name) and value.value == "False"
+
+
+def _mapped(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_MappedColumns(wrapper, edit))
+
+
+#: Column-only models to annotated ones: a group of its own (a fix can keep the other
+#: SQLAlchemy rewrites and leave this one out, when ``T | None`` tells mypy what the block
+#: did not handle).
+MODEL_PASSES: tuple[Pass, ...] = (Pass(("ET204",), _mapped, ("Column(",)),)
+
+
+def rewrite_models(code: str, ctx: RewriteContext) -> Rewrite:
+    return run_passes(code, ctx, MODEL_PASSES)
 
 
 PASSES: tuple[Pass, ...] = (

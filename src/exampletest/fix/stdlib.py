@@ -25,43 +25,11 @@ from exampletest.fix.base import (
     Rewrite,
     RewriteContext,
     global_names,
+    imported_from,
+    module_aliases,
     run_passes,
     source_of,
 )
-
-
-def _imported_from(module: cst.Module, origin: str) -> dict[str, str]:
-    """Local name -> imported name, for every ``from origin import ...``."""
-    found: dict[str, str] = {}
-    for stmt in module.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for small in stmt.body:
-            if (
-                isinstance(small, cst.ImportFrom)
-                and not small.relative
-                and small.module is not None
-                and get_full_name_for_node(small.module) == origin
-                and not isinstance(small.names, cst.ImportStar)
-            ):
-                for alias in small.names:
-                    name = get_full_name_for_node(alias.name) or ""
-                    found[alias.evaluated_alias or name] = name
-    return found
-
-
-def _module_aliases(module: cst.Module, origin: str) -> set[str]:
-    """Local names bound by ``import origin [as x]``."""
-    return {
-        alias.evaluated_alias or origin
-        for stmt in module.body
-        if isinstance(stmt, cst.SimpleStatementLine)
-        for small in stmt.body
-        if isinstance(small, cst.Import)
-        for alias in small.names
-        if get_full_name_for_node(alias.name) == origin
-    }
-
 
 _EQUAL = cst.AssignEqual(
     whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
@@ -93,11 +61,11 @@ class _Utc(PassTransformer):
         super().__init__(edit)
         module = wrapper.module
         scope = global_names(wrapper)
-        names = _imported_from(module, "datetime")
+        names = imported_from(module, "datetime")
         self.classes = {local for local, name in names.items() if name == "datetime"}
         if "datetime" not in scope:  # a fragment: the usual `from datetime import datetime`
             self.classes.add("datetime")
-        self.modules = _module_aliases(module, "datetime")
+        self.modules = module_aliases(module, "datetime")
         self.utc_free = "UTC" not in scope or names.get("UTC") == "UTC"
         self.naive = _naive_columns(module)
         self.method = method
@@ -251,9 +219,9 @@ class _JwtAlgorithms(PassTransformer):
     @functools.cached_property
     def jwt_ok(self) -> bool:
         """``jwt`` is PyJWT (or python-jose's, which takes the same arguments), or undefined."""
-        jose = _imported_from(self.module, "jose").get("jwt") == "jwt"
+        jose = imported_from(self.module, "jose").get("jwt") == "jwt"
         unbound = "jwt" not in global_names(self.wrapper)
-        return jose or unbound or "jwt" in _module_aliases(self.module, "jwt")
+        return jose or unbound or "jwt" in module_aliases(self.module, "jwt")
 
     def _is_global(self, expr: cst.BaseExpression, around: tuple[cst.CSTNode, ...]) -> bool:
         """A string, or a name (or its attribute) that is global where the encode reads it:
