@@ -627,3 +627,17 @@ def test_a_type_error_of_a_legacy_column_attribute_is_stale(tmp_path: Path) -> N
     [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
     assert (16, "stale") in found and any(c == "broken" for line, c in found if line == 17)
+
+
+def test_an_error_about_an_earlier_blocks_name_points_at_that_definition(tmp_path: Path) -> None:
+    """A later fragment means another ``User`` than the one the document defined last (one
+    with ``addresses``): mypy checks it against that one, and the message says which, by
+    its document line; a name the block binds itself is not pointed at."""
+    code = "class User:\n    name: str = 'a'\n"
+    then = "print(User.addresses)\nuser = User()\nprint(user.email)\n"
+    blocks = _run_types(tmp_path, code, then=then)
+    messages = [f["message"] for f in blocks[1]["findings"] if f["category"] == "broken"]
+    assert messages == [
+        '"type[User]" has no attribute "addresses" (`User` here is an earlier block\'s: line 2)',
+        '"User" has no attribute "email"',
+    ]

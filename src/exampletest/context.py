@@ -80,6 +80,7 @@ class Provided:
 class PreludeStatement:
     block_index: int
     statement: Statement
+    doc_line: int = 0  # where the statement starts in the document (0: not known)
 
 
 @dataclass(frozen=True)
@@ -827,7 +828,13 @@ def _block_context(
         )
         return BlockContext(block, symbols, (), (), (), (), None, tuple(findings))
     available = [] if block.directives.standalone else earlier
-    prelude = _closure({*symbols.free_names, *symbols.refers}, available)
+    by_index = blocks or {}
+    prelude = [
+        dataclasses.replace(p, doc_line=by_index[p.block_index].doc_line(p.statement.line))
+        if p.block_index in by_index
+        else p
+        for p in _closure({*symbols.free_names, *symbols.refers}, available)
+    ]
     prelude_binds = {n for p in prelude for n in p.statement.binds}
     prelude_free = (
         {n for p in prelude for n in p.statement.uses} - prelude_binds - BUILTINS - symbols.binds
@@ -945,8 +952,7 @@ def _block_context(
                 written.update((m, modules[m].code) for m in _own_modules(module, modules))
                 continue
             missing_modules.append(top)
-            earlier_block = (blocks or {}).get(p.block_index)
-            where = earlier_block.doc_line(p.statement.line + line - 1) if earlier_block else None
+            where = p.doc_line + line - 1 if p.doc_line else None
             dependent = _uses_missing_module(block, symbols, p, available, top, where)
             if dependent is not None:
                 findings.append(dependent)

@@ -795,6 +795,9 @@ def _to_finding(
             " (an attribute set on a function: Python allows it and it runs, but mypy does not "
             "model attributes of functions)"
         )
+    earlier = _earlier_definition(ctx, lines, line, col, end_line, end_col)
+    if category is Category.BROKEN and earlier is not None:
+        message += f" (`{earlier[0]}` here is an earlier block's: line {earlier[1]})"
     made = _runtime_class(ctx, message) if code in ("valid-type", "misc") else None
     if made is not None:  # it runs: mypy cannot follow a class a function makes
         why = f"a class made at runtime by `{made}()`: it runs, but type checkers cannot follow it"
@@ -969,6 +972,25 @@ def _added_later(message: str, source: list[str]) -> str | None:
 
 #: "already defined on line 2": a line of the checked module, not of the document.
 _MODULE_LINE = re.compile(r"\bon line (\d+)\b")
+
+
+def _earlier_definition(
+    ctx: BlockContext, lines: list[str], line: int, col: int, end_line: int, end_col: int
+) -> tuple[str, int] | None:
+    """The first name the erring expression takes from an earlier block (the block does not
+    bind it), and that block's line binding it: a fragment that means another ``User`` or
+    ``client`` than the one the document defined before is checked against that one."""
+    if end_line != line or not 0 < line <= len(lines):
+        return None
+    span = lines[line - 1][col - 1 : end_col - 1]
+    for m in re.finditer(r"(?<![\w.])[A-Za-z_]\w*", span):
+        name = m.group(0)
+        if name in ctx.symbols.binds:
+            continue
+        binders = [p for p in ctx.prelude if name in p.statement.binds and p.doc_line]
+        if binders:
+            return name, binders[-1].doc_line
+    return None
 
 
 def _doc_line(m: re.Match[str], ctx: BlockContext, mod: CheckModule) -> str:
