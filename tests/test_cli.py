@@ -327,8 +327,9 @@ def test_a_column_model_gets_a_verified_fix_and_a_block_that_trips_on_none_keeps
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
     """ET204 in a document: the model block's fix is verified by every stage (its table is
-    created and used by the next block). Where ``str | None`` makes mypy reject a later
-    block's use, the annotations stay out and the other rewrites stay in."""
+    created and used by the next block), its base now a class mypy follows. Where
+    ``str | None`` makes mypy reject a later block's use, the model's rewrites stay out and
+    the other rewrites stay in."""
     model = (
         "from sqlalchemy import Column, Integer, String, create_engine\n"
         "from sqlalchemy.orm import Session, declarative_base\n\nBase = declarative_base()\n\n\n"
@@ -345,7 +346,8 @@ def test_a_column_model_gets_a_verified_fix_and_a_block_that_trips_on_none_keeps
     _code, report = run_json("--no-cache", "m.md")
     first, second = report["documents"][0]["blocks"]
     fix = first["fix"]
-    assert fix["verified"] and "ET204" in fix["resolves"]
+    assert fix["verified"] and {"ET204", "valid-type"} <= set(fix["resolves"])
+    assert "class Base(DeclarativeBase):\n    pass\n" in fix["replacement"]
     annotated = "    name: Mapped[str] = mapped_column(String(50), nullable=False)\n"
     assert annotated in fix["replacement"]
     assert second["fix"]["verified"] and "ET202" in second["fix"]["resolves"]

@@ -887,7 +887,7 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     from exampletest.fix.base import RewriteContext
 
     setup = (
-        "from sqlalchemy import create_engine, String\n"
+        "from sqlalchemy import create_engine, func, String\n"
         "from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column\n"
         "class Base(DeclarativeBase):\n    pass\n"
         "class User(Base):\n    __tablename__ = 'u'\n"
@@ -902,6 +902,7 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
         "many = session.query(User).filter(User.id > 0, User.name != 'z').all()\n"
         "n = session.query(User).count()\n"
         "got = session.query(User).get(2)\n"
+        "total = session.query(func.count(User.id)).scalar()\n"
         "by = session.query(User).filter_by(name='a').order_by(User.id.desc()).limit(1).all()\n"
     )
     result = sa_fix.rewrite(legacy, RewriteContext())
@@ -917,6 +918,8 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     assert "session.get(User, 2)" in result.code and after["got"].name == before["got"].name
     assert "select(User).filter_by(name='a').order_by(User.id.desc()).limit(1)" in result.code
     assert [u.id for u in after["by"]] == [u.id for u in before["by"]] == [1]
+    assert "total = session.scalar(select(func.count(User.id)))" in result.code
+    assert after["total"] == before["total"] == 2
 
 
 COLUMN_MODELS = """\
@@ -978,7 +981,8 @@ def test_column_models_become_mapped_columns_with_the_same_tables() -> None:
     NULL-ability, keys, indexes, defaults) from the rewritten code; ``T | None`` where the
     column may be NULL; the Python types spelled as the block imports them."""
     result = sqlalchemy.rewrite_models(COLUMN_MODELS, RewriteContext())
-    assert result.applied == ("ET204",)
+    assert result.applied == ("valid-type", "ET204")
+    assert "class Base(DeclarativeBase):\n    pass\n" in result.code  # what mypy follows
     for line in (
         "    id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)",
         "    email: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)",
@@ -993,8 +997,30 @@ def test_column_models_become_mapped_columns_with_the_same_tables() -> None:
     ):
         assert line + "\n" in result.code
     assert "Column," not in result.code  # no longer used: its import goes
-    assert "from sqlalchemy.orm import Mapped, declarative_base, mapped_column" in result.code
+    assert "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n" in (
+        result.code
+    )
     assert _tables(result.code) == _tables(COLUMN_MODELS)
+
+
+def test_declarative_base_becomes_a_declarative_base_class_with_the_same_metadata() -> None:
+    """``Base = declarative_base()`` -> ``class Base(DeclarativeBase)``; ``metadata=`` stays
+    the base's metadata (a naming convention, a schema); other arguments leave a note."""
+    code = (
+        "from sqlalchemy import Column, Integer, MetaData\nfrom sqlalchemy.orm import "
+        "declarative_base\n\nmeta = MetaData(schema='app')\n"
+        "Base = declarative_base(metadata=meta)\n\n\nclass A(Base):\n"
+        "    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n"
+    )
+    result = sqlalchemy.rewrite_models(code, RewriteContext())
+    assert "class Base(DeclarativeBase):\n    metadata = meta\n" in result.code
+    assert "declarative_base" not in result.code
+    ns: dict[str, Any] = {}
+    exec(compile(result.code, "<after>", "exec", dont_inherit=True), ns)
+    assert ns["Base"].metadata is ns["meta"] and list(ns["meta"].tables) == ["app.a"]
+    other = "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base(name='B')\n"
+    left = sqlalchemy.rewrite_models(other, RewriteContext())
+    assert left.code == other and left.notes and "by hand" in left.notes[0]
 
 
 def test_a_model_with_a_column_type_of_no_one_python_type_is_left_with_a_note() -> None:
@@ -1005,7 +1031,8 @@ def test_a_model_with_a_column_type_of_no_one_python_type_is_left_with_a_note() 
         "    data = Column(JSON)\n"
     )
     result = sqlalchemy.rewrite_models(code, RewriteContext())
-    assert result.code == code and result.applied == ()
+    assert result.applied == ("valid-type",)  # the base class, not the model's columns
+    assert "    id = Column(Integer, primary_key=True)\n    data = Column(JSON)\n" in result.code
     assert result.notes == (
         "ET204 (line 7): `Event.data`'s column type has no one Python type to annotate it "
         "with: write its `Mapped[...]` by hand",

@@ -163,7 +163,8 @@ _CHAIN = {
 
 
 class _LegacyQuery(PassTransformer):
-    """``s.query(M).filter(c).first()`` -> ``s.scalars(select(M).where(c)).first()``, and
+    """``s.query(M).filter(c).first()`` -> ``s.scalars(select(M).where(c)).first()``,
+    ``s.query(func.count(M.id)).scalar()`` -> ``s.scalar(select(func.count(M.id)))``, and
     ``s.query(M).get(k)`` -> ``s.get(M, k)``.
 
     One entity, methods a ``Select`` has too (``filter_by``, ``order_by``, ``join``, ...), a
@@ -177,7 +178,7 @@ class _LegacyQuery(PassTransformer):
             return updated_node
         if func.attr.value == "get":
             return self._get(updated_node, func)
-        if func.attr.value not in _TERMINALS or updated_node.args:
+        if func.attr.value not in {*_TERMINALS, "scalar"} or updated_node.args:
             return updated_node
         chain: list[tuple[str, Sequence[cst.Arg]]] = []
         node = func.value
@@ -195,11 +196,15 @@ class _LegacyQuery(PassTransformer):
         for method, args in chain:
             statement = cst.Call(cst.Attribute(statement, cst.Name(method)), _last(args))
         assert isinstance(query.func, cst.Attribute)
+        self.edit.applied.add("ET202")
+        self.edit.imports.append("from sqlalchemy import select")
+        if func.attr.value == "scalar":  # the first row's first column, or None: the same
+            return cst.Call(
+                cst.Attribute(query.func.value, cst.Name("scalar")), [cst.Arg(statement)]
+            )
         scalars = cst.Call(
             cst.Attribute(query.func.value, cst.Name("scalars")), [cst.Arg(statement)]
         )
-        self.edit.applied.add("ET202")
-        self.edit.imports.append("from sqlalchemy import select")
         return updated_node.with_changes(func=func.with_changes(value=scalars))
 
     def _get(self, call: cst.Call, func: cst.Attribute) -> cst.BaseExpression:
@@ -414,7 +419,8 @@ class _MappedColumns(PassTransformer):
             if isinstance(s, cst.SimpleStatementLine) and len(s.body) == 1
         ]
         if any(isinstance(small, cst.AnnAssign) for _, small in lines) or not any(
-            _assigns(small, "__tablename__") for _, small in lines
+            _assigns(small, "__tablename__") or _assigns(small, "__abstract__")
+            for _, small in lines
         ):
             return updated_node
         columns = [
@@ -483,10 +489,87 @@ def _mapped(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Mo
     return wrapper.visit(_MappedColumns(wrapper, edit))
 
 
-#: Column-only models to annotated ones: a group of its own (a fix can keep the other
-#: SQLAlchemy rewrites and leave this one out, when ``T | None`` tells mypy what the block
-#: did not handle).
-MODEL_PASSES: tuple[Pass, ...] = (Pass(("ET204",), _mapped, ("Column(",)),)
+class _DeclarativeClass(PassTransformer):
+    """``Base = declarative_base()`` -> ``class Base(DeclarativeBase): pass``, 2.0's form,
+    which type checkers follow (mypy rejects a class a function made as a base class, so
+    every model of the block was unchecked); ``metadata=`` becomes the class's ``metadata``.
+    Other arguments (``cls=``, ``name=``, ...) leave it as it is, with a note."""
+
+    def __init__(self, wrapper: MetadataWrapper, edit: Edit) -> None:
+        super().__init__(edit)
+        module = wrapper.module
+        self.module = module
+        origins = ("sqlalchemy.orm", "sqlalchemy.ext.declarative")
+        self.names = {
+            local
+            for origin in origins
+            for local, name in imported_from(module, origin).items()
+            if name == "declarative_base"
+        }
+        self.prefixes = {f"{a}.orm" for a in module_aliases(module, "sqlalchemy")}
+        self.prefixes |= {a for a in module_aliases(module, "sqlalchemy.orm")}
+        self.prefixes |= {k for k, v in imported_from(module, "sqlalchemy").items() if v == "orm"}
+
+    def _is_declarative_base(self, func: cst.BaseExpression) -> bool:
+        if isinstance(func, cst.Name):
+            return func.value in self.names
+        full = get_full_name_for_node(func) or ""
+        prefix, _, name = full.rpartition(".")
+        return name == "declarative_base" and prefix in self.prefixes
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body = list(updated_node.body)
+        for i, stmt in enumerate(body):
+            small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+            if not (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and isinstance(small.value, cst.Call)
+                and self._is_declarative_base(small.value.func)
+            ):
+                continue
+            assert isinstance(stmt, cst.SimpleStatementLine)
+            name = small.targets[0].target.value
+            args = small.value.args
+            if any(a.keyword is None or a.keyword.value != "metadata" for a in args):
+                self.note(
+                    "valid-type",
+                    original_node.body[i],
+                    f"`{name} = declarative_base(...)` with arguments `DeclarativeBase` takes "
+                    "as class attributes or not at all: write `class "
+                    f"{name}(DeclarativeBase)` by hand",
+                )
+                continue
+            inside = f"metadata = {self.module.code_for_node(args[0].value)}" if args else "pass"
+            new = cst.parse_statement(f"class {name}(DeclarativeBase):\n    {inside}\n")
+            assert isinstance(new, cst.ClassDef)
+            body[i] = new.with_changes(leading_lines=stmt.leading_lines)
+            self.edit.applied.add("valid-type")
+        if "valid-type" not in self.edit.applied:
+            return updated_node
+        self.edit.imports.append("from sqlalchemy.orm import DeclarativeBase")
+        self.edit.unused.extend(
+            [
+                ("sqlalchemy.orm", "declarative_base"),
+                ("sqlalchemy.ext.declarative", "declarative_base"),
+            ]
+        )
+        return updated_node.with_changes(body=body)
+
+
+def _declarative_class(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_DeclarativeClass(wrapper, edit))
+
+
+#: A model's declaration, 1.x -> 2.0 (its base class, its columns): a group of its own, as
+#: it is what lets mypy check the models at all (a fix can keep the other SQLAlchemy
+#: rewrites and leave this one out, when what mypy then sees, ``T | None`` or a backref it
+#: cannot follow, is a problem in the block or a later one).
+MODEL_PASSES: tuple[Pass, ...] = (
+    Pass(("valid-type",), _declarative_class, ("declarative_base(",)),
+    Pass(("ET204",), _mapped, ("Column(",)),
+)
 
 
 def rewrite_models(code: str, ctx: RewriteContext) -> Rewrite:
