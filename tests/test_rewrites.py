@@ -1039,6 +1039,68 @@ def test_a_model_with_a_column_type_of_no_one_python_type_is_left_with_a_note() 
     )
 
 
+JOSE = """\
+from jose import JWTError, jwt
+from jose.exceptions import ExpiredSignatureError
+
+KEY = "k" * 32
+
+
+def make(claims: dict) -> str:
+    return jwt.encode(claims, KEY, algorithm="HS256")
+
+
+def read(token: str) -> str:
+    try:
+        return jwt.decode(token, KEY, algorithms=["HS256"], audience="app")["sub"]
+    except ExpiredSignatureError:
+        return "expired"
+    except jwt.JWTError:
+        return "claims or token"
+    except JWTError:
+        return "never"
+
+
+peek = jwt.get_unverified_claims(make({"sub": "x"}))
+"""
+
+
+def test_python_jose_becomes_pyjwt_and_tokens_read_as_they_did() -> None:
+    """ET403: PyJWT's ``encode``/``decode`` take python-jose's arguments; its errors get
+    their PyJWT names under the block's own, so each ``except`` catches what it caught.
+    (python-jose is not installed here: the rewritten block runs against PyJWT, which is.)"""
+    result = stdlib.rewrite(JOSE, RewriteContext())
+    assert result.applied == ("ET403",)
+    assert "jose" not in result.code
+    for line in (
+        "import jwt\n",
+        "from jwt import ExpiredSignatureError\nfrom jwt import PyJWTError as JWTError\n",
+        "    except jwt.PyJWTError:\n",
+        'peek = jwt.decode(make({"sub": "x"}), options={"verify_signature": False})\n',
+    ):
+        assert line in result.code
+    ns: dict[str, Any] = {}
+    exec(compile(result.code, "<after>", "exec", dont_inherit=True), ns)
+    make, read = ns["make"], ns["read"]
+    assert ns["peek"] == {"sub": "x"}
+    assert read(make({"sub": "ada", "aud": "app"})) == "ada"
+    assert read(make({"sub": "ada", "aud": "app", "exp": 1})) == "expired"
+    assert read(make({"sub": "ada", "aud": "other"})) == "claims or token"
+    assert read("not.a.token") == "claims or token"
+
+
+def test_python_jose_beyond_jwt_is_left_with_a_note() -> None:
+    """``jwk``, and ``JWTClaimsError``, which PyJWT splits into a class per claim under the
+    base its decode errors share: no faithful spelling, so nothing is rewritten."""
+    code = "from jose import jwk, jwt\n\nkey = jwk.construct('k')\nprint(jwt.JWTClaimsError)\n"
+    result = stdlib.rewrite(code, RewriteContext())
+    assert result.code == code and result.applied == ()
+    assert result.notes == (
+        "ET403: the block uses `jose.jwk`, `jwt.JWTClaimsError` of python-jose, which has no "
+        "PyJWT spelling exampletest knows: move it to PyJWT by hand",
+    )
+
+
 def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> None:
     """ET303: FastAPI sees the same dependencies before and after the rewrite."""
     from exampletest.fix import fastapi as fastapi_fix

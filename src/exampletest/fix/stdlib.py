@@ -367,7 +367,162 @@ def _jwt(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Modul
     return wrapper.visit(_JwtAlgorithms(wrapper, edit, ctx.earlier_algorithms))
 
 
+#: python-jose's errors -> PyJWT's for the same thing (``JWTError``, the base of every error
+#: python-jose raises, is ``PyJWTError`` there). ``JWTClaimsError`` has no one PyJWT class
+#: (PyJWT raises one per claim, under the base that decode errors share).
+_JOSE_ERRORS = {"JWTError": "PyJWTError", "ExpiredSignatureError": "ExpiredSignatureError"}
+_JOSE_JWT_FUNCTIONS = frozenset({"encode", "decode", "get_unverified_header"})
+#: What the block may use of python-jose's ``jwt`` module.
+_JOSE_JWT_NAMES = _JOSE_JWT_FUNCTIONS | set(_JOSE_ERRORS) | {"get_unverified_claims"}
+
+
+class _Jose(PassTransformer):
+    """python-jose -> PyJWT, whose ``jwt.encode``/``jwt.decode`` take the same arguments:
+    ``from jose import JWTError, jwt`` -> ``import jwt`` and ``from jwt import PyJWTError as
+    JWTError`` (the rest of the block keeps its names), ``jwt.JWTError`` -> ``jwt.PyJWTError``,
+    ``jwt.get_unverified_claims(t)`` -> ``jwt.decode(t, options={"verify_signature": False})``.
+    A block using anything else of python-jose (``jwk``, ``jws``, ``JWTClaimsError``, an
+    import inside a function) is left as it is, with a note: all of it or none."""
+
+    def __init__(self, module: cst.Module, edit: Edit) -> None:
+        super().__init__(edit)
+        self.imports: list[str] = []
+        self.modules: set[str] = set()  # local names of python-jose's ``jwt``
+        self.statements: set[cst.SimpleStatementLine] = set()
+        self.unknown: list[str] = []
+        top = {id(small) for stmt in module.body if isinstance(stmt, cst.SimpleStatementLine)
+               for small in stmt.body}  # fmt: skip
+        for stmt in module.body:
+            smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ()
+            if any(self._jose_import(small) for small in smalls):
+                if len(smalls) != 1:
+                    self.unknown.append("an import sharing its line")
+                    continue
+                assert isinstance(stmt, cst.SimpleStatementLine)
+                self.statements.add(stmt)
+                self._translate(smalls[0])
+        for node in _imports_in(module):
+            if self._jose_import(node) and id(node) not in top:
+                self.unknown.append("an import inside a function or class")
+        for used in _attributes_of(module, self.modules):
+            if used not in _JOSE_JWT_NAMES:
+                self.unknown.append(f"`jwt.{used}`")
+
+    @staticmethod
+    def _jose_import(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Import):
+            return any(
+                (get_full_name_for_node(a.name) or "").split(".")[0] == "jose" for a in node.names
+            )
+        return (
+            isinstance(node, cst.ImportFrom)
+            and not node.relative
+            and node.module is not None
+            and (get_full_name_for_node(node.module) or "").split(".")[0] == "jose"
+        )
+
+    def _translate(self, node: cst.BaseSmallStatement) -> None:
+        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+            self.unknown.append("`import jose`" if isinstance(node, cst.Import) else "`*`")
+            return
+        module = get_full_name_for_node(node.module) if node.module else ""
+        for alias in node.names:
+            name = get_full_name_for_node(alias.name) or ""
+            local = alias.evaluated_alias or name
+            if module == "jose" and name == "jwt":
+                self.modules.add(local)
+                self.imports.append("import jwt" + (f" as {local}" if local != "jwt" else ""))
+                continue
+            target = _JOSE_ERRORS.get(name) if module in ("jose", "jose.exceptions") else None
+            if module == "jose.jwt" and name in _JOSE_JWT_FUNCTIONS:
+                target = name
+            if target is None:
+                self.unknown.append(f"`{module}.{name}`")
+                continue
+            self.imports.append(
+                f"from jwt import {target}" + (f" as {local}" if local != target else "")
+            )
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        return cst.RemoveFromParent() if original_node in self.statements else updated_node
+
+    def _of_jose(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Name) and node.value in self.modules
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        renamed = _JOSE_ERRORS.get(updated_node.attr.value)
+        if self._of_jose(updated_node.value) and renamed is not None:
+            return updated_node.with_changes(attr=cst.Name(renamed))
+        return updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        func = updated_node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and self._of_jose(func.value)
+            and func.attr.value == "get_unverified_claims"
+            and len(updated_node.args) == 1
+        ):
+            options = cst.parse_expression('{"verify_signature": False}')
+            arg = updated_node.args[0].with_changes(
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            )
+            return updated_node.with_changes(
+                func=func.with_changes(attr=cst.Name("decode")),
+                args=[arg, cst.Arg(options, keyword=cst.Name("options"), equal=_EQUAL)],
+            )
+        return updated_node
+
+
+def _attributes_of(module: cst.Module, names: set[str]) -> list[str]:
+    """The attributes the code reads of the modules bound to ``names``."""
+    found: list[str] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if isinstance(node.value, cst.Name) and node.value.value in names:
+                found.append(node.attr.value)
+
+    module.visit(Collect())
+    return found
+
+
+def _imports_in(module: cst.Module) -> list[cst.Import | cst.ImportFrom]:
+    found: list[cst.Import | cst.ImportFrom] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            found.append(node)
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            found.append(node)
+
+    module.visit(Collect())
+    return found
+
+
+def _jose(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    jose = _Jose(wrapper.module, edit)
+    if not jose.statements:
+        return wrapper.module
+    if jose.unknown:
+        edit.notes.append(
+            f"ET403: the block uses {', '.join(dict.fromkeys(jose.unknown))} of python-jose, "
+            "which has no PyJWT spelling exampletest knows: move it to PyJWT by hand"
+        )
+        return wrapper.module
+    new = wrapper.visit(jose)
+    edit.applied.add("ET403")
+    edit.imports.extend(jose.imports)
+    return new
+
+
 PASSES: tuple[Pass, ...] = (
+    Pass(("ET403",), _jose, ("jose",)),
     Pass(("ET501", "DTZ003"), _utcnow, ("utcnow",)),
     Pass(("ET501", "DTZ004"), _utcfromtimestamp, ("utcfromtimestamp",)),
     Pass(("ET401",), _jwt, ("jwt.decode",)),
