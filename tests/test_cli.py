@@ -360,14 +360,17 @@ def test_a_column_model_gets_a_verified_fix_and_a_block_that_trips_on_none_keeps
     assert "mapped_column" not in fix["replacement"]
 
 
-def test_python_jose_gets_a_verified_fix_that_runs_against_pyjwt(
+def test_fastapis_old_auth_recipe_gets_a_verified_fix_that_runs_for_real(
     write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """python-jose is not installed here, so the block ran against a stand-in (env); its fix
-    moves it to PyJWT, which is, and is verified by really running: a token made and read.
-    The next block, which used the stand-in too, is env no longer once the fix is written."""
+    """python-jose and passlib are not installed here, so the block ran against stand-ins
+    (env); its fix moves it to PyJWT and pwdlib, which are, and is verified by really
+    running: a password hashed and checked, a token made and read. The next block, which used
+    the stand-ins too, is env no longer once the fix is written."""
     auth = (
-        "from jose import JWTError, jwt\n\nKEY = 'k' * 32\n\n\n"
+        "from jose import JWTError, jwt\nfrom passlib.context import CryptContext\n\n"
+        "KEY = 'k' * 32\npwd_context = CryptContext(schemes=['bcrypt'], deprecated='auto')\n"
+        "assert pwd_context.verify('secret', pwd_context.hash('secret'))\n\n\n"
         "def subject(token: str) -> str | None:\n    try:\n"
         "        return jwt.decode(token, KEY, algorithms=['HS256'])['sub']\n"
         "    except JWTError:\n        return None\n"
@@ -380,7 +383,8 @@ def test_python_jose_gets_a_verified_fix_that_runs_against_pyjwt(
     _code, report = run_json("--no-cache", "a.md")
     first, second = report["documents"][0]["blocks"]
     assert first["status"] == "stale" and second["status"] == "env"
-    assert first["fix"]["verified"] and {"ET403", "ET003"} <= set(first["fix"]["resolves"])
+    assert first["fix"]["verified"]
+    assert {"ET403", "ET404", "ET003"} <= set(first["fix"]["resolves"])
     assert main(["fix", "--write", "--no-cache", "a.md"]) == 0
     capsys.readouterr()
     _code, after = run_json("--no-cache", "--no-fix", "a.md")

@@ -1101,6 +1101,61 @@ def test_python_jose_beyond_jwt_is_left_with_a_note() -> None:
     )
 
 
+PASSLIB = """\
+from passlib.context import CryptContext
+
+pwd_context = CryptContext(schemes=["bcrypt"], deprecated="auto")
+
+
+def verify_password(plain: str, hashed: str) -> bool:
+    return pwd_context.verify(plain, hashed)
+
+
+hashed = pwd_context.hash("secret")
+checks = (verify_password("secret", hashed), verify_password("wrong", hashed))
+valid, renewed = pwd_context.verify_and_update("secret", hashed)
+"""
+
+
+def test_passlib_becomes_pwdlib_with_the_same_calls_and_results() -> None:
+    """ET404: ``PasswordHash.recommended()`` takes the context's place; ``hash``, ``verify``
+    and ``verify_and_update`` are called as before and answer as passlib did (passlib is not
+    installed here: the rewritten block runs against pwdlib, which is)."""
+    result = stdlib.rewrite(PASSLIB, RewriteContext())
+    assert result.applied == ("ET404",)
+    assert "from pwdlib import PasswordHash\n\npwd_context = PasswordHash.recommended()\n" in (
+        result.code
+    )
+    assert "passlib" not in result.code and "CryptContext" not in result.code
+    assert result.notes and "bcrypt" in result.notes[0]  # stored bcrypt hashes: how to keep them
+    ns: dict[str, Any] = {}
+    exec(compile(result.code, "<after>", "exec", dont_inherit=True), ns)
+    assert ns["checks"] == (True, False)
+    assert ns["valid"] is True and ns["renewed"] is None
+
+
+@pytest.mark.parametrize(
+    ("code", "what"),
+    [
+        ("from passlib.hash import bcrypt\n\nprint(bcrypt.hash('x'))\n", "`from passlib.hash"),
+        (
+            "from passlib.context import CryptContext\n\n"
+            "c = CryptContext(schemes=['bcrypt'], bcrypt__rounds=12)\nprint(c.hash('x'))\n",
+            "`CryptContext(bcrypt__rounds=12)`",
+        ),
+        (
+            "from passlib.context import CryptContext\n\n"
+            "c = CryptContext(schemes=['bcrypt'])\nprint(c.needs_update('x'))\n",
+            "the context's `needs_update`",
+        ),
+    ],
+)
+def test_passlib_used_for_more_is_left_with_a_note(code: str, what: str) -> None:
+    result = stdlib.rewrite(code, RewriteContext())
+    assert result.code == code and result.applied == ()
+    assert len(result.notes) == 1 and what in result.notes[0] and "by hand" in result.notes[0]
+
+
 def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> None:
     """ET303: FastAPI sees the same dependencies before and after the rewrite."""
     from exampletest.fix import fastapi as fastapi_fix

@@ -390,36 +390,20 @@ class _Jose(PassTransformer):
         self.modules: set[str] = set()  # local names of python-jose's ``jwt``
         self.statements: set[cst.SimpleStatementLine] = set()
         self.unknown: list[str] = []
-        top = {id(small) for stmt in module.body if isinstance(stmt, cst.SimpleStatementLine)
-               for small in stmt.body}  # fmt: skip
         for stmt in module.body:
             smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ()
-            if any(self._jose_import(small) for small in smalls):
+            if any(_imports_package(small, "jose") for small in smalls):
                 if len(smalls) != 1:
                     self.unknown.append("an import sharing its line")
                     continue
                 assert isinstance(stmt, cst.SimpleStatementLine)
                 self.statements.add(stmt)
                 self._translate(smalls[0])
-        for node in _imports_in(module):
-            if self._jose_import(node) and id(node) not in top:
-                self.unknown.append("an import inside a function or class")
+        if _imported_inside(module, "jose"):
+            self.unknown.append("an import inside a function or class")
         for used in _attributes_of(module, self.modules):
             if used not in _JOSE_JWT_NAMES:
                 self.unknown.append(f"`jwt.{used}`")
-
-    @staticmethod
-    def _jose_import(node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Import):
-            return any(
-                (get_full_name_for_node(a.name) or "").split(".")[0] == "jose" for a in node.names
-            )
-        return (
-            isinstance(node, cst.ImportFrom)
-            and not node.relative
-            and node.module is not None
-            and (get_full_name_for_node(node.module) or "").split(".")[0] == "jose"
-        )
 
     def _translate(self, node: cst.BaseSmallStatement) -> None:
         if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
@@ -478,6 +462,31 @@ class _Jose(PassTransformer):
         return updated_node
 
 
+def _imports_package(node: cst.CSTNode, package: str) -> bool:
+    """``node`` is an import of ``package`` or of a module inside it."""
+    if isinstance(node, cst.Import):
+        return any(
+            (get_full_name_for_node(a.name) or "").split(".")[0] == package for a in node.names
+        )
+    return (
+        isinstance(node, cst.ImportFrom)
+        and not node.relative
+        and node.module is not None
+        and (get_full_name_for_node(node.module) or "").split(".")[0] == package
+    )
+
+
+def _imported_inside(module: cst.Module, package: str) -> bool:
+    """Whether a function or class of the module imports ``package`` (not the top level)."""
+    top = {
+        id(small)
+        for stmt in module.body
+        if isinstance(stmt, cst.SimpleStatementLine)
+        for small in stmt.body
+    }
+    return any(_imports_package(n, package) and id(n) not in top for n in _imports_in(module))
+
+
 def _attributes_of(module: cst.Module, names: set[str]) -> list[str]:
     """The attributes the code reads of the modules bound to ``names``."""
     found: list[str] = []
@@ -505,24 +514,148 @@ def _imports_in(module: cst.Module) -> list[cst.Import | cst.ImportFrom]:
     return found
 
 
-def _jose(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
-    jose = _Jose(wrapper.module, edit)
-    if not jose.statements:
+def _swap(
+    wrapper: MetadataWrapper,
+    edit: Edit,
+    swap: _Jose | _Passlib,
+    rule: str,
+    library: str,
+    target: str,
+) -> cst.Module:
+    """A library moved to another, all of the block's use of it or none (with a note)."""
+    if not swap.statements and not swap.unknown:
         return wrapper.module
-    if jose.unknown:
+    if swap.unknown:
         edit.notes.append(
-            f"ET403: the block uses {', '.join(dict.fromkeys(jose.unknown))} of python-jose, "
-            "which has no PyJWT spelling exampletest knows: move it to PyJWT by hand"
+            f"{rule}: the block uses {', '.join(dict.fromkeys(swap.unknown))} of {library}, "
+            f"which has no {target} spelling exampletest knows: move it to {target} by hand"
         )
         return wrapper.module
-    new = wrapper.visit(jose)
-    edit.applied.add("ET403")
-    edit.imports.extend(jose.imports)
+    new = wrapper.visit(swap)
+    edit.applied.add(rule)
+    edit.imports.extend(swap.imports)
+    return new
+
+
+def _jose(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return _swap(wrapper, edit, _Jose(wrapper.module, edit), "ET403", "python-jose", "PyJWT")
+
+
+#: What a block may do with a passlib ``CryptContext`` that pwdlib's ``PasswordHash`` does
+#: with the same arguments and results.
+_CONTEXT_METHODS = frozenset({"hash", "verify", "verify_and_update"})
+
+
+class _Passlib(PassTransformer):
+    """passlib -> pwdlib, FastAPI's choice since: ``CryptContext(schemes=[...],
+    deprecated="auto")`` -> ``PasswordHash.recommended()`` (Argon2), whose ``hash``,
+    ``verify`` and ``verify_and_update`` take the same arguments and give the same kind of
+    result. A block using more of passlib (``passlib.hash``, a context's other methods or
+    settings) is left as it is, with a note."""
+
+    def __init__(self, module: cst.Module, edit: Edit) -> None:
+        super().__init__(edit)
+        self.unknown: list[str] = []
+        self.imports = ["from pwdlib import PasswordHash"]
+        self.statements: set[cst.SimpleStatementLine] = set()
+        self.contexts: set[str] = set()  # names bound to a CryptContext(...)
+        self.bcrypt = False
+        makers = {
+            k for k, v in imported_from(module, "passlib.context").items() if v == "CryptContext"
+        }
+        self.makers = makers
+        for stmt in module.body:
+            smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ()
+            for small in smalls:
+                if _imports_package(small, "passlib"):
+                    if len(smalls) != 1 or not self._only_context(small):
+                        self.unknown.append(f"`{module.code_for_node(small)}`")
+                    else:
+                        assert isinstance(stmt, cst.SimpleStatementLine)
+                        self.statements.add(stmt)
+                elif (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                    and isinstance(small.value, cst.Call)
+                    and isinstance(small.value.func, cst.Name)
+                    and small.value.func.value in makers
+                ):
+                    self._check_settings(small.value, module)
+                    self.contexts.add(small.targets[0].target.value)
+        if _imported_inside(module, "passlib"):
+            self.unknown.append("an import inside a function or class")
+        for used in _attributes_of(module, self.contexts):
+            if used not in _CONTEXT_METHODS:
+                self.unknown.append(f"the context's `{used}`")
+        uses = _names_loaded(module, makers)
+        if uses > len(self.contexts):
+            self.unknown.append("`CryptContext` used otherwise")
+        if self.statements and not self.contexts:
+            self.unknown.append("no `CryptContext(...)`")
+
+    @staticmethod
+    def _only_context(node: cst.BaseSmallStatement) -> bool:
+        return (
+            isinstance(node, cst.ImportFrom)
+            and node.module is not None
+            and get_full_name_for_node(node.module) == "passlib.context"
+            and not isinstance(node.names, cst.ImportStar)
+            and all(get_full_name_for_node(a.name) == "CryptContext" for a in node.names)
+        )
+
+    def _check_settings(self, call: cst.Call, module: cst.Module) -> None:
+        for arg in call.args:
+            key = arg.keyword.value if arg.keyword else None
+            if key == "schemes":
+                self.bcrypt = self.bcrypt or "bcrypt" in module.code_for_node(arg.value)
+            elif key != "deprecated":
+                self.unknown.append(f"`CryptContext({module.code_for_node(arg).strip(', ')})`")
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        return cst.RemoveFromParent() if original_node in self.statements else updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if isinstance(updated_node.func, cst.Name) and updated_node.func.value in self.makers:
+            return cst.parse_expression("PasswordHash.recommended()")
+        return updated_node
+
+
+def _names_loaded(module: cst.Module, names: set[str]) -> int:
+    """How many times the code reads one of ``names`` (imports aside)."""
+    count = 0
+
+    class Count(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> bool:
+            return False
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            nonlocal count
+            count += node.value in names
+
+    module.visit(Count())
+    return count
+
+
+def _passlib(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    passlib = _Passlib(wrapper.module, edit)
+    new = _swap(wrapper, edit, passlib, "ET404", "passlib", "pwdlib or argon2-cffi")
+    if "ET404" in edit.applied and passlib.bcrypt:
+        edit.notes.append(
+            "ET404: new hashes are Argon2 (pwdlib's recommended); to verify stored bcrypt "
+            "hashes too, use `PasswordHash((Argon2Hasher(), BcryptHasher()))`"
+        )
     return new
 
 
 PASSES: tuple[Pass, ...] = (
     Pass(("ET403",), _jose, ("jose",)),
+    Pass(("ET404",), _passlib, ("passlib",)),
     Pass(("ET501", "DTZ003"), _utcnow, ("utcnow",)),
     Pass(("ET501", "DTZ004"), _utcfromtimestamp, ("utcfromtimestamp",)),
     Pass(("ET401",), _jwt, ("jwt.decode",)),
