@@ -901,6 +901,7 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
         "one = session.query(User).filter(User.id == 2).first()\n"
         "many = session.query(User).filter(User.id > 0, User.name != 'z').all()\n"
         "n = session.query(User).count()\n"
+        "some = session.query(User).filter(User.name != 'a').count()\n"
         "got = session.query(User).get(2)\n"
         "total = session.query(func.count(User.id)).scalar()\n"
         "by = session.query(User).filter_by(name='a').order_by(User.id.desc()).limit(1).all()\n"
@@ -908,7 +909,9 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     result = sa_fix.rewrite(legacy, RewriteContext())
     assert result.applied == ("ET202",)
     assert "session.scalars(select(User).where(User.id == 2)).first()" in result.code
-    assert "session.query(User).count()" in result.code  # not a plain chain: left alone
+    assert "n = session.scalar(select(func.count()).select_from(select(User).subquery()))" in (
+        result.code
+    )
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     exec(compile(setup + legacy, "<before>", "exec", dont_inherit=True), before)
@@ -920,6 +923,10 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     assert [u.id for u in after["by"]] == [u.id for u in before["by"]] == [1]
     assert "total = session.scalar(select(func.count(User.id)))" in result.code
     assert after["total"] == before["total"] == 2
+    assert (after["n"], after["some"]) == (before["n"], before["some"]) == (2, 1)
+    # a `func` of the block's own: `count()` is left as it is (the rest is rewritten)
+    own = sa_fix.rewrite("func = len\nn = session.query(User).count()\n", RewriteContext())
+    assert own.code == "func = len\nn = session.query(User).count()\n"
 
 
 COLUMN_MODELS = """\

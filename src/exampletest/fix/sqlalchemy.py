@@ -164,13 +164,19 @@ _CHAIN = {
 
 class _LegacyQuery(PassTransformer):
     """``s.query(M).filter(c).first()`` -> ``s.scalars(select(M).where(c)).first()``,
-    ``s.query(func.count(M.id)).scalar()`` -> ``s.scalar(select(func.count(M.id)))``, and
+    ``s.query(func.count(M.id)).scalar()`` -> ``s.scalar(select(func.count(M.id)))``,
+    ``s.query(M).filter(c).count()`` -> ``s.scalar(select(func.count()).select_from(
+    select(M).where(c).subquery()))`` (what ``Query.count()`` runs), and
     ``s.query(M).get(k)`` -> ``s.get(M, k)``.
 
     One entity, methods a ``Select`` has too (``filter_by``, ``order_by``, ``join``, ...), a
-    terminal the 2.0 result also has. Anything else (``count``, ``update``, several entities)
-    stays a suggestion.
+    terminal the 2.0 result also has. Anything else (``update``, several entities) stays a
+    suggestion; so does ``count()`` where the block's ``func`` is not SQLAlchemy's.
     """
+
+    def __init__(self, edit: Edit, count: bool) -> None:
+        super().__init__(edit)
+        self.count = count  # the block's `func` is SQLAlchemy's, or free to import
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         func = updated_node.func
@@ -178,7 +184,8 @@ class _LegacyQuery(PassTransformer):
             return updated_node
         if func.attr.value == "get":
             return self._get(updated_node, func)
-        if func.attr.value not in {*_TERMINALS, "scalar"} or updated_node.args:
+        terminals = {*_TERMINALS, "scalar", *(("count",) if self.count else ())}
+        if func.attr.value not in terminals or updated_node.args:
             return updated_node
         chain: list[tuple[str, Sequence[cst.Arg]]] = []
         node = func.value
@@ -198,7 +205,13 @@ class _LegacyQuery(PassTransformer):
         assert isinstance(query.func, cst.Attribute)
         self.edit.applied.add("ET202")
         self.edit.imports.append("from sqlalchemy import select")
-        if func.attr.value == "scalar":  # the first row's first column, or None: the same
+        if func.attr.value == "count":
+            self.edit.imports.append("from sqlalchemy import func")
+            subquery = cst.Call(cst.Attribute(statement, cst.Name("subquery")))
+            statement = cst.parse_expression("select(func.count()).select_from(x)")
+            assert isinstance(statement, cst.Call)
+            statement = statement.with_changes(args=[cst.Arg(subquery)])
+        if func.attr.value in ("scalar", "count"):  # a single value, or None: the same
             return cst.Call(
                 cst.Attribute(query.func.value, cst.Name("scalar")), [cst.Arg(statement)]
             )
@@ -255,7 +268,8 @@ def _legacy_query(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> 
             "library's; not rewritten"
         )
         return wrapper.module
-    return wrapper.visit(_LegacyQuery(edit))
+    own = imported_from(wrapper.module, "sqlalchemy").get("func") == "func"
+    return wrapper.visit(_LegacyQuery(edit, own or "func" not in global_names(wrapper)))
 
 
 def _declarative(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
