@@ -1174,15 +1174,24 @@ def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> N
         "@app.get('/items/{item_id}')\n"
         "def read(item_id: int, db: str = Depends(get_db), q: str | None = None) -> dict:\n"
         "    return {'db': db}\n\n"
-        "def later(\n    a: int = 1,\n    b: str = Depends(get_db),\n) -> None:\n    pass\n"
+        "def later(\n    a: int = 1,\n    b: str = Depends(get_db),\n) -> None:\n    pass\n\n"
+        "def stuck(\n    a: int = 1,\n    /,\n    b: str = Depends(get_db),\n) -> None:\n"
+        "    pass\n\n"
+        "@app.get('/search')\n"
+        "def search(q: str | None = None, db: str = Depends(get_db)) -> dict:\n"
+        "    return {'q': q, 'db': db}\n"
     )
     result = fastapi_fix.rewrite(code, RewriteContext())
     assert result.applied == ("ET303",)
     assert "db: Annotated[str, Depends(get_db)], q: str | None = None" in result.code
-    assert "b: str = Depends(get_db)" in result.code  # would break the signature: left alone
-    # The note names the parameter's line (14), not the parameter list's (13).
+    # `b` without its default after `a = 1`: FastAPI's way out, keyword-only parameters
+    assert "def later(\n    *,\n    a: int = 1,\n    b: Annotated[str, Depends(get_db)],\n)" in (
+        result.code
+    )
+    assert "    /,\n    b: str = Depends(get_db),\n" in result.code  # after a `/`: left alone
+    # The note names the parameter's line (21), not the parameter list's (18).
     assert any(
-        n.startswith("FAST002 (line 14)") and "reorder the parameters" in n for n in result.notes
+        n.startswith("FAST002 (line 21)") and "reorder the parameters" in n for n in result.notes
     )
 
     def graph(source: str) -> list[tuple[str | None, object]]:
@@ -1192,6 +1201,18 @@ def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> N
         return [(d.name, d.call) for d in route.dependant.dependencies]
 
     assert [name for name, _ in graph(result.code)] == [name for name, _ in graph(code)] == ["db"]
+    assert "def search(*, q: str | None = None, db: Annotated[str, Depends(get_db)])" in (
+        result.code
+    )
+
+    def answer(source: str) -> object:
+        from fastapi.testclient import TestClient
+
+        ns: dict[str, Any] = {}
+        exec(compile(source, "<app>", "exec", dont_inherit=True), ns)
+        return TestClient(ns["app"]).get("/search", params={"q": "x"}).json()
+
+    assert answer(result.code) == answer(code) == {"q": "x", "db": "db"}
 
 
 def test_parameter_markers_move_into_annotated_and_their_defaults_out() -> None:

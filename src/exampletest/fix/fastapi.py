@@ -47,14 +47,7 @@ class _AnnotatedDepends(PassTransformer):
             if param.default is not None:
                 seen_default = True
             elif seen_default:
-                self.note(
-                    "FAST002",
-                    # the parameter that cannot move (its line, not the parameter list's)
-                    [*original_node.posonly_params, *original_node.params][at],
-                    "moving `Depends(...)` into `Annotated` would put a parameter without a "
-                    "default after one with a default: reorder the parameters by hand",
-                )
-                return updated_node
+                return self._keyword_only(original_node, updated_node, new_positional, at)
         self.edit.applied.add("ET303")
         self.edit.imports.append("from typing import Annotated")
         n = len(updated_node.posonly_params)
@@ -62,6 +55,42 @@ class _AnnotatedDepends(PassTransformer):
             posonly_params=new_positional[:n],
             params=new_positional[n:],
             kwonly_params=new_kwonly,
+        )
+
+    def _keyword_only(
+        self,
+        original: cst.Parameters,
+        updated: cst.Parameters,
+        converted: list[cst.Param],
+        at: int,
+    ) -> cst.Parameters:
+        """A parameter left without a default after one with a default: FastAPI's own way
+        out, a ``*`` first (FastAPI passes every parameter by name; a method's ``self`` or
+        ``cls`` stays in front). Not where the list has ``/`` or ``*`` already."""
+        keep = 1 if converted and converted[0].name.value in ("self", "cls") else 0
+        if (
+            updated.posonly_params
+            or isinstance(updated.star_arg, cst.Param | cst.ParamStar)
+            or any(p.default is not None for p in converted[:keep])
+        ):
+            self.note(
+                "FAST002",
+                [*original.posonly_params, *original.params][at],  # the parameter that cannot move
+                "moving `Depends(...)` into `Annotated` would put a parameter without a "
+                "default after one with a default: reorder the parameters by hand",
+            )
+            return updated
+        self.edit.applied.add("ET303")
+        self.edit.imports.append("from typing import Annotated")
+        # the `*` is laid out as the parameters are: on a line of its own in a tall list
+        between = next(
+            (p.comma.whitespace_after for p in converted if isinstance(p.comma, cst.Comma)),
+            cst.SimpleWhitespace(" "),
+        )
+        return updated.with_changes(
+            params=converted[:keep],
+            star_arg=cst.ParamStar(comma=cst.Comma(whitespace_after=between)),
+            kwonly_params=[*converted[keep:], *(self._convert(p) for p in updated.kwonly_params)],
         )
 
     def _convert(self, param: cst.Param) -> cst.Param:
