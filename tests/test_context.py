@@ -150,6 +150,16 @@ def test_a_block_using_what_an_earlier_block_imported_from_a_missing_module_is_e
     assert made.line == 16 and made.message.startswith("`token`, from an earlier block, needs")
     assert "(imported at line 3)" in made.message
     assert not ctxs[3].findings  # `name` needs nothing that is missing
+    # the module's second import, in another block: what this block uses comes from that one
+    ctxs = _contexts(
+        "```python\nimport jose\n```\n\n```python\nfrom jose import jwt\n```\n\n"
+        "```python\nprint(jwt)\n```\n",
+        index,
+    )
+    [later] = [f for f in ctxs[2].findings if f.rule == NOT_INSTALLED]
+    assert later.message.startswith("`jwt` comes from `jose`") and "(imported at line 6)" in (
+        later.message
+    )
 
 
 def test_the_examples_own_project_is_never_suggested_for_installation(index: NameIndex) -> None:

@@ -943,19 +943,23 @@ def _block_context(
             f"(install the `{dist}` distribution)"
         )
         findings.append(_env(block, line, col, message, f"pip install {dist}"))
+    own_missing = set(missing_modules)  # the block's own imports say so themselves
+    told: set[str] = set()
     for p in prelude:  # earlier blocks' imports of what is not installed: stand-ins
         for module, line, _ in analyze(p.statement.source).imported_modules:
             top = module.split(".")[0]
-            if top in missing_modules or is_importable(top):
+            if top in own_missing or top in told or is_importable(top):
                 continue
             if _own_modules(module, modules):
                 written.update((m, modules[m].code) for m in _own_modules(module, modules))
                 continue
-            missing_modules.append(top)
+            if top not in missing_modules:
+                missing_modules.append(top)
             where = p.doc_line + line - 1 if p.doc_line else None
             dependent = _uses_missing_module(block, symbols, p, available, top, where)
             if dependent is not None:
                 findings.append(dependent)
+                told.add(top)
     for level, module, line, col in symbols.relative_imports:
         fake = relative_module(level, module)
         if fake in missing_modules:
