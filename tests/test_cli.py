@@ -727,3 +727,19 @@ def test_mypy_rejecting_a_discouraged_constrained_type_is_that_stale_finding(
     assert [(f["rule"], f["corroboration"]) for f in block["findings"]] == [
         ("ET113", ["mypy:valid-type"])
     ]
+
+
+def test_an_excerpt_of_a_functions_body_gets_its_missing_import(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``return`` at the top level (a function's body shown alone) does not compile before
+    the rewrite either: the import is added and checked, not refused as a broken rewrite."""
+    code = (
+        "try:\n    task = create(name='x')\n    return task\nexcept Exception as e:\n"
+        "    raise HTTPException(status_code=500, detail=str(e)) from e\n"
+    )
+    write_doc("e.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-cache", "e.md")
+    fix = report["documents"][0]["blocks"][0]["fix"]
+    assert fix["verified"] and fix["resolves"] == ["ET001"] and not fix["notes"]
+    assert fix["replacement"].startswith("from fastapi import HTTPException\n\ntry:\n")

@@ -666,9 +666,12 @@ _GROUP_EVIDENCE = {
 
 
 def _still_python(code: str) -> None:
-    """Raises SyntaxError unless a rewrite still compiles (top-level ``await`` allowed, as the
-    smoke run allows it: docs assume a notebook or an asyncio REPL)."""
-    compile(code, "<rewrite>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    """Raises SyntaxError unless a rewrite still parses (top-level ``await`` allowed, as the
+    smoke run allows it: docs assume a notebook or an asyncio REPL). Parses, not compiles: an
+    excerpt of a function's body (``return task`` at the top) does not compile before its
+    rewrite either, and the check of the rewritten block judges the rest."""
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | ast.PyCF_ONLY_AST
+    compile(code, "<rewrite>", "exec", flags=flags, dont_inherit=True)
 
 
 def _relevant(findings: Sequence[Finding]) -> set[str]:
