@@ -902,6 +902,9 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
         "many = session.query(User).filter(User.id > 0, User.name != 'z').all()\n"
         "n = session.query(User).count()\n"
         "some = session.query(User).filter(User.name != 'a').count()\n"
+        "pairs = session.query(User.id, User.name).order_by(User.id).all()\n"
+        "names = session.query(User.name).order_by(User.name).all()\n"
+        "row = session.query(User.name, User.id).filter(User.id == 2).first()\n"
         "got = session.query(User).get(2)\n"
         "total = session.query(func.count(User.id)).scalar()\n"
         "by = session.query(User).filter_by(name='a').order_by(User.id.desc()).limit(1).all()\n"
@@ -924,6 +927,14 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     assert "total = session.scalar(select(func.count(User.id)))" in result.code
     assert after["total"] == before["total"] == 2
     assert (after["n"], after["some"]) == (before["n"], before["some"]) == (2, 1)
+    # columns, or several entities: rows, as the Query gave them (1-tuples for one column)
+    assert "pairs = session.execute(select(User.id, User.name).order_by(User.id)).all()" in (
+        result.code
+    )
+    for rows in ("pairs", "names"):
+        assert [tuple(r) for r in after[rows]] == [tuple(r) for r in before[rows]]
+    assert [tuple(r) for r in before["names"]] == [("a",), ("b",)]
+    assert tuple(after["row"]) == tuple(before["row"]) == ("b", 2)
     # a `func` of the block's own: `count()` is left as it is (the rest is rewritten)
     own = sa_fix.rewrite("func = len\nn = session.query(User).count()\n", RewriteContext())
     assert own.code == "func = len\nn = session.query(User).count()\n"

@@ -169,9 +169,10 @@ class _LegacyQuery(PassTransformer):
     select(M).where(c).subquery()))`` (what ``Query.count()`` runs), and
     ``s.query(M).get(k)`` -> ``s.get(M, k)``.
 
-    One entity, methods a ``Select`` has too (``filter_by``, ``order_by``, ``join``, ...), a
-    terminal the 2.0 result also has. Anything else (``update``, several entities) stays a
-    suggestion; so does ``count()`` where the block's ``func`` is not SQLAlchemy's.
+    Entities given positionally (several: ``s.execute(select(A, B)).all()``, rows as the
+    Query gave), methods a ``Select`` has too (``filter_by``, ``order_by``, ``join``, ...), a
+    terminal the 2.0 result also has. Anything else (``update``, a Query kept in a variable)
+    stays a suggestion; so does ``count()`` where the block's ``func`` is not SQLAlchemy's.
     """
 
     def __init__(self, edit: Edit, count: bool) -> None:
@@ -196,10 +197,10 @@ class _LegacyQuery(PassTransformer):
         ):
             chain.insert(0, (_CHAIN[node.func.attr.value], node.args))
             node = node.func.value
-        query = _query_of_one(node)
+        query = _query_of(node)
         if query is None:
             return updated_node
-        statement: cst.BaseExpression = cst.Call(cst.Name("select"), [_last(query.args)[0]])
+        statement: cst.BaseExpression = cst.Call(cst.Name("select"), _last(query.args))
         for method, args in chain:
             statement = cst.Call(cst.Attribute(statement, cst.Name(method)), _last(args))
         assert isinstance(query.func, cst.Attribute)
@@ -215,13 +216,14 @@ class _LegacyQuery(PassTransformer):
             return cst.Call(
                 cst.Attribute(query.func.value, cst.Name("scalar")), [cst.Arg(statement)]
             )
-        scalars = cst.Call(
-            cst.Attribute(query.func.value, cst.Name("scalars")), [cst.Arg(statement)]
-        )
-        return updated_node.with_changes(func=func.with_changes(value=scalars))
+        # a mapped class alone: its objects; columns or several entities: rows, as the
+        # Query gave (``query(User.name).all()`` is a list of 1-tuples)
+        rows = "scalars" if len(query.args) == 1 and _is_class(query.args[0].value) else "execute"
+        result = cst.Call(cst.Attribute(query.func.value, cst.Name(rows)), [cst.Arg(statement)])
+        return updated_node.with_changes(func=func.with_changes(value=result))
 
     def _get(self, call: cst.Call, func: cst.Attribute) -> cst.BaseExpression:
-        query = _query_of_one(func.value)
+        query = _query_of(func.value, most=1)
         if query is None or len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
             return call
         assert isinstance(query.func, cst.Attribute)
@@ -234,18 +236,26 @@ class _LegacyQuery(PassTransformer):
         )
 
 
-def _query_of_one(node: cst.BaseExpression) -> cst.Call | None:
-    """``s.query(M)``: one positional entity."""
+def _query_of(node: cst.BaseExpression, most: int | None = None) -> cst.Call | None:
+    """``s.query(M)`` or ``s.query(M.a, func.count(M.id))``: positional entities only (at
+    most ``most``)."""
     if (
         isinstance(node, cst.Call)
         and isinstance(node.func, cst.Attribute)
         and node.func.attr.value == "query"
-        and len(node.args) == 1
-        and not node.args[0].keyword
-        and not node.args[0].star
+        and 0 < len(node.args) <= (most or len(node.args))
+        and not any(a.keyword or a.star for a in node.args)
     ):
         return node
     return None
+
+
+def _is_class(expr: cst.BaseExpression) -> bool:
+    """``User``, ``models.User``: a mapped class by its spelling (a column is ``User.name``)."""
+    name = expr.value if isinstance(expr, cst.Name) else None
+    if isinstance(expr, cst.Attribute):
+        name = expr.attr.value
+    return name is not None and name[:1].isupper()
 
 
 def _last(args: Sequence[cst.Arg]) -> list[cst.Arg]:
