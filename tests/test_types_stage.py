@@ -632,12 +632,17 @@ def test_a_type_error_of_a_legacy_column_attribute_is_stale(tmp_path: Path) -> N
 def test_an_error_about_an_earlier_blocks_name_points_at_that_definition(tmp_path: Path) -> None:
     """A later fragment means another ``User`` than the one the document defined last (one
     with ``addresses``): mypy checks it against that one, and the message says which, by
-    its document line; a name the block binds itself is not pointed at."""
+    its document line; a name the block binds itself (a parameter too) is not pointed at."""
     code = "class User:\n    name: str = 'a'\n"
-    then = "print(User.addresses)\nuser = User()\nprint(user.email)\n"
+    code += "user = User()\n"
+    then = (
+        "print(User.addresses)\nprint(user.email)\n\n\n"
+        "def show(user: User) -> None:\n    print(user.phone)\n"
+    )
     blocks = _run_types(tmp_path, code, then=then)
     messages = [f["message"] for f in blocks[1]["findings"] if f["category"] == "broken"]
     assert messages == [
         '"type[User]" has no attribute "addresses" (`User` here is an earlier block\'s: line 2)',
-        '"User" has no attribute "email"',
+        '"User" has no attribute "email" (`user` here is an earlier block\'s: line 4)',
+        '"User" has no attribute "phone"',  # the parameter, not the earlier block's `user`
     ]

@@ -983,9 +983,11 @@ def _earlier_definition(
     if end_line != line or not 0 < line <= len(lines):
         return None
     span = lines[line - 1][col - 1 : end_col - 1]
+    # the names read here that the block does not bind (a parameter or a local is its own)
+    free = {u.name for u in ctx.symbols.free if u.line == line and col <= u.column < end_col}
     for m in re.finditer(r"(?<![\w.])[A-Za-z_]\w*", span):
         name = m.group(0)
-        if name in ctx.symbols.binds:
+        if name not in free:
             continue
         binders = [p for p in ctx.prelude if name in p.statement.binds and p.doc_line]
         if binders:
