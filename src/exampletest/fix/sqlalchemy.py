@@ -531,7 +531,7 @@ class _DeclarativeClass(PassTransformer):
             if name == "declarative_base"
         }
         self.prefixes = {f"{a}.orm" for a in module_aliases(module, "sqlalchemy")}
-        self.prefixes |= {a for a in module_aliases(module, "sqlalchemy.orm")}
+        self.prefixes |= module_aliases(module, "sqlalchemy.orm")
         self.prefixes |= {k for k, v in imported_from(module, "sqlalchemy").items() if v == "orm"}
 
     def _is_declarative_base(self, func: cst.BaseExpression) -> bool:

@@ -376,7 +376,24 @@ _JOSE_JWT_FUNCTIONS = frozenset({"encode", "decode", "get_unverified_header"})
 _JOSE_JWT_NAMES = _JOSE_JWT_FUNCTIONS | set(_JOSE_ERRORS) | {"get_unverified_claims"}
 
 
-class _Jose(PassTransformer):
+class _LibrarySwap(PassTransformer):
+    """A move of the block's imports of one library to another: the import statements it
+    takes out, the imports it puts in, and what of the old library it cannot move (then it
+    moves nothing)."""
+
+    def __init__(self, edit: Edit) -> None:
+        super().__init__(edit)
+        self.statements: set[cst.SimpleStatementLine] = set()
+        self.imports: list[str] = []
+        self.unknown: list[str] = []
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        return cst.RemoveFromParent() if original_node in self.statements else updated_node
+
+
+class _Jose(_LibrarySwap):
     """python-jose -> PyJWT, whose ``jwt.encode``/``jwt.decode`` take the same arguments:
     ``from jose import JWTError, jwt`` -> ``import jwt`` and ``from jwt import PyJWTError as
     JWTError`` (the rest of the block keeps its names), ``jwt.JWTError`` -> ``jwt.PyJWTError``,
@@ -386,10 +403,7 @@ class _Jose(PassTransformer):
 
     def __init__(self, module: cst.Module, edit: Edit) -> None:
         super().__init__(edit)
-        self.imports: list[str] = []
         self.modules: set[str] = set()  # local names of python-jose's ``jwt``
-        self.statements: set[cst.SimpleStatementLine] = set()
-        self.unknown: list[str] = []
         for stmt in module.body:
             smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ()
             if any(_imports_package(small, "jose") for small in smalls):
@@ -426,11 +440,6 @@ class _Jose(PassTransformer):
             self.imports.append(
                 f"from jwt import {target}" + (f" as {local}" if local != target else "")
             )
-
-    def leave_SimpleStatementLine(
-        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
-    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        return cst.RemoveFromParent() if original_node in self.statements else updated_node
 
     def _of_jose(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Name) and node.value in self.modules
@@ -517,7 +526,7 @@ def _imports_in(module: cst.Module) -> list[cst.Import | cst.ImportFrom]:
 def _swap(
     wrapper: MetadataWrapper,
     edit: Edit,
-    swap: _Jose | _Passlib,
+    swap: _LibrarySwap,
     rule: str,
     library: str,
     target: str,
@@ -546,7 +555,7 @@ def _jose(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Modu
 _CONTEXT_METHODS = frozenset({"hash", "verify", "verify_and_update"})
 
 
-class _Passlib(PassTransformer):
+class _Passlib(_LibrarySwap):
     """passlib -> pwdlib, FastAPI's choice since: ``CryptContext(schemes=[...],
     deprecated="auto")`` -> ``PasswordHash.recommended()`` (Argon2), whose ``hash``,
     ``verify`` and ``verify_and_update`` take the same arguments and give the same kind of
@@ -555,15 +564,12 @@ class _Passlib(PassTransformer):
 
     def __init__(self, module: cst.Module, edit: Edit) -> None:
         super().__init__(edit)
-        self.unknown: list[str] = []
-        self.imports = ["from pwdlib import PasswordHash"]
-        self.statements: set[cst.SimpleStatementLine] = set()
+        self.imports.append("from pwdlib import PasswordHash")
         self.contexts: set[str] = set()  # names bound to a CryptContext(...)
         self.bcrypt = False
-        makers = {
+        self.makers = makers = {
             k for k, v in imported_from(module, "passlib.context").items() if v == "CryptContext"
         }
-        self.makers = makers
         for stmt in module.body:
             smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ()
             for small in smalls:
@@ -611,11 +617,6 @@ class _Passlib(PassTransformer):
                 self.bcrypt = self.bcrypt or "bcrypt" in module.code_for_node(arg.value)
             elif key != "deprecated":
                 self.unknown.append(f"`CryptContext({module.code_for_node(arg).strip(', ')})`")
-
-    def leave_SimpleStatementLine(
-        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
-    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        return cst.RemoveFromParent() if original_node in self.statements else updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if isinstance(updated_node.func, cst.Name) and updated_node.func.value in self.makers:
