@@ -358,6 +358,9 @@ def test_a_column_model_gets_a_verified_fix_and_a_block_that_trips_on_none_keeps
     fix = block["fix"]
     assert fix["verified"] and "ET202" in fix["resolves"] and "ET204" not in fix["resolves"]
     assert "mapped_column" not in fix["replacement"]
+    # and the fix says what it left out, and why
+    [why] = [n for n in fix["notes"] if n.startswith("left out:")]
+    assert why.startswith("left out: the models rewrites; with them, the block had a new mypy:")
 
 
 def test_fastapis_old_auth_recipe_gets_a_verified_fix_that_runs_for_real(

@@ -940,6 +940,99 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     assert own.code == "func = len\nn = session.query(User).count()\n"
 
 
+QUERY_SETUP = (
+    "from sqlalchemy import create_engine, String\n"
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column\n"
+    "class Base(DeclarativeBase):\n    pass\n"
+    "class User(Base):\n    __tablename__ = 'u'\n"
+    "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    "    name: Mapped[str] = mapped_column(String(9))\n"
+    "engine = create_engine('sqlite://')\nBase.metadata.create_all(engine)\n"
+    "session = Session(engine)\n"
+    "session.add_all([User(id=i, name=n) for i, n in enumerate('abcab', 1)])\n"
+    "session.commit()\n"
+)
+
+
+def test_a_query_kept_in_a_variable_becomes_a_select_with_the_same_results() -> None:
+    """ET202: a Query built up in a variable (``q = q.filter(...)`` under an ``if``), then
+    counted, run and iterated, becomes a ``select()`` run by the session; ``.all()``
+    returned where the function says ``list`` stays a list. Checked on a real database."""
+    legacy = (
+        "from typing import List, Optional\n"
+        "def find(db: Session, name: Optional[str] = None, skip: int = 0) -> List[User]:\n"
+        "    query = db.query(User)\n"
+        "    if name:\n"
+        "        query = query.filter(User.name == name)\n"
+        "    return query.order_by(User.id).offset(skip).all()\n"
+        "def page(db: Session, name: str) -> dict:\n"
+        "    q = db.query(User.id, User.name).filter_by(name=name)\n"
+        "    total = q.count()\n"
+        "    seen = [row for row in q.order_by(User.id)]\n"
+        "    ids = []\n"
+        "    for row in q:\n"
+        "        ids.append(row.id)\n"
+        "    return {'total': total, 'seen': seen, 'ids': ids, 'first': q.first()}\n"
+        "everyone = find(session)\nbs = find(session, 'b')\nlater = find(session, skip=3)\n"
+        "paged = page(session, 'a')\n"
+    )
+    result = sqlalchemy.rewrite(legacy, RewriteContext())
+    assert result.applied == ("ET202",)
+    assert ".query(" not in result.code
+    for line in (
+        "    query = select(User)",
+        "        query = query.where(User.name == name)",
+        "    return list(db.scalars(query.order_by(User.id).offset(skip)).all())",
+        "    q = select(User.id, User.name).filter_by(name=name)",
+        "    total = db.scalar(select(func.count()).select_from(q.subquery()))",
+        "    seen = [row for row in db.execute(q.order_by(User.id))]",
+        "    for row in db.execute(q):",
+    ):
+        assert line in result.code.splitlines(), line
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    exec(compile(QUERY_SETUP + legacy, "<before>", "exec", dont_inherit=True), before)
+    exec(compile(QUERY_SETUP + result.code, "<after>", "exec", dont_inherit=True), after)
+    for name in ("everyone", "bs", "later"):
+        assert type(after[name]) is list
+        assert [u.id for u in after[name]] == [u.id for u in before[name]]
+    assert [u.id for u in before["bs"]] == [2, 5]
+    was, now = before["paged"], after["paged"]
+    assert now["total"] == was["total"] == 2
+    assert now["ids"] == was["ids"] == [1, 4]
+    assert [tuple(r) for r in now["seen"]] == [tuple(r) for r in was["seen"]]
+    assert tuple(now["first"]) == tuple(was["first"]) == (1, "a")
+    for returns in ("Optional[List[User]]", "list[User] | None", "'List[User]'"):
+        code = f"def f(db) -> {returns}:\n    return db.query(User).all()\n"
+        assert (
+            "return list(db.scalars(select(User)).all())"
+            in sqlalchemy.rewrite(code, RewriteContext()).code
+        )
+    # not a list: as 2.0 gives it
+    code = "def f(db) -> Sequence[User]:\n    return db.query(User).all()\n"
+    assert (
+        "    return db.scalars(select(User)).all()\n"
+        in sqlalchemy.rewrite(code, RewriteContext()).code
+    )
+
+
+def test_a_query_variable_with_a_use_not_understood_stays_as_it_is() -> None:
+    """One use of the variable the rewrite does not know (passed on, returned, used in a
+    closure, a name rebound elsewhere, a second session) and the variable is left alone."""
+    kept = (
+        "def a(db):\n    q = db.query(User)\n    helper(q)\n    return q.all()\n",
+        "def b(db):\n    q = db.query(User)\n    return q\n",
+        "def c(db):\n    q = db.query(User)\n    return lambda: q.all()\n",
+        "def d(db, s):\n    q = db.query(User)\n    q = s.query(User)\n    return q.all()\n",
+        "def e(db):\n    q = db.query(User)\n    q += 1\n    return q.all()\n",
+        "def f(db):\n    q = db.query(User)\n    p = q.filter(User.id > 1)\n    return p.all()\n",
+        "q = session.query(User)\ndef g():\n    global q\n    q = None\nrows = q.all()\n",
+        "def h(db):\n    q = db.query(User)\n    q.delete()\n",
+    )
+    for code in kept:
+        assert sqlalchemy.rewrite(code, RewriteContext()).code == code, code
+
+
 COLUMN_MODELS = """\
 import datetime as dt
 import enum

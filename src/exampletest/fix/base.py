@@ -134,7 +134,8 @@ def per_tree(wrapper: MetadataWrapper, key: Hashable, make: Callable[[], _T]) ->
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """A node's children in source order, read off its fields (no visitor)."""
     names = _FIELDS.get(type(node))
     if names is None:
         names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
@@ -160,7 +161,7 @@ def parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
             for kid in kids:
                 parents[kid] = node
             continue
-        kids = _children(node)
+        kids = children(node)
         stack.append((node, kids))
         stack.extend((kid, None) for kid in reversed(kids))
     return parents

@@ -471,6 +471,7 @@ def propose(
     # Round 1 tries every group together; a block whose result is worse retries without one
     # group at a time, keeping a removal whenever it helps.
     dropped: dict[Key, set[str]] = {key: set() for key in states}
+    first: dict[Key, Counter[FindingKey]] = {}  # what every group together newly brought
     pending = set(states)
     history = [speculation] if speculation is not None else []
     for round_no in range(len(GROUPS) + 1):
@@ -491,10 +492,15 @@ def propose(
             if key not in checked:
                 continue
             worse = _introduces(key, state, checked, original, _dependents([key], by_path))
+            if worse and not round_no:
+                first[key] = _new_worse(checked[key], original[key])
             if not worse:
                 state.code, state.after, state.groups = code, checked[key], applied[key]
                 state.unrun = unrun.get(key, ())
                 pending.discard(key)
+                left = sorted(dropped[key] | ({leave_out} if leave_out else set()))
+                if round_no:
+                    state.notes.append(_left_out(left, first.get(key)))
             elif leave_out and _count_worse(checked[key], original[key]) < state.best:
                 dropped[key].add(leave_out)
             state.best = min(state.best, _count_worse(checked[key], original[key]))
@@ -506,6 +512,15 @@ def propose(
         )
     for state in states.values():
         state.result.fix = _fix(state)
+
+
+def _left_out(groups: Sequence[str], brought: Counter[FindingKey] | None) -> str:
+    """Why a rewrite the block would have had is not in its fix."""
+    what = ", ".join(f"the {g} rewrites" for g in groups)
+    if not brought:  # a later block that uses the block's names got worse
+        return f"left out: {what}; with them, a later block that uses this one got worse"
+    found = ", ".join(sorted({f"{tool}:{rule}" for tool, rule, _ in brought}))
+    return f"left out: {what}; with them, the block had a new {found}"
 
 
 def _apply_all(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -14,9 +16,11 @@ from exampletest.fix.base import (
     PassTransformer,
     Rewrite,
     RewriteContext,
+    children,
     global_names,
     imported_from,
     module_aliases,
+    parent_map,
     run_passes,
     source_of,
 )
@@ -171,18 +175,83 @@ class _LegacyQuery(PassTransformer):
 
     Entities given positionally (several: ``s.execute(select(A, B)).all()``, rows as the
     Query gave), methods a ``Select`` has too (``filter_by``, ``order_by``, ``join``, ...), a
-    terminal the 2.0 result also has. Anything else (``update``, a Query kept in a variable)
-    stays a suggestion; so does ``count()`` where the block's ``func`` is not SQLAlchemy's.
+    terminal the 2.0 result also has. A Query kept in a variable (refined, ``q = q.filter(...)``,
+    then run or iterated) becomes a ``select()`` the same way, when every use of the variable
+    is one of those (see :func:`_query_variables`). Anything else (``update``, a Query passed
+    on) stays a suggestion; so does ``count()`` where the block's ``func`` is not SQLAlchemy's.
+    ``.all()`` is a ``Sequence`` in 2.0: returned where the function says ``list``, it is
+    wrapped in ``list()``, which the Query's list was.
     """
 
-    def __init__(self, edit: Edit, count: bool) -> None:
+    def __init__(self, edit: Edit, count: bool, variables: _Variables) -> None:
         super().__init__(edit)
         self.count = count  # the block's `func` is SQLAlchemy's, or free to import
+        self.variables = variables
+        self.returns: list[cst.BaseExpression | None] = []  # enclosing functions' annotations
+        self.made: set[int] = set()  # ids of the `.all()` calls made here
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.returns.append(node.returns.annotation if node.returns else None)
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.returns.pop()
+        return updated_node
+
+    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
+        value = updated_node.value
+        if value is not None and id(value) in self.made and _is_list((self.returns or [None])[-1]):
+            return updated_node.with_changes(value=_listed(value))
+        return updated_node
+
+    def leave_AnnAssign(
+        self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign
+    ) -> cst.AnnAssign:
+        value = updated_node.value
+        if (
+            value is not None
+            and id(value) in self.made
+            and _is_list(updated_node.annotation.annotation)
+        ):
+            return updated_node.with_changes(value=_listed(value))
+        return updated_node
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.Attribute:
+        if original_node in self.variables.renames:
+            return updated_node.with_changes(attr=cst.Name(_CHAIN[updated_node.attr.value]))
+        return updated_node
+
+    def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.For:
+        return self._iterated(original_node, updated_node)
+
+    def leave_CompFor(self, original_node: cst.CompFor, updated_node: cst.CompFor) -> cst.CompFor:
+        return self._iterated(original_node, updated_node)
+
+    def _iterated(self, original: _Loop, updated: _Loop) -> _Loop:
+        """``for x in q...:`` -> ``for x in s.scalars(q...):``."""
+        used = self.variables.iterated.get(original)
+        if used is None:
+            return updated
+        self._applied()
+        session, rows = used
+        result = cst.Call(
+            cst.Attribute(session.deep_clone(), cst.Name(rows)), [cst.Arg(updated.iter)]
+        )
+        return updated.with_changes(iter=result)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if original_node in self.variables.bases:
+            self._applied()
+            return cst.Call(cst.Name("select"), _last(updated_node.args))
         func = updated_node.func
         if not isinstance(func, cst.Attribute):
             return updated_node
+        used = self.variables.terminals.get(original_node)
+        if used is not None:
+            return self._run(updated_node, func, func.value, *used)
         if func.attr.value == "get":
             return self._get(updated_node, func)
         terminals = {*_TERMINALS, "scalar", *(("count",) if self.count else ())}
@@ -204,23 +273,37 @@ class _LegacyQuery(PassTransformer):
         for method, args in chain:
             statement = cst.Call(cst.Attribute(statement, cst.Name(method)), _last(args))
         assert isinstance(query.func, cst.Attribute)
+        return self._run(updated_node, func, statement, query.func.value, _rows(query))
+
+    def _applied(self) -> None:
         self.edit.applied.add("ET202")
         self.edit.imports.append("from sqlalchemy import select")
-        if func.attr.value == "count":
+
+    def _run(
+        self,
+        call: cst.Call,
+        terminal: cst.Attribute,
+        statement: cst.BaseExpression,
+        session: cst.BaseExpression,
+        rows: str,
+    ) -> cst.BaseExpression:
+        """The 2.0 call that runs ``statement`` as ``terminal`` (``.first()``, ``.count()``,
+        ...) ran the Query."""
+        self._applied()
+        session = session.deep_clone()
+        if terminal.attr.value == "count":
             self.edit.imports.append("from sqlalchemy import func")
             subquery = cst.Call(cst.Attribute(statement, cst.Name("subquery")))
             statement = cst.parse_expression("select(func.count()).select_from(x)")
             assert isinstance(statement, cst.Call)
             statement = statement.with_changes(args=[cst.Arg(subquery)])
-        if func.attr.value in ("scalar", "count"):  # a single value, or None: the same
-            return cst.Call(
-                cst.Attribute(query.func.value, cst.Name("scalar")), [cst.Arg(statement)]
-            )
-        # a mapped class alone: its objects; columns or several entities: rows, as the
-        # Query gave (``query(User.name).all()`` is a list of 1-tuples)
-        rows = "scalars" if len(query.args) == 1 and _is_class(query.args[0].value) else "execute"
-        result = cst.Call(cst.Attribute(query.func.value, cst.Name(rows)), [cst.Arg(statement)])
-        return updated_node.with_changes(func=func.with_changes(value=result))
+        if terminal.attr.value in ("scalar", "count"):  # a single value, or None: the same
+            return cst.Call(cst.Attribute(session, cst.Name("scalar")), [cst.Arg(statement)])
+        result = cst.Call(cst.Attribute(session, cst.Name(rows)), [cst.Arg(statement)])
+        new = call.with_changes(func=terminal.with_changes(value=result))
+        if terminal.attr.value == "all":
+            self.made.add(id(new))
+        return new
 
     def _get(self, call: cst.Call, func: cst.Attribute) -> cst.BaseExpression:
         query = _query_of(func.value, most=1)
@@ -234,6 +317,209 @@ class _LegacyQuery(PassTransformer):
         return cst.Call(
             cst.Attribute(query.func.value, cst.Name("get")), [entity, *_last(call.args)]
         )
+
+
+_Loop = TypeVar("_Loop", cst.For, cst.CompFor)
+
+
+def _rows(query: cst.Call) -> str:
+    """A mapped class alone: its objects (``scalars``); columns or several entities: rows, as
+    the Query gave (``query(User.name).all()`` is a list of 1-tuples)."""
+    return "scalars" if len(query.args) == 1 and _is_class(query.args[0].value) else "execute"
+
+
+def _is_list(annotation: cst.BaseExpression | None) -> bool:
+    """``list``, ``List[User]``, ``typing.List[User]``, ``"list[User]"``."""
+    if isinstance(annotation, cst.SimpleString):
+        try:
+            annotation = cst.parse_expression(str(annotation.evaluated_value))
+        except cst.ParserSyntaxError:
+            return False
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        sides = [annotation.left, annotation.right]  # `list[User] | None`
+        return any(_is_list(side) for side in sides if not _is_none(side))
+    if isinstance(annotation, cst.Subscript):
+        if get_full_name_for_node(annotation.value) in ("Optional", "typing.Optional"):
+            inner = annotation.slice[0].slice if len(annotation.slice) == 1 else None
+            return isinstance(inner, cst.Index) and _is_list(inner.value)
+        annotation = annotation.value
+    name = get_full_name_for_node(annotation) if annotation is not None else None
+    return name in ("list", "List", "typing.List")
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _listed(value: cst.BaseExpression) -> cst.Call:
+    return cst.Call(cst.Name("list"), [cst.Arg(value)])
+
+
+@dataclass
+class _Variables:
+    """What :func:`_query_variables` found to rewrite, by node of the original tree."""
+
+    bases: set[cst.Call] = field(default_factory=set)  # `s.query(M)`: becomes `select(M)`
+    renames: set[cst.Attribute] = field(default_factory=set)  # `.filter` -> `.where`, ...
+    #: `q.first()` -> (the session, "scalars" or "execute")
+    terminals: dict[cst.Call, tuple[cst.BaseExpression, str]] = field(default_factory=dict)
+    iterated: dict[cst.For | cst.CompFor, tuple[cst.BaseExpression, str]] = field(
+        default_factory=dict
+    )
+
+
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+#: Where a name is not the enclosing scope's own (a closure, a class body, a comprehension).
+_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda, *_COMPREHENSIONS)
+
+
+def _query_variables(module: cst.Module, count: bool) -> _Variables:
+    """Variables that hold a legacy Query in one scope (the module, a function) and are only
+    ever assigned ``s.query(M)...`` or ``q.<method>(...)`` and used as ``q...first()`` or
+    ``for x in q...:``: each becomes a ``select()``. One use of any other kind (passed on,
+    returned, used in a closure) and the variable stays as it is."""
+    found = _Variables()
+    parents = parent_map(module)
+    scopes: list[cst.CSTNode] = [module]
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.FunctionDef):
+            scopes.append(node)
+        stack.extend(children(node))
+    for scope in scopes:
+        own, nested = _scope_names(scope)
+        for var in {n.value for n in own} - nested:
+            plan = _plan(var, [n for n in own if n.value == var], parents, count)
+            if plan is not None:
+                found.bases |= plan.bases
+                found.renames |= plan.renames
+                found.terminals.update(plan.terminals)
+                found.iterated.update(plan.iterated)
+    return found
+
+
+def _scope_names(scope: cst.CSTNode) -> tuple[list[cst.Name], set[str]]:
+    """The names a scope's own code reads or binds (not an attribute's or a keyword's name),
+    and the names used in its nested scopes or declared global or nonlocal there."""
+    own: list[cst.Name] = []
+    nested: set[str] = set()
+    stack: list[tuple[cst.CSTNode, bool]] = [(kid, False) for kid in children(scope)]
+    while stack:
+        node, inner = stack.pop()
+        if isinstance(node, cst.Global | cst.Nonlocal):
+            nested.update(n.name.value for n in node.names)
+        if isinstance(node, cst.Name):
+            if inner:
+                nested.add(node.value)
+            else:
+                own.append(node)
+        elif isinstance(node, cst.Attribute | cst.Arg):
+            stack.append((node.value, inner))
+        elif not inner and isinstance(node, _COMPREHENSIONS):
+            # the first `in` is evaluated where the comprehension is
+            stack.append((node.for_in.iter, False))
+            kids = [k for k in children(node) if k is not node.for_in]
+            kids += [k for k in children(node.for_in) if k is not node.for_in.iter]
+            stack.extend((kid, True) for kid in kids)
+        else:
+            stack.extend((kid, inner or isinstance(node, _NESTED)) for kid in children(node))
+    return own, nested
+
+
+def _plan(
+    var: str, names: list[cst.Name], parents: dict[cst.CSTNode, cst.CSTNode], count: bool
+) -> _Variables | None:
+    """The rewrite of one variable, if every one of its uses is understood."""
+    plan = _Variables()
+    sessions: set[str] = set()
+    rows: set[str] = set()
+    uses: list[cst.Call | cst.For | cst.CompFor] = []
+    terminals = {*_TERMINALS, "scalar", *(("count",) if count else ())}
+    for name in names:
+        parent = parents.get(name)
+        if isinstance(parent, cst.AssignTarget):
+            assign = parents.get(parent)
+            if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+                return None
+            base, attrs = _chain_base(assign.value, parents)
+            query = _query_of(base)
+            if query is None:
+                if not (isinstance(base, cst.Name) and base.value == var):
+                    return None
+                continue  # `q = q.filter(...)`: its `q` is a use, classified below
+            assert isinstance(query.func, cst.Attribute)
+            session = query.func.value
+            spelled = get_full_name_for_node(session)
+            if spelled is None or "(" in spelled:
+                return None
+            sessions.add(spelled)
+            rows.add(_rows(query))
+            plan.bases.add(query)
+            plan.renames.update(attrs)
+            continue
+        current: cst.CSTNode = name
+        while True:
+            above = parents.get(current)
+            call = parents.get(above) if above is not None else None
+            if (
+                isinstance(above, cst.Attribute)
+                and above.value is current
+                and above.attr.value in _CHAIN
+                and isinstance(call, cst.Call)
+                and call.func is above
+            ):
+                plan.renames.add(above)
+                current = call
+                continue
+            break
+        above = parents.get(current)
+        call = parents.get(above) if above is not None else None
+        if (
+            isinstance(above, cst.Attribute)
+            and above.value is current
+            and above.attr.value in terminals
+            and isinstance(call, cst.Call)
+            and call.func is above
+            and not call.args
+        ):
+            uses.append(call)
+        elif isinstance(above, cst.For | cst.CompFor) and above.iter is current:
+            uses.append(above)
+        elif not (
+            isinstance(above, cst.Assign)
+            and above.value is current
+            and len(above.targets) == 1
+            and isinstance(above.targets[0].target, cst.Name)
+            and above.targets[0].target.value == var
+        ):
+            return None
+    if len(sessions) != 1 or len(rows) != 1 or not uses:
+        return None
+    session = cst.parse_expression(sessions.pop())
+    how = (session, rows.pop())
+    for use in uses:
+        if isinstance(use, cst.For | cst.CompFor):
+            plan.iterated[use] = how
+        else:
+            plan.terminals[use] = how
+    return plan
+
+
+def _chain_base(
+    value: cst.BaseExpression, parents: dict[cst.CSTNode, cst.CSTNode]
+) -> tuple[cst.BaseExpression, list[cst.Attribute]]:
+    """``x.filter(a).order_by(b)`` -> (``x``, the ``.filter`` and ``.order_by`` attributes)."""
+    attrs: list[cst.Attribute] = []
+    node = value
+    while (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in _CHAIN
+    ):
+        attrs.append(node.func)
+        node = node.func.value
+    return node, attrs
 
 
 def _query_of(node: cst.BaseExpression, most: int | None = None) -> cst.Call | None:
@@ -279,7 +565,8 @@ def _legacy_query(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> 
         )
         return wrapper.module
     own = imported_from(wrapper.module, "sqlalchemy").get("func") == "func"
-    return wrapper.visit(_LegacyQuery(edit, own or "func" not in global_names(wrapper)))
+    count = own or "func" not in global_names(wrapper)
+    return wrapper.visit(_LegacyQuery(edit, count, _query_variables(wrapper.module, count)))
 
 
 def _declarative(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
