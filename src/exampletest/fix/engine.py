@@ -471,7 +471,7 @@ def propose(
     # Round 1 tries every group together; a block whose result is worse retries without one
     # group at a time, keeping a removal whenever it helps.
     dropped: dict[Key, set[str]] = {key: set() for key in states}
-    first: dict[Key, Counter[FindingKey]] = {}  # what every group together newly brought
+    first: dict[Key, str] = {}  # what every group together made worse
     pending = set(states)
     history = [speculation] if speculation is not None else []
     for round_no in range(len(GROUPS) + 1):
@@ -493,7 +493,7 @@ def propose(
                 continue
             worse = _introduces(key, state, checked, original, _dependents([key], by_path))
             if worse and not round_no:
-                first[key] = _new_worse(checked[key], original[key])
+                first[key] = worse
             if not worse:
                 state.code, state.after, state.groups = code, checked[key], applied[key]
                 state.unrun = unrun.get(key, ())
@@ -514,13 +514,10 @@ def propose(
         state.result.fix = _fix(state)
 
 
-def _left_out(groups: Sequence[str], brought: Counter[FindingKey] | None) -> str:
+def _left_out(groups: Sequence[str], why: str | None) -> str:
     """Why a rewrite the block would have had is not in its fix."""
     what = ", ".join(f"the {g} rewrites" for g in groups)
-    if not brought:  # a later block that uses the block's names got worse
-        return f"left out: {what}; with them, a later block that uses this one got worse"
-    found = ", ".join(sorted({f"{tool}:{rule}" for tool, rule, _ in brought}))
-    return f"left out: {what}; with them, the block had a new {found}"
+    return f"left out: {what}; with them, {why}" if why else f"left out: {what}"
 
 
 def _apply_all(
@@ -748,18 +745,24 @@ def _introduces(
     checked: dict[Key, list[Finding]],
     original: dict[Key, list[Finding]],
     dependents: dict[Key, set[Key]],
-) -> bool:
-    """A new worse finding in the block, or in a later block that uses its names; or
-    an intentional finding gone: the rewrite changed an example marked as the wrong way."""
-    if _new_worse(checked[key], original[key]):
-        return True
+) -> str | None:
+    """What makes the rewrite worse, in words, or None: a new worse finding in the block, or
+    in a later block that uses its names; or an intentional finding gone: the rewrite changed
+    an example marked as the wrong way."""
+    if brought := _new_worse(checked[key], original[key]):
+        return f"the block had a new {_kinds(brought)}"
     if _intentional(original[key]) - _intentional(checked[key]):
-        return True
-    return any(
-        bool(_new_worse(checked[d], original[d]))
-        for d, sources in dependents.items()
-        if key in sources and d in checked
-    )
+        return "an example marked as the wrong way would have changed"
+    for later, sources in sorted(dependents.items()):
+        new = _new_worse(checked[later], original[later]) if later in checked else None
+        if key in sources and new:
+            line = state.doc.blocks[later[1] - 1].fence_line
+            return f"the block at line {line}, which uses this one, had a new {_kinds(new)}"
+    return None
+
+
+def _kinds(found: Counter[FindingKey]) -> str:
+    return ", ".join(sorted({f"{tool}:{rule}" for tool, rule, _ in found}))
 
 
 def _intentional(findings: Sequence[Finding]) -> Counter[FindingKey]:
