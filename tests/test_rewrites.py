@@ -1311,6 +1311,17 @@ def test_depends_default_becomes_annotated_with_the_same_dependency_graph() -> N
 
     assert _answers(result.code, ["/search?q=x"]) == _answers(code, ["/search?q=x"])
     assert _answers(code, ["/search?q=x"]) == [(200, {"q": "x", "db": "db"})]
+    # a `*` there already: the parameters that cannot stay join those after it
+    starred = code.replace(
+        "def search(q: str | None = None, db: str = Depends(get_db))",
+        "def search(q: str | None = None, db: str = Depends(get_db), *, n: int = 1)",
+    ).replace("return {'q': q, 'db': db}", "return {'q': q, 'db': db, 'n': n}")
+    fixed = fastapi_fix.rewrite(starred, RewriteContext()).code
+    moved = "def search(*, q: str | None = None, db: Annotated[str, Depends(get_db)], n: int = 1)"
+    assert moved in fixed
+    urls = ["/search?q=x&n=3", "/search"]
+    assert _answers(fixed, urls) == _answers(starred, urls)
+    assert _answers(starred, urls)[0] == (200, {"q": "x", "db": "db", "n": 3})
 
 
 def test_parameter_markers_move_into_annotated_and_their_defaults_out() -> None:
@@ -1336,6 +1347,11 @@ def test_parameter_markers_move_into_annotated_and_their_defaults_out() -> None:
     urls = ["/?domain=x", "/", "/?domain=x&q=abcd", "/?domain=x&count=5&q=ab", "/?domain=x&count=0"]
     assert _answers(result.code, urls) == _answers(code, urls)
     assert [status for status, _ in _answers(code, urls)] == [200, 422, 422, 200, 422]
+    # a route with markers and no `Depends` at all gets the same rewrite
+    alone = code.replace("    d: str = Depends(dep),\n", "").replace("'d': d, ", "")
+    fixed = fastapi_fix.rewrite(alone, RewriteContext())
+    assert fixed.applied == ("ET303",) and "domain: Annotated[str, Query()]," in fixed.code
+    assert _answers(fixed.code, urls) == _answers(alone, urls)
 
 
 def _answers(source: str, urls: list[str]) -> list[tuple[int, object]]:

@@ -66,11 +66,12 @@ class _AnnotatedDepends(PassTransformer):
     ) -> cst.Parameters:
         """A parameter left without a default after one with a default: FastAPI's own way
         out, a ``*`` first (FastAPI passes every parameter by name; a method's ``self`` or
-        ``cls`` stays in front). Not where the list has ``/`` or ``*`` already."""
+        ``cls`` stays in front). Where the list has a ``*`` already, they join the parameters
+        after it; not where it has ``/`` or ``*args``."""
         keep = 1 if converted and converted[0].name.value in ("self", "cls") else 0
         if (
             updated.posonly_params
-            or isinstance(updated.star_arg, cst.Param | cst.ParamStar)
+            or isinstance(updated.star_arg, cst.Param)
             or any(p.default is not None for p in converted[:keep])
         ):
             self.note(
@@ -87,10 +88,16 @@ class _AnnotatedDepends(PassTransformer):
             (p.comma.whitespace_after for p in converted if isinstance(p.comma, cst.Comma)),
             cst.SimpleWhitespace(" "),
         )
+        star = updated.star_arg
+        if not isinstance(star, cst.ParamStar):
+            star = cst.ParamStar(comma=cst.Comma(whitespace_after=between))
+        moved = converted[keep:]
+        if moved and updated.kwonly_params and moved[-1].comma == cst.MaybeSentinel.DEFAULT:
+            moved[-1] = moved[-1].with_changes(comma=cst.Comma(whitespace_after=between))
         return updated.with_changes(
             params=converted[:keep],
-            star_arg=cst.ParamStar(comma=cst.Comma(whitespace_after=between)),
-            kwonly_params=[*converted[keep:], *(self._convert(p) for p in updated.kwonly_params)],
+            star_arg=star,
+            kwonly_params=[*moved, *(self._convert(p) for p in updated.kwonly_params)],
         )
 
     def _convert(self, param: cst.Param) -> cst.Param:
@@ -268,7 +275,7 @@ def _status(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Mo
 
 PASSES: tuple[Pass, ...] = (
     Pass(("ET301",), _lifespan, (".on_event(",)),
-    Pass(("ET303", "FAST002"), _annotated, ("Depends(", "Security(")),
+    Pass(("ET303", "FAST002"), _annotated, tuple(f"{name}(" for name in (*DEPENDS, *PARAMS))),
     Pass(("ET306", "StarletteDeprecationWarning"), _status, ("status.HTTP_",)),
 )
 
