@@ -646,3 +646,41 @@ def test_an_error_about_an_earlier_blocks_name_points_at_that_definition(tmp_pat
         '"User" has no attribute "email" (`user` here is an earlier block\'s: line 4)',
         '"User" has no attribute "phone"',  # the parameter, not the earlier block's `user`
     ]
+
+
+def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: Path) -> None:
+    """``self._check_db()`` in a class the block shows, where no block of the document
+    defines ``_check_db``: the class is shown in part (incomplete, said so). A member that
+    is defined somewhere, or an attribute of another block's class or a library's, is the
+    reader's error as before (broken)."""
+    code = (
+        "from sqlalchemy import insert\n\n\n"
+        "class Health:\n    def check(self) -> dict[str, bool]:\n"
+        "        return {'db': self._check_db(), 'cache': self._check_cache()}\n\n\n"
+        "class Shown:\n    pass\n\n\n"
+        "ok = insert(Shown).on_duplicate_key_update\n\n\n"
+        "class Repo:\n    def get(self) -> object:\n        return self._db.get(1)\n\n\n"
+        "class Rotator:\n    def __init__(self, hosts: list[str]) -> None:\n"
+        "        self.hosts = hosts\n\n    def size(self) -> int:\n"
+        "        return len(self.host_list)\n"
+    )
+    then = (
+        "def _check_cache(self) -> bool:\n    return True\n\n\n"
+        "def use(s: Shown) -> int:\n    return s.balance\n"
+    )
+    first, second = _run_types(tmp_path, code, then=then)
+    found = {
+        (f["line"], f["category"], f["message"].split(" (")[0])
+        for f in first["findings"] + second["findings"]
+        if f["rule"] == "attr-defined"
+    }
+    assert found == {
+        (7, "incomplete", '"Health" has no attribute "_check_db"'),
+        (7, "broken", '"Health" has no attribute "_check_cache"'),  # a later block defines it
+        (14, "broken", '"Insert" has no attribute "on_duplicate_key_update"'),
+        (19, "incomplete", '"Repo" has no attribute "_db"'),  # set in an `__init__` not shown
+        (27, "broken", '"Rotator" has no attribute "host_list"'),  # the shown `__init__` does not
+        (36, "broken", '"Shown" has no attribute "balance"'),  # another block's class
+    }
+    why = [f["message"] for f in first["findings"] if f["category"] == "incomplete"]
+    assert "no block of the document defines `_check_db`: it shows `Health` in part" in why[0]

@@ -68,6 +68,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(ctx.nowhere),
         repr(ctx.exported),
         repr(ctx.altered),
+        repr(sorted(ctx.unbound_attributes)),
         repr(ctx.block.unprompted),
         *(f.message for f in ctx.findings),  # ("defined only in a later block (line 40)")
     ):

@@ -106,6 +106,9 @@ class BlockContext:
     #: Names the prelude binds that earlier statements it leaves out change in place (a loop
     #: filling a ``Counter``): what their values show here is not what the reader's are.
     altered: tuple[str, ...] = ()
+    #: Attributes the block reads (``self._check_db()``) that no block of the document, nor
+    #: its stubs, defines anywhere: a class shown in part, its other members left out.
+    unbound_attributes: frozenset[str] = frozenset()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -221,7 +224,74 @@ def _analyze_document(
             filled = _filled(block.code, symbols.syntax_error)
             kept = analyze(filled[0] if filled else _import_lines(block.code)).statements
             earlier.extend((block.index, s) for s in kept if s.source in block.code)
+    out = _with_unbound_attributes(out, (*(b.code for b in blocks), stub_source or ""))
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
+
+
+def _with_unbound_attributes(
+    contexts: list[BlockContext], codes: Sequence[str]
+) -> list[BlockContext]:
+    """Each context with the attributes its block reads that the document never binds."""
+    bound: set[str] = set()
+    for code in codes:
+        bound |= _bindings(code)
+    if "__getattr__" in bound:  # a class that answers any attribute
+        return contexts
+    out = []
+    for ctx in contexts:
+        tree = tree_or_none(ctx.block.code)
+        updated = _updated(tree) if tree is not None else set()
+        reads = {
+            node.attr
+            for node in (ast.walk(tree) if tree is not None else ())
+            if isinstance(node, ast.Attribute)
+            and (isinstance(node.ctx, ast.Load) or node in updated)
+        }
+        unbound = frozenset(reads - bound)
+        out.append(dataclasses.replace(ctx, unbound_attributes=unbound) if unbound else ctx)
+    return out
+
+
+#: A binding in code that does not parse: ``def x``, ``class X``, ``.x =``, ``x:``, ``x =``.
+_BINDING = re.compile(
+    r"\b(?:def|class)\s+(\w+)|\.(\w+)\s*(?::[^=\n]*)?=(?!=)|^\s*(\w+)\s*(?::|=(?!=))", re.M
+)
+
+
+def _updated(tree: ast.AST) -> set[ast.AST]:
+    """The targets of augmented assignments (``x.total += 1``): read, then written."""
+    return {node.target for node in ast.walk(tree) if isinstance(node, ast.AugAssign)}
+
+
+def _bindings(code: str) -> set[str]:
+    """Every name and attribute the code binds anywhere (functions, classes, assignments,
+    fields, ``self.x = ...``, a relationship's ``back_populates`` and ``backref``)."""
+    tree = tree_or_none(code)
+    if tree is None:
+        return {n for m in _BINDING.finditer(code) for n in m.groups() if n}
+    found: set[str] = set()
+    updated = _updated(tree)
+    for node in ast.walk(tree):
+        if node in updated:  # `x.balance += 1` reads it first: it binds nothing new
+            continue
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            found.add(node.attr)
+        elif isinstance(node, ast.alias):
+            found.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.keyword) and node.arg in ("back_populates", "backref"):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                found.add(node.value.value)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "setattr":
+            found.update(
+                a.value
+                for a in node.args[1:2]
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            )
+    return found
 
 
 def _import_lines(code: str) -> str:

@@ -795,6 +795,13 @@ def _to_finding(
             " (an attribute set on a function: Python allows it and it runs, but mypy does not "
             "model attributes of functions)"
         )
+    shown = _shown_in_part(ctx, message) if code == "attr-defined" else None
+    if category is Category.BROKEN and shown is not None:
+        category = Category.INCOMPLETE
+        message += (
+            f" (no block of the document defines `{shown[1]}`: it shows `{shown[0]}` in part, "
+            "that member left out)"
+        )
     earlier = _earlier_definition(ctx, lines, line, col, end_line, end_col)
     if category is Category.BROKEN and earlier is not None:
         message += f" (`{earlier[0]}` here is an earlier block's: line {earlier[1]})"
@@ -819,6 +826,39 @@ def _to_finding(
         suggestion=hint,
     )
     return path.stem, finding
+
+
+_NO_ATTRIBUTE = re.compile(r'"(?:type\[)?(\w+)\]?" has no attribute "(\w+)"')
+
+
+def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
+    """(class, attribute) when mypy's missing attribute is one the block's own class reads
+    of itself and no block of the document defines anywhere: a method it calls
+    (``self._check_db()``), or a value where the class shows neither ``__init__`` nor its
+    fields (``self._db`` of a repository shown for its queries). The class is shown in part,
+    that member left out; not the library's doing. A value a shown ``__init__`` never sets,
+    an attribute of another block's class or a library's: the reader's error (broken)."""
+    m = _NO_ATTRIBUTE.match(message)
+    if m is None or m.group(2) not in ctx.unbound_attributes:
+        return None
+    cls, attr = m.groups()
+    tree = tree_or_none(ctx.block.code)
+    shown = [
+        node
+        for node in (tree.body if tree is not None else ())
+        if isinstance(node, ast.ClassDef) and node.name == cls
+    ]
+    receiver = rf"\b(?:self|cls)\.{re.escape(attr)}\b"
+    if not shown or not re.search(receiver, ctx.block.code):
+        return None
+    if re.search(receiver + r"\s*\(", ctx.block.code):
+        return cls, attr  # a method
+    declares = any(
+        isinstance(node, ast.AnnAssign)
+        or (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "__init__")
+        for node in shown[-1].body
+    )
+    return None if declares else (cls, attr)
 
 
 def _validated_by_pydantic(ctx: BlockContext, code: str, message: str, line: int) -> str | None:
