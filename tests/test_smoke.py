@@ -342,6 +342,24 @@ def test_an_elided_value_makes_a_block_incomplete_not_broken(
     assert block["status"] == "incomplete"
 
 
+def test_an_elided_value_a_deep_smoke_call_trips_on_is_incomplete(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``return {...}`` in a serializer: dumping the model the deep smoke made fails on the
+    elided value, which the reader is to write; the same failure without ``...`` is broken."""
+    code = (
+        "from pydantic import BaseModel, model_serializer\n\n\nclass M(BaseModel):\n"
+        "    x: int = 1\n\n    @model_serializer\n    def ser(self) -> dict:\n"
+        "        return {...}\n"
+    )
+    found = _one(write_doc, run_json, code)
+    assert (found["category"], found["rule"]) == ("incomplete", "elided")
+    assert "leaves a value out with `...`" in found["message"]
+    assert "(deep smoke)" in found["message"]
+    found = _one(write_doc, run_json, code.replace("{...}", "{object()}"))
+    assert found["category"] == "broken" and "(deep smoke)" in found["message"]
+
+
 def test_what_a_statement_naming_a_missing_module_raises_is_no_evidence(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

@@ -636,6 +636,11 @@ def _quoted(name: str, message: str) -> bool:
     return re.search(rf"['\"]{re.escape(name)}['\"]", message) is not None
 
 
+#: What fails on an elided value: ``return {...}`` dumped, ``[...]`` iterated.
+_ELLIPSIS_TYPE = re.compile(r"'ellipsis'|EllipsisType")
+_ELIDED_VALUE = re.compile(r"[\[{(]\s*\.\.\.\s*[\]})]|(?:=|return)\s*\.\.\.\s*$", re.M)
+
+
 def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
     block = ctx.block
     kind = record.get("kind", "warning")
@@ -647,6 +652,12 @@ def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
         # One line: a ValidationError lists its errors on several.
         text = "; ".join(x.strip() for x in message.splitlines() if x.strip())[:500]
         elsewhere = _refers_elsewhere(ctx, message)
+        if (
+            elsewhere is None
+            and _ELLIPSIS_TYPE.search(message)
+            and _ELIDED_VALUE.search(block.code)
+        ):
+            elsewhere = ("elided", "the example leaves a value out with `...` (`{...}`)")
         if elsewhere is not None:
             rule, why = elsewhere
             return _at(
