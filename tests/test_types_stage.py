@@ -684,3 +684,35 @@ def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: P
     }
     why = [f["message"] for f in first["findings"] if f["category"] == "incomplete"]
     assert "no block of the document defines `_check_db`: it shows `Health` in part" in why[0]
+
+
+def test_what_runs_as_written_but_types_otherwise_is_not_broken(tmp_path: Path) -> None:
+    """Two idioms mypy cannot follow that run: SQLAlchemy 1.4's async recipe,
+    ``sessionmaker(engine, class_=AsyncSession)``, whose sessions mypy types as ``Session``
+    (stale: 2.0 has ``async_sessionmaker``); and ``product.price = "2.5"`` on a model that
+    validates assignments, which Pydantic coerces (style). Without the setting the string
+    stays a string: broken."""
+    code = (
+        "from pydantic import BaseModel, ConfigDict\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession\n"
+        "from sqlalchemy.orm import sessionmaker\n\n\n"
+        "async def use(engine) -> None:\n"
+        "    maker = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)\n"
+        "    async with maker() as session:\n        await session.commit()\n\n\n"
+        "class P(BaseModel):\n    model_config = ConfigDict(validate_assignment=True)\n\n"
+        "    price: float\n\n\np = P(price=1.0)\np.price = '2.5'\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = sorted(
+        (f["line"], f["rule"], f["category"]) for f in block["findings"] if f["stage"] == "types"
+    )
+    assert found == [
+        (9, "attr-defined", "stale"),
+        (9, "attr-defined", "stale"),
+        (20, "assignment", "style"),
+    ]
+    stale = next(f for f in block["findings"] if f["category"] == "stale")
+    assert "async_sessionmaker" in stale["message"] and stale["suggestion"]
+    plain = code.replace("    model_config = ConfigDict(validate_assignment=True)\n\n", "")
+    [block] = _run_types(tmp_path, plain)
+    assert ("assignment", "broken") in {(f["rule"], f["category"]) for f in block["findings"]}

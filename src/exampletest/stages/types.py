@@ -744,6 +744,15 @@ def _to_finding(
         )
     # SQLAlchemy 1.4's async recipe, sessionmaker(AsyncEngine, class_=AsyncSession): it runs,
     # but 2.0 has its own maker.
+    if code == "attr-defined" and _ASYNC_RECIPE_SESSION.match(message):
+        recipe = [ctx.block.code, *(p.statement.source for p in ctx.prelude)]
+        if any(_ASYNC_RECIPE.search(source) for source in recipe):
+            category = Category.STALE
+            message += (
+                " (SQLAlchemy 1.4's async recipe, `sessionmaker(engine, class_=AsyncSession)`: "
+                "it runs, but its sessions type as `Session`; 2.0 has `async_sessionmaker`)"
+            )
+            hint = hint or "async_sessionmaker(engine, expire_on_commit=False)"
     if code == "call-overload" and re.match(
         r'No overload variant of "sessionmaker".*AsyncEngine', message
     ):
@@ -828,6 +837,9 @@ def _to_finding(
     return path.stem, finding
 
 
+#: ``async with maker() as session`` where ``maker = sessionmaker(engine, class_=AsyncSession)``.
+_ASYNC_RECIPE_SESSION = re.compile(r'"Session" has no attribute "__a(?:enter|exit)__"')
+_ASYNC_RECIPE = re.compile(r"\bsessionmaker\([^)]*\bclass_\s*=\s*AsyncSession\b")
 _NO_ATTRIBUTE = re.compile(r'"(?:type\[)?(\w+)\]?" has no attribute "(\w+)"')
 
 
@@ -878,6 +890,11 @@ def _validated_by_pydantic(ctx: BlockContext, code: str, message: str, line: int
         return None
     if code == "assignment" and _settings_default(tree, message, line):
         return "a `BaseSettings` validates its defaults, which coerces the string at run time"
+    if code == "assignment" and _validated_assignment(ctx, tree, message, line):
+        return (
+            "the model validates assignments (`validate_assignment=True`), which coerces the "
+            "value at run time"
+        )
     if m is None and not attribute:
         return None
     pydantic_dataclass = bool(
@@ -931,6 +948,25 @@ def _model_none_default(ctx: BlockContext, message: str, line: int) -> bool:
             if node.lineno <= line <= (node.end_lineno or node.lineno):
                 return True
     return False
+
+
+def _validated_assignment(ctx: BlockContext, tree: ast.Module, message: str, line: int) -> bool:
+    """Whether mypy's "str assigned to a float" is ``product.price = "29.99"`` where the
+    document's model says ``validate_assignment=True``: Pydantic coerces it (or raises, which
+    the run reports)."""
+    if not re.match(
+        r'Incompatible types in assignment \(expression has type "(?:str|int)"', message
+    ):
+        return False
+    sources = [ctx.block.code, *(p.statement.source for p in ctx.prelude)]
+    if not any(re.search(r"validate_assignment\s*=\s*True", s) for s in sources):
+        return False
+    return any(
+        isinstance(node, ast.Assign)
+        and node.lineno == line
+        and all(isinstance(t, ast.Attribute) for t in node.targets)
+        for node in ast.walk(tree)
+    )
 
 
 def _settings_default(tree: ast.Module, message: str, line: int) -> bool:
