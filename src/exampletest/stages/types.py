@@ -892,8 +892,8 @@ def _validated_by_pydantic(ctx: BlockContext, code: str, message: str, line: int
         return "a `BaseSettings` validates its defaults, which coerces the string at run time"
     if code == "assignment" and _validated_assignment(ctx, tree, message, line):
         return (
-            "the model validates assignments (`validate_assignment=True`), which coerces the "
-            "value at run time"
+            "the model validates assignments (`validate_assignment=True`): Pydantic converts "
+            "the value at run time, or raises, which the run reports"
         )
     if m is None and not attribute:
         return None
