@@ -564,6 +564,22 @@ def test_a_continuation_block_is_linted_with_the_imports_it_takes_from_earlier_b
     assert "-from typing import Optional" not in out  # the earlier import stays for the later block
 
 
+def test_what_an_added_import_reveals_is_modernised_in_the_same_fix(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """With `datetime` imported, ruff sees the `utcnow()` it could not before: the fix
+    rewrites that too, rather than leaving the import out for the new finding it brings."""
+    code = "def stamp() -> dict:\n    return {'at': datetime.utcnow()}\n\n\nprint(stamp())\n"
+    write_doc("u.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-cache", "u.md")
+    [block] = report["documents"][0]["blocks"]
+    assert not any(f["rule"] == "DTZ003" for f in block["findings"])  # unseen before the fix
+    fix = block["fix"]
+    assert fix["verified"] and "ET001" in fix["resolves"] and not fix["notes"]
+    assert "from datetime import UTC, datetime\n" in fix["replacement"]
+    assert "return {'at': datetime.now(UTC)}" in fix["replacement"]
+
+
 def test_a_missing_import_the_fix_adds_is_resolved_though_it_makes_another_guessable(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

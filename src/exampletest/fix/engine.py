@@ -90,6 +90,16 @@ class _State:
     #: (group, what the group reads besides the code, code) -> its rewrite: every input is in
     #: the key, so a memo is valid for any state of the same block (speculation's for propose).
     memo: dict[tuple[str, str, str], Rewrite] = field(default_factory=dict)
+    #: Groups a trial showed the block needs though its own findings did not call for them
+    #: (what an added import made visible).
+    extra: set[str] = field(default_factory=set)
+
+
+def _revealed(after: Sequence[Finding], before: Sequence[Finding], state: _State) -> set[str]:
+    """The groups that would modernise stale findings a trial newly has."""
+    had = {finding_key(f) for f in before}
+    new = [f for f in after if finding_key(f) not in had and f.category is Category.STALE]
+    return _relevant(new) - _relevant(state.result.findings) - state.extra - {"imports"}
 
 
 def _rewrite_ctx(doc: Document, stub: str | None, index: NameIndex) -> RewriteContext:
@@ -468,14 +478,18 @@ def propose(
     for key, state in states.items():  # the head start's rewrites hold for the same inputs
         state.memo.update(speculation.memos.get(key, {}) if speculation else {})
     rctxs = _rewrite_ctxs(options, by_path, states, index)
-    # Round 1 tries every group together; a block whose result is worse retries without one
-    # group at a time, keeping a removal whenever it helps.
+    # Round 1 tries every group together. A block whose result is worse because a rewrite
+    # revealed what another group modernises (an added `datetime` import: ruff now sees
+    # `utcnow()`) tries again with that group too; then without one group at a time,
+    # keeping a removal whenever it helps.
     dropped: dict[Key, set[str]] = {key: set() for key in states}
     first: dict[Key, str] = {}  # what every group together made worse
     pending = set(states)
     history = [speculation] if speculation is not None else []
-    for round_no in range(len(GROUPS) + 1):
-        leave_out = GROUPS[round_no - 1] if round_no else None
+    schedule: list[str | None] = [None, *GROUPS]  # None: no group left out
+    step = 0
+    while step < len(schedule):
+        leave_out = schedule[step]
         trial: dict[Key, tuple[str, Rewrite]] = {}
         applied: dict[Key, list[str]] = {}
         skips = {k: dropped[k] | ({leave_out} if leave_out else set()) for k in pending}
@@ -487,24 +501,31 @@ def propose(
             pending.clear()
             break
         checked, unrun = _recheck(trial, states, options, index, workers, history)
+        revealing = False
         for key, (code, _) in trial.items():
             state = states[key]
             if key not in checked:
                 continue
             worse = _introduces(key, state, checked, original, _dependents([key], by_path))
-            if worse and not round_no:
+            if worse and not step:
                 first[key] = worse
+                more = _revealed(checked[key], original[key], state)
+                state.extra |= more
+                revealing = revealing or bool(more)
             if not worse:
                 state.code, state.after, state.groups = code, checked[key], applied[key]
                 state.unrun = unrun.get(key, ())
                 pending.discard(key)
                 left = sorted(dropped[key] | ({leave_out} if leave_out else set()))
-                if round_no:
+                if left:
                     state.notes.append(_left_out(left, first.get(key)))
             elif leave_out and _count_worse(checked[key], original[key]) < state.best:
                 dropped[key].add(leave_out)
             state.best = min(state.best, _count_worse(checked[key], original[key]))
         pending &= set(trial)
+        if revealing:
+            schedule.insert(1, None)  # every group again, the revealed ones included
+        step += 1
     for key in pending:
         states[key].notes.append(
             "the rewrites were checked again and each combination found a new problem; "
@@ -637,7 +658,7 @@ def _apply(
     when a rewrite is not in it)."""
     code = state.result.block.code
     groups: list[str] = []
-    relevant = _relevant(state.result.findings)
+    relevant = _relevant(state.result.findings) | state.extra
     rctx = rctx.for_block(state.result.block.index)
     for name, (inputs, fn) in _groups(state, rctx, target).items():
         if name in skip or name not in relevant:
