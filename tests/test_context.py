@@ -781,3 +781,14 @@ def test_a_session_continuation_without_its_prompt_is_a_style_finding(index: Nam
     doc = "```pycon\n>>> d = dict(a=1,\n         b=2)\n>>> d\n{'a': 1, 'b': 2}\n```\n"
     ctx = _contexts(doc, index)[0]
     assert [(f.rule, f.category.value, f.line) for f in ctx.findings] == [("ET006", "style", 3)]
+
+
+def test_strings_a_relationship_evaluates_are_names_the_block_refers_to() -> None:
+    """``secondary="post_tags"``, ``order_by="Tag.name"``: resolved by the mappers once every
+    class is defined, like ``relationship("Tag")``; another keyword's string is not a name."""
+    code = (
+        "class Post(Base):\n    tags = relationship(secondary='post_tags', order_by='Tag.name',"
+        " back_populates='posts', lazy='selectin')\n"
+        "    author = relationship('User', info='Note')\n"
+    )
+    assert analyze(code).refers == {"post_tags", "Tag", "User"}

@@ -144,6 +144,12 @@ class _Collector(ast.NodeVisitor):
         self._annotation -= 1
 
 
+#: ``relationship()`` arguments SQLAlchemy evaluates as code when given as strings.
+_EVALUATED = frozenset(
+    {"secondary", "order_by", "primaryjoin", "secondaryjoin", "foreign_keys", "remote_side"}
+)
+
+
 def _names_in_strings(strings: Sequence[str]) -> set[str]:
     """Names in the strings of annotations (``Mapped["Parent"]``) and in the class-name
     string of an ORM ``relationship("Parent")``: used once the mappers or the type checker
@@ -189,12 +195,18 @@ def _scan(node: ast.AST) -> _Scan:
             annotations.append(sub.returns)
         elif isinstance(sub, ast.ClassDef):
             scan.stores.add(sub.name)
-        elif isinstance(sub, ast.Call) and sub.args:
+        elif isinstance(sub, ast.Call):
             func = sub.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            first = sub.args[0]
-            if called == "relationship" and isinstance(first, ast.Constant):
-                scan.strings.append(str(first.value))
+            if called == "relationship":
+                # `relationship("Tag", secondary="post_tags", order_by="Tag.name")`: strings
+                # the mappers evaluate once every class is defined
+                values = [*sub.args[:1], *(k.value for k in sub.keywords if k.arg in _EVALUATED)]
+                scan.strings += [
+                    v.value
+                    for v in values
+                    if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                ]
         elif isinstance(sub, ast.Global):
             scan.globals.update(sub.names)
         elif isinstance(sub, ast.Import | ast.ImportFrom):
