@@ -656,10 +656,29 @@ def test_a_non_annotated_tab_keeps_its_style_on_purpose() -> None:
     assert [sorted(b.directives.keeps) for b in doc.blocks] == [
         [],
         ["ET303", "FAST002"],
-        ["ET303", "FAST002"],
+        ["ET303", "FAST002", "UP006", "UP007", "UP035", "UP045"],  # and Python 3.8's syntax
         [],
     ]
     assert all(b.directives.expect is None for b in doc.blocks)
+
+
+def test_a_tab_for_an_older_python_keeps_that_pythons_syntax_on_purpose() -> None:
+    """``=== "Python 3.8+"`` beside ``=== "Python 3.10+"``: the older tab writes
+    ``Optional[int]`` and ``List[int]`` because that Python has nothing else."""
+    doc = parse(
+        b'=== "Python 3.10+"\n\n    ```python\n    a = 1\n    ```\n\n'
+        b'=== "Python 3.9+"\n\n    ```python\n    b = 1\n    ```\n\n'
+        b'=== "Python 3.8 and above"\n\n    ```python\n    c = 1\n    ```\n\n'
+        b"//// tab | Python 3.9+\n\n```python\nd = 1\n```\n\n////\n\n"
+        b"```python\ne = 1\n```\n"
+    )
+    assert [sorted(b.directives.keeps) for b in doc.blocks] == [
+        [],
+        ["UP007", "UP045"],
+        ["UP006", "UP007", "UP035", "UP045"],
+        ["UP007", "UP045"],
+        [],
+    ]
 
 
 def test_a_block_gated_on_a_newer_python_is_skipped_and_says_why() -> None:

@@ -267,6 +267,7 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     hands_over = False  # and ends in a colon
     old_tab: int | None = None  # the slashes of an open pymdownx tab titled as the old way
     style_tab: int | None = None  # ... of an open pymdownx tab titled "... non-Annotated"
+    version_tab: tuple[int, str] | None = None  # ... of one titled "Python 3.8+": its title
     titles: list[str] = []  # of the open MkDocs tabs and admonitions (``=== "..."``)
     for i, tok in enumerate(tokens):
         if tok.type == "inline" and i and tokens[i - 1].type == "paragraph_open":
@@ -276,11 +277,14 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
             if tab is not None:  # pymdownx blocks: `//// tab | Python 3.10+ non-Annotated`
                 old_tab = len(tab[1]) if is_counterexample_caption(tab[2]) else None
                 style_tab = len(tab[1]) if _NON_ANNOTATED.search(tab[2]) else None
+                version_tab = (len(tab[1]), tab[2])
             else:
                 if old_tab is not None and tok.content.strip() == "/" * old_tab:
                     old_tab = None
                 if style_tab is not None and tok.content.strip() == "/" * style_tab:
                     style_tab = None
+                if version_tab is not None and tok.content.strip() == "/" * version_tab[0]:
+                    version_tab = None
             continue
         if tok.type == "paragraph_close":
             continue
@@ -323,6 +327,9 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
                     directives = replace(directives, expect=Status.BROKEN, implied=True)
                 if style_tab is not None or any(_NON_ANNOTATED.search(t) for t in titles):
                     directives = replace(directives, keeps=STYLE_TAB_RULES)
+                tab_titles = [*titles, *([version_tab[1]] if version_tab else [])]
+                if older := _older_python_rules(tab_titles):
+                    directives = replace(directives, keeps=directives.keeps | older)
                 blocks.append(replace(block, directives=directives))
             caption = False
         if tok.type not in _CONTAINER_OPEN:
@@ -360,6 +367,22 @@ _AVOID_BY = re.compile(r"(?i)^(?:avoid|don'?t|do not|never)\b.*\b(?:by|instead)\
 #: A FastAPI docs tab that shows the style it names on purpose, and the rules that flag it.
 _NON_ANNOTATED = re.compile(r"(?i)\bnon[- ]annotated\b")
 STYLE_TAB_RULES = frozenset({"FAST002", "ET303"})
+
+
+#: A tab's title naming the Python it is for: ``Python 3.8+``, ``Python 3.9 and above``.
+_TAB_PYTHON = re.compile(r"(?i)\bpython\s*3\.(\d+)")
+#: What an older Python cannot write: ``X | None`` before 3.10, ``list[int]`` before 3.9.
+_NEWER_SYNTAX = ((10, frozenset({"UP007", "UP045"})), (9, frozenset({"UP006", "UP035"})))
+
+
+def _older_python_rules(titles: Sequence[str]) -> frozenset[str]:
+    """The rules a block in a tab for an older Python keeps on purpose: FastAPI's and
+    SQLModel's docs show each example once per Python (``=== "Python 3.8+"``), the older
+    tab in the syntax that Python has."""
+    minors = [int(m[1]) for t in titles if (m := _TAB_PYTHON.search(t))]
+    if not minors:
+        return frozenset()
+    return frozenset(r for newer, rules in _NEWER_SYNTAX if min(minors) < newer for r in rules)
 
 
 #: A pymdownx block tab's opening line: ``//// tab | Python 3.10+ non-Annotated``.

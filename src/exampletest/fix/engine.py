@@ -347,7 +347,8 @@ def _ruff_rules(state: _State) -> tuple[str, ...]:
         r.split(":", 1)[1] for f in findings for r in f.corroboration if r.startswith("ruff:")
     }
     contrast = not found & {"UP006", "UP035"} and _shows_both_spellings(state.result.block.code)
-    return tuple(sorted(found if contrast else found | set(STALE_LINT)))
+    rules = found if contrast else found | set(STALE_LINT)
+    return tuple(sorted(rules - state.result.block.directives.keeps))  # kept on purpose
 
 
 def _shows_both_spellings(code: str) -> bool:
