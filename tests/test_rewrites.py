@@ -1016,6 +1016,27 @@ def test_a_query_kept_in_a_variable_becomes_a_select_with_the_same_results() -> 
     )
 
 
+def test_a_result_returned_where_the_function_says_list_is_wrapped_in_list() -> None:
+    """mypy's return-value error for ``return s.scalars(q).all()`` under ``-> list[User]``:
+    ``list(...)`` keeps the list the code returns at run time and types as one. Not for a
+    function that says ``Sequence``, nor for another object's ``.all()``."""
+    code = (
+        "def a(s: Session) -> list[User]:\n    return s.scalars(select(User)).all()\n\n\n"
+        "async def b(s: AsyncSession) -> List[User]:\n"
+        "    return (await s.execute(select(User))).scalars().all()\n\n\n"
+        "def c(s: Session) -> Sequence[User]:\n    return s.scalars(select(User)).all()\n\n\n"
+        "def d(q: Queue) -> list[int]:\n    return q.items().all()\n"
+    )
+    result = sqlalchemy.rewrite(code, RewriteContext())
+    assert result.applied == ("return-value",)
+    assert "    return list(s.scalars(select(User)).all())\n" in result.code
+    assert "    return list((await s.execute(select(User))).scalars().all())\n" in result.code
+    assert "def c(s: Session) -> Sequence[User]:\n    return s.scalars(select(User)).all()\n" in (
+        result.code
+    )
+    assert "    return q.items().all()\n" in result.code
+
+
 def test_a_query_variable_with_a_use_not_understood_stays_as_it_is() -> None:
     """One use of the variable the rewrite does not know (passed on, returned, used in a
     closure, a name rebound elsewhere, a second session) and the variable is left alone."""

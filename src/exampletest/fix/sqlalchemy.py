@@ -322,6 +322,52 @@ class _LegacyQuery(PassTransformer):
 _Loop = TypeVar("_Loop", cst.For, cst.CompFor)
 
 
+class _ListedResults(PassTransformer):
+    """``return session.scalars(stmt).all()`` in a function that says it returns a ``list``:
+    2.0 types ``.all()`` as ``Sequence`` (mypy's return-value error); the list it returns
+    at run time is kept as a list with ``list(...)``."""
+
+    def __init__(self, edit: Edit) -> None:
+        super().__init__(edit)
+        self.returns: list[cst.BaseExpression | None] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.returns.append(node.returns.annotation if node.returns else None)
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.returns.pop()
+        return updated_node
+
+    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
+        value = updated_node.value
+        if value is None or not _is_list((self.returns or [None])[-1]) or not _result_all(value):
+            return updated_node
+        self.edit.applied.add("return-value")
+        return updated_node.with_changes(value=_listed(value))
+
+
+def _result_all(value: cst.BaseExpression) -> bool:
+    """``s.scalars(q).all()``, ``(await s.execute(q)).scalars().all()``, ``r.scalars().all()``,
+    ``s.execute(q).all()``: a SQLAlchemy result's ``.all()``."""
+    if not (
+        isinstance(value, cst.Call)
+        and not value.args
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == "all"
+    ):
+        return False
+    inner = value.func.value
+    if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute):
+        return inner.func.attr.value in ("scalars", "execute", "unique")
+    return False
+
+
+def _listed_results(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_ListedResults(edit))
+
+
 def _rows(query: cst.Call) -> str:
     """A mapped class alone: its objects (``scalars``); columns or several entities: rows, as
     the Query gave (``query(User.name).all()`` is a list of 1-tuples)."""
@@ -893,6 +939,7 @@ PASSES: tuple[Pass, ...] = (
     Pass(("ET205",), _select, ("select",)),
     Pass(("ET206",), _sessions, ("autocommit",)),
     Pass(("ET202",), _legacy_query, (".query(",)),
+    Pass(("return-value",), _listed_results, (".all()",)),
 )
 
 

@@ -742,6 +742,12 @@ def _to_finding(
             " (mypy joined a literal's mixed values to `object` and cannot follow what the code "
             "does with them; the run shows whether it works)"
         )
+    if code == "return-value" and _SEQUENCE_FOR_LIST.match(message) and ".all()" in "".join(source):
+        message += (
+            " (SQLAlchemy types a result's `.all()` as `Sequence`; the list it returns at run "
+            "time is a `list` to a type checker once wrapped in `list(...)`)"
+        )
+        hint = hint or "return list(...all())"
     # SQLAlchemy 1.4's async recipe, sessionmaker(AsyncEngine, class_=AsyncSession): it runs,
     # but 2.0 has its own maker.
     if code == "attr-defined" and _ASYNC_RECIPE_SESSION.match(message):
@@ -837,6 +843,10 @@ def _to_finding(
     return path.stem, finding
 
 
+#: ``return session.scalars(stmt).all()`` from a function that says it returns a list.
+_SEQUENCE_FOR_LIST = re.compile(
+    r'Incompatible return value type \(got "Sequence\[.*\]", expected "(?:builtins\.)?list\['
+)
 #: ``async with maker() as session`` where ``maker = sessionmaker(engine, class_=AsyncSession)``.
 _ASYNC_RECIPE_SESSION = re.compile(r'"Session" has no attribute "__a(?:enter|exit)__"')
 _ASYNC_RECIPE = re.compile(r"\bsessionmaker\([^)]*\bclass_\s*=\s*AsyncSession\b")
