@@ -580,6 +580,25 @@ def test_what_an_added_import_reveals_is_modernised_in_the_same_fix(
     assert "return {'at': datetime.now(UTC)}" in fix["replacement"]
 
 
+def test_a_fix_in_a_tab_for_an_older_python_keeps_that_pythons_syntax(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """In `=== "Python 3.8+"` the `Optional[int]` and `List[int]` are on purpose: the fix
+    modernises `utcnow()` and leaves them (ruff's own fixes skip the kept rules)."""
+    code = "from datetime import datetime\nfrom typing import List, Optional\n\n\n"
+    code += "def f(x: Optional[int] = None) -> List[int]:\n    return [x or 0]\n\n\n"
+    code += "print(f(), datetime.utcnow())\n"
+    body = "".join(f"    {line}\n" if line else "\n" for line in code.splitlines())
+    write_doc("tab.md", f'=== "Python 3.8+"\n\n    ```python\n{body}    ```\n')
+    _code, report = run_json("--no-cache", "tab.md")
+    [block] = report["documents"][0]["blocks"]
+    kept = {f["rule"] for f in block["findings"] if f["intentional"]}
+    assert {"UP006", "UP035", "UP045"} <= kept
+    fix = block["fix"]
+    assert fix["verified"] and "DTZ003" in fix["resolves"] and not fix["notes"]
+    assert "def f(x: Optional[int] = None) -> List[int]:" in fix["replacement"]
+
+
 def test_a_missing_import_the_fix_adds_is_resolved_though_it_makes_another_guessable(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

@@ -1049,9 +1049,20 @@ def test_a_query_variable_with_a_use_not_understood_stays_as_it_is() -> None:
         "def f(db):\n    q = db.query(User)\n    p = q.filter(User.id > 1)\n    return p.all()\n",
         "q = session.query(User)\ndef g():\n    global q\n    q = None\nrows = q.all()\n",
         "def h(db):\n    q = db.query(User)\n    q.delete()\n",
+        # a session that is made anew, or picked, each time it is spelled
+        "def i():\n    q = get_session().query(User)\n    return q.all()\n",
+        "def j(sessions):\n    q = sessions[0].query(User)\n    return q.all()\n",
+        # the session's name bound again after the Query was made: it runs on the first one
+        "def k(db, other):\n    q = db.query(User)\n    db = other\n    return q.all()\n",
+        # a default runs in the enclosing scope, where `q` is another (legacy) Query
+        "q = db.query(User)\ndef m(db, x=q.all()):\n    q = db.query(User)\n    return q.first()\n",
     )
     for code in kept:
         assert sqlalchemy.rewrite(code, RewriteContext()).code == code, code
+    # a session opened by `with` before the Query is made is the one it runs on
+    code = "def n(engine):\n    with Session(engine) as db:\n        q = db.query(User)\n"
+    code += "        return q.all()\n"
+    assert "        return db.scalars(q).all()\n" in sqlalchemy.rewrite(code, RewriteContext()).code
 
 
 COLUMN_MODELS = """\
@@ -1368,6 +1379,15 @@ def test_parameter_markers_move_into_annotated_and_their_defaults_out() -> None:
     urls = ["/?domain=x", "/", "/?domain=x&q=abcd", "/?domain=x&count=5&q=ab", "/?domain=x&count=0"]
     assert _answers(result.code, urls) == _answers(code, urls)
     assert [status for status, _ in _answers(code, urls)] == [200, 422, 422, 200, 422]
+    # pathlib's `Path` is no FastAPI marker, in a block that has FastAPI's `Query`
+    both = "from pathlib import Path\n" + code.replace(
+        "def dep() -> str:",
+        "def load(p: Path = Path('x.json')) -> str:\n    return str(p)\n\n\ndef dep() -> str:",
+    )
+    assert (
+        "def load(p: Path = Path('x.json')) -> str:"
+        in fastapi_fix.rewrite(both, RewriteContext()).code
+    )
     # a route with markers and no `Depends` at all gets the same rewrite
     alone = code.replace("    d: str = Depends(dep),\n", "").replace("'d': d, ", "")
     fixed = fastapi_fix.rewrite(alone, RewriteContext())

@@ -662,7 +662,9 @@ def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: P
         "class Repo:\n    def get(self) -> object:\n        return self._db.get(1)\n\n\n"
         "class Rotator:\n    def __init__(self, hosts: list[str]) -> None:\n"
         "        self.hosts = hosts\n\n    def size(self) -> int:\n"
-        "        return len(self.host_list)\n"
+        "        return len(self.host_list)\n\n\n"
+        "class Typo:\n    def get(self) -> int:\n        return 1\n\n"
+        "    def twice(self) -> int:\n        return self.gett() * 2\n"
     )
     then = (
         "def _check_cache(self) -> bool:\n    return True\n\n\n"
@@ -680,7 +682,8 @@ def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: P
         (14, "broken", '"Insert" has no attribute "on_duplicate_key_update"'),
         (19, "incomplete", '"Repo" has no attribute "_db"'),  # set in an `__init__` not shown
         (27, "broken", '"Rotator" has no attribute "host_list"'),  # the shown `__init__` does not
-        (36, "broken", '"Shown" has no attribute "balance"'),  # another block's class
+        (35, "broken", '"Typo" has no attribute "gett"; maybe "get"?'),  # a typo of a member
+        (44, "broken", '"Shown" has no attribute "balance"'),  # another block's class
     }
     why = [f["message"] for f in first["findings"] if f["category"] == "incomplete"]
     assert "no block of the document defines `_check_db`: it shows `Health` in part" in why[0]
@@ -716,3 +719,10 @@ def test_what_runs_as_written_but_types_otherwise_is_not_broken(tmp_path: Path) 
     plain = code.replace("    model_config = ConfigDict(validate_assignment=True)\n\n", "")
     [block] = _run_types(tmp_path, plain)
     assert ("assignment", "broken") in {(f["rule"], f["category"]) for f in block["findings"]}
+    # another class's object beside such a model: nothing converts it
+    other = (
+        code + "\n\n@dataclass\nclass Point:\n    x: float\n\n\npt = Point(1.0)\npt.x = 'oops'\n"
+    )
+    [block] = _run_types(tmp_path, "from dataclasses import dataclass\n" + other)
+    found = {(f["line"], f["category"]) for f in block["findings"] if f["rule"] == "assignment"}
+    assert found == {(21, "style"), (30, "broken")}

@@ -168,7 +168,8 @@ def _ruff_batch(
     if not items:
         return {}
     # F401 is this function's own business: ruff's fix would take an import unused before.
-    rules = sorted({r for _, block_rules in items.values() for r in block_rules} - {"F401"})
+    selected = {r for _, block_rules in items.values() for r in block_rules if r[:1] != "-"}
+    rules = sorted(selected - {"F401"})
     with tempfile.TemporaryDirectory(prefix="exampletest-fix-") as tmp:
         names = {key: Path(tmp) / f"b{i}.py" for i, key in enumerate(items)}
         headers = {key: (preludes or {}).get(key, "") for key in items}
@@ -181,7 +182,10 @@ def _ruff_batch(
         }
         never = ",".join(sorted(BEHAVIOUR_CHANGING))
         others = {
-            f"**/{names[key].name}": _others(rules, block_rules)
+            f"**/{names[key].name}": [
+                *_others(rules, [r for r in block_rules if r[:1] != "-"]),
+                *(r[1:] for r in block_rules if r[:1] == "-"),  # a rule the block keeps
+            ]
             for key, (_, block_rules) in items.items()
         }
         per_file = ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in others.items() if v)
@@ -221,7 +225,8 @@ def _ruff_batch(
                 if kept
                 else ()
             )
-            out[key] = Rewrite(fixed, tuple(items[key][1]), notes)
+            applied = tuple(r for r in items[key][1] if r[:1] != "-")
+            out[key] = Rewrite(fixed, applied, notes)
     return out
 
 
@@ -348,7 +353,9 @@ def _ruff_rules(state: _State) -> tuple[str, ...]:
     }
     contrast = not found & {"UP006", "UP035"} and _shows_both_spellings(state.result.block.code)
     rules = found if contrast else found | set(STALE_LINT)
-    return tuple(sorted(rules - state.result.block.directives.keeps))  # kept on purpose
+    # what the block keeps on purpose (an older Python's tab) is ignored for its file: `-UP045`
+    kept = state.result.block.directives.keeps
+    return (*sorted(rules - kept), *(f"-{r}" for r in sorted(kept)))
 
 
 def _shows_both_spellings(code: str) -> bool:

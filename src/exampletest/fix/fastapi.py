@@ -26,6 +26,9 @@ from exampletest.fix.base import (
     PassTransformer,
     Rewrite,
     RewriteContext,
+    global_names,
+    imported_from,
+    module_aliases,
     run_passes,
     source_of,
 )
@@ -34,6 +37,11 @@ from exampletest.rules.fastapi import DEPENDS, PARAMS, renamed_statuses
 
 
 class _AnnotatedDepends(PassTransformer):
+    def __init__(self, edit: Edit, markers: frozenset[str], modules: frozenset[str]) -> None:
+        super().__init__(edit)
+        self.markers = markers  # the local names that are FastAPI's markers
+        self.modules = modules  # the local names of the `fastapi` module
+
     def leave_Parameters(
         self, original_node: cst.Parameters, updated_node: cst.Parameters
     ) -> cst.Parameters:
@@ -104,9 +112,12 @@ class _AnnotatedDepends(PassTransformer):
         default = param.default
         if param.annotation is None or not isinstance(default, cst.Call):
             return param
-        name = (get_full_name_for_node(default.func) or "").rsplit(".", 1)[-1]
+        spelled = get_full_name_for_node(default.func) or ""
+        owner, _, name = spelled.rpartition(".")
         if name not in DEPENDS and name not in PARAMS:
             return param
+        if (owner not in self.modules) if owner else (name not in self.markers):
+            return param  # `pathlib.Path("data.json")`: not FastAPI's `Path`
         marker, value = (default, None) if name in DEPENDS else _split_default(default)
         annotated = cst.Subscript(
             cst.Name("Annotated"),
@@ -146,7 +157,19 @@ def _split_default(call: cst.Call) -> tuple[cst.Call, cst.BaseExpression | None]
 
 
 def _annotated(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
-    return wrapper.visit(_AnnotatedDepends(edit))
+    """FastAPI's markers: imported from it, or not bound in the block at all (a fragment's
+    `Depends`; the rule matched it by name); never a name bound otherwise (pathlib's `Path`)."""
+    module = wrapper.module
+    scope = global_names(wrapper)
+    imported = {
+        local
+        for origin in ("fastapi", "fastapi.params", "fastapi.param_functions")
+        for local, name in imported_from(module, origin).items()
+        if name in (*DEPENDS, *PARAMS)
+    }
+    unbound = {name for name in (*DEPENDS, *PARAMS) if name not in scope}
+    modules = module_aliases(module, "fastapi") | ({"fastapi"} if "fastapi" not in scope else set())
+    return wrapper.visit(_AnnotatedDepends(edit, frozenset(imported | unbound), frozenset(modules)))
 
 
 _EVENTS = ("startup", "shutdown")

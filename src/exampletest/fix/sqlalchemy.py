@@ -427,16 +427,20 @@ def _query_variables(module: cst.Module, count: bool) -> _Variables:
     found = _Variables()
     parents = parent_map(module)
     scopes: list[cst.CSTNode] = [module]
+    order: dict[cst.CSTNode, int] = {}  # each node's place in the source
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
+        order[node] = len(order)
         if isinstance(node, cst.FunctionDef):
             scopes.append(node)
-        stack.extend(children(node))
+        stack.extend(reversed(children(node)))
     for scope in scopes:
         own, nested = _scope_names(scope)
         for var in {n.value for n in own} - nested:
             plan = _plan(var, [n for n in own if n.value == var], parents, count)
+            if plan is not None and _session_rebound(plan, own, parents, order):
+                continue
             if plan is not None:
                 found.bases |= plan.bases
                 found.renames |= plan.renames
@@ -451,6 +455,15 @@ def _scope_names(scope: cst.CSTNode) -> tuple[list[cst.Name], set[str]]:
     own: list[cst.Name] = []
     nested: set[str] = set()
     stack: list[tuple[cst.CSTNode, bool]] = [(kid, False) for kid in children(scope)]
+    if isinstance(scope, cst.FunctionDef):
+        # its parameters' names and its body are its own; decorators, defaults and
+        # annotations run in the enclosing scope: counted as not its own (never rewritten)
+        params = scope.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+        stack = [(scope.body, False), *((p.name, False) for p in every)]
+        stack += [(kid, True) for kid in children(scope) if kid not in (scope.body, params)]
+        stack += [(kid, True) for p in every for kid in children(p) if kid is not p.name]
     while stack:
         node, inner = stack.pop()
         if isinstance(node, cst.Global | cst.Nonlocal):
@@ -496,10 +509,9 @@ def _plan(
                 continue  # `q = q.filter(...)`: its `q` is a use, classified below
             assert isinstance(query.func, cst.Attribute)
             session = query.func.value
-            spelled = get_full_name_for_node(session)
-            if spelled is None or "(" in spelled:
+            if _root(session) is None:  # `get_session().query(...)`: a new session each time
                 return None
-            sessions.add(spelled)
+            sessions.add(cst.Module([]).code_for_node(session))
             rows.add(_rows(query))
             plan.bases.add(query)
             plan.renames.update(attrs)
@@ -550,6 +562,37 @@ def _plan(
         else:
             plan.terminals[use] = how
     return plan
+
+
+def _root(expr: cst.BaseExpression) -> cst.Name | None:
+    """``db`` of ``db`` or ``self.db``; None for anything else (a call, a subscript)."""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return expr if isinstance(expr, cst.Name) else None
+
+
+def _session_rebound(
+    plan: _Variables,
+    own: list[cst.Name],
+    parents: dict[cst.CSTNode, cst.CSTNode],
+    order: dict[cst.CSTNode, int],
+) -> bool:
+    """Whether the session's name is bound again after the Query is made (``db = other``):
+    the Query belongs to the first one, a ``select()`` would run on the second."""
+    bases = [q for q in plan.bases if isinstance(q.func, cst.Attribute)]
+    roots = {
+        r.value for q in bases if isinstance(q.func, cst.Attribute) and (r := _root(q.func.value))
+    }
+    made = min(order[q] for q in bases)
+    for name in own:
+        if name.value not in roots or order[name] < made:
+            continue
+        parent = parents.get(name)
+        if isinstance(parent, cst.AssignTarget | cst.AsName | cst.NamedExpr | cst.AugAssign):
+            return True
+        if isinstance(parent, cst.For | cst.CompFor) and parent.target is name:
+            return True
+    return False
 
 
 def _chain_base(

@@ -752,7 +752,7 @@ def _to_finding(
     # but 2.0 has its own maker.
     if code == "attr-defined" and _ASYNC_RECIPE_SESSION.match(message):
         recipe = [ctx.block.code, *(p.statement.source for p in ctx.prelude)]
-        if any(_ASYNC_RECIPE.search(source) for source in recipe):
+        if any(_async_recipe(source) for source in recipe):
             category = Category.STALE
             message += (
                 " (SQLAlchemy 1.4's async recipe, `sessionmaker(engine, class_=AsyncSession)`: "
@@ -849,7 +849,22 @@ _SEQUENCE_FOR_LIST = re.compile(
 )
 #: ``async with maker() as session`` where ``maker = sessionmaker(engine, class_=AsyncSession)``.
 _ASYNC_RECIPE_SESSION = re.compile(r'"Session" has no attribute "__a(?:enter|exit)__"')
-_ASYNC_RECIPE = re.compile(r"\bsessionmaker\([^)]*\bclass_\s*=\s*AsyncSession\b")
+
+
+def _async_recipe(code: str) -> bool:
+    """``sessionmaker(..., class_=AsyncSession)`` somewhere in ``code``."""
+    tree = tree_or_none(code) if "AsyncSession" in code else None
+    return tree is not None and any(
+        isinstance(node, ast.Call)
+        and ast.unparse(node.func).split(".")[-1] == "sessionmaker"
+        and any(
+            k.arg == "class_" and ast.unparse(k.value).split(".")[-1] == "AsyncSession"
+            for k in node.keywords
+        )
+        for node in ast.walk(tree)
+    )
+
+
 _NO_ATTRIBUTE = re.compile(r'"(?:type\[)?(\w+)\]?" has no attribute "(\w+)"')
 
 
@@ -861,8 +876,8 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
     that member left out; not the library's doing. A value a shown ``__init__`` never sets,
     an attribute of another block's class or a library's: the reader's error (broken)."""
     m = _NO_ATTRIBUTE.match(message)
-    if m is None or m.group(2) not in ctx.unbound_attributes:
-        return None
+    if m is None or m.group(2) not in ctx.unbound_attributes or '; maybe "' in message:
+        return None  # mypy's "maybe" names a member of the class: a typo of it, still broken
     cls, attr = m.groups()
     tree = tree_or_none(ctx.block.code)
     shown = [
@@ -961,22 +976,54 @@ def _model_none_default(ctx: BlockContext, message: str, line: int) -> bool:
 
 
 def _validated_assignment(ctx: BlockContext, tree: ast.Module, message: str, line: int) -> bool:
-    """Whether mypy's "str assigned to a float" is ``product.price = "29.99"`` where the
-    document's model says ``validate_assignment=True``: Pydantic coerces it (or raises, which
-    the run reports)."""
+    """Whether mypy's "str assigned to a float" is ``product.price = "29.99"`` where
+    ``product`` is made by a model of the document that says ``validate_assignment=True``
+    (or it is ``self.x = ...`` in such a model): Pydantic converts it, or raises, which the
+    run reports."""
     if not re.match(
         r'Incompatible types in assignment \(expression has type "(?:str|int)"', message
     ):
         return False
-    sources = [ctx.block.code, *(p.statement.source for p in ctx.prelude)]
-    if not any(re.search(r"validate_assignment\s*=\s*True", s) for s in sources):
+    trees = [tree, *(t for p in ctx.prelude if (t := tree_or_none(p.statement.source)))]
+    validating = {
+        node.name
+        for t in trees
+        for node in ast.walk(t)
+        if isinstance(node, ast.ClassDef)
+        and re.search(r"validate_assignment\s*[=:]\s*True", ast.unparse(node))
+    }
+    if not validating:
         return False
-    return any(
-        isinstance(node, ast.Assign)
-        and node.lineno == line
-        and all(isinstance(t, ast.Attribute) for t in node.targets)
-        for node in ast.walk(tree)
-    )
+    made = {  # `product = Product(...)`, `product: Product = ...`
+        target.id
+        for t in trees
+        for node in ast.walk(t)
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name) and _made_by(node, validating)
+    }
+    for node in ast.walk(tree):  # `self.x = ...` in a method of such a model
+        if isinstance(node, ast.ClassDef) and node.name in validating:
+            inside = [a for a in ast.walk(node) if isinstance(a, ast.Assign) and a.lineno == line]
+            if inside:
+                return all(_receivers(a) <= {"self"} for a in inside)
+    assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno == line]
+    return bool(assigns) and all(_receivers(a) <= made for a in assigns)
+
+
+def _made_by(node: ast.Assign | ast.AnnAssign, classes: set[str]) -> bool:
+    value = node.value
+    if isinstance(value, ast.Call) and ast.unparse(value.func).split(".")[-1] in classes:
+        return True
+    return isinstance(node, ast.AnnAssign) and ast.unparse(node.annotation) in classes
+
+
+def _receivers(assign: ast.Assign) -> set[str]:
+    """``{"p"}`` for ``p.x = 1``; a target that is not an attribute of a name: ``{""}``."""
+    return {
+        t.value.id if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) else ""
+        for t in assign.targets
+    }
 
 
 def _settings_default(tree: ast.Module, message: str, line: int) -> bool:
