@@ -360,6 +360,20 @@ def test_an_elided_value_a_deep_smoke_call_trips_on_is_incomplete(
     assert found["category"] == "broken" and "(deep smoke)" in found["message"]
 
 
+def test_a_submodule_nothing_imported_is_broken_unless_a_missing_module_may_import_it(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``sqlalchemy.dialects.postgresql`` after ``import sqlalchemy`` alone: the submodule
+    is an attribute only once imported (broken, the hint says which import). Beside an import
+    of a module not installed here (``databases`` imports that dialect), no evidence (env)."""
+    code = "import sqlalchemy\n\ndialect = sqlalchemy.dialects.postgresql.dialect()\n"
+    found = _one(write_doc, run_json, code)
+    assert (found["category"], found["rule"]) == ("broken", "AttributeError")
+    assert found["suggestion"] == "import sqlalchemy.dialects.postgresql"
+    rules = _rules_by_block(run_json, _doc(write_doc, "import exampletest_absent_db\n" + code))
+    assert ("env", "AttributeError") in rules[0]
+
+
 def test_what_a_statement_naming_a_missing_module_raises_is_no_evidence(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

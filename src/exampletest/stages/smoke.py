@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib.util
+import os
 import re
 import sys
 from collections import deque
@@ -445,6 +446,37 @@ def _exception(
             span=exc,
         )
         return
+    unloaded = (
+        f"{lacking[0]}.{lacking[1]}"
+        if lacking is not None and kind == "AttributeError" and _submodule(*lacking)
+        else None
+    )
+    if unloaded is not None and ctx.missing_modules:
+        # `sqlalchemy.dialects.postgresql` used after `import sqlalchemy` alone: a submodule
+        # is an attribute once something imports it, and the missing `databases` would.
+        missing = ", ".join(f"`{m}`" for m in ctx.missing_modules)
+        yield _at(
+            block,
+            line,
+            kind,
+            Category.ENV,
+            f"{message} (while {when}): `{unloaded}` is a submodule, an attribute only once "
+            f"something imports it; {missing}, not installed here, may: no evidence",
+            span=exc,
+        )
+        return
+    if unloaded is not None:
+        yield _at(
+            block,
+            line,
+            kind,
+            Category.BROKEN,
+            f"{message} (raised while {when}): `{unloaded}` is a submodule, an attribute only "
+            "once something imports it",
+            f"import {unloaded}",
+            span=exc,
+        )
+        return
     if exc.get("needs_input"):
         yield _at(
             block,
@@ -639,6 +671,23 @@ def _quoted(name: str, message: str) -> bool:
 #: What fails on an elided value: ``return {...}`` dumped, ``[...]`` iterated.
 _ELLIPSIS_TYPE = re.compile(r"'ellipsis'|EllipsisType")
 _ELIDED_VALUE = re.compile(r"[\[{(]\s*\.\.\.\s*[\]})]|(?:=|return)\s*\.\.\.\s*$", re.M)
+
+
+def _submodule(package: str, name: str) -> bool:
+    """Whether ``package.name`` is a module of an installed package, found on disk without
+    importing anything (the names come from an untrusted block's exception)."""
+    parts = package.split(".")
+    if not all(p.isidentifier() for p in parts) or not name.isidentifier():
+        return False
+    try:
+        spec = importlib.util.find_spec(parts[0])  # a top-level name: nothing is imported
+    except (ImportError, ValueError):
+        return False
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        base = os.path.join(folder, *parts[1:], name)
+        if os.path.isfile(os.path.join(base, "__init__.py")) or os.path.isfile(base + ".py"):
+            return True
+    return False
 
 
 def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
