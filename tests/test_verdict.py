@@ -351,3 +351,8 @@ def test_a_syntax_error_is_intentional_only_under_a_marker_of_old_code() -> None
     )
     error = Finding("extract", "python", "SyntaxError", Category.BROKEN, 13, 9, "'await' outside")
     assert mark_intentional(shown, [error])[0].intentional
+    # "# invalid code!" says so too; a name that starts with the word does not
+    invalid = _block("def f(a: int | None = None, b: int): ...  # invalid code!\n")
+    assert mark_intentional(invalid, [syntax.replace(line=11)])[0].intentional
+    named = _block("def f(a=1, b): ...  # invalid_input = 3\n")
+    assert not mark_intentional(named, [syntax.replace(line=11)])[0].intentional

@@ -32,6 +32,8 @@ _EVIDENCE = {"smoke": 0, "types": 1, "rules": 2, "lint": 3, "context": 4, "extra
 _SHOWN_ERROR = (
     r".*\b(?:raises?|fails?|throws?)\b|.*(?:->|=>|→)\s*[A-Z]\w*(?:Error|Exception)\b"
     r"|[A-Z]\w*Error\b|.*\b(?:immediate|runtime|type|syntax) error\b"
+    # "# invalid code!", "# Invalid: ..." (not "# invalid_input = ...", a name)
+    r"|(?i:invalid)(?:\s+(?:code|syntax|usage|example)\b|\s*[!:]|\s*$)"
 )
 _MARKER_START = r"#\s*[*_]*(?:(?i:please)\s+)?"
 #: A comment saying the code it stands above is the wrong way (``# BAD``, ``# DO NOT``).
