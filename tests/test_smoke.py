@@ -164,6 +164,18 @@ def test_hostile_blocks_are_contained_findings(
     assert not (in_tmp.parent / "escape.txt").exists()
 
 
+def test_a_scratch_folder_under_tmp_the_example_names_is_env_not_broken(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """``os.makedirs("/tmp/storage")``: the sandbox keeps the block in its own folder, but
+    the reader's machine has /tmp; the example is not at fault."""
+    code = "import os\n\nos.makedirs('/tmp/exampletest-storage/attachment', exist_ok=True)\n"
+    found = _one(write_doc, run_json, code)
+    assert (found["rule"], found["category"]) == ("sandbox:write", "env")
+    assert "scratch folder" in found["message"]
+    assert not Path("/tmp/exampletest-storage").exists()
+
+
 def test_secret_and_network_never_reach_the_block(
     write_doc: Callable[[str, str], Path], run_json: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -140,6 +140,10 @@ def _spread(contexts: Sequence[BlockContext]) -> list[BlockContext]:
     return ordered
 
 
+#: A write the sandbox refused under the temporary folder (``/tmp/storage``), not ``..``.
+_TEMP_WRITE = re.compile(r" on /(?:var/)?tmp/(?![^\s]*\.\.)\S")
+
+
 def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
     block = ctx.block
     findings: list[Finding] = []
@@ -153,16 +157,27 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         slow = event["kind"] == "timeout"
         # getpass() opens the terminal to ask the reader: there is none here
         terminal = event["kind"] == "write" and "/dev/tty" in str(event["message"])
+        # a folder under /tmp is where examples keep their files: the reader's machine has it
+        scratch = (
+            event["kind"] == "write"
+            and "/tmp/" in block.code  # the example's own spelling, not a path it escaped to
+            and _TEMP_WRITE.search(str(event["message"])) is not None
+        )
         findings.append(
             _at(
                 block,
                 event.get("line"),
                 "sandbox:" + str(event["kind"]),
-                Category.ENV if network or slow or terminal else Category.BROKEN,
+                Category.ENV if network or slow or terminal or scratch else Category.BROKEN,
                 str(event["message"])
                 + (" (it needs the network or a port)" if network else "")
                 + (" (not checked to the end: slow, or never ending)" if slow else "")
-                + (" (it asks the reader at a terminal: there is none here)" if terminal else ""),
+                + (" (it asks the reader at a terminal: there is none here)" if terminal else "")
+                + (
+                    " (a scratch folder the example assumes; the sandbox keeps it out)"
+                    if scratch
+                    else ""
+                ),
             )
         )
     value = contained.value
