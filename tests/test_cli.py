@@ -523,6 +523,17 @@ def test_a_fix_whose_run_gets_further_is_verified_and_says_where_it_stops(
     assert "pattern='^a'" in fix["replacement"] and fix["verified"]
     assert any("stops at another python:PydanticUserError" in n for n in fix["notes"])
     assert any(n.startswith("the fixed block is still broken") for n in fix["notes"])
+    # a failure of another kind past the line where the original stopped: the v1 output of a
+    # model the original could not even make
+    code = "from pydantic import BaseModel, root_validator\n\n\nclass M(BaseModel):\n"
+    code += "    a: int\n\n    @root_validator\n    def check(cls, values):\n"
+    code += "        return values\n\n\nprint(M(a=1).dict())\n#> {'a': 2}\n"
+    write_doc("r.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-cache", "r.md")
+    [block] = report["documents"][0]["blocks"]
+    fix = block["fix"]
+    assert fix["verified"] and "PydanticUserError" in fix["resolves"]
+    assert any("stops at another python:wrong-output" in n for n in fix["notes"])
 
 
 def test_an_unused_import_of_a_deprecated_typing_alias_goes_with_the_fix(

@@ -492,6 +492,7 @@ def propose(
     # keeping a removal whenever it helps.
     dropped: dict[Key, set[str]] = {key: set() for key in states}
     first: dict[Key, str] = {}  # what every group together made worse
+    tried: set[Key] = set()
     pending = set(states)
     history = [speculation] if speculation is not None else []
     schedule: list[str | None] = [None, *GROUPS]  # None: no group left out
@@ -509,6 +510,7 @@ def propose(
             pending.clear()
             break
         checked, unrun = _recheck(trial, states, options, index, workers, history)
+        tried |= set(trial)
         revealing = False
         for key, (code, _) in trial.items():
             state = states[key]
@@ -534,11 +536,13 @@ def propose(
         if revealing:
             schedule.insert(1, None)  # every group again, the revealed ones included
         step += 1
-    for key in pending:
-        states[key].notes.append(
-            "the rewrites were checked again and each combination found a new problem; "
-            "nothing applied"
-        )
+    for key in tried:
+        if not states[key].groups:  # every combination was worse, or none was left to try
+            why = f" (with every one, {first[key]})" if key in first else ""
+            states[key].notes.append(
+                "the rewrites were checked again and each combination found a new problem"
+                f"{why}; nothing applied"
+            )
     for state in states.values():
         state.result.fix = _fix(state)
 
@@ -737,16 +741,25 @@ def _count_worse(after: Sequence[Finding], before: Sequence[Finding]) -> int:
 def _new_worse(after: Sequence[Finding], before: Sequence[Finding]) -> Counter[FindingKey]:
     """The worse findings (see :func:`_worse`) the rewrite brings, less those its run only
     *reached*."""
+    return _worse(after) - _worse(before) - _reached(after, before)
+
+
+def _reached(after: Sequence[Finding], before: Sequence[Finding]) -> Counter[FindingKey]:
+    """New worse findings only the rewritten block's run got to: run-time failures of the same
+    kind as one the rewrite resolved (``Field(regex=...)`` raised before the ``const=`` beside
+    it could), and run-time findings past the line where the original run stopped at a
+    failure the rewrite resolved (the outputs a model shows once it can be made at all). Not
+    the rewrite's doing; the fix says so in a note."""
     new = _worse(after) - _worse(before)
-    return new - _masked(new, _worse(before) - _worse(after))
-
-
-def _masked(new: Counter[FindingKey], gone: Counter[FindingKey]) -> Counter[FindingKey]:
-    """New run-time failures of the same kind as one the rewrite resolved: the original run
-    stopped at that one and never got this far (``Field(regex=...)`` raised before the
-    ``const=`` beside it could). Not the rewrite's doing; the fix says so in a note."""
+    gone = _worse(before) - _worse(after)
     kinds = {(tool, rule) for tool, rule, _ in gone if tool == "python"}
-    return Counter({k: n for k, n in new.items() if (k[0], k[1]) in kinds})
+    stops = [
+        f.line
+        for f in before
+        if f.stage == "smoke" and f.category is Category.BROKEN and finding_key(f) in gone
+    ]
+    past = {finding_key(f) for f in after if stops and f.stage == "smoke" and f.line > min(stops)}
+    return Counter({k: n for k, n in new.items() if (k[0], k[1]) in kinds or k in past})
 
 
 def _worse(findings: Sequence[Finding]) -> Counter[FindingKey]:
@@ -927,11 +940,13 @@ def _fix(state: _State) -> Fix | None:
     after = Counter(finding_key(f) for f in state.after if not f.intentional)
     gone = state.before - after
     # A new run-time failure in the trial (an added import that cannot be imported here) may
-    # stop the run before what it "resolves": what only the run saw is then not resolved.
+    # stop the run before what it "resolves": what only the run saw is then not resolved. (Not
+    # one the run only reached past where the original stopped.)
+    reached = _reached(state.after, state.result.findings)
     stops_earlier = any(
         f.stage == "smoke" and f.category in (Category.BROKEN, Category.ENV)
         for f in state.after
-        if not f.intentional and finding_key(f) not in state.before
+        if not f.intentional and finding_key(f) not in state.before and not reached[finding_key(f)]
     )
     # A rule counts as resolved only when none of the block's findings of it is left (the
     # rest of a rule the fix resolves only partly is said in a note; a finding the fixed code
@@ -955,7 +970,6 @@ def _fix(state: _State) -> Fix | None:
     except WriteError as exc:
         return Fix(state.code, "", resolves, False, (*state.notes, str(exc)))
     new_bad = _worse(state.after) - _worse(state.result.findings)
-    reached = _masked(new_bad, state.before - _worse(state.after))
     partly = _partly_resolved(state, resolves)
     # "verified": the fixed block went through every stage (the contract's word); a block
     # whose run the document skips (test="skip"), or that timed out, was checked by less.
