@@ -257,21 +257,15 @@ class _LegacyQuery(PassTransformer):
         terminals = {*_TERMINALS, "scalar", *(("count",) if self.count else ())}
         if func.attr.value not in terminals or updated_node.args:
             return updated_node
-        chain: list[tuple[str, Sequence[cst.Arg]]] = []
-        node = func.value
-        while (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value in _CHAIN
-        ):
-            chain.insert(0, (_CHAIN[node.func.attr.value], node.args))
-            node = node.func.value
+        node, calls = _chain_base(func.value)
         query = _query_of(node)
         if query is None:
             return updated_node
         statement: cst.BaseExpression = cst.Call(cst.Name("select"), _last(query.args))
-        for method, args in chain:
-            statement = cst.Call(cst.Attribute(statement, cst.Name(method)), _last(args))
+        for call in reversed(calls):
+            assert isinstance(call.func, cst.Attribute)
+            method = cst.Name(_CHAIN[call.func.attr.value])
+            statement = cst.Call(cst.Attribute(statement, method), _last(call.args))
         assert isinstance(query.func, cst.Attribute)
         return self._run(updated_node, func, statement, query.func.value, _rows(query))
 
@@ -501,7 +495,7 @@ def _plan(
             assign = parents.get(parent)
             if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
                 return None
-            base, attrs = _chain_base(assign.value, parents)
+            base, calls = _chain_base(assign.value)
             query = _query_of(base)
             if query is None:
                 if not (isinstance(base, cst.Name) and base.value == var):
@@ -514,7 +508,7 @@ def _plan(
             sessions.add(cst.Module([]).code_for_node(session))
             rows.add(_rows(query))
             plan.bases.add(query)
-            plan.renames.update(attrs)
+            plan.renames.update(c.func for c in calls if isinstance(c.func, cst.Attribute))
             continue
         current: cst.CSTNode = name
         while True:
@@ -595,20 +589,19 @@ def _session_rebound(
     return False
 
 
-def _chain_base(
-    value: cst.BaseExpression, parents: dict[cst.CSTNode, cst.CSTNode]
-) -> tuple[cst.BaseExpression, list[cst.Attribute]]:
-    """``x.filter(a).order_by(b)`` -> (``x``, the ``.filter`` and ``.order_by`` attributes)."""
-    attrs: list[cst.Attribute] = []
+def _chain_base(value: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Call]]:
+    """``x.filter(a).order_by(b)`` -> (``x``, the ``.order_by(b)`` and ``.filter(a)`` calls:
+    methods a ``Select`` has too, outermost first)."""
+    calls: list[cst.Call] = []
     node = value
     while (
         isinstance(node, cst.Call)
         and isinstance(node.func, cst.Attribute)
         and node.func.attr.value in _CHAIN
     ):
-        attrs.append(node.func)
+        calls.append(node)
         node = node.func.value
-    return node, attrs
+    return node, calls
 
 
 def _query_of(node: cst.BaseExpression, most: int | None = None) -> cst.Call | None:
