@@ -977,7 +977,7 @@ def test_a_query_kept_in_a_variable_becomes_a_select_with_the_same_results() -> 
         "paged = page(session, 'a')\n"
     )
     result = sqlalchemy.rewrite(legacy, RewriteContext())
-    assert result.applied == ("ET202",)
+    assert result.applied == ("ET202", "return-value")  # `-> List[User]` keeps a list
     assert ".query(" not in result.code
     for line in (
         "    query = select(User)",

@@ -179,43 +179,14 @@ class _LegacyQuery(PassTransformer):
     then run or iterated) becomes a ``select()`` the same way, when every use of the variable
     is one of those (see :func:`_query_variables`). Anything else (``update``, a Query passed
     on) stays a suggestion; so does ``count()`` where the block's ``func`` is not SQLAlchemy's.
-    ``.all()`` is a ``Sequence`` in 2.0: returned where the function says ``list``, it is
-    wrapped in ``list()``, which the Query's list was.
+    (``.all()`` is a ``Sequence`` in 2.0: where the code says ``list``, :class:`_ListedResults`
+    wraps it in ``list()``, which the Query's list was.)
     """
 
     def __init__(self, edit: Edit, count: bool, variables: _Variables) -> None:
         super().__init__(edit)
         self.count = count  # the block's `func` is SQLAlchemy's, or free to import
         self.variables = variables
-        self.returns: list[cst.BaseExpression | None] = []  # enclosing functions' annotations
-        self.made: set[int] = set()  # ids of the `.all()` calls made here
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.returns.append(node.returns.annotation if node.returns else None)
-
-    def leave_FunctionDef(
-        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-    ) -> cst.FunctionDef:
-        self.returns.pop()
-        return updated_node
-
-    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
-        value = updated_node.value
-        if value is not None and id(value) in self.made and _is_list((self.returns or [None])[-1]):
-            return updated_node.with_changes(value=_listed(value))
-        return updated_node
-
-    def leave_AnnAssign(
-        self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign
-    ) -> cst.AnnAssign:
-        value = updated_node.value
-        if (
-            value is not None
-            and id(value) in self.made
-            and _is_list(updated_node.annotation.annotation)
-        ):
-            return updated_node.with_changes(value=_listed(value))
-        return updated_node
 
     def leave_Attribute(
         self, original_node: cst.Attribute, updated_node: cst.Attribute
@@ -294,10 +265,7 @@ class _LegacyQuery(PassTransformer):
         if terminal.attr.value in ("scalar", "count"):  # a single value, or None: the same
             return cst.Call(cst.Attribute(session, cst.Name("scalar")), [cst.Arg(statement)])
         result = cst.Call(cst.Attribute(session, cst.Name(rows)), [cst.Arg(statement)])
-        new = call.with_changes(func=terminal.with_changes(value=result))
-        if terminal.attr.value == "all":
-            self.made.add(id(new))
-        return new
+        return call.with_changes(func=terminal.with_changes(value=result))
 
     def _get(self, call: cst.Call, func: cst.Attribute) -> cst.BaseExpression:
         query = _query_of(func.value, most=1)
@@ -317,9 +285,9 @@ _Loop = TypeVar("_Loop", cst.For, cst.CompFor)
 
 
 class _ListedResults(PassTransformer):
-    """``return session.scalars(stmt).all()`` in a function that says it returns a ``list``:
-    2.0 types ``.all()`` as ``Sequence`` (mypy's return-value error); the list it returns
-    at run time is kept as a list with ``list(...)``."""
+    """``return session.scalars(stmt).all()`` in a function that says it returns a ``list``
+    (or ``users: list[User] = ...``): 2.0 types ``.all()`` as ``Sequence`` (mypy's
+    return-value error); the list it returns at run time is kept as a list with ``list()``."""
 
     def __init__(self, edit: Edit) -> None:
         super().__init__(edit)
@@ -337,6 +305,18 @@ class _ListedResults(PassTransformer):
     def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
         value = updated_node.value
         if value is None or not _is_list((self.returns or [None])[-1]) or not _result_all(value):
+            return updated_node
+        self.edit.applied.add("return-value")
+        return updated_node.with_changes(value=_listed(value))
+
+    def leave_AnnAssign(
+        self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign
+    ) -> cst.AnnAssign:
+        """``users: List[User] = s.scalars(q).all()``."""
+        value = updated_node.value
+        if value is None or not _is_list(updated_node.annotation.annotation):
+            return updated_node
+        if not _result_all(value):
             return updated_node
         self.edit.applied.add("return-value")
         return updated_node.with_changes(value=_listed(value))
