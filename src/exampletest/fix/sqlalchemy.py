@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -491,31 +491,13 @@ def _plan(
             plan.renames.update(c.func for c in calls if isinstance(c.func, cst.Attribute))
             continue
         current: cst.CSTNode = name
-        while True:
-            above = parents.get(current)
-            call = parents.get(above) if above is not None else None
-            if (
-                isinstance(above, cst.Attribute)
-                and above.value is current
-                and above.attr.value in _CHAIN
-                and isinstance(call, cst.Call)
-                and call.func is above
-            ):
-                plan.renames.add(above)
-                current = call
-                continue
-            break
+        while (step := _method_call(current, parents, _CHAIN)) is not None:
+            plan.renames.add(step[0])  # `q.filter(...)` -> `q.where(...)`
+            current = step[1]
         above = parents.get(current)
-        call = parents.get(above) if above is not None else None
-        if (
-            isinstance(above, cst.Attribute)
-            and above.value is current
-            and above.attr.value in terminals
-            and isinstance(call, cst.Call)
-            and call.func is above
-            and not call.args
-        ):
-            uses.append(call)
+        run = _method_call(current, parents, terminals)
+        if run is not None and not run[1].args:
+            uses.append(run[1])
         elif isinstance(above, cst.For | cst.CompFor) and above.iter is current:
             uses.append(above)
         elif not (
@@ -536,6 +518,23 @@ def _plan(
         else:
             plan.terminals[use] = how
     return plan
+
+
+def _method_call(
+    node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode], names: Collection[str]
+) -> tuple[cst.Attribute, cst.Call] | None:
+    """``node.<name>(...)`` around ``node``, one of ``names``: the attribute and the call."""
+    above = parents.get(node)
+    call = parents.get(above) if above is not None else None
+    if (
+        isinstance(above, cst.Attribute)
+        and above.value is node
+        and above.attr.value in names
+        and isinstance(call, cst.Call)
+        and call.func is above
+    ):
+        return above, call
+    return None
 
 
 def _root(expr: cst.BaseExpression) -> cst.Name | None:
