@@ -608,6 +608,23 @@ def test_a_fix_in_a_tab_for_an_older_python_keeps_that_pythons_syntax(
     fix = block["fix"]
     assert fix["verified"] and "DTZ003" in fix["resolves"] and not fix["notes"]
     assert "def f(x: Optional[int] = None) -> List[int]:" in fix["replacement"]
+    # a tab that keeps exampletest's own rules (ET303: no code ruff knows) beside a block
+    # ruff's fixes modernise, in one run: ruff still fixes the other block
+    route = "from typing import List\n\nfrom fastapi import Depends, FastAPI\n\n"
+    route += "app = FastAPI()\n\n\ndef dep() -> List[int]:\n    return [1]\n\n\n"
+    route += "@app.get('/')\ndef read(n: List[int] = Depends(dep)) -> int:\n    return len(n)\n"
+    body = "".join(f"    {line}\n" if line else "\n" for line in route.splitlines())
+    typed = "from typing import List\n\n\ndef g(x: List[int]) -> int:\n    return len(x)\n"
+    write_doc(
+        "two.md",
+        f'=== "Python 3.10+ non-Annotated"\n\n    ```python\n{body}    ```\n\n'
+        f"```python\n{typed}```\n",
+    )
+    _code, report = run_json("--no-cache", "two.md")
+    tab, other = report["documents"][0]["blocks"]
+    assert tab["fix"]["verified"] and other["fix"]["verified"]
+    assert "def read(n: list[int] = Depends(dep)) -> int:" in tab["fix"]["replacement"]
+    assert "def g(x: list[int]) -> int:" in other["fix"]["replacement"]
 
 
 def test_a_missing_import_the_fix_adds_is_resolved_though_it_makes_another_guessable(

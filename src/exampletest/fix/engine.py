@@ -354,7 +354,8 @@ def _ruff_rules(state: _State) -> tuple[str, ...]:
     contrast = not found & {"UP006", "UP035"} and _shows_both_spellings(state.result.block.code)
     rules = found if contrast else found | set(STALE_LINT)
     # what the block keeps on purpose (an older Python's tab) is ignored for its file: `-UP045`
-    kept = state.result.block.directives.keeps
+    # (ruff's own codes only: a kept ET303 is no selector ruff knows, and it would refuse all)
+    kept = {k for k in state.result.block.directives.keeps if any(k.startswith(r) for r in rules)}
     return (*sorted(rules - kept), *(f"-{r}" for r in sorted(kept)))
 
 
