@@ -1861,3 +1861,34 @@ def test_jwt_decode_takes_the_algorithm_an_earlier_blocks_encode_shows() -> None
     assert stdlib.rewrite(code, ctx.for_block(1)).code == code  # not from a later block
     two = RewriteContext(jwt_encodes=((1, "'HS256'"), (2, "'RS256'"))).for_block(3)
     assert stdlib.rewrite(code, two).code == code  # several algorithms: not guessed
+
+
+def test_a_reused_v1_validator_becomes_a_field_validator_that_validates_the_same() -> None:
+    """``_n = validator("name", allow_reuse=True)(normalize)`` in a model's body: v2's
+    ``field_validator("name")(normalize)`` takes the same function (``pre=True`` becomes
+    ``mode="before"``); both models normalise the same names before and after."""
+    code = (
+        "from pydantic import BaseModel, validator\n\n\n"
+        "def normalize(name: str) -> str:\n    return name.strip().title()\n\n\n"
+        "class A(BaseModel):\n    name: str\n\n"
+        "    _n = validator('name', allow_reuse=True)(normalize)\n\n\n"
+        "class B(BaseModel):\n    name: str\n\n"
+        "    _n = validator('name', pre=True, allow_reuse=True)(normalize)\n\n\n"
+        "class C(BaseModel):\n    name: str\n\n"
+        "    _n = validator('name', each_item=True)(normalize)\n"
+    )
+    result = pydantic_v1.rewrite(code, RewriteContext(frozenset({"A", "B", "C"})))
+    assert result.applied == ("ET101",)
+    assert "    _n = field_validator('name')(normalize)\n" in result.code
+    assert "    _n = field_validator('name', mode=\"before\")(normalize)\n" in result.code
+    assert "    _n = validator('name', each_item=True)(normalize)\n" in result.code  # a note
+    assert any("each_item" in n for n in result.notes)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code.split("class C")[0], "<before>", "exec", dont_inherit=True), before)
+    exec(compile(result.code.split("class C")[0], "<after>", "exec", dont_inherit=True), after)
+    for model in ("A", "B"):
+        assert after[model](name="  jane DOE ").name == before[model](name="  jane DOE ").name
+    assert after["A"](name="  jane DOE ").name == "Jane Doe"

@@ -1037,6 +1037,40 @@ class _Validator(_Transformer):
         self.pending_fields: set[str] = set()  # fields whose default must now be validated
         self.pending_class: set[str] = set()
 
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        """v1's reused validator, ``_norm = validator("name", allow_reuse=True)(normalize)``
+        in a model's body -> ``field_validator("name")(normalize)``: v2 needs no
+        ``allow_reuse`` and takes the same function."""
+        outer = original_node.value
+        inner = outer.func if isinstance(outer, cst.Call) else None
+        if (
+            not isinstance(outer, cst.Call)
+            or not isinstance(inner, cst.Call)
+            or self.a.member(inner.func) != "validator"
+            or len(outer.args) != 1
+            or outer.args[0].keyword is not None
+            or not self.a.is_model_classdef(self.a.class_of(original_node))
+        ):
+            return updated_node
+        self.where = original_node
+        flags = {a.keyword.value: a.value for a in inner.args if a.keyword is not None}
+        if set(flags) - {"allow_reuse", "pre", "check_fields"}:
+            unknown = sorted(set(flags) - {"allow_reuse", "pre", "check_fields"})
+            self.note(self.rule, self.where, f"reused validator's {unknown} not rewritten")
+            return updated_node
+        args = [a for a in inner.args if a.keyword is None or a.keyword.value == "check_fields"]
+        pre = flags.get("pre")
+        if pre is not None and _is_true(pre):
+            args.append(_kwarg("mode", cst.SimpleString('"before"')))
+        elif pre is not None and not _is_false(pre):
+            self.note(self.rule, self.where, "pre= is not a literal True/False; not rewritten")
+            return updated_node
+        new_inner = inner.with_changes(
+            func=self.ref(inner.func, "field_validator"), args=_commas(args)
+        )
+        self.done()
+        return updated_node.with_changes(value=outer.with_changes(func=new_inner))
+
     def _signature(
         self, func: cst.FunctionDef
     ) -> tuple[cst.Parameters, dict[cst.Name, cst.BaseExpression]] | None:
