@@ -1892,3 +1892,27 @@ def test_a_reused_v1_validator_becomes_a_field_validator_that_validates_the_same
     for model in ("A", "B"):
         assert after[model](name="  jane DOE ").name == before[model](name="  jane DOE ").name
     assert after["A"](name="  jane DOE ").name == "Jane Doe"
+
+
+def test_a_v1_validator_of_a_pydantic_dataclass_becomes_a_field_validator() -> None:
+    """Pydantic's ``@dataclass`` takes ``field_validator`` too; ``always=True`` gives the
+    field ``Field(default=..., validate_default=True)``, the default by keyword, as type
+    checkers read a dataclass's field. The objects come out the same."""
+    code = (
+        "from pydantic import validator\nfrom pydantic.dataclasses import dataclass\n\n\n"
+        "@dataclass\nclass D:\n    n: int = None\n\n"
+        "    @validator('n', pre=True, always=True)\n    def fill(cls, v):\n"
+        "        return 7 if v is None else v\n"
+    )
+    result = pydantic_v1.rewrite(code, RewriteContext())
+    assert result.applied == ("ET101",)
+    assert "    n: int = Field(default=None, validate_default=True)\n" in result.code
+    assert "    @field_validator('n', mode=\"before\")\n    @classmethod\n" in result.code
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, "<before>", "exec", dont_inherit=True), before)
+    exec(compile(result.code, "<after>", "exec", dont_inherit=True), after)
+    assert after["D"]().n == before["D"]().n == 7
+    assert after["D"](n="3").n == before["D"](n="3").n == 3

@@ -28,6 +28,7 @@ from exampletest.fix.base import (
     Rewrite,
     RewriteContext,
     global_names,
+    imported_from,
     parent_map,
     per_tree,
     run_passes,
@@ -970,7 +971,7 @@ class _Validator(_Transformer):
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef:
         cls = self.a.class_of(original_node)
-        if not self.a.is_model_classdef(cls):
+        if not self.a.is_model_classdef(cls) and not self._pydantic_dataclass(cls):
             return updated_node
         assert cls is not None
         for at, dec in enumerate(original_node.decorators):
@@ -1036,6 +1037,21 @@ class _Validator(_Transformer):
         super().__init__(wrapper, ctx, edit)
         self.pending_fields: set[str] = set()  # fields whose default must now be validated
         self.pending_class: set[str] = set()
+
+    def _pydantic_dataclass(self, cls: cst.ClassDef | None) -> bool:
+        """A class under pydantic's ``@dataclass``, which takes ``field_validator`` too."""
+        if cls is None:
+            return False
+        own = {
+            local
+            for local, name in imported_from(self.a.module, "pydantic.dataclasses").items()
+            if name == "dataclass"
+        }
+        for dec in cls.decorators:
+            spelled = get_full_name_for_node(_decorator_call(dec)[0]) or ""
+            if spelled in own or spelled == "pydantic.dataclasses.dataclass":
+                return True
+        return False
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
         """v1's reused validator, ``_norm = validator("name", allow_reuse=True)(normalize)``
@@ -1168,6 +1184,7 @@ class _Validator(_Transformer):
         if original_node.name.value not in self.pending_class or not self.pending_fields:
             return updated_node
         assert isinstance(updated_node.body, cst.IndentedBlock)
+        dataclass = self._pydantic_dataclass(original_node)
         body = []
         for stmt in updated_node.body.body:
             if isinstance(stmt, cst.SimpleStatementLine) and isinstance(
@@ -1181,15 +1198,17 @@ class _Validator(_Transformer):
                         value = append_kwarg(value, "validate_default", cst.Name("True"))
                     else:
                         self.edit.imports.append("from pydantic import Field")
+                        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                        # a dataclass's field takes its default by keyword (what type
+                        # checkers read of a field specifier); a model's plugin reads either
+                        first = (
+                            _kwarg("default", value, comma)
+                            if dataclass
+                            else cst.Arg(value, comma=comma)
+                        )
                         value = cst.Call(
                             func=cst.Name("Field"),
-                            args=[
-                                cst.Arg(
-                                    value,
-                                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
-                                ),
-                                _kwarg("validate_default", cst.Name("True")),
-                            ],
+                            args=[first, _kwarg("validate_default", cst.Name("True"))],
                         )
                     stmt = stmt.with_changes(body=[ann.with_changes(value=value)])
             body.append(stmt)
