@@ -881,6 +881,18 @@ def test_remove_unused_imports_keeps_comments() -> None:
     )
 
 
+def _ran(old: str, new: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The namespaces the code before a rewrite and after it leave, each run for real (the
+    old code's deprecation warnings are what the rewrite is for: not shown)."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(old, "<before>", "exec", dont_inherit=True), before)
+    exec(compile(new, "<after>", "exec", dont_inherit=True), after)
+    return before, after
+
+
 def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     """ET202: the rewrite is checked against a real in-memory database, before and after."""
     from exampletest.fix import sqlalchemy as sa_fix
@@ -915,10 +927,7 @@ def test_legacy_query_chain_becomes_select_and_returns_the_same_rows() -> None:
     assert "n = session.scalar(select(func.count()).select_from(select(User).subquery()))" in (
         result.code
     )
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    exec(compile(setup + legacy, "<before>", "exec", dont_inherit=True), before)
-    exec(compile(setup + result.code, "<after>", "exec", dont_inherit=True), after)
+    before, after = _ran(setup + legacy, setup + result.code)
     assert [u.id for u in after["many"]] == [u.id for u in before["many"]] == [1, 2]
     assert after["one"].name == before["one"].name == "b"
     assert "session.get(User, 2)" in result.code and after["got"].name == before["got"].name
@@ -989,10 +998,7 @@ def test_a_query_kept_in_a_variable_becomes_a_select_with_the_same_results() -> 
         "    for row in db.execute(q):",
     ):
         assert line in result.code.splitlines(), line
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    exec(compile(QUERY_SETUP + legacy, "<before>", "exec", dont_inherit=True), before)
-    exec(compile(QUERY_SETUP + result.code, "<after>", "exec", dont_inherit=True), after)
+    before, after = _ran(QUERY_SETUP + legacy, QUERY_SETUP + result.code)
     for name in ("everyone", "bs", "later"):
         assert type(after[name]) is list
         assert [u.id for u in after[name]] == [u.id for u in before[name]]
@@ -1883,12 +1889,7 @@ def test_a_reused_v1_validator_becomes_a_field_validator_that_validates_the_same
     assert "    _n = field_validator('name', mode=\"before\")(normalize)\n" in result.code
     assert "    _n = validator('name', each_item=True)(normalize)\n" in result.code  # a note
     assert any("each_item" in n for n in result.notes)
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        exec(compile(code.split("class C")[0], "<before>", "exec", dont_inherit=True), before)
-    exec(compile(result.code.split("class C")[0], "<after>", "exec", dont_inherit=True), after)
+    before, after = _ran(code.split("class C")[0], result.code.split("class C")[0])
     for model in ("A", "B"):
         assert after[model](name="  jane DOE ").name == before[model](name="  jane DOE ").name
     assert after["A"](name="  jane DOE ").name == "Jane Doe"
@@ -1908,11 +1909,6 @@ def test_a_v1_validator_of_a_pydantic_dataclass_becomes_a_field_validator() -> N
     assert result.applied == ("ET101",)
     assert "    n: int = Field(default=None, validate_default=True)\n" in result.code
     assert "    @field_validator('n', mode=\"before\")\n    @classmethod\n" in result.code
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        exec(compile(code, "<before>", "exec", dont_inherit=True), before)
-    exec(compile(result.code, "<after>", "exec", dont_inherit=True), after)
+    before, after = _ran(code, result.code)
     assert after["D"]().n == before["D"]().n == 7
     assert after["D"](n="3").n == before["D"](n="3").n == 3
