@@ -363,6 +363,42 @@ def test_a_column_model_gets_a_verified_fix_and_a_block_that_trips_on_none_keeps
     assert why.startswith("left out: the models rewrites; with them, the block had a new mypy:")
 
 
+def test_a_block_made_worse_only_by_a_later_blocks_rewrite_keeps_its_whole_fix(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The later block's own models rewrite makes its ``.name.upper()`` untyped; the earlier
+    block, whose names it uses, waits while the later one leaves that group out, then keeps
+    all of its own fix, with no note blaming a group it never had."""
+    first = (
+        "from typing import List\n\nfrom sqlalchemy import create_engine\n\n"
+        "engine = create_engine('sqlite://')\n\n\n"
+        "def shout(names: List[str]) -> List[str]:\n    return [n.upper() for n in names]\n"
+    )
+    second = (
+        "from sqlalchemy import Column, Integer, String\n"
+        "from sqlalchemy.orm import Session, declarative_base\n\nBase = declarative_base()\n\n\n"
+        "class User(Base):\n    __tablename__ = 'users'\n"
+        "    id = Column(Integer, primary_key=True)\n    name = Column(String(50))\n\n\n"
+        "Base.metadata.create_all(engine)\n"
+        "with Session(engine) as session:\n    session.add(User(name='ada'))\n"
+        "    session.commit()\n    print(session.query(User).first().name.upper())\n"
+        "    print(shout(['ada']))\n"
+    )
+    write_doc("w.md", f"```python\n{first}```\n\n```python\n{second}```\n")
+    _code, report = run_json("--no-cache", "w.md")
+    earlier, later = (b["fix"] for b in report["documents"][0]["blocks"])
+    assert earlier["verified"] and "UP006" in earlier["resolves"]
+    assert "def shout(names: list[str]) -> list[str]:" in earlier["replacement"]
+    assert not [n for n in earlier.get("notes", []) if n.startswith("left out:")]
+    assert (
+        later["verified"]
+        and "ET202" in later["resolves"]
+        and "mapped_column" not in later["replacement"]
+    )
+    [why] = [n for n in later["notes"] if n.startswith("left out:")]
+    assert why.startswith("left out: the models rewrites; with them, the block had a new mypy:")
+
+
 def test_fastapis_old_auth_recipe_gets_a_verified_fix_that_runs_for_real(
     write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

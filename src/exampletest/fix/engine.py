@@ -489,36 +489,51 @@ def propose(
     rctxs = _rewrite_ctxs(options, by_path, states, index)
     # Round 1 tries every group together. A block whose result is worse because a rewrite
     # revealed what another group modernises (an added `datetime` import: ruff now sees
-    # `utcnow()`) tries again with that group too; then without one group at a time,
-    # keeping a removal whenever it helps.
+    # `utcnow()`) tries again with that group too. Then each block leaves out one of the
+    # groups it applied at a time (its own queue, so blocks of different groups share a
+    # round), keeping a removal whenever it helps. A block made worse only through later
+    # blocks that are being tried too waits for them, and a block whose document had another
+    # block settle in the last round tries its own combination again first (the settled
+    # block's code may have been what made it worse).
     dropped: dict[Key, set[str]] = {key: set() for key in states}
     first: dict[Key, str] = {}  # what every group together made worse
     tried: set[Key] = set()
     pending = set(states)
     history = [speculation] if speculation is not None else []
-    schedule: list[str | None] = [None, *GROUPS]  # None: no group left out
-    step = 0
-    while step < len(schedule):
-        leave_out = schedule[step]
+    queues: dict[Key, list[str]] = {}  # the groups each block has still to leave out
+    together, rounds = True, 0
+    settled: set[str] = set()  # documents with a block settled in the last round
+    #: The later blocks that made a block worse (its own code may be fine: it waits while
+    #: they are still being tried)
+    blamed: dict[Key, set[Key]] = {}
+    while pending:
+        leave: dict[Key, str | None] = {}
+        for key in sorted(pending):
+            waits = (later := blamed.get(key)) and later <= pending - {key}
+            if together or key[0] in settled or waits:
+                leave[key] = None
+            elif queues.get(key):
+                leave[key] = queues[key].pop(0)
+        pending &= set(leave)
+        skips = {k: dropped[k] | ({g} if (g := leave[k]) else set()) for k in pending}
         trial: dict[Key, tuple[str, Rewrite]] = {}
         applied: dict[Key, list[str]] = {}
-        skips = {k: dropped[k] | ({leave_out} if leave_out else set()) for k in pending}
         for key, (code, groups) in _apply_all(states, rctxs, options.target_version, skips).items():
             if groups and code != states[key].result.block.code:
                 trial[key] = (code, Rewrite(code))
                 applied[key] = groups
         if not trial:
-            pending.clear()
             break
         checked, unrun = _recheck(trial, states, options, index, workers, history)
         tried |= set(trial)
-        revealing = False
+        revealing, settled = False, set()
         for key, (code, _) in trial.items():
             state = states[key]
             if key not in checked:
                 continue
-            worse = _introduces(key, state, checked, original, _dependents([key], by_path))
-            if worse and not step:
+            deps = _dependents([key], by_path)
+            worse, blamed[key] = _introduces(key, state, checked, original, deps)
+            if worse and key not in first:
                 first[key] = worse
                 more = _revealed(checked[key], original[key], state)
                 state.extra |= more
@@ -527,16 +542,18 @@ def propose(
                 state.code, state.after, state.groups = code, checked[key], applied[key]
                 state.unrun = unrun.get(key, ())
                 pending.discard(key)
-                left = sorted(dropped[key] | ({leave_out} if leave_out else set()))
+                if not together:  # (together, the others saw this code already)
+                    settled.add(key[0])
+                left = sorted(dropped[key] | ({g} if (g := leave[key]) else set()))
                 if left:
                     state.notes.append(_left_out(left, first.get(key)))
-            elif leave_out and _count_worse(checked[key], original[key]) < state.best:
-                dropped[key].add(leave_out)
+            elif together:
+                queues[key] = [g for g in GROUPS if g in applied[key]]
+            elif (g := leave[key]) and _count_worse(checked[key], original[key]) < state.best:
+                dropped[key].add(g)
             state.best = min(state.best, _count_worse(checked[key], original[key]))
         pending &= set(trial)
-        if revealing:
-            schedule.insert(1, None)  # every group again, the revealed ones included
-        step += 1
+        together, rounds = revealing and not rounds, rounds + 1
     for key in tried:
         if not states[key].groups:  # every combination was worse, or none was left to try
             why = f" (with every one, {first[key]})" if key in first else ""
@@ -788,20 +805,26 @@ def _introduces(
     checked: dict[Key, list[Finding]],
     original: dict[Key, list[Finding]],
     dependents: dict[Key, set[Key]],
-) -> str | None:
+) -> tuple[str | None, set[Key]]:
     """What makes the rewrite worse, in words, or None: a new worse finding in the block, or
     in a later block that uses its names; or an intentional finding gone: the rewrite changed
-    an example marked as the wrong way."""
+    an example marked as the wrong way. With it, the later blocks blamed (none when the block
+    itself is worse)."""
     if brought := _new_worse(checked[key], original[key]):
-        return f"the block had a new {_kinds(brought)}"
+        return f"the block had a new {_kinds(brought)}", set()
     if _intentional(original[key]) - _intentional(checked[key]):
-        return "an example marked as the wrong way would have changed"
-    for later, sources in sorted(dependents.items()):
-        new = _new_worse(checked[later], original[later]) if later in checked else None
-        if key in sources and new:
-            line = state.doc.blocks[later[1] - 1].fence_line
-            return f"the block at line {line}, which uses this one, had a new {_kinds(new)}"
-    return None
+        return "an example marked as the wrong way would have changed", set()
+    blamed = {
+        later: new
+        for later, sources in sorted(dependents.items())
+        if key in sources and later in checked
+        if (new := _new_worse(checked[later], original[later]))
+    }
+    if not blamed:
+        return None, set()
+    later, new = next(iter(blamed.items()))
+    line = state.doc.blocks[later[1] - 1].fence_line
+    return f"the block at line {line}, which uses this one, had a new {_kinds(new)}", set(blamed)
 
 
 def _kinds(found: Counter[FindingKey]) -> str:
