@@ -239,17 +239,24 @@ def _with_unbound_attributes(
         return contexts
     out = []
     for ctx in contexts:
-        tree = tree_or_none(ctx.block.code)
-        updated = _updated(tree) if tree is not None else set()
-        reads = {
-            node.attr
-            for node in (ast.walk(tree) if tree is not None else ())
-            if isinstance(node, ast.Attribute)
-            and (isinstance(node.ctx, ast.Load) or node in updated)
-        }
-        unbound = frozenset(reads - bound)
+        unbound = _attribute_reads(ctx.block.code) - bound
         out.append(dataclasses.replace(ctx, unbound_attributes=unbound) if unbound else ctx)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _attribute_reads(code: str) -> frozenset[str]:
+    """The attributes the code reads (``x.total += 1`` reads ``total`` too). Memoised, as
+    :func:`_bindings`: a fix's trial analyses its whole document again."""
+    tree = tree_or_none(code)
+    if tree is None:
+        return frozenset()
+    updated = _updated(tree)
+    return frozenset(
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and (isinstance(node.ctx, ast.Load) or node in updated)
+    )
 
 
 #: A binding in code that does not parse: ``def x``, ``class X``, ``.x =``, ``x:``, ``x =``.
@@ -263,12 +270,13 @@ def _updated(tree: ast.AST) -> set[ast.AST]:
     return {node.target for node in ast.walk(tree) if isinstance(node, ast.AugAssign)}
 
 
-def _bindings(code: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _bindings(code: str) -> frozenset[str]:
     """Every name and attribute the code binds anywhere (functions, classes, assignments,
     fields, ``self.x = ...``, a relationship's ``back_populates`` and ``backref``)."""
     tree = tree_or_none(code)
     if tree is None:
-        return {n for m in _BINDING.finditer(code) for n in m.groups() if n}
+        return frozenset(n for m in _BINDING.finditer(code) for n in m.groups() if n)
     found: set[str] = set()
     updated = _updated(tree)
     for node in ast.walk(tree):
@@ -291,7 +299,7 @@ def _bindings(code: str) -> set[str]:
                 for a in node.args[1:2]
                 if isinstance(a, ast.Constant) and isinstance(a.value, str)
             )
-    return found
+    return frozenset(found)
 
 
 def _import_lines(code: str) -> str:

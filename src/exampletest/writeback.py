@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import os
 import re
 import stat
@@ -32,6 +33,13 @@ def split_keepends(text: str) -> list[tuple[str, str]]:
     """(content, ending) per line, splitting exactly where the parser does."""
     parts = _ENDINGS.split(text)
     return list(zip(parts[0::2], [*parts[1::2], ""], strict=True))
+
+
+@functools.lru_cache(maxsize=32)
+def document_lines(raw: bytes) -> tuple[tuple[str, str], ...]:
+    """A document's (content, ending) lines, split once however many of its blocks get a fix
+    (a long changelog has dozens)."""
+    return tuple(split_keepends(raw.decode("utf-8")))
 
 
 def writable(block: Block) -> str | None:
@@ -72,8 +80,7 @@ def _prefixes(block: Block, lines: list[tuple[str, str]]) -> tuple[str, str]:
 
 def replace_blocks(doc: Document, replacements: Mapping[int, str]) -> bytes:
     """The document's bytes with each block (by index) replaced by new code."""
-    text = doc.raw.decode("utf-8")
-    lines = split_keepends(text)
+    lines = list(document_lines(doc.raw))
     by_index = {b.index: b for b in doc.blocks}
     # Replace from the bottom so earlier line numbers stay valid.
     for index in sorted(replacements, key=lambda i: -by_index[i].start_line):

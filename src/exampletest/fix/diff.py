@@ -3,31 +3,31 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from exampletest.model import Document, Report
-from exampletest.writeback import WriteError, replace_blocks, split_keepends
+from exampletest.writeback import WriteError, document_lines, replace_blocks, split_keepends
 
 
-def document_diff(doc: Document, replacements: dict[int, str], old: list[str] | None = None) -> str:
+def document_diff(doc: Document, replacements: dict[int, str]) -> str:
     """Unified diff of the document, in its own line numbers, for ``patch -p0``.
 
     Only the rewritten blocks change, so only their window (with 3 lines of context) is
     compared, and only that window of the new text is split into lines: a report with a
-    hundred fixes in long documents stays cheap. ``old``: the document's lines, when the
-    caller has them already.
+    hundred fixes in long documents stays cheap.
     """
-    if old is None:
-        old = _lines(doc.raw.decode("utf-8"))
+    old, offsets = _old(doc.raw)
     new_text = replace_blocks(doc, replacements).decode("utf-8")
     by_index = {b.index: b for b in doc.blocks}
     blocks = [by_index[i] for i in replacements]
     lo = max(0, min(b.start_line for b in blocks) - 1 - 3)
     hi = min(len(old), max(b.end_line for b in blocks) + 3)
-    head = sum(len(line) for line in old[:lo])  # unchanged text before and after the window
-    tail = sum(len(line) for line in old[hi:])
+    head = offsets[lo]  # unchanged text before and after the window
+    tail = offsets[-1] - offsets[hi]
     window = _lines(new_text[head : len(new_text) - tail])
     hunks = difflib.unified_diff(old[lo:hi], window, fromfile=doc.path, tofile=doc.path)
     return "".join(_terminated(_shift(line, lo)) for line in hunks)
@@ -43,6 +43,13 @@ def _terminated(line: str) -> str:
 
 def _lines(text: str) -> list[str]:
     return ["".join(p) for p in split_keepends(text) if p != ("", "")]
+
+
+@functools.lru_cache(maxsize=32)
+def _old(raw: bytes) -> tuple[list[str], list[int]]:
+    """The document's lines and where each starts in its text (one split for all its fixes)."""
+    lines = ["".join(p) for p in document_lines(raw) if p != ("", "")]
+    return lines, list(itertools.accumulate(map(len, lines), initial=0))
 
 
 def _shift(line: str, offset: int) -> str:
@@ -61,15 +68,12 @@ def attach_diffs(report: Report, documents: Sequence[Document]) -> None:
     by_path = {d.path: d for d in documents}
     for doc_result in report.documents:
         doc = by_path.get(doc_result.path)
-        lines: list[str] | None = None  # the document's, split once for all its fixes
         for r in doc_result.blocks:
             fix = r.fix
             if doc is None or fix is None or fix.diff or fix.replacement == r.block.code:
                 continue
-            if lines is None:
-                lines = _lines(doc.raw.decode("utf-8"))
             try:
-                diff = document_diff(doc, {r.block.index: fix.replacement}, lines)
+                diff = document_diff(doc, {r.block.index: fix.replacement})
             except WriteError:
                 continue
             r.fix = replace(fix, diff=diff)
