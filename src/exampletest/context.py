@@ -234,29 +234,14 @@ def _with_unbound_attributes(
     """Each context with the attributes its block reads that the document never binds."""
     bound: set[str] = set()
     for code in codes:
-        bound |= _bindings(code)
+        bound |= _attributes(code)[0]
     if "__getattr__" in bound:  # a class that answers any attribute
         return contexts
     out = []
     for ctx in contexts:
-        unbound = _attribute_reads(ctx.block.code) - bound
+        unbound = _attributes(ctx.block.code)[1] - bound
         out.append(dataclasses.replace(ctx, unbound_attributes=unbound) if unbound else ctx)
     return out
-
-
-@functools.lru_cache(maxsize=4096)
-def _attribute_reads(code: str) -> frozenset[str]:
-    """The attributes the code reads (``x.total += 1`` reads ``total`` too). Memoised, as
-    :func:`_bindings`: a fix's trial analyses its whole document again."""
-    tree = tree_or_none(code)
-    if tree is None:
-        return frozenset()
-    updated = _updated(tree)
-    return frozenset(
-        node.attr
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Attribute) and (isinstance(node.ctx, ast.Load) or node in updated)
-    )
 
 
 #: A binding in code that does not parse: ``def x``, ``class X``, ``.x =``, ``x:``, ``x =``.
@@ -265,29 +250,32 @@ _BINDING = re.compile(
 )
 
 
-def _updated(tree: ast.AST) -> set[ast.AST]:
-    """The targets of augmented assignments (``x.total += 1``): read, then written."""
-    return {node.target for node in ast.walk(tree) if isinstance(node, ast.AugAssign)}
-
-
 @functools.lru_cache(maxsize=4096)
-def _bindings(code: str) -> frozenset[str]:
+def _attributes(code: str) -> tuple[frozenset[str], frozenset[str]]:
     """Every name and attribute the code binds anywhere (functions, classes, assignments,
-    fields, ``self.x = ...``, a relationship's ``back_populates`` and ``backref``)."""
+    fields, ``self.x = ...``, a relationship's ``back_populates`` and ``backref``), and the
+    attributes it reads (``x.total += 1`` reads ``total``, and binds nothing new). One walk,
+    memoised: a fix's trial analyses its whole document again."""
     tree = tree_or_none(code)
     if tree is None:
-        return frozenset(n for m in _BINDING.finditer(code) for n in m.groups() if n)
+        return frozenset(n for m in _BINDING.finditer(code) for n in m.groups() if n), frozenset()
     found: set[str] = set()
-    updated = _updated(tree)
+    reads: set[str] = set()
+    updated: set[ast.AST] = set()  # ast.walk gives a statement before its target
     for node in ast.walk(tree):
-        if node in updated:  # `x.balance += 1` reads it first: it binds nothing new
-            continue
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if isinstance(node, ast.AugAssign):
+            updated.add(node.target)
+        elif node in updated:
+            if isinstance(node, ast.Attribute):
+                reads.add(node.attr)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            reads.add(node.attr)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            found.add(node.attr)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             found.add(node.name)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             found.add(node.id)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
-            found.add(node.attr)
         elif isinstance(node, ast.alias):
             found.add((node.asname or node.name).split(".")[0])
         elif isinstance(node, ast.keyword) and node.arg in ("back_populates", "backref"):
@@ -299,7 +287,7 @@ def _bindings(code: str) -> frozenset[str]:
                 for a in node.args[1:2]
                 if isinstance(a, ast.Constant) and isinstance(a.value, str)
             )
-    return frozenset(found)
+    return frozenset(found), frozenset(reads)
 
 
 def _import_lines(code: str) -> str:
