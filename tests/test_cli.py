@@ -631,7 +631,8 @@ def test_a_fix_in_a_tab_for_an_older_python_keeps_that_pythons_syntax(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
     """In `=== "Python 3.8+"` the `Optional[int]` and `List[int]` are on purpose: the fix
-    modernises `utcnow()` and leaves them (ruff's own fixes skip the kept rules)."""
+    modernises `utcnow()` and leaves them (ruff's own fixes skip the kept rules), with the
+    `timezone.utc` that Python has."""
     code = "from datetime import datetime\nfrom typing import List, Optional\n\n\n"
     code += "def f(x: Optional[int] = None) -> List[int]:\n    return [x or 0]\n\n\n"
     code += "print(f(), datetime.utcnow())\n"
@@ -644,6 +645,17 @@ def test_a_fix_in_a_tab_for_an_older_python_keeps_that_pythons_syntax(
     fix = block["fix"]
     assert fix["verified"] and "DTZ003" in fix["resolves"] and not fix["notes"]
     assert "def f(x: Optional[int] = None) -> List[int]:" in fix["replacement"]
+    assert "print(f(), datetime.now(timezone.utc))" in fix["replacement"]
+    assert "from datetime import datetime, timezone\n" in fix["replacement"]
+    # a project that targets Python 3.9 gets the same, in any block
+    write_doc("pyproject.toml", '[tool.exampletest]\ntarget-version = "py39"\n')
+    write_doc(
+        "old.md", "```python\nfrom datetime import datetime\n\nprint(datetime.utcnow())\n```\n"
+    )
+    _code, report = run_json("--no-cache", "old.md")
+    [block] = report["documents"][0]["blocks"]
+    assert "print(datetime.now(timezone.utc))" in block["fix"]["replacement"]
+    (Path.cwd() / "pyproject.toml").unlink()
     # a tab that keeps exampletest's own rules (ET303: no code ruff knows) beside a block
     # ruff's fixes modernise, in one run: ruff still fixes the other block
     route = "from typing import List\n\nfrom fastapi import Depends, FastAPI\n\n"

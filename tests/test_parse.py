@@ -664,7 +664,8 @@ def test_a_non_annotated_tab_keeps_its_style_on_purpose() -> None:
 
 def test_a_tab_for_an_older_python_keeps_that_pythons_syntax_on_purpose() -> None:
     """``=== "Python 3.8+"`` beside ``=== "Python 3.10+"``: the older tab writes
-    ``Optional[int]`` and ``List[int]`` because that Python has nothing else."""
+    ``Optional[int]`` and ``List[int]`` because that Python has nothing else (and no tab
+    before 3.11 has ``datetime.UTC``)."""
     doc = parse(
         b'=== "Python 3.10+"\n\n    ```python\n    a = 1\n    ```\n\n'
         b'=== "Python 3.9+"\n\n    ```python\n    b = 1\n    ```\n\n'
@@ -673,12 +674,14 @@ def test_a_tab_for_an_older_python_keeps_that_pythons_syntax_on_purpose() -> Non
         b"```python\ne = 1\n```\n"
     )
     assert [sorted(b.directives.keeps) for b in doc.blocks] == [
-        [],
-        ["UP007", "UP045"],
-        ["UP006", "UP007", "UP035", "UP045"],
-        ["UP007", "UP045"],
+        ["UP017"],
+        ["UP007", "UP017", "UP045"],
+        ["UP006", "UP007", "UP017", "UP035", "UP045"],
+        ["UP007", "UP017", "UP045"],
         [],
     ]
+    newest = parse(b'=== "Python 3.11+"\n\n    ```python\n    a = 1\n    ```\n')
+    assert [b.directives.keeps for b in newest.blocks] == [frozenset()]
 
 
 def test_a_block_gated_on_a_newer_python_is_skipped_and_says_why() -> None:

@@ -663,6 +663,30 @@ def test_utcnow_forms() -> None:
     assert all(t.tzinfo is not None for t in (ns["a"], ns["b"], ns["c"], ns["factory"]()))
 
 
+def test_utcnow_before_python_3_11_becomes_timezone_utc() -> None:
+    """A block for an older Python (a "Python 3.8+" tab, a project targeting py39) gets
+    ``timezone.utc``: ``datetime.UTC`` is 3.11's."""
+    code = """\
+    import datetime as dt
+    from datetime import datetime
+
+    a = datetime.utcnow()
+    b = dt.datetime.utcnow()
+    c = datetime.utcfromtimestamp(0)
+    """
+    result = fix(stdlib.rewrite, code, utc_alias=False)
+    assert "from datetime import datetime, timezone\n" in result.code
+    assert "a = datetime.now(timezone.utc)" in result.code
+    assert "b = dt.datetime.now(dt.timezone.utc)" in result.code
+    assert "c = datetime.fromtimestamp(0, timezone.utc)" in result.code
+    assert "UTC" not in result.code
+    ns = run(result.code)
+    assert all(t.tzinfo is not None for t in (ns["a"], ns["b"], ns["c"]))
+    taken = "from datetime import datetime\ntimezone = 'Europe/Paris'\nnow = datetime.utcnow()\n"
+    kept = stdlib.rewrite(taken, RewriteContext(utc_alias=False))
+    assert kept.code == taken and any("timezone" in n for n in kept.notes)
+
+
 def test_utcnow_stays_naive_utc_where_sqlalchemy_columns_store_naive_datetimes() -> None:
     code = """\
     from datetime import datetime

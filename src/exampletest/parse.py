@@ -371,8 +371,13 @@ STYLE_TAB_RULES = frozenset({"FAST002", "ET303"})
 
 #: A tab's title naming the Python it is for: ``Python 3.8+``, ``Python 3.9 and above``.
 _TAB_PYTHON = re.compile(r"(?i)\bpython\s*3\.(\d+)")
-#: What an older Python cannot write: ``X | None`` before 3.10, ``list[int]`` before 3.9.
-_NEWER_SYNTAX = ((10, frozenset({"UP007", "UP045"})), (9, frozenset({"UP006", "UP035"})))
+#: What an older Python cannot write: ``datetime.UTC`` before 3.11, ``X | None`` before 3.10,
+#: ``list[int]`` before 3.9.
+_NEWER_SYNTAX = (
+    (11, frozenset({"UP017"})),
+    (10, frozenset({"UP007", "UP045"})),
+    (9, frozenset({"UP006", "UP035"})),
+)
 
 
 def _older_python_rules(titles: Sequence[str]) -> frozenset[str]:

@@ -49,6 +49,9 @@ class RewriteContext:
     jwt_encodes: tuple[tuple[int, str], ...] = ()
     #: Those of blocks before this one (set by ``for_block``).
     earlier_algorithms: frozenset[str] = frozenset()
+    #: Whether ``datetime.UTC`` (3.11) exists where the block runs: not in a tab for an older
+    #: Python (it keeps UP017) nor in a project whose target version is older.
+    utc_alias: bool = True
 
     def for_block(self, index: int) -> RewriteContext:
         return dataclasses.replace(

@@ -690,6 +690,8 @@ def _apply(
     groups: list[str] = []
     relevant = _relevant(state.result.findings) | state.extra
     rctx = rctx.for_block(state.result.block.index)
+    if "UP017" in state.result.block.directives.keeps or int((target or "py311")[3:]) < 11:
+        rctx = dataclasses.replace(rctx, utc_alias=False)  # no datetime.UTC before 3.11
     for name, (inputs, fn) in _groups(state, rctx, target).items():
         if name in skip or name not in relevant:
             continue

@@ -55,9 +55,13 @@ def _naive_columns(module: cst.Module) -> bool:
 
 
 class _Utc(PassTransformer):
-    """``utcnow()`` -> ``now(UTC)``; ``utcfromtimestamp(x)`` -> ``fromtimestamp(x, UTC)``."""
+    """``utcnow()`` -> ``now(UTC)``; ``utcfromtimestamp(x)`` -> ``fromtimestamp(x, UTC)``.
+    Where the block is for a Python before 3.11, which has no ``datetime.UTC``:
+    ``timezone.utc``."""
 
-    def __init__(self, wrapper: MetadataWrapper, method: str, call_rule: str, edit: Edit) -> None:
+    def __init__(
+        self, wrapper: MetadataWrapper, method: str, call_rule: str, edit: Edit, alias: bool
+    ) -> None:
         super().__init__(edit)
         module = wrapper.module
         scope = global_names(wrapper)
@@ -66,7 +70,8 @@ class _Utc(PassTransformer):
         if "datetime" not in scope:  # a fragment: the usual `from datetime import datetime`
             self.classes.add("datetime")
         self.modules = module_aliases(module, "datetime")
-        self.utc_free = "UTC" not in scope or names.get("UTC") == "UTC"
+        self.utc = "UTC" if alias else "timezone"  # the name the rewrite imports
+        self.utc_free = self.utc not in scope or names.get(self.utc) == self.utc
         self.naive = _naive_columns(module)
         self.method = method
         self.call_rule = call_rule
@@ -107,15 +112,17 @@ class _Utc(PassTransformer):
         if isinstance(owner, cst.Name) and owner.value in self.classes:
             if not self.utc_free:
                 return None
-            self.edit.imports.append("from datetime import UTC")
-            return cst.Name("UTC")
+            self.edit.imports.append(f"from datetime import {self.utc}")
+            return cst.parse_expression("UTC" if self.utc == "UTC" else "timezone.utc")
         if (
             isinstance(owner, cst.Attribute)
             and owner.attr.value == "datetime"
             and isinstance(owner.value, cst.Name)
             and owner.value.value in self.modules
         ):
-            return cst.Attribute(owner.value, cst.Name("UTC"))
+            if self.utc == "UTC":
+                return cst.Attribute(owner.value, cst.Name("UTC"))
+            return cst.Attribute(cst.Attribute(owner.value, cst.Name("timezone")), cst.Name("utc"))
         return None
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
@@ -130,7 +137,7 @@ class _Utc(PassTransformer):
             return updated_node
         utc = self._utc(func.value)
         if utc is None:
-            self.note("ET501", original_node, "the name UTC is taken; use timezone.utc by hand")
+            self.note("ET501", original_node, f"the name {self.utc} is taken; rewrite it by hand")
             return updated_node
         assert isinstance(updated_node.func, cst.Attribute)
         new = "now" if self.method == "utcnow" else "fromtimestamp"
@@ -189,11 +196,11 @@ class _Utc(PassTransformer):
 
 
 def _utcnow(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
-    return wrapper.visit(_Utc(wrapper, "utcnow", "DTZ003", edit))
+    return wrapper.visit(_Utc(wrapper, "utcnow", "DTZ003", edit, ctx.utc_alias))
 
 
 def _utcfromtimestamp(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
-    return wrapper.visit(_Utc(wrapper, "utcfromtimestamp", "DTZ004", edit))
+    return wrapper.visit(_Utc(wrapper, "utcfromtimestamp", "DTZ004", edit, ctx.utc_alias))
 
 
 class _JwtAlgorithms(PassTransformer):
