@@ -399,6 +399,37 @@ def test_a_block_made_worse_only_by_a_later_blocks_rewrite_keeps_its_whole_fix(
     assert why.startswith("left out: the models rewrites; with them, the block had a new mypy:")
 
 
+def test_a_fix_keeps_an_example_marked_as_the_wrong_way_and_modernises_the_rest(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A "# Before (slow)" function beside its twin in one block: the twin gets `select()`,
+    the marked one keeps its `db.query()` (its finding stays intentional), and the fix is
+    verified and says what it left."""
+    code = (
+        "from sqlalchemy import Integer, create_engine\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        "class User(Base):\n    __tablename__ = 'users'\n"
+        "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n\n\n"
+        "engine = create_engine('sqlite://')\nBase.metadata.create_all(engine)\n\n"
+        "# Before (slow)\ndef count_slow(db: Session) -> int:\n"
+        "    return len(db.query(User).all())\n\n"
+        "# After\ndef first_user(db: Session) -> User | None:\n"
+        "    return db.query(User).first()\n\n\n"
+        "with Session(engine) as db:\n    print(count_slow(db), first_user(db))\n"
+    )
+    write_doc("marked.md", f"```python\n{code}```\n")
+    _code, report = run_json("--no-cache", "marked.md")
+    [block] = report["documents"][0]["blocks"]
+    kept = [f for f in block["findings"] if f["rule"] == "ET202" and f["intentional"]]
+    assert [f["line"] for f in kept] == [20]
+    fix = block["fix"]
+    assert fix["verified"] and "ET202" in fix["resolves"]
+    assert "    return len(db.query(User).all())\n" in fix["replacement"]
+    assert "    return db.scalars(select(User)).first()\n" in fix["replacement"]
+    assert "left as written: the example marked as the wrong way (line 20)" in fix["notes"]
+
+
 def test_fastapis_old_auth_recipe_gets_a_verified_fix_that_runs_for_real(
     write_doc: Callable[[str, str], Path], run_json: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -451,10 +482,11 @@ def test_a_fix_never_rewrites_an_example_marked_as_the_wrong_way(
     main(["fix", "--diff", "a.md"])
     out = capsys.readouterr().out
     assert "+from pydantic import Field" in out and "model_dump" not in out
-    # A group the block does need may not rewrite the marked line along with the other.
+    # A group the block does need rewrites the other line and leaves the marked one.
     write_doc("b.md", model + f"```python\nold = User(a=1).dict()\n\n{marked}```\n")
     main(["fix", "--diff", "b.md"])
-    assert "model_dump" not in capsys.readouterr().out  # the rewriter cannot spare the one line
+    out = capsys.readouterr().out
+    assert "+old = User(a=1).model_dump()" in out and "-d = User(a=1).dict()" not in out
 
 
 def test_fix_notes_name_document_lines(

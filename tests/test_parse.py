@@ -654,9 +654,9 @@ def test_a_non_annotated_tab_keeps_its_style_on_purpose() -> None:
         b"```python\nw = 1\n```\n"
     )
     assert [sorted(b.directives.keeps) for b in doc.blocks] == [
-        [],
-        ["ET303", "FAST002"],
-        ["ET303", "FAST002", "UP006", "UP007", "UP035", "UP045"],  # and Python 3.8's syntax
+        ["UP017"],
+        ["ET303", "FAST002", "UP017"],
+        ["ET303", "FAST002", "UP006", "UP007", "UP017", "UP035", "UP045"],  # Python 3.8's syntax
         [],
     ]
     assert all(b.directives.expect is None for b in doc.blocks)

@@ -1936,3 +1936,36 @@ def test_a_v1_validator_of_a_pydantic_dataclass_becomes_a_field_validator() -> N
     before, after = _ran(code, result.code)
     assert after["D"]().n == before["D"]().n == 7
     assert after["D"](n="3").n == before["D"](n="3").n == 3
+
+
+def test_a_marked_example_stays_as_written_while_its_twin_is_modernised() -> None:
+    """Only the changes that touch the marked statement (all its lines) are undone; what is
+    left is the rest of the rewrite. A rewrite that only touched the marked example leaves
+    nothing but an import: the block stays as it was."""
+    from exampletest.fix.marked import marked_lines, spare
+
+    before = textwrap.dedent(
+        """\
+        # Before (slow)
+        def slow(db):
+            return db.query(User)\\
+                .all()
+
+        # After (fast)
+        def fast(db):
+            return db.query(User).options(selectinload(User.posts)).all()
+        """
+    )
+    after = sqlalchemy.rewrite(before, ALL).code
+    assert after.count("select(User)") == 2
+    marked = marked_lines(before, [3])
+    assert marked == {3, 4}  # the whole statement
+    spared = spare(before, after, marked)
+    assert "    return db.query(User)\\\n        .all()\n" in spared
+    assert "db.scalars(select(User).options(selectinload(User.posts))).all()" in spared
+    assert "from sqlalchemy import select\n" in spared
+    only_marked = before.split("# After")[0]
+    rewritten = sqlalchemy.rewrite(only_marked, ALL).code
+    assert rewritten != only_marked
+    assert spare(only_marked, rewritten, marked_lines(only_marked, [3])) == only_marked
+    assert spare(before, after, set()) == after

@@ -42,6 +42,7 @@ from exampletest.fix import fastapi, output, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext, keep_start, relocate_notes
 from exampletest.fix.diff import document_diff
 from exampletest.fix.imports import add_imports, drop_imports, seed_isort
+from exampletest.fix.marked import marked_lines, spare
 from exampletest.model import (
     Block,
     BlockResult,
@@ -609,7 +610,27 @@ def _apply_all(
         out[key] = (rewrite.code, [*groups, "ruff"])
         notes = states[key].notes
         notes.extend(n for n in rewrite.notes if n not in notes)
+    for key, (code, groups) in out.items():
+        out[key] = (_spare_marked(states[key], code), groups)
     return out
+
+
+def _spare_marked(state: _State, code: str) -> str:
+    """The rewritten code with an example marked as the wrong way kept as written (its
+    intentional findings' statements, not those of a rule the whole block keeps: a tab's
+    style), and a note saying so."""
+    block = state.result.block
+    keeps = block.directives.keeps
+    marks = [f for f in state.result.findings if f.intentional and f.rule not in keeps]
+    lines = [block.code_line_of(f.line) for f in marks]
+    marked = marked_lines(block.code, (n for n in lines if n is not None))
+    spared = spare(block.code, code, marked)
+    if spared != code:
+        where = ", ".join(str(block.doc_line(n)) for n in sorted({n for n in lines if n}))
+        note = f"left as written: the example marked as the wrong way (line {where})"
+        if note not in state.notes:
+            state.notes.append(note)
+    return spared
 
 
 _FORKED: tuple[dict[Key, _State], dict[str, RewriteContext], str | None, dict[Key, set[str]]]
