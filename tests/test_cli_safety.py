@@ -391,3 +391,31 @@ def test_a_signal_while_the_main_thread_holds_the_parse_lock_comes_again_after()
         assert came == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_an_internal_error_on_one_document_costs_that_document_not_the_run(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug of exampletest's own (the context analysis raising on one document) is one
+    line naming the document and the bug's place; the other documents are checked, and the
+    exit code says the run was not done (2)."""
+    from exampletest import context
+
+    (in_tmp / "good.md").write_text("```python\nprint(1)\n```\n", encoding="utf-8")
+    (in_tmp / "bad.md").write_text("```python\nprint(2)\n```\n", encoding="utf-8")
+    real = context._analyze_document.__wrapped__
+
+    def trips(blocks: Any, index: Any, stub: Any) -> Any:
+        if blocks and blocks[0].doc_path.endswith("bad.md"):
+            raise IndexError("list index out of range")
+        return real(blocks, index, stub)
+
+    monkeypatch.setattr(context, "_analyze_document", trips)
+    assert main(["run", "--format", "json", "--no-fix", "good.md", "bad.md"]) == 2
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    statuses = {d["path"]: [b["status"] for b in d["blocks"]] for d in report["documents"]}
+    assert statuses == {"good.md": ["ok"], "bad.md": ["skipped"]}
+    [line] = [e for e in captured.err.splitlines() if "internal error" in e]
+    assert line.startswith("exampletest: bad.md: stage failed: internal error (IndexError: ")
+    assert "its blocks were not checked" in line

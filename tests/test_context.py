@@ -792,3 +792,19 @@ def test_strings_a_relationship_evaluates_are_names_the_block_refers_to() -> Non
         "    author = relationship('User', info='Note')\n"
     )
     assert analyze(code).refers == {"post_tags", "Tag", "User"}
+
+
+def test_a_module_named_like_a_source_folder_is_still_the_documents_module() -> None:
+    """`# src.py` (a blog post's file) is the module `src`; `src/app.py` is `app`; a title
+    that names no module (`__init__.py` alone) is none."""
+    from exampletest.context import document_modules
+
+    doc = parse_document(
+        "t.md",
+        b"```python\n# src.py\nx = 1\n```\n\n```python\n# src/app.py\ny = 2\n```\n\n"
+        b"```python\n# __init__.py\nz = 3\n```\n",
+    )
+    assert {m: [b.index for b in bs] for m, bs in document_modules(doc.blocks).items()} == {
+        "src": [1],
+        "app": [2],
+    }

@@ -210,15 +210,17 @@ def _not_done(report: Report, options: Options) -> bool:
     """What makes a run that checked the rest still exit 2: a path given that is not there
     (a typo in CI), a document named on the command line that could not be read at all
     (binary, not UTF-8, too large, not a file; one found in a folder is an error line), a
-    stage that could not run (a bad ruff rule or mypy plugin in the config), a directive
-    that could not be read (what it asked for was not done)."""
+    stage that could not run (a bad ruff rule or mypy plugin in the config, an internal
+    error on one document), a directive that could not be read (what it asked for was not
+    done)."""
     if any(not os.path.exists(p) for p in options.paths):
         return True
     if _named_unread(options.paths, report.documents):
         return True
     if any(misread_directive(d.errors) for d in report.documents):
         return True
-    return any(STAGE_FAILED in e for e in report.errors)
+    errors = [*report.errors, *(e for d in report.documents for e in d.errors)]
+    return any(STAGE_FAILED in e for e in errors)
 
 
 def _named_unread(paths: Sequence[str], documents: Sequence[Document | DocumentResult]) -> bool:

@@ -431,7 +431,7 @@ def document_modules(blocks: Sequence[Block]) -> dict[str, list[Block]]:
         parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
         if not title.strip().endswith(".py") or block.skip_reason is not None:
             continue
-        parts = parts[1:] if parts[0] in ("src", ".") else parts
+        parts = parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
         parts = parts[:-1] if parts[-1] == "__init__" else parts
         if parts and all(p.isidentifier() for p in parts):
             out.setdefault(".".join(parts), []).append(block)

@@ -17,6 +17,7 @@ import platform
 import re
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -208,7 +209,10 @@ def run(options: Options, progress: Progress | None = None) -> Report:
                 # an [[overrides]] entry's stages for this document are part of its results
                 override = options.stages_for(doc.path) if options.stages_for else None
                 doc_salt = salt + repr(sorted(override) if override is not None else None)
-                block_keys = _block_keys(cache, doc, stub, index, doc_salt)
+                try:
+                    block_keys = _block_keys(cache, doc, stub, index, doc_salt)
+                except Exception:  # an exampletest bug: the check says so, uncached
+                    continue
                 for block, key_text in zip(doc.blocks, block_keys, strict=True):
                     key = (doc.path, block.index)
                     if wanted is not None and block.index not in wanted:
@@ -280,7 +284,10 @@ def run(options: Options, progress: Progress | None = None) -> Report:
 
                 ids = {id(r) for r in fresh}
                 early = speculation[0] if speculation else None
-                propose(report, documents, options, index, ids, workers, early)
+                try:
+                    propose(report, documents, options, index, ids, workers, early)
+                except Exception as exc:  # an exampletest bug costs the fixes, not the report
+                    report.errors.append(f"fixes: {STAGE_FAILED}: {_internal(exc)}")
             attach_diffs(report, documents)
     finally:
         if early_index is not None:  # only still running when the run stopped before it
@@ -429,6 +436,13 @@ def stub_source(options: Options, doc: Document) -> str | None:
     return stub.read_text(encoding="utf-8") if stub.is_file() else None
 
 
+def _internal(exc: Exception) -> str:
+    """An exampletest bug in one line, with where it happened (for the bug report)."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1:]
+    where = f" at {Path(frame[0].filename).name}:{frame[0].lineno}" if frame else ""
+    return f"internal error ({type(exc).__name__}: {exc}{where}); please report it"
+
+
 def _not_checked(block: Block, slug: str) -> BlockResult:
     result = BlockResult(block, module=module_path(block, slug=slug), status=Status.SKIPPED)
     result.stages = dict.fromkeys(STAGES, "skipped")
@@ -477,7 +491,14 @@ def check(
             continue
         from exampletest.context import analyze_document  # loads only for a block to check
 
-        for ctx in analyze_document(doc.blocks, index, stub_source(options, doc)):
+        try:
+            analysed = analyze_document(doc.blocks, index, stub_source(options, doc))
+        except Exception as exc:  # an exampletest bug costs this document, not the run
+            line = f"{doc.path}: {STAGE_FAILED}: {_internal(exc)}; its blocks were not checked"
+            doc_result.errors.append(line)
+            doc_result.blocks.extend(_not_checked(b, slugs[doc.path]) for b in doc.blocks)
+            continue
+        for ctx in analysed:
             block = ctx.block
             if wanted is not None and block.index not in wanted:
                 doc_result.blocks.append(_not_checked(block, slugs[doc.path]))
