@@ -399,6 +399,25 @@ def test_a_block_made_worse_only_by_a_later_blocks_rewrite_keeps_its_whole_fix(
     assert why.startswith("left out: the models rewrites; with them, the block had a new mypy:")
 
 
+def test_indexing_a_guessed_class_is_said_of_the_guess_not_the_code(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`conv["id"]` (a row the document never shows): the missing name is guessed as
+    SQLAlchemy's `conv` class, which mypy says is not indexable. That is the guess's mismatch:
+    incomplete, like the missing import itself, into which the run's NameError folds."""
+    write_doc(
+        "c.md", '```python\nfrom sqlalchemy import select\n\nprint(select, conv["id"])\n```\n'
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "c.md")
+    [block] = report["documents"][0]["blocks"]
+    assert block["status"] == "incomplete"
+    by_rule = {f["rule"]: f for f in block["findings"]}
+    assert by_rule["ET001"]["category"] == "incomplete"
+    assert "python:NameError" in by_rule["ET001"]["corroboration"]
+    assert by_rule["misc"]["category"] == "incomplete"
+    assert "exampletest's guess for the missing `conv`" in by_rule["misc"]["message"]
+
+
 def test_a_fix_keeps_an_example_marked_as_the_wrong_way_and_modernises_the_rest(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

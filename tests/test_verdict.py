@@ -33,6 +33,33 @@ def _f(stage: str, tool: str, rule: str, cat: Category, line: int, msg: str) -> 
     return Finding(stage, tool, rule, cat, line, 1, msg)
 
 
+def test_mypy_on_a_guessed_import_leaves_the_missing_name_its_own_finding() -> None:
+    """`conv["id"]` with `conv` guessed as SQLAlchemy's class: mypy's complaint is said of the
+    guess and stays beside the missing import, into which the run's NameError folds (so it
+    is incomplete, not a broken NameError of its own)."""
+    missing = "`conv` is used but never imported (used 1x); `from sqlalchemy.schema import conv`"
+    found = merge(
+        [
+            _f("context", "exampletest", "ET001", Category.INCOMPLETE, 93, missing),
+            _f(
+                "types",
+                "mypy",
+                "misc",
+                Category.INCOMPLETE,
+                93,
+                'The type "type[conv]" is not generic and not indexable (said of `from '
+                "sqlalchemy.schema import conv`, exampletest's guess for the missing `conv`)",
+            ),
+            _f("smoke", "python", "NameError", Category.BROKEN, 93, "NameError: name 'conv' is x"),
+        ]
+    )
+    assert [(f.rule, f.category) for f in found] == [
+        ("ET001", Category.INCOMPLETE),
+        ("misc", Category.INCOMPLETE),
+    ]
+    assert "python:NameError" in found[0].corroboration
+
+
 def test_same_problem_from_three_stages_is_one_finding() -> None:
     found = merge(
         [

@@ -122,7 +122,7 @@ class BlockContext:
         at = line[col - 1 :] if col > 0 else ""
         for p in self.provided:
             if p.guessed and (
-                re.search(rf'"{re.escape(p.name)}(?:"|\[)', message)
+                re.search(rf'"(?:type\[)?{re.escape(p.name)}(?:"|\[|\])', message)
                 or re.match(rf"{re.escape(p.name)}\b", at)
             ):
                 return p

@@ -464,6 +464,8 @@ _DYNAMIC_TYPE = re.compile(
 _INTERFACE_CODES = frozenset(
     {"call-arg", "attr-defined", "call-overload", "arg-type", "union-attr", "abstract"}
 )
+#: ``conv["id"]`` with ``conv`` guessed as a class: indexing it is the guess's mismatch too.
+_NOT_INDEXABLE = re.compile(r"is not generic and not indexable|is not indexable")
 #: mypy's complaints about a value: from a function whose body is left out, they are
 #: about the elision (``async def gen(): ...  # yield bytes`` is a coroutine, not a generator).
 _VALUE_CODES = frozenset(
@@ -783,7 +785,8 @@ def _to_finding(
             " (mypy types a `**dict` by its values, not its keys, so it cannot tell which "
             "parameters the dict fills; annotate it `dict[str, Any]`)"
         )
-    guess = ctx.guess_named(message, "".join(source), col) if code in _INTERFACE_CODES else None
+    interface = code in _INTERFACE_CODES or _NOT_INDEXABLE.search(message) is not None
+    guess = ctx.guess_named(message, "".join(source), col) if interface else None
     if category is Category.BROKEN and guess is not None:
         category = Category.INCOMPLETE  # the block misses the import: its own finding says so
         message += (
