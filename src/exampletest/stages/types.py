@@ -474,6 +474,21 @@ _VALUE_CODES = frozenset(
 )
 
 
+#: A comment line that stands for code left out: ``# ...``, ``# …``.
+_ELISION_COMMENT = re.compile(r"^[ \t]*#[ \t]*(?:\.\.\.|…)")
+
+
+def _body_left_out(code: str, line: int) -> bool:
+    """Whether the function defined at ``line`` says ``# ...`` in its body (mypy's "Missing
+    return statement" is then about the part left out)."""
+    tree = tree_or_none(code)
+    lines = code_lines(code)
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.lineno == line:
+            return any(_ELISION_COMMENT.match(text) for text in lines[line : node.end_lineno])
+    return False
+
+
 def _elided_callee(ctx: BlockContext, line: int) -> str | None:
     """A function of the block whose body is only ``...`` (a docstring aside), called on
     ``line``."""
@@ -793,6 +808,9 @@ def _to_finding(
             f" (said of `{guess.statement}`, exampletest's guess for the missing "
             f"`{guess.name}`: the author may mean another `{guess.name}`)"
         )
+    if category is Category.BROKEN and code == "return" and _body_left_out(ctx.block.code, line):
+        category = Category.INCOMPLETE
+        message += " (the function is shown in part: its body leaves code out with `# ...`)"
     elided = _elided_callee(ctx, line) if category is Category.BROKEN else None
     if elided is not None and code in _VALUE_CODES:
         category = Category.INCOMPLETE
