@@ -729,14 +729,20 @@ def test_what_runs_as_written_but_types_otherwise_is_not_broken(tmp_path: Path) 
 
 
 def test_a_missing_return_in_a_function_shown_in_part_is_incomplete(tmp_path: Path) -> None:
-    """`# ...` in the body stands for the code left out (the return among it); a function
-    shown whole that can fall off its end is still broken."""
+    """`# ...` in the body stands for the code left out (the return among it, a lifespan's
+    `yield`); a function shown whole that can fall off its end is still broken."""
     code = (
         "class Cycle:\n    pass\n\n\ndef next_cycle(db: object) -> Cycle:\n    # ...\n"
         "    print(db)\n    # ...\n\n\ndef really_missing(x: int) -> int:\n    if x:\n"
-        "        return 1\n"
+        "        return 1\n\n\n@asynccontextmanager\nasync def lifespan(app: object):\n"
+        "    print(app)\n    # ... rest of lifespan\n"
     )
+    code = "from contextlib import asynccontextmanager\n\n\n" + code
     [block] = _run_types(tmp_path, code)
     found = [(f["rule"], f["line"], f["category"]) for f in block["findings"]]
-    assert found == [("return", 6, "incomplete"), ("return", 12, "broken")]
+    assert found == [
+        ("return", 9, "incomplete"),
+        ("return", 15, "broken"),
+        ("arg-type", 20, "incomplete"),  # no `yield` shown: a coroutine, not a generator
+    ]
     assert "shown in part" in block["findings"][0]["message"]

@@ -479,14 +479,28 @@ _ELISION_COMMENT = re.compile(r"^[ \t]*#[ \t]*(?:\.\.\.|…)")
 
 
 def _body_left_out(code: str, line: int) -> bool:
-    """Whether the function defined at ``line`` says ``# ...`` in its body (mypy's "Missing
-    return statement" is then about the part left out)."""
+    """Whether the function defined (or decorated) at ``line`` says ``# ...`` in its body:
+    mypy's "Missing return statement", or a lifespan that is no generator for
+    ``@asynccontextmanager`` (its ``yield`` left out), is then about the part left out."""
     tree = tree_or_none(code)
     lines = code_lines(code)
     for node in ast.walk(tree) if tree is not None else ():
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.lineno == line:
-            return any(_ELISION_COMMENT.match(text) for text in lines[line : node.end_lineno])
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if node.lineno == line or any(d.lineno == line for d in node.decorator_list):
+            end = node.end_lineno or node.lineno
+            indent = node.col_offset
+            while end < len(lines) and (  # comments after the last statement, still inside
+                not lines[end].strip()
+                or (lines[end].lstrip().startswith("#") and _indent(lines[end]) > indent)
+            ):
+                end += 1
+            return any(_ELISION_COMMENT.match(text) for text in lines[node.lineno : end])
     return False
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
 
 
 def _elided_callee(ctx: BlockContext, line: int) -> str | None:
@@ -808,7 +822,8 @@ def _to_finding(
             f" (said of `{guess.statement}`, exampletest's guess for the missing "
             f"`{guess.name}`: the author may mean another `{guess.name}`)"
         )
-    if category is Category.BROKEN and code == "return" and _body_left_out(ctx.block.code, line):
+    shown_in_part = code in ("return", "arg-type") and _body_left_out(ctx.block.code, line)
+    if category is Category.BROKEN and shown_in_part:
         category = Category.INCOMPLETE
         message += " (the function is shown in part: its body leaves code out with `# ...`)"
     elided = _elided_callee(ctx, line) if category is Category.BROKEN else None
