@@ -650,7 +650,8 @@ def test_an_error_about_an_earlier_blocks_name_points_at_that_definition(tmp_pat
 
 def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: Path) -> None:
     """``self._check_db()`` in a class the block shows, where no block of the document
-    defines ``_check_db``: the class is shown in part (incomplete, said so). A member that
+    defines ``_check_db``: the class is shown in part (incomplete, said so), as is a method
+    called on its objects (``service.get_user(1)``). A member that
     is defined somewhere, or an attribute of another block's class or a library's, is the
     reader's error as before (broken)."""
     code = (
@@ -664,7 +665,10 @@ def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: P
         "        self.hosts = hosts\n\n    def size(self) -> int:\n"
         "        return len(self.host_list)\n\n\n"
         "class Typo:\n    def get(self) -> int:\n        return 1\n\n"
-        "    def twice(self) -> int:\n        return self.gett() * 2\n"
+        "    def twice(self) -> int:\n        return self.gett() * 2\n\n\n"
+        "class Service:\n    def __init__(self, repo: object) -> None:\n"
+        "        self.repo = repo\n\n\n"
+        "def route(service: Service) -> object:\n    return service.get_user(1)\n"
     )
     then = (
         "def _check_cache(self) -> bool:\n    return True\n\n\n"
@@ -683,7 +687,8 @@ def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: P
         (19, "incomplete", '"Repo" has no attribute "_db"'),  # set in an `__init__` not shown
         (27, "broken", '"Rotator" has no attribute "host_list"'),  # the shown `__init__` does not
         (35, "broken", '"Typo" has no attribute "gett"; maybe "get"?'),  # a typo of a member
-        (44, "broken", '"Shown" has no attribute "balance"'),  # another block's class
+        (44, "incomplete", '"Service" has no attribute "get_user"'),  # shown for its wiring
+        (53, "broken", '"Shown" has no attribute "balance"'),  # another block's class
     }
     why = [f["message"] for f in first["findings"] if f["category"] == "incomplete"]
     assert "no block of the document defines `_check_db`: it shows `Health` in part" in why[0]

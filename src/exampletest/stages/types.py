@@ -905,10 +905,11 @@ _NO_ATTRIBUTE = re.compile(r'"(?:type\[)?(\w+)\]?" has no attribute "(\w+)"')
 
 
 def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
-    """(class, attribute) when mypy's missing attribute is one the block's own class reads
-    of itself and no block of the document defines anywhere: a method it calls
-    (``self._check_db()``), or a value where the class shows neither ``__init__`` nor its
-    fields (``self._db`` of a repository shown for its queries). The class is shown in part,
+    """(class, attribute) when mypy's missing attribute is one of the block's own class that
+    no block of the document defines anywhere: a method called on it or its objects
+    (``self._check_db()``, ``service.get_user(id)`` of a service shown for its wiring), or a
+    value the class reads of itself where it shows neither ``__init__`` nor its fields
+    (``self._db`` of a repository shown for its queries). The class is shown in part,
     that member left out; not the library's doing. A value a shown ``__init__`` never sets,
     an attribute of another block's class or a library's: the reader's error (broken)."""
     m = _NO_ATTRIBUTE.match(message)
@@ -921,11 +922,11 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
         for node in (tree.body if tree is not None else ())
         if isinstance(node, ast.ClassDef) and node.name == cls
     ]
+    if shown and re.search(rf"\.{re.escape(attr)}\s*\(", ctx.block.code):
+        return cls, attr  # a method, called on the class's objects or on itself
     receiver = rf"\b(?:self|cls)\.{re.escape(attr)}\b"
     if not shown or not re.search(receiver, ctx.block.code):
         return None
-    if re.search(receiver + r"\s*\(", ctx.block.code):
-        return cls, attr  # a method
     declares = any(
         isinstance(node, ast.AnnAssign)
         or (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "__init__")
