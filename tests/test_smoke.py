@@ -1314,3 +1314,18 @@ def test_a_client_that_retries_is_one_finding_not_one_per_try(
     )
     f = _one(write_doc, run_json, code)
     assert (f["rule"], f["category"], f["line"]) == ("sandbox:network", "env", 8)
+
+
+def test_a_library_exception_over_a_missing_name_is_that_name_not_the_blocks_error(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`pytest.warns` exits with "DID NOT WARN" while the missing `old_func` propagates: the
+    missing name is what happened (incomplete). Without a missing name, "DID NOT WARN" is the
+    block's own failure (broken)."""
+    code = 'import pytest\n\nwith pytest.warns(DeprecationWarning, match="old"):\n    old_func()\n'
+    found = _findings(run_json, _doc(write_doc, code))
+    assert [(f["rule"], f["category"]) for f in found] == [("ET002", "incomplete")]
+    shown = "import pytest\n\n\ndef f() -> None:\n    pass\n\n\n"
+    shown += "with pytest.warns(DeprecationWarning):\n    f()\n"
+    found = _findings(run_json, _doc(write_doc, shown))
+    assert [(f["rule"], f["category"]) for f in found] == [("Failed", "broken")]

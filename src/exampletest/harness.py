@@ -825,6 +825,7 @@ def _exception_record(
 ) -> dict[str, Any]:
     """What the stage needs to know of ``exc``; ``hidden``: builtins the block did not have
     (the missing names, for a pass 1 read off pass 2)."""
+    exc = _name_error_under(exc, filename) or exc
     record: dict[str, Any] = {
         "type": type(exc).__name__,
         "qualname": f"{type(exc).__module__}.{type(exc).__qualname__}",
@@ -892,6 +893,24 @@ def _short(exc: BaseException) -> str:
     if isinstance(exc, ImportError):  # "... from 'warnings' (/usr/lib/python3.11/warnings.py)"
         first = re.sub(r" \((?:/|[A-Za-z]:\\)[^()]*\)$", "", first)
     return (f"{type(exc).__name__}: {first}" if first else type(exc).__name__)[:500]
+
+
+def _name_error_under(exc: BaseException, filename: str) -> NameError | None:
+    """The block's own NameError that a library's exception was raised over (``pytest.warns``
+    exiting with "DID NOT WARN" while the missing ``old_func`` was propagating): that
+    NameError is what happened. Not when the block raised the other exception itself, or
+    chained it on purpose (``raise ... from``)."""
+    under = exc.__context__
+    if not isinstance(under, NameError) or isinstance(exc, NameError):
+        return None
+    if exc.__cause__ is not None or exc.__suppress_context__:
+        return None
+    tb, last = exc.__traceback__, None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None or last.tb_frame.f_code.co_filename == filename:
+        return None
+    return under
 
 
 def _involves_placeholder(exc: BaseException, hidden: Set[str] = frozenset()) -> bool:
