@@ -185,8 +185,8 @@ def _replacement_hint(f: Finding) -> str | None:
 def _same_problem(a: Finding, b: Finding) -> bool:
     if a.line != b.line or a.category != b.category or (a.stage, a.rule) == (b.stage, b.rule):
         return False
-    if any(_GUESSED in f.message for f in (a, b)):  # mypy on a guessed import: the missing
-        return False  # name stays its own finding (a NameError there folds into it)
+    if {a.stage, b.stage} == {"context", "types"} and any(_GUESSED in f.message for f in (a, b)):
+        return False  # mypy on a guessed import: the missing name stays its own finding
     return bool(_subjects(a) & _subjects(b))
 
 
