@@ -282,3 +282,20 @@ def test_a_build_started_for_other_packages_is_stopped_and_not_used(
     assert builds == [["jwt", "sqlalchemy"], ["sqlalchemy"]]
     assert index.lookup("PyJWTError") is None  # jwt was not asked for: not walked
     assert not early.result().complete  # killed: its (empty) index is never used
+
+
+def test_an_installed_submodule_is_found_on_disk_without_importing_it() -> None:
+    """The prewarm's and the smoke stage's check of a dotted module name (from an untrusted
+    block): found by its file, nothing imported (importing it would run its parents)."""
+    import subprocess
+
+    probe = (
+        "import sys\nfrom exampletest.nameindex import installed_module as m\n"
+        "print(m('sqlalchemy.ext.asyncio'), m('sqlalchemy'), m('json.decoder'),"
+        " m('sqlalchemy.no_such_module'), m('no_such_package.x'), m('sqlalchemy.'),"
+        " 'sqlalchemy' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["True", "True", "True", "False", "False", "False", "False"]

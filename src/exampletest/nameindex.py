@@ -509,6 +509,26 @@ def is_importable(module: str) -> bool:
         return False
 
 
+def installed_module(module: str) -> bool:
+    """Whether ``module`` (``sqlalchemy.ext.asyncio``) is a module of an installed package,
+    found on disk without importing anything (a submodule's parents would run their code:
+    the names may come from an untrusted block)."""
+    parts = module.split(".")
+    if not all(p.isidentifier() for p in parts) or not is_importable(parts[0]):
+        return False
+    if len(parts) == 1:
+        return True
+    try:
+        spec = importlib.util.find_spec(parts[0])  # a top-level name: nothing is imported
+    except (ImportError, ValueError, AttributeError):
+        return False
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        base = os.path.join(folder, *parts[1:])
+        if any(os.path.isfile(base + end) for end in ("/__init__.py", ".py", ".pyi")):
+            return True
+    return False
+
+
 _IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)|import[ \t]+([^\n;#]+))", re.M)
 
 

@@ -45,6 +45,7 @@ from exampletest.nameindex import (
     environment_key,
     imported_modules,
     imported_packages,
+    installed_module,
     is_importable,
 )
 from exampletest.parse import peek, read_document
@@ -160,16 +161,19 @@ def run(options: Options, progress: Progress | None = None) -> Report:
     documents: list[Document] = []
     early_index: EarlyBuild | None = None
 
-    def prewarm(start: bool = True, tops: set[str] | None = None) -> None:
-        """While the name index is built or the contexts analysed: mypy on the libraries
-        (``start``: False only seeds the cache from the user's)."""
+    def prewarm(start: bool = True, modules: set[str] | None = None) -> None:
+        """While the name index is built or the contexts analysed: mypy on the libraries,
+        the very modules the documents import (``sqlalchemy.ext.asyncio``, which importing
+        ``sqlalchemy`` does not reach, would otherwise be analysed by the blocks' own check,
+        after this one). ``start``: False only seeds the cache from the user's."""
         nonlocal prewarmed
         if "types" in options.stages:
             from exampletest.stages import types
 
             prewarmed = True
-            tops = imported_packages(d.blocks for d in documents) if tops is None else tops
-            packages = sorted(p for p in tops if is_importable(p))
+            if modules is None:
+                modules = {m for d in documents for b in d.blocks for m in imported_modules(b.code)}
+            packages = sorted(m for m in modules if installed_module(m))
             workdir = options.cache_dir / "work" / "types"
             seeds = user_cache() if options.use_cache else None
             types.prewarm(workdir, mypy_cache, packages, options.mypy_options, seeds, start)
@@ -192,7 +196,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
         if "smoke" in options.stages:
             workers = smoke_workers(options, blocks, modules)
             workers.start()
-        prewarm(start=blocks >= EARLY_PREWARM_BLOCKS, tops={m.partition(".")[0] for m in modules})
+        prewarm(start=blocks >= EARLY_PREWARM_BLOCKS, modules=modules)
 
     try:
         documents, errors = load_documents(options, start_early)

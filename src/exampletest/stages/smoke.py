@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib.util
-import os
 import re
 import sys
 from collections import deque
@@ -18,7 +17,7 @@ from exampletest import transcript
 from exampletest.assemble import smoke_payload
 from exampletest.context import MISSING_IMPORT, BlockContext, defined_too_late
 from exampletest.model import Block, Category, Finding
-from exampletest.nameindex import distribution_for, is_importable
+from exampletest.nameindex import distribution_for, installed_module, is_importable
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
 from exampletest.stages import EXCERPT, NEWER_PYTHON, newer_stdlib
@@ -463,7 +462,7 @@ def _exception(
         return
     unloaded = (
         f"{lacking[0]}.{lacking[1]}"
-        if lacking is not None and kind == "AttributeError" and _submodule(*lacking)
+        if lacking is not None and kind == "AttributeError" and installed_module(".".join(lacking))
         else None
     )
     if unloaded is not None and ctx.missing_modules:
@@ -686,23 +685,6 @@ def _quoted(name: str, message: str) -> bool:
 #: What fails on an elided value: ``return {...}`` dumped, ``[...]`` iterated.
 _ELLIPSIS_TYPE = re.compile(r"'ellipsis'|EllipsisType")
 _ELIDED_VALUE = re.compile(r"[\[{(]\s*\.\.\.\s*[\]})]|(?:=|return)\s*\.\.\.\s*$", re.M)
-
-
-def _submodule(package: str, name: str) -> bool:
-    """Whether ``package.name`` is a module of an installed package, found on disk without
-    importing anything (the names come from an untrusted block's exception)."""
-    parts = package.split(".")
-    if not all(p.isidentifier() for p in parts) or not name.isidentifier():
-        return False
-    try:
-        spec = importlib.util.find_spec(parts[0])  # a top-level name: nothing is imported
-    except (ImportError, ValueError):
-        return False
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        base = os.path.join(folder, *parts[1:], name)
-        if os.path.isfile(os.path.join(base, "__init__.py")) or os.path.isfile(base + ".py"):
-            return True
-    return False
 
 
 def _event(ctx: BlockContext, record: dict[str, Any]) -> Finding | None:
