@@ -341,6 +341,10 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     # An API listing: signatures alone, without a colon or a body.
     listing = "def on_event(self, event: Event)\n\nasync def close() -> None\n"
     assert _found(index, listing) == [("elided", "incomplete")]
+    # ... one parameter per line (httpx-sse's README), a default's call among them
+    listing = "def connect_sse(\n    client: Client,\n    timeout=Timeout(5),\n) -> Source\n"
+    assert _found(index, listing) == [("elided", "incomplete")]
+    assert _found(index, "def f(\n    x,\n)\n    return x\n") == [("SyntaxError", "broken")]
     # Python 2, by Python 3's own words: outdated, not a typo.
     assert _found(index, "print 'hello'\n") == [("python2", "stale")]
     assert _found(index, "try:\n    x()\nexcept ValueError, e:\n    pass\n") == [

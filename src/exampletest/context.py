@@ -518,9 +518,11 @@ _ELISIONS = (
         r"\1()",
         "the `...` stands for parameters left out",
     ),
-    (  # an API listing: `def on_event(self, event: Event)`, the signature alone
+    (  # an API listing: `def on_event(self, event: Event)`, the signature alone (its
+        # parameters on lines of their own too, a default's call among them)
         re.compile(
-            r"(?m)^([ \t]*(?:async[ \t]+)?def[ \t]+\w+[ \t]*\(.*\)(?:[ \t]*->[^:\n]+)?)[ \t]*$"
+            r"(?m)^([ \t]*(?:async[ \t]+)?def[ \t]+\w+[ \t]*\((?:[^()]|\([^()]*\))*\)"
+            r"(?:[ \t]*->[^:\n]+)?)[ \t]*$"
         ),
         r"\1: ...",
         "a signature listed without its body",
