@@ -651,7 +651,7 @@ def test_an_error_about_an_earlier_blocks_name_points_at_that_definition(tmp_pat
 def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: Path) -> None:
     """``self._check_db()`` in a class the block shows, where no block of the document
     defines ``_check_db``: the class is shown in part (incomplete, said so), as is a method
-    called on its objects (``service.get_user(1)``). A member that
+    called on its objects (``service.get_user(1)``, in a route of the same name). A member that
     is defined somewhere, or an attribute of another block's class or a library's, is the
     reader's error as before (broken)."""
     code = (
@@ -668,7 +668,7 @@ def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: P
         "    def twice(self) -> int:\n        return self.gett() * 2\n\n\n"
         "class Service:\n    def __init__(self, repo: object) -> None:\n"
         "        self.repo = repo\n\n\n"
-        "def route(service: Service) -> object:\n    return service.get_user(1)\n"
+        "def get_user(service: Service) -> object:\n    return service.get_user(1)\n"
     )
     then = (
         "def _check_cache(self) -> bool:\n    return True\n\n\n"

@@ -252,10 +252,12 @@ _BINDING = re.compile(
 
 @functools.lru_cache(maxsize=4096)
 def _attributes(code: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Every name and attribute the code binds anywhere (functions, classes, assignments,
-    fields, ``self.x = ...``, a relationship's ``back_populates`` and ``backref``), and the
-    attributes it reads (``x.total += 1`` reads ``total``, and binds nothing new). One walk,
-    memoised: a fix's trial analyses its whole document again."""
+    """Every attribute the code binds (a class's methods, fields and class-level names,
+    ``self.x = ...``, a method shown without its class, a relationship's ``back_populates``
+    and ``backref``, ``setattr``), and the attributes it reads (``x.total += 1`` reads
+    ``total``, and binds nothing new). A module-level function or name is no attribute: a
+    route ``get_user`` leaves a service's ``get_user()`` unbound. One walk, memoised: a fix's
+    trial analyses its whole document again."""
     tree = tree_or_none(code)
     if tree is None:
         return frozenset(n for m in _BINDING.finditer(code) for n in m.groups() if n), frozenset()
@@ -272,12 +274,10 @@ def _attributes(code: str) -> tuple[frozenset[str], frozenset[str]]:
             reads.add(node.attr)
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
             found.add(node.attr)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        elif isinstance(node, ast.ClassDef):
+            found |= _class_members(node)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _method_shown_alone(node):
             found.add(node.name)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            found.add(node.id)
-        elif isinstance(node, ast.alias):
-            found.add((node.asname or node.name).split(".")[0])
         elif isinstance(node, ast.keyword) and node.arg in ("back_populates", "backref"):
             if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                 found.add(node.value.value)
@@ -288,6 +288,30 @@ def _attributes(code: str) -> tuple[frozenset[str], frozenset[str]]:
                 if isinstance(a, ast.Constant) and isinstance(a.value, str)
             )
     return frozenset(found), frozenset(reads)
+
+
+def _method_shown_alone(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``def _check_cache(self) -> bool:`` outside a class: a method, its class not shown."""
+    return bool(node.args.args) and node.args.args[0].arg in ("self", "cls")
+
+
+def _class_members(cls: ast.ClassDef) -> set[str]:
+    """The names a class body binds (methods, fields, ``RED = 1``), under an ``if`` too, not
+    inside its methods."""
+    out: set[str] = set()
+    todo: list[ast.AST] = list(cls.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.add(node.name)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.add(node.id)
+        elif isinstance(node, ast.alias):
+            out.add((node.asname or node.name).split(".")[0])
+        if not isinstance(node, ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def _import_lines(code: str) -> str:
