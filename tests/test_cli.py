@@ -418,6 +418,31 @@ def test_indexing_a_guessed_class_is_said_of_the_guess_not_the_code(
     assert "exampletest's guess for the missing `conv`" in by_rule["misc"]["message"]
 
 
+def test_a_later_block_keeps_its_fix_when_the_earlier_ones_rewrite_is_what_fails(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The earlier block's models rewrite types `name` as `str | None`, so the later block's
+    `u.name.upper()` no longer types. The earlier block ends without that rewrite; the later
+    one, tried again beside the earlier block as it ends, keeps its own `utcnow()` fix."""
+    model = (
+        "from sqlalchemy import Column, Integer, String, create_engine\n"
+        "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\n"
+        "class User(Base):\n    __tablename__ = 'users'\n"
+        "    id = Column(Integer, primary_key=True)\n    name = Column(String(50))\n"
+    )
+    use = (
+        "from datetime import datetime\n\nengine = create_engine('sqlite://')\n"
+        "Base.metadata.create_all(engine)\nu = User(name='ada')\n"
+        "print(u.name.upper(), datetime.utcnow())\n"
+    )
+    write_doc("l.md", f"```python\n{model}```\n\n```python\n{use}```\n")
+    _code, report = run_json("--no-cache", "l.md")
+    first, second = (b["fix"] for b in report["documents"][0]["blocks"])
+    assert not first["verified"] and "nothing applied" in first["notes"][-1]
+    assert second["verified"] and "DTZ003" in second["resolves"]
+    assert "datetime.now(UTC)" in second["replacement"]
+
+
 def test_a_fix_keeps_an_example_marked_as_the_wrong_way_and_modernises_the_rest(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

@@ -507,11 +507,26 @@ def propose(
     #: The later blocks that made a block worse (its own code may be fine: it waits while
     #: they are still being tried)
     blamed: dict[Key, set[Key]] = {}
-    while pending:
+    last = False  # the last round: see below
+    while pending or not last:
+        if not pending:
+            # One last try, in the document as it ends, for each block every combination
+            # made worse itself beside an earlier block that was being tried: that one may
+            # have ended without the rewrite that did it (it waited for this one, blaming
+            # it, then left out a group of its own). Not the blocks that blamed later ones.
+            last = True
+            pending = {
+                k
+                for k in tried
+                if not states[k].groups
+                and not blamed.get(k)
+                and any(o[0] == k[0] and o[1] < k[1] for o in tried)
+            }
+            continue
         leave: dict[Key, str | None] = {}
         for key in sorted(pending):
             waits = (later := blamed.get(key)) and later <= pending - {key}
-            if together or key[0] in settled or waits:
+            if together or last or key[0] in settled or waits:
                 leave[key] = None
             elif queues.get(key):
                 leave[key] = queues[key].pop(0)
@@ -524,7 +539,8 @@ def propose(
                 trial[key] = (code, Rewrite(code))
                 applied[key] = groups
         if not trial:
-            break
+            pending.clear()
+            continue
         checked, unrun = _recheck(trial, states, options, index, workers, history)
         tried |= set(trial)
         revealing, settled = False, set()
@@ -554,6 +570,8 @@ def propose(
                 dropped[key].add(g)
             state.best = min(state.best, _count_worse(checked[key], original[key]))
         pending &= set(trial)
+        if last:
+            pending.clear()
         together, rounds = revealing and not rounds, rounds + 1
     for key in tried:
         if not states[key].groups:  # every combination was worse, or none was left to try
