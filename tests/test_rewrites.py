@@ -685,6 +685,11 @@ def test_utcnow_before_python_3_11_becomes_timezone_utc() -> None:
     taken = "from datetime import datetime\ntimezone = 'Europe/Paris'\nnow = datetime.utcnow()\n"
     kept = stdlib.rewrite(taken, RewriteContext(utc_alias=False))
     assert kept.code == taken and any("timezone" in n for n in kept.notes)
+    # a function's own `timezone` (a parameter) is not the class the rewrite would import
+    param = "from datetime import datetime\n\n\ndef stamp(timezone):\n"
+    param += "    return f'{datetime.utcnow()} {timezone}'\n"
+    kept = stdlib.rewrite(param, RewriteContext(utc_alias=False))
+    assert kept.code == param and any("datetime.timezone.utc by hand" in n for n in kept.notes)
 
 
 def test_utcnow_stays_naive_utc_where_sqlalchemy_columns_store_naive_datetimes() -> None:

@@ -71,7 +71,9 @@ class _Utc(PassTransformer):
             self.classes.add("datetime")
         self.modules = module_aliases(module, "datetime")
         self.utc = "UTC" if alias else "timezone"  # the name the rewrite imports
-        self.utc_free = self.utc not in scope or names.get(self.utc) == self.utc
+        self.utc_free = names.get(self.utc) == self.utc or (
+            self.utc not in scope and not _bound_in_a_function(module.code, self.utc)
+        )
         self.naive = _naive_columns(module)
         self.method = method
         self.call_rule = call_rule
@@ -137,7 +139,8 @@ class _Utc(PassTransformer):
             return updated_node
         utc = self._utc(func.value)
         if utc is None:
-            self.note("ET501", original_node, f"the name {self.utc} is taken; rewrite it by hand")
+            other = "timezone.utc" if self.utc == "UTC" else "datetime.timezone.utc"
+            self.note("ET501", original_node, f"the name {self.utc} is taken; use {other} by hand")
             return updated_node
         assert isinstance(updated_node.func, cst.Attribute)
         new = "now" if self.method == "utcnow" else "fromtimestamp"
@@ -193,6 +196,24 @@ class _Utc(PassTransformer):
         # Mark the callee before its Attribute is left, so a call is not also turned into a lambda.
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == self.method:
             self.parents.add(id(node.func))
+
+
+def _bound_in_a_function(code: str, name: str) -> bool:
+    """Whether a function of the code binds ``name`` (a parameter ``timezone: str``, a local):
+    there the imported name would not be the one the rewrite means."""
+    try:
+        table = symtable.symtable(code, "<block>", "exec")
+    except (SyntaxError, ValueError):
+        return True
+    todo = list(table.get_children())
+    while todo:
+        scope = todo.pop()
+        todo.extend(scope.get_children())
+        if scope.get_type() != "module" and name in scope.get_identifiers():
+            symbol = scope.lookup(name)
+            if symbol.is_local() or symbol.is_parameter():
+                return True
+    return False
 
 
 def _utcnow(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
