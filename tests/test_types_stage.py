@@ -751,3 +751,17 @@ def test_a_missing_return_in_a_function_shown_in_part_is_incomplete(tmp_path: Pa
         ("arg-type", 20, "incomplete"),  # no `yield` shown: a coroutine, not a generator
     ]
     assert "shown in part" in block["findings"][0]["message"]
+
+
+def test_a_method_missing_from_a_class_shown_whole_stays_broken(tmp_path: Path) -> None:
+    """`g.salute()` on a class that shows methods of its own and no sign of leaving any out:
+    a mistake mypy has no "maybe" for, not a member left out."""
+    code = (
+        "class Greeter:\n    def greet(self, name: str) -> str:\n        return name\n\n\n"
+        "def welcome(g: Greeter) -> str:\n    return g.salute('ada')\n\n\n"
+        "class Shown:\n    def greet(self) -> str:\n        return 'hi'\n\n    # ...\n\n\n"
+        "def use(s: Shown) -> str:\n    return s.salute()\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["category"]) for f in block["findings"] if f["rule"] == "attr-defined"]
+    assert found == [(8, "broken"), (19, "incomplete")]

@@ -488,19 +488,23 @@ def _body_left_out(code: str, line: int) -> bool:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         if node.lineno == line or any(d.lineno == line for d in node.decorator_list):
-            end = node.end_lineno or node.lineno
-            indent = node.col_offset
-            while end < len(lines) and (  # comments after the last statement, still inside
-                not lines[end].strip()
-                or (lines[end].lstrip().startswith("#") and _indent(lines[end]) > indent)
-            ):
-                end += 1
-            return any(_ELISION_COMMENT.match(text) for text in lines[node.lineno : end])
+            return _says_left_out(node, lines)
     return False
 
 
-def _indent(text: str) -> int:
-    return len(text) - len(text.lstrip())
+def _says_left_out(node: ast.stmt, lines: Sequence[str]) -> bool:
+    """Whether a definition's body has a ``# ...`` line, the comments after its last
+    statement (still indented under it) included."""
+    end = node.end_lineno or node.lineno
+    while end < len(lines) and (
+        not lines[end].strip()
+        or (
+            lines[end].lstrip().startswith("#")
+            and len(lines[end]) - len(lines[end].lstrip()) > node.col_offset
+        )
+    ):
+        end += 1
+    return any(_ELISION_COMMENT.match(text) for text in lines[node.lineno : end])
 
 
 def _elided_callee(ctx: BlockContext, line: int) -> str | None:
@@ -922,9 +926,12 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
         for node in (tree.body if tree is not None else ())
         if isinstance(node, ast.ClassDef) and node.name == cls
     ]
-    if shown and re.search(rf"\.{re.escape(attr)}\s*\(", ctx.block.code):
-        return cls, attr  # a method, called on the class's objects or on itself
     receiver = rf"\b(?:self|cls)\.{re.escape(attr)}\b"
+    if shown and re.search(receiver + r"\s*\(", ctx.block.code):
+        return cls, attr  # a method it calls on itself
+    called = re.search(rf"\.{re.escape(attr)}\s*\(", ctx.block.code)
+    if shown and called and _partly_shown(shown[-1], ctx.block.code):
+        return cls, attr  # a method, called on the objects of a class shown for its wiring
     if not shown or not re.search(receiver, ctx.block.code):
         return None
     declares = any(
@@ -933,6 +940,24 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
         for node in shown[-1].body
     )
     return None if declares else (cls, attr)
+
+
+def _partly_shown(cls: ast.ClassDef, code: str) -> bool:
+    """The class says it is shown in part: no method but dunders (a service shown for its
+    ``__init__``), or a body that leaves code out (``...``, ``# ...``). A class with methods of
+    its own that lacks the one called has a mistake (a name mypy has no "maybe" for)."""
+    methods = [
+        n
+        for n in cls.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith("__")
+    ]
+    if not methods:
+        return True
+    elided = any(
+        isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and n.value.value is ...
+        for n in cls.body
+    )
+    return elided or _says_left_out(cls, code_lines(code))
 
 
 def _validated_by_pydantic(ctx: BlockContext, code: str, message: str, line: int) -> str | None:
