@@ -750,6 +750,15 @@ def test_a_missing_return_in_a_function_shown_in_part_is_incomplete(tmp_path: Pa
         ("return", 15, "broken"),
         ("arg-type", 20, "incomplete"),  # no `yield` shown: a coroutine, not a generator
     ]
+    # a decorator's own argument of the wrong type is no part left out
+    retry = (
+        "from collections.abc import Callable\n\n\n"
+        "def retry(times: int) -> Callable[[Callable[..., str]], Callable[..., str]]:\n"
+        "    return lambda f: f\n\n\n@retry(times='3')\ndef fetch(url: str) -> str:\n"
+        "    # ... call the API\n    return url\n"
+    )
+    [block] = _run_types(tmp_path, retry)
+    assert [(f["rule"], f["category"]) for f in block["findings"]] == [("arg-type", "broken")]
     assert "shown in part" in block["findings"][0]["message"]
 
 

@@ -492,9 +492,15 @@ def _body_left_out(code: str, line: int) -> bool:
     return False
 
 
+#: mypy on a decorator given the function it decorates (``@asynccontextmanager``).
+_DECORATED = re.compile(r'Argument 1 to "[\w.]+" has incompatible type "Callable\[')
+
+
 def _says_left_out(node: ast.stmt, lines: Sequence[str]) -> bool:
-    """Whether a definition's body has a ``# ...`` line, the comments after its last
-    statement (still indented under it) included."""
+    """Whether a definition's own body has a ``# ...`` line (at its indentation, not a
+    nested function's), the comments after its last statement included."""
+    body = getattr(node, "body", None)
+    indent = body[0].col_offset if body else node.col_offset + 4
     end = node.end_lineno or node.lineno
     while end < len(lines) and (
         not lines[end].strip()
@@ -504,7 +510,10 @@ def _says_left_out(node: ast.stmt, lines: Sequence[str]) -> bool:
         )
     ):
         end += 1
-    return any(_ELISION_COMMENT.match(text) for text in lines[node.lineno : end])
+    return any(
+        _ELISION_COMMENT.match(text) and len(text) - len(text.lstrip()) == indent
+        for text in lines[node.lineno : end]
+    )
 
 
 def _elided_callee(ctx: BlockContext, line: int) -> str | None:
@@ -826,7 +835,8 @@ def _to_finding(
             f" (said of `{guess.statement}`, exampletest's guess for the missing "
             f"`{guess.name}`: the author may mean another `{guess.name}`)"
         )
-    shown_in_part = code in ("return", "arg-type") and _body_left_out(ctx.block.code, line)
+    itself = code == "arg-type" and _DECORATED.match(message) is not None  # the function
+    shown_in_part = (code == "return" or itself) and _body_left_out(ctx.block.code, line)
     if category is Category.BROKEN and shown_in_part:
         category = Category.INCOMPLETE
         message += " (the function is shown in part: its body leaves code out with `# ...`)"
