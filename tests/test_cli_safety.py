@@ -419,3 +419,28 @@ def test_an_internal_error_on_one_document_costs_that_document_not_the_run(
     [line] = [e for e in captured.err.splitlines() if "internal error" in e]
     assert line.startswith("exampletest: bad.md: stage failed: internal error (IndexError: ")
     assert "its blocks were not checked" in line
+
+
+def test_a_fix_engine_error_is_reported_and_nothing_is_cached_without_the_fixes(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug of the fix engine costs the fixes of that run (exit 2, one line), not the report,
+    and is not remembered: the next run, with the cache, proposes them."""
+    from exampletest.fix import engine
+
+    (in_tmp / "f.md").write_text("```python\nfrom typing import List\n\nx: List[int] = []\n```\n")
+    real = engine.propose
+
+    def trips(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(engine, "propose", trips)
+    assert main(["run", "--format", "json", "f.md"]) == 2
+    captured = capsys.readouterr()
+    [block] = json.loads(captured.out)["documents"][0]["blocks"]
+    assert block["status"] == "stale" and block["fix"] is None
+    assert "fixes: stage failed: internal error (OSError" in captured.err
+    monkeypatch.setattr(engine, "propose", real)
+    assert main(["run", "--format", "json", "f.md"]) == 0  # stale fails only --fail-on stale
+    [block] = json.loads(capsys.readouterr().out)["documents"][0]["blocks"]
+    assert block["fix"]["verified"] and "x: list[int] = []" in block["fix"]["replacement"]

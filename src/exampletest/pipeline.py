@@ -292,6 +292,7 @@ def run(options: Options, progress: Progress | None = None) -> Report:
                     propose(report, documents, options, index, ids, workers, early)
                 except Exception as exc:  # an exampletest bug costs the fixes, not the report
                     report.errors.append(f"fixes: {STAGE_FAILED}: {_internal(exc)}")
+                    fresh = []  # nothing remembered: the next run tries the fixes again
             attach_diffs(report, documents)
     finally:
         if early_index is not None:  # only still running when the run stopped before it
