@@ -472,6 +472,20 @@ def test_a_fix_keeps_an_example_marked_as_the_wrong_way_and_modernises_the_rest(
     assert "    return len(db.query(User).all())\n" in fix["replacement"]
     assert "    return db.scalars(select(User)).first()\n" in fix["replacement"]
     assert "left as written: the example marked as the wrong way (line 20)" in fix["notes"]
+    # the import only the marked example still uses stays (ruff's fix had dropped `List`)
+    typing = (
+        "from typing import List, Optional\n\n# Before (old typing)\n"
+        "def old(xs: List[int]) -> List[int]:\n    return xs\n\n# After\n"
+        "def new(x: Optional[int] = None) -> list[int]:\n    return [x or 0]\n\n"
+        "print(old([1]), new())\n"
+    )
+    write_doc("typing.md", f"```python\n{typing}```\n")
+    _code, report = run_json("--no-cache", "typing.md")
+    fix = report["documents"][0]["blocks"][0]["fix"]
+    assert fix["verified"] and "UP045" in fix["resolves"]
+    assert "def old(xs: List[int]) -> List[int]:" in fix["replacement"]
+    assert "def new(x: int | None = None) -> list[int]:" in fix["replacement"]
+    assert fix["replacement"].startswith("from typing import List")
 
 
 def test_fastapis_old_auth_recipe_gets_a_verified_fix_that_runs_for_real(

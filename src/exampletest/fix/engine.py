@@ -41,7 +41,7 @@ from exampletest.context import (
 from exampletest.fix import fastapi, output, pydantic_v1, sqlalchemy, stdlib
 from exampletest.fix.base import Rewrite, RewriteContext, keep_start, relocate_notes
 from exampletest.fix.diff import document_diff
-from exampletest.fix.imports import add_imports, drop_imports, seed_isort
+from exampletest.fix.imports import add_imports, drop_imports, imports_added, seed_isort
 from exampletest.fix.marked import marked_lines, spare
 from exampletest.model import (
     Block,
@@ -61,7 +61,7 @@ from exampletest.pool import Workers
 from exampletest.rules.base import dotted
 from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.types import SharedRun
-from exampletest.symbols import analyze, code_lines, parse_code, parse_tree
+from exampletest.symbols import analyze, code_lines, parse_tree
 from exampletest.verdict import subjects
 from exampletest.writeback import WriteError, replace_blocks, writable
 
@@ -206,7 +206,7 @@ def _ruff_batch(
                     continue  # ruff rewrote the marker away: nothing safe to take
                 head, text = text.split(_BLOCK_STARTS, 1)
                 try:
-                    added = _imports_added(headers[key], head)
+                    added = imports_added(headers[key], head)
                 except SyntaxError:
                     continue
             fixed = keep_start(items[key][0], text)
@@ -228,28 +228,6 @@ def _ruff_batch(
             )
             applied = tuple(r for r in items[key][1] if r[:1] != "-")
             out[key] = Rewrite(fixed, applied, notes)
-    return out
-
-
-def _imports_added(before: str, after: str) -> list[str]:
-    """The imports ruff's fixes added to the earlier blocks' imports in front of a block
-    (UP017's ``UTC`` joins the ``from datetime import ...`` there): the block needs them
-    itself, the earlier block is not part of its fix. Raises SyntaxError as ``ast.parse``."""
-    old = set(_import_statements(before))
-    return [s for s in _import_statements(after) if s not in old]
-
-
-def _import_statements(code: str) -> list[str]:
-    out: list[str] = []
-    for node in ast.walk(parse_code(code)):
-        if isinstance(node, ast.Import):
-            names = node.names
-            out += [f"import {a.name}" + (f" as {a.asname}" if a.asname else "") for a in names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            out += [
-                f"from {node.module} import {a.name}" + (f" as {a.asname}" if a.asname else "")
-                for a in node.names
-            ]
     return out
 
 
@@ -633,6 +611,10 @@ def _apply_all(
     return out
 
 
+#: The note of a fix that keeps an example marked as the wrong way (only with a fix).
+LEFT_AS_WRITTEN = "left as written: the example marked as the wrong way"
+
+
 def _spare_marked(state: _State, code: str) -> str:
     """The rewritten code with an example marked as the wrong way kept as written (its
     intentional findings' statements, not those of a rule the whole block keeps: a tab's
@@ -645,7 +627,7 @@ def _spare_marked(state: _State, code: str) -> str:
     spared = spare(block.code, code, marked)
     if spared != code:
         where = ", ".join(str(block.doc_line(n)) for n in sorted({n for n in lines if n}))
-        note = f"left as written: the example marked as the wrong way (line {where})"
+        note = f"{LEFT_AS_WRITTEN} (line {where})"
         if note not in state.notes:
             state.notes.append(note)
     return spared
@@ -999,9 +981,8 @@ def _nonblank(code: str) -> list[str]:
 
 def _fix(state: _State) -> Fix | None:
     if not state.groups or state.after is None:
-        if state.notes:
-            return Fix(state.result.block.code, "", (), False, tuple(state.notes))
-        return None
+        notes = tuple(n for n in state.notes if not n.startswith(LEFT_AS_WRITTEN))
+        return Fix(state.result.block.code, "", (), False, notes) if notes else None
     after = Counter(finding_key(f) for f in state.after if not f.intentional)
     gone = state.before - after
     # A new run-time failure in the trial (an added import that cannot be imported here) may

@@ -370,3 +370,24 @@ def _drop_imports(module: cst.Module, unused: set[tuple[str, str]]) -> cst.Modul
             carry = []
         body.append(stmt)
     return module.with_changes(body=body)
+
+
+def imports_added(before: str, after: str) -> list[str]:
+    """The import statements ``after`` has that ``before`` has not, one name each (UP017's
+    ``UTC`` joining a ``from datetime import ...``). Raises SyntaxError as ``ast.parse``."""
+    old = set(_import_statements(before))
+    return [s for s in _import_statements(after) if s not in old]
+
+
+def _import_statements(code: str) -> list[str]:
+    out: list[str] = []
+    for node in ast.walk(parse_code(code)):
+        if isinstance(node, ast.Import):
+            names = node.names
+            out += [f"import {a.name}" + (f" as {a.asname}" if a.asname else "") for a in names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out += [
+                f"from {node.module} import {a.name}" + (f" as {a.asname}" if a.asname else "")
+                for a in node.names
+            ]
+    return out

@@ -11,6 +11,7 @@ import ast
 import difflib
 from collections.abc import Iterable
 
+from exampletest.fix.imports import add_imports, imports_added
 from exampletest.symbols import source_lines, tree_or_none
 
 
@@ -36,18 +37,37 @@ def spare(before: str, after: str, marked: set[int]) -> str:
     change needed) or no longer parses."""
     if not marked:
         return after
+    spared = _undone(before, after, marked)
+    if spared == after:
+        return after
+    # The imports as they were, with the ones the rewrite adds: it may have dropped one only
+    # the marked example still uses (`List`, once ruff wrote `list[int]` there).
+    tree = tree_or_none(before)
+    imports = {
+        n
+        for s in (tree.body if tree is not None else [])
+        if isinstance(s, ast.Import | ast.ImportFrom)
+        for n in range(s.lineno, (s.end_lineno or s.lineno) + 1)
+    }
+    try:
+        added = imports_added(before, after)
+    except (SyntaxError, ValueError):
+        return before
+    spared = add_imports(_undone(before, after, marked | imports), added)
+    if _without_imports(spared) in (None, _without_imports(before)):
+        return before
+    return spared
+
+
+def _undone(before: str, after: str, marked: set[int]) -> str:
+    """``after`` with each change that replaces or removes a ``marked`` line undone."""
     old, new = source_lines(before), source_lines(after)
     out: list[str] = []
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         touched = tag != "insert" and any(i1 < n <= i2 for n in marked)
         out += old[i1:i2] if touched else new[j1:j2]
-    spared = "".join(out)
-    if spared == after:
-        return after
-    if _without_imports(spared) in (None, _without_imports(before)):
-        return before
-    return spared
+    return "".join(out)
 
 
 def _without_imports(code: str) -> str | None:
