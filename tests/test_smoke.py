@@ -1321,7 +1321,7 @@ def test_a_library_exception_over_a_missing_name_is_that_name_not_the_blocks_err
 ) -> None:
     """`pytest.warns` exits with "DID NOT WARN" while the missing `old_func` propagates: the
     missing name is what happened (incomplete). Without a missing name, "DID NOT WARN" is the
-    block's own failure (broken)."""
+    block's own failure (broken); so is an error raised where the block handled a NameError."""
     code = 'import pytest\n\nwith pytest.warns(DeprecationWarning, match="old"):\n    old_func()\n'
     found = _findings(run_json, _doc(write_doc, code))
     assert [(f["rule"], f["category"]) for f in found] == [("ET002", "incomplete")]
@@ -1329,3 +1329,9 @@ def test_a_library_exception_over_a_missing_name_is_that_name_not_the_blocks_err
     shown += "with pytest.warns(DeprecationWarning):\n    f()\n"
     found = _findings(run_json, _doc(write_doc, shown))
     assert [(f["rule"], f["category"]) for f in found] == [("Failed", "broken")]
+    # a NameError the block handles itself is not what happened: the handler's error is
+    handled = (
+        'import json\n\ntry:\n    SETTINGS\nexcept NameError:\n    SETTINGS = json.loads("{")\n'
+    )
+    found = _findings(run_json, _doc(write_doc, handled))
+    assert [(f["rule"], f["category"]) for f in found] == [("JSONDecodeError", "broken")]

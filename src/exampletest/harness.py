@@ -896,21 +896,29 @@ def _short(exc: BaseException) -> str:
 
 
 def _name_error_under(exc: BaseException, filename: str) -> NameError | None:
-    """The block's own NameError that a library's exception was raised over (``pytest.warns``
-    exiting with "DID NOT WARN" while the missing ``old_func`` was propagating): that
-    NameError is what happened. Not when the block raised the other exception itself, or
-    chained it on purpose (``raise ... from``)."""
+    """The block's own NameError that a library's exception was raised over as it left a
+    ``with`` (``pytest.warns`` exiting with "DID NOT WARN" while the missing ``old_func`` was
+    propagating): that NameError is what happened. Not when the block raised the other
+    exception itself, chained it on purpose (``raise ... from``), or handled the NameError
+    (``except NameError:``, where the library raised)."""
     under = exc.__context__
     if not isinstance(under, NameError) or isinstance(exc, NameError):
         return None
     if exc.__cause__ is not None or exc.__suppress_context__:
         return None
-    tb, last = exc.__traceback__, None
+    tb, last, at = exc.__traceback__, None, None
     while tb is not None:
+        if at is None and tb.tb_frame.f_code.co_filename == filename:
+            at = tb.tb_lineno  # where the block was when the library raised
         last, tb = tb, tb.tb_next
-    if last is None or last.tb_frame.f_code.co_filename == filename:
+    if last is None or last.tb_frame.f_code.co_filename == filename or at is None:
         return None
-    return under
+    # Raised by a `with` statement's exit (the NameError escaping its body), not in an
+    # `except NameError:` handler of the block's, which handled it.
+    tree = _block_tree(filename)
+    nodes = ast.walk(tree) if tree is not None else ()
+    exits = any(isinstance(n, ast.With | ast.AsyncWith) and n.lineno == at for n in nodes)
+    return under if exits else None
 
 
 def _involves_placeholder(exc: BaseException, hidden: Set[str] = frozenset()) -> bool:
