@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import contextlib
+import glob
 import hashlib
 import importlib
 import importlib.util
@@ -526,6 +527,8 @@ def installed_module(module: str) -> bool:
         base = os.path.join(folder, *parts[1:])
         if any(os.path.isfile(base + end) for end in ("/__init__.py", ".py", ".pyi")):
             return True
+        if os.path.isdir(base) or glob.glob(glob.escape(base) + ".*.so"):
+            return True  # a namespace package, an extension module
     return False
 
 

@@ -173,7 +173,9 @@ def run(options: Options, progress: Progress | None = None) -> Report:
             prewarmed = True
             if modules is None:
                 modules = {m for d in documents for b in d.blocks for m in imported_modules(b.code)}
-            packages = sorted(m for m in modules if installed_module(m))
+            tops = {m for m in modules if installed_module(m.partition(".")[0])}
+            # (a module not found on disk, `os.path`, is still its package's)
+            packages = sorted({m if installed_module(m) else m.partition(".")[0] for m in tops})
             workdir = options.cache_dir / "work" / "types"
             seeds = user_cache() if options.use_cache else None
             types.prewarm(workdir, mypy_cache, packages, options.mypy_options, seeds, start)
