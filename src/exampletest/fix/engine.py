@@ -552,12 +552,16 @@ def propose(
             pending.clear()
         together, rounds = revealing and not rounds, rounds + 1
     for key in tried:
-        if not states[key].groups:  # every combination was worse, or none was left to try
-            why = f" (with every one, {first[key]})" if key in first else ""
-            states[key].notes.append(
-                "the rewrites were checked again and each combination found a new problem"
-                f"{why}; nothing applied"
-            )
+        if states[key].groups:
+            continue
+        if states[key].best == 1 << 30:  # no check of it ever came back (its document failed)
+            states[key].notes.append("the rewrites could not be checked again; nothing applied")
+            continue
+        why = f" (with every one, {first[key]})" if key in first else ""
+        states[key].notes.append(  # every combination was worse, or none was left to try
+            "the rewrites were checked again and each combination found a new problem"
+            f"{why}; nothing applied"
+        )
     for state in states.values():
         state.result.fix = _fix(state)
 
