@@ -428,6 +428,7 @@ def test_a_fix_engine_error_is_reported_and_nothing_is_cached_without_the_fixes(
     and is not remembered: the next run, with the cache, proposes them."""
     from exampletest.fix import engine
 
+    monkeypatch.setenv("EXAMPLETEST_CACHE_DIR", str(in_tmp / "own-cache"))  # not the session's
     (in_tmp / "f.md").write_text("```python\nfrom typing import List\n\nx: List[int] = []\n```\n")
     real = engine.propose
 
