@@ -34,6 +34,7 @@ from exampletest.nameindex import (
     Suggestion,
     distribution_for,
     importable_spelling,
+    installed_module,
     is_importable,
 )
 from exampletest.relative import relative_module
@@ -1285,7 +1286,7 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
             and isinstance(node.value, ast.Name)
             and node.value.id == name
             and not hasattr(obj, node.attr)
-            and not (sug.name is None and _submodule(sug.module, node.attr))
+            and not (sug.name is None and installed_module(f"{sug.module}.{node.attr}"))
         ):
             return False
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
@@ -1350,14 +1351,6 @@ def _used_as_callable(tree: ast.Module, name: str) -> bool:
         if isinstance(annotation, ast.AST) and any(named(n) for n in ast.walk(annotation)):
             return True
     return False
-
-
-def _submodule(module: str, name: str) -> bool:
-    """``logging.handlers``: a submodule, an attribute only once it is imported."""
-    try:
-        return importlib.util.find_spec(f"{module}.{name}") is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def _typing_own(name: str) -> bool:
