@@ -323,6 +323,20 @@ def test_a_console_session_gets_a_verified_fix_written_around_its_outputs(
     assert after["documents"][0]["blocks"][0]["status"] == "ok"
 
 
+#: A 1.x model whose nullable `name` the models rewrite types as `Mapped[str | None]`.
+_USER_MODEL = (
+    "from sqlalchemy.orm import Session, declarative_base\n\nBase = declarative_base()\n\n\n"
+    "class User(Base):\n    __tablename__ = 'users'\n"
+    "    id = Column(Integer, primary_key=True)\n    name = Column(String(50))\n"
+)
+
+
+def _left_out(fix: dict[str, Any]) -> str:
+    """The fix's one note on what it left out, and why."""
+    [why] = [n for n in fix["notes"] if n.startswith("left out:")]
+    return str(why)
+
+
 def test_a_column_model_gets_a_verified_fix_and_a_block_that_trips_on_none_keeps_it_out(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
@@ -330,12 +344,8 @@ def test_a_column_model_gets_a_verified_fix_and_a_block_that_trips_on_none_keeps
     created and used by the next block), its base now a class mypy follows. Where
     ``str | None`` makes mypy reject a later block's use, the model's rewrites stay out and
     the other rewrites stay in."""
-    model = (
-        "from sqlalchemy import Column, Integer, String, create_engine\n"
-        "from sqlalchemy.orm import Session, declarative_base\n\nBase = declarative_base()\n\n\n"
-        "class User(Base):\n    __tablename__ = 'users'\n"
-        "    id = Column(Integer, primary_key=True)\n"
-        "    name = Column(String(50), nullable=False)\n"
+    model = "from sqlalchemy import Column, Integer, String, create_engine\n" + (
+        _USER_MODEL.replace("Column(String(50))", "Column(String(50), nullable=False)")
     )
     use = (
         "engine = create_engine('sqlite://')\nBase.metadata.create_all(engine)\n"
@@ -359,8 +369,9 @@ def test_a_column_model_gets_a_verified_fix_and_a_block_that_trips_on_none_keeps
     assert fix["verified"] and "ET202" in fix["resolves"] and "ET204" not in fix["resolves"]
     assert "mapped_column" not in fix["replacement"]
     # and the fix says what it left out, and why
-    [why] = [n for n in fix["notes"] if n.startswith("left out:")]
-    assert why.startswith("left out: the models rewrites; with them, the block had a new mypy:")
+    assert _left_out(fix).startswith(
+        "left out: the models rewrites; with them, the block had a new mypy:"
+    )
 
 
 def test_a_block_made_worse_only_by_a_later_blocks_rewrite_keeps_its_whole_fix(
@@ -375,10 +386,7 @@ def test_a_block_made_worse_only_by_a_later_blocks_rewrite_keeps_its_whole_fix(
         "def shout(names: List[str]) -> List[str]:\n    return [n.upper() for n in names]\n"
     )
     second = (
-        "from sqlalchemy import Column, Integer, String\n"
-        "from sqlalchemy.orm import Session, declarative_base\n\nBase = declarative_base()\n\n\n"
-        "class User(Base):\n    __tablename__ = 'users'\n"
-        "    id = Column(Integer, primary_key=True)\n    name = Column(String(50))\n\n\n"
+        "from sqlalchemy import Column, Integer, String\n" + _USER_MODEL + "\n\n"
         "Base.metadata.create_all(engine)\n"
         "with Session(engine) as session:\n    session.add(User(name='ada'))\n"
         "    session.commit()\n    print(session.query(User).first().name.upper())\n"
@@ -395,8 +403,9 @@ def test_a_block_made_worse_only_by_a_later_blocks_rewrite_keeps_its_whole_fix(
         and "ET202" in later["resolves"]
         and "mapped_column" not in later["replacement"]
     )
-    [why] = [n for n in later["notes"] if n.startswith("left out:")]
-    assert why.startswith("left out: the models rewrites; with them, the block had a new mypy:")
+    assert _left_out(later).startswith(
+        "left out: the models rewrites; with them, the block had a new mypy:"
+    )
 
 
 def test_indexing_a_guessed_class_is_said_of_the_guess_not_the_code(
@@ -424,12 +433,7 @@ def test_a_later_block_keeps_its_fix_when_the_earlier_ones_rewrite_is_what_fails
     """The earlier block's models rewrite types `name` as `str | None`, so the later block's
     `u.name.upper()` no longer types. The earlier block ends without that rewrite; the later
     one, tried again beside the earlier block as it ends, keeps its own `utcnow()` fix."""
-    model = (
-        "from sqlalchemy import Column, Integer, String, create_engine\n"
-        "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\n"
-        "class User(Base):\n    __tablename__ = 'users'\n"
-        "    id = Column(Integer, primary_key=True)\n    name = Column(String(50))\n"
-    )
+    model = "from sqlalchemy import Column, Integer, String, create_engine\n" + _USER_MODEL
     use = (
         "from datetime import datetime\n\nengine = create_engine('sqlite://')\n"
         "Base.metadata.create_all(engine)\nu = User(name='ada')\n"
