@@ -421,6 +421,37 @@ def test_an_internal_error_on_one_document_costs_that_document_not_the_run(
     assert "its blocks were not checked" in line
 
 
+def test_an_internal_error_in_one_blocks_verdict_costs_its_merging_not_the_run(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug of the verdict (`With` has no `orelse`, once) on one block: that block keeps its
+    findings as the stages gave them, the run goes on and exits 2 with one line, and the
+    block is not cached: the next run gives its verdict."""
+    from exampletest import verdict
+
+    monkeypatch.setenv("EXAMPLETEST_CACHE_DIR", str(in_tmp / "own-cache"))  # not the session's
+    (in_tmp / "d.md").write_text("```python\nprint(1)\n```\n\n```python\nimport os\n{}['x']\n```\n")
+    real = verdict.mark_intentional
+
+    def trips(block: Any, findings: Any) -> Any:
+        if block.index == 2:
+            raise AttributeError("'With' object has no attribute 'orelse'")
+        return real(block, findings)
+
+    monkeypatch.setattr(verdict, "mark_intentional", trips)
+    assert main(["run", "--format", "json", "--no-fix", "d.md"]) == 2
+    captured = capsys.readouterr()
+    blocks = json.loads(captured.out)["documents"][0]["blocks"]
+    assert [b["status"] for b in blocks] == ["ok", "broken"]
+    assert {f["rule"] for f in blocks[1]["findings"]} >= {"KeyError", "F401"}  # unmerged
+    [line] = [e for e in captured.err.splitlines() if "internal error" in e]
+    assert "d.md:5: block 2: stage failed: its findings are not merged: internal error" in line
+    monkeypatch.setattr(verdict, "mark_intentional", real)
+    assert main(["run", "--format", "json", "--no-fix", "d.md"]) == 1
+    blocks = json.loads(capsys.readouterr().out)["documents"][0]["blocks"]
+    assert blocks[1]["status"] == "broken"
+
+
 def test_a_fix_engine_error_is_reported_and_nothing_is_cached_without_the_fixes(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

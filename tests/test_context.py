@@ -55,6 +55,98 @@ def test_earlier_definition_is_context_not_a_finding(index: NameIndex) -> None:
     assert ctxs[1].missing == ()
 
 
+def test_a_typo_in_one_function_leaves_the_blocks_other_definitions_to_later_blocks(
+    index: NameIndex,
+) -> None:
+    """asgi-lifespan's README: `print("Starting up"...)` in one hook; the next block runs
+    `main()`, which the broken block defines further down. Before, `main` was missing and
+    guessed to be `json.tool`'s, whose run read stdin and exited."""
+    ctxs = _contexts(
+        "```python\nimport asyncio\n\n@hook\nasync def startup():\n"
+        '    print("Starting up"...)\n\n@hook\n@other\nasync def main():\n'
+        "    await asyncio.sleep(0)\n```\n\n"
+        "```python\nasyncio.run(main())\n```\n",
+        index,
+    )
+    assert ctxs[0].findings[0].rule == "SyntaxError"
+    assert ctxs[1].missing == ()
+    assert {n for p in ctxs[1].prelude for n in p.statement.binds} == {"asyncio", "main"}
+    assert "startup" not in {n for p in ctxs[1].prelude for n in p.statement.binds}
+
+
+@pytest.mark.parametrize(
+    "caption", ["**OUTPUT:**", "Output:", "Expected output:", "This prints:", "You should see:"]
+)
+def test_program_output_in_a_python_fence_under_an_output_caption_is_a_wrong_label(
+    index: NameIndex, caption: str
+) -> None:
+    ctx = _contexts(f"{caption}\n\n```python\nThe root user is reserved.\n```\n", index)[0]
+    assert [(f.rule, f.category.value) for f in ctx.findings] == [("output", "style")]
+    assert "label the fence `text`" in ctx.findings[0].message
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "The output of this program:\n\nSome prose in between.\n\n",  # not right before
+        "Output is written to the log. Run:\n\n",  # a sentence, no caption
+        "",
+    ],
+)
+def test_text_in_a_python_fence_without_an_output_caption_stays_a_syntax_error(
+    index: NameIndex, before: str
+) -> None:
+    ctx = _contexts(f"{before}```python\nThe root user is reserved.\n```\n", index)[0]
+    assert [(f.rule, f.category.value) for f in ctx.findings] == [("SyntaxError", "broken")]
+
+
+def test_a_listing_cut_off_inside_a_docstring_is_an_excerpt(index: NameIndex) -> None:
+    method = (
+        "    def model_validate(\n        cls,\n        obj: Any,\n    ) -> Self:\n"
+        '        """Validate a pydantic model instance.\n\n        Returns:\n'
+        "            The validated model instance.\n"
+    )
+    ctx = _contexts(f"```python\n{method}```\n", index)[0]
+    found = [(f.rule, f.category.value) for f in ctx.findings if f.category.value != "style"]
+    assert found == [("excerpt", "incomplete")]
+    assert "inside the docstring of `model_validate`" in ctx.findings[-1].message
+    # a string left open in an expression is a typo: broken
+    ctx = _contexts('```python\nx = 1\nquery = """SELECT *\nFROM t\n```\n', index)[0]
+    assert [(f.rule, f.category.value) for f in ctx.findings] == [("SyntaxError", "broken")]
+
+
+def test_a_method_shown_without_its_class_is_not_what_a_later_bare_call_uses(
+    index: NameIndex,
+) -> None:
+    """A rules file shows `async def operation(self) -> None:` for its try/except, then
+    `result = await operation()` in another section: mypy said "does not return a value" of
+    the method. A plain function stays the later block's context."""
+    ctxs = _contexts(
+        "```python\nasync def operation(self) -> None:\n    pass\n\n"
+        "def helper() -> int:\n    return 1\n```\n\n"
+        "```python\nresult = await operation()\nhelper()\n```\n",
+        index,
+    )
+    assert {n for p in ctxs[1].prelude for n in p.statement.binds} == {"helper"}
+    assert "operation" in ctxs[1].missing
+
+
+def test_a_later_block_builds_on_the_right_way_not_the_wrong_way_beside_it(
+    index: NameIndex,
+) -> None:
+    ctxs = _contexts(
+        "```python\nfrom datetime import datetime, timezone\n\n# ✅ CORRECT\n"
+        "past = datetime.now(timezone.utc)\n\n# ❌ WRONG\npast = datetime.utcnow()\n"
+        "# ❌ BAD: only this way binds it\nlegacy = datetime.utcnow()\n```\n\n"
+        "```python\nprint(datetime.now(timezone.utc) - past, legacy)\n```\n",
+        index,
+    )
+    sources = [p.statement.source.strip() for p in ctxs[1].prelude]
+    assert "past = datetime.now(timezone.utc)" in sources
+    assert "past = datetime.utcnow()" not in sources
+    assert "legacy = datetime.utcnow()" in sources
+
+
 def test_a_block_that_continues_an_earlier_name_gets_its_definition(index: NameIndex) -> None:
     ctxs = _contexts(
         "```python\nimport logging\n\nlog = logging.getLogger()\n```\n\n"

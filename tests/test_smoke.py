@@ -1335,3 +1335,45 @@ def test_a_library_exception_over_a_missing_name_is_that_name_not_the_blocks_err
     )
     found = _findings(run_json, _doc(write_doc, handled))
     assert [(f["rule"], f["category"]) for f in found] == [("JSONDecodeError", "broken")]
+
+
+_MODEL = "from pydantic import BaseModel\n\nclass User(BaseModel):\n    id: int\n\n"
+
+
+@pytest.mark.parametrize(
+    ("code", "shown", "expected"),
+    [
+        # the tutorial's "If invalid data is provided:" then "Error:" and the error text
+        ('User(id="abc")\n', "pydantic_core._pydantic_core.ValidationError: 1 validation", []),
+        ('User(id="abc")\n', "Traceback (most recent call last):\n  ...\nValidationError: x", []),
+        # another exception than the one shown
+        ("{}['k']\n", "ValidationError: 1 validation error", [("broken", "KeyError")]),
+        # shown for the last statement; an earlier one raising it is not what is shown
+        ('User(id="abc")\nprint(1)\n', "ValidationError: 1", [("broken", "ValidationError")]),
+    ],
+)
+def test_the_exception_the_fence_after_a_script_shows_is_expected_of_its_last_statement(
+    write_doc: Callable[[str, str], Path], run_json: Any, code: str, shown: str, expected: Any
+) -> None:
+    error = f"Error:\n\n```\n{shown}\n```\n"
+    write_doc("d.md", f"```python\n{_MODEL}```\n\n```python\n{code}```\n\n{error}")
+    assert _rules_by_block(run_json, "d.md")[1] == expected
+
+
+@pytest.mark.parametrize(
+    ("tail", "intentional"),
+    [
+        ('if not policy.admin:\n    raise PermissionError("Admin access required")\n', True),
+        ('raise PermissionError("Admin access required")\n', True),
+        # the raise is not where the block ends: the code after it never ran
+        ('if not policy.admin:\n    raise PermissionError("no")\nprint("granted")\n', False),
+        # another exception than the one the block raises at its end
+        ('if policy.nope:\n    raise PermissionError("no")\n', False),
+    ],
+)
+def test_a_block_ending_in_its_own_raise_shows_that_error_on_purpose(
+    write_doc: Callable[[str, str], Path], run_json: Any, tail: str, intentional: bool
+) -> None:
+    code = "class Policy:\n    admin = False\n\n\npolicy = Policy()\n" + tail
+    (found,) = _findings(run_json, _doc(write_doc, code))
+    assert found["intentional"] is intentional

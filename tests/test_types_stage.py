@@ -774,3 +774,16 @@ def test_a_method_missing_from_a_class_shown_whole_stays_broken(tmp_path: Path) 
     [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["category"]) for f in block["findings"] if f["rule"] == "attr-defined"]
     assert found == [(8, "broken"), (19, "incomplete")]
+
+
+def test_a_pydantic_constrained_type_call_as_an_annotation_is_stale_not_broken(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "from pydantic import BaseModel, conlist\n\n\nclass Post(BaseModel):\n"
+        '    tags: conlist(str, min_length=1)\n    size: len("ab")\n'
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["rule"], f["category"]) for f in block["findings"]]
+    assert (6, "valid-type", "stale") in found
+    assert (7, "valid-type", "broken") in found  # any other call is no type, and no idiom

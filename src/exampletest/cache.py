@@ -59,6 +59,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(ctx.block.expected_exceptions),
         repr(ctx.block.shown_outputs),
         repr(ctx.block.printed_outputs),
+        str(ctx.block.output_caption),
         *(p.statement.source for p in ctx.prelude),
         *(f"{p.name}:{p.source}:{p.statement}:{p.as_type}" for p in ctx.provided),
         ctx.stub_source or "",

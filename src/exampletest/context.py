@@ -22,6 +22,7 @@ import inspect
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,16 +218,36 @@ def _analyze_document(
         )
         out.append(ctx)
         if symbols.syntax_error is None and block.skip_reason is None:
-            earlier.extend((block.index, s) for s in symbols.statements)
+            # (a method shown alone is not what a later block's bare `operation()` calls)
+            shown = [s for s in symbols.statements if not s.method]
+            earlier.extend((block.index, s) for s in _the_right_way(block, shown, earlier))
         elif block.skip_reason is None and symbols.syntax_error is not None:
             # `from <service>.settings import settings` elides one statement: the block's
             # others (its imports, `app = FastAPI()`) are still what later blocks build on.
-            # A block that does not parse (a typo further down) still imports what it imports.
+            # A block that does not parse (a typo in one function) still imports what it
+            # imports and defines what it defines elsewhere.
             filled = _filled(block.code, symbols.syntax_error)
-            kept = analyze(filled[0] if filled else _import_lines(block.code)).statements
+            kept = analyze(filled[0] if filled else _parsing_statements(block.code)).statements
             earlier.extend((block.index, s) for s in kept if s.source in block.code)
     out = _with_unbound_attributes(out, (*(b.code for b in blocks), stub_source or ""))
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
+
+
+def _the_right_way(
+    block: Block, statements: list[Statement], earlier: list[tuple[int, Statement]]
+) -> list[Statement]:
+    """The statements later blocks build on: not those of the wrong way (under a ``# ❌
+    WRONG`` marker) where the right way binds the same names (``past_time`` computed both
+    ways, one after the other: a later block means the right one)."""
+    from exampletest.verdict import marked_lines  # (the verdict reads contexts)
+
+    governed = marked_lines(block)
+    if not governed:
+        return statements
+    wrong = [s for s in statements if block.doc_line(s.line) in governed]
+    right = {n for _, s in earlier for n in s.binds}
+    right |= {n for s in statements if s not in wrong for n in s.binds}
+    return [s for s in statements if s not in wrong or not s.binds <= right]
 
 
 def _with_unbound_attributes(
@@ -315,20 +336,28 @@ def _class_members(cls: ast.ClassDef) -> set[str]:
     return out
 
 
-def _import_lines(code: str) -> str:
-    """The top-level import statements of code that does not parse, each one that parses
-    alone (a parenthesized one with its continuation lines)."""
+#: A top-level line that goes on the statement above it rather than starting one.
+_GOES_ON = re.compile(r"[)\]}#]|(?:else|elif|except|finally|case)\b")
+
+
+def _parsing_statements(code: str) -> str:
+    """The top-level statements of code that does not parse, each one that parses alone
+    (a decorated function with its decorators, a parenthesized import with its lines), the
+    others blanked: a typo in one function leaves the block's imports, its other functions
+    and its assignments to the later blocks that use them."""
     lines = code.splitlines(keepends=True)
-    kept: list[str] = []
-    i = 0
-    while i < len(lines):
-        if lines[i].startswith(("import ", "from ")):
-            for end in range(i + 1, min(i + 40, len(lines)) + 1):
-                if _parses("".join(lines[i:end])):
-                    kept.append("".join(lines[i:end]))
-                    i = end - 1
-                    break
-        i += 1
+    starts: list[int] = []
+    previous = ""  # the last top-level line
+    for i, line in enumerate(lines):
+        if not line[:1].strip() or _GOES_ON.match(line):
+            continue
+        if not previous.startswith("@"):  # else: a decorator's next decorator, or its def
+            starts.append(i)
+        previous = line
+    kept = ["\n" * line.count("\n") for line in lines]
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=False):
+        if _parses("".join(lines[start:end])):
+            kept[start:end] = lines[start:end]
     return "".join(kept)
 
 
@@ -511,6 +540,24 @@ def _part_of(code: str) -> str | None:
     if not inner.strip():
         return None
     return next((what for what, around in _INSIDES if _parses(around.format(inner))), None)
+
+
+def _cut_in_docstring(code: str, err: SyntaxError) -> str | None:
+    """The function or class whose docstring the code stops in (a listing cut off after the
+    docstring it is about), when closing that docstring makes the code parse."""
+    if not err.msg.startswith("unterminated triple-quoted string"):
+        return None
+    lines = textwrap.dedent(code).rstrip().splitlines()
+    opened = err.lineno - 1 if err.lineno else -1
+    if not 0 < opened < len(lines):
+        return None
+    quote = '"""' if '"""' in lines[opened] else "'''"
+    if not lines[opened].lstrip().startswith((quote, f"r{quote}")):
+        return None  # a string in an expression, not a docstring
+    header = re.search(r"(?:def|class)\s+(\w+)", "\n".join(lines[:opened]).split("\n\n")[-1])
+    indent = lines[opened][: len(lines[opened]) - len(lines[opened].lstrip())]
+    closed = "\n".join([*lines, indent + quote])
+    return header[1] if header and _parses(closed) else None
 
 
 def _parses(code: str) -> bool:
@@ -871,6 +918,12 @@ def _block_context(
                 f": the block starts with `{clause}`, a clause of a statement it does not "
                 "show (an excerpt)"
             )
+        elif (cut := _cut_in_docstring(block.code, err)) is not None:
+            rule = "excerpt"
+            message += (
+                f": the block stops inside the docstring of `{cut}`; the rest of it is left "
+                "out (an excerpt)"
+            )
         elif _bare_decorators(block.code):
             rule = "excerpt"
             message += (
@@ -880,6 +933,12 @@ def _block_context(
         elif _PYTHON2.search(err.msg):
             rule = "python2"
             message += ": Python 2 syntax, which Python 3 removed"
+        elif block.output_caption:
+            rule = "output"
+            message += (
+                ": the text above calls this block output, and it is no Python; label the "
+                "fence `text` (or `console`)"
+            )
         elif _notebook_cell(block.code):
             rule = "notebook"
             message += ": `%pip`/`!cmd` lines are IPython's, not Python (a notebook cell)"
@@ -914,7 +973,7 @@ def _block_context(
                 else Category.STALE
                 if rule == "python2"
                 else Category.STYLE
-                if rule == "shell" and shell == "all"
+                if (rule == "shell" and shell == "all") or rule == "output"
                 else Category.INCOMPLETE,
                 message=message,
             )

@@ -106,6 +106,12 @@ class Block:
     code_indent: str = ""
     #: The file the document names the block (fence ``title="app.py"``, MyST ``:caption:``).
     title: str = ""
+    #: The paragraph right before calls the block output ("**OUTPUT:**"): text a Python
+    #: fence holds that is no code is then a wrong label, not broken code.
+    output_caption: bool = False
+    #: The exception the output shown right after the block (a fence of its own) ends in:
+    #: its last statement is expected to raise it (see ``expected_exceptions``).
+    raises_shown: str = ""
 
     @property
     def session(self) -> bool:

@@ -264,6 +264,8 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     pending = Directives()  # from the comments directly before the next token
     doccmd_range: set[str] = set()  # stages skipped by an open doccmd ``start`` comment
     caption = False  # the paragraph right before says the next example is the wrong way
+    output = False  # the paragraph right before calls the next block output ("Output:")
+    ran = -1  # the Python block the next fence may show the output of (no prose between)
     hands_over = False  # and ends in a colon
     old_tab: int | None = None  # the slashes of an open pymdownx tab titled as the old way
     style_tab: int | None = None  # ... of an open pymdownx tab titled "... non-Annotated"
@@ -272,6 +274,8 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     for i, tok in enumerate(tokens):
         if tok.type == "inline" and i and tokens[i - 1].type == "paragraph_open":
             caption = is_counterexample_caption(tok.content)
+            output = _OUTPUT_CAPTION.match(re.sub(r"[*_`]", "", tok.content).strip()) is not None
+            ran = ran if output else -1
             hands_over = tok.content.rstrip(" *_`").endswith(":")
             tab = _BLOCK_TAB.match(tok.content.split("\n", 1)[0])
             if tab is not None:  # pymdownx blocks: `//// tab | Python 3.10+ non-Annotated`
@@ -295,10 +299,12 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
         elif tok.type == "admonition_close" and titles:
             titles.pop()
         if tok.type != "fence":  # a list item's last words may hand over to the fence after it
+            output = output and tok.type in _CONTAINER_OPEN
             caption = caption and (
                 tok.type in _CONTAINER_OPEN or (hands_over and tok.type in _LIST_CLOSE)
             )
         if tok.type == "heading_open" and i + 1 < len(tokens):
+            ran = -1
             heading = " ".join(tokens[i + 1].content.split()) or heading
         if tok.type == "heading_close" and _BAD_HEADING.match(tokens[i - 1].content.strip()):
             caption, hands_over = True, False  # `### ❌ Bad` right above the example
@@ -330,11 +336,26 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
                 tab_titles = [*titles, *([version_tab[1]] if version_tab else [])]
                 if older := _older_python_rules(tab_titles):
                     directives = replace(directives, keeps=directives.keeps | older)
-                blocks.append(replace(block, directives=directives))
-            caption = False
+                blocks.append(replace(block, directives=directives, output_caption=output))
+                ran = len(blocks) - 1
+            elif ran >= 0:
+                blocks[ran] = _ending_as_shown(blocks[ran], tok.content.splitlines())
+                ran = -1
+            caption = output = False
         if tok.type not in _CONTAINER_OPEN:
             pending = Directives()
     return blocks
+
+
+#: A caption that calls the block after it output: "Output:", "**CONSOLE OUTPUT:**", "This
+#: prints:", "Expected result:", "You should see:".
+_OUTPUT_CAPTION = re.compile(
+    r"(?i)^(?:(?:the|sample|example|expected|console|terminal|program|its|script)\s+){0,2}"
+    r"(?:output|result|response|error|exception|traceback)s?(?:\s*\([^)]*\))?\s*:?$"
+    r"|^(?:this|it|which|that) (?:will )?(?:prints?|outputs?|displays?|shows?|raises?|fails?)"
+    r"(?: out| with)?:$"
+    r"|^you(?:'ll| will| should)? see(?: something like)?(?: this)?:$"
+)
 
 
 _CAPTION = re.compile(
@@ -700,6 +721,28 @@ def _make_block(
         code_indent=indent,
         title=title.strip(),
     )
+
+
+def _ending_as_shown(block: Block, output: list[str]) -> Block:
+    """The block, expecting the exception the fence right after it shows (an "Error:" output
+    block under a script that ends in a ``ValidationError``), as a transcript does."""
+    output = [text for text in output if text.strip()]
+    name = _shown_exception_of(output) if output else None
+    if name is None or block.session or block.expected_exceptions:
+        return block
+    name = name.rpartition(".")[2]
+    expected = raised_last(block.code, name)
+    return replace(block, raises_shown=name, expected_exceptions=expected) if expected else block
+
+
+def raised_last(code: str, name: str) -> tuple[tuple[int, str], ...]:
+    """``name`` expected of the code's last statement (as ``expected_exceptions`` says it):
+    what the output shown after a script says it ends in."""
+    try:
+        body = ast.parse(code).body
+    except (SyntaxError, ValueError):
+        return ()
+    return ((body[-1].end_lineno or body[-1].lineno, name),) if body else ()
 
 
 def _dedent(code_lines: list[str], offsets: list[int], prefixes: list[str]) -> str:

@@ -29,6 +29,7 @@ from exampletest.discover import discover
 from exampletest.extract import doc_slug, doc_slugs, module_path, path_slug, stub_path
 from exampletest.model import (
     STAGES,
+    STATUS_ORDER,
     Block,
     BlockResult,
     Document,
@@ -306,8 +307,12 @@ def run(options: Options, progress: Progress | None = None) -> Report:
 
             types.end_prewarm(mypy_cache, kill=True)
     if cache is not None:
+        # (a document where exampletest itself failed is checked again next time)
+        failed_docs = {d.path for d in report.documents if any(STAGE_FAILED in e for e in d.errors)}
         for result in fresh:
             key = (result.block.doc_path, result.block.index)
+            if key[0] in failed_docs:
+                continue
             # a stage that failed, or a run that timed out (a slow moment of the machine),
             # is checked again next time rather than remembered
             failed = any(v in ("error", "timeout") for v in result.stages.values())
@@ -528,17 +533,20 @@ def check(
 
 def conclude(checked: Checked) -> list[DocumentResult]:
     """The verdict: findings merged into one per problem, and each block's status."""
+    errors = {d.path: d.errors for d in checked.documents}
     for key, result in checked.results.items():
         result.findings, result.status = verdict(
-            result, checked.found.get(key, []), checked.no_stages
+            result, checked.found.get(key, []), checked.no_stages, errors.get(key[0])
         )
     return checked.documents
 
 
 def verdict(
-    result: BlockResult, found: list[Finding], no_stages: bool
+    result: BlockResult, found: list[Finding], no_stages: bool, errors: list[str] | None = None
 ) -> tuple[list[Finding], Status]:
-    """A block's findings (its context's and the stages') as one per problem, and its status."""
+    """A block's findings (its context's and the stages') as one per problem, and its status.
+    An exampletest bug here costs the block its merging, not the run: its findings as the
+    stages gave them, and a line in ``errors`` (the run then exits 2)."""
     # loads only for a block checked now (not a cache hit)
     from exampletest.verdict import (
         fold_import_lines,
@@ -548,12 +556,23 @@ def verdict(
         unmet_expectation,
     )
 
-    merged = fold_import_lines(result.block, merge(found + result.findings))
-    findings = mark_intentional(result.block, merged)
-    ran = any(v in ("ran", "timeout") for v in result.stages.values())
-    every = bool(result.stages) and all(v == "ran" for v in result.stages.values())
-    findings = [*findings, *unmet_expectation(result.block, findings, every)]
-    return findings, status(result.block, findings, ran or no_stages)
+    try:
+        merged = fold_import_lines(result.block, merge(found + result.findings))
+        findings = mark_intentional(result.block, merged)
+        ran = any(v in ("ran", "timeout") for v in result.stages.values())
+        every = bool(result.stages) and all(v == "ran" for v in result.stages.values())
+        findings = [*findings, *unmet_expectation(result.block, findings, every)]
+        return findings, status(result.block, findings, ran or no_stages)
+    except Exception as exc:
+        block = result.block
+        if errors is not None:
+            errors.append(
+                f"{block.doc_path}:{block.fence_line}: block {block.index}: {STAGE_FAILED}: "
+                f"its findings are not merged: {_internal(exc)}"
+            )
+        raw = [*found, *result.findings]
+        worst = (s for s in STATUS_ORDER if any(f.category.value == s.value for f in raw))
+        return raw, next(worst, Status.OK)
 
 
 def _preliminary(checked: Checked) -> list[DocumentResult]:

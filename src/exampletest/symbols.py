@@ -44,6 +44,16 @@ class Statement:
     declares: frozenset[str] = frozenset()  # ``user: User`` with no value: binds nothing
     #: Names only a string refers to: ``Mapped[list["Child"]]``, ``relationship("Child")``.
     refers: frozenset[str] = frozenset()
+    #: A function whose first parameter is ``self`` or ``cls``: a method shown without its
+    #: class, which no later block calls by its bare name
+    method: bool = False
+
+
+def _method_shown_alone(stmt: ast.stmt) -> bool:
+    if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    args = [*stmt.args.posonlyargs, *stmt.args.args]
+    return bool(args) and args[0].arg in ("self", "cls")
 
 
 @dataclass(frozen=True)
@@ -430,6 +440,7 @@ def analyze(code: str, filename: str = "<block>") -> Symbols:
                 if isinstance(stmt, ast.AnnAssign)
                 else frozenset(),
                 refers=frozenset(_names_in_strings(scan.strings) - bound),
+                method=_method_shown_alone(stmt),
             )
         )
         strings += scan.strings

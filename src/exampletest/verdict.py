@@ -443,6 +443,7 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
     # pytest-examples' `upgrade="skip"`: the document keeps this spelling on purpose.
     keep_spelling = parse_info(block.info)[1].get("upgrade") == "skip"
     raising = _shown_to_raise(block)
+    ends_raising = _ends_in_its_own_raise(block)
     expect = block.directives.expect
     expected_rank = STATUS_ORDER.index(expect) if expect is not None else -1
     out = []
@@ -460,6 +461,7 @@ def mark_intentional(block: Block, findings: Sequence[Finding]) -> list[Finding]
         if (
             by_directive
             or shown
+            or (f.stage == "smoke" and (f.line, f.rule) in ends_raising)
             or f in older
             or (keep_spelling and f.tool == "ruff" and f.rule.startswith("UP"))
             or f.rule in block.directives.keeps
@@ -489,6 +491,28 @@ def _shown_to_raise(block: Block) -> set[int]:
         if any(stmt.lineno <= at <= (stmt.end_lineno or stmt.lineno) for at in shown)
         for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
     }
+
+
+def _ends_in_its_own_raise(block: Block) -> set[tuple[int, str]]:
+    """(document line, exception class) of the ``raise`` statements the block ends in, at its
+    top level (``if not policy.can_access_admin: raise PermissionError(...)``): an example of
+    a guard ends in the error it raises on purpose, with nothing left after it unrun."""
+    try:
+        tree = parse_tree(block.code)
+    except (SyntaxError, ValueError):
+        return set()
+    out: set[tuple[int, str]] = set()
+    last: list[ast.stmt] = tree.body[-1:]
+    while last:
+        stmt = last.pop()
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+            called = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            if isinstance(called, ast.Name | ast.Attribute):
+                name = called.id if isinstance(called, ast.Name) else called.attr
+                out.add((block.doc_line(stmt.lineno), name))
+        elif isinstance(stmt, ast.If | ast.With | ast.Try):
+            last += [body[-1] for body in (stmt.body, getattr(stmt, "orelse", ())) if body]
+    return out
 
 
 def _used_elsewhere(block: Block, f: Finding, governed: set[int]) -> bool:

@@ -55,7 +55,7 @@ from exampletest.model import (
     Report,
 )
 from exampletest.nameindex import NameIndex, imported_packages
-from exampletest.parse import parse_document, script_claims
+from exampletest.parse import parse_document, raised_last, script_claims
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.pool import Workers
 from exampletest.rules.base import dotted
@@ -968,6 +968,8 @@ def _with_code(block: Block, code: str, doc: Document) -> Block:
         (block.prefixes[-1] if block.prefixes else "") for _ in range(n - len(block.prefixes))
     )
     expected, printed = script_claims(code_lines(code))  # a fix may have moved or changed them
+    if not expected and block.raises_shown:
+        expected = raised_last(code, block.raises_shown)
     return replace(
         block,
         code=code,

@@ -708,6 +708,12 @@ def _blocking(
 _NONE_DEFAULT = re.compile(r'Incompatible default for parameter "[^"]*" \(default has type "None"')
 
 
+#: An annotation that is a call of Pydantic's constrained-type functions: `x: conlist(str)`.
+_CONSTRAINED_CALL = re.compile(
+    r":\s*(?:\w+\.)?con(?:list|set|frozenset|str|int|float|decimal|bytes|date)\s*\("
+)
+
+
 def _to_finding(
     err: dict[str, object], modules: dict[str, tuple[BlockContext, CheckModule]]
 ) -> tuple[str, Finding] | None:
@@ -769,6 +775,13 @@ def _to_finding(
         message += (
             " (the line says `# pyright: ignore`: a type checker's complaint its author knows of)"
         )
+    if code == "valid-type" and source and _CONSTRAINED_CALL.search(source[0]):
+        category = Category.STALE  # Pydantic's V1-era idiom: it validates, it does not type
+        message += (
+            " (a Pydantic `con*()` call as the annotation: it validates, but a type checker "
+            "cannot read a call as a type; `Annotated[T, Field(...)]` does both)"
+        )
+        hint = hint or "Annotated[list[str], Field(min_length=1)]"
     coerced = _validated_by_pydantic(ctx, code, message, line)
     if coerced is not None:
         category = Category.STYLE
