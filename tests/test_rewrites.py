@@ -1974,3 +1974,66 @@ def test_a_marked_example_stays_as_written_while_its_twin_is_modernised() -> Non
     assert rewritten != only_marked
     assert spare(only_marked, rewritten, marked_lines(only_marked, [3])) == only_marked
     assert spare(before, after, set()) == after
+
+
+def test_a_loop_from_get_event_loop_at_the_top_level_becomes_asyncio_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    chained = """\
+    import asyncio
+
+    async def waffle(i):
+        print("running", i)
+
+    asyncio.get_event_loop().run_until_complete(
+        asyncio.gather(
+            waffle(2),
+            waffle(3)
+        )
+    )
+    """
+    result = fix(stdlib.rewrite, chained)
+    assert result.applied == ("ET502",)
+    assert "get_event_loop" not in result.code
+    # a gather is no coroutine: it is awaited in a coroutine the rewrite adds
+    assert "async def main():\n    await asyncio.gather(\n        waffle(2),\n" in result.code
+    assert result.code.endswith("    )\n\n\nasyncio.run(main())\n")
+    run(result.code)
+    assert capsys.readouterr().out == "running 2\nrunning 3\n"
+
+    variable = """\
+    import asyncio
+
+    async def main():
+        return 1
+
+    if __name__ == "__main__":
+        # run it
+        loop = asyncio.get_event_loop()
+        result = loop.run_until_complete(main())
+        loop.close()
+        print(result)
+    """
+    result = fix(stdlib.rewrite, variable)
+    assert result.code.endswith(
+        '\nif __name__ == "__main__":\n    # run it\n    result = asyncio.run(main())\n'
+        "    print(result)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # the loop goes on being used
+        "import asyncio\nloop = asyncio.get_event_loop()\nloop.run_until_complete(main())\n"
+        "loop.run_forever()\n",
+        # a job queued on the implicit loop before it runs: one loop is shared
+        "import asyncio\nasyncio.gather(job(7))\n"
+        "asyncio.get_event_loop().run_until_complete(asyncio.gather())\n",
+        # in a function: not the program's entry point
+        "import asyncio\ndef f():\n    loop = asyncio.get_event_loop()\n"
+        "    loop.run_until_complete(main())\n",
+    ],
+)
+def test_a_loop_used_for_more_than_one_run_is_left_alone(code: str) -> None:
+    assert fix(stdlib.rewrite, code).code == code

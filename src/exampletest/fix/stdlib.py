@@ -1,4 +1,5 @@
-"""Standard-library and PyJWT modernizations: aware UTC datetimes, explicit JWT algorithms.
+"""Standard-library and PyJWT modernizations: aware UTC datetimes, explicit JWT algorithms,
+``asyncio.run()`` for a loop got with ``get_event_loop()`` at the top level.
 
 ``datetime.now(UTC)`` returns an *aware* datetime where ``utcnow()`` returned a naive one; that
 is the point of the fix, and the re-run of the block is what shows whether the code copes. Not
@@ -13,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import symtable
+from collections.abc import Sequence
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -682,12 +684,245 @@ def _passlib(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.M
     return new
 
 
+class _EventLoop(PassTransformer):
+    """At the top level (or under ``if __name__ == "__main__":``):
+    ``asyncio.get_event_loop().run_until_complete(main())``, or ``loop = ...get_event_loop()``
+    then ``loop.run_until_complete(...)`` and ``loop.close()`` with the loop used for nothing
+    else -> ``asyncio.run(main())``, which makes the loop, runs and closes it. A
+    ``gather(...)``, which is no coroutine, is awaited in an ``async def`` the rewrite adds."""
+
+    def __init__(self, wrapper: MetadataWrapper, edit: Edit) -> None:
+        super().__init__(edit)
+        self.asyncio = module_aliases(wrapper.module, "asyncio")
+        self.taken = set(global_names(wrapper))
+        if "asyncio" not in self.taken:  # a fragment: the earlier block's `import asyncio`
+            self.asyncio.add("asyncio")
+        self.uses = _name_counts(wrapper.module)
+        self.depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.depth -= 1
+        return updated_node
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.depth += 1
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        self.depth -= 1
+        return updated_node
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.If:
+        if self.depth or not isinstance(updated_node.body, cst.IndentedBlock):
+            return updated_node
+        body = updated_node.body
+        return updated_node.with_changes(body=body.with_changes(body=self._run(body.body, 1)))
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return updated_node.with_changes(body=self._run(updated_node.body, 2))
+
+    def _loop(self, node: cst.BaseExpression) -> str | None:
+        """The ``asyncio`` alias of an ``asyncio.get_event_loop()`` call."""
+        if (
+            isinstance(node, cst.Call)
+            and not node.args
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "get_event_loop"
+            and isinstance(node.func.value, cst.Name)
+            and node.func.value.value in self.asyncio
+        ):
+            return node.func.value.value
+        return None
+
+    def _runs(self, stmt: cst.BaseStatement, loops: dict[str, str]) -> bool:
+        """Whether the statement is one the rewrite replaces (or drops)."""
+        small = _only_small(stmt)
+        call = _value_of(small)
+        if isinstance(small, cst.Assign) and _target_name(small) in loops:
+            return True
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+            return False
+        owner = call.func.value
+        return (isinstance(owner, cst.Name) and owner.value in loops) or bool(self._loop(owner))
+
+    def _run(self, body: Sequence[cst.BaseStatement], blanks: int) -> list[cst.BaseStatement]:
+        """The statements with their loop rewritten; ``blanks``: the blank lines around an
+        added function (two at the top level, one in an ``if``)."""
+        loops: dict[str, str] = {}  # a loop variable -> its asyncio alias
+        for stmt in body:
+            small = _only_small(stmt)
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and (alias := self._loop(small.value)) is not None
+            ):
+                loops[small.targets[0].target.value] = alias
+        used = {name: 0 for name in loops}
+        for stmt in body:
+            small = _only_small(stmt)
+            call = _value_of(small)
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+                owner = call.func.value
+                if isinstance(owner, cst.Name) and owner.value in used:
+                    if call.func.attr.value in ("run_until_complete", "close"):
+                        used[owner.value] += 1
+        # the loop's own assignment, its run_until_complete() and close(): nothing else
+        loops = {n: a for n, a in loops.items() if used[n] + 1 == self.uses.get(n, 0)}
+        if any(_schedules(stmt) for stmt in body if not self._runs(stmt, loops)):
+            return list(body)  # a future made on the implicit loop: one loop is shared
+        out: list[cst.BaseStatement] = []
+        dropped: list[cst.EmptyLine] = []  # the comments above a statement taken out
+        for stmt in body:
+            if dropped and isinstance(stmt, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+                stmt = stmt.with_changes(leading_lines=[*dropped, *stmt.leading_lines])
+                dropped = []
+            small = _only_small(stmt)
+            call = _value_of(small)
+            if isinstance(small, cst.Assign) and _target_name(small) in loops:
+                dropped = list(getattr(stmt, "leading_lines", ()))
+                continue  # loop = asyncio.get_event_loop()
+            if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+                out.append(stmt)
+                continue
+            owner, method = call.func.value, call.func.attr.value
+            alias = loops.get(owner.value) if isinstance(owner, cst.Name) else self._loop(owner)
+            if alias is None or method not in ("run_until_complete", "close") or not call.args:
+                if alias is not None and method == "close" and isinstance(owner, cst.Name):
+                    dropped = list(getattr(stmt, "leading_lines", ()))
+                    continue  # asyncio.run closes its loop
+                out.append(stmt)
+                continue
+            awaited = call.args[0].value
+            if _gathers(awaited, alias):  # no coroutine: awaited in a coroutine of its own
+                name = next(n for n in ("main", "_main", "run_all") if n not in self.taken)
+                self.taken.add(name)
+                verb = "await" if isinstance(small, cst.Expr) else "return await"
+                shown = _in_a_body(cst.Module([]).code_for_node(awaited))
+                wrapper = cst.parse_statement(f"async def {name}():\n    {verb} {shown}\n")
+                lead = list(stmt.leading_lines)
+                blank = sum(1 for e in lead if e.comment is None)
+                empty = cst.EmptyLine(indent=False)
+                lead = [*([empty] * (blanks - blank) if out and blank < blanks else []), *lead]
+                out.append(wrapper.with_changes(leading_lines=lead))
+                stmt = stmt.with_changes(leading_lines=[empty] * blanks)
+                awaited = cst.parse_expression(f"{name}()")
+            run = cst.parse_expression(f"{alias}.run(_)").visit(_Replace("_", awaited))
+            assert isinstance(stmt, cst.SimpleStatementLine) and small is not None
+            if isinstance(small, cst.Expr):
+                changed: cst.BaseSmallStatement = small.with_changes(value=run)
+            else:
+                changed = small.with_changes(value=run)
+            out.append(stmt.with_changes(body=[changed]))
+            self.edit.applied.add("ET502")
+        return out
+
+
+def _in_a_body(expression: str) -> str:
+    """An expression's code moved into a function's body: its continuation lines indented
+    as the body's own (the closing bracket under the statement)."""
+    first, *rest = expression.split("\n")
+    indents = [len(t) - len(t.lstrip()) for t in rest if t.strip()]
+    shift = 4 - min(indents, default=4)
+    moved = [(" " * shift + t if shift > 0 else t[-shift:]) if t.strip() else t for t in rest]
+    return "\n".join([first, *moved])
+
+
+#: What makes a future on the loop ``get_event_loop()`` gives, outside a coroutine.
+_SCHEDULES = re.compile(
+    r"\b(?:gather|ensure_future|create_task|wait|get_event_loop|new_event_loop|run_forever)\("
+)
+
+
+def _schedules(stmt: cst.BaseStatement) -> bool:
+    """A top-level statement (not a definition) that uses the loop ``get_event_loop()``
+    gives: ``asyncio.gather(job)`` queued before the loop runs it."""
+    if isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+        return False
+    return _SCHEDULES.search(cst.Module([]).code_for_node(stmt)) is not None
+
+
+def _only_small(stmt: cst.BaseStatement) -> cst.BaseSmallStatement | None:
+    """The one small statement of a simple line (``x = f()``), else None."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        return stmt.body[0]
+    return None
+
+
+def _value_of(small: cst.BaseSmallStatement | None) -> cst.BaseExpression | None:
+    if isinstance(small, cst.Expr):
+        return small.value
+    if isinstance(small, cst.Assign):
+        return small.value
+    return None
+
+
+def _target_name(small: cst.Assign) -> str | None:
+    target = small.targets[0].target if len(small.targets) == 1 else None
+    return target.value if isinstance(target, cst.Name) else None
+
+
+def _gathers(node: cst.BaseExpression, alias: str) -> bool:
+    """``asyncio.gather(...)`` or ``asyncio.wait(...)``: awaitable, but no coroutine."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and isinstance(node.func.value, cst.Name)
+        and node.func.value.value == alias
+        and node.func.attr.value in ("gather", "wait")
+    )
+
+
+def _name_counts(module: cst.Module) -> dict[str, int]:
+    """How often each name appears in the module (loads, stores, attributes' owners)."""
+
+    class Count(cst.CSTVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.counts: dict[str, int] = {}
+
+        def visit_Name(self, node: cst.Name) -> None:
+            self.counts[node.value] = self.counts.get(node.value, 0) + 1
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)  # (the attribute's own name is no variable)
+            return False
+
+    counter = Count()
+    module.visit(counter)
+    return counter.counts
+
+
+class _Replace(cst.CSTTransformer):
+    """Every ``Name(placeholder)`` -> ``node``."""
+
+    def __init__(self, placeholder: str, node: cst.BaseExpression) -> None:
+        super().__init__()
+        self.placeholder, self.node = placeholder, node
+
+    def leave_Name(
+        self, original_node: cst.Name, updated_node: cst.Name
+    ) -> cst.BaseExpression:
+        return self.node if updated_node.value == self.placeholder else updated_node
+
+
+def _event_loop(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_EventLoop(wrapper, edit))
+
+
 PASSES: tuple[Pass, ...] = (
     Pass(("ET403",), _jose, ("jose",)),
     Pass(("ET404",), _passlib, ("passlib",)),
     Pass(("ET501", "DTZ003"), _utcnow, ("utcnow",)),
     Pass(("ET501", "DTZ004"), _utcfromtimestamp, ("utcfromtimestamp",)),
     Pass(("ET401",), _jwt, ("jwt.decode",)),
+    Pass(("ET502",), _event_loop, ("get_event_loop",)),
 )
 
 
