@@ -770,9 +770,12 @@ class _EventLoop(PassTransformer):
             call = _value_of(small)
             if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
                 owner = call.func.value
-                if isinstance(owner, cst.Name) and owner.value in used:
-                    if call.func.attr.value in ("run_until_complete", "close"):
-                        used[owner.value] += 1
+                if (
+                    isinstance(owner, cst.Name)
+                    and owner.value in used
+                    and call.func.attr.value in ("run_until_complete", "close")
+                ):
+                    used[owner.value] += 1
         # the loop's own assignment, its run_until_complete() and close(): nothing else
         loops = {n: a for n, a in loops.items() if used[n] + 1 == self.uses.get(n, 0)}
         if any(_schedules(stmt) for stmt in body if not self._runs(stmt, loops)):
@@ -800,6 +803,7 @@ class _EventLoop(PassTransformer):
                 out.append(stmt)
                 continue
             awaited = call.args[0].value
+            assert isinstance(stmt, cst.SimpleStatementLine) and small is not None
             if _gathers(awaited, alias):  # no coroutine: awaited in a coroutine of its own
                 name = next(n for n in ("main", "_main", "run_all") if n not in self.taken)
                 self.taken.add(name)
@@ -814,7 +818,6 @@ class _EventLoop(PassTransformer):
                 stmt = stmt.with_changes(leading_lines=[empty] * blanks)
                 awaited = cst.parse_expression(f"{name}()")
             run = cst.parse_expression(f"{alias}.run(_)").visit(_Replace("_", awaited))
-            assert isinstance(stmt, cst.SimpleStatementLine) and small is not None
             if isinstance(small, cst.Expr):
                 changed: cst.BaseSmallStatement = small.with_changes(value=run)
             else:
@@ -906,9 +909,7 @@ class _Replace(cst.CSTTransformer):
         super().__init__()
         self.placeholder, self.node = placeholder, node
 
-    def leave_Name(
-        self, original_node: cst.Name, updated_node: cst.Name
-    ) -> cst.BaseExpression:
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         return self.node if updated_node.value == self.placeholder else updated_node
 
 
