@@ -1377,3 +1377,16 @@ def test_a_block_ending_in_its_own_raise_shows_that_error_on_purpose(
     code = "class Policy:\n    admin = False\n\n\npolicy = Policy()\n" + tail
     (found,) = _findings(run_json, _doc(write_doc, code))
     assert found["intentional"] is intentional
+
+
+def test_an_error_at_a_def_line_is_not_blamed_on_a_value_its_body_leaves_out(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The annotation fails when the ``def`` runs; the ``return_value=...`` in the body had
+    nothing to do with it (it was reported as an elision)."""
+    code = "import os\n\ndef f(m: os.NoSuchThing) -> None:\n    m.patch('x', return_value=...)\n"
+    found = _one(write_doc, run_json, code)
+    assert (found["rule"], found["category"]) == ("AttributeError", "broken")
+    code = "import os\n\ndef f(m: os.NoSuchThing = ...) -> None:\n    pass\n"
+    found = _one(write_doc, run_json, code)  # (a default the `def` runs: it may be the cause)
+    assert (found["rule"], found["category"]) == ("elided", "incomplete")

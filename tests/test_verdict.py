@@ -383,3 +383,26 @@ def test_a_syntax_error_is_intentional_only_under_a_marker_of_old_code() -> None
     assert mark_intentional(invalid, [syntax.replace(line=11)])[0].intentional
     named = _block("def f(a=1, b): ...  # invalid_input = 3\n")
     assert not mark_intentional(named, [syntax.replace(line=11)])[0].intentional
+
+
+def test_what_the_run_did_once_a_missing_name_was_imported_is_another_problem() -> None:
+    """`pytest.MockerFixture` with `pytest` missing: the run with `import pytest` added failed
+    on the attribute. That finding shares the line and the category with the missing import;
+    it used to absorb it, which left the run's NameError standing alone as broken."""
+    missing = _f(
+        "context", "exampletest", "ET001", Category.INCOMPLETE, 11,
+        "`pytest` is used but never imported (used 1x); `import pytest` provides it",
+    )  # fmt: skip
+    name_error = _f(
+        "smoke", "python", "NameError", Category.BROKEN, 11,
+        "NameError: name 'pytest' is not defined: running it as written stops here",
+    )  # fmt: skip
+    other = _f(
+        "smoke", "python", "elided", Category.INCOMPLETE, 11,
+        "the example stops there when run: AttributeError: module 'pytest' has no attribute",
+    )  # fmt: skip
+    merged = merge([missing, name_error, other])
+    assert [(f.rule, f.category) for f in merged] == [
+        ("ET001", Category.INCOMPLETE),
+        ("elided", Category.INCOMPLETE),
+    ]

@@ -1076,8 +1076,19 @@ def _elided(filename: str, line: int | None) -> bool:
             and isinstance(n.value, str)
             and _ELIDED_TEXT.search(n.value)
         )
-        for n in ast.walk(stmt)
+        for n in _run_at_definition(stmt)
     )
+
+
+def _run_at_definition(stmt: ast.stmt) -> Iterator[ast.AST]:
+    """The nodes of a top-level statement that run when it runs: a function's decorators,
+    defaults and annotations, not its body (a ``return_value=...`` in the body is not what
+    failed at ``def``)."""
+    if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        yield from ast.walk(stmt)
+        return
+    body = {id(n) for part in stmt.body for n in ast.walk(part)}
+    yield from (n for n in ast.walk(stmt) if id(n) not in body)
 
 
 _ELIDED_TEXT = re.compile(r"(?:^|\s)(?:\.\.\.|…)(?=\s|$|\))")

@@ -187,7 +187,15 @@ def _same_problem(a: Finding, b: Finding) -> bool:
         return False
     if {a.stage, b.stage} == {"context", "types"} and any(_GUESSED in f.message for f in (a, b)):
         return False  # mypy on a guessed import: the missing name stays its own finding
+    if (_missing_name(a) or _missing_name(b)) and not {a.rule, b.rule} & _SAID_MISSING:
+        # what the run did once the missing `pytest` was imported (`pytest.MockerFixture` is
+        # no attribute) is another problem: the missing name stays its own finding
+        return False
     return bool(_subjects(a) & _subjects(b))
+
+
+#: What a checker says of a name that is missing: the context's finding seen again.
+_SAID_MISSING = frozenset({"NameError", "name-defined"})
 
 
 #: What the types stage appends to a complaint about a guessed import.
