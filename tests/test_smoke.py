@@ -1390,3 +1390,19 @@ def test_an_error_at_a_def_line_is_not_blamed_on_a_value_its_body_leaves_out(
     code = "import os\n\ndef f(m: os.NoSuchThing = ...) -> None:\n    pass\n"
     found = _one(write_doc, run_json, code)  # (a default the `def` runs: it may be the cause)
     assert (found["rule"], found["category"]) == ("elided", "incomplete")
+
+
+def test_a_block_showing_several_files_each_with_a_future_import_is_incomplete(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    code = (
+        "# app/models.py\nfrom __future__ import annotations\n\nx = 1\n\n"
+        "# app/main.py\nfrom __future__ import annotations\n\ny = 2\n"
+    )
+    found = _one(write_doc, run_json, code)
+    assert (found["rule"], found["category"], found["line"]) == ("files", "incomplete", 10)
+    assert "several files (`app/models.py`, `app/main.py`)" in found["message"]
+    # one file, a late future import: the block's own mistake
+    code = "x = 1\nfrom __future__ import annotations\n"
+    found = _one(write_doc, run_json, code)
+    assert (found["rule"], found["category"]) == ("SyntaxError", "broken")
