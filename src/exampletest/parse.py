@@ -12,6 +12,7 @@ Every code line is a suffix of its document line: ``line[col_offsets[i]:] == cod
 from __future__ import annotations
 
 import ast
+import collections
 import errno
 import functools
 import inspect
@@ -32,7 +33,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
 from exampletest.model import Block, Directives, Document, Status
-from exampletest.symbols import parse_code
+from exampletest.symbols import parse_code, parse_tree
 
 PYTHON_LANGUAGES = frozenset(
     {"python", "py", "python3", "py3", "ipython", "ipython3", "pycon", "python-console"}
@@ -989,7 +990,7 @@ def _script_claims(
     if not (quoted or named):  # most scripts: nothing to read, no need to parse them
         return (), _printed_outputs(lines)
     try:
-        tree = parse_code("\n".join(lines))
+        tree = parse_tree("\n".join(lines) + "\n")  # (as the block's code: one parse)
     except (SyntaxError, ValueError):
         return (), _printed_outputs(lines)
     strings = list(strings_after(tree)) if quoted else []
@@ -1001,11 +1002,20 @@ def _script_claims(
 def strings_after(tree: ast.Module) -> Iterator[tuple[ast.stmt, ast.Expr, bool]]:
     """Each statement followed directly by a string statement, pytest-examples' way to show
     a statement's output, with that string's statement and whether it is at the top level."""
-    for node in ast.walk(tree):
-        for stmts in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
-            for stmt, after in itertools.pairwise(stmts if isinstance(stmts, list) else []):
+    todo: collections.deque[ast.AST] = collections.deque([tree])
+    while todo:  # statements, breadth first: no expression holds one (a walk of them all is slow)
+        node = todo.popleft()
+        for name in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, name, None)
+            if not isinstance(stmts, list):
+                continue
+            for stmt, after in itertools.pairwise(stmts):
                 if isinstance(after, ast.Expr) and _string_of(after).strip():
                     yield stmt, after, node is tree
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                todo.extend(c for c in children if isinstance(c, ast.AST))
 
 
 def _string_of(stmt: ast.Expr) -> str:
