@@ -147,6 +147,20 @@ def test_a_later_block_builds_on_the_right_way_not_the_wrong_way_beside_it(
     assert "legacy = datetime.utcnow()" in sources
 
 
+@pytest.mark.parametrize(
+    ("code", "rule"),
+    [
+        ("(celery_env) me@host:~/app$ tree\n.\n├── Pipfile\n", "shell"),
+        ("In [1]: from proj.tasks import add\n\nIn [2]: add(1, 3)\nOut[2]: 4\n", "ipython"),
+    ],
+)
+def test_a_shell_prompt_with_user_and_host_and_an_ipython_session_are_wrong_labels(
+    index: NameIndex, code: str, rule: str
+) -> None:
+    ctx = _contexts(f"```python\n{code}```\n", index)[0]
+    assert [(f.rule, f.category.value) for f in ctx.findings] == [(rule, "style")]
+
+
 def test_a_block_that_continues_an_earlier_name_gets_its_definition(index: NameIndex) -> None:
     ctxs = _contexts(
         "```python\nimport logging\n\nlog = logging.getLogger()\n```\n\n"

@@ -1406,3 +1406,33 @@ def test_a_block_showing_several_files_each_with_a_future_import_is_incomplete(
     code = "x = 1\nfrom __future__ import annotations\n"
     found = _one(write_doc, run_json, code)
     assert (found["rule"], found["category"]) == ("SyntaxError", "broken")
+
+
+_NO_TABLES = (
+    "from sqlalchemy import Column, Integer, create_engine\n"
+    "from sqlalchemy.orm import declarative_base, sessionmaker\n\n"
+    "engine = create_engine('sqlite:///app.db')\nBase = declarative_base()\n\n\n"
+    "class User(Base):\n    __tablename__ = 'user'\n    id = Column(Integer, primary_key=True)\n\n\n"
+    "session = sessionmaker(bind=engine)()\n"
+)
+
+
+def test_a_table_no_block_creates_is_a_database_the_example_assumes(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A tutorial that says in prose to run `create_all`, and queries: the run's "no such
+    table" is the database the example assumes (env), and the next block, whose session the
+    failed commit left rolled back, is not blamed for it."""
+    first = "session.add(User(id=1))\nsession.commit()\n"
+    then = "print(session.get(User, 1))\n"
+    write_doc(
+        "d.md", f"```python\n{_NO_TABLES}```\n\n```python\n{first}```\n\n```python\n{then}```\n"
+    )
+    found = _rules_by_block(run_json, "d.md")
+    assert found[1] == [("env", "needs-database")]
+    assert found[2] == []  # (PendingRollbackError: the earlier block's failure, reported there)
+    # with the tables created, the same failure would be the code's
+    write_doc("d.md", f"```python\n{_NO_TABLES}Base.metadata.create_all(engine)\n"
+              "session.execute(__import__('sqlalchemy').text('DROP TABLE user'))\n```\n\n"
+              f"```python\n{first}```\n")  # fmt: skip
+    assert ("broken", "OperationalError") in _rules_by_block(run_json, "d.md")[1]

@@ -687,12 +687,17 @@ _PYTHON2 = re.compile(
     r"parenthesized"
 )
 
+#: An IPython session's prompt: ``In [3]: r = add.delay(1, 3)``.
+_IPYTHON_PROMPT = re.compile(r"(?m)^In \[\d+\]: ")
+
 #: An IPython magic or shell escape on a line of its own: ``%pip install x``, ``!ls``.
 _MAGIC = re.compile(r"^\s*(?:%{1,2}|!)[A-Za-z]")
 
 
 #: A shell prompt (``$ ``), or a command line of the tools docs tell readers to run.
-_PROMPT_LINE = re.compile(r"^\s*\$\s+\S")
+_PROMPT_LINE = re.compile(
+    r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::[~/\w.-]*)?)?\$\s+\S"
+)  # `$ pip install x`, `(venv) me@host:~/app$ tree`
 _COMMAND_LINE = re.compile(
     r"^\s*(?:sudo\s+)?(?:pip3?|python3?|py|uv|uvx|poetry|pipx|conda|mamba|uvicorn|gunicorn|"
     r"hypercorn|fastapi|alembic|pytest|docker|docker-compose|curl|wget|export|cd|git|npm|npx|"
@@ -939,6 +944,12 @@ def _block_context(
                 ": the text above calls this block output, and it is no Python; label the "
                 "fence `text` (or `console`)"
             )
+        elif _IPYTHON_PROMPT.search(block.code):
+            rule = "ipython"
+            message += (
+                ": an IPython session (`In [1]:` prompts), not Python as it stands; label the "
+                "fence `ipython`, or write it as a `>>>` session to have it checked"
+            )
         elif _notebook_cell(block.code):
             rule = "notebook"
             message += ": `%pip`/`!cmd` lines are IPython's, not Python (a notebook cell)"
@@ -973,7 +984,7 @@ def _block_context(
                 else Category.STALE
                 if rule == "python2"
                 else Category.STYLE
-                if (rule == "shell" and shell == "all") or rule == "output"
+                if (rule == "shell" and shell == "all") or rule in ("output", "ipython")
                 else Category.INCOMPLETE,
                 message=message,
             )

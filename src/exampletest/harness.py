@@ -399,7 +399,10 @@ def _context_namespace(payload: dict[str, Any]) -> dict[str, Any]:
             except BaseException:
                 # The earlier block reports its own failure; this block still runs, with a
                 # stand-in for what the statement did not define (trouble with it is no
-                # evidence), instead of stopping at the first use of that name.
+                # evidence), instead of stopping at the first use of that name. What it used
+                # may be left broken by it (a session whose commit failed).
+                with suppress(SyntaxError, ValueError):
+                    _PRELUDE_FAILED.update(*map(_loaded, ast.parse(stmt["code"]).body))
                 is_class = stmt["code"].lstrip().startswith(("class ", "@"))
                 for name in stmt.get("binds", ()):
                     ns.setdefault(name, placeholder(name, is_class))
@@ -591,6 +594,9 @@ def _execute(
 
 #: What the earlier blocks' statements bound from a stand-in's work, as this job ran them.
 _PRELUDE_TAINTED: set[str] = set()
+#: What the earlier blocks' statements that failed in this job used (``session``, after a
+#: ``session.commit()`` that raised): trouble with them is the earlier block's.
+_PRELUDE_FAILED: set[str] = set()
 
 
 def _taint(stmts: list[ast.stmt], used: bool, tainted: set[str]) -> None:
@@ -867,12 +873,22 @@ def _exception_record(
         "needs_install": bool(_SAYS_INSTALL.search(str(exc)))
         or (isinstance(exc, RuntimeError | ImportError) and bool(_NEEDS_INSTALL.search(str(exc)))),
         "needs_input": _needs_input(exc),
+        "after_earlier_failure": _uses_failed_prelude(filename, _line_of(exc, filename)),
     }
     if isinstance(exc, IndexError) and _reads_argv(filename, record["line"]):
         record["needs_args"] = True  # `sys.argv[1]` with no arguments: the reader gives them
         record["message"] += " (it reads `sys.argv`: the block needs command-line arguments)"
     record.update(_exception_span(exc, filename, record["line"]))
     return record
+
+
+def _uses_failed_prelude(filename: str, line: int | None) -> bool:
+    """Whether the block's statement at ``line`` uses what an earlier block's failed statement
+    used (``session.query(User)`` after the earlier ``session.commit()`` raised)."""
+    if not _PRELUDE_FAILED:
+        return False
+    stmt = _statement_at(filename, line)
+    return stmt is not None and bool(_loaded(stmt) & _PRELUDE_FAILED)
 
 
 def _reads_argv(filename: str, line: int | None) -> bool:

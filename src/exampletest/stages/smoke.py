@@ -348,6 +348,12 @@ def _first_col(block: Block, code_line: int) -> int:
 _REPL = " (as an asyncio REPL runs it: it awaits at top level)"
 
 
+#: A database without the table the code queries, and what would have created it.
+_NO_TABLE = re.compile(
+    r"no such table|relation \"?[\w.]+\"? does not exist|Table '[\w.]+' doesn't exist"
+)
+_CREATES_TABLES = re.compile(r"create_all\(|CREATE TABLE|SQLModel\.metadata|alembic", re.I)
+
 _LATE_FUTURE = re.compile(r"from __future__ imports must occur at the beginning of the file")
 
 
@@ -440,6 +446,22 @@ def _exception(
         return  # an earlier block failed to define it; that block reports its own error
     if exc.get("stand_in_loop"):
         return  # a loop over a stand-in never ran; the reader's data would run it
+    if exc.get("after_earlier_failure"):
+        return  # what an earlier block's failed statement left broken: it reports its own
+    if _NO_TABLE.search(message) and not any(
+        _CREATES_TABLES.search(code)
+        for code in (block.code, *(p.statement.source for p in ctx.prelude))
+    ):
+        yield _at(
+            block,
+            line,
+            "needs-database",
+            Category.ENV,
+            f"{message}: the example assumes a database that has its tables already (no block "
+            "of the document creates them, as `Base.metadata.create_all(engine)` would)",
+            span=exc,
+        )
+        return
     if exc.get("contained"):
         return  # the sandbox refused something: its own finding says what
     if exc.get("needs_args"):
