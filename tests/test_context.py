@@ -161,6 +161,20 @@ def test_a_shell_prompt_with_user_and_host_and_an_ipython_session_are_wrong_labe
     assert [(f.rule, f.category.value) for f in ctx.findings] == [(rule, "style")]
 
 
+def test_a_base_whose_classes_declare_tables_is_not_guessed_to_be_pydantics(
+    index: NameIndex,
+) -> None:
+    """sqlalchemy-mixins' README: `class User(BaseModel): __tablename__ = ...` with the
+    project's ORM base named `BaseModel`, never defined. Guessed to be Pydantic's, mypy and
+    the run complained of untyped fields: the guess's doing."""
+    ormish = "class User(BaseModel):\n    __tablename__ = 'user'\n    id = sa.Column(sa.Integer)\n"
+    suggested = _suggested(_contexts(f"```python\n{ormish}```\n", index)[0])
+    assert "import" not in (suggested["BaseModel"] or "")  # a fragment: the reader's base
+    model = "class User(BaseModel):\n    id: int\n    name: str = 'x'\n"
+    suggested = _suggested(_contexts(f"```python\n{model}```\n", index)[0])
+    assert suggested["BaseModel"] == "from pydantic import BaseModel"
+
+
 def test_a_block_that_continues_an_earlier_name_gets_its_definition(index: NameIndex) -> None:
     ctxs = _contexts(
         "```python\nimport logging\n\nlog = logging.getLogger()\n```\n\n"

@@ -1331,6 +1331,27 @@ _FACTORIES = frozenset({"create_async_engine", "async_sessionmaker", "async_scop
 _COMPANIONS = {("dataclasses", "field"): "dataclass"}
 
 
+_TABLE_MARKS = re.compile(
+    r"^\s+(?:__tablename__\b|\w+\s*(?::[^=\n]*)?=\s*(?:\w+\.)*(?:Column|relationship|mapped_column)\()",
+    re.M,
+)
+
+
+def _declares_tables(code: str, base: str) -> bool:
+    """Whether a class of the code derives from ``base`` and declares a table
+    (``__tablename__``, ``Column(...)``, ``relationship(...)``): SQLAlchemy's, whatever the
+    base is called."""
+    tree = tree_or_none(code)
+    for node in tree.body if tree is not None else ():
+        if (
+            isinstance(node, ast.ClassDef)
+            and any(isinstance(b, ast.Name) and b.id == base for b in node.bases)
+            and _TABLE_MARKS.search(ast.get_source_segment(code, node) or "")
+        ):
+            return True
+    return False
+
+
 def _fits(sug: Suggestion, name: str, code: str) -> bool:
     """Whether the standard library's object can be the ``name`` the block uses: every
     attribute the block reads from it exists, and every call passes keywords it takes.
@@ -1340,6 +1361,8 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
     calls: ``table.insert()`` is the reader's Table, not ``sqlalchemy.table``."""
     if sug.kind == "function" and _only_attributes_read(code, name):
         return False
+    if sug.module.partition(".")[0] == "pydantic" and _declares_tables(code, name):
+        return False  # `class User(BaseModel): __tablename__ = ...`: the project's ORM base
     if not _stdlib(sug.module):
         return True
     try:
