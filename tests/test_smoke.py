@@ -1412,7 +1412,8 @@ _NO_TABLES = (
     "from sqlalchemy import Column, Integer, create_engine\n"
     "from sqlalchemy.orm import declarative_base, sessionmaker\n\n"
     "engine = create_engine('sqlite:///app.db')\nBase = declarative_base()\n\n\n"
-    "class User(Base):\n    __tablename__ = 'user'\n    id = Column(Integer, primary_key=True)\n\n\n"
+    "class User(Base):\n    __tablename__ = 'user'\n"
+    "    id = Column(Integer, primary_key=True)\n\n\n"
     "session = sessionmaker(bind=engine)()\n"
 )
 
