@@ -951,3 +951,20 @@ def test_an_excerpt_of_a_functions_body_gets_its_missing_import(
     fix = report["documents"][0]["blocks"][0]["fix"]
     assert fix["verified"] and fix["resolves"] == ["ET001"] and not fix["notes"]
     assert fix["replacement"].startswith("from fastapi import HTTPException\n\ntry:\n")
+
+
+def test_what_a_repaired_block_lets_a_later_block_show_is_not_held_against_its_fix(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """Pydantic v1's README model (`name = 'John Doe'`) fails in v2; once fixed, the later
+    block's `user.dict()` runs on a real model and warns. That deprecation is the later
+    block's own (it has its own fix), revealed by the repair, not brought by it."""
+    model = "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    id: int\n"
+    model += "    name = 'John Doe'\n\n\nuser = User(id=1)\n"
+    write_doc("p.md", f"```python\n{model}```\n\n```python\nprint(user.dict())\n```\n")
+    _code, report = run_json("--no-cache", "p.md")
+    first, _later = report["documents"][0]["blocks"]
+    assert first["status"] == "broken"
+    assert first["fix"]["verified"], first["fix"]
+    assert "    name: str = 'John Doe'\n" in first["fix"]["replacement"]
+    assert "PydanticUserError" in first["fix"]["resolves"]

@@ -2037,3 +2037,28 @@ def test_a_loop_from_get_event_loop_at_the_top_level_becomes_asyncio_run(
 )
 def test_a_loop_used_for_more_than_one_run_is_left_alone(code: str) -> None:
     assert fix(stdlib.rewrite, code).code == code
+
+
+def test_a_models_unannotated_default_gets_the_type_v1_gave_it() -> None:
+    code = """\
+    from pydantic import BaseModel
+
+    class User(BaseModel):
+        id: int
+        name = 'John Doe'
+        count = -1
+        ratio = 0.5
+        active = True
+        tags = []
+        _private = 3
+        made = object()
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert result.applied == ("PydanticUserError",)
+    for line in (
+        "name: str = 'John Doe'", "count: int = -1", "ratio: float = 0.5",
+        "active: bool = True", "tags: list = []", "_private = 3", "made = object()",
+    ):  # fmt: skip
+        assert f"    {line}\n" in result.code
+    user = run(result.code.replace("    made = object()\n", ""))["User"](id=1)
+    assert (user.name, user.count, user.tags) == ("John Doe", -1, [])

@@ -31,6 +31,18 @@ def test_list_item_block_keeps_indent_and_crlf() -> None:
     )
 
 
+def test_a_new_line_under_an_indented_fence_keeps_its_indentation() -> None:
+    """A fence indented two spaces whose first lines are not: CommonMark takes up to two
+    spaces off each line, so the class body's `x` is indented two in the code. A rewritten
+    line gets the fence's two back, or the body would lose its indentation."""
+    src = b"Text\n\n  ```python\nimport os\n\nclass A:\n    x: Optional[int] = None\n  ```\n"
+    doc = parse_document("d.md", src)
+    assert doc.blocks[0].code.endswith("class A:\n  x: Optional[int] = None\n")
+    out = replace_blocks(doc, {1: "import os\n\nclass A:\n  x: int | None = None\n"})
+    assert out == b"Text\n\n  ```python\nimport os\n\nclass A:\n    x: int | None = None\n  ```\n"
+    assert parse_document("d.md", out).blocks[0].code.endswith("\n  x: int | None = None\n")
+
+
 def test_tilde_fence_and_info_string_untouched() -> None:
     src = b"~~~~ {.python .annotate}\nold()\n~~~~\n"
     doc = parse_document("d.md", src)

@@ -64,7 +64,10 @@ def _prefixes(block: Block, lines: list[tuple[str, str]]) -> tuple[str, str]:
     """
     codes = code_lines(block.code)
     pairs = list(zip(block.prefixes, codes, strict=False))
-    text_prefix = next((pre for pre, code in pairs if code.strip()), None)
+    # The longest: under a fence indented N spaces, CommonMark takes up to N spaces off each
+    # line, so a line written less indented than the fence has a shorter prefix; a new line
+    # written with the whole N keeps its own indentation (`    x: int` in a class body).
+    text_prefix = max((pre for pre, code in pairs if code.strip()), key=len, default=None)
     if text_prefix is None:
         closing = block.end_line  # 0-based index of the line after the last code line
         m = re.search(r"[`~]{3,}", lines[closing][0]) if closing < len(lines) else None

@@ -841,17 +841,31 @@ def _introduces(
         return f"the block had a new {_kinds(brought)}", set()
     if _intentional(original[key]) - _intentional(checked[key]):
         return "an example marked as the wrong way would have changed", set()
+    # A block whose run no longer fails gives the later blocks real objects where they had
+    # stand-ins: what their own code does with them (`user.dict()`) shows only now.
+    repaired = any(t == "python" for t, _, _ in _worse(original[key]) - _worse(checked[key]))
     blamed = {
         later: new
         for later, sources in sorted(dependents.items())
         if key in sources and later in checked
-        if (new := _new_worse(checked[later], original[later]))
+        if (
+            new := _new_worse(checked[later], original[later])
+            - _shown_only_now(checked[later], repaired)
+        )
     }
     if not blamed:
         return None, set()
     later, new = next(iter(blamed.items()))
     line = state.doc.blocks[later[1] - 1].fence_line
     return f"the block at line {line}, which uses this one, had a new {_kinds(new)}", set(blamed)
+
+
+def _shown_only_now(findings: Sequence[Finding], repaired: bool) -> Counter[FindingKey]:
+    """The stale findings of a later block, when the block it uses was repaired: revealed,
+    not brought (each is the later block's own to fix)."""
+    if not repaired:
+        return Counter()
+    return Counter(finding_key(f) for f in findings if f.category is Category.STALE)
 
 
 def _kinds(found: Counter[FindingKey]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -1860,6 +1860,63 @@ def _none_default(node: cst.AnnAssign) -> bool:
     return not re.search(r"\bNone\b|Optional\[|\bAny\b|^ClassVar|^[\"']", text)
 
 
+class _Unannotated(_Transformer):
+    """``name = 'John Doe'`` in a model (v1 took the default's type; v2 raises "A
+    non-annotated attribute was detected") -> ``name: str = 'John Doe'``: the type v1 gave
+    it, for a literal default (a string, number, bool, bytes, list, dict, set, tuple)."""
+
+    rule = "PydanticUserError"  # the run's finding it answers
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        if not self.is_model_body(original_node, updated_node):
+            return updated_node
+        assert isinstance(updated_node.body, cst.IndentedBlock)
+        body = []
+        for stmt in updated_node.body.body:
+            small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+            kind = _literal_type(small.value) if isinstance(small, cst.Assign) else None
+            if (
+                isinstance(small, cst.Assign)
+                and kind is not None
+                and len(small.targets) == 1
+                and isinstance(target := small.targets[0].target, cst.Name)
+                and not target.value.startswith("_")
+                and len(cast(cst.SimpleStatementLine, stmt).body) == 1
+            ):
+                annotated = cst.AnnAssign(
+                    target=target,
+                    annotation=cst.Annotation(cst.Name(kind)),
+                    value=small.value,
+                    equal=cst.AssignEqual(),
+                )
+                stmt = cast(cst.SimpleStatementLine, stmt).with_changes(body=[annotated])
+                self.done()
+            body.append(stmt)
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
+def _literal_type(value: cst.BaseExpression) -> str | None:
+    """The type v1 inferred from a literal default; None for anything else."""
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    if isinstance(value, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString):
+        text = cst.Module([]).code_for_node(value).lstrip("rRuUfF")
+        return "bytes" if text[:1] in ("b", "B") else "str"
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return "bool"
+    kinds: dict[type[cst.CSTNode], str] = {
+        cst.Integer: "int",
+        cst.Float: "float",
+        cst.List: "list",
+        cst.Dict: "dict",
+        cst.Set: "set",
+        cst.Tuple: "tuple",
+    }
+    return kinds.get(type(value))
+
+
 def rewrite(code: str, ctx: RewriteContext) -> Rewrite:
     """Every enabled Pydantic v1 -> v2 rewrite, in an order where later ones see earlier ones."""
     return run_passes(code, ctx, PASSES)
@@ -1881,4 +1938,5 @@ PASSES: tuple[Pass, ...] = (
     _pass("ET115", _ParseObjAs, "parse_obj_as"),
     _pass("call-arg", _UnpassedOptional, "Optional", "None"),
     _pass("assignment", _NoneDefault, "= None", "default=None", "Field(None"),
+    _pass("PydanticUserError", _Unannotated, "="),
 )
