@@ -570,6 +570,7 @@ def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
         ("elided", "incomplete")
     ]
     assert _found(index, "%pip install outlines -q\nimport json\n") == [("notebook", "incomplete")]
+    assert _found(index, "item = Model.query.filter(.....).one()\n") == [("elided", "incomplete")]
     # A real mistake next to an elision stays broken; so does a body that lost its indent.
     assert _found(index, "m = <your model>\nfor c in m.stream()\n    print(c)\n")[0][1] == "broken"
     assert _found(index, "def read():\ncfg = 1\n")[0] == ("SyntaxError", "broken")

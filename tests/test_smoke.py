@@ -1437,3 +1437,18 @@ def test_a_table_no_block_creates_is_a_database_the_example_assumes(
               "session.execute(__import__('sqlalchemy').text('DROP TABLE user'))\n```\n\n"
               f"```python\n{first}```\n")  # fmt: skip
     assert ("broken", "OperationalError") in _rules_by_block(run_json, "d.md")[1]
+
+
+def test_a_client_over_a_stand_in_app_failing_is_no_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`TestClient(app)` with `app` from the reader's own `main` (not installed here): the
+    stand-in is wrapped twice inside the client, and the client finding no response is
+    about the stand-in, not the code."""
+    code = (
+        "from fastapi.testclient import TestClient\n\nfrom main import app\n\n"
+        "client = TestClient(app)\nresponse = client.get('/items/1')\n"
+    )
+    assert [
+        r for c, r in _rules_by_block(run_json, _doc(write_doc, code))[0] if c == "broken"
+    ] == []

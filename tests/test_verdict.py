@@ -169,6 +169,13 @@ def test_the_old_half_of_a_migration_is_marked() -> None:
     assert marked_lines(_block(code)) == {11, 12, 17, 18}
     imports = "# OLD IMPORTS (v1)\nfrom pydantic import BaseSettings\n\n# NEW IMPORTS (v2)\nnew()\n"
     assert marked_lines(_block(imports)) == {11, 12}
+    # a migration note's "# OLD (Pydantic v1)" half, up to its "# NEW (Pydantic v2)"
+    halves = (
+        "# OLD (Pydantic v1)\nclass M(BaseModel):\n\n    x: int\n\n# NEW (Pydantic v2)\nnew()\n"
+    )
+    assert marked_lines(_block(halves)) == {11, 12, 14}
+    assert marked_lines(_block("# Old:\nold()\n")) == {11, 12}
+    assert marked_lines(_block("# Older versions of the API differ\nx()\n")) == set()
     # A bare "# v1" is not a marker: in some release notes v1 is the new code.
     assert marked_lines(_block("# v1\nnew_api()\n")) == set()
     advice = "# Before running it, set the key\nrun()\n# Deprecated in 2.0, see below\nx()\n"

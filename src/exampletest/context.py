@@ -578,6 +578,8 @@ _ELISIONS = (
         "the `...` stands for items left out",
     ),
     (re.compile(r"(?<=\()\s*\.\.\.\s*,"), "", "the `...` stands for arguments left out"),
+    # `filter(.....)`, `x = [1, 2, ....]`: more dots than Python's `...`
+    (re.compile(r"(?<![\w.])\.{4,}(?![\w.])"), "...", "the dots stand for code left out"),
     (re.compile(r"<[A-Za-z_][\w .-]*>"), "_", "`<...>` stands for something the reader supplies"),
     (
         re.compile(r"\{\{\s*[A-Za-z_][\w.]*\s*\}\}"),

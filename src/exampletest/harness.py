@@ -961,12 +961,25 @@ def _involves_placeholder(exc: BaseException, hidden: Set[str] = frozenset()) ->
                 scope = {k: v for k, v in frame.f_builtins.items() if k not in hidden}
                 scope |= frame.f_globals
                 values += [scope.get(n) for n in named if n not in frame.f_locals]
-            if any(is_placeholder(v) for v in values):
+            if any(is_placeholder(v) for v in values) or any(map(_holds_placeholder, values)):
                 return True
         except Exception:
             pass
         tb = tb.tb_next
     return False
+
+
+def _holds_placeholder(value: object, depth: int = 2) -> bool:
+    """Whether an object's own attributes hold a stand-in, or theirs do: the ``TestClient``
+    transport whose ``app`` wraps one (``TestClient(app)``, ``app`` from a module the reader
+    has)."""
+    attributes = getattr(value, "__dict__", None)
+    if not isinstance(attributes, dict) or is_placeholder(value) or isinstance(value, type):
+        return False
+    inner = list(attributes.values())[:50]
+    if any(is_placeholder(v) for v in inner):
+        return True
+    return depth > 1 and any(_holds_placeholder(v, depth - 1) for v in inner)
 
 
 def _refused_by_sandbox(exc: BaseException) -> bool:

@@ -46,6 +46,7 @@ MARKER = re.compile(
     # "# v1": in one project's release notes v1 is the new code)
     r"|(?i:before)\s*(?:\(|:|$|-|v\d|pydantic|sqlalchemy|fastapi|python \d)"
     r"|(?i:old(?:er)?\s*(?:way|style|code|version|api|syntax|approach|pattern|imports?))\b"
+    r"|(?i:old)\s*(?:[(:\-\u2013]|$)"  # "# OLD (Pydantic v1)", "# Old:"
     r"|(?i:legacy)\b|(?i:deprecated)\b(?!\s+(?:in|since))"
     # a version labelled as the old one: "# v1 (deprecated)", "# Pydantic v1 - legacy"
     r"|(?:v\d+(?:\.\w+)?|(?i:pydantic|sqlalchemy|fastapi|python)\s*v?\d[\w.]*)\s*[-\u2013:(]?\s*\(?"
@@ -377,6 +378,7 @@ def _older_versions(lines: Sequence[str]) -> set[int]:
 #: A marker that heads a section of old code rather than pointing at the lines under it.
 _SECTION = re.compile(
     r"#\s*(?i:before\b|old(?:er)?\s+(?:way|style|code|version|api|syntax|approach)|legacy\b"
+    r"|old\s*(?:[(:\-\u2013]|$)"
     r"|(?:v\d+(?:\.\w+)?|(?:pydantic|sqlalchemy|fastapi|python)\s*v?\d[\w.]*)\s*[-\u2013:(]?\s*\(?"
     r"(?:deprecated|old|legacy|outdated)\b"
     r"|python\s*(?:<|≤)|python\s*3\.\d+\s+(?:and|or)\s+(?:earlier|older|below)|pre-?\s*3\.)"
