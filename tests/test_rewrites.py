@@ -2024,8 +2024,8 @@ def test_a_loop_from_get_event_loop_at_the_top_level_becomes_asyncio_run(
 @pytest.mark.parametrize(
     "code",
     [
-        # the loop goes on being used
-        "import asyncio\nloop = asyncio.get_event_loop()\nloop.run_until_complete(main())\n"
+        # a loop the implicit-loop job shares
+        "import asyncio\nloop = asyncio.get_event_loop()\nasyncio.ensure_future(job())\n"
         "loop.run_forever()\n",
         # a job queued on the implicit loop before it runs: one loop is shared
         "import asyncio\nasyncio.gather(job(7))\n"
@@ -2062,3 +2062,59 @@ def test_a_models_unannotated_default_gets_the_type_v1_gave_it() -> None:
         assert f"    {line}\n" in result.code
     user = run(result.code.replace("    made = object()\n", ""))["User"](id=1)
     assert (user.name, user.count, user.tags) == ("John Doe", -1, [])
+
+
+def test_a_loop_the_program_drives_itself_is_a_new_loop(capsys: pytest.CaptureFixture[str]) -> None:
+    """Python's docs' `call_soon` example: the loop goes on being used (`run_forever`), so it
+    is no `asyncio.run()`; `new_event_loop()` is how those docs write it now."""
+    code = """\
+    import asyncio
+
+    def hello_world(loop):
+        print("Hello World")
+        loop.stop()
+
+    loop = asyncio.get_event_loop()
+    loop.call_soon(hello_world, loop)
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
+    """
+    result = fix(stdlib.rewrite, code)
+    assert result.applied == ("ET502",)
+    assert result.code == textwrap.dedent(code).replace("get_event_loop", "new_event_loop")
+    run(result.code)
+    assert capsys.readouterr().out == "Hello World\n"
+
+
+def test_a_generator_based_coroutine_becomes_async_def(capsys: pytest.CaptureFixture[str]) -> None:
+    code = """\
+    import asyncio
+    from asyncio import coroutine
+
+    @asyncio.coroutine
+    def say_after(delay, what):
+        yield from asyncio.sleep(delay)
+        print(what)
+
+    @coroutine
+    def main():
+        result = yield from say_after(0, "hello")
+        return result
+
+    @asyncio.coroutine
+    def values():
+        yield 1
+        yield from other()
+    """
+    result = fix(stdlib.rewrite, code)
+    assert result.applied == ("AttributeError",)
+    assert "async def say_after(delay, what):\n    await asyncio.sleep(delay)\n" in result.code
+    assert 'async def main():\n    result = await say_after(0, "hello")\n' in result.code
+    assert "from asyncio import coroutine" not in result.code
+    # a generator that yields values itself is one still
+    assert "@asyncio.coroutine\ndef values():\n    yield 1\n" in result.code
+    ns = run(result.code.split("@asyncio.coroutine\ndef values")[0])
+    asyncio.run(ns["main"]())
+    assert capsys.readouterr().out == "hello\n"

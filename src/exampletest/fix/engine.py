@@ -749,7 +749,9 @@ _GROUP_EVIDENCE = {
     "sqlalchemy": re.compile(r"^ET2(?!04)\d\d$|sqlalchemy", re.I),
     "models": re.compile(r"^ET204$|`declarative_base\(\)`"),
     "fastapi": re.compile(r"^ET30[136]$|^FAST002$|^StarletteDeprecationWarning$"),
-    "stdlib": re.compile(r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp"),
+    "stdlib": re.compile(
+        r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp|no attribute .?coroutine"
+    ),
     "output": re.compile(r"^wrong-output$"),
     "ruff": re.compile(r"^(UP|FAST|RUF013)"),
 }

@@ -751,6 +751,33 @@ class _EventLoop(PassTransformer):
         owner = call.func.value
         return (isinstance(owner, cst.Name) and owner.value in loops) or bool(self._loop(owner))
 
+    def _new_loops(
+        self, body: Sequence[cst.BaseStatement], kept: dict[str, str]
+    ) -> list[cst.BaseStatement]:
+        """``loop = asyncio.get_event_loop()`` -> ``asyncio.new_event_loop()`` for a loop the
+        program drives itself (``call_soon``, ``run_forever``, ``close``), as Python's own
+        docs now write it, when nothing else at the top level uses the implicit loop."""
+        if not kept:
+            return list(body)
+        code = cst.Module([])
+
+        def implicit(stmt: cst.BaseStatement) -> bool:
+            text = code.code_for_node(stmt)
+            return not any(re.search(rf"\b{n}\b", text) for n in kept) and _schedules(stmt)
+
+        if any(implicit(stmt) for stmt in body):
+            return list(body)
+        out: list[cst.BaseStatement] = []
+        for stmt in body:
+            small = _only_small(stmt)
+            if isinstance(small, cst.Assign) and (name := _target_name(small)) in kept:
+                made = cst.parse_expression(f"{kept[name]}.new_event_loop()")
+                assert isinstance(stmt, cst.SimpleStatementLine)
+                stmt = stmt.with_changes(body=[small.with_changes(value=made)])
+                self.edit.applied.add("ET502")
+            out.append(stmt)
+        return out
+
     def _run(self, body: Sequence[cst.BaseStatement], blanks: int) -> list[cst.BaseStatement]:
         """The statements with their loop rewritten; ``blanks``: the blank lines around an
         added function (two at the top level, one in an ``if``)."""
@@ -777,9 +804,10 @@ class _EventLoop(PassTransformer):
                 ):
                     used[owner.value] += 1
         # the loop's own assignment, its run_until_complete() and close(): nothing else
-        loops = {n: a for n, a in loops.items() if used[n] + 1 == self.uses.get(n, 0)}
+        kept = {n: a for n, a in loops.items() if used[n] + 1 != self.uses.get(n, 0)}
+        loops = {n: a for n, a in loops.items() if n not in kept}
         if any(_schedules(stmt) for stmt in body if not self._runs(stmt, loops)):
-            return list(body)  # a future made on the implicit loop: one loop is shared
+            return self._new_loops(body, kept)  # a future made on the implicit loop: shared
         out: list[cst.BaseStatement] = []
         dropped: list[cst.EmptyLine] = []  # the comments above a statement taken out
         for stmt in body:
@@ -824,7 +852,7 @@ class _EventLoop(PassTransformer):
                 changed = small.with_changes(value=run)
             out.append(stmt.with_changes(body=[changed]))
             self.edit.applied.add("ET502")
-        return out
+        return self._new_loops(out, kept)
 
 
 def _in_a_body(expression: str) -> str:
@@ -917,6 +945,86 @@ def _event_loop(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cs
     return wrapper.visit(_EventLoop(wrapper, edit))
 
 
+class _GeneratorCoroutine(PassTransformer):
+    """``@asyncio.coroutine`` (removed in Python 3.11) over a generator that ``yield from``s
+    -> ``async def`` that ``await``s: what the decorator stood for since Python 3.5. Not a
+    function that also yields values (a plain ``yield``): that one is a generator still."""
+
+    def __init__(self, wrapper: MetadataWrapper, edit: Edit) -> None:
+        super().__init__(edit)
+        module = wrapper.module
+        self.modules = module_aliases(module, "asyncio")
+        if "asyncio" not in global_names(wrapper):  # a fragment: the earlier `import asyncio`
+            self.modules.add("asyncio")
+        names = imported_from(module, "asyncio")
+        self.names = {local for local, name in names.items() if name == "coroutine"}
+
+    def _is_coroutine(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.Name):
+            return node.value in self.names
+        return (
+            isinstance(node, cst.Attribute)
+            and node.attr.value == "coroutine"
+            and isinstance(node.value, cst.Name)
+            and node.value.value in self.modules
+        )
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        kept = [d for d in updated_node.decorators if not self._is_coroutine(d.decorator)]
+        if len(kept) == len(updated_node.decorators) or updated_node.asynchronous is not None:
+            return updated_node
+        yields = _Yields()
+        updated_node.body.visit(yields)
+        if yields.plain:
+            return updated_node
+        for d in updated_node.decorators:
+            if isinstance(d.decorator, cst.Name):
+                self.edit.unused.append(("asyncio", "coroutine"))
+        self.edit.applied.add("AttributeError")
+        return updated_node.with_changes(
+            decorators=kept,
+            asynchronous=cst.Asynchronous(),
+            body=updated_node.body.visit(_AwaitInstead()),
+        )
+
+
+class _Yields(cst.CSTVisitor):
+    """Whether a body yields values itself (a ``yield`` that is no ``yield from``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plain = False
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.plain = self.plain or not isinstance(node.value, cst.From)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a nested function's yields are its own
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+class _AwaitInstead(cst.CSTTransformer):
+    """``yield from x`` -> ``await x`` in one function's own body."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def leave_Yield(self, original_node: cst.Yield, updated_node: cst.Yield) -> cst.BaseExpression:
+        if not isinstance(updated_node.value, cst.From):
+            return updated_node
+        return cst.Await(
+            expression=updated_node.value.item, lpar=updated_node.lpar, rpar=updated_node.rpar
+        )
+
+
+def _generator_coroutine(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_GeneratorCoroutine(wrapper, edit))
+
+
 PASSES: tuple[Pass, ...] = (
     Pass(("ET403",), _jose, ("jose",)),
     Pass(("ET404",), _passlib, ("passlib",)),
@@ -924,6 +1032,7 @@ PASSES: tuple[Pass, ...] = (
     Pass(("ET501", "DTZ004"), _utcfromtimestamp, ("utcfromtimestamp",)),
     Pass(("ET401",), _jwt, ("jwt.decode",)),
     Pass(("ET502",), _event_loop, ("get_event_loop",)),
+    Pass(("AttributeError",), _generator_coroutine, ("coroutine",)),
 )
 
 
