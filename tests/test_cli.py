@@ -968,3 +968,18 @@ def test_what_a_repaired_block_lets_a_later_block_show_is_not_held_against_its_f
     assert first["fix"]["verified"], first["fix"]
     assert "    name: str = 'John Doe'\n" in first["fix"]["replacement"]
     assert "PydanticUserError" in first["fix"]["resolves"]
+
+
+def test_a_later_block_that_sees_an_import_the_fix_adds_is_checked_with_it(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The fix adds `from pydantic import BaseModel` to the first block (the guess for its
+    missing name); the later block uses `BaseModel` as the document's own base, which it now
+    gets from that import. It must be checked again with it (before, only the names the
+    block bound as written counted), and what breaks there refuses the fix."""
+    first = "class User(BaseModel):\n    id: int\n"
+    later = "BaseModel.set_session(None)\n"
+    write_doc("b.md", f"```python\n{first}```\n\n```python\n{later}```\n")
+    _code, report = run_json("--no-cache", "b.md")
+    fix = report["documents"][0]["blocks"][0]["fix"]
+    assert fix is None or not fix["verified"] or "import" not in fix["replacement"], fix

@@ -170,6 +170,10 @@ def test_a_base_whose_classes_declare_tables_is_not_guessed_to_be_pydantics(
     ormish = "class User(BaseModel):\n    __tablename__ = 'user'\n    id = sa.Column(sa.Integer)\n"
     suggested = _suggested(_contexts(f"```python\n{ormish}```\n", index)[0])
     assert "import" not in (suggested["BaseModel"] or "")  # a fragment: the reader's base
+    # another block of the same document, whose class shows no column, means that base too
+    later = "class Post(BaseModel):\n    __repr_attrs__ = ['body']\n"
+    doc = f"```python\n{later}```\n\n```python\n{ormish}```\n"
+    assert "import" not in (_suggested(_contexts(doc, index)[0])["BaseModel"] or "")
     model = "class User(BaseModel):\n    id: int\n    name: str = 'x'\n"
     suggested = _suggested(_contexts(f"```python\n{model}```\n", index)[0])
     assert suggested["BaseModel"] == "from pydantic import BaseModel"

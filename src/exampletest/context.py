@@ -206,11 +206,12 @@ def _analyze_document(
     out: list[BlockContext] = []
     versions = document_modules(blocks)
     imports = _document_imports(blocks)
+    tables = frozenset().union(*(_table_bases(b.code) for b in blocks))
     files = {b.index: module for module, written in versions.items() for b in written}
     by_index = {b.index: b for b in blocks}
     for block in blocks:
         symbols = analyze(block.code)
-        resolver = _Resolver(index, prefer, tops, imports)
+        resolver = _Resolver(index, prefer, tops, imports, tables)
         modules = _as_of(versions, block)
         own = files.get(block.index)
         ctx = _block_context(
@@ -1179,6 +1180,9 @@ class _Resolver:
     tops: frozenset[str]
     #: name -> how the document itself imports it somewhere (the first such import)
     document_imports: dict[str, str] = field(default_factory=dict)
+    #: bases the document's classes declare tables on (`class User(BaseModel):
+    #: __tablename__ = ...`): the project's ORM base, never Pydantic's, in any block
+    table_bases: frozenset[str] = frozenset()
 
     def suggest(self, name: str, symbols: Symbols, code: str = "") -> Suggestion | None:
         as_module = any(u.attribute for u in symbols.free if u.name == name)
@@ -1228,6 +1232,7 @@ class _Resolver:
                 and self._test_code_for(sug, symbols, code)
                 and self._same_family(sug, name, symbols)
                 and _fits(sug, name, code)
+                and not (sug.module.partition(".")[0] == "pydantic" and name in self.table_bases)
             ):
                 return sug
         return None
@@ -1339,19 +1344,19 @@ _TABLE_MARKS = re.compile(
 )
 
 
-def _declares_tables(code: str, base: str) -> bool:
-    """Whether a class of the code derives from ``base`` and declares a table
-    (``__tablename__``, ``Column(...)``, ``relationship(...)``): SQLAlchemy's, whatever the
-    base is called."""
+@functools.lru_cache(maxsize=1024)
+def _table_bases(code: str) -> frozenset[str]:
+    """The bases of the code's classes that declare a table (``__tablename__``,
+    ``Column(...)``, ``relationship(...)``): SQLAlchemy's, whatever the base is called."""
     tree = tree_or_none(code)
-    for node in tree.body if tree is not None else ():
-        if (
-            isinstance(node, ast.ClassDef)
-            and any(isinstance(b, ast.Name) and b.id == base for b in node.bases)
-            and _TABLE_MARKS.search(ast.get_source_segment(code, node) or "")
-        ):
-            return True
-    return False
+    return frozenset(
+        base.id
+        for node in (tree.body if tree is not None else ())
+        if isinstance(node, ast.ClassDef)
+        and _TABLE_MARKS.search(ast.get_source_segment(code, node) or "")
+        for base in node.bases
+        if isinstance(base, ast.Name)
+    )
 
 
 def _fits(sug: Suggestion, name: str, code: str) -> bool:
@@ -1363,8 +1368,6 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
     calls: ``table.insert()`` is the reader's Table, not ``sqlalchemy.table``."""
     if sug.kind == "function" and _only_attributes_read(code, name):
         return False
-    if sug.module.partition(".")[0] == "pydantic" and _declares_tables(code, name):
-        return False  # `class User(BaseModel): __tablename__ = ...`: the project's ORM base
     if not _stdlib(sug.module):
         return True
     try:

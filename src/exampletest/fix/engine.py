@@ -26,7 +26,7 @@ import signal
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -526,7 +526,7 @@ def propose(
             state = states[key]
             if key not in checked:
                 continue
-            deps = _dependents([key], by_path)
+            deps = _dependents([key], by_path, {key: code})
             worse, blamed[key] = _introduces(key, state, checked, original, deps)
             if worse and key not in first:
                 first[key] = worse
@@ -878,12 +878,18 @@ def _intentional(findings: Sequence[Finding]) -> Counter[FindingKey]:
     return Counter(finding_key(f) for f in findings if f.intentional)
 
 
-def _dependents(trial: Sequence[Key], docs: dict[str, Document]) -> dict[Key, set[Key]]:
-    """Later blocks that use a name a trial block binds -> the trial blocks they depend on."""
+def _dependents(
+    trial: Sequence[Key], docs: dict[str, Document], codes: Mapping[Key, str] | None = None
+) -> dict[Key, set[Key]]:
+    """Later blocks that use a name a trial block binds, as written or as rewritten (``codes``:
+    an import the fix adds is what the later blocks see next) -> the trial blocks they
+    depend on."""
     out: dict[Key, set[Key]] = {}
     for path, index in trial:
         doc = docs[path]
         binds = analyze(doc.blocks[index - 1].code).binds
+        if codes is not None and (path, index) in codes:
+            binds |= analyze(codes[(path, index)]).binds
         for later in doc.blocks[index:]:
             if set(analyze(later.code).free_names) & binds:
                 out.setdefault((path, later.index), set()).add((path, index))
@@ -896,7 +902,7 @@ def _trial_documents(
     """The documents with ``codes`` in place, and per document the blocks to check: the
     ``trial`` ones and the later blocks that use their names."""
     wanted: dict[str, set[int]] = {}
-    for path, i in [*trial, *_dependents(list(trial), docs)]:
+    for path, i in [*trial, *_dependents(list(trial), docs, codes)]:
         wanted.setdefault(path, set()).add(i)
     rewritten = [
         replace(
