@@ -2052,12 +2052,14 @@ def test_a_models_unannotated_default_gets_the_type_v1_gave_it() -> None:
         tags = []
         _private = 3
         made = object()
+        model_config = {"extra": "forbid"}
     """
     result = fix(pydantic_v1.rewrite, code)
     assert result.applied == ("PydanticUserError",)
     for line in (
         "name: str = 'John Doe'", "count: int = -1", "ratio: float = 0.5",
         "active: bool = True", "tags: list = []", "_private = 3", "made = object()",
+        'model_config = {"extra": "forbid"}',
     ):  # fmt: skip
         assert f"    {line}\n" in result.code
     user = run(result.code.replace("    made = object()\n", ""))["User"](id=1)

@@ -1882,7 +1882,7 @@ class _Unannotated(_Transformer):
                 and kind is not None
                 and len(small.targets) == 1
                 and isinstance(target := small.targets[0].target, cst.Name)
-                and not target.value.startswith("_")
+                and not target.value.startswith(("_", "model_"))  # `model_config = {...}`
                 and len(cast(cst.SimpleStatementLine, stmt).body) == 1
             ):
                 annotated = cst.AnnAssign(
