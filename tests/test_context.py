@@ -85,6 +85,20 @@ def test_program_output_in_a_python_fence_under_an_output_caption_is_a_wrong_lab
     assert "label the fence `text`" in ctx.findings[0].message
 
 
+def test_code_under_an_output_caption_is_still_code(index: NameIndex) -> None:
+    code = "class User(BaseModel)\n    name: str\n"
+    ctx = _contexts(f"Result:\n\n```python\n{code}```\n", index)[0]
+    assert [(f.rule, f.category.value) for f in ctx.findings][0] == ("SyntaxError", "broken")
+
+
+def test_lines_inside_a_string_of_a_block_that_does_not_parse_are_no_statements(
+    index: NameIndex,
+) -> None:
+    first = 'TEMPLATE = """\nport = 8000\n"""\n\ndef render(:\n    return TEMPLATE\n'
+    ctxs = _contexts(f"```python\n{first}```\n\n```python\nprint(port + 1)\n```\n", index)
+    assert "port" in ctxs[1].missing
+
+
 @pytest.mark.parametrize(
     "before",
     [
@@ -110,6 +124,17 @@ def test_a_listing_cut_off_inside_a_docstring_is_an_excerpt(index: NameIndex) ->
     found = [(f.rule, f.category.value) for f in ctx.findings if f.category.value != "style"]
     assert found == [("excerpt", "incomplete")]
     assert "inside the docstring of `model_validate`" in ctx.findings[-1].message
+    # a quote left open with code after it at the function's left: a typo
+    typo = (
+        'def greet(name):\n    """Return a greeting.\n    return f"Hi {name}"\n\n\n'
+        "def farewell(name):\n    return name\n"
+    )
+    ctx = _contexts(f"```python\n{typo}```\n", index)[0]
+    assert [(f.rule, f.category.value) for f in ctx.findings] == [("SyntaxError", "broken")]
+    # the function is the one the docstring opens, not the first of the listing
+    method = 'class Repo:\n    def get(self):\n        """Get it.\n\n        Returns: it\n'
+    ctx = _contexts(f"```python\n{method}```\n", index)[0]
+    assert "inside the docstring of `get`" in ctx.findings[-1].message
     # a string left open in an expression is a typo: broken
     ctx = _contexts('```python\nx = 1\nquery = """SELECT *\nFROM t\n```\n', index)[0]
     assert [(f.rule, f.category.value) for f in ctx.findings] == [("SyntaxError", "broken")]

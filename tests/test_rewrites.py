@@ -2030,6 +2030,9 @@ def test_a_loop_from_get_event_loop_at_the_top_level_becomes_asyncio_run(
         # a job queued on the implicit loop before it runs: one loop is shared
         "import asyncio\nasyncio.gather(job(7))\n"
         "asyncio.get_event_loop().run_until_complete(asyncio.gather())\n",
+        # the implicit loop goes on after the run: `asyncio.run` would close its loop
+        "import asyncio\nasyncio.get_event_loop().run_until_complete(start())\n"
+        "asyncio.get_event_loop().run_forever()\n",
         # in a function: not the program's entry point
         "import asyncio\ndef f():\n    loop = asyncio.get_event_loop()\n"
         "    loop.run_until_complete(main())\n",
@@ -2120,3 +2123,37 @@ def test_a_generator_based_coroutine_becomes_async_def(capsys: pytest.CaptureFix
     ns = run(result.code.split("@asyncio.coroutine\ndef values")[0])
     asyncio.run(ns["main"]())
     assert capsys.readouterr().out == "hello\n"
+
+
+def test_the_coroutine_a_gather_is_awaited_in_takes_a_name_nothing_uses() -> None:
+    """`main` is an earlier block's coroutine that the gather runs: the added coroutine
+    must not shadow it (it would await itself forever)."""
+    code = (
+        "import asyncio\nloop = asyncio.get_event_loop()\n"
+        "results = loop.run_until_complete(asyncio.gather(main(), other()))\nloop.close()\n"
+    )
+    result = fix(stdlib.rewrite, code)
+    assert "async def _main():\n    return await asyncio.gather(main(), other())\n" in result.code
+    assert result.code.endswith("results = asyncio.run(_main())\n")
+
+
+def test_a_coroutine_decorator_over_a_function_that_returns_a_future_stays() -> None:
+    """The decorator awaited what such a function returns; `async def` would hand back the
+    future unawaited. A comment between the decorators stays where it was."""
+    code = """\
+    import asyncio
+
+    @asyncio.coroutine
+    def delayed(value):
+        return asyncio.sleep(0, result=value)
+
+    @app.route("/")
+    # served by aiohttp
+    @asyncio.coroutine
+    def handler(request):
+        data = yield from request.json()
+        return data
+    """
+    result = fix(stdlib.rewrite, code)
+    assert "@asyncio.coroutine\ndef delayed(value):\n" in result.code
+    assert '@app.route("/")\n# served by aiohttp\nasync def handler(request):\n' in result.code

@@ -1369,6 +1369,8 @@ def test_the_exception_the_fence_after_a_script_shows_is_expected_of_its_last_st
         ('if not policy.admin:\n    raise PermissionError("no")\nprint("granted")\n', False),
         # another exception than the one the block raises at its end
         ('if policy.nope:\n    raise PermissionError("no")\n', False),
+        # a check of the code's own result that fails: the bug it caught
+        ('if policy.admin is not True:\n    raise AssertionError("expected admin")\n', False),
     ],
 )
 def test_a_block_ending_in_its_own_raise_shows_that_error_on_purpose(
@@ -1432,10 +1434,11 @@ def test_a_table_no_block_creates_is_a_database_the_example_assumes(
     found = _rules_by_block(run_json, "d.md")
     assert found[1] == [("env", "needs-database")]
     assert found[2] == []  # (PendingRollbackError: the earlier block's failure, reported there)
-    # with the tables created, the same failure would be the code's
-    write_doc("d.md", f"```python\n{_NO_TABLES}Base.metadata.create_all(engine)\n"
-              "session.execute(__import__('sqlalchemy').text('DROP TABLE user'))\n```\n\n"
-              f"```python\n{first}```\n")  # fmt: skip
+    # with the tables created, a table no model declares is the code's mistake (a typo),
+    # while a declared one this block's run lacks is no evidence
+    typo = "from sqlalchemy import text\n\nsession.execute(text('SELECT * FROM usr'))\n"
+    made = f"```python\n{_NO_TABLES}Base.metadata.create_all(engine)\n```\n\n"
+    write_doc("d.md", f"{made}```python\n{typo}```\n")
     assert ("broken", "OperationalError") in _rules_by_block(run_json, "d.md")[1]
 
 
@@ -1452,3 +1455,26 @@ def test_a_client_over_a_stand_in_app_failing_is_no_evidence(
     assert [
         r for c, r in _rules_by_block(run_json, _doc(write_doc, code))[0] if c == "broken"
     ] == []
+
+
+def test_an_earlier_failure_excuses_only_what_it_acted_on(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The earlier block's `int("abc")` failed: the later block's own `int("eighty")` is its
+    own error (a builtin is not left broken by it)."""
+    write_doc(
+        "d.md",
+        '```python\ncount = int("abc")\n```\n\n```python\nprint(count)\nport = int("eighty")\n```\n',
+    )
+    assert ("broken", "ValueError") in _rules_by_block(run_json, "d.md")[1]
+
+
+def test_an_object_of_the_block_that_holds_a_stand_in_still_fails_for_its_own_code(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    code = (
+        "class Service:\n    def __init__(self, db):\n        self.db = db\n\n"
+        "    def total(self, prices):\n        return sum(prices)\n\n\n"
+        "service = Service(db)\nprint(service.total([1, 2, '3']))\n"
+    )
+    assert ("broken", "TypeError") in _rules_by_block(run_json, _doc(write_doc, code))[0]

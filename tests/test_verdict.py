@@ -175,6 +175,7 @@ def test_the_old_half_of_a_migration_is_marked() -> None:
     )
     assert marked_lines(_block(halves)) == {11, 12, 14}
     assert marked_lines(_block("# Old:\nold()\n")) == {11, 12}
+    assert marked_lines(_block("x = f()  # old: 5\n")) == set()  # a value noted, no label
     assert marked_lines(_block("# Older versions of the API differ\nx()\n")) == set()
     # A bare "# v1" is not a marker: in some release notes v1 is the new code.
     assert marked_lines(_block("# v1\nnew_api()\n")) == set()

@@ -111,6 +111,10 @@ class BlockContext:
     #: Attributes the block reads (``self._check_db()``) that no block of the document, nor
     #: its stubs, defines anywhere: a class shown in part, its other members left out.
     unbound_attributes: frozenset[str] = frozenset()
+    #: The tables the document's models declare (``__tablename__``), and whether any of its
+    #: blocks creates tables (``create_all``): what a "no such table" in a run means.
+    tables: frozenset[str] = frozenset()
+    creates_tables: bool = False
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -229,8 +233,15 @@ def _analyze_document(
             # imports and defines what it defines elsewhere.
             filled = _filled(block.code, symbols.syntax_error)
             kept = analyze(filled[0] if filled else _parsing_statements(block.code)).statements
-            earlier.extend((block.index, s) for s in kept if s.source in block.code)
+            earlier.extend(
+                (block.index, s) for s in kept if s.source in block.code and not s.method
+            )
     out = _with_unbound_attributes(out, (*(b.code for b in blocks), stub_source or ""))
+    declared = frozenset(m for b in blocks for m in _TABLE_NAME.findall(b.code))
+    declared |= frozenset(m for b in blocks for m in _SQL_TABLE.findall(b.code))
+    if declared or any(CREATES_TABLES.search(b.code) for b in blocks):
+        creates = any(CREATES_TABLES.search(b.code) for b in blocks)
+        out = [dataclasses.replace(c, tables=declared, creates_tables=creates) for c in out]
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
 
 
@@ -338,7 +349,7 @@ def _class_members(cls: ast.ClassDef) -> set[str]:
 
 
 #: A top-level line that goes on the statement above it rather than starting one.
-_GOES_ON = re.compile(r"[)\]}#]|(?:else|elif|except|finally|case)\b")
+_GOES_ON = re.compile(r"[)\]}#]|(?:else|elif|except|finally|case)\b(?!\s*[=.(\[])")
 
 
 def _parsing_statements(code: str) -> str:
@@ -349,8 +360,11 @@ def _parsing_statements(code: str) -> str:
     lines = code.splitlines(keepends=True)
     starts: list[int] = []
     previous = ""  # the last top-level line
+    quoted = False  # inside a triple-quoted string (its lines are text, not statements)
     for i, line in enumerate(lines):
-        if not line[:1].strip() or _GOES_ON.match(line):
+        inside = quoted
+        quoted ^= (line.count('"""') + line.count("'''")) % 2 == 1
+        if inside or not line[:1].strip() or _GOES_ON.match(line):
             continue
         if not previous.startswith("@"):  # else: a decorator's next decorator, or its def
             starts.append(i)
@@ -555,10 +569,13 @@ def _cut_in_docstring(code: str, err: SyntaxError) -> str | None:
     quote = '"""' if '"""' in lines[opened] else "'''"
     if not lines[opened].lstrip().startswith((quote, f"r{quote}")):
         return None  # a string in an expression, not a docstring
-    header = re.search(r"(?:def|class)\s+(\w+)", "\n".join(lines[:opened]).split("\n\n")[-1])
     indent = lines[opened][: len(lines[opened]) - len(lines[opened].lstrip())]
+    if any(t.strip() and not t.startswith(indent) for t in lines[opened + 1 :]):
+        return None  # code at the left of the docstring follows it: a quote left open
+    headers = re.findall(r"(?m)^\s*(?:async\s+)?(?:def|class)\s+(\w+)", "\n".join(lines[:opened]))
+    header = headers[-1] if headers else None
     closed = "\n".join([*lines, indent + quote])
-    return header[1] if header and _parses(closed) else None
+    return header if header and _parses(closed) else None
 
 
 def _parses(code: str) -> bool:
@@ -688,6 +705,12 @@ def _syntax_error(code: str) -> SyntaxError | None:
 _PYTHON2 = re.compile(
     r"Missing parentheses in call to '(?:print|exec)'|multiple exception types must be "
     r"parenthesized"
+)
+
+#: A first line that is Python code, not output: under an "Output:" caption still code.
+_LOOKS_LIKE_CODE = re.compile(
+    r"(?:class|def|async|import|from|if|for|while|with|try|return|raise|@)\b|\w+\s*(?::[^=\n]+)?=[^=]"
+    r"|print\("
 )
 
 #: An IPython session's prompt: ``In [3]: r = add.delay(1, 3)``.
@@ -941,7 +964,7 @@ def _block_context(
         elif _PYTHON2.search(err.msg):
             rule = "python2"
             message += ": Python 2 syntax, which Python 3 removed"
-        elif block.output_caption:
+        elif block.output_caption and not _LOOKS_LIKE_CODE.match(block.code.lstrip()):
             rule = "output"
             message += (
                 ": the text above calls this block output, and it is no Python; label the "
@@ -1342,6 +1365,12 @@ _TABLE_MARKS = re.compile(
     r"^\s+(?:__tablename__\b|\w+\s*(?::[^=\n]*)?=\s*(?:\w+\.)*(?:Column|relationship|mapped_column)\()",
     re.M,
 )
+
+
+#: A model's table name, and what creates a document's tables.
+_TABLE_NAME = re.compile(r"""__tablename__\s*(?::[^=\n]*)?=\s*["']([\w.]+)["']""")
+_SQL_TABLE = re.compile(r"""(?i)CREATE TABLE (?:IF NOT EXISTS )?[`"']?(\w+)""")
+CREATES_TABLES = re.compile(r"create_all\(|CREATE TABLE|SQLModel\.metadata|alembic", re.I)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -46,7 +46,7 @@ MARKER = re.compile(
     # "# v1": in one project's release notes v1 is the new code)
     r"|(?i:before)\s*(?:\(|:|$|-|v\d|pydantic|sqlalchemy|fastapi|python \d)"
     r"|(?i:old(?:er)?\s*(?:way|style|code|version|api|syntax|approach|pattern|imports?))\b"
-    r"|(?i:old)\s*(?:[(:\-\u2013]|$)"  # "# OLD (Pydantic v1)", "# Old:"
+    r"|(?i:old)\s*(?:\([^)]*\))?\s*:?\s*$"  # the whole label: "# OLD (Pydantic v1)", "# Old:"
     r"|(?i:legacy)\b|(?i:deprecated)\b(?!\s+(?:in|since))"
     # a version labelled as the old one: "# v1 (deprecated)", "# Pydantic v1 - legacy"
     r"|(?:v\d+(?:\.\w+)?|(?i:pydantic|sqlalchemy|fastapi|python)\s*v?\d[\w.]*)\s*[-\u2013:(]?\s*\(?"
@@ -378,7 +378,7 @@ def _older_versions(lines: Sequence[str]) -> set[int]:
 #: A marker that heads a section of old code rather than pointing at the lines under it.
 _SECTION = re.compile(
     r"#\s*(?i:before\b|old(?:er)?\s+(?:way|style|code|version|api|syntax|approach)|legacy\b"
-    r"|old\s*(?:[(:\-\u2013]|$)"
+    r"|old\s*(?:\([^)]*\))?\s*:?\s*$"
     r"|(?:v\d+(?:\.\w+)?|(?:pydantic|sqlalchemy|fastapi|python)\s*v?\d[\w.]*)\s*[-\u2013:(]?\s*\(?"
     r"(?:deprecated|old|legacy|outdated)\b"
     r"|python\s*(?:<|≤)|python\s*3\.\d+\s+(?:and|or)\s+(?:earlier|older|below)|pre-?\s*3\.)"
@@ -512,16 +512,20 @@ def _ends_in_its_own_raise(block: Block) -> set[tuple[int, str]]:
     except (SyntaxError, ValueError):
         return set()
     out: set[tuple[int, str]] = set()
-    last: list[ast.stmt] = tree.body[-1:]
+    last: list[tuple[ast.stmt, bool]] = [(s, False) for s in tree.body[-1:]]
     while last:
-        stmt = last.pop()
+        stmt, guarded = last.pop()
         if isinstance(stmt, ast.Raise) and stmt.exc is not None:
             called = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
             if isinstance(called, ast.Name | ast.Attribute):
                 name = called.id if isinstance(called, ast.Name) else called.attr
-                out.add((block.doc_line(stmt.lineno), name))
+                # a check of the code's own result (`if result != 4: raise AssertionError`)
+                # failing is a bug it caught, not a guard shown rejecting
+                if not (guarded and name == "AssertionError"):
+                    out.add((block.doc_line(stmt.lineno), name))
         elif isinstance(stmt, ast.If | ast.With | ast.Try):
-            last += [body[-1] for body in (stmt.body, getattr(stmt, "orelse", ())) if body]
+            inner = guarded or isinstance(stmt, ast.If)
+            last += [(b[-1], inner) for b in (stmt.body, getattr(stmt, "orelse", ())) if b]
     return out
 
 

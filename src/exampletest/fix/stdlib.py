@@ -748,8 +748,10 @@ class _EventLoop(PassTransformer):
             return True
         if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
             return False
-        owner = call.func.value
-        return (isinstance(owner, cst.Name) and owner.value in loops) or bool(self._loop(owner))
+        owner, method = call.func.value, call.func.attr.value
+        if isinstance(owner, cst.Name):
+            return owner.value in loops and method in ("run_until_complete", "close")
+        return self._loop(owner) is not None and method == "run_until_complete"
 
     def _new_loops(
         self, body: Sequence[cst.BaseStatement], kept: dict[str, str]
@@ -833,7 +835,12 @@ class _EventLoop(PassTransformer):
             awaited = call.args[0].value
             assert isinstance(stmt, cst.SimpleStatementLine) and small is not None
             if _gathers(awaited, alias):  # no coroutine: awaited in a coroutine of its own
-                name = next(n for n in ("main", "_main", "run_all") if n not in self.taken)
+                names = self.taken | set(self.uses)  # (an earlier block's `main` too)
+                free = [n for n in ("main", "_main", "run_all", "_run_all") if n not in names]
+                if not free:
+                    out.append(stmt)
+                    continue
+                name = free[0]
                 self.taken.add(name)
                 verb = "await" if isinstance(small, cst.Expr) else "return await"
                 shown = _in_a_body(cst.Module([]).code_for_node(awaited))
@@ -867,7 +874,9 @@ def _in_a_body(expression: str) -> str:
 
 #: What makes a future on the loop ``get_event_loop()`` gives, outside a coroutine.
 _SCHEDULES = re.compile(
-    r"\b(?:gather|ensure_future|create_task|wait|get_event_loop|new_event_loop|run_forever)\("
+    r"(?:\basyncio\.|(?<![.\w]))"
+    r"(?:gather|ensure_future|create_task|wait|get_event_loop|new_event_loop)\("
+    r"|\brun_forever\("
 )
 
 
@@ -977,28 +986,42 @@ class _GeneratorCoroutine(PassTransformer):
             return updated_node
         yields = _Yields()
         updated_node.body.visit(yields)
-        if yields.plain:
+        if yields.plain or not yields.delegating:
+            # (a function that returns a future: the decorator awaited it; `async def`
+            # would return it unawaited)
             return updated_node
+        decorators: list[cst.Decorator] = []
+        carried: list[cst.EmptyLine] = []  # the comments above a decorator taken out
         for d in updated_node.decorators:
-            if isinstance(d.decorator, cst.Name):
-                self.edit.unused.append(("asyncio", "coroutine"))
+            if self._is_coroutine(d.decorator):
+                carried += d.leading_lines
+                if isinstance(d.decorator, cst.Name):
+                    self.edit.unused.append(("asyncio", "coroutine"))
+                continue
+            decorators.append(d.with_changes(leading_lines=[*carried, *d.leading_lines]))
+            carried = []
+        after = [*carried, *updated_node.lines_after_decorators]
         self.edit.applied.add("AttributeError")
         return updated_node.with_changes(
-            decorators=kept,
+            decorators=decorators,
+            lines_after_decorators=after,
             asynchronous=cst.Asynchronous(),
             body=updated_node.body.visit(_AwaitInstead()),
         )
 
 
 class _Yields(cst.CSTVisitor):
-    """Whether a body yields values itself (a ``yield`` that is no ``yield from``)."""
+    """Whether a body yields values itself (a ``yield`` that is no ``yield from``), and
+    whether it delegates (a ``yield from``)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.plain = False
+        self.delegating = False  # a `yield from`
 
     def visit_Yield(self, node: cst.Yield) -> None:
         self.plain = self.plain or not isinstance(node.value, cst.From)
+        self.delegating = self.delegating or isinstance(node.value, cst.From)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False  # a nested function's yields are its own

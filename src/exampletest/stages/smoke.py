@@ -15,7 +15,12 @@ from typing import Any
 
 from exampletest import transcript
 from exampletest.assemble import smoke_payload
-from exampletest.context import FILE_COMMENT, MISSING_IMPORT, BlockContext, defined_too_late
+from exampletest.context import (
+    FILE_COMMENT,
+    MISSING_IMPORT,
+    BlockContext,
+    defined_too_late,
+)
 from exampletest.model import Block, Category, Finding
 from exampletest.nameindex import distribution_for, installed_module, is_importable
 from exampletest.pool import Job, WorkerPool
@@ -349,10 +354,7 @@ _REPL = " (as an asyncio REPL runs it: it awaits at top level)"
 
 
 #: A database without the table the code queries, and what would have created it.
-_NO_TABLE = re.compile(
-    r"no such table|relation \"?[\w.]+\"? does not exist|Table '[\w.]+' doesn't exist"
-)
-_CREATES_TABLES = re.compile(r"create_all\(|CREATE TABLE|SQLModel\.metadata|alembic", re.I)
+_NO_TABLE = re.compile(r"no such table: ([\w.]+)|relation \"?([\w.]+)\"? does not exist")
 
 _LATE_FUTURE = re.compile(r"from __future__ imports must occur at the beginning of the file")
 
@@ -448,10 +450,8 @@ def _exception(
         return  # a loop over a stand-in never ran; the reader's data would run it
     if exc.get("after_earlier_failure"):
         return  # what an earlier block's failed statement left broken: it reports its own
-    if _NO_TABLE.search(message) and not any(
-        _CREATES_TABLES.search(code)
-        for code in (block.code, *(p.statement.source for p in ctx.prelude))
-    ):
+    table = _NO_TABLE.search(message)
+    if table is not None and not ctx.creates_tables:
         yield _at(
             block,
             line,
@@ -462,6 +462,8 @@ def _exception(
             span=exc,
         )
         return
+    if table is not None and (table.group(1) or table.group(2) or "") in ctx.tables:
+        return  # created by a block this block's run does not repeat: no evidence
     if exc.get("contained"):
         return  # the sandbox refused something: its own finding says what
     if exc.get("needs_args"):

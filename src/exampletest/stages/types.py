@@ -781,7 +781,7 @@ def _to_finding(
             " (a Pydantic `con*()` call as the annotation: it validates, but a type checker "
             "cannot read a call as a type; `Annotated[T, Field(...)]` does both)"
         )
-        hint = hint or "Annotated[list[str], Field(min_length=1)]"
+        hint = hint or "Annotated[T, Field(...)]"
     coerced = _validated_by_pydantic(ctx, code, message, line)
     if coerced is not None:
         category = Category.STYLE
