@@ -88,7 +88,8 @@ def test_program_output_in_a_python_fence_under_an_output_caption_is_a_wrong_lab
 def test_code_under_an_output_caption_is_still_code(index: NameIndex) -> None:
     code = "class User(BaseModel)\n    name: str\n"
     ctx = _contexts(f"Result:\n\n```python\n{code}```\n", index)[0]
-    assert [(f.rule, f.category.value) for f in ctx.findings][0] == ("SyntaxError", "broken")
+    first = ctx.findings[0]
+    assert (first.rule, first.category.value) == ("SyntaxError", "broken")
 
 
 def test_lines_inside_a_string_of_a_block_that_does_not_parse_are_no_statements(

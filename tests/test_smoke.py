@@ -1464,7 +1464,8 @@ def test_an_earlier_failure_excuses_only_what_it_acted_on(
     own error (a builtin is not left broken by it)."""
     write_doc(
         "d.md",
-        '```python\ncount = int("abc")\n```\n\n```python\nprint(count)\nport = int("eighty")\n```\n',
+        '```python\ncount = int("abc")\n```\n\n'
+        '```python\nprint(count)\nport = int("eighty")\n```\n',
     )
     assert ("broken", "ValueError") in _rules_by_block(run_json, "d.md")[1]
 
