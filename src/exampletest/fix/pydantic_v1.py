@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -1816,12 +1816,12 @@ class _UnpassedOptional(_Transformer):
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
 
 
-class _NoneDefault(_Transformer):
-    """``full_name: str = None`` in a model: v1 made the field Optional; v2 keeps ``str`` and
-    never validates the default (mypy: an incompatible assignment). ``str | None = None``
-    says what the field holds, in both."""
+class _FieldLines(_Transformer):
+    """A rewrite of a model's field lines, one at a time: ``field`` gives a line's new
+    statement, or None to keep it."""
 
-    rule = "assignment"  # the mypy finding it answers
+    def field(self, small: cst.BaseSmallStatement) -> cst.BaseSmallStatement | None:
+        raise NotImplementedError
 
     def leave_ClassDef(
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef
@@ -1832,17 +1832,26 @@ class _NoneDefault(_Transformer):
         body = []
         for stmt in updated_node.body.body:
             if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
-                small = stmt.body[0]
-                if isinstance(small, cst.AnnAssign) and _none_default(small):
-                    annotation = cst.BinaryOperation(
-                        small.annotation.annotation, cst.BitOr(), cst.Name("None")
-                    )
-                    stmt = stmt.with_changes(
-                        body=[small.with_changes(annotation=cst.Annotation(annotation))]
-                    )
+                new = self.field(stmt.body[0])
+                if new is not None:
+                    stmt = stmt.with_changes(body=[new])
                     self.done()
             body.append(stmt)
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
+class _NoneDefault(_FieldLines):
+    """``full_name: str = None`` in a model: v1 made the field Optional; v2 keeps ``str`` and
+    never validates the default (mypy: an incompatible assignment). ``str | None = None``
+    says what the field holds, in both."""
+
+    rule = "assignment"  # the mypy finding it answers
+
+    def field(self, small: cst.BaseSmallStatement) -> cst.BaseSmallStatement | None:
+        if not (isinstance(small, cst.AnnAssign) and _none_default(small)):
+            return None
+        annotation = cst.BinaryOperation(small.annotation.annotation, cst.BitOr(), cst.Name("None"))
+        return small.with_changes(annotation=cst.Annotation(annotation))
 
 
 def _none_default(node: cst.AnnAssign) -> bool:
@@ -1860,41 +1869,29 @@ def _none_default(node: cst.AnnAssign) -> bool:
     return not re.search(r"\bNone\b|Optional\[|\bAny\b|^ClassVar|^[\"']", text)
 
 
-class _Unannotated(_Transformer):
+class _Unannotated(_FieldLines):
     """``name = 'John Doe'`` in a model (v1 took the default's type; v2 raises "A
     non-annotated attribute was detected") -> ``name: str = 'John Doe'``: the type v1 gave
     it, for a literal default (a string, number, bool, bytes, list, dict, set, tuple)."""
 
     rule = "PydanticUserError"  # the run's finding it answers
 
-    def leave_ClassDef(
-        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
-    ) -> cst.ClassDef:
-        if not self.is_model_body(original_node, updated_node):
-            return updated_node
-        assert isinstance(updated_node.body, cst.IndentedBlock)
-        body = []
-        for stmt in updated_node.body.body:
-            small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
-            kind = _literal_type(small.value) if isinstance(small, cst.Assign) else None
-            if (
-                isinstance(small, cst.Assign)
-                and kind is not None
-                and len(small.targets) == 1
-                and isinstance(target := small.targets[0].target, cst.Name)
-                and not target.value.startswith(("_", "model_"))  # `model_config = {...}`
-                and len(cast(cst.SimpleStatementLine, stmt).body) == 1
-            ):
-                annotated = cst.AnnAssign(
-                    target=target,
-                    annotation=cst.Annotation(cst.Name(kind)),
-                    value=small.value,
-                    equal=cst.AssignEqual(),
-                )
-                stmt = cast(cst.SimpleStatementLine, stmt).with_changes(body=[annotated])
-                self.done()
-            body.append(stmt)
-        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+    def field(self, small: cst.BaseSmallStatement) -> cst.BaseSmallStatement | None:
+        kind = _literal_type(small.value) if isinstance(small, cst.Assign) else None
+        if (
+            not isinstance(small, cst.Assign)
+            or kind is None
+            or len(small.targets) != 1
+            or not isinstance(target := small.targets[0].target, cst.Name)
+            or target.value.startswith(("_", "model_"))  # `model_config = {...}`
+        ):
+            return None
+        return cst.AnnAssign(
+            target=target,
+            annotation=cst.Annotation(cst.Name(kind)),
+            value=small.value,
+            equal=cst.AssignEqual(),
+        )
 
 
 def _literal_type(value: cst.BaseExpression) -> str | None:

@@ -56,7 +56,22 @@ def _naive_columns(module: cst.Module) -> bool:
     return orm and not re.search(r"timezone\s*=\s*True", code)
 
 
-class _Utc(PassTransformer):
+class _InFunctions(PassTransformer):
+    """Knows how deep in functions the visit is (``depth``): code there may not run."""
+
+    depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.depth -= 1
+        return updated_node
+
+
+class _Utc(_InFunctions):
     """``utcnow()`` -> ``now(UTC)``; ``utcfromtimestamp(x)`` -> ``fromtimestamp(x, UTC)``.
     Where the block is for a Python before 3.11, which has no ``datetime.UTC``:
     ``timezone.utc``."""
@@ -80,18 +95,8 @@ class _Utc(PassTransformer):
         self.method = method
         self.call_rule = call_rule
         self.parents: set[int] = set()  # Attributes already rewritten as part of their call
-        self.depth = 0  # inside a function: code the re-run does not reach for sure
         #: calls subtracted from or compared with a value the block gets from elsewhere
         self.mixed: dict[int, str] = {}
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
-
-    def leave_FunctionDef(
-        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-    ) -> cst.FunctionDef:
-        self.depth -= 1
-        return updated_node
 
     def _against(self, operands: list[cst.BaseExpression]) -> None:
         """In a function, ``utcnow() - issued_at``, ``exp < utcnow()``: whether the other value
@@ -684,7 +689,7 @@ def _passlib(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.M
     return new
 
 
-class _EventLoop(PassTransformer):
+class _EventLoop(_InFunctions):
     """At the top level (or under ``if __name__ == "__main__":``):
     ``asyncio.get_event_loop().run_until_complete(main())``, or ``loop = ...get_event_loop()``
     then ``loop.run_until_complete(...)`` and ``loop.close()`` with the loop used for nothing
@@ -698,16 +703,6 @@ class _EventLoop(PassTransformer):
         if "asyncio" not in self.taken:  # a fragment: the earlier block's `import asyncio`
             self.asyncio.add("asyncio")
         self.uses = _name_counts(wrapper.module)
-        self.depth = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
-
-    def leave_FunctionDef(
-        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-    ) -> cst.FunctionDef:
-        self.depth -= 1
-        return updated_node
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.depth += 1
