@@ -983,3 +983,22 @@ def test_a_later_block_that_sees_an_import_the_fix_adds_is_checked_with_it(
     _code, report = run_json("--no-cache", "b.md")
     fix = report["documents"][0]["blocks"][0]["fix"]
     assert fix is None or not fix["verified"] or "import" not in fix["replacement"], fix
+
+
+def test_what_a_later_block_shows_past_where_it_stopped_before_does_not_refuse_a_fix(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The first block misses `from dataclasses import dataclass`, and so does the session
+    after it, which stopped at that NameError. With the import, the session runs on and
+    shows `'Python'` where the document shows `Python`: its own mistake, past where it
+    stopped, not the first block's fix's doing."""
+    first = ">>> @dataclass\n... class Number:\n...     val: int\n...\n>>> Number(2).val\n2\n"
+    session = (
+        ">>> @dataclass\n... class Product:\n...     name: str\n...\n"
+        '>>> obj = Product("Python")\n>>> obj.name\nPython\n'
+    )
+    write_doc("s.md", f"```python\n{first}```\n\n```python\n{session}```\n")
+    _code, report = run_json("--no-cache", "s.md")
+    fix = report["documents"][0]["blocks"][0]["fix"]
+    assert fix["verified"] and "from dataclasses import dataclass" in fix["replacement"], fix
+    assert "runs further" in report["documents"][0]["blocks"][1]["fix"]["notes"][0]

@@ -800,10 +800,16 @@ def _reached(after: Sequence[Finding], before: Sequence[Finding]) -> Counter[Fin
     new = _worse(after) - _worse(before)
     gone = _worse(before) - _worse(after)
     kinds = {(tool, rule) for tool, rule, _ in gone if tool == "python"}
+    # where the original run stopped: at a failure, or at a missing name (its NameError
+    # folded into the missing-import finding) that the rewrite resolved
     stops = [
         f.line
         for f in before
-        if f.stage == "smoke" and f.category is Category.BROKEN and finding_key(f) in gone
+        if _worse_key(f) in gone
+        and (
+            (f.stage == "smoke" and f.category is Category.BROKEN)
+            or "python:NameError" in f.corroboration
+        )
     ]
     past = {finding_key(f) for f in after if stops and f.stage == "smoke" and f.line > min(stops)}
     return Counter({k: n for k, n in new.items() if (k[0], k[1]) in kinds or k in past})
@@ -814,14 +820,20 @@ def _worse(findings: Sequence[Finding]) -> Counter[FindingKey]:
     brings one (``UTC`` without its import) leaves the reader a NameError."""
     worse: Counter[FindingKey] = Counter()
     for f in findings:
-        if f.intentional:
-            continue
-        if f.rule in _UNDEFINED_NAME and (m := _FIRST_NAME.search(f.message)):
-            # by name: `Timeout`, a fragment's before, may be guessable once `requests` is in
-            worse[("exampletest", "undefined", frozenset({m.group(1)}))] += 1
-        elif f.category in _WORSE:
-            worse[finding_key(f)] += 1
+        key = _worse_key(f)
+        if key is not None:
+            worse[key] += 1
     return worse
+
+
+def _worse_key(f: Finding) -> FindingKey | None:
+    """How :func:`_worse` counts a finding; None when it does not."""
+    if f.intentional:
+        return None
+    if f.rule in _UNDEFINED_NAME and (m := _FIRST_NAME.search(f.message)):
+        # by name: `Timeout`, a fragment's before, may be guessable once `requests` is in
+        return ("exampletest", "undefined", frozenset({m.group(1)}))
+    return finding_key(f) if f.category in _WORSE else None
 
 
 _UNDEFINED_NAME = frozenset({MISSING_IMPORT, UNDEFINED})
