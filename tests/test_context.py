@@ -85,6 +85,13 @@ def test_program_output_in_a_python_fence_under_an_output_caption_is_a_wrong_lab
     assert "label the fence `text`" in ctx.findings[0].message
 
 
+def test_log_lines_in_a_python_fence_are_output(index: NameIndex) -> None:
+    log = "[2018-07-11 12:57:23,673: INFO/ForkPoolWorker-1] proj.tasks.div[5c]: Executing\n"
+    ctx = _contexts(f"The worker prints:\n\n```python\n{log}```\n", index)[0]
+    assert [(f.rule, f.category.value) for f in ctx.findings] == [("output", "style")]
+    assert "a program's log lines" in ctx.findings[0].message
+
+
 def test_code_under_an_output_caption_is_still_code(index: NameIndex) -> None:
     code = "class User(BaseModel)\n    name: str\n"
     ctx = _contexts(f"Result:\n\n```python\n{code}```\n", index)[0]

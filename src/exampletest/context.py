@@ -713,6 +713,10 @@ _LOOKS_LIKE_CODE = re.compile(
     r"|print\("
 )
 
+#: A program's log line: ``[2018-07-11 12:57:23,673: INFO/MainProcess] ...``,
+#: ``2024-01-02 10:00:00 INFO ...``: output, whatever the caption above says.
+_LOG_LINE = re.compile(r"\[?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
+
 #: An IPython session's prompt: ``In [3]: r = add.delay(1, 3)``.
 _IPYTHON_PROMPT = re.compile(r"(?m)^In \[\d+\]: ")
 
@@ -964,12 +968,16 @@ def _block_context(
         elif _PYTHON2.search(err.msg):
             rule = "python2"
             message += ": Python 2 syntax, which Python 3 removed"
-        elif block.output_caption and not _LOOKS_LIKE_CODE.match(block.code.lstrip()):
+        elif (block.output_caption or _LOG_LINE.match(block.code.lstrip())) and not (
+            _LOOKS_LIKE_CODE.match(block.code.lstrip())
+        ):
             rule = "output"
-            message += (
-                ": the text above calls this block output, and it is no Python; label the "
-                "fence `text` (or `console`)"
+            said = (
+                "the text above calls this block output"
+                if block.output_caption
+                else ("these are a program's log lines")
             )
+            message += f": {said}, and it is no Python; label the fence `text` (or `console`)"
         elif _IPYTHON_PROMPT.search(block.code):
             rule = "ipython"
             message += (
