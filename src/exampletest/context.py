@@ -239,8 +239,8 @@ def _analyze_document(
     out = _with_unbound_attributes(out, (*(b.code for b in blocks), stub_source or ""))
     declared = frozenset(m for b in blocks for m in _TABLE_NAME.findall(b.code))
     declared |= frozenset(m for b in blocks for m in _SQL_TABLE.findall(b.code))
-    if declared or any(CREATES_TABLES.search(b.code) for b in blocks):
-        creates = any(CREATES_TABLES.search(b.code) for b in blocks)
+    creates = any(_CREATES_TABLES.search(b.code) for b in blocks)
+    if declared or creates:
         out = [dataclasses.replace(c, tables=declared, creates_tables=creates) for c in out]
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
 
@@ -975,7 +975,7 @@ def _block_context(
             said = (
                 "the text above calls this block output"
                 if block.output_caption
-                else ("these are a program's log lines")
+                else "these are a program's log lines"
             )
             message += f": {said}, and it is no Python; label the fence `text` (or `console`)"
         elif _IPYTHON_PROMPT.search(block.code):
@@ -1378,7 +1378,7 @@ _TABLE_MARKS = re.compile(
 #: A model's table name, and what creates a document's tables.
 _TABLE_NAME = re.compile(r"""__tablename__\s*(?::[^=\n]*)?=\s*["']([\w.]+)["']""")
 _SQL_TABLE = re.compile(r"""(?i)CREATE TABLE (?:IF NOT EXISTS )?[`"']?(\w+)""")
-CREATES_TABLES = re.compile(r"create_all\(|CREATE TABLE|SQLModel\.metadata|alembic", re.I)
+_CREATES_TABLES = re.compile(r"create_all\(|CREATE TABLE|SQLModel\.metadata|alembic", re.I)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -740,7 +740,7 @@ def raised_last(code: str, name: str) -> tuple[tuple[int, str], ...]:
     """``name`` expected of the code's last statement (as ``expected_exceptions`` says it):
     what the output shown after a script says it ends in."""
     try:
-        body = ast.parse(code).body
+        body = parse_tree(code).body
     except (SyntaxError, ValueError):
         return ()
     return ((body[-1].end_lineno or body[-1].lineno, name),) if body else ()

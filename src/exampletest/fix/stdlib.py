@@ -847,7 +847,7 @@ class _EventLoop(_InFunctions):
                 out.append(wrapper.with_changes(leading_lines=lead))
                 stmt = stmt.with_changes(leading_lines=[empty] * blanks)
                 awaited = cst.parse_expression(f"{name}()")
-            run = cst.parse_expression(f"{alias}.run(_)").visit(_Replace("_", awaited))
+            run = cst.Call(cst.Attribute(cst.Name(alias), cst.Name("run")), [cst.Arg(awaited)])
             if isinstance(small, cst.Expr):
                 changed: cst.BaseSmallStatement = small.with_changes(value=run)
             else:
@@ -932,17 +932,6 @@ def _name_counts(module: cst.Module) -> dict[str, int]:
     counter = Count()
     module.visit(counter)
     return counter.counts
-
-
-class _Replace(cst.CSTTransformer):
-    """Every ``Name(placeholder)`` -> ``node``."""
-
-    def __init__(self, placeholder: str, node: cst.BaseExpression) -> None:
-        super().__init__()
-        self.placeholder, self.node = placeholder, node
-
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
-        return self.node if updated_node.value == self.placeholder else updated_node
 
 
 def _event_loop(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
