@@ -1002,3 +1002,20 @@ def test_what_a_later_block_shows_past_where_it_stopped_before_does_not_refuse_a
     fix = report["documents"][0]["blocks"][0]["fix"]
     assert fix["verified"] and "from dataclasses import dataclass" in fix["replacement"], fix
     assert "runs further" in report["documents"][0]["blocks"][1]["fix"]["notes"][0]
+
+
+def test_what_a_later_block_reaches_once_the_block_it_uses_is_repaired_is_its_own(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """Pydantic v1's docs: `name = 'Jane Doe'` unannotated makes the model itself fail on v2,
+    so the block below never got past `User(...)` (a NameError left to the model's block).
+    Once the model is fixed, that block runs and `User(id='123.45')` fails on its own: v2 no
+    longer truncates floats. The model's fix is verified all the same, and says so."""
+    first = "from pydantic import BaseModel\n\nclass User(BaseModel):\n    id: int\n    name = 'Jane Doe'\n"
+    later = "user = User(id='123')\nuser_x = User(id='123.45')\n"
+    write_doc("m.md", f"# Models\n\n```py\n{first}```\n\nText.\n\n```py\n{later}```\n")
+    _code, report = run_json("--no-cache", "m.md")
+    blocks = report["documents"][0]["blocks"]
+    fix = blocks[0]["fix"]
+    assert fix["verified"] and "name: str = 'Jane Doe'" in fix["replacement"], fix
+    assert any("line 13" in n and "ValidationError" in n for n in fix["notes"]), fix["notes"]

@@ -94,6 +94,9 @@ class _State:
     #: Groups a trial showed the block needs though its own findings did not call for them
     #: (what an added import made visible).
     extra: set[str] = field(default_factory=set)
+    #: What the last trial let later blocks reach (their own failures past where their runs
+    #: stopped because of this block): said in the fix's notes.
+    reaching: list[str] = field(default_factory=list)
 
 
 def _revealed(after: Sequence[Finding], before: Sequence[Finding], state: _State) -> set[str]:
@@ -527,6 +530,7 @@ def propose(
             if key not in checked:
                 continue
             deps = _dependents([key], by_path, {key: code})
+            state.reaching = []
             worse, blamed[key] = _introduces(key, state, checked, original, deps)
             if worse and key not in first:
                 first[key] = worse
@@ -535,6 +539,7 @@ def propose(
                 revealing = revealing or bool(more)
             if not worse:
                 state.code, state.after, state.groups = code, checked[key], applied[key]
+                state.notes.extend(n for n in state.reaching if n not in state.notes)
                 state.unrun = unrun.get(key, ())
                 pending.discard(key)
                 if not together:  # (together, the others saw this code already)
@@ -858,20 +863,78 @@ def _introduces(
     # A block whose run no longer fails gives the later blocks real objects where they had
     # stand-ins: what their own code does with them (`user.dict()`) shows only now.
     repaired = any(t == "python" for t, _, _ in _worse(original[key]) - _worse(checked[key]))
-    blamed = {
-        later: new
-        for later, sources in sorted(dependents.items())
-        if key in sources and later in checked
-        if (
-            new := _new_worse(checked[later], original[later])
-            - _shown_only_now(checked[later], repaired)
+    stops = _stops_of_later(state, original[key], checked[key], dependents, key)
+    blamed: dict[Key, Counter[FindingKey]] = {}
+    for later, sources in sorted(dependents.items()):
+        if key not in sources or later not in checked:
+            continue
+        new = _new_worse(checked[later], original[later]) - _shown_only_now(
+            checked[later], repaired
         )
-    }
+        past = new & _past(checked[later], stops.get(later))
+        if new - past:
+            blamed[later] = new - past
+        elif past:
+            line = state.doc.blocks[later[1] - 1].fence_line
+            note = (
+                f"the block at line {line}, which uses this one, now runs further and then "
+                f"stops at its own {_kinds(past)}, which its run never reached before"
+            )
+            if note not in state.reaching:
+                state.reaching.append(note)
     if not blamed:
         return None, set()
     later, new = next(iter(blamed.items()))
     line = state.doc.blocks[later[1] - 1].fence_line
     return f"the block at line {line}, which uses this one, had a new {_kinds(new)}", set(blamed)
+
+
+def _stops_of_later(
+    state: _State,
+    before: Sequence[Finding],
+    after: Sequence[Finding],
+    dependents: Mapping[Key, set[Key]],
+    key: Key,
+) -> dict[Key, int]:
+    """Where each later block's original run stopped because of this block: at its first use
+    of a name that a top-level statement of this block failed to bind (``class User`` raised,
+    so ``User(id=1)`` below was a NameError, which that block's report leaves to this one's),
+    when the rewrite repaired that statement. Document lines."""
+    block = state.result.block
+    repaired = [
+        f
+        for f in before
+        if f.stage == "smoke" and f.category is Category.BROKEN and not f.intentional
+    ]
+    still = {finding_key(f) for f in after}
+    lines = {block.code_line_of(f.line) for f in repaired if finding_key(f) not in still}
+    if not lines - {None}:
+        return {}
+    unbound = {
+        name
+        for stmt in analyze(block.code).statements
+        if any(n is not None and stmt.line <= n <= stmt.end_line for n in lines)
+        for name in stmt.binds
+    }
+    stops: dict[Key, int] = {}
+    for later, sources in dependents.items():
+        if key not in sources:
+            continue
+        other = state.doc.blocks[later[1] - 1]
+        uses = [u.line for u in analyze(other.code).free if u.eager and u.name in unbound]
+        if uses:
+            stops[later] = other.doc_line(min(uses))
+    return stops
+
+
+def _past(findings: Sequence[Finding], stop: int | None) -> Counter[FindingKey]:
+    """What a later block's run found at or past the line where its original run stopped:
+    its own code, which it only now reaches (see :func:`_stops_of_later`)."""
+    if stop is None:
+        return Counter()
+    return Counter(
+        k for f in findings if f.stage == "smoke" and f.line >= stop and (k := _worse_key(f))
+    )
 
 
 def _shown_only_now(findings: Sequence[Finding], repaired: bool) -> Counter[FindingKey]:
