@@ -1011,7 +1011,10 @@ def test_what_a_later_block_reaches_once_the_block_it_uses_is_repaired_is_its_ow
     so the block below never got past `User(...)` (a NameError left to the model's block).
     Once the model is fixed, that block runs and `User(id='123.45')` fails on its own: v2 no
     longer truncates floats. The model's fix is verified all the same, and says so."""
-    first = "from pydantic import BaseModel\n\nclass User(BaseModel):\n    id: int\n    name = 'Jane Doe'\n"
+    first = (
+        "from pydantic import BaseModel\n\nclass User(BaseModel):\n"
+        "    id: int\n    name = 'Jane Doe'\n"
+    )
     later = "user = User(id='123')\nuser_x = User(id='123.45')\n"
     write_doc("m.md", f"# Models\n\n```py\n{first}```\n\nText.\n\n```py\n{later}```\n")
     _code, report = run_json("--no-cache", "m.md")
