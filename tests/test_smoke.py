@@ -1479,3 +1479,25 @@ def test_an_object_of_the_block_that_holds_a_stand_in_still_fails_for_its_own_co
         "service = Service(db)\nprint(service.total([1, 2, '3']))\n"
     )
     assert ("broken", "TypeError") in _rules_by_block(run_json, _doc(write_doc, code))[0]
+
+
+def test_raising_what_a_module_not_installed_here_gives_is_not_evidence(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`raise bad_request(...)`, where the helper returns a class of a module not installed
+    here: the stand-in it returns is raised, not a TypeError of the block's own. Raising a
+    real non-exception stays the block's bug."""
+    code = (
+        "from fastapi_custom_responses import ErrorResponse\n\n"
+        "def bad_request(message: str) -> ErrorResponse:\n"
+        "    return ErrorResponse(status_code=400, error=message)\n\n"
+        'raise bad_request("Invalid payload")\n'
+    )
+    found = _findings(run_json, _doc(write_doc, code))
+    assert {(f["rule"], f["category"]) for f in found} == {("ET003", "env")}, found
+    own = _one(
+        write_doc,
+        run_json,
+        "def bad_request(message):\n    return message\n\nraise bad_request('x')\n",
+    )
+    assert (own["rule"], own["category"]) == ("TypeError", "broken")
