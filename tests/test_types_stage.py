@@ -651,9 +651,10 @@ def test_an_error_about_an_earlier_blocks_name_points_at_that_definition(tmp_pat
 def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: Path) -> None:
     """``self._check_db()`` in a class the block shows, where no block of the document
     defines ``_check_db``: the class is shown in part (incomplete, said so), as is a method
-    called on its objects (``service.get_user(1)``, in a route of the same name). A member that
-    is defined somewhere, or an attribute of another block's class or a library's, is the
-    reader's error as before (broken)."""
+    called on its objects (``service.get_user(1)``, in a route of the same name), or on an
+    earlier block's class (a later block uses more of it than that one shows), and any member
+    of a class whose body is ``...``. A member that is defined somewhere, a value read of
+    another block's class, a library's attribute, is the reader's error as before (broken)."""
     code = (
         "from sqlalchemy import insert\n\n\n"
         "class Health:\n    def check(self) -> dict[str, bool]:\n"
@@ -672,7 +673,10 @@ def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: P
     )
     then = (
         "def _check_cache(self) -> bool:\n    return True\n\n\n"
-        "def use(s: Shown) -> int:\n    return s.balance\n"
+        "def use(s: Shown) -> int:\n    return s.balance\n\n\n"
+        "def listing(service: Service) -> object:\n    return service.list_all()\n\n\n"
+        "class Settings:\n    ...\n\n\n"
+        "def debug(settings: Settings) -> bool:\n    return settings.debug\n"
     )
     first, second = _run_types(tmp_path, code, then=then)
     found = {
@@ -689,6 +693,8 @@ def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: P
         (35, "broken", '"Typo" has no attribute "gett"; maybe "get"?'),  # a typo of a member
         (44, "incomplete", '"Service" has no attribute "get_user"'),  # shown for its wiring
         (53, "broken", '"Shown" has no attribute "balance"'),  # another block's class
+        (57, "incomplete", '"Service" has no attribute "list_all"'),  # a method, more of it
+        (65, "incomplete", '"Settings" has no attribute "debug"'),  # a class left out: `...`
     }
     why = [f["message"] for f in first["findings"] if f["category"] == "incomplete"]
     assert "no block of the document defines `_check_db`: it shows `Health` in part" in why[0]

@@ -937,8 +937,10 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
     (``self._check_db()``, ``service.get_user(id)`` of a service shown for its wiring), or a
     value the class reads of itself where it shows neither ``__init__`` nor its fields
     (``self._db`` of a repository shown for its queries). The class is shown in part,
-    that member left out; not the library's doing. A value a shown ``__init__`` never sets,
-    an attribute of another block's class or a library's: the reader's error (broken)."""
+    that member left out; not the library's doing. So too for any member of a class whose
+    body is ``...``, and for a method called on an earlier block's class (this block uses
+    more of it than that one shows). A value a shown ``__init__`` never sets, a method this
+    block's class with methods lacks, a library's attribute: the reader's error (broken)."""
     m = _NO_ATTRIBUTE.match(message)
     if m is None or m.group(2) not in ctx.unbound_attributes or '; maybe "' in message:
         return None  # mypy's "maybe" names a member of the class: a typo of it, still broken
@@ -955,6 +957,11 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
     called = re.search(rf"\.{re.escape(attr)}\s*\(", ctx.block.code)
     if shown and called and _partly_shown(shown[-1], ctx.block.code):
         return cls, attr  # a method, called on the objects of a class shown for its wiring
+    if not shown:  # an earlier block's class: this block uses more of it than that one shows
+        earlier = _earlier_class(ctx, cls)
+        return (cls, attr) if earlier and (called or _elided(earlier[0])) else None
+    if _elided(shown[-1]):
+        return cls, attr  # `class Settings(BaseSettings): ...`
     if not shown or not re.search(receiver, ctx.block.code):
         return None
     declares = any(
@@ -963,6 +970,35 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
         for node in shown[-1].body
     )
     return None if declares else (cls, attr)
+
+
+def _earlier_class(ctx: BlockContext, name: str) -> tuple[ast.ClassDef, str] | None:
+    """The class an earlier block shows under ``name`` that this block's run takes (its
+    prelude), with that statement's source."""
+    for item in reversed(ctx.prelude):
+        if name not in item.statement.binds:
+            continue
+        tree = tree_or_none(item.statement.source)
+        node = tree.body[0] if tree is not None and len(tree.body) == 1 else None
+        return (node, item.statement.source) if isinstance(node, ast.ClassDef) else None
+    return None
+
+
+def _elided(cls: ast.ClassDef) -> bool:
+    """A class whose body is ``...`` (after a docstring, maybe): all of it left out."""
+    body = [
+        n
+        for n in cls.body
+        if not (
+            isinstance(n, ast.Expr)
+            and isinstance(n.value, ast.Constant)
+            and isinstance(n.value.value, str)
+        )
+    ]
+    return bool(body) and all(
+        isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and n.value.value is ...
+        for n in body
+    )
 
 
 def _partly_shown(cls: ast.ClassDef, code: str) -> bool:
