@@ -608,6 +608,10 @@ def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
     ]
     assert _found(index, "%pip install outlines -q\nimport json\n") == [("notebook", "incomplete")]
     assert _found(index, "item = Model.query.filter(.....).one()\n") == [("elided", "incomplete")]
+    # `async def ask(self, request): ...` and then its body: the `...` is "and so on"
+    then = "async def ask(self, request): ...\n    raise NotFound(request.id)\n"
+    assert _found(index, then) == [("elided", "incomplete")]
+    assert _found(index, "x = 1\n    y = 2\n")[0] == ("SyntaxError", "broken")
     # A real mistake next to an elision stays broken; so does a body that lost its indent.
     assert _found(index, "m = <your model>\nfor c in m.stream()\n    print(c)\n")[0][1] == "broken"
     assert _found(index, "def read():\ncfg = 1\n")[0] == ("SyntaxError", "broken")

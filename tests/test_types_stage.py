@@ -793,3 +793,34 @@ def test_a_pydantic_constrained_type_call_as_an_annotation_is_stale_not_broken(
     found = [(f["line"], f["rule"], f["category"]) for f in block["findings"]]
     assert (6, "valid-type", "stale") in found
     assert (7, "valid-type", "broken") in found  # any other call is no type, and no idiom
+
+
+def test_a_class_listed_again_for_one_method_reads_what_its_first_listing_set_up(
+    tmp_path: Path,
+) -> None:
+    """A repository shown with its `__init__`, then again (a later block) for `save` alone,
+    which uses `self._db`: the class is shown again in part (incomplete, naming the first
+    listing). A second listing with an `__init__` that does not set `_db` is the reader's
+    error (broken), and so is a typo mypy has a "maybe" for."""
+    code = (
+        "class Repo:\n    def __init__(self, db: object) -> None:\n        self._db = db\n\n"
+        "    def get(self) -> object:\n        return self._db\n\n\n"
+        "class Other:\n    def __init__(self) -> None:\n        self._db = 1\n"
+    )
+    then = (
+        "class Repo:\n    def save(self) -> object:\n        return self._db\n\n\n"
+        "class Other:\n    def __init__(self) -> None:\n        pass\n\n"
+        "    def save(self) -> object:\n        return self._db\n"
+    )
+    _first, second = _run_types(tmp_path, code, then=then)
+    found = [
+        (f["line"], f["category"], f["message"].split(" (")[0])
+        for f in second["findings"]
+        if f["rule"] == "attr-defined"
+    ]
+    assert found == [
+        (18, "incomplete", '"Repo" has no attribute "_db"'),
+        (26, "broken", '"Other" has no attribute "_db"'),
+    ]
+    why = next(f["message"] for f in second["findings"] if f["category"] == "incomplete")
+    assert "the `Repo` at line 2 has `_db`: this block shows that class again" in why

@@ -111,6 +111,10 @@ class BlockContext:
     #: Attributes the block reads (``self._check_db()``) that no block of the document, nor
     #: its stubs, defines anywhere: a class shown in part, its other members left out.
     unbound_attributes: frozenset[str] = frozenset()
+    #: The block's classes that an earlier block shows under the same name: (name, document
+    #: line of the earlier one, the attributes that one binds). A class shown again for one
+    #: method (``save``) reads what the first showing's ``__init__`` set (``self._db``).
+    earlier_classes: tuple[tuple[str, int, frozenset[str]], ...] = ()
     #: The tables the document's models declare (``__tablename__``), and whether any of its
     #: blocks creates tables (``create_all``): what a "no such table" in a run means.
     tables: frozenset[str] = frozenset()
@@ -237,6 +241,7 @@ def _analyze_document(
                 (block.index, s) for s in kept if s.source in block.code and not s.method
             )
     out = _with_unbound_attributes(out, (*(b.code for b in blocks), stub_source or ""))
+    out = _with_earlier_classes(out)
     declared = frozenset(m for b in blocks for m in _TABLE_NAME.findall(b.code))
     declared |= frozenset(m for b in blocks for m in _SQL_TABLE.findall(b.code))
     creates = any(_CREATES_TABLES.search(b.code) for b in blocks)
@@ -275,6 +280,21 @@ def _with_unbound_attributes(
     for ctx in contexts:
         unbound = _attributes(ctx.block.code)[1] - bound
         out.append(dataclasses.replace(ctx, unbound_attributes=unbound) if unbound else ctx)
+    return out
+
+
+def _with_earlier_classes(contexts: list[BlockContext]) -> list[BlockContext]:
+    """Each context with the earlier showings of the classes its block defines."""
+    seen: dict[str, tuple[int, frozenset[str]]] = {}
+    out = []
+    for ctx in contexts:
+        tree = tree_or_none(ctx.block.code)
+        classes = [n for n in tree.body if isinstance(n, ast.ClassDef)] if tree else []
+        before = tuple((c.name, *seen[c.name]) for c in classes if c.name in seen)
+        out.append(dataclasses.replace(ctx, earlier_classes=before) if before else ctx)
+        for c in classes:
+            source = ast.get_source_segment(ctx.block.code, c) or ""
+            seen[c.name] = (ctx.block.doc_line(c.lineno), _attributes(source)[0])
     return out
 
 
@@ -609,6 +629,11 @@ _ELISIONS = (
         re.compile(r"(def\s+\w+)\(\s*\.\.\.\s*\)"),
         r"\1()",
         "the `...` stands for parameters left out",
+    ),
+    (  # `async def ask(self, request): ...` and then the body, indented: "and so on"
+        re.compile(r"(?m)^([ \t]*)(\S[^\n]*?):[ \t]*\.\.\.[ \t]*\n((?:[ \t]*\n)*)(?=\1[ \t]+\S)"),
+        r"\1\2:\n\3",
+        "the `...` after the colon stands for the start of the body, left out",
     ),
     (  # an API listing: `def on_event(self, event: Event)`, the signature alone (its
         # parameters on lines of their own too, a default's call among them)

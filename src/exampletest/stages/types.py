@@ -874,7 +874,14 @@ def _to_finding(
             "model attributes of functions)"
         )
     shown = _shown_in_part(ctx, message) if code == "attr-defined" else None
-    if category is Category.BROKEN and shown is not None:
+    again = _shown_again(ctx, message) if code == "attr-defined" else None
+    if category is Category.BROKEN and again is not None:
+        category = Category.INCOMPLETE
+        message += (
+            f" (the `{again[0]}` at line {again[1]} has `{again[2]}`: this block shows that "
+            "class again, in part)"
+        )
+    elif category is Category.BROKEN and shown is not None:
         category = Category.INCOMPLETE
         message += (
             f" (no block of the document defines `{shown[1]}`: it shows `{shown[0]}` in part, "
@@ -970,6 +977,30 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
         for node in shown[-1].body
     )
     return None if declares else (cls, attr)
+
+
+def _shown_again(ctx: BlockContext, message: str) -> tuple[str, int, str] | None:
+    """(class, document line, attribute) when mypy's missing attribute is one of the block's
+    own class that an earlier block shows with it: a class listed again for one method reads
+    what its first listing set up. Not a typo (mypy's "maybe"), nor a listing with an
+    ``__init__`` of its own that does not set it up."""
+    m = _NO_ATTRIBUTE.match(message)
+    if m is None or '; maybe "' in message:
+        return None
+    cls, attr = m.groups()
+    tree = tree_or_none(ctx.block.code)
+    for node in tree.body if tree is not None else ():
+        if isinstance(node, ast.ClassDef) and node.name == cls:
+            inits = (
+                n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"
+            )
+            if any(inits):
+                return None
+    return next(
+        ((cls, line, attr) for name, line, has in ctx.earlier_classes
+         if name == cls and attr in has),
+        None,
+    )  # fmt: skip
 
 
 def _earlier_class(ctx: BlockContext, name: str) -> tuple[ast.ClassDef, str] | None:
