@@ -74,8 +74,10 @@ class Provided:
     #: For a placeholder: the framework class (``fastapi:FastAPI``) whose real instance
     #: stands in at run time, so that what the fragment registers on it is checked
     standin: str | None = None
-    #: For an import: exampletest's guess from the name index, not the document's own import
+    #: For an import: exampletest's guess from the name index, or the import a later block
+    #: of the document has (``later``): either way not what this block says it means
     guessed: bool = False
+    later: bool = False
 
 
 @dataclass(frozen=True)
@@ -1080,7 +1082,7 @@ def _block_context(
         # only the earlier blocks' statements use is guessed from how they use it
         # (`datetime.datetime.today()` there is the module, whatever this block does).
         suggestion: Suggestion | str | None = resolver.document_imports.get(name)
-        guessed = suggestion is None
+        later = suggestion is not None
         if suggestion is None:
             suggestion = (
                 resolver.suggest(name, symbols, block.code)
@@ -1098,7 +1100,7 @@ def _block_context(
             # import itself
             suggestion = statement = None
         if suggestion is not None and statement is not None:
-            provided.append(Provided(name, "import", statement, name in as_type, None, guessed))
+            provided.append(Provided(name, "import", statement, name in as_type, None, True, later))
             if own:
                 findings.append(_missing_import(block, symbols, name, suggestion))
         elif name in stub_names:

@@ -844,9 +844,10 @@ def _to_finding(
     guess = ctx.guess_named(message, "".join(source), col) if interface else None
     if category is Category.BROKEN and guess is not None:
         category = Category.INCOMPLETE  # the block misses the import: its own finding says so
+        whose = "the import a later block has" if guess.later else "exampletest's guess"
         message += (
-            f" (said of `{guess.statement}`, exampletest's guess for the missing "
-            f"`{guess.name}`: the author may mean another `{guess.name}`)"
+            f" (said of `{guess.statement}`, {whose} for the missing `{guess.name}`: the "
+            f"author may mean another `{guess.name}`)"
         )
     itself = code == "arg-type" and _DECORATED.match(message) is not None  # the function
     shown_in_part = (code == "return" or itself) and _body_left_out(ctx.block.code, line)
