@@ -796,6 +796,13 @@ def test_a_statement_a_comment_shows_raising_may_raise_that_class_only(
     assert _findings(run_json, _doc(write_doc, code)) == []
     f = _one(write_doc, run_json, "{}['k']  # raises ValueError\n")
     assert (f["rule"], f["category"]) == ("KeyError", "broken")
+    # Pydantic's own words name no class: `# 1 validation error for User` is its
+    # ValidationError, shown on purpose.
+    shown = (
+        "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    name: str\n\n\n"
+        "user = User()\n# 1 validation error for User name -> Field required [type=missing]\n"
+    )
+    assert _findings(run_json, _doc(write_doc, shown)) == []
 
 
 def test_a_block_that_asks_the_reader_something_is_env(

@@ -1068,7 +1068,11 @@ def _printed_strings(
 
 
 #: An exception class a comment names: ``# After: ValidationError (extra_forbidden)``.
-_NAMED_EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Exit|Interrupt))\b")
+#: An exception class a comment names, or Pydantic's own words for its ValidationError
+#: (``# 1 validation error for User``), which name no class.
+_NAMED_EXCEPTION = re.compile(
+    r"\b([A-Z]\w*(?:Error|Exception|Exit|Interrupt))\b|\b\d+ (validation) errors? for [A-Za-z_]"
+)
 
 
 def _comment_exceptions(tree: ast.Module, lines: list[str]) -> tuple[tuple[int, str], ...]:
@@ -1094,7 +1098,7 @@ def _comment_exceptions(tree: ast.Module, lines: list[str]) -> tuple[tuple[int, 
             after += 1
         m = _NAMED_EXCEPTION.search(" ".join(said))
         if m is not None:
-            found.append((end, m.group(1)))
+            found.append((end, m.group(1) or "ValidationError"))
     return tuple(found)
 
 
