@@ -2157,3 +2157,49 @@ def test_a_coroutine_decorator_over_a_function_that_returns_a_future_stays() -> 
     result = fix(stdlib.rewrite, code)
     assert "@asyncio.coroutine\ndef delayed(value):\n" in result.code
     assert '@app.route("/")\n# served by aiohttp\nasync def handler(request):\n' in result.code
+
+
+def test_validators_shown_without_their_model_are_rewritten_too() -> None:
+    """A cheat sheet's `@validator('username')` and `@root_validator` under headings of their
+    own, no class around them (their first parameter is `cls`): the same v2 decorators, and
+    the root validator's `values['field']` on `self`. A model placed around them validates as
+    the v1 ones did. A function that is no method (no `cls`) is left alone."""
+    code = """\
+    from pydantic import root_validator, validator
+
+
+    @validator("username")
+    def no_spaces(cls, value):
+        if " " in value:
+            raise ValueError("Username must not contain spaces")
+        return value
+
+
+    @root_validator
+    def passwords_match(cls, values):
+        if values.get("password") != values.get("confirm"):
+            raise ValueError("Passwords do not match")
+        return values
+
+
+    @validator("other")
+    def not_a_method(value):
+        return value
+    """
+    result = fix(pydantic_v1.rewrite, code)
+    assert '@field_validator("username")\n@classmethod\ndef no_spaces(cls, value):' in result.code
+    assert '@model_validator(mode="after")\ndef passwords_match(self):' in result.code
+    assert "if self.password != self.confirm:" in result.code
+    assert '@validator("other")\ndef not_a_method(value):' in result.code
+    methods = result.code.split("\n\n\n@validator")[0]  # the model's: the last one is no method
+    body = textwrap.indent(methods.split("\n", 1)[1], "    ")
+    model = f"{methods.split(chr(10), 1)[0]}\nfrom pydantic import BaseModel\n\n\n"
+    model += (
+        f"class Signup(BaseModel):\n    username: str\n    password: str\n    confirm: str\n{body}"
+    )
+    ns = run(model)
+    assert ns["Signup"](username="a", password="x", confirm="x").username == "a"
+    with pytest.raises(ValueError, match="must not contain spaces"):
+        ns["Signup"](username="a b", password="x", confirm="x")
+    with pytest.raises(ValueError, match="do not match"):
+        ns["Signup"](username="a", password="x", confirm="y")

@@ -47,6 +47,7 @@ from exampletest.symbols import (
     changed_in_place,
     parse_code,
     parse_tree,
+    source_lines,
     tree_or_none,
 )
 
@@ -294,8 +295,9 @@ def _with_earlier_classes(contexts: list[BlockContext]) -> list[BlockContext]:
         classes = [n for n in tree.body if isinstance(n, ast.ClassDef)] if tree else []
         before = tuple((c.name, *seen[c.name]) for c in classes if c.name in seen)
         out.append(dataclasses.replace(ctx, earlier_classes=before) if before else ctx)
-        for c in classes:
-            source = ast.get_source_segment(ctx.block.code, c) or ""
+        lines = source_lines(ctx.block.code) if classes else []
+        for c in classes:  # (whole lines: ast.get_source_segment splits the code per call)
+            source = "".join(lines[c.lineno - 1 : c.end_lineno])
             seen[c.name] = (ctx.block.doc_line(c.lineno), _attributes(source)[0])
     return out
 
@@ -1413,11 +1415,12 @@ def _table_bases(code: str) -> frozenset[str]:
     """The bases of the code's classes that declare a table (``__tablename__``,
     ``Column(...)``, ``relationship(...)``): SQLAlchemy's, whatever the base is called."""
     tree = tree_or_none(code)
+    lines = source_lines(code)
     return frozenset(
         base.id
         for node in (tree.body if tree is not None else ())
         if isinstance(node, ast.ClassDef)
-        and _TABLE_MARKS.search(ast.get_source_segment(code, node) or "")
+        and _TABLE_MARKS.search("".join(lines[node.lineno - 1 : node.end_lineno]))
         for base in node.bases
         if isinstance(base, ast.Name)
     )

@@ -295,6 +295,16 @@ class Analysis:
     def is_model_classdef(self, cls: cst.ClassDef | None) -> bool:
         return cls is not None and cls.name.value in self.models
 
+    def shown_alone(self, func: cst.FunctionDef) -> bool:
+        """A model's method shown without its class (a cheat sheet's ``@validator`` under a
+        heading of its own): a function at the top level whose first parameter is ``cls``."""
+        params = func.params.params
+        return (
+            isinstance(self.parents.get(func), cst.Module)
+            and bool(params)
+            and params[0].name.value == "cls"
+        )
+
     def referents(self, name: cst.Name) -> set[Assignment] | None:
         """The assignments a name read may refer to; None when it is not a plain read."""
         scope = self.scopes.get(name)
@@ -971,9 +981,9 @@ class _Validator(_Transformer):
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef:
         cls = self.a.class_of(original_node)
-        if not self.a.is_model_classdef(cls) and not self._pydantic_dataclass(cls):
+        alone = self.a.shown_alone(original_node)
+        if not alone and not self.a.is_model_classdef(cls) and not self._pydantic_dataclass(cls):
             return updated_node
-        assert cls is not None
         for at, dec in enumerate(original_node.decorators):
             func, call = _decorator_call(dec)
             if self.a.member(func) != "validator" or call is None:
@@ -984,7 +994,7 @@ class _Validator(_Transformer):
 
     def _convert(
         self,
-        cls: cst.ClassDef,
+        cls: cst.ClassDef | None,
         original: cst.FunctionDef,
         updated: cst.FunctionDef,
         at: int,
@@ -1013,6 +1023,14 @@ class _Validator(_Transformer):
         params, replace = signature
         new_cls = None
         if "always" in flags and not _is_false(flags["always"]):
+            if cls is None:
+                self.note(
+                    self.rule,
+                    self.where,
+                    "always=True: add Field(validate_default=True) to the validated fields by "
+                    "hand (the model's class is not shown)",
+                )
+                return updated
             new_cls = self._validate_default(cls, fields)
             if new_cls is None:
                 return updated
@@ -1276,7 +1294,7 @@ class _RootValidator(_Transformer):
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef:
         cls = self.a.class_of(original_node)
-        if cls is None or not self.a.is_model_classdef(cls):
+        if not self.a.is_model_classdef(cls) and not self.a.shown_alone(original_node):
             return updated_node
         for at, dec in enumerate(original_node.decorators):
             func, call = _decorator_call(dec)
@@ -1291,7 +1309,7 @@ class _RootValidator(_Transformer):
                 self.note(self.rule, self.where, "unexpected @root_validator arguments")
                 return updated_node
             pre = flags.get("pre")
-            if pre is not None and _is_true(pre) and _reads_attributes(cls):
+            if pre is not None and _is_true(pre) and cls is not None and _reads_attributes(cls):
                 self.note(
                     self.rule,
                     self.where,
@@ -1321,8 +1339,9 @@ class _RootValidator(_Transformer):
             return self._to_after(cls, original_node, updated_node, at, func)
         return updated_node
 
-    def _after_blocker(self, cls: cst.ClassDef, func: cst.FunctionDef) -> str | None:
-        """Why the body cannot be moved to ``self`` mechanically; None when it can."""
+    def _after_blocker(self, cls: cst.ClassDef | None, func: cst.FunctionDef) -> str | None:
+        """Why the body cannot be moved to ``self`` mechanically; None when it can. (A method
+        shown without its class: any ``values['key']`` is taken for one of its fields.)"""
         params = func.params
         if (
             len(params.params) != 2
@@ -1344,7 +1363,7 @@ class _RootValidator(_Transformer):
         assignments = list(scope.assignments[values_param])
         if len(assignments) != 1:
             return f"{values_param} is reassigned"
-        fields = _field_annotations(cls)
+        fields = _field_annotations(cls) if cls is not None else None
         last = body[-1]
         if not (
             isinstance(last, cst.SimpleStatementLine)
@@ -1383,14 +1402,14 @@ class _RootValidator(_Transformer):
                 and all(a.keyword is None for a in grand.args)
             ):
                 key, target = _string_value(grand.args[0].value), grand
-            if key is None or target is None or key not in fields:
+            if key is None or target is None or (fields is not None and key not in fields):
                 return f"{values_param} is used other than as {values_param}['field'] of this class"
             self._replace[target] = cst.Attribute(cst.Name("self"), cst.Name(key))  # type: ignore[index]
         return None
 
     def _to_after(
         self,
-        cls: cst.ClassDef,
+        cls: cst.ClassDef | None,
         original: cst.FunctionDef,
         updated: cst.FunctionDef,
         at: int,
@@ -1406,8 +1425,10 @@ class _RootValidator(_Transformer):
             if _last_name(d.decorator) != "classmethod"
         ]
         returns = updated.returns
-        if returns is not None:
+        if returns is not None and cls is not None:
             returns = returns.with_changes(annotation=cst.SimpleString(f'"{cls.name.value}"'))
+        elif returns is not None:  # (the class is not shown: its name is not known)
+            returns = None
         self.done()
         return updated.with_changes(
             decorators=decorators,

@@ -130,11 +130,15 @@ class Context:
         self.parents: dict[ast.AST, ast.AST] = {}
         self.nodes: list[ast.AST] = []  # every node, in ``ast.walk`` order: walked once
         self._calls: list[ast.Call] = []
+        #: positions in ``nodes`` by node class: a rule asks for a few classes of node, and
+        #: every rule of the pack asking every node was most of the pack's time
+        self._by_type: dict[type[ast.AST], list[int]] = {}
         self._scan()
 
     # imports and bindings
     def _scan(self) -> None:
         for node in ast.walk(self.tree):
+            self._by_type.setdefault(type(node), []).append(len(self.nodes))
             self.nodes.append(node)
             if isinstance(node, ast.Call):
                 self._calls.append(node)
@@ -235,7 +239,11 @@ class Context:
 
     # nodes
     def walk(self, *types: type[ast.AST]) -> Iterator[ast.AST]:
-        return (node for node in self.nodes if isinstance(node, types))
+        """The nodes of these classes (or their subclasses), in ``ast.walk`` order."""
+        classes = {c for c in self._by_type if issubclass(c, types)}
+        if len(classes) == 1:
+            return (self.nodes[i] for i in self._by_type[classes.pop()])
+        return (self.nodes[i] for i in sorted(i for c in classes for i in self._by_type[c]))
 
     def references(self, module: str, names: Iterable[str]) -> Iterator[tuple[ast.AST, str]]:
         """Where the code imports ``from module import name`` or spells ``module.name``: the
