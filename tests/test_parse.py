@@ -103,6 +103,18 @@ def test_info_settings() -> None:
     assert parse_info('py {test="skip" lint="skip"}') == ("py", {"test": "skip", "lint": "skip"})
 
 
+def test_a_heading_that_names_a_file_titles_the_first_block_under_it() -> None:
+    """`## `app/core/config.py`` over a block is the file the block shows, as a first line
+    `# app/core/config.py` says; the next block under the same heading is another example,
+    and a heading that is no file name titles nothing."""
+    doc = parse(
+        "## `app/core/config.py`\n\n```python\nx = 1\n```\n\nUsage:\n\n```python\ny = 2\n```\n"
+        "\n### 2. File: models.py (new)\n\n```python\nz = 3\n```\n"
+        "\n## Configuring app.py files\n\n```python\nw = 4\n```\n"
+    )
+    assert [b.title for b in doc.blocks] == ["app/core/config.py", "", "models.py", ""]
+
+
 def test_pytest_examples_settings_become_directives() -> None:
     both, test, lint = parse(
         '```py {test="skip" lint="skip"}\na\n```\n\n'

@@ -702,6 +702,14 @@ def test_a_module_the_document_writes_is_imported_from_it_not_installed(
     )
     _code, report = run_json("--no-cache", "--no-fix", "m.md")
     assert [b["status"] for b in report["documents"][0]["blocks"]] == ["ok", "ok"]
+    # An agent file names each file in a heading of its own.
+    write_doc(
+        "h.md",
+        "## `shop/models.py`\n\n```python\nclass Item:\n    price = 3\n```\n\n"
+        "## `shop/main.py`\n\n```python\nfrom shop.models import Item\n\nprint(Item.price)\n```\n",
+    )
+    _code, report = run_json("--no-cache", "--no-fix", "h.md")
+    assert [b["findings"] for b in report["documents"][0]["blocks"]] == [[], []]
 
 
 def test_a_cached_result_names_the_lines_where_the_block_is_now(

@@ -262,6 +262,7 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
     blocks: list[Block] = []
     wrong_way = _wrong_way_regions(lines)
     heading: str | None = None
+    heading_file: str | None = None  # the file the last heading names, until a block takes it
     pending = Directives()  # from the comments directly before the next token
     doccmd_range: set[str] = set()  # stages skipped by an open doccmd ``start`` comment
     caption = False  # the paragraph right before says the next example is the wrong way
@@ -307,6 +308,8 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
         if tok.type == "heading_open" and i + 1 < len(tokens):
             ran = -1
             heading = " ".join(tokens[i + 1].content.split()) or heading
+            named = _HEADING_FILE.fullmatch(tokens[i + 1].content.strip())
+            heading_file = named.group(1) if named else None
         if tok.type == "heading_close" and _BAD_HEADING.match(tokens[i - 1].content.strip()):
             caption, hands_over = True, False  # `### ❌ Bad` right above the example
         if tok.type == "html_block":
@@ -337,6 +340,9 @@ def _extract(path: str, text: str, errors: list[str]) -> list[Block]:
                 tab_titles = [*titles, *([version_tab[1]] if version_tab else [])]
                 if older := _older_python_rules(tab_titles):
                     directives = replace(directives, keeps=directives.keeps | older)
+                if heading_file and not block.title:  # `## app/models.py`: the file it shows
+                    block = replace(block, title=heading_file)
+                heading_file = None  # (the next block under the heading is another example)
                 blocks.append(replace(block, directives=directives, output_caption=output))
                 ran = len(blocks) - 1
             elif ran >= 0:
@@ -375,6 +381,13 @@ _LABELLED = re.compile(
     r"(?: (?:example|practice|pattern|way))?\s*:"
 )
 
+
+#: A heading that names a file (``## `app/core/config.py` ``, ``### 2. File: models.py``): the
+#: first Python block under it is that file, as a ``# app/core/config.py`` first line says.
+_HEADING_FILE = re.compile(
+    r"(?i)(?:\d{1,2}[.)]\s*)?(?:(?:file|filename|module)\s*:\s*)?[`*]*([\w.-]+(?:/[\w.-]+)*\.py)[`*]*"
+    r"(?:\s*\([^()]*\))?"
+)
 
 #: A heading that is only a label for the wrong way: ``### ❌ Bad``, ``## Wrong way``.
 _BAD_HEADING = re.compile(
