@@ -287,19 +287,29 @@ def _with_unbound_attributes(
 
 
 def _with_earlier_classes(contexts: list[BlockContext]) -> list[BlockContext]:
-    """Each context with the earlier showings of the classes its block defines."""
-    seen: dict[str, tuple[int, frozenset[str]]] = {}
+    """Each context with the earlier showings of the classes its block defines (what those
+    bind is read only for a class shown again: most documents show each class once)."""
+    seen: dict[str, tuple[BlockContext, Statement]] = {}
     out = []
     for ctx in contexts:
-        tree = tree_or_none(ctx.block.code)
-        classes = [n for n in tree.body if isinstance(n, ast.ClassDef)] if tree else []
-        before = tuple((c.name, *seen[c.name]) for c in classes if c.name in seen)
+        classes = [
+            (m.group(1), st)
+            for st in ctx.symbols.statements
+            if (m := _CLASS_LINE.search(st.source)) is not None and st.binds == {m.group(1)}
+        ]
+        before = tuple(
+            (name, earlier.block.doc_line(st.line), _attributes(st.source)[0])
+            for name, _ in classes
+            if name in seen
+            for earlier, st in (seen[name],)
+        )
         out.append(dataclasses.replace(ctx, earlier_classes=before) if before else ctx)
-        lines = source_lines(ctx.block.code) if classes else []
-        for c in classes:  # (whole lines: ast.get_source_segment splits the code per call)
-            source = "".join(lines[c.lineno - 1 : c.end_lineno])
-            seen[c.name] = (ctx.block.doc_line(c.lineno), _attributes(source)[0])
+        seen.update((name, (ctx, st)) for name, st in classes)
     return out
+
+
+#: A top-level class statement's ``class`` line (under its decorators).
+_CLASS_LINE = re.compile(r"^class[ \t]+(\w+)", re.M)
 
 
 #: A binding in code that does not parse: ``def x``, ``class X``, ``.x =``, ``x:``, ``x =``.

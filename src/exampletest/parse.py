@@ -445,6 +445,11 @@ def is_counterexample_caption(text: str) -> bool:
     ("**Before (Pydantic v1):**", "❌ Don't:", "Old style:"): its findings are intentional,
     as under a ``# BAD`` comment. Only a caption: a label ending in a colon, or a few words,
     or a last sentence that hands over with "Instead of this:" or "... should no longer do:"."""
+    if len(text) > 400:  # a long paragraph can only hand over in its last sentence: read that
+        tail = re.sub(r"[*_`~]", "", " ".join(text[-300:].split())).strip()
+        last = re.split(r"(?<=[.!?])\s+", tail)[-1]
+        if not (len(last) <= 80 and _HAND_OVER.search(last)):
+            return False
     plain = re.sub(r"[*_`~]", "", " ".join(text.split())).strip()
     if _AVOID_BY.match(plain):
         return False
