@@ -184,7 +184,7 @@ def test_a_later_block_builds_on_the_right_way_not_the_wrong_way_beside_it(
     ("code", "rule"),
     [
         ("(celery_env) me@host:~/app$ tree\n.\n├── Pipfile\n", "shell"),
-        ("In [1]: from proj.tasks import add\n\nIn [2]: add(1, 3)\nOut[2]: 4\n", "ipython"),
+        ("import os\nIn [2]: import sys\n", "ipython"),  # (a session from the start is one)
     ],
 )
 def test_a_shell_prompt_with_user_and_host_and_an_ipython_session_are_wrong_labels(
@@ -192,6 +192,9 @@ def test_a_shell_prompt_with_user_and_host_and_an_ipython_session_are_wrong_labe
 ) -> None:
     ctx = _contexts(f"```python\n{code}```\n", index)[0]
     assert [(f.rule, f.category.value) for f in ctx.findings] == [(rule, "style")]
+    session = "In [1]: from proj.tasks import add\n\nIn [2]: add(1, 3)\nOut[2]: 4\n"
+    ctx = _contexts(f"```python\n{session}```\n", index)[0]
+    assert ctx.block.session and ctx.block.code == "from proj.tasks import add\nadd(1, 3)\n"
 
 
 def test_a_base_whose_classes_declare_tables_is_not_guessed_to_be_pydantics(

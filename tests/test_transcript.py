@@ -72,6 +72,43 @@ def test_a_session_shows_values_and_printed_text_but_tracebacks_are_not_outputs(
     assert block.expected_exceptions == ((6, "ValueError"),)
 
 
+IPYTHON = (
+    "```ipython\nIn [1]: import math\n\nIn [2]: x = math.sqrt(16)\n\nIn [3]: x\nOut[3]: 4.0\n\n"
+    "In [4]: def double(n):\n   ...:     return n * 2\n   ...:\n\nIn [5]: double(21)\n"
+    "Out[5]:\n42\n\nIn [6]: %timeit double(3)\n52.1 ns ± 0.3 ns per loop\n\nIn [7]: 1 / 0\n"
+    + "-"
+    * 75
+    + "\nZeroDivisionError                         Traceback (most recent call last)\n"
+    "Cell In[7], line 1\n----> 1 1 / 0\n\nZeroDivisionError: division by zero\n\n"
+    "In [8]: double(2)\nOut[8]: 5\n```\n"
+)
+
+
+def test_an_ipython_session_is_read_as_a_console_session() -> None:
+    """`In [3]:` and `...:` are prompts, `Out[3]:` heads a value, IPython's traceback header
+    names its exception, and a magic (`%timeit`) is neither code nor a claim."""
+    [block] = parse_document("d.md", IPYTHON.encode()).blocks
+    assert block.session and block.ipython
+    assert block.code == (
+        "import math\nx = math.sqrt(16)\nx\ndef double(n):\n    return n * 2\n\n"
+        "double(21)\n1 / 0\ndouble(2)\n"
+    )
+    assert block.shown_outputs == ((3, "4.0"), (7, "42"), (9, "5"))
+    assert block.expected_exceptions == ((8, "ZeroDivisionError"),)
+
+
+def test_an_ipython_session_is_checked_and_not_written_back(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    write_doc("d.md", IPYTHON)
+    _code, report = run_json("--no-cache", "d.md")
+    [block] = report["documents"][0]["blocks"]
+    found = [(f["line"], f["rule"], f["category"]) for f in block["findings"]]
+    assert found == [(28, "wrong-output", "broken")]
+    fix = block["fix"]
+    assert fix is None or (not fix["verified"] and not fix["diff"]), fix
+
+
 def _session(write_doc: Callable[[str, str], Path], run_json: Any, session: str) -> list[Any]:
     write_doc("d.md", f"# Session\n\n```pycon\n{session}```\n")
     _code, report = run_json("--stages", "smoke", "--no-cache", "--no-fix", "d.md")

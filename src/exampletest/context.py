@@ -1020,8 +1020,8 @@ def _block_context(
         elif _IPYTHON_PROMPT.search(block.code):
             rule = "ipython"
             message += (
-                ": an IPython session (`In [1]:` prompts), not Python as it stands; label the "
-                "fence `ipython`, or write it as a `>>>` session to have it checked"
+                ": IPython prompts (`In [1]:`) after lines without one, not Python as it "
+                "stands; a block that starts at a prompt is read as a session and checked"
             )
         elif _notebook_cell(block.code):
             rule = "notebook"

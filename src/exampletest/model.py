@@ -115,10 +115,16 @@ class Block:
 
     @property
     def session(self) -> bool:
-        """Whether the block is (or ends as) a console session: ``>>>`` prompts."""
+        """Whether the block is (or ends as) a console session: ``>>>`` prompts, or
+        IPython's ``In [1]:``."""
         return self.language in ("pycon", "python-console") or any(
-            ">>>" in p for p in self.prefixes
+            ">>>" in p or "In [" in p for p in self.prefixes
         )
+
+    @property
+    def ipython(self) -> bool:
+        """A session at IPython's prompts: read as one, not written back (its prompts count)."""
+        return any("In [" in p for p in self.prefixes)
 
     @property
     def unprompted(self) -> tuple[int, ...]:
@@ -129,7 +135,7 @@ class Block:
         return tuple(
             line
             for line, prefix in zip(self.line_map, self.prefixes, strict=False)
-            if ">>>" not in prefix and "..." not in prefix
+            if ">>>" not in prefix and "..." not in prefix and "In [" not in prefix
         )
 
     def doc_line(self, code_line: int) -> int:

@@ -60,7 +60,22 @@ _DOCCMD_STAGES = {
     "python": "smoke",
     "pytest": "smoke",
 }
-_PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.)( |$)")
+#: A console prompt: the REPL's ``>>>`` and ``...``, IPython's ``In [3]:`` and ``...:``.
+_PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.:|\.\.\.|In \[\d*\]:)( |$)")
+#: IPython shows a value under ``Out[3]:``; the value is what the REPL would show.
+_OUT_PROMPT = re.compile(r"^Out\[\d*\]:[ \t]?")
+#: An IPython magic or shell escape at a prompt (``%timeit f()``, ``!pip install x``): no
+#: Python, so neither it nor what it shows is checked.
+_MAGIC = re.compile(r"^\s*In \[\d*\]: *[%!]")
+#: IPython's traceback header: ``ZeroDivisionError      Traceback (most recent call last)``.
+_IPYTHON_TRACEBACK = re.compile(r"^([A-Za-z_][\w.]*)\s+Traceback \(most recent call last\)")
+
+
+def _primary(m: re.Match[str] | None) -> bool:
+    """The prompt that starts a statement (``>>>``, ``In [3]:``), not one that goes on."""
+    return m is not None and (m.group(2) == ">>>" or m.group(2).startswith("In"))
+
+
 _LIST_MARKER = re.compile(r"[-*+]|\d{1,9}[.)]")
 _CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*>[ ]?)*[ \t]*")
 _SETTING = re.compile(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*'|\S+)""")
@@ -700,7 +715,7 @@ def _make_block(
     printed: tuple[tuple[int, str], ...] = ()
     indent = ""
     head = _session_start(code_lines) if lang not in _CONSOLE_LANGUAGES else None
-    if lang in _CONSOLE_LANGUAGES or (nonblank and nonblank[0].lstrip().startswith(">>>")):
+    if lang in _CONSOLE_LANGUAGES or (nonblank and _primary(_PROMPT.match(nonblank[0]))):
         expected = _expected_exceptions(code_lines)
         shown = _shown_outputs(code_lines)
         code_lines, line_map, offsets, prefixes = _strip_prompts(
@@ -874,7 +889,9 @@ def _prompted(lines: list[str]) -> list[bool]:
     source: list[str] = []
     for line in lines:
         m = _PROMPT.match(line)
-        if m is not None and m.group(2) == ">>>":
+        if _MAGIC.match(line):
+            code = False
+        elif m is not None and _primary(m):
             source = [line[m.end() :]]
             code = True
         elif m is not None and continuing:
@@ -926,6 +943,7 @@ def _statement_outputs(lines: list[str]) -> list[tuple[int, list[str]]]:
     found: list[tuple[int, list[str]]] = []
     code_line, last, indent = 0, 0, 0  # ``last``: the statement's last line with code on it
     output: list[str] = []
+    magic = False  # after an IPython magic: what shows is the magic's
     for line, code in zip(lines, _prompted(lines), strict=True):
         if code:
             if output:
@@ -933,11 +951,22 @@ def _statement_outputs(lines: list[str]) -> list[tuple[int, list[str]]]:
                 output = []
             code_line += 1
             m = _PROMPT.match(line)
-            indent = len(m.group(1)) if m and m.group(2) == ">>>" else indent
+            indent = len(m.group(1)) if m is not None and _primary(m) else indent
             last = code_line if m is None or line[m.end() :].strip() else last
-        elif code_line:
+            magic = False
+        elif _MAGIC.match(line):
+            if output:
+                found.append((last, output))
+                output = []
+            magic = True
+        elif code_line and not magic:
             cut = min(indent, len(line) - len(line.lstrip(" ")))
-            output.append(line[cut:])
+            shown = line[cut:]
+            if not output and _OUT_PROMPT.match(shown):  # IPython's `Out[3]: 42`
+                shown = _OUT_PROMPT.sub("", shown, count=1)
+                if not shown.strip():  # `Out[3]:` alone, the value on the lines below
+                    continue
+            output.append(shown)
     if output:
         found.append((last, output))
     return [(line, kept) for line, output in found if (kept := _without_trailing_notes(output))]
@@ -958,6 +987,9 @@ def _shown_exception_of(output: list[str]) -> str | None:
     short ``KeyError: 'x'`` form; None when the output is a value."""
     if output[0].strip().startswith(_TRACEBACK):
         return _shown_exception(output)
+    if re.fullmatch(r"-{10,}", output[0].strip()) and len(output) > 1:  # IPython's
+        m = _IPYTHON_TRACEBACK.match(output[1].strip())
+        return m.group(1) if m else None
     if output[0].strip() in ("...", "…"):  # the traceback elided, header and all
         for text in output[1:]:
             m = _EXCEPTION_LINE.match(text) if re.match(r"\w", text) else None

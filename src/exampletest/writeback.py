@@ -45,6 +45,8 @@ def document_lines(raw: bytes) -> tuple[tuple[str, str], ...]:
 def writable(block: Block) -> str | None:
     """Why a block cannot be rewritten in place, or None. A console session's code lines
     are not contiguous (its output sits between them): :func:`_session_lines` rewrites it."""
+    if block.ipython:
+        return "an IPython session (`In [1]:` prompts) is not rewritten in place"
     if block.session:
         if block.line_map and block.line_map[0] in block.unprompted:  # no prompt: a script
             return "a script followed by a console session is not rewritten in place"
