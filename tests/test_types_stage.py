@@ -644,21 +644,28 @@ def test_an_error_about_an_earlier_blocks_name_points_at_that_definition(tmp_pat
         "def show(user: User) -> None:\n    print(user.phone)\n"
     )
     blocks = _run_types(tmp_path, code, then=then)
-    messages = [f["message"] for f in blocks[1]["findings"] if f["category"] == "broken"]
+    messages = [
+        f["message"].replace(" (no block of the document defines", "|").split("|")[0]
+        + f["message"].partition("left out)")[2]
+        for f in blocks[1]["findings"]
+        if f["rule"] == "attr-defined"
+    ]
     assert messages == [
         '"type[User]" has no attribute "addresses" (`User` here is an earlier block\'s: line 2)',
         '"User" has no attribute "email" (`user` here is an earlier block\'s: line 4)',
         '"User" has no attribute "phone"',  # the parameter, not the earlier block's `user`
     ]
+    # (the class shown in part: incomplete, as below)
+    assert {f["category"] for f in blocks[1]["findings"]} == {"incomplete"}
 
 
 def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: Path) -> None:
     """``self._check_db()`` in a class the block shows, where no block of the document
     defines ``_check_db``: the class is shown in part (incomplete, said so), as is a method
     called on its objects (``service.get_user(1)``, in a route of the same name), or on an
-    earlier block's class (a later block uses more of it than that one shows), and any member
-    of a class whose body is ``...``. A member that is defined somewhere, a value read of
-    another block's class, a library's attribute, is the reader's error as before (broken)."""
+    earlier block's class, or any member of it (a later block uses more of it than that one
+    shows), and any member of a class whose body is ``...``. A member that is defined
+    somewhere, a library's attribute, is the reader's error as before (broken)."""
     code = (
         "from sqlalchemy import insert\n\n\n"
         "class Health:\n    def check(self) -> dict[str, bool]:\n"
@@ -696,7 +703,7 @@ def test_a_member_the_document_leaves_out_of_its_class_is_incomplete(tmp_path: P
         (27, "broken", '"Rotator" has no attribute "host_list"'),  # the shown `__init__` does not
         (35, "broken", '"Typo" has no attribute "gett"; maybe "get"?'),  # a typo of a member
         (44, "incomplete", '"Service" has no attribute "get_user"'),  # shown for its wiring
-        (53, "broken", '"Shown" has no attribute "balance"'),  # another block's class
+        (53, "incomplete", '"Shown" has no attribute "balance"'),  # another block's class
         (57, "incomplete", '"Service" has no attribute "list_all"'),  # a method, more of it
         (65, "incomplete", '"Settings" has no attribute "debug"'),  # a class left out: `...`
     }
@@ -827,4 +834,35 @@ def test_a_class_listed_again_for_one_method_reads_what_its_first_listing_set_up
         (26, "broken", '"Other" has no attribute "_db"'),
     ]
     why = next(f["message"] for f in second["findings"] if f["category"] == "incomplete")
-    assert "the `Repo` at line 2 has `_db`: this block shows that class again" in why
+    assert "the `Repo` at line 2 has `_db`: the document lists that class in parts" in why
+
+
+def test_a_model_listed_in_parts_has_the_members_any_listing_shows(tmp_path: Path) -> None:
+    """An agent file lists `Job` once for its columns, then again for a relationship; a query
+    below uses both (one reached through `get_job() -> Job`): a member another listing shows
+    is a class shown in parts (incomplete, naming that listing), not the reader's error. One
+    no listing shows, with mypy's "maybe", stays a typo (broken)."""
+    from exampletest.cli import main
+
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "```python\nclass Job:\n    tool: str = 'a'\n```\n\n"
+        "```python\nclass Job:\n    entries: list[int] = []\n\n\n"
+        "def get_job() -> Job:\n    return Job()\n```\n\n"
+        "```python\nprint(Job.tool, Job.entries)\njob = get_job()\nprint(job.tool, job.entrie)\n```\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "r.json"
+    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
+    main(["run", *args])
+    blocks = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    found = [(f["line"], f["category"], f["message"].split(" (")[0]) for f in blocks[2]["findings"]]
+    assert found == [
+        (16, "incomplete", '"type[Job]" has no attribute "tool"'),
+        (18, "incomplete", '"Job" has no attribute "tool"'),
+        (18, "broken", '"Job" has no attribute "entrie"; maybe "entries"?'),
+    ], found
+    assert (
+        "the `Job` at line 2 has `tool`: the document lists that class in parts"
+        in (blocks[2]["findings"][0]["message"])
+    )

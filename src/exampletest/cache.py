@@ -70,6 +70,10 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(ctx.exported),
         repr(ctx.altered),
         repr(sorted(ctx.unbound_attributes)),
+        repr(ctx.class_listings),
+        repr(sorted(ctx.tables)),
+        str(ctx.creates_tables),
+        *(f"{p.name}:{p.guessed}:{p.later}" for p in ctx.provided),
         repr(ctx.block.unprompted),
         *(f.message for f in ctx.findings),  # ("defined only in a later block (line 40)")
     ):

@@ -114,10 +114,11 @@ class BlockContext:
     #: Attributes the block reads (``self._check_db()``) that no block of the document, nor
     #: its stubs, defines anywhere: a class shown in part, its other members left out.
     unbound_attributes: frozenset[str] = frozenset()
-    #: The block's classes that an earlier block shows under the same name: (name, document
-    #: line of the earlier one, the attributes that one binds). A class shown again for one
-    #: method (``save``) reads what the first showing's ``__init__`` set (``self._db``).
-    earlier_classes: tuple[tuple[str, int, frozenset[str]], ...] = ()
+    #: The listings of each class the document shows more than once that the block defines
+    #: or uses: (name, document line, the attributes that listing binds). A class shown again
+    #: for one method (``save``) reads what the first listing's ``__init__`` set
+    #: (``self._db``); a query uses a column another listing of its model shows.
+    class_listings: tuple[tuple[str, int, frozenset[str]], ...] = ()
     #: The tables the document's models declare (``__tablename__``), and whether any of its
     #: blocks creates tables (``create_all``): what a "no such table" in a run means.
     tables: frozenset[str] = frozenset()
@@ -244,7 +245,7 @@ def _analyze_document(
                 (block.index, s) for s in kept if s.source in block.code and not s.method
             )
     out = _with_unbound_attributes(out, (*(b.code for b in blocks), stub_source or ""))
-    out = _with_earlier_classes(out)
+    out = _with_class_listings(out)
     declared = frozenset(m for b in blocks for m in _TABLE_NAME.findall(b.code))
     declared |= frozenset(m for b in blocks for m in _SQL_TABLE.findall(b.code))
     creates = any(_CREATES_TABLES.search(b.code) for b in blocks)
@@ -286,25 +287,36 @@ def _with_unbound_attributes(
     return out
 
 
-def _with_earlier_classes(contexts: list[BlockContext]) -> list[BlockContext]:
-    """Each context with the earlier showings of the classes its block defines (what those
-    bind is read only for a class shown again: most documents show each class once)."""
-    seen: dict[str, tuple[BlockContext, Statement]] = {}
+def _with_class_listings(contexts: list[BlockContext]) -> list[BlockContext]:
+    """Each context with the listings of the classes its block defines or uses that the
+    document shows more than once (what a listing binds is read only for those: most
+    documents show each class once)."""
+    listed: dict[str, list[tuple[BlockContext, Statement]]] = {}
+    for ctx in contexts:
+        statements = ctx.symbols.statements
+        if ctx.symbols.syntax_error is not None:  # its elisions filled in (on the same lines)
+            filled = _filled(ctx.block.code, ctx.symbols.syntax_error)
+            statements = analyze(filled[0]).statements if filled else ()
+        for st in statements:
+            m = _CLASS_LINE.search(st.source)
+            if m is not None and st.binds == {m.group(1)}:
+                listed.setdefault(m.group(1), []).append((ctx, st))
+    many = {name: shown for name, shown in listed.items() if len(shown) > 1}
+    if not many:
+        return contexts
+    listings = {
+        name: tuple(
+            (name, ctx.block.doc_line(st.line), _attributes(st.source)[0]) for ctx, st in shown
+        )
+        for name, shown in many.items()
+    }
     out = []
     for ctx in contexts:
-        classes = [
-            (m.group(1), st)
-            for st in ctx.symbols.statements
-            if (m := _CLASS_LINE.search(st.source)) is not None and st.binds == {m.group(1)}
-        ]
-        before = tuple(
-            (name, earlier.block.doc_line(st.line), _attributes(st.source)[0])
-            for name, _ in classes
-            if name in seen
-            for earlier, st in (seen[name],)
-        )
-        out.append(dataclasses.replace(ctx, earlier_classes=before) if before else ctx)
-        seen.update((name, (ctx, st)) for name, st in classes)
+        names = ctx.symbols.binds | set(ctx.symbols.free_names)
+        names |= {n for p in ctx.prelude for n in p.statement.uses}  # `get_settings() -> ...`
+        names &= set(many)
+        mine = tuple(item for name in sorted(names) for item in listings[name])
+        out.append(dataclasses.replace(ctx, class_listings=mine) if mine else ctx)
     return out
 
 

@@ -879,8 +879,8 @@ def _to_finding(
     if category is Category.BROKEN and again is not None:
         category = Category.INCOMPLETE
         message += (
-            f" (the `{again[0]}` at line {again[1]} has `{again[2]}`: this block shows that "
-            "class again, in part)"
+            f" (the `{again[0]}` at line {again[1]} has `{again[2]}`: the document lists "
+            "that class in parts)"
         )
     elif category is Category.BROKEN and shown is not None:
         category = Category.INCOMPLETE
@@ -889,7 +889,8 @@ def _to_finding(
             "that member left out)"
         )
     earlier = _earlier_definition(ctx, lines, line, col, end_line, end_col)
-    if category is Category.BROKEN and earlier is not None:
+    in_part = shown is not None and again is None and category is Category.INCOMPLETE
+    if (category is Category.BROKEN or in_part) and earlier is not None:
         message += f" (`{earlier[0]}` here is an earlier block's: line {earlier[1]})"
     made = _runtime_class(ctx, message) if code in ("valid-type", "misc") else None
     if made is not None:  # it runs: mypy cannot follow a class a function makes
@@ -946,9 +947,10 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
     value the class reads of itself where it shows neither ``__init__`` nor its fields
     (``self._db`` of a repository shown for its queries). The class is shown in part,
     that member left out; not the library's doing. So too for any member of a class whose
-    body is ``...``, and for a method called on an earlier block's class (this block uses
-    more of it than that one shows). A value a shown ``__init__`` never sets, a method this
-    block's class with methods lacks, a library's attribute: the reader's error (broken)."""
+    body is ``...``, and for any member of an earlier block's class (this block uses more of
+    it than that one shows: a model's other columns, a service's other methods). A value a
+    shown ``__init__`` never sets, a method this block's class with methods lacks, a
+    library's attribute: the reader's error (broken)."""
     m = _NO_ATTRIBUTE.match(message)
     if m is None or m.group(2) not in ctx.unbound_attributes or '; maybe "' in message:
         return None  # mypy's "maybe" names a member of the class: a typo of it, still broken
@@ -966,8 +968,7 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
     if shown and called and _partly_shown(shown[-1], ctx.block.code):
         return cls, attr  # a method, called on the objects of a class shown for its wiring
     if not shown:  # an earlier block's class: this block uses more of it than that one shows
-        earlier = _earlier_class(ctx, cls)
-        return (cls, attr) if earlier and (called or _elided(earlier[0])) else None
+        return (cls, attr) if _earlier_class(ctx, cls) else None
     if _elided(shown[-1]):
         return cls, attr  # `class Settings(BaseSettings): ...`
     if not shown or not re.search(receiver, ctx.block.code):
@@ -981,10 +982,11 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
 
 
 def _shown_again(ctx: BlockContext, message: str) -> tuple[str, int, str] | None:
-    """(class, document line, attribute) when mypy's missing attribute is one of the block's
-    own class that an earlier block shows with it: a class listed again for one method reads
-    what its first listing set up. Not a typo (mypy's "maybe"), nor a listing with an
-    ``__init__`` of its own that does not set it up."""
+    """(class, document line, attribute) when mypy's missing attribute is one that another
+    listing of the class in the document has: a class listed again for one method reads what
+    its first listing set up, a query uses a column another listing of its model shows. Not
+    a typo (mypy's "maybe"), nor the block's own listing with an ``__init__`` that does not
+    set it up."""
     m = _NO_ATTRIBUTE.match(message)
     if m is None or '; maybe "' in message:
         return None
@@ -998,7 +1000,7 @@ def _shown_again(ctx: BlockContext, message: str) -> tuple[str, int, str] | None
             if any(inits):
                 return None
     return next(
-        ((cls, line, attr) for name, line, has in ctx.earlier_classes
+        ((cls, line, attr) for name, line, has in ctx.class_listings
          if name == cls and attr in has),
         None,
     )  # fmt: skip
