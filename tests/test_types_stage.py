@@ -866,3 +866,24 @@ def test_a_model_listed_in_parts_has_the_members_any_listing_shows(tmp_path: Pat
         "the `Job` at line 2 has `tool`: the document lists that class in parts"
         in (blocks[2]["findings"][0]["message"])
     )
+
+
+def test_a_container_made_empty_and_filled_is_typed_by_mypy_from_its_first_fill(
+    tmp_path: Path,
+) -> None:
+    """FastAPI's docs: `response = {}`, then `response.update({"q": q})` and
+    `response.update({"skip": 0})`: mypy typed the dict by the first fill and rejects the
+    second, but the code runs (style, with the annotation to write). The same mismatch on a
+    dict the code built with values is the reader's error."""
+    code = (
+        "def read(q: str) -> dict:\n    response = {}\n    response.update({'q': q})\n"
+        "    response.update({'skip': 0})\n    rows = []\n    rows.append('a')\n"
+        "    rows.append(1)\n    return response\n\n\n"
+        "built = {'q': 'x'}\nbuilt.update({'skip': 0})\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert found == [(5, "style"), (8, "style"), (13, "broken")], block["findings"]
+    messages = [f["message"] for f in block["findings"] if f["category"] == "style"]
+    assert "annotate it, `response: dict[str, Any] = {}`" in messages[0]
+    assert "annotate it, `rows: list[Any] = []`" in messages[1]

@@ -793,6 +793,14 @@ def _to_finding(
             "type and never validates the default)"
         )
         hint = hint or "annotate it `T | None = None`"
+    grown = _grown_from_empty(ctx, code, line) if category is Category.BROKEN else None
+    if grown is not None:
+        category = Category.STYLE  # it runs: mypy typed the container by its first use
+        name = grown.split(":")[0]
+        message += (
+            f" (mypy types `{name}`, made empty, by what the code puts in it first; the code "
+            f"runs: annotate it, `{grown}`)"
+        )
     if category is Category.BROKEN and _OBJECT_JOIN.search(message):
         category = Category.STYLE  # a literal of mixed values: mypy's `object`, not the run's
         message += (
@@ -1179,6 +1187,54 @@ def _receivers(assign: ast.Assign) -> set[str]:
         t.value.id if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) else ""
         for t in assign.targets
     }
+
+
+#: What fills a container in place: ``response.update({...})``, ``rows.append(row)``.
+_FILLS = frozenset({"update", "append", "extend", "add", "insert", "setdefault"})
+_EMPTY = re.compile(r"^(?:\{\}|\[\]|dict\(\)|list\(\)|set\(\))$")
+
+
+def _grown_from_empty(ctx: BlockContext, code: str, line: int) -> str | None:
+    """The annotated assignment to write (``response: dict[str, Any] = {}``) for the container
+    a statement fills in place (``response.update({"skip": 0})``, ``d["k"] =
+    1``) when mypy's complaint about it (a dict entry, an argument, an assignment) comes of
+    typing it by an earlier fill: the block made it empty with no annotation (``response =
+    {}``), so mypy took the first value's type for all of them. FastAPI's own docs do it."""
+    if code not in ("dict-item", "arg-type", "assignment", "list-item"):
+        return None
+    tree = tree_or_none(ctx.block.code)
+    if tree is None:
+        return None
+    filled: set[str] = set()
+    empty: dict[str, str] = {}
+    for node in ast.walk(tree):
+        at = getattr(node, "lineno", 0) <= line <= (getattr(node, "end_lineno", 0) or 0)
+        if (
+            at
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _FILLS
+            and isinstance(node.func.value, ast.Name)
+        ):
+            filled.add(node.func.value.id)
+        elif at and isinstance(node, ast.Assign):
+            filled |= {
+                t.value.id
+                for t in node.targets
+                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
+            }
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and _EMPTY.match(value := ast.unparse(node.value))
+        ):
+            empty[node.targets[0].id] = value
+    grown = sorted(filled & set(empty))
+    if not grown:
+        return None
+    kind = {"{}": "dict[str, Any]", "dict()": "dict[str, Any]", "set()": "set[Any]"}
+    return f"{grown[0]}: {kind.get(empty[grown[0]], 'list[Any]')} = {empty[grown[0]]}"
 
 
 def _settings_default(tree: ast.Module, message: str, line: int) -> bool:
