@@ -184,6 +184,10 @@ def test_a_later_block_builds_on_the_right_way_not_the_wrong_way_beside_it(
     ("code", "rule"),
     [
         ("(celery_env) me@host:~/app$ tree\n.\n├── Pipfile\n", "shell"),
+        (
+            "# V1 → V2\nmodel.dict() → model.model_dump()\nModel.parse_obj(d) → Model.model_validate(d)\n",
+            "arrows",
+        ),
         ("import os\nIn [2]: import sys\n", "ipython"),  # (a session from the start is one)
     ],
 )
@@ -611,6 +615,8 @@ def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
     ]
     assert _found(index, "%pip install outlines -q\nimport json\n") == [("notebook", "incomplete")]
     assert _found(index, "item = Model.query.filter(.....).one()\n") == [("elided", "incomplete")]
+    # an agent command's `$ARGUMENTS`, where the reader's input goes
+    assert _found(index, "from app.schemas.$ARGUMENTS import Item\n") == [("elided", "incomplete")]
     # `async def ask(self, request): ...` and then its body: the `...` is "and so on"
     then = "async def ask(self, request): ...\n    raise NotFound(request.id)\n"
     assert _found(index, then) == [("elided", "incomplete")]

@@ -651,6 +651,11 @@ _ELISIONS = (
         "`{{...}}` stands for something the reader supplies",
     ),
     (re.compile(r"\{[A-Za-z_]\w*\}"), "_", "`{...}` stands for something the reader supplies"),
+    (  # an agent command's `$ARGUMENTS`, a template's `$RESOURCE`
+        re.compile(r"\$(?:[A-Z][A-Z0-9_]{2,}|\{[A-Za-z_]\w*\})(?![\w{])"),
+        "_",
+        "`$ARGUMENTS` stands for something the reader supplies",
+    ),
     (
         re.compile(r"(def\s+\w+)\(\s*\.\.\.\s*\)"),
         r"\1()",
@@ -770,6 +775,17 @@ _LOG_LINE = re.compile(r"\[?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 
 #: An IPython session's prompt: ``In [3]: r = add.delay(1, 3)``.
 _IPYTHON_PROMPT = re.compile(r"(?m)^In \[\d+\]: ")
+#: A migration table's arrow (``model.dict() → model.model_dump()``), which Python rejects.
+_ARROW = re.compile(r"invalid character '[→⇒⟶➜]'")
+
+
+def _arrow_table(code: str) -> bool:
+    """Whether most of the code's lines are ``old → new``, each side a Python expression."""
+    lines = [t.strip() for t in code.splitlines() if t.strip() and not t.strip().startswith("#")]
+    pairs = [re.split(r"\s*[→⇒⟶➜]\s*", t.split("  #")[0]) for t in lines]
+    arrows = [p for p in pairs if len(p) == 2 and all(_parses(side) for side in p)]
+    return bool(lines) and len(arrows) * 2 >= len(lines)
+
 
 #: An IPython magic or shell escape on a line of its own: ``%pip install x``, ``!ls``.
 _MAGIC = re.compile(r"^\s*(?:%{1,2}|!)[A-Za-z]")
@@ -1029,6 +1045,12 @@ def _block_context(
                 else "these are a program's log lines"
             )
             message += f": {said}, and it is no Python; label the fence `text` (or `console`)"
+        elif _ARROW.search(err.msg) and _arrow_table(block.code):
+            rule = "arrows"
+            message += (
+                ": `old → new` lines, a table of what to write instead, not Python; label the "
+                "fence `text`"
+            )
         elif _IPYTHON_PROMPT.search(block.code):
             rule = "ipython"
             message += (
@@ -1069,7 +1091,7 @@ def _block_context(
                 else Category.STALE
                 if rule == "python2"
                 else Category.STYLE
-                if (rule == "shell" and shell == "all") or rule in ("output", "ipython")
+                if (rule == "shell" and shell == "all") or rule in ("output", "ipython", "arrows")
                 else Category.INCOMPLETE,
                 message=message,
             )
