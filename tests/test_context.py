@@ -185,9 +185,11 @@ def test_a_later_block_builds_on_the_right_way_not_the_wrong_way_beside_it(
     [
         ("(celery_env) me@host:~/app$ tree\n.\n├── Pipfile\n", "shell"),
         (
-            "# V1 → V2\nmodel.dict() → model.model_dump()\nModel.parse_obj(d) → Model.model_validate(d)\n",
+            "# V1 → V2\nmodel.dict() → model.model_dump()\nM.parse_obj(d) → M.model_validate(d)\n",
             "arrows",
         ),
+        ("if python >= 3.11:\n    → Prefer TaskGroup()\nelse:\n    → gather()\n", "arrows"),
+        ("sqlalchemy.url = sqlite:///artists.db\n", "configuration"),
         ("import os\nIn [2]: import sys\n", "ipython"),  # (a session from the start is one)
     ],
 )
@@ -535,6 +537,10 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     ]
     assert _found(index, "# then\nelse:\n    x = 1\n") == [("excerpt", "incomplete")]
     assert _found(index, "except ValueError\n    pass\n") == [("SyntaxError", "broken")]
+    # ... also after other code: an anti-pattern list's `except CancelledError: return None`
+    listed = "# NEVER\nx = await gather()\n\n# NEVER\nexcept CancelledError:\n    pass\n"
+    assert _found(index, listed)[0] == ("excerpt", "incomplete")
+    assert _found(index, "x = 1\nexcept E\n    pass\n")[0] == ("SyntaxError", "broken")
 
 
 def test_a_stdlib_guess_that_cannot_be_what_the_block_uses_is_dropped(index: NameIndex) -> None:

@@ -1386,6 +1386,13 @@ def test_the_exception_the_fence_after_a_script_shows_is_expected_of_its_last_st
         ('if policy.nope:\n    raise PermissionError("no")\n', False),
         # a check of the code's own result that fails: the bug it caught
         ('if policy.admin is not True:\n    raise AssertionError("expected admin")\n', False),
+        # notes on raising: unconditional `raise` statements at the top level, one by one
+        ('raise ValueError("negative")\nraise TypeError("not an int")\n', True),
+        # exception chaining shown: `raise ... from e` in the handler the block ends in
+        (
+            'try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    raise RuntimeError("x") from e\n',
+            True,
+        ),
     ],
 )
 def test_a_block_ending_in_its_own_raise_shows_that_error_on_purpose(

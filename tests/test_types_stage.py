@@ -849,7 +849,8 @@ def test_a_model_listed_in_parts_has_the_members_any_listing_shows(tmp_path: Pat
         "```python\nclass Job:\n    tool: str = 'a'\n```\n\n"
         "```python\nclass Job:\n    entries: list[int] = []\n\n\n"
         "def get_job() -> Job:\n    return Job()\n```\n\n"
-        "```python\nprint(Job.tool, Job.entries)\njob = get_job()\nprint(job.tool, job.entrie)\n```\n",
+        "```python\nprint(Job.tool, Job.entries)\njob = get_job()\n"
+        "print(job.tool, job.entrie)\n```\n",
         encoding="utf-8",
     )
     report = tmp_path / "r.json"

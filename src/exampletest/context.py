@@ -574,13 +574,23 @@ _CLAUSE_HEADS = {
 
 
 def _clause_excerpt(code: str) -> str | None:
-    """The clause keyword the code starts with (``except ValueError:``) when, with the
-    statement it belongs to put in front, the code parses."""
-    first = next(
-        (ln for ln in code.split("\n") if ln.strip() and not ln.lstrip().startswith("#")), ""
-    )
-    m = re.match(r"(except|finally|elif|else)\b", first)
-    return m.group(1) if m and _parses(_CLAUSE_HEADS[m.group(1)] + code) else None
+    """The clause keyword (``except ValueError:``) the code shows without the statement it
+    belongs to, at its start or after other code (an anti-pattern list's `except
+    CancelledError: return None`), when, with those statements put in front of each such
+    clause, the code parses."""
+    lines = code.split("\n")
+    clause = None
+    for _ in range(20):
+        err = _syntax_error("\n".join(lines))
+        if err is None:
+            return clause
+        at = (err.lineno or 0) - 1
+        m = re.match(r"(except|finally|elif|else)\b", lines[at]) if 0 <= at < len(lines) else None
+        if m is None:
+            return None
+        clause = clause or m.group(1)
+        lines[at:at] = _CLAUSE_HEADS[m.group(1)].rstrip("\n").split("\n")
+    return None
 
 
 #: What a block of a few lines can be the inside of: (description, code around it).
@@ -780,11 +790,27 @@ _ARROW = re.compile(r"invalid character '[→⇒⟶➜]'")
 
 
 def _arrow_table(code: str) -> bool:
-    """Whether most of the code's lines are ``old → new``, each side a Python expression."""
+    """Whether the code is notation with arrows: at least two of its lines, and a third of
+    them, have one (one stray `→` in code, `def f() → int:`, is a typo)."""
     lines = [t.strip() for t in code.splitlines() if t.strip() and not t.strip().startswith("#")]
-    pairs = [re.split(r"\s*[→⇒⟶➜]\s*", t.split("  #")[0]) for t in lines]
-    arrows = [p for p in pairs if len(p) == 2 and all(_parses(side) for side in p)]
-    return bool(lines) and len(arrows) * 2 >= len(lines)
+    arrowed = [t for t in lines if re.search(r"[→⇒⟶➜]", t)]
+    return len(arrowed) >= 2 and len(arrowed) * 3 >= len(lines)
+
+
+#: A setting of an INI file (``sqlalchemy.url = sqlite:///artists.db``).
+_SETTING_LINE = re.compile(r"^[A-Za-z_][\w.\-]*\s*=\s*(\S.*)$")
+
+
+def _settings_only(code: str) -> bool:
+    """Whether every line is an INI file's ``key = value`` and some value is no Python."""
+    lines = [
+        t.strip() for t in code.splitlines() if t.strip() and not t.strip().startswith(("#", ";"))
+    ]
+    values = [m.group(1) for t in lines if (m := _SETTING_LINE.match(t))]
+    odd = [v for v in values if not _parses(v)]
+    # (a value that is no Python for want of a quote or a bracket is a Python mistake)
+    plain = all(re.fullmatch(r"[^'\"()\[\]{}]+", v) for v in odd)
+    return bool(lines) and len(values) == len(lines) and bool(odd) and plain
 
 
 #: An IPython magic or shell escape on a line of its own: ``%pip install x``, ``!ls``.
@@ -1016,10 +1042,7 @@ def _block_context(
         clause = _clause_excerpt(block.code)
         if clause is not None:
             rule = "excerpt"
-            message += (
-                f": the block starts with `{clause}`, a clause of a statement it does not "
-                "show (an excerpt)"
-            )
+            message += f": `{clause}`, a clause of a statement the block does not show (an excerpt)"
         elif (cut := _cut_in_docstring(block.code, err)) is not None:
             rule = "excerpt"
             message += (
@@ -1048,8 +1071,8 @@ def _block_context(
         elif _ARROW.search(err.msg) and _arrow_table(block.code):
             rule = "arrows"
             message += (
-                ": `old → new` lines, a table of what to write instead, not Python; label the "
-                "fence `text`"
+                ": lines with `→` arrows (`old → new`, a decision tree), not Python; label "
+                "the fence `text`"
             )
         elif _IPYTHON_PROMPT.search(block.code):
             rule = "ipython"
@@ -1077,6 +1100,12 @@ def _block_context(
             elif part is not None:
                 rule = "excerpt"
                 message += f": the block shows part of {part} (an excerpt)"
+            elif _settings_only(block.code):
+                rule = "configuration"
+                message += (
+                    ": `key = value` settings (an INI file's, `sqlalchemy.url = "
+                    "sqlite:///app.db`), not Python; label the fence `ini`"
+                )
         findings.append(
             Finding.at(
                 block,
@@ -1091,7 +1120,8 @@ def _block_context(
                 else Category.STALE
                 if rule == "python2"
                 else Category.STYLE
-                if (rule == "shell" and shell == "all") or rule in ("output", "ipython", "arrows")
+                if (rule == "shell" and shell == "all")
+                or rule in ("output", "ipython", "arrows", "configuration")
                 else Category.INCOMPLETE,
                 message=message,
             )

@@ -506,13 +506,17 @@ def _shown_to_raise(block: Block) -> set[int]:
 def _ends_in_its_own_raise(block: Block) -> set[tuple[int, str]]:
     """(document line, exception class) of the ``raise`` statements the block ends in, at its
     top level (``if not policy.can_access_admin: raise PermissionError(...)``): an example of
-    a guard ends in the error it raises on purpose, with nothing left after it unrun."""
+    a guard ends in the error it raises on purpose, with nothing left after it unrun. And of
+    those at the top level itself, wherever they are."""
     try:
         tree = parse_tree(block.code)
     except (SyntaxError, ValueError):
         return set()
     out: set[tuple[int, str]] = set()
+    # and every `raise` at the top level itself: written there, unconditionally, it is what
+    # the block shows (`raise ValueError("Age cannot be negative!")` in notes on raising)
     last: list[tuple[ast.stmt, bool]] = [(s, False) for s in tree.body[-1:]]
+    last += [(s, False) for s in tree.body[:-1] if isinstance(s, ast.Raise)]
     while last:
         stmt, guarded = last.pop()
         if isinstance(stmt, ast.Raise) and stmt.exc is not None:
@@ -524,8 +528,10 @@ def _ends_in_its_own_raise(block: Block) -> set[tuple[int, str]]:
                 if not (guarded and name == "AssertionError"):
                     out.add((block.doc_line(stmt.lineno), name))
         elif isinstance(stmt, ast.If | ast.With | ast.Try):
-            inner = guarded or isinstance(stmt, ast.If)
-            last += [(b[-1], inner) for b in (stmt.body, getattr(stmt, "orelse", ())) if b]
+            inner = guarded or isinstance(stmt, ast.If | ast.Try)
+            handlers = [h.body for h in stmt.handlers] if isinstance(stmt, ast.Try) else []
+            bodies = (stmt.body, getattr(stmt, "orelse", ()), *handlers)  # `raise ... from e`
+            last += [(b[-1], inner) for b in bodies if b]
     return out
 
 
