@@ -1388,6 +1388,13 @@ def test_the_exception_the_fence_after_a_script_shows_is_expected_of_its_last_st
         ('if policy.admin is not True:\n    raise AssertionError("expected admin")\n', False),
         # notes on raising: unconditional `raise` statements at the top level, one by one
         ('raise ValueError("negative")\nraise TypeError("not an int")\n', True),
+        # the code after a raise never runs: the raise is no note on raising
+        ('raise ValueError("negative")\nprint({}["k"])\n', False),
+        # a handler's raise over the reader's own failing code is that code's error
+        (
+            'import json\n\ntry:\n    json.loads("{x")\nexcept ValueError as e:\n    raise RuntimeError("x") from e\n',
+            False,
+        ),
         # exception chaining shown: `raise ... from e` in the handler the block ends in
         (
             'try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    raise RuntimeError("x") from e\n',
@@ -1507,8 +1514,8 @@ def test_raising_what_a_module_not_installed_here_gives_is_not_evidence(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
     """`raise bad_request(...)`, where the helper returns a class of a module not installed
-    here: the stand-in it returns is raised, not a TypeError of the block's own. Raising a
-    real non-exception stays the block's bug."""
+    here: what fails is raising the stand-in, not the block's own code. Raising a real
+    non-exception stays the block's bug."""
     code = (
         "from fastapi_custom_responses import ErrorResponse\n\n"
         "def bad_request(message: str) -> ErrorResponse:\n"
@@ -1523,3 +1530,9 @@ def test_raising_what_a_module_not_installed_here_gives_is_not_evidence(
         "def bad_request(message):\n    return message\n\nraise bad_request('x')\n",
     )
     assert (own["rule"], own["category"]) == ("TypeError", "broken")
+    # A stand-in is no exception otherwise: code that sorts results from failures keeps it.
+    kept = (
+        "results = [fetch_page(n) for n in range(3)]\n"
+        "assert not any(isinstance(r, Exception) for r in results)\n"
+    )
+    assert {f["rule"] for f in _findings(run_json, _doc(write_doc, kept))} == {"ET002"}

@@ -951,7 +951,7 @@ def _name_error_under(exc: BaseException, filename: str) -> NameError | None:
 def _involves_placeholder(exc: BaseException, hidden: Set[str] = frozenset()) -> bool:
     """Whether a stand-in exampletest supplied took part: it is in a frame's local variables,
     or, at module level (where every global is a "local"), the failing statement names it."""
-    if "placeholder" in str(exc).lower():
+    if "placeholder" in str(exc).lower() or _raised_a_stand_in(exc):
         return True
     tb = exc.__traceback__
     while tb is not None:
@@ -982,6 +982,41 @@ def _involves_placeholder(exc: BaseException, hidden: Set[str] = frozenset()) ->
         except Exception:
             pass
         tb = tb.tb_next
+    return False
+
+
+def _raised_a_stand_in(exc: BaseException) -> bool:
+    """``raise bad_request("...")`` failing as "exceptions must derive from BaseException"
+    where what the block raises is a stand-in's: the callee is one, or a function that returns
+    one (annotated so) or builds its value from one (``return ErrorResponse(...)``, a class of
+    a module not installed here)."""
+    if not (isinstance(exc, TypeError) and "must derive from BaseException" in str(exc)):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None or not tb.tb_frame.f_code.co_filename.startswith("<exampletest"):
+        return False
+    frame = tb.tb_frame
+    tree = _block_tree(frame.f_code.co_filename)
+    raised = [
+        n.exc
+        for n in (ast.walk(tree) if tree is not None else ())
+        if isinstance(n, ast.Raise) and n.lineno == tb.tb_lineno and n.exc is not None
+    ]
+    for value in raised:
+        called = value.func if isinstance(value, ast.Call) else value
+        if not isinstance(called, ast.Name):
+            continue
+        scope = {**frame.f_builtins, **frame.f_globals, **frame.f_locals}
+        found = scope.get(called.id)
+        if is_placeholder(found):
+            return True
+        if isinstance(found, types.FunctionType):
+            made = [found.__globals__.get(n) for n in found.__code__.co_names]
+            returns = found.__annotations__.get("return")
+            if is_placeholder(returns) or any(map(is_placeholder, made)):
+                return True
     return False
 
 

@@ -107,11 +107,7 @@ class PlaceholderMeta(_Absorb, type):
         return Placeholder(f"({cls.__name__} == ...)")
 
 
-class Placeholder(_Absorb, Exception):
-    """A stand-in value. An exception too, so that code can raise it (``raise
-    bad_request(...)``, a helper of a module not installed here): the run then stops at a
-    stand-in, which is no evidence, not at a TypeError of the block's own."""
-
+class Placeholder(_Absorb):
     def __init__(self, name: str) -> None:
         _used()  # every use that gives a value makes a new placeholder
         self.__dict__["_name"] = name

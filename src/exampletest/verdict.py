@@ -22,7 +22,7 @@ from exampletest.context import (
 from exampletest.model import STATUS_ORDER, Block, Category, Finding, Status
 from exampletest.parse import parse_info
 from exampletest.stages import NEWER_PYTHON
-from exampletest.symbols import analyze, code_lines, parse_tree
+from exampletest.symbols import BUILTINS, analyze, code_lines, parse_tree
 
 #: Stronger evidence first: what happened at run time, then what a type checker proved, then
 #: what a rule or linter matched in the text.
@@ -507,16 +507,20 @@ def _ends_in_its_own_raise(block: Block) -> set[tuple[int, str]]:
     """(document line, exception class) of the ``raise`` statements the block ends in, at its
     top level (``if not policy.can_access_admin: raise PermissionError(...)``): an example of
     a guard ends in the error it raises on purpose, with nothing left after it unrun. And of
-    those at the top level itself, wherever they are."""
+    the raises right before a last one, and of a handler's ``raise ... from e`` after a body
+    made to fail."""
     try:
         tree = parse_tree(block.code)
     except (SyntaxError, ValueError):
         return set()
     out: set[tuple[int, str]] = set()
-    # and every `raise` at the top level itself: written there, unconditionally, it is what
-    # the block shows (`raise ValueError("Age cannot be negative!")` in notes on raising)
+    # and the `raise` statements the block ends in, one after another (notes on raising:
+    # `raise ValueError(...)`, then `raise TypeError(...)`): nothing but raises is left unrun
     last: list[tuple[ast.stmt, bool]] = [(s, False) for s in tree.body[-1:]]
-    last += [(s, False) for s in tree.body[:-1] if isinstance(s, ast.Raise)]
+    for stmt in reversed(tree.body[:-1]):
+        if not (isinstance(stmt, ast.Raise) and isinstance(tree.body[-1], ast.Raise)):
+            break
+        last.append((stmt, False))
     while last:
         stmt, guarded = last.pop()
         if isinstance(stmt, ast.Raise) and stmt.exc is not None:
@@ -529,10 +533,28 @@ def _ends_in_its_own_raise(block: Block) -> set[tuple[int, str]]:
                     out.add((block.doc_line(stmt.lineno), name))
         elif isinstance(stmt, ast.If | ast.With | ast.Try):
             inner = guarded or isinstance(stmt, ast.If | ast.Try)
-            handlers = [h.body for h in stmt.handlers] if isinstance(stmt, ast.Try) else []
-            bodies = (stmt.body, getattr(stmt, "orelse", ()), *handlers)  # `raise ... from e`
+            # chaining shown: a handler's `raise ... from e` after a body that fails on purpose
+            # (`1 / 0`, `int("abc")`: literals and builtins only), not after the reader's code
+            handlers = (
+                [h.body for h in stmt.handlers]
+                if isinstance(stmt, ast.Try) and _fails_on_purpose(stmt.body)
+                else []
+            )
+            bodies = (stmt.body, getattr(stmt, "orelse", ()), *handlers)
             last += [(b[-1], inner) for b in bodies if b]
     return out
+
+
+def _fails_on_purpose(body: list[ast.stmt]) -> bool:
+    """A ``try`` body that computes from literals and builtins only: made to fail."""
+    loaded = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}
+    stored = {
+        n.id
+        for s in body
+        for n in ast.walk(s)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    return loaded - stored <= BUILTINS
 
 
 def _used_elsewhere(block: Block, f: Finding, governed: set[int]) -> bool:

@@ -793,13 +793,13 @@ def _to_finding(
             "type and never validates the default)"
         )
         hint = hint or "annotate it `T | None = None`"
-    grown = _grown_from_empty(ctx, code, line) if category is Category.BROKEN else None
+    grown = _grown_from_empty(ctx, code, message, line) if category is Category.BROKEN else None
     if grown is not None:
         category = Category.STYLE  # it runs: mypy typed the container by its first use
         name = grown.split(":")[0]
         message += (
             f" (mypy types `{name}`, made empty, by what the code puts in it first; the code "
-            f"runs: annotate it, `{grown}`)"
+            f"runs: annotate it, `{grown}`, with `from typing import Any`)"
         )
     if category is Category.BROKEN and _OBJECT_JOIN.search(message):
         category = Category.STYLE  # a literal of mixed values: mypy's `object`, not the run's
@@ -850,6 +850,8 @@ def _to_finding(
         )
     interface = code in _INTERFACE_CODES or _NOT_INDEXABLE.search(message) is not None
     guess = ctx.guess_named(message, "".join(source), col) if interface else None
+    if guess is not None and guess.later and code != "attr-defined":
+        guess = None  # a later block's import, used as it is, is what the block means
     if category is Category.BROKEN and guess is not None:
         category = Category.INCOMPLETE  # the block misses the import: its own finding says so
         whose = "the import a later block has" if guess.later else "exampletest's guess"
@@ -955,10 +957,11 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
     value the class reads of itself where it shows neither ``__init__`` nor its fields
     (``self._db`` of a repository shown for its queries). The class is shown in part,
     that member left out; not the library's doing. So too for any member of a class whose
-    body is ``...``, and for any member of an earlier block's class (this block uses more of
-    it than that one shows: a model's other columns, a service's other methods). A value a
-    shown ``__init__`` never sets, a method this block's class with methods lacks, a
-    library's attribute: the reader's error (broken)."""
+    body is ``...``, for a method called on an earlier block's class (this block uses more of
+    it than that one shows: a service's other methods), and for any member of a class the
+    document lists in parts (a model's other columns). A value a shown ``__init__`` never
+    sets, a value read of a class shown whole, a method this block's class with methods
+    lacks, a library's attribute: the reader's error (broken)."""
     m = _NO_ATTRIBUTE.match(message)
     if m is None or m.group(2) not in ctx.unbound_attributes or '; maybe "' in message:
         return None  # mypy's "maybe" names a member of the class: a typo of it, still broken
@@ -976,7 +979,11 @@ def _shown_in_part(ctx: BlockContext, message: str) -> tuple[str, str] | None:
     if shown and called and _partly_shown(shown[-1], ctx.block.code):
         return cls, attr  # a method, called on the objects of a class shown for its wiring
     if not shown:  # an earlier block's class: this block uses more of it than that one shows
-        return (cls, attr) if _earlier_class(ctx, cls) else None
+        earlier = _earlier_class(ctx, cls)
+        listed = sum(1 for name, _, _ in ctx.class_listings if name == cls)
+        # a method it calls, any member of a class the document lists in parts or leaves
+        # out (`...`); a value read of a class shown whole once is the reader's mistake
+        return (cls, attr) if earlier and (called or listed > 1 or _elided(earlier[0])) else None
     if _elided(shown[-1]):
         return cls, attr  # `class Settings(BaseSettings): ...`
     if not shown or not re.search(receiver, ctx.block.code):
@@ -1005,7 +1012,7 @@ def _shown_again(ctx: BlockContext, message: str) -> tuple[str, int, str] | None
             inits = (
                 n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"
             )
-            if any(inits):
+            if any(inits) or node.decorator_list:  # its own `__init__`, or a dataclass's
                 return None
     return next(
         ((cls, line, attr) for name, line, has in ctx.class_listings
@@ -1027,7 +1034,12 @@ def _earlier_class(ctx: BlockContext, name: str) -> tuple[ast.ClassDef, str] | N
 
 
 def _elided(cls: ast.ClassDef) -> bool:
-    """A class whose body is ``...`` (after a docstring, maybe): all of it left out."""
+    """A class whose body is ``...`` (after a docstring, maybe): all of it left out. Not an
+    exception class or a protocol, which ``...`` defines whole (``class PaymentError(Exception):
+    ...``)."""
+    bases = [ast.unparse(b).rpartition(".")[2] for b in cls.bases]
+    if any(b.endswith(("Error", "Exception", "Warning")) or b == "Protocol" for b in bases):
+        return False
     body = [
         n
         for n in cls.body
@@ -1194,35 +1206,41 @@ _FILLS = frozenset({"update", "append", "extend", "add", "insert", "setdefault"}
 _EMPTY = re.compile(r"^(?:\{\}|\[\]|dict\(\)|list\(\)|set\(\))$")
 
 
-def _grown_from_empty(ctx: BlockContext, code: str, line: int) -> str | None:
+def _grown_from_empty(ctx: BlockContext, code: str, message: str, line: int) -> str | None:
     """The annotated assignment to write (``response: dict[str, Any] = {}``) for the container
-    a statement fills in place (``response.update({"skip": 0})``, ``d["k"] =
-    1``) when mypy's complaint about it (a dict entry, an argument, an assignment) comes of
-    typing it by an earlier fill: the block made it empty with no annotation (``response =
-    {}``), so mypy took the first value's type for all of them. FastAPI's own docs do it."""
-    if code not in ("dict-item", "arg-type", "assignment", "list-item"):
-        return None
-    tree = tree_or_none(ctx.block.code)
+    a statement fills in place (``response.update({"skip": 0})``, ``d["k"] = 1``) when mypy's
+    complaint is about that fill and comes of typing the container by an earlier one: the
+    block made it empty with no annotation (``response = {}``), so mypy took the first
+    value's type for all of them. FastAPI's own docs do it. Not a complaint about something
+    else on the line (an argument of the value appended)."""
+    wanted = {"dict-item": "update", "list-item": "extend", "assignment": "[]"}.get(code)
+    if code == "arg-type":
+        m = re.match(r'Argument \d+ to "(\w+)" of "(?:list|dict|set)[\["]', message)
+        wanted = m.group(1) if m else None
+    tree = tree_or_none(ctx.block.code) if wanted else None
     if tree is None:
         return None
     filled: set[str] = set()
     empty: dict[str, str] = {}
+    keys: dict[str, set[str]] = {}  # the types of the keys each container is filled with
     for node in ast.walk(tree):
         at = getattr(node, "lineno", 0) <= line <= (getattr(node, "end_lineno", 0) or 0)
         if (
-            at
-            and isinstance(node, ast.Call)
+            isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in _FILLS
             and isinstance(node.func.value, ast.Name)
         ):
-            filled.add(node.func.value.id)
-        elif at and isinstance(node, ast.Assign):
-            filled |= {
-                t.value.id
-                for t in node.targets
-                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
-            }
+            name = node.func.value.id
+            filled |= {name} if at and node.func.attr == wanted else set()
+            for arg in node.args if node.func.attr == "update" else ():
+                if isinstance(arg, ast.Dict):
+                    keys.setdefault(name, set()).update(_constant_types(arg.keys))
+        elif isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                    filled |= {t.value.id} if at and wanted == "[]" else set()
+                    keys.setdefault(t.value.id, set()).update(_constant_types([t.slice]))
         if (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1
@@ -1233,8 +1251,15 @@ def _grown_from_empty(ctx: BlockContext, code: str, line: int) -> str | None:
     grown = sorted(filled & set(empty))
     if not grown:
         return None
-    kind = {"{}": "dict[str, Any]", "dict()": "dict[str, Any]", "set()": "set[Any]"}
-    return f"{grown[0]}: {kind.get(empty[grown[0]], 'list[Any]')} = {empty[grown[0]]}"
+    name = grown[0]
+    key = next(iter(keys.get(name, ())), "Any") if len(keys.get(name, ())) == 1 else "Any"
+    kind = {"{}": f"dict[{key}, Any]", "dict()": f"dict[{key}, Any]", "set()": "set[Any]"}
+    return f"{name}: {kind.get(empty[name], 'list[Any]')} = {empty[name]}"
+
+
+def _constant_types(nodes: Sequence[ast.expr | None]) -> set[str]:
+    """The type names of the constants among ``nodes`` (dict keys, subscripts)."""
+    return {type(n.value).__name__ for n in nodes if isinstance(n, ast.Constant)}
 
 
 def _settings_default(tree: ast.Module, message: str, line: int) -> bool:
