@@ -1022,3 +1022,25 @@ def test_what_a_later_block_reaches_once_the_block_it_uses_is_repaired_is_its_ow
     fix = blocks[0]["fix"]
     assert fix["verified"] and "name: str = 'Jane Doe'" in fix["replacement"], fix
     assert any("line 13" in n and "ValidationError" in n for n in fix["notes"]), fix["notes"]
+
+
+def test_what_a_fix_changes_otherwise_is_not_a_later_blocks_own_failure(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """The model's repair lets the later block run on, but the same fix also turns
+    `utcnow()` aware, and the later block's comparison with a naive date then fails: that is
+    the fix's doing, not the later block's own failure past where it stopped."""
+    first = (
+        "from datetime import datetime\nfrom pydantic import BaseModel, Field\n\n"
+        "class Event(BaseModel):\n    name: str = Field(..., regex='^[a-z]+$')\n\n"
+        "def current_time():\n    return datetime.utcnow()\n"
+    )
+    later = (
+        "event = Event(name='launch')\ndeadline = datetime(2000, 1, 1)\n"
+        "if current_time() > deadline:\n    print('late:', event.name)\n"
+    )
+    write_doc("e.md", f"```python\n{first}```\n\n```python\n{later}```\n")
+    _code, report = run_json("--no-cache", "e.md")
+    fix = report["documents"][0]["blocks"][0]["fix"]
+    both = "pattern=" in fix["replacement"] and "utcnow" not in fix["replacement"]
+    assert not (both and fix["verified"]), fix

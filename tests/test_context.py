@@ -190,6 +190,10 @@ def test_a_later_block_builds_on_the_right_way_not_the_wrong_way_beside_it(
         ),
         ("if python >= 3.11:\n    → Prefer TaskGroup()\nelse:\n    → gather()\n", "arrows"),
         ("sqlalchemy.url = sqlite:///artists.db\n", "configuration"),
+        (
+            "def add(a: int) → int:\n    return a\n\n\ndef sub(a: int) → int:\n    return a\n",
+            "SyntaxError",
+        ),
         ("import os\nIn [2]: import sys\n", "ipython"),  # (a session from the start is one)
     ],
 )
@@ -197,7 +201,8 @@ def test_a_shell_prompt_with_user_and_host_and_an_ipython_session_are_wrong_labe
     index: NameIndex, code: str, rule: str
 ) -> None:
     ctx = _contexts(f"```python\n{code}```\n", index)[0]
-    assert [(f.rule, f.category.value) for f in ctx.findings] == [(rule, "style")]
+    category = "broken" if rule == "SyntaxError" else "style"  # (a typo's arrow stays one)
+    assert [(f.rule, f.category.value) for f in ctx.findings] == [(rule, category)]
     session = "In [1]: from proj.tasks import add\n\nIn [2]: add(1, 3)\nOut[2]: 4\n"
     ctx = _contexts(f"```python\n{session}```\n", index)[0]
     assert ctx.block.session and ctx.block.code == "from proj.tasks import add\nadd(1, 3)\n"
@@ -541,6 +546,10 @@ def test_decorators_shown_alone_are_an_excerpt_and_other_syntax_errors_stay_brok
     listed = "# NEVER\nx = await gather()\n\n# NEVER\nexcept CancelledError:\n    pass\n"
     assert _found(index, listed)[0] == ("excerpt", "incomplete")
     assert _found(index, "x = 1\nexcept E\n    pass\n")[0] == ("SyntaxError", "broken")
+    # a clause right after other code is out of place, not an excerpt
+    split = "try:\n    v = int(t)\nexcept ValueError:\n    v = 0\nprint(v)\n"
+    split += "except TypeError:\n    v = 1\n"
+    assert _found(index, split)[0] == ("SyntaxError", "broken")
 
 
 def test_a_stdlib_guess_that_cannot_be_what_the_block_uses_is_dropped(index: NameIndex) -> None:
@@ -626,6 +635,10 @@ def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
     # `async def ask(self, request): ...` and then its body: the `...` is "and so on"
     then = "async def ask(self, request): ...\n    raise NotFound(request.id)\n"
     assert _found(index, then) == [("elided", "incomplete")]
+    stubs = (
+        "class R(Protocol):\n    def get(self) -> int: ...\n        def put(self) -> None: ...\n"
+    )
+    assert _found(index, stubs)[0] == ("SyntaxError", "broken")  # a stub indented under a stub
     assert _found(index, "x = 1\n    y = 2\n")[0] == ("SyntaxError", "broken")
     # A real mistake next to an elision stays broken; so does a body that lost its indent.
     assert _found(index, "m = <your model>\nfor c in m.stream()\n    print(c)\n")[0][1] == "broken"

@@ -1392,7 +1392,8 @@ def test_the_exception_the_fence_after_a_script_shows_is_expected_of_its_last_st
         ('raise ValueError("negative")\nprint({}["k"])\n', False),
         # a handler's raise over the reader's own failing code is that code's error
         (
-            'import json\n\ntry:\n    json.loads("{x")\nexcept ValueError as e:\n    raise RuntimeError("x") from e\n',
+            'import json\n\ntry:\n    json.loads("{x")\nexcept ValueError as e:\n'
+            '    raise RuntimeError("x") from e\n',
             False,
         ),
         # exception chaining shown: `raise ... from e` in the handler the block ends in

@@ -97,6 +97,23 @@ def test_an_ipython_session_is_read_as_a_console_session() -> None:
     assert block.expected_exceptions == ((8, "ZeroDivisionError"),)
 
 
+def test_ipython_help_shell_and_timing_are_not_code_but_a_timed_cell_is() -> None:
+    """`math.sqrt?` (help) and `files = !ls` (a shell escape) are IPython's, not Python; a
+    `%%time` cell runs its code, and the clock it prints is not the code's output."""
+    text = (
+        "```ipython\nIn [1]: import math\n\nIn [2]: math.sqrt?\nSignature: math.sqrt(x, /)\n\n"
+        "In [3]: files = !ls /tmp\n\nIn [4]: %%time\n   ...: total = sum(range(10))\n"
+        "   ...: print(total)\n   ...:\nCPU times: user 3 us, sys: 0 ns, total: 3 us\n"
+        "Wall time: 5.2 us\n45\n\nIn [5]: %time double = total * 2\nWall time: 1 us\n```\n"
+    )
+    [block] = parse_document("d.md", text.encode()).blocks
+    assert block.code.split() == [
+        "import", "math", "total", "=", "sum(range(10))", "print(total)",
+        "double", "=", "total", "*", "2",
+    ]  # fmt: skip
+    assert block.shown_outputs == ((4, "45"),)
+
+
 def test_an_ipython_session_is_checked_and_not_written_back(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

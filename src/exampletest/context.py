@@ -586,8 +586,9 @@ def _clause_excerpt(code: str) -> str | None:
             return clause
         at = (err.lineno or 0) - 1
         m = re.match(r"(except|finally|elif|else)\b", lines[at]) if 0 <= at < len(lines) else None
-        if m is None:
-            return None
+        before = lines[at - 1].strip() if at > 0 else ""
+        if m is None or (at > 0 and before and not before.startswith("#")):
+            return None  # after other code with nothing between: a clause out of place
         clause = clause or m.group(1)
         lines[at:at] = _CLAUSE_HEADS[m.group(1)].rstrip("\n").split("\n")
     return None
@@ -672,7 +673,10 @@ _ELISIONS = (
         "the `...` stands for parameters left out",
     ),
     (  # `async def ask(self, request): ...` and then the body, indented: "and so on"
-        re.compile(r"(?m)^([ \t]*)(\S[^\n]*?):[ \t]*\.\.\.[ \t]*\n((?:[ \t]*\n)*)(?=\1[ \t]+\S)"),
+        re.compile(
+            r"(?m)^([ \t]*)(\S[^\n]*?):[ \t]*\.\.\.[ \t]*\n((?:[ \t]*\n)*)"
+            r"(?=\1[ \t]+(?!(?:async[ \t]+)?def\b|class\b|@)\S)"  # (a stub under a stub: a typo)
+        ),
         r"\1\2:\n\3",
         "the `...` after the colon stands for the start of the body, left out",
     ),
@@ -794,6 +798,8 @@ def _arrow_table(code: str) -> bool:
     them, have one (one stray `→` in code, `def f() → int:`, is a typo)."""
     lines = [t.strip() for t in code.splitlines() if t.strip() and not t.strip().startswith("#")]
     arrowed = [t for t in lines if re.search(r"[→⇒⟶➜]", t)]
+    if any(re.match(r"(?:async\s+)?def\b", t) for t in arrowed):
+        return False  # `def add(a, b) → int:`, a typographic arrow for `->`: a typo
     return len(arrowed) >= 2 and len(arrowed) * 3 >= len(lines)
 
 
@@ -1100,7 +1106,7 @@ def _block_context(
             elif part is not None:
                 rule = "excerpt"
                 message += f": the block shows part of {part} (an excerpt)"
-            elif _settings_only(block.code):
+            elif not block.title.endswith(".py") and _settings_only(block.code):
                 rule = "configuration"
                 message += (
                     ": `key = value` settings (an INI file's, `sqlalchemy.url = "

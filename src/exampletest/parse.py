@@ -60,13 +60,17 @@ _DOCCMD_STAGES = {
     "python": "smoke",
     "pytest": "smoke",
 }
-#: A console prompt: the REPL's ``>>>`` and ``...``, IPython's ``In [3]:`` and ``...:``.
-_PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.:|\.\.\.|In \[\d*\]:)( |$)")
+#: A console prompt: the REPL's ``>>>`` and ``...``, IPython's ``In [3]:`` and ``...:`` (with
+#: a ``%time`` magic, whose statement runs as written).
+_PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.:|\.\.\.|In \[\d*\]:(?: %%?time(?= |$))?)( |$)")
+#: The lines IPython's ``%time`` prints before the code's own output.
+_TIMING = re.compile(r"^(?:CPU times|Wall time): ")
 #: IPython shows a value under ``Out[3]:``; the value is what the REPL would show.
 _OUT_PROMPT = re.compile(r"^Out\[\d*\]:[ \t]?")
-#: An IPython magic or shell escape at a prompt (``%timeit f()``, ``!pip install x``): no
-#: Python, so neither it nor what it shows is checked.
-_MAGIC = re.compile(r"^\s*In \[\d*\]: *[%!]")
+#: An IPython magic or shell escape at a prompt (``%timeit f()``, ``!pip install x``,
+#: ``files = !ls``), or help (``math.sqrt?``): no Python, so neither it nor what it shows is
+#: checked. (``%time stmt`` and a ``%%time`` cell run their code: that is read as code.)
+_MAGIC = re.compile(r"^\s*In \[\d*\]: *(?:!|%(?!%?time(?: |$))|\?|[\w.]+\s*=\s*[!%]|.*\?\s*$)")
 #: IPython's traceback header: ``ZeroDivisionError      Traceback (most recent call last)``.
 _IPYTHON_TRACEBACK = re.compile(r"^([A-Za-z_][\w.]*)\s+Traceback \(most recent call last\)")
 
@@ -962,6 +966,8 @@ def _statement_outputs(lines: list[str]) -> list[tuple[int, list[str]]]:
         elif code_line and not magic:
             cut = min(indent, len(line) - len(line.lstrip(" ")))
             shown = line[cut:]
+            if _TIMING.match(shown):  # what a `%time` magic adds: the clock, not the code's
+                continue
             if not output and _OUT_PROMPT.match(shown):  # IPython's `Out[3]: 42`
                 shown = _OUT_PROMPT.sub("", shown, count=1)
                 if not shown.strip():  # `Out[3]:` alone, the value on the lines below

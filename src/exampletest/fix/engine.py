@@ -531,7 +531,7 @@ def propose(
                 continue
             deps = _dependents([key], by_path, {key: code})
             state.reaching = []
-            worse, blamed[key] = _introduces(key, state, checked, original, deps)
+            worse, blamed[key] = _introduces(key, state, checked, original, deps, code)
             if worse and key not in first:
                 first[key] = worse
                 more = _revealed(checked[key], original[key], state)
@@ -851,6 +851,7 @@ def _introduces(
     checked: dict[Key, list[Finding]],
     original: dict[Key, list[Finding]],
     dependents: dict[Key, set[Key]],
+    code: str,
 ) -> tuple[str | None, set[Key]]:
     """What makes the rewrite worse, in words, or None: a new worse finding in the block, or
     in a later block that uses its names; or an intentional finding gone: the rewrite changed
@@ -863,7 +864,7 @@ def _introduces(
     # A block whose run no longer fails gives the later blocks real objects where they had
     # stand-ins: what their own code does with them (`user.dict()`) shows only now.
     repaired = any(t == "python" for t, _, _ in _worse(original[key]) - _worse(checked[key]))
-    stops = _stops_of_later(state, original[key], checked[key], dependents, key)
+    stops = _stops_of_later(state, original[key], checked[key], dependents, key, code)
     blamed: dict[Key, Counter[FindingKey]] = {}
     for later, sources in sorted(dependents.items()):
         if key not in sources or later not in checked:
@@ -871,7 +872,7 @@ def _introduces(
         new = _new_worse(checked[later], original[later]) - _shown_only_now(
             checked[later], repaired
         )
-        past = new & _past(checked[later], stops.get(later))
+        past = new & _past(checked[later], stops.get(later), state.doc.blocks[later[1] - 1])
         if new - past:
             blamed[later] = new - past
         elif past:
@@ -895,11 +896,14 @@ def _stops_of_later(
     after: Sequence[Finding],
     dependents: Mapping[Key, set[Key]],
     key: Key,
-) -> dict[Key, int]:
+    code: str,
+) -> dict[Key, tuple[int, frozenset[str]]]:
     """Where each later block's original run stopped because of this block: at its first use
     of a name that a top-level statement of this block failed to bind (``class User`` raised,
     so ``User(id=1)`` below was a NameError, which that block's report leaves to this one's),
-    when the rewrite repaired that statement. Document lines."""
+    when the rewrite repaired that statement. Document lines, each with the other names the
+    rewrite changed (``current_time``, whose ``utcnow()`` it rewrote): what uses them fails
+    by the rewrite's doing, not its own."""
     block = state.result.block
     repaired = [
         f
@@ -916,24 +920,40 @@ def _stops_of_later(
         if any(n is not None and stmt.line <= n <= stmt.end_line for n in lines)
         for name in stmt.binds
     }
-    stops: dict[Key, int] = {}
+    was = {n: st.source for st in analyze(block.code).statements for n in st.binds}
+    now = {n: st.source for st in analyze(code).statements for n in st.binds}
+    changed = frozenset(n for n in was.keys() | now.keys() if was.get(n) != now.get(n))
+    stops: dict[Key, tuple[int, frozenset[str]]] = {}
     for later, sources in dependents.items():
         if key not in sources:
             continue
         other = state.doc.blocks[later[1] - 1]
         uses = [u.line for u in analyze(other.code).free if u.eager and u.name in unbound]
         if uses:
-            stops[later] = other.doc_line(min(uses))
+            stops[later] = (other.doc_line(min(uses)), changed - unbound)
     return stops
 
 
-def _past(findings: Sequence[Finding], stop: int | None) -> Counter[FindingKey]:
+def _past(
+    findings: Sequence[Finding], stop: tuple[int, frozenset[str]] | None, later: Block
+) -> Counter[FindingKey]:
     """What a later block's run found at or past the line where its original run stopped:
-    its own code, which it only now reaches (see :func:`_stops_of_later`)."""
+    its own code, which it only now reaches (see :func:`_stops_of_later`). Not where the
+    failing statement uses a name the rewrite changed otherwise."""
     if stop is None:
         return Counter()
+    line, changed = stop
+    statements = analyze(later.code).statements
+
+    def own(f: Finding) -> bool:
+        at = later.code_line_of(f.line)
+        used = next((st.uses for st in statements if at and st.line <= at <= st.end_line), None)
+        return used is not None and not used & changed
+
     return Counter(
-        k for f in findings if f.stage == "smoke" and f.line >= stop and (k := _worse_key(f))
+        k
+        for f in findings
+        if f.stage == "smoke" and f.line >= line and own(f) and (k := _worse_key(f))
     )
 
 
