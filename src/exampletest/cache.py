@@ -61,7 +61,10 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(ctx.block.printed_outputs),
         str(ctx.block.output_caption),
         *(p.statement.source for p in ctx.prelude),
-        *(f"{p.name}:{p.source}:{p.statement}:{p.as_type}" for p in ctx.provided),
+        *(
+            f"{p.name}:{p.source}:{p.statement}:{p.as_type}:{p.guessed}:{p.later}"
+            for p in ctx.provided
+        ),
         ctx.stub_source or "",
         *(f"{name}\0{code}" for name, code in ctx.doc_modules),
         # what later blocks make of this one: names they define or take from its imports
@@ -73,7 +76,6 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(ctx.class_listings),
         repr(sorted(ctx.tables)),
         str(ctx.creates_tables),
-        *(f"{p.name}:{p.guessed}:{p.later}" for p in ctx.provided),
         repr(ctx.block.unprompted),
         *(f.message for f in ctx.findings),  # ("defined only in a later block (line 40)")
     ):

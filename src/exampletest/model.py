@@ -117,8 +117,10 @@ class Block:
     def session(self) -> bool:
         """Whether the block is (or ends as) a console session: ``>>>`` prompts, or
         IPython's ``In [1]:``."""
-        return self.language in ("pycon", "python-console") or any(
-            ">>>" in p or "In [" in p for p in self.prefixes
+        return (
+            self.language in ("pycon", "python-console")
+            or self.ipython
+            or any(">>>" in p for p in self.prefixes)
         )
 
     @property

@@ -517,8 +517,9 @@ def _ends_in_its_own_raise(block: Block) -> set[tuple[int, str]]:
     # and the `raise` statements the block ends in, one after another (notes on raising:
     # `raise ValueError(...)`, then `raise TypeError(...)`): nothing but raises is left unrun
     last: list[tuple[ast.stmt, bool]] = [(s, False) for s in tree.body[-1:]]
-    for stmt in reversed(tree.body[:-1]):
-        if not (isinstance(stmt, ast.Raise) and isinstance(tree.body[-1], ast.Raise)):
+    ends_raising = bool(tree.body) and isinstance(tree.body[-1], ast.Raise)
+    for stmt in reversed(tree.body[:-1] if ends_raising else []):
+        if not isinstance(stmt, ast.Raise):
             break
         last.append((stmt, False))
     while last:
@@ -547,14 +548,9 @@ def _ends_in_its_own_raise(block: Block) -> set[tuple[int, str]]:
 
 def _fails_on_purpose(body: list[ast.stmt]) -> bool:
     """A ``try`` body that computes from literals and builtins only: made to fail."""
-    loaded = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}
-    stored = {
-        n.id
-        for s in body
-        for n in ast.walk(s)
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
-    return loaded - stored <= BUILTINS
+    names = [n for s in body for n in ast.walk(s) if isinstance(n, ast.Name)]
+    stored = {n.id for n in names if isinstance(n.ctx, ast.Store)}
+    return {n.id for n in names} - stored <= BUILTINS
 
 
 def _used_elsewhere(block: Block, f: Finding, governed: set[int]) -> bool:

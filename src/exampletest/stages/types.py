@@ -1040,19 +1040,7 @@ def _elided(cls: ast.ClassDef) -> bool:
     bases = [ast.unparse(b).rpartition(".")[2] for b in cls.bases]
     if any(b.endswith(("Error", "Exception", "Warning")) or b == "Protocol" for b in bases):
         return False
-    body = [
-        n
-        for n in cls.body
-        if not (
-            isinstance(n, ast.Expr)
-            and isinstance(n.value, ast.Constant)
-            and isinstance(n.value.value, str)
-        )
-    ]
-    return bool(body) and all(
-        isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and n.value.value is ...
-        for n in body
-    )
+    return _left_out(cls.body)
 
 
 def _partly_shown(cls: ast.ClassDef, code: str) -> bool:
