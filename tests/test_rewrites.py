@@ -2203,3 +2203,36 @@ def test_validators_shown_without_their_model_are_rewritten_too() -> None:
         ns["Signup"](username="a b", password="x", confirm="x")
     with pytest.raises(ValueError, match="do not match"):
         ns["Signup"](username="a", password="x", confirm="y")
+
+
+def test_a_generator_annotated_with_what_it_yields_gets_its_iterator_type() -> None:
+    """FastAPI's dependency idiom, `async def get_session() -> AsyncSession:` then `yield
+    session`, which mypy rejects: the annotation becomes `AsyncIterator[AsyncSession]`
+    (`Iterator[...]` for a plain generator). One already an iterator, a function that does
+    not yield, and a nested function's yield are left alone."""
+    code = """\
+    async def get_session() -> str:
+        yield "session"
+
+
+    def numbers() -> int:
+        yield 1
+
+
+    def fine() -> Iterator[int]:
+        yield 1
+
+
+    def outer() -> int:
+        def inner():
+            yield 1
+        return 1
+    """
+    result = fix(stdlib.rewrite, code)
+    assert "async def get_session() -> AsyncIterator[str]:" in result.code
+    assert "def numbers() -> Iterator[int]:" in result.code
+    assert "def fine() -> Iterator[int]:" in result.code
+    assert "def outer() -> int:" in result.code
+    assert "from collections.abc import AsyncIterator, Iterator" in result.code
+    ns = run(result.code.replace("def fine", "def _fine"))
+    assert list(ns["numbers"]()) == [1]

@@ -756,6 +756,7 @@ _GROUP_EVIDENCE = {
     "fastapi": re.compile(r"^ET30[136]$|^FAST002$|^StarletteDeprecationWarning$"),
     "stdlib": re.compile(
         r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp|no attribute .?coroutine"
+        r"|return type of an? (?:async )?generator function"
     ),
     "output": re.compile(r"^wrong-output$"),
     "ruff": re.compile(r"^(UP|FAST|RUF013)"),

@@ -1032,6 +1032,43 @@ def _generator_coroutine(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Ed
     return wrapper.visit(_GeneratorCoroutine(wrapper, edit))
 
 
+#: What a generator may be annotated as returning (``Iterator[X]``, not ``X``).
+_ITERATORS = frozenset(
+    {"Iterator", "Iterable", "Generator", "AsyncIterator", "AsyncIterable", "AsyncGenerator"}
+)
+
+
+class _GeneratorReturns(PassTransformer):
+    """A generator annotated with what it yields: FastAPI's dependency idiom, ``async def
+    get_session() -> AsyncSession:`` then ``yield session``, which mypy rejects ("the return
+    type of an async generator function should be AsyncGenerator"). -> the iterator of it:
+    ``AsyncIterator[AsyncSession]`` (``Iterator[...]`` for a plain generator), imported from
+    ``collections.abc``. It runs as before; only the annotation says what it is."""
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        returns = updated_node.returns
+        if returns is None:
+            return updated_node
+        yields = _Yields()
+        updated_node.body.visit(yields)
+        annotation = returns.annotation
+        head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
+        name = head.attr.value if isinstance(head, cst.Attribute) else getattr(head, "value", "")
+        if not yields.plain or yields.delegating or name in _ITERATORS or name == "None":
+            return updated_node
+        wrapper = "AsyncIterator" if updated_node.asynchronous is not None else "Iterator"
+        self.edit.imports.append(f"from collections.abc import {wrapper}")
+        self.edit.applied.add("misc")
+        new = cst.Subscript(cst.Name(wrapper), [cst.SubscriptElement(cst.Index(annotation))])
+        return updated_node.with_changes(returns=returns.with_changes(annotation=new))
+
+
+def _generator_returns(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_GeneratorReturns(edit))
+
+
 PASSES: tuple[Pass, ...] = (
     Pass(("ET403",), _jose, ("jose",)),
     Pass(("ET404",), _passlib, ("passlib",)),
@@ -1040,6 +1077,7 @@ PASSES: tuple[Pass, ...] = (
     Pass(("ET401",), _jwt, ("jwt.decode",)),
     Pass(("ET502",), _event_loop, ("get_event_loop",)),
     Pass(("AttributeError",), _generator_coroutine, ("coroutine",)),
+    Pass(("misc",), _generator_returns, ("yield",)),
 )
 
 
