@@ -2227,8 +2227,13 @@ def test_a_generator_annotated_with_what_it_yields_gets_its_iterator_type() -> N
         def inner():
             yield 1
         return 1
+
+
+    async def get_db() -> Generator[str, None, None]:
+        yield "db"
     """
     result = fix(stdlib.rewrite, code)
+    assert "async def get_db() -> AsyncIterator[str]:" in result.code
     assert "async def get_session() -> AsyncIterator[str]:" in result.code
     assert "def numbers() -> Iterator[int]:" in result.code
     assert "def fine() -> Iterator[int]:" in result.code

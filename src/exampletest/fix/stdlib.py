@@ -1043,7 +1043,8 @@ class _GeneratorReturns(PassTransformer):
     get_session() -> AsyncSession:`` then ``yield session``, which mypy rejects ("the return
     type of an async generator function should be AsyncGenerator"). -> the iterator of it:
     ``AsyncIterator[AsyncSession]`` (``Iterator[...]`` for a plain generator), imported from
-    ``collections.abc``. It runs as before; only the annotation says what it is."""
+    ``collections.abc``; an async one annotated ``Generator[X, None, None]``, the same. It runs
+    as before; only the annotation says what it is."""
 
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
@@ -1056,9 +1057,20 @@ class _GeneratorReturns(PassTransformer):
         annotation = returns.annotation
         head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
         name = head.attr.value if isinstance(head, cst.Attribute) else getattr(head, "value", "")
-        if not yields.plain or yields.delegating or name in _ITERATORS or name == "None":
+        is_async = updated_node.asynchronous is not None
+        if not yields.plain or yields.delegating or name == "None":
             return updated_node
-        wrapper = "AsyncIterator" if updated_node.asynchronous is not None else "Iterator"
+        if name in _ITERATORS:  # an async one annotated `Generator[X, None, None]`: its X
+            if not (is_async and not name.startswith("Async")):
+                return updated_node
+            if not (isinstance(annotation, cst.Subscript) and annotation.slice):
+                return updated_node
+            item = annotation.slice[0].slice
+            if not isinstance(item, cst.Index):
+                return updated_node
+            annotation = item.value
+            self.edit.unused += [("typing", name), ("collections.abc", name)]
+        wrapper = "AsyncIterator" if is_async else "Iterator"
         self.edit.imports.append(f"from collections.abc import {wrapper}")
         self.edit.applied.add("misc")
         new = cst.Subscript(cst.Name(wrapper), [cst.SubscriptElement(cst.Index(annotation))])
