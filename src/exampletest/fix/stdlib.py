@@ -1058,8 +1058,8 @@ class _GeneratorReturns(PassTransformer):
         head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
         name = head.attr.value if isinstance(head, cst.Attribute) else getattr(head, "value", "")
         is_async = updated_node.asynchronous is not None
-        if not yields.plain or yields.delegating or name == "None":
-            return updated_node
+        if not yields.plain or yields.delegating or name in ("None", "Any", "object"):
+            return updated_node  # (mypy takes `Any` and `object` for any generator)
         if name in _ITERATORS:  # an async one annotated `Generator[X, None, None]`: its X
             if not (is_async and not name.startswith("Async")):
                 return updated_node
