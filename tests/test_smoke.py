@@ -1300,6 +1300,29 @@ def test_a_document_module_gets_the_document_modules_it_imports(
     assert _rules_by_block(run_json, "d.md")[2] == []
 
 
+def test_a_block_showing_several_files_makes_each_a_module(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """One fence with ``# app/models.py``, its code, then ``# app/service.py``: each file is a
+    module of the document, for the fence's own later files and for later blocks (before,
+    the whole fence was ``app.models`` and ``app.service`` a stand-in: env, unchecked), and
+    a name imported again from an earlier file of the fence is no redefinition."""
+    write_doc(
+        "d.md",
+        "# T\n\n```python\n# app/models.py\nfrom pydantic import BaseModel\n\n\n"
+        "class User(BaseModel):\n    name: str\n\n\n"
+        "# app/service.py\nfrom app.models import User\n\n\n"
+        "def make_user(name: str) -> User:\n    return User(name=name)\n```\n\n"
+        "```python\nfrom app.service import make_user\n\nprint(make_user('ann').nam)\n```\n",
+    )
+    first, second = _rules_by_block(run_json, "d.md")
+    assert first == []  # no stand-in for `app.models`
+    assert second == [("broken", "AttributeError")]  # the real `User` ran: a real typo
+    _code, report = run_json("--no-cache", "--no-fix", "d.md")
+    # the second file's import is no F811 (ruff) or no-redef (mypy)
+    assert report["documents"][0]["blocks"][0]["findings"] == []
+
+
 def test_the_code_after_a_marked_failure_still_runs(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:

@@ -45,6 +45,7 @@ from exampletest.symbols import (
     Symbols,
     analyze,
     changed_in_place,
+    code_lines,
     parse_code,
     parse_tree,
     source_lines,
@@ -219,13 +220,16 @@ def _analyze_document(
     versions = document_modules(blocks)
     imports = _document_imports(blocks)
     tables = frozenset().union(*(_table_bases(b.code) for b in blocks))
-    files = {b.index: module for module, written in versions.items() for b in written}
+    files: dict[int, list[str]] = {}
+    for module, written in versions.items():
+        for b in written:
+            files.setdefault(b.index, []).append(module)
     by_index = {b.index: b for b in blocks}
     for block in blocks:
         symbols = analyze(block.code)
         resolver = _Resolver(index, prefer, tops, imports, tables)
         modules = _as_of(versions, block)
-        own = files.get(block.index)
+        own = tuple(files.get(block.index, ()))
         ctx = _block_context(
             block, symbols, earlier, resolver, stub_names, stub_source, modules, own, by_index
         )
@@ -540,17 +544,65 @@ def document_modules(blocks: Sequence[Block]) -> dict[str, list[Block]]:
     document writes, in order (a tutorial rewrites a file as it goes)."""
     out: dict[str, list[Block]] = {}
     for block in blocks:
+        if block.skip_reason is not None:
+            continue
+        sections = file_sections(block.code)
+        if sections:  # several files in one fence: each is a module of its own
+            for title, code in sections:
+                if (module := _module_of(title)) is not None:
+                    out.setdefault(module, []).append(dataclasses.replace(block, code=code))
+            continue
         first = block.code.lstrip().split("\n", 1)[0]
         found = FILE_COMMENT.fullmatch(first)
-        title = block.title or (found.group(1) if found else "")
-        parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
-        if not title.strip().endswith(".py") or block.skip_reason is not None:
-            continue
-        parts = parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
-        parts = parts[:-1] if parts[-1] == "__init__" else parts
-        if parts and all(p.isidentifier() for p in parts):
-            out.setdefault(".".join(parts), []).append(block)
+        module = _module_of(block.title or (found.group(1) if found else ""))
+        if module is not None:
+            out.setdefault(module, []).append(block)
     return out
+
+
+def _module_of(title: str) -> str | None:
+    """``app/models.py`` -> ``app.models`` (``src/`` and ``__init__`` dropped)."""
+    if not title.strip().endswith(".py"):
+        return None
+    parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
+    parts = parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
+    parts = parts[:-1] if parts[-1] == "__init__" else parts
+    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+
+
+def imports_own_file(code: str, line: int) -> bool:
+    """Code line ``line`` is in an import from another of the files the block shows one
+    after another (``# app/service.py`` then ``from app.models import User``): a name it
+    imports again is no redefinition in the files apart."""
+    sections = frozenset(m for title, _ in file_sections(code) if (m := _module_of(title)))
+    tree = tree_or_none(code) if sections else None
+    return tree is not None and any(
+        isinstance(node, ast.ImportFrom)
+        and node.module in sections
+        and node.lineno <= line <= (node.end_lineno or node.lineno)
+        for node in tree.body
+    )
+
+
+def file_sections(code: str) -> list[tuple[str, str]]:
+    """The files a block shows one after another, each under a line of its own naming it
+    (``# app/models.py``, its code, ``# app/main.py``, ...), starting with the block: (file
+    name, its code, the block's other lines blank so that lines keep their numbers). Empty
+    for a block that is one file."""
+    lines = code_lines(code)
+    marks = [
+        (i, m[1])
+        for i, text in enumerate(lines)
+        if not text[:1].isspace() and (m := FILE_COMMENT.fullmatch(text.strip()))
+    ]
+    first = next((i for i, text in enumerate(lines) if text.strip()), None)
+    if len(marks) < 2 or marks[0][0] != first:
+        return []
+    ends = [at for at, _ in marks[1:]] + [len(lines)]
+    return [
+        (name, "\n" * start + "\n".join(lines[start:end]) + "\n")
+        for (start, name), end in zip(marks, ends, strict=True)
+    ]
 
 
 def _bare_decorators(code: str) -> bool:
@@ -1002,7 +1054,7 @@ def _block_context(
     stub_names: frozenset[str],
     stub_source: str | None,
     modules: dict[str, Block] | None = None,
-    own_module: str | None = None,
+    own_modules: tuple[str, ...] = (),
     blocks: Mapping[int, Block] | None = None,
 ) -> BlockContext:
     findings: list[Finding] = []
@@ -1172,11 +1224,11 @@ def _block_context(
                 else resolver.suggest(name, analyze(prelude_code), prelude_code)
             )
         statement = suggestion if isinstance(suggestion, str | None) else suggestion.statement
-        itself = re.escape(own_module) if own_module else None
+        itself = "|".join(map(re.escape, own_modules)) if own_modules else None
         if (
             itself
             and statement
-            and re.match(rf"(?:from|import) (?:[\w.]+\.)?{itself}\b", statement)
+            and re.match(rf"(?:from|import) (?:[\w.]+\.)?(?:{itself})\b", statement)
         ):
             # the block *is* that module (`# main.py` and `from app.main import app`): never
             # import itself

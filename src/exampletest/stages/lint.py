@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from exampletest.context import imports_own_file
 from exampletest.model import Block, Category, Finding
 from exampletest.stages import EXCERPT_RULES, NEWER_PYTHON, StageError
 
@@ -133,6 +134,8 @@ def check(
         row = int(loc.get("row", 1)) - shift
         if row < 1:
             continue  # about the earlier blocks' imports: theirs to report
+        if code == "F811" and imports_own_file(block.code, row):
+            continue  # several files checked as one module: apart, nothing is defined twice
         fix = item.get("fix") or {}
         results[(block.doc_path, block.index)].append(
             Finding.at(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exampletest.assemble import CheckModule, check_module, stub_module_name
-from exampletest.context import BlockContext
+from exampletest.context import BlockContext, imports_own_file
 from exampletest.model import Category, Finding, Key
 from exampletest.nameindex import is_importable
 from exampletest.sandbox import SAFE_PATH
@@ -738,6 +738,8 @@ def _to_finding(
         end_col = _character_column(lines[end_line - 1], end_col)
     if _caused_by_placeholder(ctx, message, line, code):
         return None  # caused by a placeholder: not evidence
+    if code == "no-redef" and imports_own_file(ctx.block.code, line):
+        return None  # several files checked as one module: apart, nothing is defined twice
     if _UNUSABLE_TYPE.search(message):
         return None  # `Session? has no attribute "get"`: the type's own error is the finding
     if "EllipsisType" in message or message == 'Unexpected "..."':  # `-> ...`, `list[...]`
