@@ -632,6 +632,8 @@ def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
     assert _found(index, "item = Model.query.filter(.....).one()\n") == [("elided", "incomplete")]
     # an agent command's `$ARGUMENTS`, where the reader's input goes
     assert _found(index, "from app.schemas.$ARGUMENTS import Item\n") == [("elided", "incomplete")]
+    # a template's `${NUM}` (the `{NUM}` inside it is not read first, leaving a `$`)
+    assert _found(index, "run(max_turns=${NUM})\n") == [("elided", "incomplete")]
     # `async def ask(self, request): ...` and then its body: the `...` is "and so on"
     then = "async def ask(self, request): ...\n    raise NotFound(request.id)\n"
     assert _found(index, then) == [("elided", "incomplete")]

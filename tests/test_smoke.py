@@ -1560,3 +1560,15 @@ def test_raising_what_a_module_not_installed_here_gives_is_not_evidence(
         "assert not any(isinstance(r, Exception) for r in results)\n"
     )
     assert {f["rule"] for f in _findings(run_json, _doc(write_doc, kept))} == {"ET002"}
+
+
+def test_signatures_listed_one_under_another_leave_their_bodies_out(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A naming guide's ``def test_a_when_b():`` lines one under another list names, their
+    bodies left out: incomplete. A header followed by code at its own depth stays broken."""
+    code = "def test_a_when_b():\ndef test_c_when_d():\nasync def test_e():\n"
+    found = _one(write_doc, run_json, code)
+    assert (found["category"], found["rule"]) == ("incomplete", "elided")
+    found = _one(write_doc, run_json, "def f():\n    return 1\ndef g():\nprint(f())\n")
+    assert (found["category"], found["rule"]) == ("broken", "SyntaxError")

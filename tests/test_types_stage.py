@@ -632,11 +632,15 @@ def test_a_type_error_of_a_legacy_column_attribute_is_stale(tmp_path: Path) -> N
         "DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass Item(Base):\n"
         "    __tablename__ = 'items'\n    id = Column(Integer, primary_key=True)\n"
         "    name = Column(String)\n\n    def rename(self, name: str) -> None:\n"
-        "        self.name = name\n        self.id = 'x' + 1\n"
+        "        self.name = name\n        self.id = 'x' + 1\n\n"
+        "    def key(self) -> int:\n        return self.id\n\n\n"
+        "def double(n: int) -> int:\n    return n * 2\n\n\ndouble(Item().id)\n"
     )
     [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
     assert (16, "stale") in found and any(c == "broken" for line, c in found if line == 17)
+    # returned, or passed as an argument: the same `Column[int]`
+    assert (20, "stale") in found and (27, "stale") in found
 
 
 def test_an_error_about_an_earlier_blocks_name_points_at_that_definition(tmp_path: Path) -> None:
@@ -891,3 +895,37 @@ def test_a_container_made_empty_and_filled_is_typed_by_mypy_from_its_first_fill(
     assert "annotate it, `response: dict[str, Any] = {}`" in messages[0]
     assert "annotate it, `rows: list[Any] = []`" in messages[1]
     assert "annotate it, `labels: dict[int, Any] = {}`" in messages[2]
+
+
+def test_a_member_shown_outside_its_class_is_the_listings_left_out_part(
+    tmp_path: Path,
+) -> None:
+    """A model listed with its columns, then a relationship shown alone at the top level
+    ("declare it on both sides": `labels: Mapped[list[Label]] = relationship(...)`), then a
+    function using `review.labels`: the listing leaves that member out (incomplete, naming
+    the line). A member no block shows (`review.tags`) stays broken."""
+    from exampletest.cli import main
+
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "```python\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        "class Review(Base):\n    __tablename__ = 'reviews'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n```\n\n"
+        "```python\nlabels: Mapped[list[str]] = relationship(back_populates='reviews')\n```\n\n"
+        "```python\ndef names(review: Review) -> list[str]:\n"
+        "    return [*review.labels, *review.tags]\n```\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "r.json"
+    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
+    main(["run", *args])
+    blocks = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    found = [
+        (f["category"], f["message"]) for f in blocks[2]["findings"] if f["rule"] == "attr-defined"
+    ]
+    assert [(c, m.split(" (")[0]) for c, m in found] == [
+        ("incomplete", '"Review" has no attribute "labels"'),
+        ("broken", '"Review" has no attribute "tags"'),
+    ]
+    assert "shows `labels` at line 15 outside its class" in found[0][1]

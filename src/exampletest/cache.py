@@ -76,6 +76,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(ctx.class_listings),
         repr(sorted(ctx.tables)),
         str(ctx.creates_tables),
+        repr(ctx.loose_members),
         repr(ctx.block.unprompted),
         *(f.message for f in ctx.findings),  # ("defined only in a later block (line 40)")
     ):

@@ -124,6 +124,10 @@ class BlockContext:
     #: blocks creates tables (``create_all``): what a "no such table" in a run means.
     tables: frozenset[str] = frozenset()
     creates_tables: bool = False
+    #: Members the document shows outside their class, at the top level of a block
+    #: (``labels: Mapped[list["Label"]] = relationship(...)`` under "declare it on both
+    #: sides"): (name, document line). A listing of the class lacks them on purpose.
+    loose_members: tuple[tuple[str, int], ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -255,7 +259,42 @@ def _analyze_document(
     creates = any(_CREATES_TABLES.search(b.code) for b in blocks)
     if declared or creates:
         out = [dataclasses.replace(c, tables=declared, creates_tables=creates) for c in out]
+    loose = tuple(m for b in blocks if b.skip_reason is None for m in _loose_members(b))
+    if loose:
+        out = [dataclasses.replace(c, loose_members=loose) for c in out]
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
+
+
+#: What only a class body declares: an ORM column or relationship, a model's field.
+_MEMBER_MAKERS = frozenset(
+    {"relationship", "mapped_column", "Column", "column_property", "Field", "PrivateAttr"}
+)
+
+
+def _loose_members(block: Block) -> list[tuple[str, int]]:
+    """The class members the block shows at its top level, outside their class: an
+    annotation ``Mapped[...]`` (only a class body maps columns), or a value made by a column,
+    relationship or field maker (``relationship(...)``, ``Field(...)``)."""
+    tree = tree_or_none(block.code) if "Mapped" in block.code or "(" in block.code else None
+    out = []
+    for node in tree.body if tree is not None else ():
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            target, value = node.target, node.value
+            mapped = re.match(r"(?:\w+\.)*Mapped\b", ast.unparse(node.annotation)) is not None
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            target, value, mapped = node.targets[0], node.value, False
+        else:
+            continue
+        made = isinstance(value, ast.Call) and (
+            ast.unparse(value.func).split(".")[-1] in _MEMBER_MAKERS
+        )
+        if mapped or made:
+            out.append((target.id, block.doc_line(node.lineno)))
+    return out
 
 
 def _the_right_way(
@@ -713,12 +752,13 @@ _ELISIONS = (
         "_",
         "`{{...}}` stands for something the reader supplies",
     ),
-    (re.compile(r"\{[A-Za-z_]\w*\}"), "_", "`{...}` stands for something the reader supplies"),
-    (  # an agent command's `$ARGUMENTS`, a template's `$RESOURCE`
+    (  # an agent command's `$ARGUMENTS`, a template's `$RESOURCE` or `${NUM}` (before
+        # `{...}`, which would leave the `$`)
         re.compile(r"\$(?:[A-Z][A-Z0-9_]{2,}|\{[A-Za-z_]\w*\})(?![\w{])"),
         "_",
         "`$ARGUMENTS` stands for something the reader supplies",
     ),
+    (re.compile(r"\{[A-Za-z_]\w*\}"), "_", "`{...}` stands for something the reader supplies"),
     (
         re.compile(r"(def\s+\w+)\(\s*\.\.\.\s*\)"),
         r"\1()",
@@ -802,14 +842,31 @@ def _with_body(code: str, at: int) -> tuple[str, bool] | None:
     after which nothing but comments follows."""
     lines = code.split("\n")
     head = lines[at - 1] if at <= len(lines) else ""
-    body = f"{head[: len(head) - len(head.lstrip())]}    ..."
+    indent = head[: len(head) - len(head.lstrip())]
+    body = f"{indent}    ..."
     for end in range(at, len(lines) + 1):
         after = [ln for ln in lines[end:] if ln.strip()]
-        if after and not after[0].lstrip().startswith("#"):
+        if (
+            after
+            and not after[0].lstrip().startswith("#")
+            and not _next_signature(after[0], indent, lines[end - 1])
+        ):
             continue
         if end == at or _HEADER_END.search(lines[end - 1]):
-            return "\n".join([*lines[:end], body, *lines[end:]]), bool(after)
+            comment = bool(after) and after[0].lstrip().startswith("#")
+            return "\n".join([*lines[:end], body, *lines[end:]]), comment
     return None
+
+
+def _next_signature(line: str, indent: str, header_end: str) -> bool:
+    """``line``, after a header ending in ``header_end``, is the next signature of a list of
+    them at the same depth (``def test_a():`` then ``def test_b():``: names listed, their
+    bodies left out), not the header's body."""
+    return (
+        bool(_HEADER_END.search(header_end))
+        and len(line) - len(line.lstrip()) <= len(indent)
+        and bool(re.match(r"\s*(?:async\s+def|def|class)\s+\w+", line))
+    )
 
 
 def _syntax_error(code: str) -> SyntaxError | None:

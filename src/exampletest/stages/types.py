@@ -347,7 +347,7 @@ def _check_modules(
 
 
 #: A type error between a legacy ``Column()`` attribute and its values (``self.name = name``).
-_LEGACY_COLUMN = re.compile(r'(?:has type|type is) "Column\[')
+_LEGACY_COLUMN = re.compile(r'(?:has (?:incompatible )?type|type is|\(got) "Column\[')
 
 #: mypy's complaint about a ``**dict`` argument, one per parameter the dict could fill.
 _UNPACKED = re.compile(r'^Argument \d+ to "([^"]+)" has incompatible type "\*\*([^"]+)"; expected ')
@@ -888,7 +888,14 @@ def _to_finding(
         )
     shown = _shown_in_part(ctx, message) if code == "attr-defined" else None
     again = _shown_again(ctx, message) if code == "attr-defined" else None
-    if category is Category.BROKEN and again is not None:
+    loose = _shown_loose(ctx, message) if code == "attr-defined" else None
+    if category is Category.BROKEN and loose is not None:
+        category = Category.INCOMPLETE
+        message += (
+            f" (the document shows `{loose[1]}` at line {loose[2]} outside its class: the "
+            f"listing of `{loose[0]}` leaves that member out)"
+        )
+    elif category is Category.BROKEN and again is not None:
         category = Category.INCOMPLETE
         message += (
             f" (the `{again[0]}` at line {again[1]} has `{again[2]}`: the document lists "
@@ -1021,6 +1028,23 @@ def _shown_again(ctx: BlockContext, message: str) -> tuple[str, int, str] | None
          if name == cls and attr in has),
         None,
     )  # fmt: skip
+
+
+def _shown_loose(ctx: BlockContext, message: str) -> tuple[str, str, int] | None:
+    """(class, attribute, document line) when mypy's missing attribute of a class the
+    document lists is a member the document shows outside any class (``labels: Mapped[...] =
+    relationship(...)`` alone, "declared on both sides"). Not a typo (mypy's "maybe")."""
+    m = _NO_ATTRIBUTE.match(message)
+    if m is None or '; maybe "' in message or not ctx.loose_members:
+        return None
+    cls, attr = m.groups()
+    tree = tree_or_none(ctx.block.code)
+    listed = _earlier_class(ctx, cls) is not None or any(
+        isinstance(node, ast.ClassDef) and node.name == cls
+        for node in (tree.body if tree is not None else ())
+    )
+    line = next((at for name, at in ctx.loose_members if name == attr), None)
+    return (cls, attr, line) if listed and line is not None else None
 
 
 def _earlier_class(ctx: BlockContext, name: str) -> tuple[ast.ClassDef, str] | None:
