@@ -1004,3 +1004,20 @@ def test_a_module_named_like_a_source_folder_is_still_the_documents_module() -> 
         "src": [1],
         "app": [2],
     }
+
+
+def test_a_fence_is_split_into_files_only_at_comments_that_name_them() -> None:
+    """Lines `# app/models.py` at the left, the first at the top: one file each, on the
+    block's own line numbers. A line like it inside a string (a scaffold's template), or
+    indented, or a first one below other code, splits nothing."""
+    from exampletest.context import file_sections
+
+    code = "# app/models.py\nX = 1\n\n# app/main.py\nfrom app.models import X\n"
+    assert file_sections(code) == [
+        ("app/models.py", "# app/models.py\nX = 1\n\n"),
+        ("app/main.py", "\n\n\n# app/main.py\nfrom app.models import X\n"),
+    ]
+    template = "# scaffold.py\nMODELS = '''\\\n# models.py\nclass A: ...\n'''\n"
+    indented = "# a.py\ndef f():\n    # b.py\n    return 1\n"
+    below = "import os\n# a.py\nx = 1\n# b.py\ny = 2\n"
+    assert file_sections(template) == file_sections(indented) == file_sections(below) == []

@@ -1570,5 +1570,15 @@ def test_signatures_listed_one_under_another_leave_their_bodies_out(
     code = "def test_a_when_b():\ndef test_c_when_d():\nasync def test_e():\n"
     found = _one(write_doc, run_json, code)
     assert (found["category"], found["rule"]) == ("incomplete", "elided")
-    found = _one(write_doc, run_json, "def f():\n    return 1\ndef g():\nprint(f())\n")
-    assert (found["category"], found["rule"]) == ("broken", "SyntaxError")
+    broken = [
+        "def f():\n    return 1\ndef g():\nprint(f())\n",
+        # a class whose body lost its indent; an `if` is no signature; a method without a
+        # body among methods with one
+        "class UserService:\ndef get_user(self, user_id: int) -> dict:\n    return {}\n",
+        'if __name__ == "__main__":\ndef main() -> None:\n    print(1)\n',
+        "class Stack:\n    def push(self, x: int) -> None:\n    def pop(self) -> int:\n"
+        "        return 1\n",
+    ]
+    for code in broken:
+        found = _one(write_doc, run_json, code)
+        assert (found["category"], found["rule"]) == ("broken", "SyntaxError"), code

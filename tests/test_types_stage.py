@@ -929,3 +929,34 @@ def test_a_member_shown_outside_its_class_is_the_listings_left_out_part(
         ("broken", '"Review" has no attribute "tags"'),
     ]
     assert "shows `labels` at line 15 outside its class" in found[0][1]
+
+
+def test_a_member_shown_outside_its_class_belongs_to_one_class_only(tmp_path: Path) -> None:
+    """`posts: Mapped[list["Post"]] = relationship()` shown alone ("add this to `User`"),
+    then `post.posts`: the member is `User`'s (the one class that lacks it and that its line
+    does not name; `Base` is every model's base), so `Post` lacking it is the reader's error."""
+    from exampletest.cli import main
+
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "```python\nfrom sqlalchemy import ForeignKey\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        "class User(Base):\n    __tablename__ = 'users'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n\n\n"
+        "class Post(Base):\n    __tablename__ = 'posts'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n```\n\n"
+        "```python\nposts: Mapped[list['Post']] = relationship()\n```\n\n"
+        "```python\ndef count(post: Post, user: User) -> int:\n"
+        "    return len(post.posts) + len(user.posts)\n```\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "r.json"
+    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
+    main(["run", *args])
+    blocks = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
+    found = [(f["category"], f["message"].split(" (")[0]) for f in blocks[2]["findings"]]
+    assert found == [
+        ("broken", '"Post" has no attribute "posts"'),
+        ("incomplete", '"User" has no attribute "posts"'),
+    ]

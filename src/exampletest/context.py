@@ -19,10 +19,12 @@ import functools
 import importlib
 import importlib.util
 import inspect
+import io
 import os
 import re
 import sys
 import textwrap
+import tokenize
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,8 +128,9 @@ class BlockContext:
     creates_tables: bool = False
     #: Members the document shows outside their class, at the top level of a block
     #: (``labels: Mapped[list["Label"]] = relationship(...)`` under "declare it on both
-    #: sides"): (name, document line). A listing of the class lacks them on purpose.
-    loose_members: tuple[tuple[str, int], ...] = ()
+    #: sides"): (name, document line, the one class of the document it can belong to). A
+    #: listing of that class lacks them on purpose.
+    loose_members: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -259,7 +262,7 @@ def _analyze_document(
     creates = any(_CREATES_TABLES.search(b.code) for b in blocks)
     if declared or creates:
         out = [dataclasses.replace(c, tables=declared, creates_tables=creates) for c in out]
-    loose = tuple(m for b in blocks if b.skip_reason is None for m in _loose_members(b))
+    loose = _loose_owners(blocks)
     if loose:
         out = [dataclasses.replace(c, loose_members=loose) for c in out]
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
@@ -271,10 +274,36 @@ _MEMBER_MAKERS = frozenset(
 )
 
 
-def _loose_members(block: Block) -> list[tuple[str, int]]:
-    """The class members the block shows at its top level, outside their class: an
-    annotation ``Mapped[...]`` (only a class body maps columns), or a value made by a column,
-    relationship or field maker (``relationship(...)``, ``Field(...)``)."""
+def _loose_owners(blocks: Sequence[Block]) -> tuple[tuple[str, int, str], ...]:
+    """Each member shown outside its class (see :func:`_loose_members`) with the class it
+    belongs to: the one class of the document that no listing gives that member, that no
+    other class derives from (``Base``) and that the member's line does not name (the
+    other side of ``posts: Mapped[list["Post"]]``). None when several could have it."""
+    shown = [b for b in blocks if b.skip_reason is None]
+    loose = [m for b in shown for m in _loose_members(b)]
+    if not loose:
+        return ()
+    members: dict[str, set[str]] = {}
+    bases: set[str] = set()
+    for block in shown:
+        tree = tree_or_none(block.code)
+        for node in tree.body if tree is not None else ():
+            if isinstance(node, ast.ClassDef):
+                members.setdefault(node.name, set()).update(_class_members(node))
+                bases.update(ast.unparse(b).rpartition(".")[2] for b in node.bases)
+    out = []
+    for name, line, source in loose:
+        said = set(re.findall(r"\w+", source))
+        owners = [c for c, has in members.items() if name not in has and c not in bases | said]
+        if len(owners) == 1:
+            out.append((name, line, owners[0]))
+    return tuple(out)
+
+
+def _loose_members(block: Block) -> list[tuple[str, int, str]]:
+    """The class members the block shows at its top level, outside their class, with their
+    source: an annotation ``Mapped[...]`` (only a class body maps columns), or a value made
+    by a column, relationship or field maker (``relationship(...)``, ``Field(...)``)."""
     tree = tree_or_none(block.code) if "Mapped" in block.code or "(" in block.code else None
     out = []
     for node in tree.body if tree is not None else ():
@@ -293,7 +322,7 @@ def _loose_members(block: Block) -> list[tuple[str, int]]:
             ast.unparse(value.func).split(".")[-1] in _MEMBER_MAKERS
         )
         if mapped or made:
-            out.append((target.id, block.doc_line(node.lineno)))
+            out.append((target.id, block.doc_line(node.lineno), ast.unparse(node)))
     return out
 
 
@@ -628,11 +657,21 @@ def file_sections(code: str) -> list[tuple[str, str]]:
     (``# app/models.py``, its code, ``# app/main.py``, ...), starting with the block: (file
     name, its code, the block's other lines blank so that lines keep their numbers). Empty
     for a block that is one file."""
+    if "#" not in code:
+        return []
     lines = code_lines(code)
+    try:  # comments, not a string's lines that look like them (a scaffold's templates)
+        comments = [
+            t.start[0] - 1
+            for t in tokenize.generate_tokens(io.StringIO(code).readline)
+            if t.type == tokenize.COMMENT and t.start[1] == 0
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return []
     marks = [
         (i, m[1])
-        for i, text in enumerate(lines)
-        if not text[:1].isspace() and (m := FILE_COMMENT.fullmatch(text.strip()))
+        for i in comments
+        if i < len(lines) and (m := FILE_COMMENT.fullmatch(lines[i].strip()))
     ]
     first = next((i for i, text in enumerate(lines) if text.strip()), None)
     if len(marks) < 2 or marks[0][0] != first:
@@ -842,15 +881,11 @@ def _with_body(code: str, at: int) -> tuple[str, bool] | None:
     after which nothing but comments follows."""
     lines = code.split("\n")
     head = lines[at - 1] if at <= len(lines) else ""
-    indent = head[: len(head) - len(head.lstrip())]
-    body = f"{indent}    ..."
+    body = f"{head[: len(head) - len(head.lstrip())]}    ..."
+    listed = _signature_list(lines)
     for end in range(at, len(lines) + 1):
         after = [ln for ln in lines[end:] if ln.strip()]
-        if (
-            after
-            and not after[0].lstrip().startswith("#")
-            and not _next_signature(after[0], indent, lines[end - 1])
-        ):
+        if after and not after[0].lstrip().startswith("#") and not listed:
             continue
         if end == at or _HEADER_END.search(lines[end - 1]):
             comment = bool(after) and after[0].lstrip().startswith("#")
@@ -858,15 +893,20 @@ def _with_body(code: str, at: int) -> tuple[str, bool] | None:
     return None
 
 
-def _next_signature(line: str, indent: str, header_end: str) -> bool:
-    """``line``, after a header ending in ``header_end``, is the next signature of a list of
-    them at the same depth (``def test_a():`` then ``def test_b():``: names listed, their
-    bodies left out), not the header's body."""
-    return (
-        bool(_HEADER_END.search(header_end))
-        and len(line) - len(line.lstrip()) <= len(indent)
-        and bool(re.match(r"\s*(?:async\s+def|def|class)\s+\w+", line))
-    )
+#: A header on one line: ``def test_a_when_b():``, ``async def f(x: int) -> None:``, ``class A:``.
+_ONE_LINE_HEADER = re.compile(r"(?:async\s+)?def\s+\w+\s*\(.*\)[^:]*:|class\s+\w+.*:")
+
+
+def _signature_list(lines: Sequence[str]) -> bool:
+    """The code is nothing but one-line signatures (decorators, comments) one under another
+    at one depth: a naming guide's ``def test_a_when_b():`` lines, their bodies left out (the
+    ``...`` bodies filled in so far aside). Not a class whose body lost its indent, nor a
+    function without a body among ones with."""
+    code = [ln for ln in lines if ln.strip() not in ("", "...") and not ln.lstrip().startswith("#")]
+    depths = {len(ln) - len(ln.lstrip()) for ln in code}
+    heads = [ln for ln in code if _ONE_LINE_HEADER.fullmatch(ln.strip().split("  #")[0].strip())]
+    others = [ln for ln in code if ln not in heads and not ln.lstrip().startswith("@")]
+    return len(heads) >= 2 and len(depths) == 1 and not others
 
 
 def _syntax_error(code: str) -> SyntaxError | None:

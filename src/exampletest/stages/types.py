@@ -346,8 +346,19 @@ def _check_modules(
     return {module: _merge_unpacked(found) for module, found in results.items()}
 
 
-#: A type error between a legacy ``Column()`` attribute and its values (``self.name = name``).
-_LEGACY_COLUMN = re.compile(r'(?:has (?:incompatible )?type|type is|\(got) "Column\[')
+#: The types a mypy message quotes (``"Column[int]"``, ``"int | None"``).
+_QUOTED_TYPE = re.compile(r'"([^"]+)"')
+
+
+def _legacy_column(message: str) -> bool:
+    """A type error between a legacy ``Column()`` attribute and a value of the column's own
+    type (``self.name = name``, ``double(item.id)`` where ``int`` is expected): ``Mapped[...]``
+    would type it. A value of another type (``Column[str]`` where ``int`` is expected) is an
+    error either way."""
+    quoted = [t.replace(" | None", "") for t in _QUOTED_TYPE.findall(message)]
+    columns = {m[1] for t in quoted if (m := re.fullmatch(r"Column\[(.+)\]", t))}
+    return bool(columns & set(quoted))
+
 
 #: mypy's complaint about a ``**dict`` argument, one per parameter the dict could fill.
 _UNPACKED = re.compile(r'^Argument \d+ to "([^"]+)" has incompatible type "\*\*([^"]+)"; expected ')
@@ -838,7 +849,7 @@ def _to_finding(
             " (a handler typed for the exception class it is registered for: it runs; the "
             "library's callback type takes any Exception)"
         )
-    if category is Category.BROKEN and _LEGACY_COLUMN.search(message):
+    if category is Category.BROKEN and _legacy_column(message):
         category = Category.STALE  # the model's `Column()` style: ET204 says so at the class
         message += (
             " (a `Column()` attribute: SQLAlchemy 2.0 types a model's attributes from "
@@ -1033,7 +1044,8 @@ def _shown_again(ctx: BlockContext, message: str) -> tuple[str, int, str] | None
 def _shown_loose(ctx: BlockContext, message: str) -> tuple[str, str, int] | None:
     """(class, attribute, document line) when mypy's missing attribute of a class the
     document lists is a member the document shows outside any class (``labels: Mapped[...] =
-    relationship(...)`` alone, "declared on both sides"). Not a typo (mypy's "maybe")."""
+    relationship(...)`` alone, "declared on both sides") that can only be that class's. Not a
+    typo (mypy's "maybe")."""
     m = _NO_ATTRIBUTE.match(message)
     if m is None or '; maybe "' in message or not ctx.loose_members:
         return None
@@ -1043,7 +1055,7 @@ def _shown_loose(ctx: BlockContext, message: str) -> tuple[str, str, int] | None
         isinstance(node, ast.ClassDef) and node.name == cls
         for node in (tree.body if tree is not None else ())
     )
-    line = next((at for name, at in ctx.loose_members if name == attr), None)
+    line = next((at for name, at, owner in ctx.loose_members if (name, owner) == (attr, cls)), None)
     return (cls, attr, line) if listed and line is not None else None
 
 
