@@ -2241,3 +2241,19 @@ def test_a_generator_annotated_with_what_it_yields_gets_its_iterator_type() -> N
     assert "from collections.abc import AsyncIterator, Iterator" in result.code
     ns = run(result.code.replace("def fine", "def _fine"))
     assert list(ns["numbers"]()) == [1]
+
+
+def test_add_imports_puts_each_import_in_the_file_of_a_fence_that_uses_it() -> None:
+    """A block showing `# app/models.py` then `# app/service.py`: an import goes into the
+    file whose code uses the name (at the top of the block, the service would still fail
+    as a module of its own); one no file uses goes into the first."""
+    code = (
+        "# app/models.py\nclass User:\n    pass\n\n\n"
+        "# app/service.py\nfrom app.models import User\n\n\n"
+        "def stamp() -> User:\n    return User(at=datetime.now())\n"
+    )
+    assert add_imports(code, ["from datetime import datetime", "import os"]) == (
+        "# app/models.py\nimport os\n\n\nclass User:\n    pass\n\n\n"
+        "# app/service.py\nfrom datetime import datetime\n\nfrom app.models import User\n\n\n"
+        "def stamp() -> User:\n    return User(at=datetime.now())\n"
+    )

@@ -1582,3 +1582,77 @@ def test_signatures_listed_one_under_another_leave_their_bodies_out(
     for code in broken:
         found = _one(write_doc, run_json, code)
         assert (found["category"], found["rule"]) == ("broken", "SyntaxError"), code
+
+
+_DATABASE = (
+    "# app/database.py\nfrom sqlalchemy import create_engine\n"
+    "from sqlalchemy.orm import DeclarativeBase, sessionmaker\n\n"
+    "engine = create_engine('sqlite://')\nSessionLocal = sessionmaker(bind=engine)\n\n\n"
+    "class Base(DeclarativeBase):\n    pass\n\n\n"
+)
+_MODELS = (
+    "# app/models.py\nfrom sqlalchemy.orm import Mapped, mapped_column\n\n"
+    "from app.database import Base\n\n\nclass User(Base):\n    __tablename__ = 'users'\n"
+    "    id: Mapped[int] = mapped_column(primary_key=True)\n    name: Mapped[str]\n\n\n"
+)
+_CRUD = (
+    "# app/crud.py\nfrom sqlalchemy.orm import Session\n\nfrom app.models import User\n\n\n"
+    "def create_user(db: Session, name: str) -> User:\n    user = User(name=name)\n"
+    "    db.add(user)\n    db.commit()\n    return user\n"
+)
+
+
+def test_the_files_of_one_fence_import_what_the_fence_defines_as_it_runs(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`# app/database.py`, `# app/models.py` importing its `Base`, `# app/crud.py` importing
+    `User`, in one fence: run as one module, each class is defined once (before, importing
+    `app.models` defined `User` again on the same `Base`: "Table 'users' is already defined",
+    a false broken). A later block gets the files as modules. A fence's file that imports a
+    file an earlier block also wrote gets the fence's own version (with `email`)."""
+    use = (
+        "```python\nfrom app.database import Base, SessionLocal, engine\n"
+        "from app.crud import create_user\n\nBase.metadata.create_all(engine)\n"
+        "with SessionLocal() as db:\n    print(create_user(db, 'ann').name)\n```\n"
+    )
+    write_doc("d.md", f"# T\n\n```python\n{_DATABASE}{_MODELS}{_CRUD}```\n\n{use}")
+    assert _rules_by_block(run_json, "d.md") == [[], []]
+    first = "# app/models.py\nfrom dataclasses import dataclass\n\n\n@dataclass\nclass User:\n"
+    write_doc(
+        "d.md",
+        f"# T\n\n```python\n{first}    name: str\n```\n\n"
+        f"```python\n{first}    name: str\n    email: str\n\n\n"
+        "# app/service.py\nfrom app.models import User\n\n"
+        "ADMIN = User(name='root', email='root@example.com')\n```\n",
+    )
+    assert _rules_by_block(run_json, "d.md") == [[], []]
+
+
+def test_a_fences_file_that_never_imports_an_earlier_files_name_is_incomplete(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`# app/service.py` uses the `User` that `# app/models.py` above it defines, without
+    importing it: run as one module the fence has it, but as files the service stops there
+    (incomplete, with the import to add). A later block importing the service is checked
+    with stand-ins for what it did not define, and says so (before: silently ok, its typo
+    `.nam` hidden). A NameError raised inside a document's module a block calls is that
+    module's missing import, not the caller's error."""
+    models = "# app/models.py\nfrom dataclasses import dataclass\n\n\n@dataclass\nclass User:\n"
+    models += "    name: str\n\n\n"
+    service = "# app/service.py\ndef make_user(name: str) -> User:\n    return User(name=name)\n"
+    use = "```python\nfrom app.service import make_user\n\nprint(make_user('ann').nam)\n```\n"
+    write_doc("d.md", f"# T\n\n```python\n{models}{service}```\n\n{use}")
+    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
+    first, second = ([(f["rule"], f["category"], f["line"], f.get("suggestion")) for f in b["findings"]]
+                     for b in report["documents"][0]["blocks"])  # fmt: skip
+    assert first == [("file-import", "incomplete", 14, "from app.models import User")]
+    assert second == [("file-failed", "incomplete", 19, None)]
+    service = (
+        "# app/service.py\nfrom app.models import User\n\n\n"
+        "def make_user(name: str) -> User:\n    return User(name=name, at=datetime.now())\n"
+    )
+    write_doc("d.md", f"# T\n\n```python\n{models}{service}```\n\n{use}")
+    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
+    second = report["documents"][0]["blocks"][1]["findings"]
+    assert [(f["rule"], f["category"]) for f in second] == [("NameError", "incomplete")]
+    assert "raised inside `app.service`" in second[0]["message"]

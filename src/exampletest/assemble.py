@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from exampletest.context import BlockContext
+from exampletest.context import BlockContext, file_sections, module_of
 from exampletest.relative import relative_module
 from exampletest.symbols import code_lines
 
@@ -125,6 +125,14 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         "missing": list(ctx.missing),
         "fake_modules": list(ctx.missing_modules),
         "doc_modules": [list(m) for m in ctx.doc_modules],
+        "file_parts": [m for m, _ in ctx.file_parts],
+        # the files the block itself shows one after another: its run's imports of them get
+        # what the block defines as it runs
+        "own_files": [
+            [module, code]
+            for title, code in file_sections(ctx.block.code)
+            if (module := module_of(title)) is not None
+        ],
         "expected_exceptions": [list(e) for e in ctx.block.expected_exceptions],
         "shown_outputs": [list(e) for e in ctx.block.shown_outputs],
         "session": ctx.block.session,

@@ -77,6 +77,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         repr(sorted(ctx.tables)),
         str(ctx.creates_tables),
         repr(ctx.loose_members),
+        repr(ctx.file_parts),
         repr(ctx.block.unprompted),
         *(f.message for f in ctx.findings),  # ("defined only in a later block (line 40)")
     ):

@@ -131,6 +131,10 @@ class BlockContext:
     #: sides"): (name, document line, the one class of the document it can belong to). A
     #: listing of that class lacks them on purpose.
     loose_members: tuple[tuple[str, int, str], ...] = ()
+    #: The document's modules the block imports that are files of a fence showing several
+    #: (``# app/service.py`` under ``# app/models.py``): (module, document line naming the
+    #: file). Nothing runs such a file on its own but an import of it.
+    file_parts: tuple[tuple[str, int], ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -265,6 +269,18 @@ def _analyze_document(
     loose = _loose_owners(blocks)
     if loose:
         out = [dataclasses.replace(c, loose_members=loose) for c in out]
+    parts = {  # the files of fences that show several
+        module: by_index[b.index].doc_line(1 + len(b.code) - len(b.code.lstrip("\n")))
+        for module, written in versions.items()
+        for b in written
+        if b.code != by_index[b.index].code
+    }
+    out = [
+        dataclasses.replace(c, file_parts=used)
+        if (used := tuple((m, parts[m]) for m, _ in c.doc_modules if m in parts))
+        else c
+        for c in out
+    ]
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
 
 
@@ -617,18 +633,18 @@ def document_modules(blocks: Sequence[Block]) -> dict[str, list[Block]]:
         sections = file_sections(block.code)
         if sections:  # several files in one fence: each is a module of its own
             for title, code in sections:
-                if (module := _module_of(title)) is not None:
+                if (module := module_of(title)) is not None:
                     out.setdefault(module, []).append(dataclasses.replace(block, code=code))
             continue
         first = block.code.lstrip().split("\n", 1)[0]
         found = FILE_COMMENT.fullmatch(first)
-        module = _module_of(block.title or (found.group(1) if found else ""))
+        module = module_of(block.title or (found.group(1) if found else ""))
         if module is not None:
             out.setdefault(module, []).append(block)
     return out
 
 
-def _module_of(title: str) -> str | None:
+def module_of(title: str) -> str | None:
     """``app/models.py`` -> ``app.models`` (``src/`` and ``__init__`` dropped)."""
     if not title.strip().endswith(".py"):
         return None
@@ -642,7 +658,7 @@ def imports_own_file(code: str, line: int) -> bool:
     """Code line ``line`` is in an import from another of the files the block shows one
     after another (``# app/service.py`` then ``from app.models import User``): a name it
     imports again is no redefinition in the files apart."""
-    sections = frozenset(m for title, _ in file_sections(code) if (m := _module_of(title)))
+    sections = frozenset(m for title, _ in file_sections(code) if (m := module_of(title)))
     tree = tree_or_none(code) if sections else None
     return tree is not None and any(
         isinstance(node, ast.ImportFrom)
@@ -1349,7 +1365,9 @@ def _block_context(
         if top in missing_modules or is_importable(top):
             continue
         if _own_modules(module, modules):  # the document writes it: run as written
-            written.update((m, modules[m].code) for m in _own_modules(module, modules))
+            # (a file of the block's own, in a fence of several: the block's run has it)
+            mine = [m for m in _own_modules(module, modules) if m not in own_modules]
+            written.update((m, modules[m].code) for m in mine)
             continue
         missing_modules.append(top)
         spelled = importable_spelling(top)

@@ -39,6 +39,7 @@ import re
 import signal
 import sys
 import time
+import traceback
 import types
 import typing
 import warnings
@@ -162,8 +163,14 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
             if parent not in sys.modules:
                 _fake_module(parent)
         _fake_module(module)
+    parts = set(payload.get("file_parts", []))
+    failed = []
     for name, code in payload.get("doc_modules", []):
-        _document_module(name, code)
+        error = _document_module(name, code)
+        if error is not None and name in parts:  # a fence's file: nothing else reports it
+            failed.append({"module": name, **error})
+    own = payload.get("own_files") or []
+    alone = _in_fork(functools.partial(_files_alone, own)) if len(own) > 1 else {}
     context = _context_namespace(payload)
     missing = set(payload.get("missing", []))
     prelude = context["__exampletest_prelude__"]
@@ -195,6 +202,10 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
         result["pass1"] = probe.result
         if probe.unsure:
             result["pass1_unsure"] = probe.unsure
+    if failed:
+        result["module_errors"] = failed
+    if alone.get("errors"):
+        result["files_alone"] = alone["errors"]
     pass2["looked_up"] = list(names.looked_up)
     if pass2.get("exception") is None and payload.get("deep", True):
         pass2["deep"] = _deep(ns, code_text)
@@ -236,10 +247,11 @@ def _fake_module(name: str) -> None:
         sys.meta_path.insert(0, _FAKES)
 
 
-def _document_module(name: str, code: str) -> None:
+def _document_module(name: str, code: str) -> dict[str, Any] | None:
     """A module the document writes itself (a block titled ``shapes.py``), from that block's
     code. Its own block reports what goes wrong in it; if it stops early, what it did not
-    define is a stand-in, so the importing block is not blamed."""
+    define is a stand-in, so the importing block is not blamed. What stopped it, if
+    anything: (type, message, line)."""
     parent, _, child = name.rpartition(".")
     if parent and parent not in sys.modules:
         try:
@@ -252,15 +264,73 @@ def _document_module(name: str, code: str) -> None:
     sys.modules[name] = module
     if parent:
         setattr(sys.modules[parent], child, module)
+    filename = f"<exampletest-module {name}>"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            exec(
-                compile(code, f"<exampletest-module {name}>", "exec", dont_inherit=True),
-                vars(module),
-            )
-    except Exception:
+            exec(compile(code, filename, "exec", dont_inherit=True), vars(module))
+    except Exception as exc:
         module.__getattr__ = lambda attr: _fake_attribute(name, attr)  # type: ignore[method-assign]
+        lines = [
+            f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename
+        ]
+        return {
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "line": lines[-1] if lines else None,
+            "name": getattr(exc, "name", None) if isinstance(exc, NameError) else None,
+        }
+    return None
+
+
+def _files_alone(files: list[list[str]]) -> dict[str, Any]:
+    """Each file a block shows one after another, run as a module of its own, in order (what
+    stops one: a name it uses that only an earlier file defines, never imported)."""
+    errors = []
+    for name, code in files:
+        error = _document_module(name, code)
+        if error is not None:
+            errors.append({"module": name, **error})
+    return {"errors": errors}
+
+
+def _own_files(files: list[list[str]], ns: dict[str, Any]) -> None:
+    """The files a block shows one after another (``# app/models.py``, ..., ``# app/crud.py``
+    importing ``from app.models import User``), as modules whose names are what the block's
+    run has defined so far: run as one module, the block defines each class once (a model
+    defined again by an import would meet its own table). A name the run has not reached
+    yet (a file importing a later one) comes from that file run as a module."""
+    for name, code in files:
+        alias = types.ModuleType(name)
+        real: list[Any] = []
+
+        def lookup(
+            attr: str,
+            name: str = name,
+            code: str = code,
+            real: list[Any] = real,
+            alias: types.ModuleType = alias,
+        ) -> Any:
+            if attr in ns:
+                return ns[attr]
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            if not real:
+                _document_module(name, code)
+                real.append(sys.modules[name])
+                sys.modules[name] = alias  # (loading it registered the file itself)
+            return getattr(real[0], attr)
+
+        alias.__getattr__ = lookup  # type: ignore[method-assign]
+        parent, _, child = name.rpartition(".")
+        if parent and parent not in sys.modules:
+            try:
+                importlib.import_module(parent)
+            except Exception:
+                _fake_module(parent)
+        sys.modules[name] = alias
+        if parent:
+            setattr(sys.modules[parent], child, alias)
 
 
 #: The methods of a FastAPI app or router that everything a fragment registers goes through.
@@ -451,6 +521,8 @@ def _run_pass(
 
     outputs: list[dict[str, Any]] = []  # a session's shown outputs the run did not give
     out: dict[str, Any] = {"exception": None, "warnings": recorded}
+    if payload.get("own_files"):
+        _own_files(payload["own_files"], ns)
     # The same draws every run (a fork reseeds from the OS): an example that simulates a flaky
     # service with `random` gets one verdict, not a different one run to run.
     random.seed(0)
@@ -874,12 +946,21 @@ def _exception_record(
         or (isinstance(exc, RuntimeError | ImportError) and bool(_NEEDS_INSTALL.search(str(exc)))),
         "needs_input": _needs_input(exc),
         "after_earlier_failure": _uses_failed_prelude(filename, _line_of(exc, filename)),
+        "module_frame": _document_frame(exc),
     }
     if isinstance(exc, IndexError) and _reads_argv(filename, record["line"]):
         record["needs_args"] = True  # `sys.argv[1]` with no arguments: the reader gives them
         record["message"] += " (it reads `sys.argv`: the block needs command-line arguments)"
     record.update(_exception_span(exc, filename, record["line"]))
     return record
+
+
+def _document_frame(exc: BaseException) -> str | None:
+    """The document's own module (``app.service``, a block titled so or a fence's file) the
+    exception was raised in, when its innermost frame is that module's code."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    m = re.fullmatch(r"<exampletest-module ([\w.]+)>", frames[-1].filename) if frames else None
+    return m[1] if m else None
 
 
 def _receivers(tree: ast.Module, ns: dict[str, Any]) -> set[str]:

@@ -18,9 +18,9 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import GlobalScope, MetadataWrapper, ScopeProvider
 
-from exampletest.context import FILE_COMMENT
+from exampletest.context import FILE_COMMENT, file_sections
 from exampletest.stages.lint import ruff_binary
-from exampletest.symbols import parse_code
+from exampletest.symbols import analyze, parse_code, source_lines
 from exampletest.verdict import MARKER
 
 _RUFF_ISORT = ("check", "--isolated", "--select", "I", "--fix-only", "--exit-zero", "--no-cache",
@@ -162,6 +162,8 @@ def add_imports(code: str, statements: Sequence[str]) -> str:
     go into the first block of imports (after a docstring when there are none). Code that does
     not parse is returned unchanged.
     """
+    if len(parts := file_sections(code)) > 1:
+        return _add_imports_by_file(code, statements, parts)
     try:
         module = cst.parse_module(code)
     except cst.ParserSyntaxError:
@@ -249,6 +251,27 @@ def add_imports(code: str, statements: Sequence[str]) -> str:
     if ruff_isort(code) == code:
         return ruff_isort(result) or result
     return result
+
+
+def _add_imports_by_file(
+    code: str, statements: Sequence[str], parts: Sequence[tuple[str, str]]
+) -> str:
+    """A block showing several files (``# app/models.py``, ..., ``# app/service.py``): each
+    import goes to the files that use its name (into the first when none does), so that
+    each file runs on its own."""
+    lines = source_lines(code)
+    starts = [len(text) - len(text.lstrip("\n")) for _, text in parts]  # (lines kept blank)
+    texts = ["".join(lines[a:b]) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+    head = "".join(lines[: starts[0]])
+    wanted: list[list[str]] = [[] for _ in texts]
+    for statement in dict.fromkeys(statements):
+        names = analyze(statement).binds
+        users = [i for i, t in enumerate(texts) if names & set(analyze(t).free_names)]
+        for i in users or [0]:
+            wanted[i].append(statement)
+    return head + "".join(
+        add_imports(t, want) if want else t for t, want in zip(texts, wanted, strict=True)
+    )
 
 
 def _without_alias(node: cst.ImportFrom, index: int) -> cst.ImportFrom:

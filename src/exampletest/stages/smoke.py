@@ -20,13 +20,15 @@ from exampletest.context import (
     MISSING_IMPORT,
     BlockContext,
     defined_too_late,
+    file_sections,
+    module_of,
 )
 from exampletest.model import Block, Category, Finding
 from exampletest.nameindex import distribution_for, installed_module, is_importable
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
 from exampletest.stages import EXCERPT, NEWER_PYTHON, newer_stdlib
-from exampletest.symbols import code_lines, tree_or_none
+from exampletest.symbols import analyze, code_lines, tree_or_none
 from exampletest.verdict import subjects
 
 TARGET = "exampletest.harness:run_job"
@@ -225,7 +227,63 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
         if finding is not None:
             findings.append(finding)
     findings.extend(_wrong_outputs(ctx, pass2.get("outputs", [])))
+    findings.extend(_failed_files(ctx, value.get("module_errors", [])))
+    findings.extend(_unimported_across_files(ctx, value.get("files_alone", [])))
     return SmokeResult(findings, status)
+
+
+def _unimported_across_files(ctx: BlockContext, errors: list[dict[str, Any]]) -> list[Finding]:
+    """The files of a fence showing several, each run as a module of its own: a NameError
+    for a name an earlier file of the fence defines is a file that never imports it (run as
+    one module, the fence had it). Other failures there lack the document's context (an
+    earlier block's names): no evidence."""
+    sections = [(module_of(t), t, analyze(c).binds) for t, c in file_sections(ctx.block.code)]
+    out = []
+    for error in errors:
+        name, module = error.get("name"), error.get("module")
+        if error.get("type") != "NameError" or not name:
+            continue
+        at = next((i for i, (m, _, _) in enumerate(sections) if m == module), 0)
+        owner = next(((m, t) for m, t, binds in sections[:at] if name in binds), None)
+        if owner is None:
+            continue
+        out.append(
+            _at(
+                ctx.block,
+                error.get("line"),
+                "file-import",
+                Category.INCOMPLETE,
+                f"NameError: name '{name}' is not defined: `{sections[at][1]}` uses `{name}`, "
+                f"which `{owner[1]}` above defines, and never imports it (run as one module "
+                "the block has it; as files of their own, this one stops here)",
+                suggestion=f"from {owner[0]} import {name}",
+            )
+        )
+    return out
+
+
+def _failed_files(ctx: BlockContext, errors: list[dict[str, Any]]) -> list[Finding]:
+    """A file of a fence showing several (``# app/service.py``) that stops when the block
+    imports it, run as a module of its own (a name the file uses but imports from nowhere,
+    that the fence, run as one module, had from an earlier file): what it did not define is a
+    stand-in here, so the block is only partly checked. The fence's own finding says why."""
+    shown = dict(ctx.file_parts)
+    out = []
+    for error in errors:
+        module = str(error.get("module", ""))
+        at = next((line for m, line, _ in ctx.symbols.imported_modules if module.startswith(m)), 1)
+        out.append(
+            _at(
+                ctx.block,
+                at,
+                "file-failed",
+                Category.INCOMPLETE,
+                f"`{module}`, the file the document shows at line {shown.get(module, '?')}, "
+                f"stops when imported on its own: {error.get('type')}: {error.get('message')}; "
+                "what it did not define is checked with stand-ins",
+            )
+        )
+    return out
 
 
 def _wrong_outputs(ctx: BlockContext, records: list[dict[str, Any]]) -> list[Finding]:
@@ -414,6 +472,19 @@ def _exception(
     kind = exc.get("type", "Exception")
     message = str(exc.get("message", kind))
     when = "running the block as written" if as_written else "running the block with its context"
+    inside = exc.get("module_frame")
+    if kind == "NameError" and inside in dict(ctx.doc_modules):
+        yield _at(
+            block,
+            line,
+            "NameError",
+            Category.INCOMPLETE,
+            f"{message}: raised inside `{inside}`, the document's own module, which "
+            "uses the name without defining or importing it (its own block reports that); "
+            "this block's call into it was checked as far as that",
+            span=exc,
+        )
+        return
     if exc.get("compile"):
         if EXCERPT.search(message):  # `return x` alone: lines taken out of a function
             yield _at(
