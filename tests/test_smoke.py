@@ -1643,8 +1643,10 @@ def test_a_fences_file_that_never_imports_an_earlier_files_name_is_incomplete(
     use = "```python\nfrom app.service import make_user\n\nprint(make_user('ann').nam)\n```\n"
     write_doc("d.md", f"# T\n\n```python\n{models}{service}```\n\n{use}")
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
-    first, second = ([(f["rule"], f["category"], f["line"], f.get("suggestion")) for f in b["findings"]]
-                     for b in report["documents"][0]["blocks"])  # fmt: skip
+    first, second = (
+        [(f["rule"], f["category"], f["line"], f.get("suggestion")) for f in b["findings"]]
+        for b in report["documents"][0]["blocks"]
+    )
     assert first == [("file-import", "incomplete", 14, "from app.models import User")]
     assert second == [("file-failed", "incomplete", 19, None)]
     service = (
