@@ -279,6 +279,8 @@ def _document_module(name: str, code: str) -> dict[str, Any] | None:
             "message": str(exc),
             "line": lines[-1] if lines else None,
             "name": getattr(exc, "name", None) if isinstance(exc, NameError) else None,
+            "placeholder": _involves_placeholder(exc),
+            "module_not_found": isinstance(exc, ModuleNotFoundError),
         }
     return None
 

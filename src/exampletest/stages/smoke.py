@@ -271,13 +271,16 @@ def _failed_files(ctx: BlockContext, errors: list[dict[str, Any]]) -> list[Findi
     out = []
     for error in errors:
         module = str(error.get("module", ""))
+        if error.get("placeholder"):
+            continue  # a stand-in exampletest supplied took part: no evidence
+        missing = bool(error.get("module_not_found"))  # a package it imports, not installed
         at = next((line for m, line, _ in ctx.symbols.imported_modules if module.startswith(m)), 1)
         out.append(
             _at(
                 ctx.block,
                 at,
                 "file-failed",
-                Category.INCOMPLETE,
+                Category.ENV if missing else Category.INCOMPLETE,
                 f"`{module}`, the file the document shows at line {shown.get(module, '?')}, "
                 f"stops when imported on its own: {error.get('type')}: {error.get('message')}; "
                 "what it did not define is checked with stand-ins",
