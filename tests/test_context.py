@@ -632,6 +632,9 @@ def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
     assert _found(index, "item = Model.query.filter(.....).one()\n") == [("elided", "incomplete")]
     # an agent command's `$ARGUMENTS`, where the reader's input goes
     assert _found(index, "from app.schemas.$ARGUMENTS import Item\n") == [("elided", "incomplete")]
+    # `...,` on a line of its own among a dict's entries: more of them
+    then = 'db = {\n    "johndoe": {\n        "username": "johndoe",\n        ...,\n    }\n}\n'
+    assert _found(index, then) == [("elided", "incomplete")]
     # a template's `${NUM}` (the `{NUM}` inside it is not read first, leaving a `$`)
     assert _found(index, "run(max_turns=${NUM})\n") == [("elided", "incomplete")]
     # `async def ask(self, request): ...` and then its body: the `...` is "and so on"
@@ -1021,3 +1024,19 @@ def test_a_fence_is_split_into_files_only_at_comments_that_name_them() -> None:
     indented = "# a.py\ndef f():\n    # b.py\n    return 1\n"
     below = "import os\n# a.py\nx = 1\n# b.py\ny = 2\n"
     assert file_sections(template) == file_sections(indented) == file_sections(below) == []
+
+
+def test_env_file_settings_above_python_make_the_block_incomplete(index: NameIndex) -> None:
+    """`PH_API_TOKEN=abc123` and `DATABASE_URL=sqlite:///x.db` (a `.env` file's) above the
+    Python that loads them: without them the code parses (incomplete, `configuration`). A
+    block of settings alone is a wrong label (style)."""
+    code = (
+        "# .env file\nPH_API_TOKEN=abc123\nDATABASE_URL=sqlite:///data/app.db\n\n"
+        "from pydantic_settings import BaseSettings\n"
+    )
+    assert _found(index, code) == [("configuration", "incomplete")]
+    assert _found(index, "sqlalchemy.url = sqlite:///artists.db\n") == [("configuration", "style")]
+    # a typo in the Python below the settings stays the block's
+    assert _found(index, "DEBUG=true\nURL=sqlite:///x.db\n\nimport os\nos.path(\n") == [
+        ("SyntaxError", "broken")
+    ]

@@ -1658,3 +1658,14 @@ def test_a_fences_file_that_never_imports_an_earlier_files_name_is_incomplete(
     second = report["documents"][0]["blocks"][1]["findings"]
     assert [(f["rule"], f["category"]) for f in second] == [("NameError", "incomplete")]
     assert "raised inside `app.service`" in second[0]["message"]
+
+
+def test_a_library_refusing_none_from_an_unset_variable_needs_configuration(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`create_engine(os.getenv("DATABASE_URL"))`: SQLAlchemy's "Expected string or URL
+    object, got None" is the unset variable's doing (env), not the code's."""
+    code = "import os\n\nfrom sqlalchemy import create_engine\n\n"
+    code += "engine = create_engine(os.getenv('DATABASE_URL'))\n"
+    found = _one(write_doc, run_json, code, "--stages", "smoke")
+    assert (found["rule"], found["category"]) == ("needs-configuration", "env")

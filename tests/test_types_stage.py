@@ -960,3 +960,26 @@ def test_a_member_shown_outside_its_class_belongs_to_one_class_only(tmp_path: Pa
         ("broken", '"Post" has no attribute "posts"'),
         ("incomplete", '"User" has no attribute "posts"'),
     ]
+
+
+def test_a_value_from_an_unset_environment_variable_and_a_replaced_method_are_style(
+    tmp_path: Path,
+) -> None:
+    """`DATABASE_URL = os.getenv("DATABASE_URL")` then `create_engine(DATABASE_URL)`: `None`
+    only when the reader has not configured it (the run says "needs configuration"), so
+    mypy's `str | None` is style. FastAPI's documented `app.openapi = custom_openapi`
+    replaces a method: it runs (style). A `str | None` from elsewhere stays broken."""
+    code = (
+        "import os\n\nfrom fastapi import FastAPI\nfrom sqlalchemy import create_engine\n\n"
+        "DATABASE_URL = os.getenv('DATABASE_URL')\nengine = create_engine(DATABASE_URL)\n"
+        "app = FastAPI()\n\n\ndef custom_openapi() -> dict[str, object]:\n    return {}\n\n\n"
+        "app.openapi = custom_openapi\n\n\ndef pick(x: str | None) -> None:\n"
+        "    create_engine(x)\n"
+    )
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["rule"], f["category"]) for f in block["findings"]]
+    assert found == [
+        (8, "arg-type", "style"),
+        (16, "method-assign", "style"),
+        (20, "arg-type", "broken"),
+    ]

@@ -799,6 +799,12 @@ _ELISIONS = (
         "the `...` stands for items left out",
     ),
     (re.compile(r"(?<=\()\s*\.\.\.\s*,"), "", "the `...` stands for arguments left out"),
+    # `"username": "johndoe",` then `...,` on a line of its own: more entries
+    (
+        re.compile(r"(?m)^[ \t]*\.\.\.[ \t]*,[ \t]*(?=#|$)"),
+        "",
+        "the `...` stands for entries left out",
+    ),
     # `filter(.....)`, `x = [1, 2, ....]`: more dots than Python's `...`
     (re.compile(r"(?<![\w.])\.{4,}(?![\w.])"), "...", "the dots stand for code left out"),
     (re.compile(r"<[A-Za-z_][\w .-]*>"), "_", "`<...>` stands for something the reader supplies"),
@@ -982,6 +988,21 @@ def _settings_only(code: str) -> bool:
     # (a value that is no Python for want of a quote or a bracket is a Python mistake)
     plain = all(re.fullmatch(r"[^'\"()\[\]{}]+", v) for v in odd)
     return bool(lines) and len(values) == len(lines) and bool(odd) and plain
+
+
+def _settings_above(code: str) -> bool:
+    """The code opens with an env file's settings (``DATABASE_URL=sqlite:///app.db``, one
+    of them no Python), then Python that parses without them."""
+    lines = code.split("\n")
+    end = 0
+    for i, text in enumerate(lines):
+        if text.strip() and not text.lstrip().startswith("#"):
+            if _SETTING_LINE.match(text.strip()) is None:
+                break
+            end = i + 1
+    head = "\n".join(lines[:end])
+    rest = "\n".join(["", *lines[end:]]) if end else ""
+    return bool(rest.strip()) and _settings_only(head) and _parses(("\n" * (end - 1)) + rest)
 
 
 #: An IPython magic or shell escape on a line of its own: ``%pip install x``, ``!ls``.
@@ -1277,6 +1298,13 @@ def _block_context(
                     ": `key = value` settings (an INI file's, `sqlalchemy.url = "
                     "sqlite:///app.db`), not Python; label the fence `ini`"
                 )
+            elif _settings_above(block.code):
+                rule = shell = "configuration"  # (only some lines: the block is incomplete)
+                message += (
+                    ": `KEY=value` settings above the Python (a `.env` file's, "
+                    "`DATABASE_URL=sqlite:///app.db`), not Python; without them the code "
+                    "parses (show them in a block of their own)"
+                )
         findings.append(
             Finding.at(
                 block,
@@ -1292,7 +1320,8 @@ def _block_context(
                 if rule == "python2"
                 else Category.STYLE
                 if (rule == "shell" and shell == "all")
-                or rule in ("output", "ipython", "arrows", "configuration")
+                or rule in ("output", "ipython", "arrows")
+                or (rule == "configuration" and shell != "configuration")
                 else Category.INCOMPLETE,
                 message=message,
             )

@@ -1336,7 +1336,7 @@ _MISSING_PATH = re.compile(
 )
 #: A configuration library saying a setting is not in the (empty) environment.
 #: A value that was None where the code wanted something else: what an unset variable gives.
-_NONE_VALUE = re.compile(r"""'None'|"None"|\bNoneType\b""")
+_NONE_VALUE = re.compile(r"""'None'|"None"|\bNoneType\b|\bgot None\b""")
 _MISSING_SETTING = re.compile(
     r"(?i)\b(?:config|setting|env(?:ironment)?(?: variable)?|envvar)\b[^\n]{0,80}?"
     r"\b(?:is missing|not set|not found|is required|undefined)"

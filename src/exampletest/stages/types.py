@@ -38,9 +38,17 @@ IGNORED_CODES = frozenset({"empty-body", "import-not-found", "import-untyped", "
 STALE_CODES = frozenset({"deprecated"})
 #: Legal Python that only mypy's stricter reading rejects: a redefinition (docs show "before"
 #: and "after" versions), an empty collection without an annotation, a decorated property,
-#: a top-level `await` (docs assume a notebook or an asyncio REPL; the smoke run allows it).
+#: a top-level `await` (docs assume a notebook or an asyncio REPL; the smoke run allows it),
+#: a method replaced on an object (FastAPI's documented `app.openapi = custom_openapi`).
 STYLE_CODES = frozenset(
-    {"no-redef", "var-annotated", "prop-decorator", "annotation-unchecked", "top-level-await"}
+    {
+        "no-redef",
+        "var-annotated",
+        "prop-decorator",
+        "annotation-unchecked",
+        "top-level-await",
+        "method-assign",
+    }
 )
 
 
@@ -788,6 +796,14 @@ def _to_finding(
         message += (
             " (the line says `# pyright: ignore`: a type checker's complaint its author knows of)"
         )
+    unset = _from_environment(ctx, source[0]) if source and '| None"' in message else None
+    if category is Category.BROKEN and code in ("arg-type", "union-attr") and unset:
+        category = Category.STYLE  # `None` only when the reader has not configured it
+        message += (
+            f" (`{unset}` is `os.getenv()`'s value, `None` only where the variable is unset, "
+            "which the run reports as configuration; a type checker wants a default or a "
+            "check)"
+        )
     if code == "valid-type" and source and _CONSTRAINED_CALL.search(source[0]):
         category = Category.STALE  # Pydantic's V1-era idiom: it validates, it does not type
         message += (
@@ -1039,6 +1055,28 @@ def _shown_again(ctx: BlockContext, message: str) -> tuple[str, int, str] | None
          if name == cls and attr in has),
         None,
     )  # fmt: skip
+
+
+def _from_environment(ctx: BlockContext, line: str) -> str | None:
+    """A name the line uses that the block or an earlier one binds at top level to an
+    environment lookup without a default (``DATABASE_URL = os.getenv("DATABASE_URL")``)."""
+    sources = [*(p.statement.source for p in ctx.prelude), ctx.block.code]
+    for source in sources:
+        tree = tree_or_none(source) if "getenv" in source or "environ.get" in source else None
+        for node in tree.body if tree is not None else ():
+            if not (
+                isinstance(node, ast.Assign | ast.AnnAssign)
+                and isinstance(node.value, ast.Call)
+                and ast.unparse(node.value.func).endswith(("getenv", "environ.get"))
+                and len(node.value.args) == 1
+                and not node.value.keywords
+            ):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and re.search(rf"\b{target.id}\b", line):
+                    return target.id
+    return None
 
 
 def _shown_loose(ctx: BlockContext, message: str) -> tuple[str, str, int] | None:
