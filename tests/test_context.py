@@ -635,6 +635,10 @@ def test_code_that_parses_once_its_elisions_are_filled_in_is_incomplete(
     # `...,` on a line of its own among a dict's entries: more of them
     then = 'db = {\n    "johndoe": {\n        "username": "johndoe",\n        ...,\n    }\n}\n'
     assert _found(index, then) == [("elided", "incomplete")]
+    then = 'db = {\n    "a": 1,\n    ...\n    "b": 2,\n}\n'  # (no comma after it)
+    assert _found(index, then) == [("elided", "incomplete")]
+    then = "def create(...):\n    ...\n\nraise KeyError(...)\n"  # a body's `...` stays
+    assert _found(index, then) == [("elided", "incomplete")]
     # a template's `${NUM}` (the `{NUM}` inside it is not read first, leaving a `$`)
     assert _found(index, "run(max_turns=${NUM})\n") == [("elided", "incomplete")]
     # `async def ask(self, request): ...` and then its body: the `...` is "and so on"

@@ -793,18 +793,19 @@ def _parses(code: str) -> bool:
 _ELISIONS = (
     (re.compile(r",\s*\.\.\.(?=\s*\))"), "", "the `...` stands for arguments left out"),
     (re.compile(r",\s*\.\.\.(?=\s*\})"), "", "the `...` stands for entries left out"),
+    # `"username": "johndoe",` then `...` on a line of its own: more entries (before the
+    # next; after a header's colon, `...` is a body)
+    (
+        re.compile(r"(,[ \t]*(?:#[^\n]*)?\n)[ \t]*\.\.\.[ \t]*,?[ \t]*(?=\n|#)"),
+        r"\1",
+        "the `...` stands for entries left out",
+    ),
     (  # a line of its own in a list: "more items here" (as a statement, `...,` is still one)
         re.compile(r"(?m)^([ \t]*)\.\.\.[ \t]*$"),
         r"\1...,",
         "the `...` stands for items left out",
     ),
     (re.compile(r"(?<=\()\s*\.\.\.\s*,"), "", "the `...` stands for arguments left out"),
-    # `"username": "johndoe",` then `...,` on a line of its own: more entries
-    (
-        re.compile(r"(?m)^[ \t]*\.\.\.[ \t]*,[ \t]*(?=#|$)"),
-        "",
-        "the `...` stands for entries left out",
-    ),
     # `filter(.....)`, `x = [1, 2, ....]`: more dots than Python's `...`
     (re.compile(r"(?<![\w.])\.{4,}(?![\w.])"), "...", "the dots stand for code left out"),
     (re.compile(r"<[A-Za-z_][\w .-]*>"), "_", "`<...>` stands for something the reader supplies"),
