@@ -1567,9 +1567,10 @@ def test_signatures_listed_one_under_another_leave_their_bodies_out(
 ) -> None:
     """A naming guide's ``def test_a_when_b():`` lines one under another list names, their
     bodies left out: incomplete. A header followed by code at its own depth stays broken."""
-    code = "def test_a_when_b():\ndef test_c_when_d():\nasync def test_e():\n"
+    code = "def test_a_when_b():\ndef test_c_when_d():\nasync def test_e():\n# Bad\ndef t1():\n"
     found = _one(write_doc, run_json, code)
     assert (found["category"], found["rule"]) == ("incomplete", "elided")
+    assert found["message"].endswith(": signatures listed without their bodies")
     broken = [
         "def f():\n    return 1\ndef g():\nprint(f())\n",
         # a class whose body lost its indent; an `if` is no signature; a method without a

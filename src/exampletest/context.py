@@ -887,8 +887,7 @@ def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
         filled = _with_body(trimmed, int(m.group(1)))
         if filled is None:
             break
-        trimmed, only_comment = filled
-        reason = "its body is left out" + (" (only a comment)" if only_comment else "")
+        trimmed, reason = filled
         if reason not in why:
             why.append(reason)
         left = _syntax_error(trimmed)
@@ -897,9 +896,10 @@ def _filled(code: str, err: SyntaxError) -> tuple[str, str] | None:
     return (trimmed, "; ".join(why)) if _parses(trimmed) else None
 
 
-def _with_body(code: str, at: int) -> tuple[str, bool] | None:
-    """``code`` with ``...`` as the body of the statement starting on line ``at``, and
-    whether a comment stood for it; None when code follows its header. The header may span
+def _with_body(code: str, at: int) -> tuple[str, str] | None:
+    """``code`` with ``...`` as the body of the statement starting on line ``at``, and how
+    the body is left out (a comment stands for it, a list of signatures); None when code
+    follows its header. The header may span
     lines (a signature, one parameter per line): it ends at the first line ending in a colon
     after which nothing but comments follows."""
     lines = code.split("\n")
@@ -912,7 +912,14 @@ def _with_body(code: str, at: int) -> tuple[str, bool] | None:
             continue
         if end == at or _HEADER_END.search(lines[end - 1]):
             comment = bool(after) and after[0].lstrip().startswith("#")
-            return "\n".join([*lines[:end], body, *lines[end:]]), comment
+            reason = (
+                "signatures listed without their bodies"
+                if listed
+                else "its body is left out (only a comment)"
+                if comment
+                else "its body is left out"
+            )
+            return "\n".join([*lines[:end], body, *lines[end:]]), reason
     return None
 
 
