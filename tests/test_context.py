@@ -1020,14 +1020,14 @@ def test_a_fence_is_split_into_files_only_at_comments_that_name_them() -> None:
     from exampletest.context import file_sections
 
     code = "# app/models.py\nX = 1\n\n# app/main.py\nfrom app.models import X\n"
-    assert file_sections(code) == [
+    assert file_sections(code) == (
         ("app/models.py", "# app/models.py\nX = 1\n\n"),
         ("app/main.py", "\n\n\n# app/main.py\nfrom app.models import X\n"),
-    ]
+    )
     template = "# scaffold.py\nMODELS = '''\\\n# models.py\nclass A: ...\n'''\n"
     indented = "# a.py\ndef f():\n    # b.py\n    return 1\n"
     below = "import os\n# a.py\nx = 1\n# b.py\ny = 2\n"
-    assert file_sections(template) == file_sections(indented) == file_sections(below) == []
+    assert file_sections(template) == file_sections(indented) == file_sections(below) == ()
 
 
 def test_env_file_settings_above_python_make_the_block_incomplete(index: NameIndex) -> None:

@@ -668,13 +668,18 @@ def imports_own_file(code: str, line: int) -> bool:
     )
 
 
-def file_sections(code: str) -> list[tuple[str, str]]:
+#: A line naming a file at the left margin, as a fence showing several files has them.
+_FILE_LINE = re.compile(r"(?m)^#[ \t]*(?:file(?:name)?:[ \t]*)?[\w./-]+\.py[ \t]*$", re.I)
+
+
+@functools.lru_cache(maxsize=4096)
+def file_sections(code: str) -> tuple[tuple[str, str], ...]:
     """The files a block shows one after another, each under a line of its own naming it
     (``# app/models.py``, its code, ``# app/main.py``, ...), starting with the block: (file
     name, its code, the block's other lines blank so that lines keep their numbers). Empty
     for a block that is one file."""
-    if "#" not in code:
-        return []
+    if len(_FILE_LINE.findall(code, 0, 1 << 20)) < 2:  # (before tokenizing it: most blocks)
+        return ()
     lines = code_lines(code)
     try:  # comments, not a string's lines that look like them (a scaffold's templates)
         comments = [
@@ -683,7 +688,7 @@ def file_sections(code: str) -> list[tuple[str, str]]:
             if t.type == tokenize.COMMENT and t.start[1] == 0
         ]
     except (tokenize.TokenError, SyntaxError):
-        return []
+        return ()
     marks = [
         (i, m[1])
         for i in comments
@@ -691,12 +696,12 @@ def file_sections(code: str) -> list[tuple[str, str]]:
     ]
     first = next((i for i, text in enumerate(lines) if text.strip()), None)
     if len(marks) < 2 or marks[0][0] != first:
-        return []
+        return ()
     ends = [at for at, _ in marks[1:]] + [len(lines)]
-    return [
+    return tuple(
         (name, "\n" * start + "\n".join(lines[start:end]) + "\n")
         for (start, name), end in zip(marks, ends, strict=True)
-    ]
+    )
 
 
 def _bare_decorators(code: str) -> bool:
