@@ -1040,6 +1040,11 @@ def test_env_file_settings_above_python_make_the_block_incomplete(index: NameInd
     )
     assert _found(index, code) == [("configuration", "incomplete")]
     assert _found(index, "sqlalchemy.url = sqlite:///artists.db\n") == [("configuration", "style")]
+    # a Python typo, or a value missing its quotes, is no env file
+    assert _found(index, "price = 10\ntotal = price *\nprint(total)\n") == [
+        ("SyntaxError", "broken")
+    ]
+    assert _found(index, "BASE_URL = https://x.org/api\nimport os\n") == [("SyntaxError", "broken")]
     # a typo in the Python below the settings stays the block's
     assert _found(index, "DEBUG=true\nURL=sqlite:///x.db\n\nimport os\nos.path(\n") == [
         ("SyntaxError", "broken")

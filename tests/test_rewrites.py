@@ -2257,3 +2257,19 @@ def test_add_imports_puts_each_import_in_the_file_of_a_fence_that_uses_it() -> N
         "# app/service.py\nfrom datetime import datetime\n\nfrom app.models import User\n\n\n"
         "def stamp() -> User:\n    return User(at=datetime.now())\n"
     )
+
+
+def test_an_import_dropped_under_a_fences_file_comment_keeps_the_comment_in_place() -> None:
+    """`# app/service.py` above `from typing import List`, which a rewrite made unused: the
+    comment keeps the blank lines above it and sits right over the next statement."""
+    from exampletest.fix.imports import drop_imports
+
+    code = (
+        "# app/models.py\nclass User:\n    pass\n\n\n"
+        "# app/service.py\nfrom typing import List\n\nfrom app.models import User\n\n"
+        "users: list[User] = []\n"
+    )
+    assert drop_imports(code, [("typing", "List")]) == (
+        "# app/models.py\nclass User:\n    pass\n\n\n"
+        "# app/service.py\nfrom app.models import User\n\nusers: list[User] = []\n"
+    )

@@ -1571,6 +1571,10 @@ def test_signatures_listed_one_under_another_leave_their_bodies_out(
     found = _one(write_doc, run_json, code)
     assert (found["category"], found["rule"]) == ("incomplete", "elided")
     assert found["message"].endswith(": signatures listed without their bodies")
+    # an interface's outline: its class, its methods' signatures under it
+    found = _one(write_doc, run_json, "class Shape:\n    def area(self) -> float:\n"
+                 "    def perimeter(self) -> float:\n")  # fmt: skip
+    assert (found["category"], found["rule"]) == ("incomplete", "elided")
     broken = [
         "def f():\n    return 1\ndef g():\nprint(f())\n",
         # a class whose body lost its indent; an `if` is no signature; a method without a
@@ -1650,6 +1654,13 @@ def test_a_fences_file_that_never_imports_an_earlier_files_name_is_incomplete(
     )
     assert first == [("file-import", "incomplete", 14, "from app.models import User")]
     assert second == [("file-failed", "incomplete", 19, None)]
+    # a file that fails for want of configuration: the later block is env, as the fence is
+    config = "# app/config.py\nimport os\n\nPORT = int(os.environ['PORT'])\n\n\n"
+    config += "# app/server.py\nfrom app.config import PORT\n\nURL = f'http://x:{PORT}'\n"
+    use_config = "```python\nfrom app.server import URL\n\nprint(URL)\n```\n"
+    write_doc("d.md", f"# T\n\n```python\n{config}```\n\n{use_config}")
+    found = _rules_by_block(run_json, "d.md")
+    assert found == [[("env", "needs-configuration")], [("env", "file-failed")]]
     service = (
         "# app/service.py\nfrom app.models import User\n\n\n"
         "def make_user(name: str) -> User:\n    return User(name=name, at=datetime.now())\n"
@@ -1670,3 +1681,53 @@ def test_a_library_refusing_none_from_an_unset_variable_needs_configuration(
     code += "engine = create_engine(os.getenv('DATABASE_URL'))\n"
     found = _one(write_doc, run_json, code, "--stages", "smoke")
     assert (found["rule"], found["category"]) == ("needs-configuration", "env")
+
+
+def test_a_fences_file_imports_what_that_file_bound_not_a_later_namesake(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`models.User` (a dataclass) and `schemas.User` (a model) in one fence: `models.User`
+    is the one `app/models.py` bound, not the later `schemas.User` (a false AttributeError).
+    A name imported from a file that does not bind it is an ImportError, as the files would
+    give. A file imported before its turn (`main.py` importing the `models.py` shown below
+    it) runs then, and its turn reuses it: the model is defined once on the shared `Base`."""
+    fence = (
+        "# app/models.py\nfrom dataclasses import dataclass\n\n\n@dataclass\nclass User:\n"
+        "    email: str\n    hashed_password: str\n\n\n"
+        "# app/schemas.py\nfrom pydantic import BaseModel\n\n\nclass User(BaseModel):\n"
+        "    email: str\n\n\n"
+        "# app/crud.py\nfrom app import models, schemas\n\n"
+        "db_user = models.User(email='a@x.org', hashed_password='pw')\n"
+        "print(db_user.hashed_password, schemas.User(email=db_user.email))\n"
+    )
+    assert _rules_by_block(run_json, _doc(write_doc, fence)) == [[]]
+    wrong = fence.replace("schemas\n", "schemas\nfrom app.models import BaseModel\n", 1)
+    assert _rules_by_block(run_json, _doc(write_doc, wrong)) == [[("broken", "ImportError")]]
+    forward = (
+        f"{_DATABASE}# app/main.py\nfrom app.database import Base, SessionLocal, engine\n"
+        "from app.models import User\n\n\ndef create_user(name: str) -> int:\n"
+        "    Base.metadata.create_all(engine)\n    with SessionLocal() as db:\n"
+        "        user = User(name=name)\n        db.add(user)\n        db.commit()\n"
+        "        return user.id\n\n\n"
+        f"{_MODELS}"
+    )
+    assert _rules_by_block(run_json, _doc(write_doc, forward)) == [[]]
+
+
+def test_a_fences_file_using_an_earlier_files_name_in_a_function_is_incomplete(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`app/service.py` uses `User` only inside a function, never importing it: as a file it
+    fails when called (incomplete, with the import to add). A name the earlier file itself
+    imports (`os`) gets that import, not an import from the earlier file."""
+    code = (
+        "# app/config.py\nimport os\n\nfrom dataclasses import dataclass\n\n\n@dataclass\n"
+        "class User:\n    name: str\n\n\n"
+        "# app/service.py\ndef make(name: str) -> 'User':\n"
+        "    return User(name=os.path.basename(name))\n"
+    )
+    found = _findings(run_json, _doc(write_doc, code), "--stages", "smoke")
+    assert [(f["rule"], f["category"], f["line"], f["suggestion"]) for f in found] == [
+        ("file-import", "incomplete", 17, "from app.config import User"),
+        ("file-import", "incomplete", 17, "import os"),
+    ]

@@ -639,8 +639,12 @@ def test_a_type_error_of_a_legacy_column_attribute_is_stale(tmp_path: Path) -> N
     [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
     assert (16, "stale") in found and any(c == "broken" for line, c in found if line == 17)
-    # returned, or passed as an argument: the same `Column[int]`
+    # returned, or passed as an argument: the same `Column[int]`; an int where a float goes
     assert (20, "stale") in found and (27, "stale") in found
+    code += "\n\ndef half(x: float) -> float:\n    return x / 2\n\n\nhalf(Item().id)\n"
+    [block] = _run_types(tmp_path, code)
+    found = [(f["line"], f["category"]) for f in block["findings"] if f["stage"] == "types"]
+    assert (34, "stale") in found
 
 
 def test_an_error_about_an_earlier_blocks_name_points_at_that_definition(tmp_path: Path) -> None:
@@ -974,7 +978,8 @@ def test_a_value_from_an_unset_environment_variable_and_a_replaced_method_are_st
         "DATABASE_URL = os.getenv('DATABASE_URL')\nengine = create_engine(DATABASE_URL)\n"
         "app = FastAPI()\n\n\ndef custom_openapi() -> dict[str, object]:\n    return {}\n\n\n"
         "app.openapi = custom_openapi\n\n\ndef pick(x: str | None) -> None:\n"
-        "    create_engine(x)\n"
+        "    create_engine(x)\n\n\n"
+        "users = {'admin': 'a'}\ncreate_engine(users.get(DATABASE_URL or 'admin'))\n"
     )
     [block] = _run_types(tmp_path, code)
     found = [(f["line"], f["rule"], f["category"]) for f in block["findings"]]
@@ -982,4 +987,5 @@ def test_a_value_from_an_unset_environment_variable_and_a_replaced_method_are_st
         (8, "arg-type", "style"),
         (16, "method-assign", "style"),
         (20, "arg-type", "broken"),
+        (24, "arg-type", "broken"),  # a getenv name on the line, another value's `None`
     ]

@@ -938,10 +938,15 @@ def _signature_list(lines: Sequence[str]) -> bool:
     ``...`` bodies filled in so far aside). Not a class whose body lost its indent, nor a
     function without a body among ones with."""
     code = [ln for ln in lines if ln.strip() not in ("", "...") and not ln.lstrip().startswith("#")]
+    if code and code[0].startswith("class ") and len(code) > 1 and code[1][:1].isspace():
+        code = code[1:]  # an interface's outline: its class, its methods' signatures under it
     depths = {len(ln) - len(ln.lstrip()) for ln in code}
     heads = [ln for ln in code if _ONE_LINE_HEADER.fullmatch(ln.strip().split("  #")[0].strip())]
     others = [ln for ln in code if ln not in heads and not ln.lstrip().startswith("@")]
-    return len(heads) >= 2 and len(depths) == 1 and not others
+    kinds = {ln.split()[0] for ln in heads} - {"async"} | ({"def"} if any(
+        ln.lstrip().startswith("async") for ln in heads) else set())  # fmt: skip
+    # (a class and a `def` at one depth: a class whose body lost its indent)
+    return len(heads) >= 2 and len(depths) == 1 and not others and len(kinds) == 1
 
 
 def _syntax_error(code: str) -> SyntaxError | None:
@@ -1003,14 +1008,19 @@ def _settings_only(code: str) -> bool:
     return bool(lines) and len(values) == len(lines) and bool(odd) and plain
 
 
+#: An env file's line: an upper-case name, ``=`` with no space around it, a value.
+_ENV_LINE = re.compile(r"[A-Z][A-Z0-9_]*=\S.*")
+
+
 def _settings_above(code: str) -> bool:
     """The code opens with an env file's settings (``DATABASE_URL=sqlite:///app.db``, one
-    of them no Python), then Python that parses without them."""
+    of them no Python), then Python that parses without them. Not ``total = price *`` (a
+    Python typo) nor ``BASE_URL = https://...`` (a value missing its quotes)."""
     lines = code.split("\n")
     end = 0
     for i, text in enumerate(lines):
         if text.strip() and not text.lstrip().startswith("#"):
-            if _SETTING_LINE.match(text.strip()) is None:
+            if _ENV_LINE.fullmatch(text.strip()) is None:
                 break
             end = i + 1
     head = "\n".join(lines[:end])

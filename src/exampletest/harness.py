@@ -281,6 +281,7 @@ def _document_module(name: str, code: str) -> dict[str, Any] | None:
             "name": getattr(exc, "name", None) if isinstance(exc, NameError) else None,
             "placeholder": _involves_placeholder(exc),
             "module_not_found": isinstance(exc, ModuleNotFoundError),
+            "needs_config": _needs_config(exc, vars(module)),
         }
     return None
 
@@ -296,43 +297,63 @@ def _files_alone(files: list[list[str]]) -> dict[str, Any]:
     return {"errors": errors}
 
 
-def _own_files(files: list[list[str]], ns: dict[str, Any]) -> None:
+class _OwnFiles:
     """The files a block shows one after another (``# app/models.py``, ..., ``# app/crud.py``
-    importing ``from app.models import User``), as modules whose names are what the block's
-    run has defined so far: run as one module, the block defines each class once (a model
-    defined again by an import would meet its own table). A name the run has not reached
-    yet (a file importing a later one) comes from that file run as a module."""
-    for name, code in files:
-        alias = types.ModuleType(name)
-        real: list[Any] = []
+    importing ``from app.models import User``), run in order in the block's namespace, one
+    module each for their imports: what a file's import of another gets is what that file
+    bound when it ran (``models.User``, not the ``User`` a later ``schemas.py`` binds), so
+    each class is defined once (a model defined again by an import would meet its own table).
+    A file imported before its turn (``main.py`` above ``models.py``) runs then, as a module,
+    and its turn takes what it bound."""
 
-        def lookup(
-            attr: str,
-            name: str = name,
-            code: str = code,
-            real: list[Any] = real,
-            alias: types.ModuleType = alias,
-        ) -> Any:
-            if attr in ns:
-                return ns[attr]
-            if attr.startswith("__"):
-                raise AttributeError(attr)
-            if not real:
-                _document_module(name, code)
-                real.append(sys.modules[name])
-                sys.modules[name] = alias  # (loading it registered the file itself)
-            return getattr(real[0], attr)
+    def __init__(self, files: list[list[str]], ns: dict[str, Any]) -> None:
+        self.files = [(str(name), str(code)) for name, code in files]
+        self.ns = ns
+        self.bound: dict[str, dict[str, Any]] = {}  # file -> what it bound when it ran
+        for name, code in self.files:
+            alias = types.ModuleType(name)
+            alias.__getattr__ = functools.partial(self._lookup, name, code)  # type: ignore[method-assign]
+            parent, _, child = name.rpartition(".")
+            if parent and parent not in sys.modules:
+                try:
+                    importlib.import_module(parent)
+                except Exception:
+                    _fake_module(parent)
+            sys.modules[name] = alias
+            if parent:
+                setattr(sys.modules[parent], child, alias)
 
-        alias.__getattr__ = lookup  # type: ignore[method-assign]
-        parent, _, child = name.rpartition(".")
-        if parent and parent not in sys.modules:
+    def _lookup(self, name: str, code: str, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if name not in self.bound:  # imported before its turn: run it now, as a module
+            alias = sys.modules[name]
+            _document_module(name, code)
+            self.bound[name] = dict(vars(sys.modules[name]))
+            sys.modules[name] = alias
+        try:
+            return self.bound[name][attr]
+        except KeyError:
+            raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
+
+    def run(self, filename: str) -> None:
+        """Each file's code in the block's namespace, in order (on the block's lines)."""
+        for name, code in self.files:
+            if name in self.bound:  # it ran already, imported before its turn
+                self.ns.update(
+                    (k, v) for k, v in self.bound[name].items() if not k.startswith("__")
+                )
+                continue
+            before = dict(self.ns)
+            piece = compile(
+                code, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+            )
             try:
-                importlib.import_module(parent)
-            except Exception:
-                _fake_module(parent)
-        sys.modules[name] = alias
-        if parent:
-            setattr(sys.modules[parent], child, alias)
+                _await(eval(piece, self.ns))
+            finally:
+                self.bound[name] = {
+                    k: v for k, v in self.ns.items() if k not in before or before[k] is not v
+                }
 
 
 #: The methods of a FastAPI app or router that everything a fragment registers goes through.
@@ -523,8 +544,7 @@ def _run_pass(
 
     outputs: list[dict[str, Any]] = []  # a session's shown outputs the run did not give
     out: dict[str, Any] = {"exception": None, "warnings": recorded}
-    if payload.get("own_files"):
-        _own_files(payload["own_files"], ns)
+    files = _OwnFiles(payload["own_files"], ns) if payload.get("own_files") else None
     # The same draws every run (a fork reseeds from the OS): an example that simulates a flaky
     # service with `random` gets one verdict, not a different one run to run.
     random.seed(0)
@@ -551,7 +571,7 @@ def _run_pass(
         cpu = time.process_time()
         try:
             with _alarm(budget):
-                _execute(code, payload, ns, filename, outputs)
+                _execute(code, payload, ns, filename, outputs, files)
         except PassTimeout as exc:
             out["exception"] = {
                 "type": "Timeout",
@@ -618,9 +638,11 @@ def _execute(
     ns: dict[str, Any],
     filename: str,
     outputs: list[dict[str, Any]],
+    files: _OwnFiles | None = None,
 ) -> None:
-    """Run the block. A console session whose output shows a traceback expects that exception
-    (as doctest does): its statements run one by one, and that statement may raise it. So do
+    """Run the block (file by file, when it shows several). A console session whose output
+    shows a traceback expects that exception (as doctest does): its statements run one by
+    one, and that statement may raise it. So do
     the statements of a block with an anti-pattern marker: a failure of the marked code is
     shown on purpose, the code after it still runs (reported, if nothing after it fails).
     A session's statement that shows a value or text is run as the REPL runs it, and what it
@@ -629,6 +651,9 @@ def _execute(
     excused = set(payload.get("excused_lines", []))
     claims = {int(line): str(text) for line, text in payload.get("shown_outputs", [])}
     if not expected and not excused and not claims:
+        if files is not None:
+            files.run(filename)
+            return
         _await(eval(code, ns))  # a coroutine when the code awaits at top level
         return
     body = ast.parse(payload["code"]).body
@@ -924,7 +949,7 @@ def _exception_record(
             not isinstance(exc, NameError | ImportError)  # about a name, not the elided value
             and _elided(filename, _line_of(exc, filename))
         ),
-        "needs_config": _needs_config(exc, ns),
+        "needs_config": _needs_config(exc, ns, filename),
         "needs_service": isinstance(exc, ConnectionError | TimeoutError)
         or type(exc).__name__ == "gaierror"
         or (
@@ -1336,7 +1361,10 @@ _MISSING_PATH = re.compile(
 )
 #: A configuration library saying a setting is not in the (empty) environment.
 #: A value that was None where the code wanted something else: what an unset variable gives.
-_NONE_VALUE = re.compile(r"""'None'|"None"|\bNoneType\b|\bgot None\b""")
+_NONE_VALUE = re.compile(r"""'None'|"None"|\bNoneType\b""")
+#: A library refusing a ``None`` it was given (SQLAlchemy's "Expected string or URL object,
+#: got None").
+_GOT_NONE = re.compile(r"\bgot None\b")
 _MISSING_SETTING = re.compile(
     r"(?i)\b(?:config|setting|env(?:ironment)?(?: variable)?|envvar)\b[^\n]{0,80}?"
     r"\b(?:is missing|not set|not found|is required|undefined)"
@@ -1361,7 +1389,26 @@ def _needs_input(exc: BaseException) -> bool:
     return False
 
 
-def _needs_config(exc: BaseException, ns: dict[str, Any]) -> bool:
+def _unset_here(exc: BaseException, filename: str) -> bool:
+    """The block's failing statement looks an environment variable up, or uses a name the
+    block binds to such a lookup (``DATABASE_URL = os.getenv("DATABASE_URL")``)."""
+    line = _line_of(exc, filename)
+    stmt = _statement_at(filename, line) if line is not None else None
+    if stmt is None:
+        return False
+    lookup = re.compile(r"getenv\(|environ\.get\(")
+    if lookup.search(ast.unparse(stmt)):
+        return True
+    source = "".join(linecache.getlines(filename))
+    return any(
+        re.search(
+            rf"(?m)^{re.escape(name)}\s*(?::[^=\n]*)?=[^\n]*(?:getenv|environ\.get)\(", source
+        )
+        for name in _loaded(stmt)
+    )
+
+
+def _needs_config(exc: BaseException, ns: dict[str, Any], filename: str = "") -> bool:
     """A settings object that cannot be built from this (empty) environment."""
     if isinstance(exc, KeyError):
         tb = exc.__traceback__
@@ -1379,6 +1426,8 @@ def _needs_config(exc: BaseException, ns: dict[str, Any]) -> bool:
         return True
     if _RecordingEnviron.gave_none and _NONE_VALUE.search(str(exc)):
         return True  # `f"...:{os.getenv('DB_PORT')}"`: "invalid literal for int(): 'None'"
+    if _RecordingEnviron.gave_none and _GOT_NONE.search(str(exc)) and _unset_here(exc, filename):
+        return True  # `create_engine(DATABASE_URL)`, `DATABASE_URL = os.getenv(...)` unset
     if type(exc).__name__ != "ValidationError":
         return False
     title = getattr(exc, "title", None)

@@ -384,12 +384,17 @@ def _drop_imports(module: cst.Module, unused: set[tuple[str, str]]) -> cst.Modul
         if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
             assert isinstance(stmt, cst.SimpleStatementLine)
             kept = _drop_names(node, unused)
-            if kept is None:  # every name went: keep the comments above the statement
-                carry = [line for line in stmt.leading_lines if line.comment is not None]
+            if kept is None:  # every name went: keep the comments above the statement, with
+                # the blank lines around them (a fence's `# app/service.py` keeps its place)
+                lead = list(stmt.leading_lines)
+                carry = lead if any(line.comment is not None for line in lead) else []
                 continue
             stmt = stmt.with_changes(body=[kept])
         if carry and isinstance(stmt, cst.SimpleStatementLine | cst.BaseCompoundStatement):
-            stmt = stmt.with_changes(leading_lines=[*carry, *stmt.leading_lines])
+            own = list(stmt.leading_lines)
+            while own and own[0].comment is None:  # (the blank line under the import that went)
+                own.pop(0)
+            stmt = stmt.with_changes(leading_lines=[*carry, *own])
             carry = []
         body.append(stmt)
     return module.with_changes(body=body)

@@ -233,32 +233,52 @@ def interpret(ctx: BlockContext, contained: Contained) -> SmokeResult:
 
 
 def _unimported_across_files(ctx: BlockContext, errors: list[dict[str, Any]]) -> list[Finding]:
-    """The files of a fence showing several, each run as a module of its own: a NameError
-    for a name an earlier file of the fence defines is a file that never imports it (run as
-    one module, the fence had it). Other failures there lack the document's context (an
-    earlier block's names): no evidence."""
-    sections = [(module_of(t), t, analyze(c).binds) for t, c in file_sections(ctx.block.code)]
+    """The files of a fence showing several: a name a file uses that an earlier file of the
+    fence binds and this one never imports (run as one module the fence has it; as a file
+    of its own it is a NameError: seen so at its top level, when each file ran as a module,
+    or, in a function's body, when that is called). Other failures of a file run alone lack
+    the document's context (an earlier block's names): no evidence."""
+    sections = [(module_of(t), t, analyze(c)) for t, c in file_sections(ctx.block.code)]
+    ran = {
+        (str(e.get("module")), str(e.get("name"))): e.get("line")
+        for e in errors
+        if e.get("type") == "NameError" and e.get("name")
+    }
     out = []
-    for error in errors:
-        name, module = error.get("name"), error.get("module")
-        if error.get("type") != "NameError" or not name:
-            continue
-        at = next((i for i, (m, _, _) in enumerate(sections) if m == module), 0)
-        owner = next(((m, t) for m, t, binds in sections[:at] if name in binds), None)
-        if owner is None:
-            continue
-        out.append(
-            _at(
-                ctx.block,
-                error.get("line"),
-                "file-import",
-                Category.INCOMPLETE,
-                f"NameError: name '{name}' is not defined: `{sections[at][1]}` uses `{name}`, "
-                f"which `{owner[1]}` above defines, and never imports it (run as one module "
-                "the block has it; as files of their own, this one stops here)",
-                suggestion=f"from {owner[0]} import {name}",
+    for at, (module, title, found) in enumerate(sections):
+        seen: set[str] = set()
+        for use in found.free:
+            if use.name in seen:
+                continue
+            owner = next(
+                ((m, t, st) for m, t, f in sections[:at] for st in f.statements
+                 if use.name in st.binds),
+                None,
+            )  # fmt: skip
+            if owner is None or owner[0] is None:
+                continue
+            seen.add(use.name)
+            line = ran.get((str(module), use.name))
+            imported = re.match(r"\s*(?:from\s+\S+\s+)?import\b", owner[2].source)
+            add = owner[2].source.strip() if imported else f"from {owner[0]} import {use.name}"
+            how = (
+                "as a file of its own it stops here"
+                if line is not None
+                else "as a file of its own, a NameError when this runs"
             )
-        )
+            verb = "imports" if imported else "defines"
+            out.append(
+                _at(
+                    ctx.block,
+                    line if line is not None else use.line,
+                    "file-import",
+                    Category.INCOMPLETE,
+                    f"NameError: name '{use.name}' is not defined: `{title}` uses `{use.name}`, "
+                    f"which `{owner[1]}` above {verb}, and never imports it (run as one module "
+                    f"the block has it; {how})",
+                    suggestion=add,
+                )
+            )
     return out
 
 
@@ -273,7 +293,8 @@ def _failed_files(ctx: BlockContext, errors: list[dict[str, Any]]) -> list[Findi
         module = str(error.get("module", ""))
         if error.get("placeholder"):
             continue  # a stand-in exampletest supplied took part: no evidence
-        missing = bool(error.get("module_not_found"))  # a package it imports, not installed
+        # a package it imports, not installed; a setting the environment lacks
+        missing = bool(error.get("module_not_found") or error.get("needs_config"))
         at = next((line for m, line, _ in ctx.symbols.imported_modules if module.startswith(m)), 1)
         out.append(
             _at(

@@ -365,7 +365,11 @@ def _legacy_column(message: str) -> bool:
     error either way."""
     quoted = [t.replace(" | None", "") for t in _QUOTED_TYPE.findall(message)]
     columns = {m[1] for t in quoted if (m := re.fullmatch(r"Column\[(.+)\]", t))}
-    return bool(columns & set(quoted))
+    # what a value of the column's type passes for: itself, a union with it, a wider number
+    wider = {"int": {"float", "complex"}, "float": {"complex"}, "bool": {"int", "float"}}
+    fits = {t for c in columns for t in {c, "object", *wider.get(c, ())}}
+    others = [t for t in quoted if not t.startswith("Column[")]
+    return any(t in fits or fits & set(t.split(" | ")) for t in others)
 
 
 #: mypy's complaint about a ``**dict`` argument, one per parameter the dict could fill.
@@ -796,7 +800,8 @@ def _to_finding(
         message += (
             " (the line says `# pyright: ignore`: a type checker's complaint its author knows of)"
         )
-    unset = _from_environment(ctx, source[0]) if source and '| None"' in message else None
+    span = source[0][col - 1 : end_col] if source and end_line == line else ""
+    unset = _from_environment(ctx, span) if '| None"' in message else None
     if category is Category.BROKEN and code in ("arg-type", "union-attr") and unset:
         category = Category.STYLE  # `None` only when the reader has not configured it
         message += (
@@ -1057,9 +1062,12 @@ def _shown_again(ctx: BlockContext, message: str) -> tuple[str, int, str] | None
     )  # fmt: skip
 
 
-def _from_environment(ctx: BlockContext, line: str) -> str | None:
-    """A name the line uses that the block or an earlier one binds at top level to an
+def _from_environment(ctx: BlockContext, span: str) -> str | None:
+    """The name mypy's complaint is about (``span``, where it points: the argument, or the
+    receiver of an attribute) when the block or an earlier one binds it at top level to an
     environment lookup without a default (``DATABASE_URL = os.getenv("DATABASE_URL")``)."""
+    if not span.strip():
+        return None
     sources = [*(p.statement.source for p in ctx.prelude), ctx.block.code]
     for source in sources:
         tree = tree_or_none(source) if "getenv" in source or "environ.get" in source else None
@@ -1074,7 +1082,9 @@ def _from_environment(ctx: BlockContext, line: str) -> str | None:
                 continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, ast.Name) and re.search(rf"\b{target.id}\b", line):
+                if isinstance(target, ast.Name) and re.fullmatch(
+                    rf"{target.id}(?:\.\w+)?", span.strip()
+                ):
                     return target.id
     return None
 
