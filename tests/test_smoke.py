@@ -1701,6 +1701,18 @@ def test_a_fences_file_imports_what_that_file_bound_not_a_later_namesake(
         "print(db_user.hashed_password, schemas.User(email=db_user.email))\n"
     )
     assert _rules_by_block(run_json, _doc(write_doc, fence)) == [[]]
+    # a name a file imports from an earlier one is that file's too
+    again = "# app/main.py\nfrom app.crud import User, db_user\n\nprint(User, db_user)\n"
+    found = _rules_by_block(
+        run_json,
+        _doc(
+            write_doc,
+            fence.replace("models, schemas", "models, schemas\nfrom app.models import User")
+            + "\n\n"
+            + again,
+        ),
+    )
+    assert found == [[]]
     wrong = fence.replace("schemas\n", "schemas\nfrom app.models import BaseModel\n", 1)
     assert _rules_by_block(run_json, _doc(write_doc, wrong)) == [[("broken", "ImportError")]]
     forward = (

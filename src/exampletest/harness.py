@@ -247,23 +247,30 @@ def _fake_module(name: str) -> None:
         sys.meta_path.insert(0, _FAKES)
 
 
-def _document_module(name: str, code: str) -> dict[str, Any] | None:
-    """A module the document writes itself (a block titled ``shapes.py``), from that block's
-    code. Its own block reports what goes wrong in it; if it stops early, what it did not
-    define is a stand-in, so the importing block is not blamed. What stopped it, if
-    anything: (type, message, line)."""
+def _register(name: str, module: types.ModuleType) -> None:
+    """``module`` as ``name`` in ``sys.modules`` and as its package's attribute (a package
+    not installed here gets a stand-in)."""
     parent, _, child = name.rpartition(".")
     if parent and parent not in sys.modules:
         try:
             importlib.import_module(parent)
         except Exception:
             _fake_module(parent)
-    module = types.ModuleType(name)
-    module.__file__ = os.path.join(os.getcwd(), *name.split(".")) + ".py"
-    module.__package__ = parent  # its own relative imports (``from .schemas import ...``)
     sys.modules[name] = module
     if parent:
         setattr(sys.modules[parent], child, module)
+
+
+def _document_module(name: str, code: str) -> dict[str, Any] | None:
+    """A module the document writes itself (a block titled ``shapes.py``), from that block's
+    code. Its own block reports what goes wrong in it; if it stops early, what it did not
+    define is a stand-in, so the importing block is not blamed. What stopped it, if
+    anything: (type, message, line)."""
+    module = types.ModuleType(name)
+    module.__file__ = os.path.join(os.getcwd(), *name.split(".")) + ".py"
+    # its own relative imports (``from .schemas import ...``)
+    module.__package__ = name.rpartition(".")[0]
+    _register(name, module)
     filename = f"<exampletest-module {name}>"
     try:
         with warnings.catch_warnings():
@@ -313,15 +320,7 @@ class _OwnFiles:
         for name, code in self.files:
             alias = types.ModuleType(name)
             alias.__getattr__ = functools.partial(self._lookup, name, code)  # type: ignore[method-assign]
-            parent, _, child = name.rpartition(".")
-            if parent and parent not in sys.modules:
-                try:
-                    importlib.import_module(parent)
-                except Exception:
-                    _fake_module(parent)
-            sys.modules[name] = alias
-            if parent:
-                setattr(sys.modules[parent], child, alias)
+            _register(name, alias)
 
     def _lookup(self, name: str, code: str, attr: str) -> Any:
         if attr.startswith("__"):
@@ -351,8 +350,18 @@ class _OwnFiles:
             try:
                 _await(eval(piece, self.ns))
             finally:
+                # what it bound: new or changed names, and what it imports (an earlier
+                # file's `User` imported again is this file's attribute too)
+                imported = {
+                    (a.asname or a.name).partition(".")[0]
+                    for node in ast.parse(code).body
+                    if isinstance(node, ast.Import | ast.ImportFrom)
+                    for a in node.names
+                }
                 self.bound[name] = {
-                    k: v for k, v in self.ns.items() if k not in before or before[k] is not v
+                    k: v
+                    for k, v in self.ns.items()
+                    if k not in before or before[k] is not v or k in imported
                 }
 
 
