@@ -288,7 +288,7 @@ def _document_module(name: str, code: str) -> dict[str, Any] | None:
             "name": getattr(exc, "name", None) if isinstance(exc, NameError) else None,
             "placeholder": _involves_placeholder(exc),
             "module_not_found": isinstance(exc, ModuleNotFoundError),
-            "needs_config": _needs_config(exc, vars(module)),
+            "environment": _needs_config(exc, vars(module)) or _needs_install(exc),
         }
     return None
 
@@ -976,10 +976,7 @@ def _exception_record(
             and bool(getattr(exc, "filename", None))
         )
         or bool(_MISSING_PATH.search(str(exc))),
-        # The library says which package to install: with any exception class when it names
-        # the command (anyio's LookupError, "pip install anyio[trio]") or a prerequisite.
-        "needs_install": bool(_SAYS_INSTALL.search(str(exc)))
-        or (isinstance(exc, RuntimeError | ImportError) and bool(_NEEDS_INSTALL.search(str(exc)))),
+        "needs_install": _needs_install(exc),
         "needs_input": _needs_input(exc),
         "after_earlier_failure": _uses_failed_prelude(filename, _line_of(exc, filename)),
         "module_frame": _document_frame(exc),
@@ -1396,6 +1393,14 @@ def _needs_input(exc: BaseException) -> bool:
             return True
         chained = chained.__cause__ or chained.__context__
     return False
+
+
+def _needs_install(exc: BaseException) -> bool:
+    """The library says which package to install: with any exception class when it names
+    the command (anyio's LookupError, "pip install anyio[trio]") or a prerequisite."""
+    return bool(_SAYS_INSTALL.search(str(exc))) or (
+        isinstance(exc, RuntimeError | ImportError) and bool(_NEEDS_INSTALL.search(str(exc)))
+    )
 
 
 def _unset_here(exc: BaseException, filename: str) -> bool:

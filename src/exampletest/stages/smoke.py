@@ -293,8 +293,8 @@ def _failed_files(ctx: BlockContext, errors: list[dict[str, Any]]) -> list[Findi
         module = str(error.get("module", ""))
         if error.get("placeholder"):
             continue  # a stand-in exampletest supplied took part: no evidence
-        # a package it imports, not installed; a setting the environment lacks
-        missing = bool(error.get("module_not_found") or error.get("needs_config"))
+        # a package it imports, not installed; a setting or an extra the environment lacks
+        missing = bool(error.get("module_not_found") or error.get("environment"))
         at = next((line for m, line, _ in ctx.symbols.imported_modules if module.startswith(m)), 1)
         out.append(
             _at(
