@@ -159,11 +159,16 @@ def test_a_prewarmed_cache_gives_the_same_findings(tmp_path: Path) -> None:
 def _run_types(tmp_path: Path, code: str, prose: str = "", then: str = "") -> list[dict[str, Any]]:
     """The JSON blocks of a one-block document (``prose`` before the block, ``then`` the code
     of a second block after it) checked by the types stage alone."""
+    second = f"\n```python\n{then}```\n" if then else ""
+    return _types_blocks(tmp_path, f"{prose}```python\n{code}```\n{second}")
+
+
+def _types_blocks(tmp_path: Path, text: str) -> list[dict[str, Any]]:
+    """The JSON blocks of a document of ``text`` checked by the types stage alone."""
     from exampletest.cli import main
 
     doc = tmp_path / "doc.md"
-    second = f"\n```python\n{then}```\n" if then else ""
-    doc.write_text(f"{prose}```python\n{code}```\n{second}", encoding="utf-8")
+    doc.write_text(text, encoding="utf-8")
     report = tmp_path / "r.json"
     args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
     main(["run", *args])
@@ -849,21 +854,14 @@ def test_a_model_listed_in_parts_has_the_members_any_listing_shows(tmp_path: Pat
     below uses both (one reached through `get_job() -> Job`): a member another listing shows
     is a class shown in parts (incomplete, naming that listing), not the reader's error. One
     no listing shows, with mypy's "maybe", stays a typo (broken)."""
-    from exampletest.cli import main
-
-    doc = tmp_path / "doc.md"
-    doc.write_text(
+    blocks = _types_blocks(
+        tmp_path,
         "```python\nclass Job:\n    tool: str = 'a'\n```\n\n"
         "```python\nclass Job:\n    entries: list[int] = []\n\n\n"
         "def get_job() -> Job:\n    return Job()\n```\n\n"
         "```python\nprint(Job.tool, Job.entries)\njob = get_job()\n"
         "print(job.tool, job.entrie)\n```\n",
-        encoding="utf-8",
     )
-    report = tmp_path / "r.json"
-    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
-    main(["run", *args])
-    blocks = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
     found = [(f["line"], f["category"], f["message"].split(" (")[0]) for f in blocks[2]["findings"]]
     assert found == [
         (16, "incomplete", '"type[Job]" has no attribute "tool"'),
@@ -908,10 +906,8 @@ def test_a_member_shown_outside_its_class_is_the_listings_left_out_part(
     ("declare it on both sides": `labels: Mapped[list[Label]] = relationship(...)`), then a
     function using `review.labels`: the listing leaves that member out (incomplete, naming
     the line). A member no block shows (`review.tags`) stays broken."""
-    from exampletest.cli import main
-
-    doc = tmp_path / "doc.md"
-    doc.write_text(
+    blocks = _types_blocks(
+        tmp_path,
         "```python\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
         "class Base(DeclarativeBase):\n    pass\n\n\n"
         "class Review(Base):\n    __tablename__ = 'reviews'\n"
@@ -919,12 +915,7 @@ def test_a_member_shown_outside_its_class_is_the_listings_left_out_part(
         "```python\nlabels: Mapped[list[str]] = relationship(back_populates='reviews')\n```\n\n"
         "```python\ndef names(review: Review) -> list[str]:\n"
         "    return [*review.labels, *review.tags]\n```\n",
-        encoding="utf-8",
     )
-    report = tmp_path / "r.json"
-    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
-    main(["run", *args])
-    blocks = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
     found = [
         (f["category"], f["message"]) for f in blocks[2]["findings"] if f["rule"] == "attr-defined"
     ]
@@ -939,10 +930,8 @@ def test_a_member_shown_outside_its_class_belongs_to_one_class_only(tmp_path: Pa
     """`posts: Mapped[list["Post"]] = relationship()` shown alone ("add this to `User`"),
     then `post.posts`: the member is `User`'s (the one class that lacks it and that its line
     does not name; `Base` is every model's base), so `Post` lacking it is the reader's error."""
-    from exampletest.cli import main
-
-    doc = tmp_path / "doc.md"
-    doc.write_text(
+    blocks = _types_blocks(
+        tmp_path,
         "```python\nfrom sqlalchemy import ForeignKey\n"
         "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n\n\n"
         "class Base(DeclarativeBase):\n    pass\n\n\n"
@@ -953,12 +942,7 @@ def test_a_member_shown_outside_its_class_belongs_to_one_class_only(tmp_path: Pa
         "```python\nposts: Mapped[list['Post']] = relationship()\n```\n\n"
         "```python\ndef count(post: Post, user: User) -> int:\n"
         "    return len(post.posts) + len(user.posts)\n```\n",
-        encoding="utf-8",
     )
-    report = tmp_path / "r.json"
-    args = ["--no-cache", "--no-fix", "--stages", "types", f"--report=json={report}", str(doc)]
-    main(["run", *args])
-    blocks = json.loads(report.read_text(encoding="utf-8"))["documents"][0]["blocks"]
     found = [(f["category"], f["message"].split(" (")[0]) for f in blocks[2]["findings"]]
     assert found == [
         ("broken", '"Post" has no attribute "posts"'),
