@@ -1323,6 +1323,35 @@ def test_a_block_showing_several_files_makes_each_a_module(
     assert report["documents"][0]["blocks"][0]["findings"] == []
 
 
+def test_each_file_of_a_fence_may_open_with_its_own_future_import(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """A fence's later file that starts with ``from __future__ import annotations`` is where
+    that import belongs: the fence runs file by file (before, it was not run at all:
+    incomplete), and ruff's F404 about it is dropped. One placed after the file's own
+    ``import os`` is the file's real SyntaxError. A file no import can name
+    (``# my-script.py``) still runs in its turn (before, it was silently skipped)."""
+    models = "# app/models.py\nfrom dataclasses import dataclass\n\n\n@dataclass\nclass User:\n"
+    models += "    name: str\n\n\n"
+    service = (
+        "# app/service.py\nfrom __future__ import annotations\n\nfrom app.models import User\n"
+    )
+    service += (
+        "\n\ndef make(name: str) -> User:\n    return User(name=name)\n\n\nprint(make('a'))\n"
+    )
+    write_doc("d.md", f"# T\n\n```python\n{models}{service}```\n")
+    assert _rules_by_block(run_json, "d.md") == [[]]
+    misplaced = service.replace("# app/service.py\n", "# app/service.py\nimport os\n")
+    write_doc("d.md", f"# T\n\n```python\n{models}{misplaced}```\n")
+    assert ("broken", "SyntaxError") in _rules_by_block(run_json, "d.md")[0]
+    # one file, a late future import: the block's own mistake
+    found = _one(write_doc, run_json, "x = 1\nfrom __future__ import annotations\n")
+    assert (found["rule"], found["category"]) == ("SyntaxError", "broken")
+    script = "# my-script.py\nfrom app.models import User\n\nprint(User('b').nme)\n"
+    write_doc("d.md", f"# T\n\n```python\n{models}{script}```\n")
+    assert _rules_by_block(run_json, "d.md") == [[("broken", "AttributeError")]]
+
+
 def test_the_code_after_a_marked_failure_still_runs(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
@@ -1445,22 +1474,6 @@ def test_an_error_at_a_def_line_is_not_blamed_on_a_value_its_body_leaves_out(
     code = "import os\n\ndef f(m: os.NoSuchThing = ...) -> None:\n    pass\n"
     found = _one(write_doc, run_json, code)  # (a default the `def` runs: it may be the cause)
     assert (found["rule"], found["category"]) == ("elided", "incomplete")
-
-
-def test_a_block_showing_several_files_each_with_a_future_import_is_incomplete(
-    write_doc: Callable[[str, str], Path], run_json: Any
-) -> None:
-    code = (
-        "# app/models.py\nfrom __future__ import annotations\n\nx = 1\n\n"
-        "# app/main.py\nfrom __future__ import annotations\n\ny = 2\n"
-    )
-    found = _one(write_doc, run_json, code)
-    assert (found["rule"], found["category"], found["line"]) == ("files", "incomplete", 10)
-    assert "several files (`app/models.py`, `app/main.py`)" in found["message"]
-    # one file, a late future import: the block's own mistake
-    code = "x = 1\nfrom __future__ import annotations\n"
-    found = _one(write_doc, run_json, code)
-    assert (found["rule"], found["category"]) == ("SyntaxError", "broken")
 
 
 _NO_TABLES = (

@@ -128,10 +128,9 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         "file_parts": [m for m, _ in ctx.file_parts],
         # the files the block itself shows one after another: its run's imports of them get
         # what the block defines as it runs
+        # ("" for a file no import can name: `# my-script.py`)
         "own_files": [
-            [module, code]
-            for title, code in file_sections(ctx.block.code)
-            if (module := module_of(title)) is not None
+            [module_of(title) or "", code] for title, code in file_sections(ctx.block.code)
         ],
         "expected_exceptions": [list(e) for e in ctx.block.expected_exceptions],
         "shown_outputs": [list(e) for e in ctx.block.shown_outputs],

@@ -668,6 +668,22 @@ def imports_own_file(code: str, line: int) -> bool:
     )
 
 
+def opens_own_file(code: str, line: int) -> bool:
+    """Code line ``line`` is in a ``from __future__`` import at the start of one of the files
+    the block shows one after another: at the start of its file, where it belongs."""
+    for _, section in file_sections(code):
+        tree = tree_or_none(section)
+        for node in tree.body if tree is not None else ():
+            if node.lineno <= line <= (node.end_lineno or node.lineno):
+                return isinstance(node, ast.ImportFrom) and node.module == "__future__"
+            if not (
+                (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+                or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+            ):
+                break  # past the file's docstring and its __future__ imports
+    return False
+
+
 #: A line naming a file at the left margin, as a fence showing several files has them.
 _FILE_LINE = re.compile(r"(?m)^#[ \t]*(?:file(?:name)?:[ \t]*)?[\w./-]+\.py[ \t]*$", re.I)
 

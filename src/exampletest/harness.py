@@ -297,8 +297,8 @@ def _files_alone(files: list[list[str]]) -> dict[str, Any]:
     """Each file a block shows one after another, run as a module of its own, in order (what
     stops one: a name it uses that only an earlier file defines, never imported)."""
     errors = []
-    for name, code in files:
-        error = _document_module(name, code)
+    for at, (name, code) in enumerate(files):
+        error = _document_module(name or f"_exampletest_file_{at}", code)
         if error is not None:
             errors.append({"module": name, **error})
     return {"errors": errors}
@@ -314,10 +314,13 @@ class _OwnFiles:
     and its turn takes what it bound."""
 
     def __init__(self, files: list[list[str]], ns: dict[str, Any]) -> None:
-        self.files = [(str(name), str(code)) for name, code in files]
+        # a file no import can name (`# my-script.py`) still runs in its turn
+        self.files = [(str(name) or f"#{at}", str(code)) for at, (name, code) in enumerate(files)]
         self.ns = ns
         self.bound: dict[str, dict[str, Any]] = {}  # file -> what it bound when it ran
         for name, code in self.files:
+            if name.startswith("#"):
+                continue
             alias = types.ModuleType(name)
             alias.__getattr__ = functools.partial(self._lookup, name, code)  # type: ignore[method-assign]
             _register(name, alias)
@@ -560,7 +563,9 @@ def _run_pass(
     try:
         # Top-level ``await`` is common in docs (they assume a notebook or asyncio REPL).
         source, flags = payload["code"], ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-        if payload.get("session"):
+        for _, part in files.files if files is not None else ():
+            compile(part, filename, "exec", flags=flags, dont_inherit=True)  # each file alone
+        if payload.get("session") or files is not None:  # each piece compiles alone
             source, flags = _late_futures(source, flags)
         code = compile(source, filename, "exec", flags=flags, dont_inherit=True)
     except SyntaxError as exc:

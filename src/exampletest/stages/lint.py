@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from exampletest.context import imports_own_file
+from exampletest.context import imports_own_file, opens_own_file
 from exampletest.model import Block, Category, Finding
 from exampletest.stages import EXCERPT_RULES, NEWER_PYTHON, StageError
 
@@ -136,6 +136,8 @@ def check(
             continue  # about the earlier blocks' imports: theirs to report
         if code == "F811" and imports_own_file(block.code, row):
             continue  # several files checked as one module: apart, nothing is defined twice
+        if code == "F404" and opens_own_file(block.code, row):
+            continue  # at the start of its own file, where it belongs
         fix = item.get("fix") or {}
         results[(block.doc_path, block.index)].append(
             Finding.at(

@@ -16,7 +16,6 @@ from typing import Any
 from exampletest import transcript
 from exampletest.assemble import smoke_payload
 from exampletest.context import (
-    FILE_COMMENT,
     MISSING_IMPORT,
     BlockContext,
     defined_too_late,
@@ -258,7 +257,7 @@ def _unimported_across_files(ctx: BlockContext, errors: list[dict[str, Any]]) ->
             if owner is None or owner[0] is None:
                 continue
             seen.add(use.name)
-            line = ran.get((str(module), use.name))
+            line = ran.get((module or "", use.name))
             imported = re.match(r"\s*(?:from\s+\S+\s+)?import\b", owner[2].source)
             add = owner[2].source.strip() if imported else f"from {owner[0]} import {use.name}"
             how = (
@@ -438,22 +437,6 @@ _REPL = " (as an asyncio REPL runs it: it awaits at top level)"
 #: A database without the table the code queries, and what would have created it.
 _NO_TABLE = re.compile(r"no such table: ([\w.]+)|relation \"?([\w.]+)\"? does not exist")
 
-_LATE_FUTURE = re.compile(r"from __future__ imports must occur at the beginning of the file")
-
-
-def _files_shown(block: Block, line: int | None) -> str | None:
-    """The files a block shows one after another (``# models/user.py`` on a line of its
-    own, then its code, then ``# models/post.py``...), when one of them starts after the
-    block's first line and no later than code line ``line``: their names, for a message."""
-    marks = [
-        (i, m[1])
-        for i, text in enumerate(code_lines(block.code), 1)
-        if (m := FILE_COMMENT.fullmatch(text.strip()))
-    ]
-    if line is None or not any(1 < at <= line for at, _ in marks):
-        return None
-    return ", ".join(f"`{name}`" for _, name in marks[:4])
-
 
 def _awaits_at_top(block: Block) -> bool:
     tree = tree_or_none(block.code)
@@ -518,19 +501,6 @@ def _exception(
                 Category.INCOMPLETE,
                 f"{message}: the block is an excerpt of a function's body (or a loop's), "
                 "so it does not compile on its own",
-            )
-            return
-        files = _files_shown(block, line)
-        if files is not None and _LATE_FUTURE.search(message):
-            yield _at(
-                block,
-                line,
-                "files",
-                Category.INCOMPLETE,
-                f"{message}: the block shows several files ({files}), and this one starts "
-                "with a `from __future__` import; checked as one module, the block does not "
-                "compile, so it was not run (give each file a block of its own)",
-                span=exc,
             )
             return
         when = "compiling the block: it never ran"
