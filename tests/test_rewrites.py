@@ -11,6 +11,7 @@ import textwrap
 import types
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -1733,6 +1734,57 @@ def test_a_renamed_status_constant_gets_the_installed_starlettes_name() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert run(result.code)["code"]() == 422
+
+
+def test_a_template_response_gets_the_request_first(tmp_path: Path) -> None:
+    """ET307: the request moves out of the context to the front, each argument keeping its
+    line; the page renders with the installed Starlette (which dropped the old order)."""
+    from fastapi.testclient import TestClient
+
+    from exampletest.fix import fastapi as fastapi_fix
+
+    code = """\
+    from fastapi import FastAPI, Request
+    from fastapi.templating import Jinja2Templates
+
+    app = FastAPI()
+    templates = Jinja2Templates(directory=TEMPLATES)
+
+
+    @app.get("/")
+    def home(request: Request):
+        return templates.TemplateResponse(
+            "index.html",
+            {
+                "request": request,
+                "title": "Home",
+            },
+            status_code=201,
+        )
+
+
+    @app.get("/about")
+    def about(request: Request):
+        return templates.TemplateResponse("index.html", {"request": request})
+    """
+    result = fix(fastapi_fix.rewrite, code)
+    assert result.applied == ("ET307",)
+    assert changed_lines(textwrap.dedent(code), result.code) == [
+        "+        request,",
+        '-            "request": request,',
+        '-    return templates.TemplateResponse("index.html", {"request": request})',
+        '+    return templates.TemplateResponse(request, "index.html")',
+    ]
+    (tmp_path / "index.html").write_text("<h1>{{ title }}</h1>{{ request.url.path }}")
+    client = TestClient(run(result.code, TEMPLATES=str(tmp_path))["app"])
+    home = client.get("/")
+    assert (home.status_code, home.text) == (201, "<h1>Home</h1>/")
+    assert client.get("/about").text == "<h1></h1>/about"
+    # a context the rewrite cannot read stays as it is, with a note
+    kept = fix(
+        fastapi_fix.rewrite, 'def page(t, ctx):\n    return t.TemplateResponse("a.html", ctx)\n'
+    )
+    assert kept.applied == () and any("no literal context" in n for n in kept.notes)
 
 
 @pytest.mark.parametrize(

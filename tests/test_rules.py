@@ -564,6 +564,22 @@ CASES: list[tuple[str, str, Category, str]] = [
         """,
     ),
     (
+        "ET307",
+        """
+        from fastapi.templating import Jinja2Templates
+        templates = Jinja2Templates(directory="templates")
+        def home(request):
+            return templates.TemplateResponse("index.html", {"request": request})
+        """,
+        Category.BROKEN,  # the installed Starlette (1.x) no longer takes the old order
+        """
+        from fastapi.templating import Jinja2Templates
+        templates = Jinja2Templates(directory="templates")
+        def home(request):
+            return templates.TemplateResponse(request, "index.html", {"x": 1})
+        """,
+    ),
+    (
         "ET401",
         """
         import jwt
@@ -937,6 +953,8 @@ def test_broken_fixtures_really_fail_here(case: tuple[str, str, Category, str]) 
         if rule == "ET206"
         else "\nimport asyncio, fastapi\nasyncio.run(test_root(fastapi.FastAPI()))\n"
         if rule == "ET305"
+        else "\nfrom starlette.requests import Request\nhome(Request({'type': 'http'}))\n"
+        if rule == "ET307"
         else ""
     )
     with warnings.catch_warnings():

@@ -753,7 +753,7 @@ _GROUP_EVIDENCE = {
     "pydantic": re.compile(r"^ET1\d\d$|^Pydantic|pydantic|^Missing named argument", re.I),
     "sqlalchemy": re.compile(r"^ET2(?!04)\d\d$|sqlalchemy", re.I),
     "models": re.compile(r"^ET204$|`declarative_base\(\)`"),
-    "fastapi": re.compile(r"^ET30[136]$|^FAST002$|^StarletteDeprecationWarning$"),
+    "fastapi": re.compile(r"^ET30[1367]$|^FAST002$|^StarletteDeprecationWarning$"),
     "stdlib": re.compile(
         r"^ET(40\d|5\d\d)$|^DTZ00[34]$|utcnow|utcfromtimestamp|no attribute .?coroutine"
         r"|return type of an? (?:async )?generator function"

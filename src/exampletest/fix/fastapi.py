@@ -7,6 +7,11 @@ arguments; anything else stays a suggestion.
 
 ET306: ``status.HTTP_422_UNPROCESSABLE_ENTITY`` -> the name the installed Starlette gives it.
 
+ET307: ``templates.TemplateResponse("page.html", {"request": request, "x": x})`` ->
+``templates.TemplateResponse(request, "page.html", {"x": x})`` (Starlette puts the request in the
+context itself). Only a literal context with a ``"request"`` entry; anything else stays a
+suggestion.
+
 ET303: ``db: Session = Depends(get_db)`` -> ``db: Annotated[Session, Depends(get_db)]``, and
 ``q: str = Query(None, max_length=5)`` -> ``q: Annotated[str, Query(max_length=5)] = None``
 (the default moves out of the marker; ``Query(...)`` is required: no default). Only annotated
@@ -296,10 +301,64 @@ def _status(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Mo
     return wrapper.visit(_RenamedStatus(edit))
 
 
+class _RequestFirst(PassTransformer):
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        func = updated_node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "TemplateResponse"):
+            return updated_node
+        args = list(updated_node.args)
+        if not args or args[0].keyword is not None:
+            return updated_node
+        if not isinstance(args[0].value, cst.SimpleString | cst.FormattedString):
+            return updated_node
+        at = next(
+            (
+                i
+                for i, a in enumerate(args)
+                if a.keyword is not None and a.keyword.value == "context"
+            ),
+            1 if len(args) > 1 and args[1].keyword is None else None,
+        )
+        context = args[at].value if at is not None else None
+        entry = next(
+            (
+                e
+                for e in (context.elements if isinstance(context, cst.Dict) else ())
+                if isinstance(e, cst.DictElement)
+                and isinstance(e.key, cst.SimpleString)
+                and e.key.raw_value == "request"
+            ),
+            None,
+        )
+        if at is None or entry is None or not isinstance(context, cst.Dict):
+            self.note("ET307", original_node, "no literal context with a `request` entry")
+            return updated_node
+        # each argument keeps the place (and the commas, the line breaks) it had
+        rest = [e for e in context.elements if e is not entry]
+        if rest and context.elements[-1] is entry:
+            rest[-1] = rest[-1].with_changes(comma=entry.comma)
+        out = [args[0].with_changes(value=entry.value), args[0]]
+        keep = bool(rest) or any(a.keyword is None for a in args[at + 1 :])  # a status code
+        for i, arg in enumerate(args[1:], 1):
+            if i != at:
+                out.append(arg)
+            elif keep:
+                out.append(arg.with_changes(value=context.with_changes(elements=rest)))
+        if not keep and at == len(args) - 1:  # the context went: the new last takes its comma
+            out[-1] = out[-1].with_changes(comma=args[at].comma)
+        self.edit.applied.add("ET307")
+        return updated_node.with_changes(args=out)
+
+
+def _request_first(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
+    return wrapper.visit(_RequestFirst(edit))
+
+
 PASSES: tuple[Pass, ...] = (
     Pass(("ET301",), _lifespan, (".on_event(",)),
     Pass(("ET303", "FAST002"), _annotated, tuple(f"{name}(" for name in (*DEPENDS, *PARAMS))),
     Pass(("ET306", "StarletteDeprecationWarning"), _status, ("status.HTTP_",)),
+    Pass(("ET307",), _request_first, (".TemplateResponse(",)),
 )
 
 

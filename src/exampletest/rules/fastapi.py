@@ -1,11 +1,13 @@
-"""FastAPI idioms the current release replaced (ET301-ET306).
+"""FastAPI idioms the current release replaced (ET301-ET307).
 
 Facts checked on FastAPI 0.165: ``on_event`` warns DeprecationWarning (lifespan exists since
 0.93), ``Query(regex=)`` warns FastAPIDeprecationWarning (``pattern=`` since 0.100),
 ``ORJSONResponse``/``UJSONResponse`` are ``@deprecated`` since 0.131. ``Annotated`` dependencies
 are supported since 0.95. httpx 0.28 (the client FastAPI's async tests use) removed
 ``AsyncClient(app=...)``: ``transport=ASGITransport(app=app)``. Starlette 0.48 renamed some
-status constants after RFC 9110 (the old names warn when read).
+status constants after RFC 9110 (the old names warn when read). Starlette 0.29 deprecated
+``TemplateResponse(name, {"request": request})`` for ``TemplateResponse(request, name)``; 1.0
+removed it.
 """
 
 from __future__ import annotations
@@ -273,3 +275,60 @@ def renamed_statuses() -> dict[str, str]:
                 and isinstance(v.value, str)
             }
     return {}
+
+
+@rule(
+    "ET307",
+    "TemplateResponse with the template's name first",
+    STALE,
+    "starlette",
+    ">=0.29",
+    'templates.TemplateResponse(request, "page.html", {...})',
+    modules=("starlette", "fastapi"),
+)
+def template_response(ctx: Context) -> Iterator[Hit]:
+    """``templates.TemplateResponse("index.html", {"request": request})``: the request goes
+    first since Starlette 0.29 (the old order warned); the installed Starlette's own
+    signature says whether it still takes the old one at all."""
+    imported = ctx.imports("fastapi.templating", "starlette.templating")
+    for call in ctx.calls():
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "TemplateResponse"):
+            continue
+        first = call.args[0] if call.args else keyword(call, "name")
+        if not (
+            isinstance(first, ast.Constant | ast.JoinedStr)
+            and (not isinstance(first, ast.Constant) or isinstance(first.value, str))
+            and keyword(call, "request") is None
+        ):
+            continue
+        removed = not _takes_name_first()
+        message = (
+            "`TemplateResponse(name, context)` "
+            + ("no longer exists in the installed Starlette (removed in 1.0)" if removed
+               else "is deprecated in Starlette (DeprecationWarning since 0.29)")
+            + ": pass the request first, `TemplateResponse(request, name, context)`"
+        )  # fmt: skip
+        yield Hit(
+            first,  # where mypy, too, says the first argument is no request
+            message + ("" if imported else TEXTUAL_NOTE),
+            suggestion='templates.TemplateResponse(request, "page.html", {...})',
+            category=Category.BROKEN if removed else None,
+        )
+
+
+@functools.cache
+def _takes_name_first() -> bool:
+    """Whether the installed ``Jinja2Templates.TemplateResponse`` still accepts the old
+    argument order (``*args``, as 0.29-0.52 had), read from its source (parsed, not
+    imported); True when there is none to read."""
+    spec = importlib.util.find_spec("starlette")
+    folders = spec.submodule_search_locations if spec is not None else None
+    try:
+        tree = parse_code(Path(next(iter(folders or ())), "templating.py").read_text("utf-8"))
+    except (OSError, StopIteration, SyntaxError, ValueError):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "TemplateResponse":
+            return node.args.vararg is not None or len(node.args.args) < 2
+    return True
