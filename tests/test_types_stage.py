@@ -973,3 +973,33 @@ def test_a_value_from_an_unset_environment_variable_and_a_replaced_method_are_st
         (20, "arg-type", "broken"),
         (24, "arg-type", "broken"),  # a getenv name on the line, another value's `None`
     ]
+
+
+def test_a_name_earlier_blocks_bind_to_different_objects_may_mean_another(
+    tmp_path: Path,
+) -> None:
+    """`with Session(engine) as session`, then `async with AsyncSession(engine) as session`:
+    a later block's sync `session.execute(...).scalars()` means the first, so mypy's error
+    about the last is incomplete and says which lines bind it. Bound twice by the same
+    callable, the error stays broken."""
+    models = (
+        "from sqlalchemy import create_engine, select\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\n"
+        "from sqlalchemy.orm import Session\n\n"
+        "engine = create_engine('sqlite://')\naengine = create_async_engine('sqlite://')\n"
+    )
+    sessions = (
+        "with Session(engine) as session:\n    pass\n\n"
+        "async with AsyncSession(aengine) as session:\n    pass\n"
+    )
+    use = "rows = session.execute(select(1)).scalars().all()\n"
+    text = "".join(f"```python\n{c}```\n\n" for c in (models, sessions, use))
+    (found,) = _types_blocks(tmp_path, text)[2]["findings"]
+    assert (found["rule"], found["category"]) == ("attr-defined", "incomplete")
+    assert "bound on lines 11, 14 to different objects" in found["message"]
+    same = sessions.replace("Session(engine)", "AsyncSession(aengine)").replace(
+        "with", "async with"
+    )
+    text = "".join(f"```python\n{c}```\n\n" for c in (models, same, use))
+    (found,) = _types_blocks(tmp_path, text)[2]["findings"]
+    assert (found["rule"], found["category"]) == ("attr-defined", "broken")

@@ -41,6 +41,7 @@ from exampletest.nameindex import (
     is_importable,
 )
 from exampletest.relative import relative_module
+from exampletest.rules.fastapi import DEPENDS, PARAMS
 from exampletest.symbols import (
     BUILTINS,
     Statement,
@@ -135,6 +136,11 @@ class BlockContext:
     #: (``# app/service.py`` under ``# app/models.py``): (module, document line naming the
     #: file). Nothing runs such a file on its own but an import of it.
     file_parts: tuple[tuple[str, int], ...] = ()
+    #: Names the block takes from earlier blocks that bind them more than once, made by
+    #: different callables (``with Session(engine) as session``, then ``async with
+    #: AsyncSession(engine) as session``): (name, the document lines binding it). The block
+    #: is checked with the last; it may mean another.
+    rebound: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -266,6 +272,10 @@ def _analyze_document(
     creates = any(_CREATES_TABLES.search(b.code) for b in blocks)
     if declared or creates:
         out = [dataclasses.replace(c, tables=declared, creates_tables=creates) for c in out]
+    out = [
+        dataclasses.replace(c, rebound=again) if (again := _rebound(c, earlier, by_index)) else c
+        for c in out
+    ]
     loose = _loose_owners(blocks)
     if loose:
         out = [dataclasses.replace(c, loose_members=loose) for c in out]
@@ -282,6 +292,43 @@ def _analyze_document(
         for c in out
     ]
     return _with_exports(list(reversed(list(_with_later_definitions(reversed(out))))))
+
+
+def _rebound(
+    ctx: BlockContext, earlier: Sequence[tuple[int, Statement]], by_index: Mapping[int, Block]
+) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """See ``BlockContext.rebound``."""
+    out = []
+    for name in sorted({n for p in ctx.prelude for n in p.statement.binds}):
+        made = [
+            (by_index[i].doc_line(s.line), maker)
+            for i, s in earlier
+            if i < ctx.block.index and name in s.binds and (maker := _maker(s.source, name))
+        ]
+        if len({maker for _, maker in made}) > 1:
+            out.append((name, tuple(line for line, _ in made)))
+    return tuple(out)
+
+
+def _maker(source: str, name: str) -> str | None:
+    """The callable whose call a statement binds ``name`` to (``x = Session(engine)``, ``with
+    Session(engine) as x``): ``Session``."""
+    tree = tree_or_none(source)
+    for node in ast.walk(tree) if tree is not None else ():
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            value = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            value = node.value if node.target.id == name else None
+        elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):
+            value = node.context_expr if node.optional_vars.id == name else None
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call):
+            return ast.unparse(value.func)
+    return None
 
 
 #: What only a class body declares: an ORM column or relationship, a model's field.
@@ -1741,6 +1788,31 @@ def _table_bases(code: str) -> frozenset[str]:
     )
 
 
+def _as_marker(name: str, code: str) -> bool:
+    """Whether every use of ``name`` is a call where FastAPI's markers go: a parameter's
+    default or inside a subscript (``Annotated[int, Path(gt=0)]``). ``Path(__file__).parent``
+    or ``p: Path`` is another ``Path`` (pathlib's)."""
+    tree = tree_or_none(code)
+    if tree is None:
+        return True
+    placed = {
+        id(d)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.arguments)
+        for d in (*node.defaults, *node.kw_defaults)
+        if d is not None
+    }
+    inside = {
+        id(n) for node in ast.walk(tree) if isinstance(node, ast.Subscript) for n in ast.walk(node)
+    }
+    calls = {id(n.func): id(n) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return all(
+        id(n) in calls and (calls[id(n)] in placed or calls[id(n)] in inside)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and n.id == name
+    )
+
+
 def _fits(sug: Suggestion, name: str, code: str) -> bool:
     """Whether the standard library's object can be the ``name`` the block uses: every
     attribute the block reads from it exists, and every call passes keywords it takes.
@@ -1750,6 +1822,8 @@ def _fits(sug: Suggestion, name: str, code: str) -> bool:
     calls: ``table.insert()`` is the reader's Table, not ``sqlalchemy.table``."""
     if sug.kind == "function" and _only_attributes_read(code, name):
         return False
+    if sug.module.partition(".")[0] == "fastapi" and sug.name in (*PARAMS, *DEPENDS):
+        return _as_marker(name, code)
     if not _stdlib(sug.module):
         return True
     try:

@@ -18,6 +18,7 @@ from exampletest.assemble import smoke_payload
 from exampletest.context import (
     MISSING_IMPORT,
     BlockContext,
+    Provided,
     defined_too_late,
     file_sections,
     module_of,
@@ -356,6 +357,13 @@ def _importable(ctx: BlockContext) -> set[str]:
         if m
     }
     return imports | {name for name in ctx.missing if defined_too_late(ctx.symbols, name)}
+
+
+def _guess_on(ctx: BlockContext, line: int | None) -> Provided | None:
+    """The import exampletest guessed (not one a later block has) for a name code line
+    ``line`` uses: a failure there may be the guess's."""
+    used = {u.name for u in ctx.symbols.free if u.line == line}
+    return next((p for p in ctx.provided if p.guessed and not p.later and p.name in used), None)
 
 
 def _uses_provided(ctx: BlockContext, line: int | None) -> bool:
@@ -728,6 +736,17 @@ def _exception(
     elif (elsewhere := _refers_elsewhere(ctx, message)) is not None:
         rule, why = elsewhere
         yield _at(block, line, rule, Category.INCOMPLETE, f"{message}: {why}", span=exc)
+    elif supplied and (guess := _guess_on(ctx, line)) is not None:
+        yield _at(
+            block,
+            line,
+            kind,
+            Category.INCOMPLETE,
+            f"{message} (raised while {when}, on a line that uses `{guess.name}`: said of "
+            f"`{guess.statement}`, exampletest's guess for it; the author may mean another "
+            f"`{guess.name}`)",
+            span=exc,
+        )
     else:
         yield _at(block, line, kind, Category.BROKEN, f"{message} (raised while {when})", span=exc)
 

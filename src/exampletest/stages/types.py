@@ -941,7 +941,15 @@ def _to_finding(
         )
     earlier = _earlier_definition(ctx, lines, line, col, end_line, end_col)
     in_part = shown is not None and again is None and category is Category.INCOMPLETE
-    if (category is Category.BROKEN or in_part) and earlier is not None:
+    rebound = dict(ctx.rebound).get(earlier[0]) if earlier is not None else None
+    if category is Category.BROKEN and earlier is not None and rebound:
+        category = Category.INCOMPLETE
+        where = ", ".join(map(str, rebound))
+        message += (
+            f" (`{earlier[0]}` here is an earlier block's, bound on lines {where} to different "
+            f"objects: checked with the last, line {earlier[1]}; the block may mean another)"
+        )
+    elif (category is Category.BROKEN or in_part) and earlier is not None:
         message += f" (`{earlier[0]}` here is an earlier block's: line {earlier[1]})"
     made = _runtime_class(ctx, message) if code in ("valid-type", "misc") else None
     if made is not None:  # it runs: mypy cannot follow a class a function makes
