@@ -815,6 +815,34 @@ def test_a_test_frameworks_name_is_guessed_only_for_test_code(index: NameIndex) 
     ctxs = _contexts(f"```python\n{route}```\n\n```python\n{tests}```\n", index)
     assert [_rules_of(f) for f in ctxs[0].findings] == [(UNDEFINED, "Item")]
 
+    # the framework itself by its own name, and a mock's names where the code mocks
+    check = "if not docker_available:\n    pytest.fail('Docker is required')\n"
+    mocks = "mock_llm.ainvoke = AsyncMock(return_value=1)\nmock_llm.ainvoke.assert_called()\n"
+    first, second = _contexts(f"```python\n{check}```\n\n```python\n{mocks}```\n", index)
+    assert _suggested(first)["pytest"] == "import pytest"
+    assert _suggested(second)["AsyncMock"] == "from unittest.mock import AsyncMock"
+
+
+def test_a_submodule_read_as_a_module_is_its_packages_when_it_has_what_is_read(
+    index: NameIndex,
+) -> None:
+    """`@event.listens_for(...)` in a SQLAlchemy document: `from sqlalchemy import event`,
+    the one module named `event` that has `listens_for`. `engine.sync_engine` is the reader's
+    engine (`sqlalchemy.engine` has no `sync_engine`), so it stays a fragment's name; so do
+    FastAPI's `Path` where the code reads `Path(__file__).parent`."""
+    code = (
+        "from sqlalchemy import select\n\n\n@event.listens_for(engine.sync_engine, 'connect')\n"
+        "def pragma(conn, _):\n    conn.execute(select(1))\n\n\n"
+        "ROOT = Path(__file__).parent\n"
+    )
+    [ctx] = _contexts(
+        f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{code}```\n", index
+    )[1:]
+    found = _suggested(ctx)
+    assert found["event"] == "from sqlalchemy import event"
+    assert found["Path"] == "from pathlib import Path"
+    assert (UNDEFINED, "engine") in _rules(ctx)
+
 
 def test_the_readers_project_package_is_not_their_app_instance(index: NameIndex) -> None:
     """`app.include_router` reads what the `app` package never showed: the FastAPI app. A

@@ -1610,6 +1610,9 @@ class _Resolver:
         as_module = any(u.attribute for u in symbols.free if u.name == name)
         first = self.index.lookup(name, self.prefer)
         if first is None:
+            sub = self._submodule(name, symbols, code) if as_module else None
+            if sub is not None:
+                return sub
             if as_module and name in self.tops and self._project_member(name, symbols, code):
                 # `cattrs.Converter()` where the document imports `from cattrs.gen import ...`
                 # and cattrs is not installed here (the index knows only what is).
@@ -1657,7 +1660,16 @@ class _Resolver:
                 and not (sug.module.partition(".")[0] == "pydantic" and name in self.table_bases)
             ):
                 return sug
-        return None
+        return self._submodule(name, symbols, code) if as_module else None
+
+    def _submodule(self, name: str, symbols: Symbols, code: str) -> Suggestion | None:
+        """``event.listens_for(...)``: ``from sqlalchemy import event``, in a document that
+        uses that package (see ``NameIndex.submodule``)."""
+        read = set(re.findall(rf"(?<![\w.]){re.escape(name)}\.(\w+)", code))
+        sub = self.index.submodule(name, read)
+        if sub is None or not (sub.module.partition(".")[0] in self.tops or _stdlib(sub.module)):
+            return None
+        return sub if self._test_code_for(sub, symbols, code) else None
 
     def _same_family(self, sug: Suggestion, name: str, symbols: Symbols) -> bool:
         """A module guessed for ``jwt`` must also have the block's other missing name of its
@@ -1700,8 +1712,8 @@ class _Resolver:
         imports the framework itself: a route's `Item` is the reader's model, though the
         document's tests import pytest."""
         top = sug.module.partition(".")[0]
-        if top not in _TEST_FRAMEWORKS:
-            return True
+        if top not in _TEST_FRAMEWORKS or (sug.name is None and sug.alias is None):
+            return True  # (`pytest.fail(...)`: the framework itself, by its own name)
         own = {m.partition(".")[0] for m, _, _ in symbols.imported_modules}
         return top in own or _TEST_CODE.search(code) is not None
 
@@ -1746,7 +1758,9 @@ _TEST_PARTS = frozenset({"test", "tests", "testing"})
 #: Modules that only re-export what their package now has at the top: never a guess.
 _LEGACY_MODULES = frozenset({"sqlalchemy.future"})
 _TEST_FRAMEWORKS = frozenset({"pytest", "_pytest", "unittest", "hypothesis", "nose", "doctest"})
-_TEST_CODE = re.compile(r"^\s*(?:async\s+)?def test_|@pytest\.|^\s*class Test", re.M)
+_TEST_CODE = re.compile(
+    r"^\s*(?:async\s+)?def test_|@pytest\.|^\s*class Test|\.return_value\b|\.assert_called", re.M
+)
 #: Public modules deeper than two levels that examples import from by name (most deep
 #: modules are internals: ``sqlalchemy.sql.functions.user`` is no fragment's ``user``).
 _PUBLIC_DEEP = frozenset(
@@ -1789,28 +1803,25 @@ def _table_bases(code: str) -> frozenset[str]:
 
 
 def _as_marker(name: str, code: str) -> bool:
-    """Whether every use of ``name`` is a call where FastAPI's markers go: a parameter's
-    default or inside a subscript (``Annotated[int, Path(gt=0)]``). ``Path(__file__).parent``
-    or ``p: Path`` is another ``Path`` (pathlib's)."""
+    """Whether ``name`` is used as FastAPI's markers are: always called, and what the call
+    gives never used as an object (``Path(__file__).parent``, ``Path(root) / "x"``) nor the
+    name as a type (``p: Path``): those are another ``Path`` (pathlib's)."""
     tree = tree_or_none(code)
     if tree is None:
         return True
-    placed = {
-        id(d)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.arguments)
-        for d in (*node.defaults, *node.kw_defaults)
-        if d is not None
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    used = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | {
+        id(side) for n in ast.walk(tree) if isinstance(n, ast.BinOp) for side in (n.left, n.right)
     }
-    inside = {
-        id(n) for node in ast.walk(tree) if isinstance(node, ast.Subscript) for n in ast.walk(node)
-    }
-    calls = {id(n.func): id(n) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     return all(
-        id(n) in calls and (calls[id(n)] in placed or calls[id(n)] in inside)
+        id(n) in called
         for n in ast.walk(tree)
         if isinstance(n, ast.Name) and n.id == name
-    )
+    ) and not any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name
+        and id(n) in used
+        for n in ast.walk(tree)
+    )  # fmt: skip
 
 
 def _fits(sug: Suggestion, name: str, code: str) -> bool:

@@ -443,6 +443,20 @@ class NameIndex:
             return Suggestion(module, None, None, "module")
         return Suggestion(module, name, None, _KIND_CODES[best[1]])
 
+    def submodule(self, name: str, attributes: Iterable[str]) -> Suggestion | None:
+        """``from sqlalchemy import event`` for ``event.listens_for(...)``: the one public
+        module named ``name`` inside a package that exports every attribute the code reads of
+        it (``engine.sync_engine`` is the reader's engine: ``sqlalchemy.engine`` has none)."""
+        wanted = set(attributes)
+        found = [
+            Suggestion(parent, name, None, "module")
+            for module in self._modules
+            for parent, _, last in [module.rpartition(".")]
+            if wanted and parent and last == name and not _private_path(module)
+            and all(any(c.module == module for c in self.candidates(a)) for a in wanted)
+        ]  # fmt: skip
+        return found[0] if len(found) == 1 else None
+
     def candidates(self, name: str) -> list[Suggestion]:
         """Every known import of ``name``, best first (for messages that list alternatives)."""
         out = []
@@ -810,6 +824,10 @@ def _reexports(source: str) -> set[str]:
         if before[1:] == name and not (before[0].isalnum() or before[0] in "_."):
             out.add(name)
     return out
+
+
+def _private_path(module: str) -> bool:
+    return any(part.startswith("_") for part in module.split("."))
 
 
 def _private(module: str) -> bool:
