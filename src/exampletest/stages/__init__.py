@@ -26,6 +26,9 @@ class StageError(RuntimeError):
 #: ruff's word) or a standard-library name (the run's and mypy's). The block is valid there, so
 #: it is the environment's problem, not the document's.
 NEWER_PYTHON = "newer-python"
+#: Said of a finding that comes of an import exampletest guessed for a missing name (the
+#: author may mean another): once a fix writes that import in, it is the code's own.
+GUESS = "exampletest's guess"
 
 #: Standard-library names by the Python version that added them (3.11 and later): an example
 #: written for a newer Python fails to import them here (the run's ImportError, mypy's

@@ -27,7 +27,7 @@ from exampletest.model import Block, Category, Finding
 from exampletest.nameindex import distribution_for, installed_module, is_importable
 from exampletest.pool import Job, WorkerPool
 from exampletest.sandbox import Contained, Limits
-from exampletest.stages import EXCERPT, NEWER_PYTHON, newer_stdlib
+from exampletest.stages import EXCERPT, GUESS, NEWER_PYTHON, newer_stdlib
 from exampletest.symbols import analyze, code_lines, tree_or_none
 from exampletest.verdict import subjects
 
@@ -743,7 +743,7 @@ def _exception(
             kind,
             Category.INCOMPLETE,
             f"{message} (raised while {when}, on a line that uses `{guess.name}`: said of "
-            f"`{guess.statement}`, exampletest's guess for it; the author may mean another "
+            f"`{guess.statement}`, {GUESS} for it; the author may mean another "
             f"`{guess.name}`)",
             span=exc,
         )

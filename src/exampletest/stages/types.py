@@ -30,7 +30,7 @@ from exampletest.context import BlockContext, imports_own_file
 from exampletest.model import Category, Finding, Key
 from exampletest.nameindex import is_importable
 from exampletest.sandbox import SAFE_PATH
-from exampletest.stages import EXCERPT, StageError, newer_stdlib
+from exampletest.stages import EXCERPT, GUESS, StageError, newer_stdlib
 from exampletest.symbols import analyze, code_lines, parse_code, parse_tree, tree_or_none
 
 #: mypy error codes that are not about the example being wrong.
@@ -888,7 +888,7 @@ def _to_finding(
         guess = None  # a later block's import, used as it is, is what the block means
     if category is Category.BROKEN and guess is not None:
         category = Category.INCOMPLETE  # the block misses the import: its own finding says so
-        whose = "the import a later block has" if guess.later else "exampletest's guess"
+        whose = "the import a later block has" if guess.later else GUESS
         message += (
             f" (said of `{guess.statement}`, {whose} for the missing `{guess.name}`: the "
             f"author may mean another `{guess.name}`)"
