@@ -1789,3 +1789,41 @@ def test_a_failure_on_a_line_using_a_guessed_import_is_said_of_the_guess(
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
     (found,) = report["documents"][0]["blocks"][1]["findings"]
     assert (found["category"], found["suggestion"]) == ("incomplete", "from pathlib import Path")
+
+
+def test_a_relative_import_of_the_documents_own_module_gets_that_module(
+    write_doc: Callable[[str, str], Path], run_json: Any
+) -> None:
+    """`from .database import Base` in a block titled `app/models.py` (or in that file of a
+    fence showing several), `from . import crud` in `app/main.py`, `from ..schemas import
+    Item` in `app/api/routes.py`: the document's own modules, run as written (before, each
+    was a stand-in: env, and what the block did with them unchecked). A relative import of a
+    module the document never shows stays a stand-in."""
+    schemas = "# app/schemas.py\nfrom pydantic import BaseModel\n\n\nclass Item(BaseModel):\n"
+    schemas += "    name: str\n"
+    crud = "# app/crud.py\nfrom . import schemas\n\n\ndef make(name: str) -> schemas.Item:\n"
+    crud += "    return schemas.Item(name=name)\n"
+    main = "# app/main.py\nfrom . import crud\nfrom .config import settings\n\n"
+    main += "print(settings)\nprint(crud.make('a').nme)\n"
+    routes = "# app/api/routes.py\nfrom ..crud import make\n\nprint(make('b').name)\n"
+    text = "# T\n\n" + "".join(f"```python\n{c}```\n\n" for c in (schemas, crud, main, routes))
+    write_doc("d.md", text)
+    assert _rules_by_block(run_json, "d.md") == [
+        [],
+        [],
+        [("env", "ET003"), ("broken", "AttributeError")],
+        [],
+    ]
+    fence = (
+        "# app/database.py\nfrom sqlalchemy.orm import DeclarativeBase\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        "# app/models.py\nfrom sqlalchemy.orm import Mapped, mapped_column\n\n"
+        "from .database import Base\n\n\nclass User(Base):\n    __tablename__ = 'users'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n\n\n"
+        "print(User.__tablename__.uper())\n"
+    )
+    write_doc("d.md", f"# T\n\n```python\n{fence}```\n")
+    _code, report = run_json("--no-cache", "--no-fix", "d.md")
+    [block] = report["documents"][0]["blocks"]
+    # no stand-in, and the file's import of `Base` is no redefinition (mypy's no-redef)
+    assert [(f["category"], f["rule"]) for f in block["findings"]] == [("broken", "AttributeError")]

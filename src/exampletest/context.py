@@ -136,6 +136,10 @@ class BlockContext:
     #: (``# app/service.py`` under ``# app/models.py``): (module, document line naming the
     #: file). Nothing runs such a file on its own but an import of it.
     file_parts: tuple[tuple[str, int], ...] = ()
+    #: The block's relative imports of the document's own modules: (the stand-in name the
+    #: import resolves to, the document's module it means). ``from .database import Base`` in
+    #: a block titled ``app/models.py`` gets the document's ``app/database.py``.
+    relative_modules: tuple[tuple[str, str], ...] = ()
     #: Names the block takes from earlier blocks that bind them more than once, made by
     #: different callables (``with Session(engine) as session``, then ``async with
     #: AsyncSession(engine) as session``): (name, the document lines binding it). The block
@@ -707,9 +711,15 @@ def imports_own_file(code: str, line: int) -> bool:
     imports again is no redefinition in the files apart."""
     sections = frozenset(m for title, _ in file_sections(code) if (m := module_of(title)))
     tree = tree_or_none(code) if sections else None
+
+    def target(node: ast.ImportFrom) -> str | None:  # (`from .database import Base`)
+        if not node.level:
+            return node.module
+        return _relative_target(_file_at(code, node.lineno), node.level, node.module or "")
+
     return tree is not None and any(
         isinstance(node, ast.ImportFrom)
-        and node.module in sections
+        and target(node) in sections
         and node.lineno <= line <= (node.end_lineno or node.lineno)
         for node in tree.body
     )
@@ -1548,8 +1558,16 @@ def _block_context(
             if dependent is not None:
                 findings.append(dependent)
                 told.add(top)
+    aliases: list[tuple[str, str]] = []
     for level, module, line, col in symbols.relative_imports:
         fake = relative_module(level, module)
+        target = _relative_target(_module_at(block, line, own_modules), level, module)
+        if target is not None and _own_modules(target, modules):
+            # `from .database import Base` in `app/models.py`: the document's `app/database.py`
+            mine = [m for m in _own_modules(target, modules) if m not in own_modules]
+            written.update((m, modules[m].code) for m in mine)
+            aliases.append((fake, target))
+            continue
         if fake in missing_modules:
             continue
         missing_modules.append(fake)
@@ -1576,7 +1594,34 @@ def _block_context(
         findings=tuple(findings),
         doc_modules=_with_dependencies(written, modules),
         altered=tuple(sorted(altered)),
+        relative_modules=tuple(aliases),
     )
+
+
+def _module_at(block: Block, line: int, own_modules: tuple[str, ...]) -> str | None:
+    """The document's module that code line ``line`` of the block is in: its file, in a fence
+    showing several, or the one module the block is."""
+    if not file_sections(block.code):
+        return own_modules[0] if len(own_modules) == 1 else None
+    return _file_at(block.code, line)
+
+
+def _file_at(code: str, line: int) -> str | None:
+    """The module of the file that code line ``line`` is in, of a fence showing several."""
+    starts = [(len(part) - len(part.lstrip("\n")), title) for title, part in file_sections(code)]
+    return next((module_of(t) for start, t in reversed(starts) if start < line), None)
+
+
+def _relative_target(module: str | None, level: int, name: str) -> str | None:
+    """What ``from <level dots><name> import`` in module ``module`` imports: ``.database``
+    in ``app.models`` is ``app.database``; None past the top."""
+    if module is None:
+        return None
+    package = module.split(".")[:-1]
+    if level - 1 > len(package):
+        return None
+    base = package[: len(package) - (level - 1)]
+    return ".".join([*base, name] if name else base) or None
 
 
 @functools.lru_cache(maxsize=4096)

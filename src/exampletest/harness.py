@@ -169,6 +169,7 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
         error = _document_module(name, code)
         if error is not None and name in parts:  # a fence's file: nothing else reports it
             failed.append({"module": name, **error})
+    _relative_modules(payload)
     own = payload.get("own_files") or []
     alone = _in_fork(functools.partial(_files_alone, own)) if len(own) > 1 else {}
     context = _context_namespace(payload)
@@ -259,6 +260,14 @@ def _register(name: str, module: types.ModuleType) -> None:
     sys.modules[name] = module
     if parent:
         setattr(sys.modules[parent], child, module)
+
+
+def _relative_modules(payload: dict[str, Any]) -> None:
+    """The block's relative imports of the document's modules (``from .database import
+    Base`` in ``app/models.py``) get them: the name the import resolves to is that module."""
+    for standin, name in payload.get("relative_modules", []):
+        if name in sys.modules:
+            _register(standin, sys.modules[name])
 
 
 def _document_module(name: str, code: str) -> dict[str, Any] | None:
@@ -557,6 +566,8 @@ def _run_pass(
     outputs: list[dict[str, Any]] = []  # a session's shown outputs the run did not give
     out: dict[str, Any] = {"exception": None, "warnings": recorded}
     files = _OwnFiles(payload["own_files"], ns) if payload.get("own_files") else None
+    if files is not None:
+        _relative_modules(payload)  # (the fence's own files, too)
     # The same draws every run (a fork reseeds from the OS): an example that simulates a flaky
     # service with `random` gets one verdict, not a different one run to run.
     random.seed(0)
