@@ -1780,6 +1780,23 @@ def test_a_template_response_gets_the_request_first(tmp_path: Path) -> None:
     home = client.get("/")
     assert (home.status_code, home.text) == (201, "<h1>Home</h1>/")
     assert client.get("/about").text == "<h1></h1>/about"
+    # keyword arguments, and comments: each stays with what it is about
+    code = """\
+    a = templates.TemplateResponse(name="a.html", context={"request": request, "y": 2})
+    b = templates.TemplateResponse(
+        "b.html",  # the page
+        {
+            "title": "B",  # its title
+            "request": request,  # Starlette needs it
+        },
+    )
+    """
+    assert changed_lines(textwrap.dedent(code), fix(fastapi_fix.rewrite, code).code) == [
+        '-a = templates.TemplateResponse(name="a.html", context={"request": request, "y": 2})',
+        '+a = templates.TemplateResponse(request=request, name="a.html", context={"y": 2})',
+        "+    request,",
+        '-        "request": request,  # Starlette needs it',
+    ]
     # a context the rewrite cannot read stays as it is, with a note
     kept = fix(
         fastapi_fix.rewrite, 'def page(t, ctx):\n    return t.TemplateResponse("a.html", ctx)\n'

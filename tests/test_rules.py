@@ -972,3 +972,51 @@ def test_an_import_fallback_for_old_versions_is_not_reported() -> None:
     """
     assert "ET106" not in rules_of(run(code))
     assert "ET106" in rules_of(run(code.replace("ModuleNotFoundError", "KeyError")))
+
+
+@pytest.mark.parametrize(
+    ("templating", "old_order"),
+    [
+        # before 0.29: the name first
+        ("def TemplateResponse(self, name, context, status_code=200): ...", True),
+        # 0.29-0.52: overloads for both orders, then `*args` (the old one warns)
+        (
+            "@typing.overload\ndef TemplateResponse(self, request, name, context=None): ...\n"
+            "@typing.overload\ndef TemplateResponse(self, name, context=None): ...\n"
+            "def TemplateResponse(self, *args, **kwargs): ...",
+            True,
+        ),
+        # 1.0 and later: the request first, nothing else
+        ("def TemplateResponse(self, request, name, context=None): ...", False),
+    ],
+)
+def test_the_installed_starlettes_own_signature_says_if_the_old_order_is_gone(
+    templating: str, old_order: bool
+) -> None:
+    """ET307 is broken only where Starlette's implementation takes the request alone first:
+    its ``@overload`` signatures say nothing of what runs."""
+    from exampletest.rules.fastapi import accepts_name_first
+
+    assert (
+        accepts_name_first(
+            ast.parse(f"class Jinja2Templates:\n{textwrap.indent(templating, '    ')}\n")
+        )
+        is old_order
+    )
+
+
+def test_a_template_response_by_keyword_is_found_and_a_blocks_own_method_is_not() -> None:
+    code = """
+    from fastapi.templating import Jinja2Templates
+    templates = Jinja2Templates(directory="templates")
+    def page(request):
+        return templates.TemplateResponse(name="a.html", context={"request": request})
+    """
+    assert "ET307" in rules_of(run(code))
+    own = """
+    class Renderer:
+        def TemplateResponse(self, name, context):
+            return name
+    print(Renderer().TemplateResponse("x.html", {"request": None}))
+    """
+    assert "ET307" not in rules_of(run(own))

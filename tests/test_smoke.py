@@ -1761,30 +1761,34 @@ def test_a_fences_file_using_an_earlier_files_name_in_a_function_is_incomplete(
 def test_a_failure_on_a_line_using_a_guessed_import_is_said_of_the_guess(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    """Run with the imports exampletest guessed, a line that uses one fails: the guess may
-    not be the author's name, so the failure is incomplete and says whose it is. A failure
-    on a line that uses none stays broken. ``Path(__file__).parent`` in a FastAPI document
-    is pathlib's (FastAPI's markers are defaults or ``Annotated`` metadata): before, the
-    guess `from fastapi import Path` made it a false broken."""
-    _doc(write_doc, "data = json.loads('{')\n")
-    assert _rules_by_block(run_json, "d.md") == [
-        [("incomplete", "ET001"), ("incomplete", "JSONDecodeError")]
+    """Run with the imports exampletest guessed, a line that uses one that rivals offer too
+    (`Field`: Pydantic's, dataclasses') fails: the guess may not be the author's name, so the
+    failure is incomplete and says whose it is. One only the standard library offers
+    (`json`), or a line that uses no guess, stays broken. ``Path(__file__).parent`` in a
+    FastAPI document is pathlib's (FastAPI's markers are defaults or ``Annotated``
+    metadata): before, the guess `from fastapi import Path` made it a false broken."""
+    pydantic = "# T\n\n```python\nfrom pydantic import BaseModel\n```\n\n"
+    write_doc("d.md", f"{pydantic}```python\nlimit = Field(default=1).default + 'x'\n```\n")
+    assert _rules_by_block(run_json, "d.md")[1] == [
+        ("incomplete", "ET001"),
+        ("incomplete", "TypeError"),
     ]
-    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
-    [block] = report["documents"][0]["blocks"]
-    assert "exampletest's guess" in block["findings"][1]["message"]
-    # the fix writes the import in: the failure is the code's own now, not a new one
     _code, report = run_json("--no-cache", "d.md")
-    [block] = report["documents"][0]["blocks"]
+    block = report["documents"][0]["blocks"][1]
+    assert "exampletest's guess" in block["findings"][-1]["message"]
+    # the fix writes the import in: the failure is the code's own now, not a new one
     assert block["fix"]["verified"] and "ET001" in block["fix"]["resolves"]
-    assert "still broken: python:JSONDecodeError" in " ".join(block["fix"]["notes"])
+    assert "still broken: python:TypeError" in " ".join(block["fix"]["notes"])
+    _doc(write_doc, "data = json.loads('{')\n")
+    assert ("broken", "JSONDecodeError") in _rules_by_block(run_json, "d.md")[0]
     _doc(write_doc, "text = json.dumps(1)\nratio = 1 / 0\n")
     assert ("broken", "ZeroDivisionError") in _rules_by_block(run_json, "d.md")[0]
     write_doc(
         "d.md",
         "# T\n\n```python\nfrom fastapi import APIRouter\n\nrouter = APIRouter()\n```\n\n"
         "```python\nROOT = Path(__file__).parent / 'templates'\n\n\n"
-        "@router.get('/items/{item_id}')\ndef item(item_id: int) -> int:\n    return item_id\n```\n",
+        "@router.get('/items/{item_id}')\ndef item(item_id: int) -> int:\n"
+        "    return item_id\n```\n",
     )
     _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
     (found,) = report["documents"][0]["blocks"][1]["findings"]

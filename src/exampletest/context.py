@@ -83,6 +83,9 @@ class Provided:
     #: of the document has (``later``): either way not what this block says it means
     guessed: bool = False
     later: bool = False
+    #: Packages of their own offer the name too (``Path``: pathlib's, FastAPI's): the guess
+    #: may not be the author's name (see ``NameIndex.ambiguous``)
+    rivals: bool = False
 
 
 @dataclass(frozen=True)
@@ -301,17 +304,26 @@ def _analyze_document(
 def _rebound(
     ctx: BlockContext, earlier: Sequence[tuple[int, Statement]], by_index: Mapping[int, Block]
 ) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """See ``BlockContext.rebound``."""
+    """See ``BlockContext.rebound``. Only classes count as different objects: a class the
+    document defines or imports (``Session``, ``AsyncSession``); what a function or a
+    factory (``SessionLocal()``, ``get_settings()``) gives is not known here."""
+    before = [(i, s) for i, s in earlier if i < ctx.block.index]
+    classes = {n for _, s in before if _CLASS_SOURCE.match(s.source) for n in s.binds}
     out = []
     for name in sorted({n for p in ctx.prelude for n in p.statement.binds}):
         made = [
             (by_index[i].doc_line(s.line), maker)
-            for i, s in earlier
-            if i < ctx.block.index and name in s.binds and (maker := _maker(s.source, name))
+            for i, s in before
+            if name in s.binds and (maker := _maker(s.source, name))
         ]
-        if len({maker for _, maker in made}) > 1:
+        kinds = {m for _, m in made if m.rpartition(".")[2] in classes and m[:1].isupper()}
+        if len(kinds) > 1:
             out.append((name, tuple(line for line, _ in made)))
     return tuple(out)
+
+
+#: A statement that binds classes: a class definition, or an import (of CapWords names).
+_CLASS_SOURCE = re.compile(r"\s*(?:@|class\s|from\s|import\s)")
 
 
 def _maker(source: str, name: str) -> str | None:
@@ -1472,7 +1484,10 @@ def _block_context(
             # import itself
             suggestion = statement = None
         if suggestion is not None and statement is not None:
-            provided.append(Provided(name, "import", statement, name in as_type, None, True, later))
+            rivals = not later and resolver.index.ambiguous(name)
+            provided.append(
+                Provided(name, "import", statement, name in as_type, None, True, later, rivals)
+            )
             if own:
                 findings.append(_missing_import(block, symbols, name, suggestion))
         elif name in stub_names:

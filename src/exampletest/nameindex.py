@@ -457,6 +457,17 @@ class NameIndex:
         ]  # fmt: skip
         return found[0] if len(found) == 1 else None
 
+    def ambiguous(self, name: str) -> bool:
+        """Whether packages of their own offer ``name`` (``Path``: pathlib's, FastAPI's):
+        a guess among them may not be the author's. A library's re-export of a standard object
+        and ``typing_extensions``' backports are the same object, no rival."""
+        tops = {
+            self._modules[module_id].partition(".")[0]
+            for module_id, _, strength in self._names.get(name, ())
+            if strength != WEAK
+        }
+        return len(tops - {"typing_extensions"}) > 1
+
     def candidates(self, name: str) -> list[Suggestion]:
         """Every known import of ``name``, best first (for messages that list alternatives)."""
         out = []

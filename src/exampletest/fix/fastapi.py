@@ -307,18 +307,14 @@ class _RequestFirst(PassTransformer):
         if not (isinstance(func, cst.Attribute) and func.attr.value == "TemplateResponse"):
             return updated_node
         args = list(updated_node.args)
-        if not args or args[0].keyword is not None:
+        named = {a.keyword.value: i for i, a in enumerate(args) if a.keyword is not None}
+        first = 0 if args and args[0].keyword is None else named.get("name")
+        if first is None or "request" in named:
             return updated_node
-        if not isinstance(args[0].value, cst.SimpleString | cst.FormattedString):
+        if not isinstance(args[first].value, cst.SimpleString | cst.FormattedString):
             return updated_node
-        at = next(
-            (
-                i
-                for i, a in enumerate(args)
-                if a.keyword is not None and a.keyword.value == "context"
-            ),
-            1 if len(args) > 1 and args[1].keyword is None else None,
-        )
+        positional = first == 0 and len(args) > 1 and args[1].keyword is None
+        at = named.get("context", 1 if positional else None)
         context = args[at].value if at is not None else None
         entry = next(
             (
@@ -333,21 +329,63 @@ class _RequestFirst(PassTransformer):
         if at is None or entry is None or not isinstance(context, cst.Dict):
             self.note("ET307", original_node, "no literal context with a `request` entry")
             return updated_node
-        # each argument keeps the place (and the commas, the line breaks) it had
+        # each argument keeps the place (and the commas, the line breaks, the comments) it had
         rest = [e for e in context.elements if e is not entry]
-        if rest and context.elements[-1] is entry:
+        closing = context.rbrace
+        if rest and context.elements[-1] is entry:  # its comment is the closing brace's
+            mine = rest[-1].comma
             rest[-1] = rest[-1].with_changes(comma=entry.comma)
-        out = [args[0].with_changes(value=entry.value), args[0]]
+            before = closing.whitespace_before
+            own = getattr(mine, "whitespace_after", None)
+            if isinstance(own, cst.ParenthesizedWhitespace) and isinstance(
+                before, cst.ParenthesizedWhitespace
+            ):
+                closing = closing.with_changes(
+                    whitespace_before=before.with_changes(first_line=own.first_line)
+                )
+        request = args[first].with_changes(value=entry.value, comma=_bare(args[first].comma))
+        if args[first].keyword is not None:  # `name="page.html"`: `request=request` before it
+            request = request.with_changes(keyword=cst.Name("request"))
         keep = bool(rest) or any(a.keyword is None for a in args[at + 1 :])  # a status code
-        for i, arg in enumerate(args[1:], 1):
+        out = []
+        for i, arg in enumerate(args):
+            if i == first:
+                out.append(request)
             if i != at:
                 out.append(arg)
             elif keep:
-                out.append(arg.with_changes(value=context.with_changes(elements=rest)))
+                kept = context.with_changes(elements=rest, rbrace=closing)
+                out.append(arg.with_changes(value=kept))
         if not keep and at == len(args) - 1:  # the context went: the new last takes its comma
-            out[-1] = out[-1].with_changes(comma=args[at].comma)
+            out[-1] = out[-1].with_changes(comma=_joined(out[-1].comma, args[at].comma))
         self.edit.applied.add("ET307")
         return updated_node.with_changes(args=out)
+
+
+def _bare(comma: cst.Comma | cst.MaybeSentinel) -> cst.Comma | cst.MaybeSentinel:
+    """A copy of an argument's comma for a new argument: its line break, not its comment."""
+    if isinstance(comma, cst.Comma) and isinstance(
+        comma.whitespace_after, cst.ParenthesizedWhitespace
+    ):
+        after = comma.whitespace_after.with_changes(first_line=cst.TrailingWhitespace())
+        return comma.with_changes(whitespace_after=after)
+    return comma
+
+
+def _joined(
+    own: cst.Comma | cst.MaybeSentinel, gone: cst.Comma | cst.MaybeSentinel
+) -> cst.Comma | cst.MaybeSentinel:
+    """The comma of what is last once the item after it is gone: its own comment, and the
+    removed item's end (a trailing comma or none, the closing bracket's line)."""
+    if not isinstance(gone, cst.Comma):
+        return cst.MaybeSentinel.DEFAULT
+    mine, theirs = getattr(own, "whitespace_after", None), gone.whitespace_after
+    if isinstance(mine, cst.ParenthesizedWhitespace) and isinstance(
+        theirs, cst.ParenthesizedWhitespace
+    ):
+        end = mine.with_changes(indent=theirs.indent, last_line=theirs.last_line)
+        return gone.with_changes(whitespace_after=end)
+    return gone
 
 
 def _request_first(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:

@@ -291,11 +291,14 @@ def template_response(ctx: Context) -> Iterator[Hit]:
     first since Starlette 0.29 (the old order warned); the installed Starlette's own
     signature says whether it still takes the old one at all."""
     imported = ctx.imports("fastapi.templating", "starlette.templating")
+    if any(isinstance(n, ast.FunctionDef) and n.name == "TemplateResponse" for n in ctx.nodes):
+        return  # the block's own method of that name
     for call in ctx.calls():
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "TemplateResponse"):
             continue
-        first = call.args[0] if call.args else keyword(call, "name")
+        named = keyword(call, "name")
+        first = call.args[0] if call.args else named.value if named is not None else None
         if not (
             isinstance(first, ast.Constant | ast.JoinedStr)
             and (not isinstance(first, ast.Constant) or isinstance(first.value, str))
@@ -328,7 +331,21 @@ def _takes_name_first() -> bool:
         tree = parse_code(Path(next(iter(folders or ())), "templating.py").read_text("utf-8"))
     except (OSError, StopIteration, SyntaxError, ValueError):
         return True
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name == "TemplateResponse":
-            return node.args.vararg is not None or len(node.args.args) < 2
-    return True
+    return accepts_name_first(tree)
+
+
+def accepts_name_first(templating: ast.Module) -> bool:
+    """Whether a ``starlette/templating.py`` takes ``TemplateResponse(name, context)``: its
+    implementation (not its ``@overload`` signatures) takes ``*args`` (0.29-0.52) or only
+    ``name`` first (before 0.29)."""
+    defs = [
+        node
+        for node in ast.walk(templating)
+        if isinstance(node, ast.FunctionDef)
+        and node.name == "TemplateResponse"
+        and not any((dotted(d) or "").endswith("overload") for d in node.decorator_list)
+    ]
+    return not defs or any(
+        d.args.vararg is not None or (len(d.args.args) > 1 and d.args.args[1].arg != "request")
+        for d in defs
+    )

@@ -360,10 +360,10 @@ def _importable(ctx: BlockContext) -> set[str]:
 
 
 def _guess_on(ctx: BlockContext, line: int | None) -> Provided | None:
-    """The import exampletest guessed (not one a later block has) for a name code line
-    ``line`` uses: a failure there may be the guess's."""
+    """The import exampletest guessed for a name code line ``line`` uses, among rivals
+    (``Path``: pathlib's or FastAPI's; not ``json``): a failure there may be the guess's."""
     used = {u.name for u in ctx.symbols.free if u.line == line}
-    return next((p for p in ctx.provided if p.guessed and not p.later and p.name in used), None)
+    return next((p for p in ctx.provided if p.rivals and p.name in used), None)
 
 
 def _uses_provided(ctx: BlockContext, line: int | None) -> bool:
