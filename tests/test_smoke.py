@@ -1350,6 +1350,16 @@ def test_each_file_of_a_fence_may_open_with_its_own_future_import(
     script = "# my-script.py\nfrom app.models import User\n\nprint(User('b').nme)\n"
     write_doc("d.md", f"# T\n\n```python\n{models}{script}```\n")
     assert _rules_by_block(run_json, "d.md") == [[("broken", "AttributeError")]]
+    # two such files, each using a name it never imports: each finding at its own line
+    steps = "# step-1.py\nprint('first')\nprint(User)\n\n\n# step-2.py\nprint(User)\n"
+    write_doc("d.md", f"# T\n\n```python\n{models}{steps}```\n")
+    _code, report = run_json("--stages", "smoke", "--no-cache", "d.md")
+    found = report["documents"][0]["blocks"][0]["findings"]
+    assert [(f["rule"], f["line"]) for f in found] == [("file-import", 15), ("file-import", 19)]
+    # files after code no marker names: checked as one module, which does not compile
+    unnamed = models.replace("# app/models.py\n", "") + service
+    _doc(write_doc, unnamed)
+    assert ("incomplete", "files") in _rules_by_block(run_json, "d.md")[0]
 
 
 def test_the_code_after_a_marked_failure_still_runs(

@@ -1864,24 +1864,28 @@ def _table_bases(code: str) -> frozenset[str]:
 
 def _as_marker(name: str, code: str) -> bool:
     """Whether ``name`` is used as FastAPI's markers are: always called, and what the call
-    gives never used as an object (``Path(__file__).parent``, ``Path(root) / "x"``) nor the
-    name as a type (``p: Path``): those are another ``Path`` (pathlib's)."""
+    gives never used as an object (``Path(__file__).parent``, ``Path(root) / "x"``, nor
+    through a variable: ``UPLOADS = Path("uploads")``, ``UPLOADS.mkdir()``) nor the name as
+    a type (``p: Path``): those are another ``Path`` (pathlib's)."""
     tree = tree_or_none(code)
     if tree is None:
         return True
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    used = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | {
-        id(side) for n in ast.walk(tree) if isinstance(n, ast.BinOp) for side in (n.left, n.right)
+    nodes = list(ast.walk(tree))
+    calls = {id(n.func): n for n in nodes if isinstance(n, ast.Call)}
+    uses = [n for n in nodes if isinstance(n, ast.Name) and n.id == name]
+    if not all(id(n) in calls for n in uses):
+        return False
+    made = {id(calls[id(n)]) for n in uses}
+    held = {  # variables holding what a call gave
+        t.id
+        for n in nodes
+        if isinstance(n, ast.Assign | ast.AnnAssign) and id(n.value) in made
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        if isinstance(t, ast.Name)
     }
-    return all(
-        id(n) in called
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Name) and n.id == name
-    ) and not any(
-        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name
-        and id(n) in used
-        for n in ast.walk(tree)
-    )  # fmt: skip
+    objects = [n.value for n in nodes if isinstance(n, ast.Attribute)]
+    objects += [side for n in nodes if isinstance(n, ast.BinOp) for side in (n.left, n.right)]
+    return not any(id(o) in made or (isinstance(o, ast.Name) and o.id in held) for o in objects)
 
 
 def _fits(sug: Suggestion, name: str, code: str) -> bool:

@@ -309,7 +309,7 @@ def _files_alone(files: list[list[str]]) -> dict[str, Any]:
     for at, (name, code) in enumerate(files):
         error = _document_module(name or f"_exampletest_file_{at}", code)
         if error is not None:
-            errors.append({"module": name, **error})
+            errors.append({"module": name, "file": at, **error})
     return {"errors": errors}
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from exampletest import transcript
 from exampletest.assemble import smoke_payload
 from exampletest.context import (
+    FILE_COMMENT,
     MISSING_IMPORT,
     BlockContext,
     Provided,
@@ -240,12 +241,12 @@ def _unimported_across_files(ctx: BlockContext, errors: list[dict[str, Any]]) ->
     the document's context (an earlier block's names): no evidence."""
     sections = [(module_of(t), t, analyze(c)) for t, c in file_sections(ctx.block.code)]
     ran = {
-        (str(e.get("module")), str(e.get("name"))): e.get("line")
+        (e.get("file"), str(e.get("name"))): e.get("line")
         for e in errors
         if e.get("type") == "NameError" and e.get("name")
     }
     out = []
-    for at, (module, title, found) in enumerate(sections):
+    for at, (_, title, found) in enumerate(sections):
         seen: set[str] = set()
         for use in found.free:
             if use.name in seen:
@@ -258,7 +259,7 @@ def _unimported_across_files(ctx: BlockContext, errors: list[dict[str, Any]]) ->
             if owner is None or owner[0] is None:
                 continue
             seen.add(use.name)
-            line = ran.get((module or "", use.name))
+            line = ran.get((at, use.name))
             imported = re.match(r"\s*(?:from\s+\S+\s+)?import\b", owner[2].source)
             add = owner[2].source.strip() if imported else f"from {owner[0]} import {use.name}"
             how = (
@@ -446,6 +447,24 @@ _REPL = " (as an asyncio REPL runs it: it awaits at top level)"
 _NO_TABLE = re.compile(r"no such table: ([\w.]+)|relation \"?([\w.]+)\"? does not exist")
 
 
+_LATE_FUTURE = re.compile(r"from __future__ imports must occur at the beginning of the file")
+
+
+def _files_shown(block: Block, line: int | None) -> str | None:
+    """The files a block shows one after another (``# models/user.py`` on a line of its
+    own, then its code, then ``# models/post.py``...), when one of them starts after the
+    block's first line and no later than code line ``line``, and the block is not run file
+    by file (its first lines name no file): their names, for a message."""
+    marks = [
+        (i, m[1])
+        for i, text in enumerate(code_lines(block.code), 1)
+        if (m := FILE_COMMENT.fullmatch(text.strip()))
+    ]
+    if line is None or file_sections(block.code) or not any(1 < at <= line for at, _ in marks):
+        return None
+    return ", ".join(f"`{name}`" for _, name in marks[:4])
+
+
 def _awaits_at_top(block: Block) -> bool:
     tree = tree_or_none(block.code)
     if tree is None:
@@ -509,6 +528,20 @@ def _exception(
                 Category.INCOMPLETE,
                 f"{message}: the block is an excerpt of a function's body (or a loop's), "
                 "so it does not compile on its own",
+            )
+            return
+        files = _files_shown(block, line)
+        if files is not None and _LATE_FUTURE.search(message):
+            yield _at(
+                block,
+                line,
+                "files",
+                Category.INCOMPLETE,
+                f"{message}: the block shows several files ({files}), and this one starts "
+                "with a `from __future__` import; its first lines name no file, so it was "
+                "checked as one module, which does not compile: it was not run (give each "
+                "file a block of its own, or name the first file too)",
+                span=exc,
             )
             return
         when = "compiling the block: it never ran"
