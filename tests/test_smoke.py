@@ -1786,9 +1786,9 @@ def test_a_failure_on_a_line_using_a_guessed_import_is_said_of_the_guess(
     _code, report = run_json("--no-cache", "d.md")
     block = report["documents"][0]["blocks"][1]
     assert "exampletest's guess" in block["findings"][-1]["message"]
-    # the fix writes the import in: the failure is the code's own now, not a new one
-    assert block["fix"]["verified"] and "ET001" in block["fix"]["resolves"]
-    assert "still broken: python:TypeError" in " ".join(block["fix"]["notes"])
+    # a fix that writes the guess in, after which the line fails, is not verified: the
+    # guess is one of rivals, and may be the wrong one
+    assert block["fix"] is None or not block["fix"]["verified"]
     _doc(write_doc, "data = json.loads('{')\n")
     assert ("broken", "JSONDecodeError") in _rules_by_block(run_json, "d.md")[0]
     _doc(write_doc, "text = json.dumps(1)\nratio = 1 / 0\n")

@@ -461,10 +461,10 @@ class NameIndex:
         """Whether packages of their own offer ``name`` (``Path``: pathlib's, FastAPI's):
         a guess among them may not be the author's. A library's re-export of a standard object
         and ``typing_extensions``' backports are the same object, no rival."""
-        tops = {
-            self._modules[module_id].partition(".")[0]
+        tops = {  # (of the public surface: `sqlalchemy.sql.annotation` is no rival)
+            module.partition(".")[0]
             for module_id, _, strength in self._names.get(name, ())
-            if strength != WEAK
+            if strength != WEAK and (module := self._modules[module_id]).count(".") < 2
         }
         return len(tops - {"typing_extensions"}) > 1
 

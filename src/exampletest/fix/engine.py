@@ -59,7 +59,6 @@ from exampletest.parse import parse_document, raised_last, script_claims
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.pool import Workers
 from exampletest.rules.base import dotted
-from exampletest.stages import GUESS
 from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.types import SharedRun
 from exampletest.symbols import analyze, code_lines, parse_tree
@@ -840,11 +839,6 @@ def _worse_key(f: Finding) -> FindingKey | None:
     if f.rule in _UNDEFINED_NAME and (m := _FIRST_NAME.search(f.message)):
         # by name: `Timeout`, a fragment's before, may be guessable once `requests` is in
         return ("exampletest", "undefined", frozenset({m.group(1)}))
-    if f.category is Category.INCOMPLETE and GUESS in f.message:
-        # a failure said of exampletest's guess for an import: the fix that writes the import
-        # in makes it the code's own, the same failure (keyed by what it says, not the note)
-        cut = [i for i in (f.message.find(" (raised while"), f.message.find(" (said of")) if i > 0]
-        return (f.tool, f.rule, frozenset(subjects(f.message[: min(cut, default=None)])))
     return finding_key(f) if f.category in _WORSE else None
 
 

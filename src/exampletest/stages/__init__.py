@@ -26,8 +26,8 @@ class StageError(RuntimeError):
 #: ruff's word) or a standard-library name (the run's and mypy's). The block is valid there, so
 #: it is the environment's problem, not the document's.
 NEWER_PYTHON = "newer-python"
-#: Said of a finding that comes of an import exampletest guessed for a missing name (the
-#: author may mean another): once a fix writes that import in, it is the code's own.
+#: Said of a finding that comes of an import exampletest guessed for a missing name: the
+#: author may mean another (a fix that writes the guess in, and still fails there, is refused).
 GUESS = "exampletest's guess"
 
 #: Standard-library names by the Python version that added them (3.11 and later): an example
