@@ -997,9 +997,14 @@ def test_a_name_earlier_blocks_bind_to_different_objects_may_mean_another(
     (found,) = _types_blocks(tmp_path, text)[2]["findings"]
     assert (found["rule"], found["category"]) == ("attr-defined", "incomplete")
     assert "bound on lines 11, 14 to different objects" in found["message"]
-    same = sessions.replace("Session(engine)", "AsyncSession(aengine)").replace(
-        "with", "async with"
+    # the classes used without an import (exampletest guesses them) count as well
+    unimported = models.replace("from sqlalchemy.orm import Session\n", "").replace(
+        "AsyncSession, create_async_engine", "create_async_engine"
     )
+    text = "".join(f"```python\n{c}```\n\n" for c in (unimported, sessions, use))
+    (found,) = _types_blocks(tmp_path, text)[2]["findings"]
+    assert (found["rule"], found["category"]) == ("attr-defined", "incomplete")
+    same = "async with AsyncSession(aengine) as session:\n    pass\n\n" * 2
     text = "".join(f"```python\n{c}```\n\n" for c in (models, same, use))
     (found,) = _types_blocks(tmp_path, text)[2]["findings"]
     assert (found["rule"], found["category"]) == ("attr-defined", "broken")

@@ -305,9 +305,11 @@ def _rebound(
     ctx: BlockContext, earlier: Sequence[tuple[int, Statement]], by_index: Mapping[int, Block]
 ) -> tuple[tuple[str, tuple[int, ...]], ...]:
     """See ``BlockContext.rebound``. Only classes count as different objects: a class the
-    document defines or imports (``Session``, ``AsyncSession``); what a function or a
-    factory (``SessionLocal()``, ``get_settings()``) gives is not known here."""
+    document defines or imports, or a library's it uses without importing (``Session``,
+    ``AsyncSession``); what a function or a factory (``SessionLocal()``, ``get_settings()``)
+    gives is not known here."""
     before = [(i, s) for i, s in earlier if i < ctx.block.index]
+    bound = {n for _, s in before for n in s.binds}
     classes = {n for _, s in before if _CLASS_SOURCE.match(s.source) for n in s.binds}
     out = []
     for name in sorted({n for p in ctx.prelude for n in p.statement.binds}):
@@ -316,7 +318,11 @@ def _rebound(
             for i, s in before
             if name in s.binds and (maker := _maker(s.source, name))
         ]
-        kinds = {m for _, m in made if m.rpartition(".")[2] in classes and m[:1].isupper()}
+        kinds = {
+            m
+            for _, m in made
+            if m[:1].isupper() and (m.rpartition(".")[2] in classes or m.split(".")[0] not in bound)
+        }
         if len(kinds) > 1:
             out.append((name, tuple(line for line, _ in made)))
     return tuple(out)
