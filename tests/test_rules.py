@@ -1020,3 +1020,11 @@ def test_a_template_response_by_keyword_is_found_and_a_blocks_own_method_is_not(
     print(Renderer().TemplateResponse("x.html", {"request": None}))
     """
     assert "ET307" not in rules_of(run(own))
+    # another library's subclass, with a method of its own (jinja2-fragments)
+    blocks = """
+    from jinja2_fragments.fastapi import Jinja2Blocks
+    templates = Jinja2Blocks(directory="templates")
+    def page(request):
+        return templates.TemplateResponse("a.html", {"request": request}, block_name="x")
+    """
+    assert "ET307" not in rules_of(run(blocks))

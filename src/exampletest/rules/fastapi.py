@@ -293,9 +293,19 @@ def template_response(ctx: Context) -> Iterator[Hit]:
     imported = ctx.imports("fastapi.templating", "starlette.templating")
     if any(isinstance(n, ast.FunctionDef) and n.name == "TemplateResponse" for n in ctx.nodes):
         return  # the block's own method of that name
+    made = {  # what the block makes its template objects with: another library's class
+        t.id: dotted(n.value.func) or ""  # (`Jinja2Blocks`, a subclass with its own method)
+        for n in ctx.nodes
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
     for call in ctx.calls():
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "TemplateResponse"):
+            continue
+        maker = made.get(dotted(func.value) or "", "Jinja2Templates")
+        if maker.rpartition(".")[2] != "Jinja2Templates":
             continue
         named = keyword(call, "name")
         first = call.args[0] if call.args else named.value if named is not None else None

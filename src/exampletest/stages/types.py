@@ -486,6 +486,8 @@ _DYNAMIC_TYPE = re.compile(
 #: they are as likely to say the guess is wrong as the code.
 _INTERFACE_CODES = frozenset(
     {"call-arg", "attr-defined", "call-overload", "arg-type", "union-attr", "abstract"}
+    # a value of the guessed class where another type goes: `Relationship[Never]`
+    | {"assignment", "return-value"}
 )
 #: ``conv["id"]`` with ``conv`` guessed as a class: indexing it is the guess's mismatch too.
 _NOT_INDEXABLE = re.compile(r"is not generic and not indexable|is not indexable")
