@@ -1828,6 +1828,11 @@ def test_a_relative_import_of_the_documents_own_module_gets_that_module(
         [("env", "ET003"), ("broken", "AttributeError")],
         [],
     ]
+    # files shown without their folder are siblings: `from . import models` in `crud.py`
+    models = '```python title="models.py"\nclass User:\n    name = "ann"\n```\n\n'
+    crud = '```python title="crud.py"\nfrom . import models\n\nprint(models.User.nme)\n```\n'
+    write_doc("d.md", f"# T\n\n{models}{crud}")
+    assert _rules_by_block(run_json, "d.md") == [[], [("broken", "AttributeError")]]
     fence = (
         "# app/database.py\nfrom sqlalchemy.orm import DeclarativeBase\n\n\n"
         "class Base(DeclarativeBase):\n    pass\n\n\n"

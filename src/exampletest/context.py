@@ -705,12 +705,16 @@ def document_modules(blocks: Sequence[Block]) -> dict[str, list[Block]]:
                 if (module := module_of(title)) is not None:
                     out.setdefault(module, []).append(dataclasses.replace(block, code=code))
             continue
-        first = block.code.lstrip().split("\n", 1)[0]
-        found = FILE_COMMENT.fullmatch(first)
-        module = module_of(block.title or (found.group(1) if found else ""))
+        module = module_of(block_file(block))
         if module is not None:
             out.setdefault(module, []).append(block)
     return out
+
+
+def block_file(block: Block) -> str:
+    """The file a block says it is: its title, or a first line naming it (``# shapes.py``)."""
+    found = FILE_COMMENT.fullmatch(block.code.lstrip().split("\n", 1)[0])
+    return block.title or (found.group(1) if found else "")
 
 
 def module_of(title: str) -> str | None:
@@ -1582,12 +1586,19 @@ def _block_context(
     aliases: list[tuple[str, str]] = []
     for level, module, line, col in symbols.relative_imports:
         fake = relative_module(level, module)
-        target = _relative_target(_module_at(block, line, own_modules), level, module)
-        if target is not None and _own_modules(target, modules):
+        package = _package_at(block, line)
+        names = [module] if module else _imported_names(block.code, line)  # `from . import x`
+        targets = [
+            (relative_module(level, name), target)
+            for name in names
+            if (target := _relative_target(package, level, name)) and _own_modules(target, modules)
+        ]
+        if targets and len(targets) == len(names):
             # `from .database import Base` in `app/models.py`: the document's `app/database.py`
-            mine = [m for m in _own_modules(target, modules) if m not in own_modules]
-            written.update((m, modules[m].code) for m in mine)
-            aliases.append((fake, target))
+            for standin, target in targets:
+                mine = [m for m in _own_modules(target, modules) if m not in own_modules]
+                written.update((m, modules[m].code) for m in mine)
+                aliases.append((standin, target))
             continue
         if fake in missing_modules:
             continue
@@ -1619,30 +1630,50 @@ def _block_context(
     )
 
 
-def _module_at(block: Block, line: int, own_modules: tuple[str, ...]) -> str | None:
-    """The document's module that code line ``line`` of the block is in: its file, in a fence
-    showing several, or the one module the block is."""
-    if not file_sections(block.code):
-        return own_modules[0] if len(own_modules) == 1 else None
-    return _file_at(block.code, line)
+def _package_at(block: Block, line: int) -> str | None:
+    """The package of the file that code line ``line`` of the block is (``app`` for
+    ``app/models.py`` and for ``app/__init__.py``; ``""`` for ``crud.py``, shown without its
+    folder): in a fence showing several, the file the line is in; None for an untitled block."""
+    if file_sections(block.code):
+        return _file_at(block.code, line)
+    return _package_of(block_file(block))
 
 
 def _file_at(code: str, line: int) -> str | None:
-    """The module of the file that code line ``line`` is in, of a fence showing several."""
+    """The package of the file that code line ``line`` is in, of a fence showing several."""
     starts = [(len(part) - len(part.lstrip("\n")), title) for title, part in file_sections(code)]
-    return next((module_of(t) for start, t in reversed(starts) if start < line), None)
+    return next((_package_of(t) for start, t in reversed(starts) if start < line), None)
 
 
-def _relative_target(module: str | None, level: int, name: str) -> str | None:
-    """What ``from <level dots><name> import`` in module ``module`` imports: ``.database``
-    in ``app.models`` is ``app.database``; None past the top."""
-    if module is None:
+def _package_of(title: str) -> str | None:
+    if module_of(title) is None and not title.strip().endswith("__init__.py"):
         return None
-    package = module.split(".")[:-1]
-    if level - 1 > len(package):
+    parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
+    parts = parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
+    return ".".join(parts[:-1]) if all(p.isidentifier() for p in parts[:-1]) else None
+
+
+def _relative_target(package: str | None, level: int, name: str) -> str | None:
+    """What ``from <level dots><name> import`` in a module of ``package`` imports:
+    ``.database`` in ``app`` is ``app.database``; None past the top."""
+    if package is None:
         return None
-    base = package[: len(package) - (level - 1)]
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
     return ".".join([*base, name] if name else base) or None
+
+
+def _imported_names(code: str, line: int) -> list[str]:
+    """The names ``from . import a, b`` on code line ``line`` imports: the package's modules."""
+    tree = tree_or_none(code)
+    return [
+        alias.name
+        for node in (ast.walk(tree) if tree is not None else ())
+        if isinstance(node, ast.ImportFrom) and node.lineno == line and not node.module
+        for alias in node.names
+    ]
 
 
 @functools.lru_cache(maxsize=4096)
