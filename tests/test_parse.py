@@ -111,8 +111,10 @@ def test_a_heading_that_names_a_file_titles_the_first_block_under_it() -> None:
         "## `app/core/config.py`\n\n```python\nx = 1\n```\n\nUsage:\n\n```python\ny = 2\n```\n"
         "\n### 2. File: models.py (new)\n\n```python\nz = 3\n```\n"
         "\n## Configuring app.py files\n\n```python\nw = 4\n```\n"
+        "\n### 3. `base.py` - the base models\n\n```python\nv = 5\n```\n"
     )
-    assert [b.title for b in doc.blocks] == ["app/core/config.py", "", "models.py", ""]
+    titles = [b.title for b in doc.blocks]
+    assert titles == ["app/core/config.py", "", "models.py", "", "base.py"]
 
 
 def test_pytest_examples_settings_become_directives() -> None:

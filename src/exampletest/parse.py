@@ -406,6 +406,7 @@ _LABELLED = re.compile(
 _HEADING_FILE = re.compile(
     r"(?i)(?:\d{1,2}[.)]\s*)?(?:(?:file|filename|module)\s*:\s*)?[`*]*([\w.-]+(?:/[\w.-]+)*\.py)[`*]*"
     r"(?:\s*\([^()]*\))?"
+    r"(?:\s+[-\u2013\u2014]\s+[^`]*)?"  # "`base.py` - the base models": a description after a dash
 )
 
 #: A heading that is only a label for the wrong way: ``### ❌ Bad``, ``## Wrong way``.
