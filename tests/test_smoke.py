@@ -1771,24 +1771,27 @@ def test_a_fences_file_using_an_earlier_files_name_in_a_function_is_incomplete(
 def test_a_failure_on_a_line_using_a_guessed_import_is_said_of_the_guess(
     write_doc: Callable[[str, str], Path], run_json: Any
 ) -> None:
-    """Run with the imports exampletest guessed, a line that uses one that rivals offer too
-    (`Field`: Pydantic's, dataclasses') fails: the guess may not be the author's name, so the
-    failure is incomplete and says whose it is. One only the standard library offers
-    (`json`), or a line that uses no guess, stays broken. ``Path(__file__).parent`` in a
-    FastAPI document is pathlib's (FastAPI's markers are defaults or ``Annotated``
-    metadata): before, the guess `from fastapi import Path` made it a false broken."""
-    pydantic = "# T\n\n```python\nfrom pydantic import BaseModel\n```\n\n"
-    write_doc("d.md", f"{pydantic}```python\nlimit = Field(default=1).default + 'x'\n```\n")
+    """Run with the imports exampletest guessed, a line that uses one another package of the
+    document offers too fails (`Column`: SQLAlchemy's or rich's, where it imports both): the
+    guess may not be the author's name, so the failure is incomplete and says whose it is,
+    and a fix that writes the guess in is refused. One only the standard library offers
+    (`json`, or `Counter`, which typing only aliases), or a line that uses no guess, stays
+    broken. ``Path(__file__).parent`` in a FastAPI document is pathlib's (FastAPI's markers
+    are defaults or ``Annotated`` metadata): before, the guess `from fastapi import Path`
+    made it a false broken."""
+    both = "from rich.console import Console\nfrom sqlalchemy import Integer\n\nout = Console()\n"
+    use = "width = Column('id', Integer).width + 1\n"
+    write_doc("d.md", f"# T\n\n```python\n{both}```\n\n```python\n{use}```\n")
     assert _rules_by_block(run_json, "d.md")[1] == [
+        ("incomplete", "AttributeError"),
         ("incomplete", "ET001"),
-        ("incomplete", "TypeError"),
     ]
     _code, report = run_json("--no-cache", "d.md")
     block = report["documents"][0]["blocks"][1]
-    assert "exampletest's guess" in block["findings"][-1]["message"]
-    # a fix that writes the guess in, after which the line fails, is not verified: the
-    # guess is one of rivals, and may be the wrong one
+    assert "exampletest's guess" in block["findings"][0]["message"]
     assert block["fix"] is None or not block["fix"]["verified"]
+    _doc(write_doc, "top = int(Counter('ab').most_common(1)[0][0])\n")
+    assert ("broken", "ValueError") in _rules_by_block(run_json, "d.md")[0]
     _doc(write_doc, "data = json.loads('{')\n")
     assert ("broken", "JSONDecodeError") in _rules_by_block(run_json, "d.md")[0]
     _doc(write_doc, "text = json.dumps(1)\nratio = 1 / 0\n")

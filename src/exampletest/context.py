@@ -84,7 +84,7 @@ class Provided:
     guessed: bool = False
     later: bool = False
     #: Packages of their own offer the name too (``Path``: pathlib's, FastAPI's): the guess
-    #: may not be the author's name (see ``NameIndex.ambiguous``)
+    #: may not be the author's name (see ``_Resolver.rivals``)
     rivals: bool = False
 
 
@@ -1477,12 +1477,9 @@ def _block_context(
         # (`datetime.datetime.today()` there is the module, whatever this block does).
         suggestion: Suggestion | str | None = resolver.document_imports.get(name)
         later = suggestion is not None
+        used_in = (symbols, block.code) if own else (analyze(prelude_code), prelude_code)
         if suggestion is None:
-            suggestion = (
-                resolver.suggest(name, symbols, block.code)
-                if own
-                else resolver.suggest(name, analyze(prelude_code), prelude_code)
-            )
+            suggestion = resolver.suggest(name, *used_in)
         statement = suggestion if isinstance(suggestion, str | None) else suggestion.statement
         itself = "|".join(map(re.escape, own_modules)) if own_modules else None
         if (
@@ -1494,7 +1491,9 @@ def _block_context(
             # import itself
             suggestion = statement = None
         if suggestion is not None and statement is not None:
-            rivals = not later and resolver.index.ambiguous(name)
+            rivals = isinstance(suggestion, Suggestion) and resolver.rivals(
+                name, suggestion, *used_in
+            )
             provided.append(
                 Provided(name, "import", statement, name in as_type, None, True, later, rivals)
             )
@@ -1748,16 +1747,33 @@ class _Resolver:
             named = [c for c in candidates if c.name and c.module.startswith(name)]
             candidates = named + candidates
         for sug in candidates:
-            if (
-                self._credible(sug, as_module)
-                and self._companion_used(sug, symbols)
-                and self._test_code_for(sug, symbols, code)
-                and self._same_family(sug, name, symbols)
-                and _fits(sug, name, code)
-                and not (sug.module.partition(".")[0] == "pydantic" and name in self.table_bases)
-            ):
+            if self._accepts(sug, name, as_module, symbols, code):
                 return sug
         return self._submodule(name, symbols, code) if as_module else None
+
+    def _accepts(
+        self, sug: Suggestion, name: str, as_module: bool, symbols: Symbols, code: str
+    ) -> bool:
+        return (
+            self._credible(sug, as_module)
+            and self._companion_used(sug, symbols)
+            and self._test_code_for(sug, symbols, code)
+            and self._same_family(sug, name, symbols)
+            and _fits(sug, name, code)
+            and not (sug.module.partition(".")[0] == "pydantic" and name in self.table_bases)
+        )
+
+    def rivals(self, name: str, chosen: Suggestion, symbols: Symbols, code: str) -> bool:
+        """Whether another package's ``name`` would fit the block as well as the one chosen
+        (``Column``: SQLAlchemy's, or rich's in a document importing both): the guess may not
+        be the author's. typing's aliases of standard classes (``typing.Counter``) are none."""
+        as_module = any(u.attribute for u in symbols.free if u.name == name)
+        mine = chosen.module.partition(".")[0]
+        return any(
+            other.module.partition(".")[0] not in (mine, "typing", "typing_extensions")
+            and self._accepts(other, name, as_module, symbols, code)
+            for other in self.index.candidates(name)
+        )
 
     def _submodule(self, name: str, symbols: Symbols, code: str) -> Suggestion | None:
         """``event.listens_for(...)``: ``from sqlalchemy import event``, in a document that

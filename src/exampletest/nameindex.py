@@ -457,17 +457,6 @@ class NameIndex:
         ]  # fmt: skip
         return found[0] if len(found) == 1 else None
 
-    def ambiguous(self, name: str) -> bool:
-        """Whether packages of their own offer ``name`` (``Path``: pathlib's, FastAPI's):
-        a guess among them may not be the author's. A library's re-export of a standard object
-        and ``typing_extensions``' backports are the same object, no rival."""
-        tops = {  # (of the public surface: `sqlalchemy.sql.annotation` is no rival)
-            module.partition(".")[0]
-            for module_id, _, strength in self._names.get(name, ())
-            if strength != WEAK and (module := self._modules[module_id]).count(".") < 2
-        }
-        return len(tops - {"typing_extensions"}) > 1
-
     def candidates(self, name: str) -> list[Suggestion]:
         """Every known import of ``name``, best first (for messages that list alternatives)."""
         out = []
