@@ -1831,6 +1831,15 @@ def test_a_relative_import_of_the_documents_own_module_gets_that_module(
         [("env", "ET003"), ("broken", "AttributeError")],
         [],
     ]
+    # a package's `__init__.py` imports from itself: `from .user import User` in
+    # `app/models/__init__.py` is `app.models.user`; its modules loaded before it stay its own
+    user = "# app/models/user.py\nclass User:\n    name = 'ann'\n"
+    init = "# app/models/__init__.py\nfrom .user import User\n"
+    crud = "# app/crud.py\nfrom .models import User\n\nprint(User.nmae)\n"
+    core = "# app/api/routes.py\nfrom ..models import user\n\nprint(user.User.name)\n"
+    text = "# T\n\n" + "".join(f"```python\n{c}```\n\n" for c in (user, init, crud, core))
+    write_doc("d.md", text)
+    assert _rules_by_block(run_json, "d.md") == [[], [], [("broken", "AttributeError")], []]
     # files shown without their folder are siblings: `from . import models` in `crud.py`
     models = '```python title="models.py"\nclass User:\n    name = "ann"\n```\n\n'
     crud = '```python title="crud.py"\nfrom . import models\n\nprint(models.User.nme)\n```\n'

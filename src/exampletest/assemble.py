@@ -126,6 +126,7 @@ def smoke_payload(ctx: BlockContext, filename: str) -> dict[str, Any]:
         "fake_modules": list(ctx.missing_modules),
         "doc_modules": [list(m) for m in ctx.doc_modules],
         "relative_modules": [list(m) for m in ctx.relative_modules],
+        "doc_packages": list(ctx.packages),
         "file_parts": [m for m, _ in ctx.file_parts],
         # the files the block itself shows one after another: its run's imports of them get
         # what the block defines as it runs

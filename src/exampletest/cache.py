@@ -62,7 +62,7 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         str(ctx.block.output_caption),
         *(p.statement.source for p in ctx.prelude),
         *(
-            f"{p.name}:{p.source}:{p.statement}:{p.as_type}:{p.guessed}:{p.later}"
+            f"{p.name}:{p.source}:{p.statement}:{p.as_type}:{p.guessed}:{p.later}:{p.rivals}"
             for p in ctx.provided
         ),
         ctx.stub_source or "",
@@ -78,6 +78,9 @@ def block_key(ctx: BlockContext, salt: str) -> str:
         str(ctx.creates_tables),
         repr(ctx.loose_members),
         repr(ctx.file_parts),
+        repr(ctx.rebound),
+        repr(ctx.relative_modules),
+        repr(ctx.packages),
         repr(ctx.block.unprompted),
         *(f.message for f in ctx.findings),  # ("defined only in a later block (line 40)")
     ):

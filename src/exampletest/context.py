@@ -143,6 +143,8 @@ class BlockContext:
     #: import resolves to, the document's module it means). ``from .database import Base`` in
     #: a block titled ``app/models.py`` gets the document's ``app/database.py``.
     relative_modules: tuple[tuple[str, str], ...] = ()
+    #: The document's modules that are packages (``app/core/__init__.py``), for their runs.
+    packages: tuple[str, ...] = ()
     #: Names the block takes from earlier blocks that bind them more than once, made by
     #: different callables (``with Session(engine) as session``, then ``async with
     #: AsyncSession(engine) as session``): (name, the document lines binding it). The block
@@ -283,6 +285,9 @@ def _analyze_document(
         dataclasses.replace(c, rebound=again) if (again := _rebound(c, earlier, by_index)) else c
         for c in out
     ]
+    packages = tuple(sorted(m for m, written in versions.items() if is_package(written[-1])))
+    if packages:
+        out = [dataclasses.replace(c, packages=packages) for c in out]
     loose = _loose_owners(blocks)
     if loose:
         out = [dataclasses.replace(c, loose_members=loose) for c in out]
@@ -703,12 +708,19 @@ def document_modules(blocks: Sequence[Block]) -> dict[str, list[Block]]:
         if sections:  # several files in one fence: each is a module of its own
             for title, code in sections:
                 if (module := module_of(title)) is not None:
-                    out.setdefault(module, []).append(dataclasses.replace(block, code=code))
+                    section = dataclasses.replace(block, code=code, title=title)
+                    out.setdefault(module, []).append(section)
             continue
         module = module_of(block_file(block))
         if module is not None:
             out.setdefault(module, []).append(block)
     return out
+
+
+def is_package(block: Block | None) -> bool:
+    """Whether the document's module a block writes is a package (``app/core/__init__.py``):
+    its relative imports start from itself."""
+    return block is not None and block_file(block).strip().endswith("__init__.py")
 
 
 def block_file(block: Block) -> str:
@@ -1178,9 +1190,9 @@ def _with_dependencies(
         seen.add(name)
         found = analyze(code)
         imported = [m for m, _, _ in found.imported_modules]
+        package = name if is_package(modules.get(name)) else name.rpartition(".")[0]
         for level, module, _, _ in found.relative_imports:
-            base = name.rsplit(".", level)[0] if name.count(".") >= level else ""
-            imported.append(f"{base}.{module}".strip(".") if module else base)
+            imported.append(_relative_target(package, level, module) or "")
         for module in imported:
             for dep in _own_modules(module, modules) if module else ():
                 visit(dep, modules[dep].code)

@@ -156,6 +156,7 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
     filename = payload["filename"]
     code_text = payload["code"]
     linecache.cache[filename] = (len(code_text), None, code_text.splitlines(True), filename)
+    _PACKAGES.update(payload.get("doc_packages", []))
     for module in payload.get("fake_modules", []):
         parts = module.split(".")
         for i in range(1, len(parts)):
@@ -260,6 +261,10 @@ def _register(name: str, module: types.ModuleType) -> None:
     sys.modules[name] = module
     if parent:
         setattr(sys.modules[parent], child, module)
+    for key, loaded in list(sys.modules.items()):  # its modules registered before it
+        inner, _, last = key.rpartition(".")
+        if inner == name and not hasattr(module, last):
+            setattr(module, last, loaded)
 
 
 def _relative_modules(payload: dict[str, Any]) -> None:
@@ -270,6 +275,10 @@ def _relative_modules(payload: dict[str, Any]) -> None:
             _register(standin, sys.modules[name])
 
 
+#: The document's modules that are packages (``app/core/__init__.py``): this job's.
+_PACKAGES: set[str] = set()
+
+
 def _document_module(name: str, code: str) -> dict[str, Any] | None:
     """A module the document writes itself (a block titled ``shapes.py``), from that block's
     code. Its own block reports what goes wrong in it; if it stops early, what it did not
@@ -277,8 +286,10 @@ def _document_module(name: str, code: str) -> dict[str, Any] | None:
     anything: (type, message, line)."""
     module = types.ModuleType(name)
     module.__file__ = os.path.join(os.getcwd(), *name.split(".")) + ".py"
-    # its own relative imports (``from .schemas import ...``)
-    module.__package__ = name.rpartition(".")[0]
+    # its own relative imports (``from .schemas import ...``): a package's start from itself
+    module.__package__ = name if name in _PACKAGES else name.rpartition(".")[0]
+    if name in _PACKAGES:
+        module.__path__ = []
     _register(name, module)
     filename = f"<exampletest-module {name}>"
     try:
