@@ -1004,6 +1004,17 @@ def test_a_name_earlier_blocks_bind_to_different_objects_may_mean_another(
     text = "".join(f"```python\n{c}```\n\n" for c in (unimported, sessions, use))
     (found,) = _types_blocks(tmp_path, text)[2]["findings"]
     assert (found["rule"], found["category"]) == ("attr-defined", "incomplete")
+    # a typo is one whichever class: mypy's near-miss says so
+    typo = "rows = session.comit()\n"
+    text = "".join(f"```python\n{c}```\n\n" for c in (models, sessions, typo))
+    (found,) = _types_blocks(tmp_path, text)[2]["findings"]
+    assert (found["rule"], found["category"]) == ("attr-defined", "broken")
+    # a factory's product (`SessionLocal()`) is not told apart from a class's
+    local = models + "SessionLocal = sessionmaker(engine)\n"
+    local = local.replace("import Session\n", "import Session, sessionmaker\n")
+    factory = "session = SessionLocal()\n\nwith Session(engine) as session:\n    pass\n"
+    text = "".join(f"```python\n{c}```\n\n" for c in (local, factory, use))
+    assert _types_blocks(tmp_path, text)[2]["findings"] == []
     same = "async with AsyncSession(aengine) as session:\n    pass\n\n" * 2
     text = "".join(f"```python\n{c}```\n\n" for c in (models, same, use))
     (found,) = _types_blocks(tmp_path, text)[2]["findings"]

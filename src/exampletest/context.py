@@ -282,7 +282,9 @@ def _analyze_document(
     if declared or creates:
         out = [dataclasses.replace(c, tables=declared, creates_tables=creates) for c in out]
     out = [
-        dataclasses.replace(c, rebound=again) if (again := _rebound(c, earlier, by_index)) else c
+        dataclasses.replace(c, rebound=again)
+        if (again := _rebound(c, earlier, by_index, index))
+        else c
         for c in out
     ]
     packages = tuple(sorted(m for m, written in versions.items() if is_package(written[-1])))
@@ -307,15 +309,19 @@ def _analyze_document(
 
 
 def _rebound(
-    ctx: BlockContext, earlier: Sequence[tuple[int, Statement]], by_index: Mapping[int, Block]
+    ctx: BlockContext,
+    earlier: Sequence[tuple[int, Statement]],
+    by_index: Mapping[int, Block],
+    index: NameIndex,
 ) -> tuple[tuple[str, tuple[int, ...]], ...]:
     """See ``BlockContext.rebound``. Only classes count as different objects: a class the
-    document defines or imports, or a library's it uses without importing (``Session``,
-    ``AsyncSession``); what a function or a factory (``SessionLocal()``, ``get_settings()``)
-    gives is not known here."""
+    document defines, or a library's class it imports or uses (``Session``, ``AsyncSession``:
+    the name index says they are classes); what a function or a factory gives
+    (``SessionLocal()``, ``get_settings()``) is not known here."""
     before = [(i, s) for i, s in earlier if i < ctx.block.index]
-    bound = {n for _, s in before for n in s.binds}
-    classes = {n for _, s in before if _CLASS_SOURCE.match(s.source) for n in s.binds}
+    defined = {
+        n for _, s in before if s.source.lstrip().startswith(("class ", "@")) for n in s.binds
+    }
     out = []
     for name in sorted({n for p in ctx.prelude for n in p.statement.binds}):
         made = [
@@ -326,15 +332,12 @@ def _rebound(
         kinds = {
             m
             for _, m in made
-            if m[:1].isupper() and (m.rpartition(".")[2] in classes or m.split(".")[0] not in bound)
+            if (last := m.rpartition(".")[2]) in defined
+            or any(c.kind == "class" for c in index.candidates(last))
         }
         if len(kinds) > 1:
             out.append((name, tuple(line for line, _ in made)))
     return tuple(out)
-
-
-#: A statement that binds classes: a class definition, or an import (of CapWords names).
-_CLASS_SOURCE = re.compile(r"\s*(?:@|class\s|from\s|import\s)")
 
 
 def _maker(source: str, name: str) -> str | None:

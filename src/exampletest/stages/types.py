@@ -944,6 +944,8 @@ def _to_finding(
     earlier = _earlier_definition(ctx, lines, line, col, end_line, end_col)
     in_part = shown is not None and again is None and category is Category.INCOMPLETE
     rebound = dict(ctx.rebound).get(earlier[0]) if earlier is not None else None
+    if '; maybe "' in message:  # a near-miss of a name it has: a typo, whichever binding
+        rebound = None
     if category is Category.BROKEN and earlier is not None and rebound:
         category = Category.INCOMPLETE
         where = ", ".join(map(str, rebound))
