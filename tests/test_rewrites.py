@@ -1797,6 +1797,19 @@ def test_a_template_response_gets_the_request_first(tmp_path: Path) -> None:
         "+    request,",
         '-        "request": request,  # Starlette needs it',
     ]
+    # the context last, without a trailing comma: `)` stays on its own line
+    code = """\
+    c = templates.TemplateResponse(
+        "c.html",  # the page
+        {"request": request}
+    )
+    d = emails.TemplateResponse("d.html", {"request": request})
+    """
+    result = fix(fastapi_fix.rewrite, f"emails = Mailer()\n{textwrap.dedent(code)}")
+    assert result.code.endswith(
+        'c = templates.TemplateResponse(\n    request,\n    "c.html"  # the page\n)\n'
+        'd = emails.TemplateResponse("d.html", {"request": request})\n'
+    )  # (another class's method of that name is left alone)
     # a context the rewrite cannot read stays as it is, with a note
     kept = fix(
         fastapi_fix.rewrite, 'def page(t, ctx):\n    return t.TemplateResponse("a.html", ctx)\n'

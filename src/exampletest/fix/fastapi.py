@@ -21,6 +21,8 @@ default may not follow one with a default); anything else stays a suggestion.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
@@ -38,7 +40,7 @@ from exampletest.fix.base import (
     source_of,
 )
 from exampletest.fix.pydantic_v1 import append_kwarg
-from exampletest.rules.fastapi import DEPENDS, PARAMS, renamed_statuses
+from exampletest.rules.fastapi import DEPENDS, PARAMS, name_first_calls, renamed_statuses
 
 
 class _AnnotatedDepends(PassTransformer):
@@ -302,9 +304,15 @@ def _status(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Mo
 
 
 class _RequestFirst(PassTransformer):
+    def __init__(self, edit: Edit, lines: frozenset[int]) -> None:
+        super().__init__(edit)
+        self.lines = lines  # where ET307 finds such calls (`name_first_calls`)
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         func = updated_node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "TemplateResponse"):
+            return updated_node
+        if self.position(original_node).start.line not in self.lines:
             return updated_node
         args = list(updated_node.args)
         named = {a.keyword.value: i for i, a in enumerate(args) if a.keyword is not None}
@@ -356,8 +364,21 @@ class _RequestFirst(PassTransformer):
             elif keep:
                 kept = context.with_changes(elements=rest, rbrace=closing)
                 out.append(arg.with_changes(value=kept))
-        if not keep and at == len(args) - 1:  # the context went: the new last takes its comma
-            out[-1] = out[-1].with_changes(comma=_joined(out[-1].comma, args[at].comma))
+        if not keep and at == len(args) - 1:  # the context went: the new last takes its end
+            gone = args[at]
+            if isinstance(gone.comma, cst.Comma):
+                out[-1] = out[-1].with_changes(comma=_joined(out[-1].comma, gone.comma))
+            else:  # no trailing comma: its line break before `)`, and the new last's comment
+                end = gone.whitespace_after_arg
+                own = getattr(out[-1].comma, "whitespace_after", None)
+                if isinstance(end, cst.ParenthesizedWhitespace):
+                    own_line = (
+                        own.first_line if isinstance(own, cst.ParenthesizedWhitespace) else None
+                    )
+                    end = end.with_changes(first_line=own_line or cst.TrailingWhitespace())
+                out[-1] = out[-1].with_changes(
+                    comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=end
+                )
         self.edit.applied.add("ET307")
         return updated_node.with_changes(args=out)
 
@@ -372,13 +393,9 @@ def _bare(comma: cst.Comma | cst.MaybeSentinel) -> cst.Comma | cst.MaybeSentinel
     return comma
 
 
-def _joined(
-    own: cst.Comma | cst.MaybeSentinel, gone: cst.Comma | cst.MaybeSentinel
-) -> cst.Comma | cst.MaybeSentinel:
+def _joined(own: cst.Comma | cst.MaybeSentinel, gone: cst.Comma) -> cst.Comma:
     """The comma of what is last once the item after it is gone: its own comment, and the
     removed item's end (a trailing comma or none, the closing bracket's line)."""
-    if not isinstance(gone, cst.Comma):
-        return cst.MaybeSentinel.DEFAULT
     mine, theirs = getattr(own, "whitespace_after", None), gone.whitespace_after
     if isinstance(mine, cst.ParenthesizedWhitespace) and isinstance(
         theirs, cst.ParenthesizedWhitespace
@@ -389,7 +406,9 @@ def _joined(
 
 
 def _request_first(wrapper: MetadataWrapper, ctx: RewriteContext, edit: Edit) -> cst.Module:
-    return wrapper.visit(_RequestFirst(edit))
+    tree = ast.parse(wrapper.module.code)
+    lines = frozenset(call.lineno for call in name_first_calls(list(ast.walk(tree))))
+    return wrapper.visit(_RequestFirst(edit, lines))
 
 
 PASSES: tuple[Pass, ...] = (

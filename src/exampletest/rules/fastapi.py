@@ -16,7 +16,7 @@ import ast
 import functools
 import importlib.util
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from exampletest.model import Category
@@ -291,30 +291,7 @@ def template_response(ctx: Context) -> Iterator[Hit]:
     first since Starlette 0.29 (the old order warned); the installed Starlette's own
     signature says whether it still takes the old one at all."""
     imported = ctx.imports("fastapi.templating", "starlette.templating")
-    if any(isinstance(n, ast.FunctionDef) and n.name == "TemplateResponse" for n in ctx.nodes):
-        return  # the block's own method of that name
-    made = {  # what the block makes its template objects with: another library's class
-        t.id: dotted(n.value.func) or ""  # (`Jinja2Blocks`, a subclass with its own method)
-        for n in ctx.nodes
-        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
-        for t in n.targets
-        if isinstance(t, ast.Name)
-    }
-    for call in ctx.calls():
-        func = call.func
-        if not (isinstance(func, ast.Attribute) and func.attr == "TemplateResponse"):
-            continue
-        maker = made.get(dotted(func.value) or "", "Jinja2Templates")
-        if maker.rpartition(".")[2] != "Jinja2Templates":
-            continue
-        named = keyword(call, "name")
-        first = call.args[0] if call.args else named.value if named is not None else None
-        if not (
-            isinstance(first, ast.Constant | ast.JoinedStr)
-            and (not isinstance(first, ast.Constant) or isinstance(first.value, str))
-            and keyword(call, "request") is None
-        ):
-            continue
+    for call in name_first_calls(ctx.nodes):
         removed = not _takes_name_first()
         message = (
             "`TemplateResponse(name, context)` "
@@ -322,12 +299,47 @@ def template_response(ctx: Context) -> Iterator[Hit]:
                else "is deprecated in Starlette (DeprecationWarning since 0.29)")
             + ": pass the request first, `TemplateResponse(request, name, context)`"
         )  # fmt: skip
+        named = keyword(call, "name")
         yield Hit(
-            first,  # where mypy, too, says the first argument is no request
+            call.args[0] if call.args else named.value if named else call,  # where mypy points
             message + ("" if imported else TEXTUAL_NOTE),
             suggestion='templates.TemplateResponse(request, "page.html", {...})',
             category=Category.BROKEN if removed else None,
         )
+
+
+def name_first_calls(nodes: Sequence[ast.AST]) -> list[ast.Call]:
+    """The ``.TemplateResponse(...)`` calls with the template's name first (a string), on an
+    object that can be Starlette's ``Jinja2Templates``: not one the code makes of another
+    class (jinja2-fragments' ``Jinja2Blocks``, the block's own ``Renderer``), whose method
+    may take its own arguments. The rewrite changes these calls only."""
+    made = {  # what the code makes its objects with
+        t.id: dotted(n.value.func) or ""
+        for n in nodes
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    out = []
+    for call in nodes:
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "TemplateResponse"):
+            continue
+        receiver = func.value.func if isinstance(func.value, ast.Call) else None
+        maker = dotted(receiver) if receiver else made.get(dotted(func.value) or "")
+        if (maker or "Jinja2Templates").rpartition(".")[2] != "Jinja2Templates":
+            continue
+        named = keyword(call, "name")
+        first = call.args[0] if call.args else named.value if named is not None else None
+        if (
+            isinstance(first, ast.Constant | ast.JoinedStr)
+            and (not isinstance(first, ast.Constant) or isinstance(first.value, str))
+            and keyword(call, "request") is None
+        ):
+            out.append(call)
+    return out
 
 
 @functools.cache
