@@ -1931,29 +1931,45 @@ def _table_bases(code: str) -> frozenset[str]:
 
 
 def _as_marker(name: str, code: str) -> bool:
-    """Whether ``name`` is used as FastAPI's markers are: always called, and what the call
-    gives never used as an object (``Path(__file__).parent``, ``Path(root) / "x"``, nor
-    through a variable: ``UPLOADS = Path("uploads")``, ``UPLOADS.mkdir()``) nor the name as
-    a type (``p: Path``): those are another ``Path`` (pathlib's)."""
+    """Whether ``name`` is used as FastAPI's markers are: always called, where a marker goes
+    (a parameter's default, ``Annotated[...]``'s metadata, a ``dependencies=[...]`` list, a
+    parameter line shown alone or kept in a variable), and what the call gives never used
+    as an object (``Path(__file__).parent``, ``Path(root) / "x"``, through a variable:
+    ``UPLOADS = Path("uploads")``, ``UPLOADS.mkdir()``), nor passed to a call
+    (``open(Path("a.txt"))``), nor the name a type (``p: Path``): those are pathlib's."""
     tree = tree_or_none(code)
     if tree is None:
         return True
     nodes = list(ast.walk(tree))
+    parents = {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
     calls = {id(n.func): n for n in nodes if isinstance(n, ast.Call)}
     uses = [n for n in nodes if isinstance(n, ast.Name) and n.id == name]
     if not all(id(n) in calls for n in uses):
         return False
-    made = {id(calls[id(n)]) for n in uses}
+    made = [calls[id(n)] for n in uses]
+    places = (
+        ast.arguments,
+        ast.Subscript,
+        ast.Tuple,
+        ast.List,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.Expr,
+    )
+    if not all(isinstance(parents.get(id(call)), places) for call in made):
+        return False
     held = {  # variables holding what a call gave
         t.id
         for n in nodes
-        if isinstance(n, ast.Assign | ast.AnnAssign) and id(n.value) in made
+        if isinstance(n, ast.Assign | ast.AnnAssign) and any(n.value is c for c in made)
         for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
         if isinstance(t, ast.Name)
     }
     objects = [n.value for n in nodes if isinstance(n, ast.Attribute)]
     objects += [side for n in nodes if isinstance(n, ast.BinOp) for side in (n.left, n.right)]
-    return not any(id(o) in made or (isinstance(o, ast.Name) and o.id in held) for o in objects)
+    objects += [a for n in nodes if isinstance(n, ast.Call) for a in n.args]
+    objects += [k.value for n in nodes if isinstance(n, ast.Call) for k in n.keywords]
+    return not any(isinstance(o, ast.Name) and o.id in held for o in objects)
 
 
 def _fits(sug: Suggestion, name: str, code: str) -> bool:
