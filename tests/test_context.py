@@ -836,6 +836,7 @@ def test_a_submodule_read_as_a_module_is_its_packages_when_it_has_what_is_read(
         "ROOT = Path(__file__).parent\n"
     )
     held = "UPLOADS = Path('uploads')\nUPLOADS.mkdir(exist_ok=True)\nprint(open(Path('a.txt')))\n"
+    held += "FOLDERS = [Path('static'), Path('media')]\n"
     [kept] = _contexts(
         f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{held}```\n", index
     )[1:]

@@ -1020,6 +1020,14 @@ def test_a_template_response_by_keyword_is_found_and_a_blocks_own_method_is_not(
     print(Renderer().TemplateResponse("x.html", {"request": None}))
     """
     assert "ET307" not in rules_of(run(own))
+    inside = """
+    class Renderer:
+        def TemplateResponse(self, name, context):
+            return name
+        def page(self):
+            return self.TemplateResponse("x.html", {"request": None})
+    """
+    assert "ET307" not in rules_of(run(inside))
     # another library's subclass, with a method of its own (jinja2-fragments)
     blocks = """
     from jinja2_fragments.fastapi import Jinja2Blocks

@@ -1790,6 +1790,11 @@ def test_a_failure_on_a_line_using_a_guessed_import_is_said_of_the_guess(
     block = report["documents"][0]["blocks"][1]
     assert "exampletest's guess" in block["findings"][0]["message"]
     assert block["fix"] is None or not block["fix"]["verified"]
+    # FastAPI's `Request` is Starlette's: no rival, though the document imports both
+    both = "from fastapi import FastAPI\nfrom starlette.middleware.cors import CORSMiddleware\n"
+    use = "req = Request({'type': 'websocket'})\n"
+    write_doc("d.md", f"# T\n\n```python\n{both}```\n\n```python\n{use}```\n")
+    assert ("broken", "AssertionError") in _rules_by_block(run_json, "d.md")[1]
     _doc(write_doc, "top = int(Counter('ab').most_common(1)[0][0])\n")
     assert ("broken", "ValueError") in _rules_by_block(run_json, "d.md")[0]
     _doc(write_doc, "data = json.loads('{')\n")
@@ -1840,6 +1845,12 @@ def test_a_relative_import_of_the_documents_own_module_gets_that_module(
     text = "# T\n\n" + "".join(f"```python\n{c}```\n\n" for c in (user, init, crud, core))
     write_doc("d.md", text)
     assert _rules_by_block(run_json, "d.md") == [[], [], [("broken", "AttributeError")], []]
+    # `from . import app, VERSION`: what the package's `__init__.py` defines
+    init = "# app/__init__.py\nfrom fastapi import FastAPI\n\n"
+    init += "app = FastAPI(title='x')\nVERSION = '1'\n"
+    routes = "# app/routes.py\nfrom . import VERSION, app\n\nprint(VERSION, app.titel)\n"
+    write_doc("d.md", "# T\n\n" + "".join(f"```python\n{c}```\n\n" for c in (init, routes)))
+    assert _rules_by_block(run_json, "d.md") == [[], [("broken", "AttributeError")]]
     # files shown without their folder are siblings: `from . import models` in `crud.py`
     models = '```python title="models.py"\nclass User:\n    name = "ann"\n```\n\n'
     crud = '```python title="crud.py"\nfrom . import models\n\nprint(models.User.nme)\n```\n'

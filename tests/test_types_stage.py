@@ -1015,6 +1015,14 @@ def test_a_name_earlier_blocks_bind_to_different_objects_may_mean_another(
     factory = "session = SessionLocal()\n\nwith Session(engine) as session:\n    pass\n"
     text = "".join(f"```python\n{c}```\n\n" for c in (local, factory, use))
     assert _types_blocks(tmp_path, text)[2]["findings"] == []
+    # one class spelt two ways, or a decorated function's result, are no different objects
+    spelt = (
+        "from sqlalchemy import orm\n\nsession = orm.Session(engine)\nsession = Session(engine)\n"
+    )
+    wrong = "rows: int = session.execute(select(1)).scalars().all()\n"
+    text = "".join(f"```python\n{c}```\n\n" for c in (models, spelt, wrong))
+    (found,) = _types_blocks(tmp_path, text)[2]["findings"]
+    assert (found["rule"], found["category"]) == ("assignment", "broken")
     same = "async with AsyncSession(aengine) as session:\n    pass\n\n" * 2
     text = "".join(f"```python\n{c}```\n\n" for c in (models, same, use))
     (found,) = _types_blocks(tmp_path, text)[2]["findings"]

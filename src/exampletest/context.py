@@ -17,6 +17,7 @@ import dataclasses
 import difflib
 import functools
 import importlib
+import importlib.metadata
 import importlib.util
 import inspect
 import io
@@ -319,8 +320,12 @@ def _rebound(
     the name index says they are classes); what a function or a factory gives
     (``SessionLocal()``, ``get_settings()``) is not known here."""
     before = [(i, s) for i, s in earlier if i < ctx.block.index]
-    defined = {
-        n for _, s in before if s.source.lstrip().startswith(("class ", "@")) for n in s.binds
+    defined = {  # (a decorated function is no class: `@lru_cache def get_settings()`)
+        n
+        for _, s in before
+        if (tree := tree_or_none(s.source)) is not None
+        and any(isinstance(node, ast.ClassDef) for node in tree.body)
+        for n in s.binds
     }
     out = []
     for name in sorted({n for p in ctx.prelude for n in p.statement.binds}):
@@ -329,8 +334,8 @@ def _rebound(
             for i, s in before
             if name in s.binds and (maker := _maker(s.source, name))
         ]
-        kinds = {
-            m
+        kinds = {  # by the class's own name: `orm.Session` and `Session` are one
+            last
             for _, m in made
             if (last := m.rpartition(".")[2]) in defined
             or any(c.kind == "class" for c in index.candidates(last))
@@ -1607,6 +1612,13 @@ def _block_context(
             for name in names
             if (target := _relative_target(package, level, name)) and _own_modules(target, modules)
         ]
+        base = _relative_target(package, level, "") if not module else None
+        if base is not None and base in modules and base not in own_modules:
+            # `from . import app, VERSION` in `app/routes.py`: the package `app/__init__.py`
+            # (what it defines, and its modules the document shows)
+            written.update((m, modules[m].code) for m in _own_modules(base, modules))
+            aliases.append((fake, base))
+            continue
         if targets and len(targets) == len(names):
             # `from .database import Base` in `app/models.py`: the document's `app/database.py`
             for standin, target in targets:
@@ -1665,6 +1677,25 @@ def _package_of(title: str) -> str | None:
     parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
     parts = parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
     return ".".join(parts[:-1]) if all(p.isidentifier() for p in parts[:-1]) else None
+
+
+@functools.cache
+def _built_on(top: str, other: str) -> bool:
+    """Whether the distribution of module ``top`` requires the one of ``other`` (FastAPI,
+    Starlette): a name both offer is the one re-exported (``fastapi.Request`` is Starlette's),
+    no rival."""
+    mine, theirs = distribution_for(top), distribution_for(other)
+    if mine is None or theirs is None:
+        return False
+    try:
+        needs = importlib.metadata.requires(mine) or []
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    wanted = re.sub(r"[-_.]+", "-", theirs).lower()
+    return any(
+        re.sub(r"[-_.]+", "-", re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0]).lower() == wanted
+        for r in needs
+    )
 
 
 def _relative_target(package: str | None, level: int, name: str) -> str | None:
@@ -1785,7 +1816,9 @@ class _Resolver:
         as_module = any(u.attribute for u in symbols.free if u.name == name)
         mine = chosen.module.partition(".")[0]
         return any(
-            other.module.partition(".")[0] not in (mine, "typing", "typing_extensions")
+            (top := other.module.partition(".")[0]) not in (mine, "typing", "typing_extensions")
+            and not _built_on(mine, top)
+            and not _built_on(top, mine)
             and self._accepts(other, name, as_module, symbols, code)
             for other in self.index.candidates(name)
         )
@@ -1930,6 +1963,11 @@ def _table_bases(code: str) -> frozenset[str]:
     )
 
 
+#: Where a FastAPI marker's call stands: a parameter's default, ``Annotated[...]``, a
+#: parameter line shown alone (``db: Session = Depends(get_db)``) or kept in a variable.
+_MARKER_PLACES = (ast.arguments, ast.Subscript, ast.Assign, ast.AnnAssign, ast.Expr)
+
+
 def _as_marker(name: str, code: str) -> bool:
     """Whether ``name`` is used as FastAPI's markers are: always called, where a marker goes
     (a parameter's default, ``Annotated[...]``'s metadata, a ``dependencies=[...]`` list, a
@@ -1947,16 +1985,18 @@ def _as_marker(name: str, code: str) -> bool:
     if not all(id(n) in calls for n in uses):
         return False
     made = [calls[id(n)] for n in uses]
-    places = (
-        ast.arguments,
-        ast.Subscript,
-        ast.Tuple,
-        ast.List,
-        ast.Assign,
-        ast.AnnAssign,
-        ast.Expr,
-    )
-    if not all(isinstance(parents.get(id(call)), places) for call in made):
+
+    def placed(call: ast.Call) -> bool:  # where a marker goes
+        parent = parents.get(id(call))
+        if not isinstance(parent, ast.List | ast.Tuple):
+            return isinstance(parent, _MARKER_PLACES)
+        while isinstance(parent, ast.List | ast.Tuple):  # in a list: `dependencies=[...]`
+            parent = parents.get(id(parent))
+        return isinstance(parent, ast.Subscript) or (
+            isinstance(parent, ast.keyword) and parent.arg == "dependencies"
+        )
+
+    if not all(placed(call) for call in made):
         return False
     held = {  # variables holding what a call gave
         t.id

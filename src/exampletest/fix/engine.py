@@ -59,6 +59,7 @@ from exampletest.parse import parse_document, raised_last, script_claims
 from exampletest.pipeline import Checked, Options, check, verdict
 from exampletest.pool import Workers
 from exampletest.rules.base import dotted
+from exampletest.stages import without_guess
 from exampletest.stages.lint import BEHAVIOUR_CHANGING, ruff_command
 from exampletest.stages.types import SharedRun
 from exampletest.symbols import analyze, code_lines, parse_tree
@@ -74,7 +75,7 @@ FindingKey = tuple[str, str, frozenset[str]]
 
 def finding_key(f: Finding) -> FindingKey:
     """Identity of a problem across rewrites: lines move, rule and subject do not."""
-    return (f.tool, f.rule, frozenset(subjects(f.message)))
+    return (f.tool, f.rule, frozenset(subjects(without_guess(f.message))))
 
 
 @dataclass
@@ -1122,6 +1123,16 @@ def _fix(state: _State) -> Fix | None:
     # rest of a rule the fix resolves only partly is said in a note; a finding the fixed code
     # newly has, `Timeout` guessable once `requests` is imported, is not one of them).
     left = {rule for _, rule, _ in after & state.before}
+    # (or one folded into another finding of the fixed block: mypy's `call-arg` beside the
+    # run's TypeError on the same line is still there)
+    had = {f"{tool}:{rule}" for tool, rule, _ in state.before}
+    left |= {
+        c.split(":", 1)[1]
+        for f in state.after or ()
+        if not f.intentional
+        for c in f.corroboration
+        if c in had
+    }
     resolves = tuple(
         sorted(
             {

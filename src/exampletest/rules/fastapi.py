@@ -320,6 +320,7 @@ def name_first_calls(nodes: Sequence[ast.AST]) -> list[ast.Call]:
         for t in n.targets
         if isinstance(t, ast.Name)
     }
+    own = any(isinstance(n, ast.FunctionDef) and n.name == "TemplateResponse" for n in nodes)
     out = []
     for call in nodes:
         if not isinstance(call, ast.Call):
@@ -327,6 +328,8 @@ def name_first_calls(nodes: Sequence[ast.AST]) -> list[ast.Call]:
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "TemplateResponse"):
             continue
+        if own and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            continue  # the code's own class's method of that name
         receiver = func.value.func if isinstance(func.value, ast.Call) else None
         maker = dotted(receiver) if receiver else made.get(dotted(func.value) or "")
         if (maker or "Jinja2Templates").rpartition(".")[2] != "Jinja2Templates":

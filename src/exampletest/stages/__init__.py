@@ -29,6 +29,14 @@ NEWER_PYTHON = "newer-python"
 #: Said of a finding that comes of an import exampletest guessed for a missing name: the
 #: author may mean another (a fix that writes the guess in, and still fails there, is refused).
 GUESS = "exampletest's guess"
+_GUESS_NOTE = re.compile(rf" \([^()]*{re.escape(GUESS)}[^()]*\)")
+
+
+def without_guess(message: str) -> str:
+    """The message without its note on exampletest's guess: the same failure, once a fix
+    writes the guess in, is told by what it says (the fix that leaves it is no resolution)."""
+    return _GUESS_NOTE.sub("", message)
+
 
 #: Standard-library names by the Python version that added them (3.11 and later): an example
 #: written for a newer Python fails to import them here (the run's ImportError, mypy's
