@@ -841,6 +841,12 @@ def test_a_submodule_read_as_a_module_is_its_packages_when_it_has_what_is_read(
         f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{held}```\n", index
     )[1:]
     assert _suggested(kept)["Path"] == "from pathlib import Path"
+    # a marker in the annotation (a slip mypy reports) is still FastAPI's
+    slip = "async def me(token: Depends(scheme)):\n    return token\n"
+    [ctx] = _contexts(
+        f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{slip}```\n", index
+    )[1:]
+    assert _suggested(ctx)["Depends"] == "from fastapi import Depends"
     [ctx] = _contexts(
         f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{code}```\n", index
     )[1:]

@@ -1964,8 +1964,9 @@ def _table_bases(code: str) -> frozenset[str]:
 
 
 #: Where a FastAPI marker's call stands: a parameter's default, ``Annotated[...]``, a
-#: parameter line shown alone (``db: Session = Depends(get_db)``) or kept in a variable.
-_MARKER_PLACES = (ast.arguments, ast.Subscript, ast.Assign, ast.AnnAssign, ast.Expr)
+#: parameter line shown alone (``db: Session = Depends(get_db)``) or kept in a variable,
+#: and the annotation a slip puts it in (``token: Depends(scheme)``: mypy's to report).
+_MARKER_PLACES = (ast.arguments, ast.arg, ast.Subscript, ast.Assign, ast.AnnAssign, ast.Expr)
 
 
 def _as_marker(name: str, code: str) -> bool:
