@@ -841,6 +841,17 @@ def test_a_submodule_read_as_a_module_is_its_packages_when_it_has_what_is_read(
         f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{held}```\n", index
     )[1:]
     assert _suggested(kept)["Path"] == "from pathlib import Path"
+    # a list of markers kept for `dependencies=`: FastAPI's; a list of paths: pathlib's
+    kept = "COMMON = [Depends(verify)]\napp = FastAPI(dependencies=COMMON)\n"
+    [ctx] = _contexts(
+        f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{kept}```\n", index
+    )[1:]
+    assert _suggested(ctx)["Depends"] == "from fastapi import Depends"
+    paths = "FOLDERS = [Path('static'), Path('media')]\n"
+    [ctx] = _contexts(
+        f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{paths}```\n", index
+    )[1:]
+    assert _suggested(ctx)["Path"] == "from pathlib import Path"
     # a marker in the annotation (a slip mypy reports) is still FastAPI's
     slip = "async def me(token: Depends(scheme)):\n    return token\n"
     [ctx] = _contexts(

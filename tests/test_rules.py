@@ -1028,6 +1028,9 @@ def test_a_template_response_by_keyword_is_found_and_a_blocks_own_method_is_not(
             return self.TemplateResponse("x.html", {"request": None})
     """
     assert "ET307" not in rules_of(run(inside))
+    assert "ET307" not in rules_of(
+        run(inside.replace("def TemplateResponse", "async def TemplateResponse"))
+    )
     # another library's subclass, with a method of its own (jinja2-fragments)
     blocks = """
     from jinja2_fragments.fastapi import Jinja2Blocks

@@ -1851,6 +1851,13 @@ def test_a_relative_import_of_the_documents_own_module_gets_that_module(
     routes = "# app/routes.py\nfrom . import VERSION, app\n\nprint(VERSION, app.titel)\n"
     write_doc("d.md", "# T\n\n" + "".join(f"```python\n{c}```\n\n" for c in (init, routes)))
     assert _rules_by_block(run_json, "d.md") == [[], [("broken", "AttributeError")]]
+    # the block is not run once more as the package's module (its table made twice), and a
+    # name neither `__init__.py` defines nor the document shows as a module is a stand-in
+    init = "# app/__init__.py\nimport sqlite3\n\ndb = sqlite3.connect(':memory:')\n"
+    items = "# app/items.py\nfrom . import db\n\ndb.execute('CREATE TABLE items (id INTEGER)')\n"
+    main = "# app/main.py\nfrom . import crud, db\n\nprint(crud)\nprint({}['DEBUG'])\n"
+    write_doc("d.md", "# T\n\n" + "".join(f"```python\n{c}```\n\n" for c in (init, items, main)))
+    assert _rules_by_block(run_json, "d.md") == [[], [], [("env", "ET003"), ("broken", "KeyError")]]
     # files shown without their folder are siblings: `from . import models` in `crud.py`
     models = '```python title="models.py"\nclass User:\n    name = "ann"\n```\n\n'
     crud = '```python title="crud.py"\nfrom . import models\n\nprint(models.User.nme)\n```\n'

@@ -1023,6 +1023,12 @@ def test_a_name_earlier_blocks_bind_to_different_objects_may_mean_another(
     text = "".join(f"```python\n{c}```\n\n" for c in (models, spelt, wrong))
     (found,) = _types_blocks(tmp_path, text)[2]["findings"]
     assert (found["rule"], found["category"]) == ("assignment", "broken")
+    # two libraries' classes of one name are two classes
+    two = "import httpx\nimport requests\n\nreq = requests.Request('GET', 'http://x')\n"
+    two += "req = httpx.Request('GET', 'http://x')\n"
+    text = "".join(f"```python\n{c}```\n\n" for c in (two, "print(req.hooks)\n"))
+    (found,) = _types_blocks(tmp_path, text)[1]["findings"]
+    assert (found["rule"], found["category"]) == ("attr-defined", "incomplete")
     same = "async with AsyncSession(aengine) as session:\n    pass\n\n" * 2
     text = "".join(f"```python\n{c}```\n\n" for c in (models, same, use))
     (found,) = _types_blocks(tmp_path, text)[2]["findings"]

@@ -17,7 +17,6 @@ import dataclasses
 import difflib
 import functools
 import importlib
-import importlib.metadata
 import importlib.util
 import inspect
 import io
@@ -327,6 +326,17 @@ def _rebound(
         and any(isinstance(node, ast.ClassDef) for node in tree.body)
         for n in s.binds
     }
+    imported = {  # local name -> what it is: `orm` -> `sqlalchemy.orm`
+        (alias.asname or alias.name).partition(".")[0]: (
+            f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) else alias.name
+        )
+        for _, s in before
+        if (tree := tree_or_none(s.source)) is not None
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom) and not getattr(node, "level", 0)
+        for alias in node.names
+        if not (isinstance(node, ast.Import) and alias.asname is None and "." in alias.name)
+    }
     out = []
     for name in sorted({n for p in ctx.prelude for n in p.statement.binds}):
         made = [
@@ -334,9 +344,10 @@ def _rebound(
             for i, s in before
             if name in s.binds and (maker := _maker(s.source, name))
         ]
-        kinds = {  # by the class's own name: `orm.Session` and `Session` are one
-            last
+        kinds = {  # by what the name is imported as: `orm.Session` and `Session` are one
+            imported.get(root, root) + rest
             for _, m in made
+            for root, rest in [(m.partition(".")[0], m[len(m.partition(".")[0]) :])]
             if (last := m.rpartition(".")[2]) in defined
             or any(c.kind == "class" for c in index.candidates(last))
         }
@@ -1614,11 +1625,20 @@ def _block_context(
         ]
         base = _relative_target(package, level, "") if not module else None
         if base is not None and base in modules and base not in own_modules:
-            # `from . import app, VERSION` in `app/routes.py`: the package `app/__init__.py`
-            # (what it defines, and its modules the document shows)
-            written.update((m, modules[m].code) for m in _own_modules(base, modules))
-            aliases.append((fake, base))
-            continue
+            # `from . import app, VERSION` in `app/routes.py`: what the package's
+            # `app/__init__.py` defines, and its modules the document shows
+            defines = analyze(modules[base].code).binds
+            shown = [f"{base}.{n}" for n in names if f"{base}.{n}" in modules]
+            if all(f"{base}.{n}" in modules or n in defines for n in names):
+                written[base] = modules[base].code
+                for target in shown:
+                    written.update(
+                        (m, modules[m].code)
+                        for m in _own_modules(target, modules)
+                        if m not in own_modules
+                    )
+                aliases.append((fake, base))
+                continue
         if targets and len(targets) == len(names):
             # `from .database import Base` in `app/models.py`: the document's `app/database.py`
             for standin, target in targets:
@@ -1677,25 +1697,6 @@ def _package_of(title: str) -> str | None:
     parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
     parts = parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
     return ".".join(parts[:-1]) if all(p.isidentifier() for p in parts[:-1]) else None
-
-
-@functools.cache
-def _built_on(top: str, other: str) -> bool:
-    """Whether the distribution of module ``top`` requires the one of ``other`` (FastAPI,
-    Starlette): a name both offer is the one re-exported (``fastapi.Request`` is Starlette's),
-    no rival."""
-    mine, theirs = distribution_for(top), distribution_for(other)
-    if mine is None or theirs is None:
-        return False
-    try:
-        needs = importlib.metadata.requires(mine) or []
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    wanted = re.sub(r"[-_.]+", "-", theirs).lower()
-    return any(
-        re.sub(r"[-_.]+", "-", re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0]).lower() == wanted
-        for r in needs
-    )
 
 
 def _relative_target(package: str | None, level: int, name: str) -> str | None:
@@ -1812,13 +1813,13 @@ class _Resolver:
     def rivals(self, name: str, chosen: Suggestion, symbols: Symbols, code: str) -> bool:
         """Whether another package's ``name`` would fit the block as well as the one chosen
         (``Column``: SQLAlchemy's, or rich's in a document importing both): the guess may not
-        be the author's. typing's aliases of standard classes (``typing.Counter``) are none."""
+        be the author's. One object under two names (``fastapi.Request``, Starlette's) is no
+        rival, nor are typing's aliases of standard classes (``typing.Counter``)."""
         as_module = any(u.attribute for u in symbols.free if u.name == name)
         mine = chosen.module.partition(".")[0]
         return any(
-            (top := other.module.partition(".")[0]) not in (mine, "typing", "typing_extensions")
-            and not _built_on(mine, top)
-            and not _built_on(top, mine)
+            other.module.partition(".")[0] not in (mine, "typing", "typing_extensions")
+            and not self.index.same_object(name, chosen.module, other.module)
             and self._accepts(other, name, as_module, symbols, code)
             for other in self.index.candidates(name)
         )
@@ -1993,11 +1994,21 @@ def _as_marker(name: str, code: str) -> bool:
             return isinstance(parent, _MARKER_PLACES)
         while isinstance(parent, ast.List | ast.Tuple):  # in a list: `dependencies=[...]`
             parent = parents.get(id(parent))
-        return isinstance(parent, ast.Subscript) or (
+        return isinstance(parent, ast.Subscript | ast.Assign | ast.AnnAssign) or (
             isinstance(parent, ast.keyword) and parent.arg == "dependencies"
-        )
+        )  # (a list kept in a variable: `COMMON = [Depends(verify)]`, passed on later)
 
     if not all(placed(call) for call in made):
+        return False
+    if (
+        name == "Path"
+        and any(  # FastAPI's takes no default: `Path("static")` is pathlib's
+            a
+            for call in made
+            for a in call.args[:1]
+            if not (isinstance(a, ast.Constant) and a.value is ...)
+        )
+    ):
         return False
     held = {  # variables holding what a call gave
         t.id

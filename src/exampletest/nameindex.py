@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 
 Kind = Literal["class", "function", "module", "other"]
 
-FORMAT = 3
+FORMAT = 4
 #: Seconds a build may take before it is abandoned (the index is then empty, and not cached).
 BUILD_TIMEOUT = 60.0
 #: How many package levels below a top-level package are walked (``a.b.c`` at most).
@@ -457,10 +457,21 @@ class NameIndex:
         ]  # fmt: skip
         return found[0] if len(found) == 1 else None
 
+    def same_object(self, name: str, module: str, other: str) -> bool:
+        """Whether ``module``'s ``name`` and ``other``'s are one object under two names
+        (``fastapi.Request`` is ``starlette.requests.Request``): by the module defining it."""
+        origins = {
+            self._modules[module_id]: origin
+            for module_id, _, _, *rest in self._names.get(name, ())
+            for origin in rest[:1]
+        }
+        mine, theirs = origins.get(module), origins.get(other)
+        return bool(mine) and mine == theirs
+
     def candidates(self, name: str) -> list[Suggestion]:
         """Every known import of ``name``, best first (for messages that list alternatives)."""
         out = []
-        for module_id, kind, strength in self._names.get(name, ()):
+        for module_id, kind, strength, *_ in self._names.get(name, ()):
             module = self._modules[module_id]
             if strength == MODULE:
                 out.append(Suggestion(module, None, None, "module"))
@@ -854,13 +865,18 @@ def _kind(obj: object) -> str | None:
     return "o"
 
 
-def _module_entries(top: str) -> list[tuple[str, str, str, int]]:
-    """(name, module, kind code, strength) for everything ``top`` and its submodules export."""
+_Row = tuple[str, str, str, int, str]
+
+
+def _module_entries(top: str) -> list[_Row]:
+    """(name, module, kind code, strength, the module defining the object) for everything
+    ``top`` and its submodules export: ``fastapi.Request`` is defined in
+    ``starlette.requests``, one object under two names, not two rivals."""
     warnings.simplefilter("ignore")
-    rows: list[tuple[str, str, str, int]] = []
+    rows: list[_Row] = []
     for module in _walk(top):
         if module.__name__ == top:  # importable: ``import top`` binds the name
-            rows.append((top, top, "m", MODULE))
+            rows.append((top, top, "m", MODULE, ""))
         for name, strength in sorted(_exported(module).items()):
             obj = _attribute(module, name)
             if obj is _MISSING and hasattr(module, "__path__"):
@@ -873,7 +889,8 @@ def _module_entries(top: str) -> list[tuple[str, str, str, int]]:
                 continue  # a module imported for use, not one offered
             if strength == STRONG and kind in ("c", "f") and _stdlib_reexport(module, obj):
                 strength = WEAK  # ``fastapi.concurrency.asynccontextmanager`` is contextlib's
-            rows.append((name, module.__name__, kind, strength))
+            origin = getattr(obj, "__module__", "") if kind in ("c", "f") else ""
+            rows.append((name, module.__name__, kind, strength, origin or ""))
     return rows
 
 
@@ -919,8 +936,8 @@ def _tool_modules() -> frozenset[str]:
 _REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-def _rank(row: tuple[str, str, str, int], tool: frozenset[str]) -> tuple[int, bool, int, bool, str]:
-    _, module, _, strength = row
+def _rank(row: _Row, tool: frozenset[str]) -> tuple[int, bool, int, bool, str]:
+    _, module, _, strength, _ = row
     top = module.partition(".")[0]
     stdlib = top in sys.stdlib_module_names
     return (strength, top in tool, module.count("."), not stdlib, module)
@@ -983,15 +1000,15 @@ def build_data(
     chunks = pool.map(_module_entries, order)
     tool = _tool_modules()  # while the workers import
     rows = [row for chunk in chunks for row in chunk]
-    rows += [(top, top, "m", MODULE) for top in shallow]
+    rows += [(top, top, "m", MODULE, "") for top in shallow]
     # No waiting for workers: an imported module's threads could keep one alive forever.
     pool.shutdown(wait=False, cancel_futures=True)
     rows = sorted(set(rows), key=lambda r: (r[0], *_rank(r, tool)))
     modules = sorted({r[1] for r in rows})
     ids = {m: i for i, m in enumerate(modules)}
     names: dict[str, list[list[typing.Any]]] = {}
-    for name, module, kind, strength in rows:
-        names.setdefault(name, []).append([ids[module], kind, strength])
+    for name, module, kind, strength, origin in rows:
+        names.setdefault(name, []).append([ids[module], kind, strength, origin])
     return {"modules": modules, "names": names, "facts": _environment_facts()}
 
 

@@ -320,7 +320,10 @@ def name_first_calls(nodes: Sequence[ast.AST]) -> list[ast.Call]:
         for t in n.targets
         if isinstance(t, ast.Name)
     }
-    own = any(isinstance(n, ast.FunctionDef) and n.name == "TemplateResponse" for n in nodes)
+    own = any(
+        isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == "TemplateResponse"
+        for n in nodes
+    )
     out = []
     for call in nodes:
         if not isinstance(call, ast.Call):
