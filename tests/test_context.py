@@ -852,6 +852,11 @@ def test_a_submodule_read_as_a_module_is_its_packages_when_it_has_what_is_read(
         f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{paths}```\n", index
     )[1:]
     assert _suggested(ctx)["Path"] == "from pathlib import Path"
+    two = "SUBJECTS = [Header('Bestellung', 'utf-8')]\n"  # FastAPI's take one positional
+    [ctx] = _contexts(
+        f"```python\nfrom fastapi import FastAPI\n```\n\n```python\n{two}```\n", index
+    )[1:]
+    assert _suggested(ctx)["Header"] != "from fastapi import Header"
     # a marker in the annotation (a slip mypy reports) is still FastAPI's
     slip = "async def me(token: Depends(scheme)):\n    return token\n"
     [ctx] = _contexts(

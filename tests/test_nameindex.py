@@ -299,3 +299,27 @@ def test_an_installed_submodule_is_found_on_disk_without_importing_it() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["True", "True", "True", "False", "False", "False", "True", "False"]
+
+
+def test_an_object_that_lies_about_its_module_is_indexed_all_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A class whose ``__module__`` is no string (or raises) has no known origin; the rest of
+    its package is indexed, and a re-export keeps the module defining it (one object under
+    two names is no rival)."""
+    from exampletest.nameindex import _module_entries
+
+    package = tmp_path / "oddlib"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "from oddlib.core import Real\n\n\nclass Odd:\n    pass\n\n\n"
+        "Odd.__module__ = ['not', 'a', 'string']\n__all__ = ['Odd', 'Real']\n"
+    )
+    (package / "core.py").write_text("class Real:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rows = {(name, module): origin for name, module, _, _, origin in _module_entries("oddlib")}
+    assert rows[("Odd", "oddlib")] == ""
+    assert rows[("Real", "oddlib")] == rows[("Real", "oddlib.core")] == "oddlib.core"
+    real = [[0, "c", 0, rows[("Real", "oddlib")]], [1, "c", 0, rows[("Real", "oddlib.core")]]]
+    index = NameIndex(["oddlib", "oddlib.core"], {"Real": real})
+    assert index.same_object("Real", "oddlib", "oddlib.core")

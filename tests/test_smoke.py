@@ -1858,6 +1858,17 @@ def test_a_relative_import_of_the_documents_own_module_gets_that_module(
     main = "# app/main.py\nfrom . import crud, db\n\nprint(crud)\nprint({}['DEBUG'])\n"
     write_doc("d.md", "# T\n\n" + "".join(f"```python\n{c}```\n\n" for c in (init, items, main)))
     assert _rules_by_block(run_json, "d.md") == [[], [], [("env", "ET003"), ("broken", "KeyError")]]
+    # an `__init__.py` that star-imports gives what it gets; a near-miss of a module the
+    # document shows is said so (not a stand-in)
+    tools = "# agent/tools.py\ndef search(query):\n    return [query]\n"
+    init = "# agent/__init__.py\nfrom .tools import *\n"
+    run = "# agent/run.py\nfrom . import search\n\nprint(search('x', limit=3))\n"
+    write_doc("d.md", "# T\n\n" + "".join(f"```python\n{c}```\n\n" for c in (tools, init, run)))
+    assert _rules_by_block(run_json, "d.md")[2] == [("broken", "TypeError")]
+    typo = "# agent/run.py\nfrom . import toosl\n\nprint(toosl)\n"
+    init = "# agent/__init__.py\nfrom .tools import search\n"
+    write_doc("d.md", "# T\n\n" + "".join(f"```python\n{c}```\n\n" for c in (tools, init, typo)))
+    assert _rules_by_block(run_json, "d.md")[2] == [("incomplete", "excerpt-module")]
     # files shown without their folder are siblings: `from . import models` in `crud.py`
     models = '```python title="models.py"\nclass User:\n    name = "ann"\n```\n\n'
     crud = '```python title="crud.py"\nfrom . import models\n\nprint(models.User.nme)\n```\n'

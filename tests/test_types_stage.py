@@ -1029,6 +1029,12 @@ def test_a_name_earlier_blocks_bind_to_different_objects_may_mean_another(
     text = "".join(f"```python\n{c}```\n\n" for c in (two, "print(req.hooks)\n"))
     (found,) = _types_blocks(tmp_path, text)[1]["findings"]
     assert (found["rule"], found["category"]) == ("attr-defined", "incomplete")
+    # one class by two import paths (FastAPI's `responses.JSONResponse`, Starlette's)
+    one = "from fastapi import responses\n\nresponse = responses.JSONResponse({})\n"
+    other = "from starlette.responses import JSONResponse\n\nresponse = JSONResponse({})\n"
+    text = "".join(f"```python\n{c}```\n\n" for c in (one, other, "print(response.json())\n"))
+    (found,) = _types_blocks(tmp_path, text)[2]["findings"]
+    assert (found["rule"], found["category"]) == ("attr-defined", "broken")
     same = "async with AsyncSession(aengine) as session:\n    pass\n\n" * 2
     text = "".join(f"```python\n{c}```\n\n" for c in (models, same, use))
     (found,) = _types_blocks(tmp_path, text)[2]["findings"]

@@ -17,6 +17,7 @@ import dataclasses
 import difflib
 import functools
 import importlib
+import importlib.metadata
 import importlib.util
 import inspect
 import io
@@ -326,33 +327,40 @@ def _rebound(
         and any(isinstance(node, ast.ClassDef) for node in tree.body)
         for n in s.binds
     }
-    imported = {  # local name -> what it is: `orm` -> `sqlalchemy.orm`
-        (alias.asname or alias.name).partition(".")[0]: (
-            f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) else alias.name
-        )
-        for _, s in before
-        if (tree := tree_or_none(s.source)) is not None
-        for node in tree.body
-        if isinstance(node, ast.Import | ast.ImportFrom) and not getattr(node, "level", 0)
-        for alias in node.names
-        if not (isinstance(node, ast.Import) and alias.asname is None and "." in alias.name)
-    }
+    spelt: dict[tuple[int, str], str] = {}  # (statement, name) -> its maker, as named then
+    imported: dict[str, str] = {}  # local name -> what it is: `orm` -> `sqlalchemy.orm`
+    for _, s in before:
+        tree = tree_or_none(s.source)
+        for node in tree.body if tree is not None else ():
+            if isinstance(node, ast.Import | ast.ImportFrom) and not getattr(node, "level", 0):
+                for alias in node.names:
+                    if isinstance(node, ast.ImportFrom):
+                        imported[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                    elif alias.asname or "." not in alias.name:
+                        imported[alias.asname or alias.name] = alias.name
+        for name in s.binds:
+            if (maker := _maker(s.source, name)) is not None:
+                root, _, rest = maker.partition(".")
+                full = imported.get(root, root) + (f".{rest}" if rest else "")
+                module, _, last = full.rpartition(".")
+                # one class under two names (fastapi's JSONResponse, Starlette's) is one
+                origin = index.origin(last, module) if module else ""
+                spelt[id(s), name] = f"{origin}.{last}" if origin else full
     out = []
     for name in sorted({n for p in ctx.prelude for n in p.statement.binds}):
         made = [
-            (by_index[i].doc_line(s.line), maker)
+            (by_index[i].doc_line(s.line), spelt[id(s), name], maker)
             for i, s in before
-            if name in s.binds and (maker := _maker(s.source, name))
+            if (id(s), name) in spelt and (maker := _maker(s.source, name))
         ]
-        kinds = {  # by what the name is imported as: `orm.Session` and `Session` are one
-            imported.get(root, root) + rest
-            for _, m in made
-            for root, rest in [(m.partition(".")[0], m[len(m.partition(".")[0]) :])]
+        kinds = {
+            full
+            for _, full, m in made
             if (last := m.rpartition(".")[2]) in defined
             or any(c.kind == "class" for c in index.candidates(last))
         }
         if len(kinds) > 1:
-            out.append((name, tuple(line for line, _ in made)))
+            out.append((name, tuple(line for line, _, _ in made)))
     return tuple(out)
 
 
@@ -1627,9 +1635,18 @@ def _block_context(
         if base is not None and base in modules and base not in own_modules:
             # `from . import app, VERSION` in `app/routes.py`: what the package's
             # `app/__init__.py` defines, and its modules the document shows
-            defines = analyze(modules[base].code).binds
+            init = modules[base].code
+            defines = analyze(init).binds
+            known = defines | {m.rpartition(".")[2] for m in modules if m.startswith(f"{base}.")}
             shown = [f"{base}.{n}" for n in names if f"{base}.{n}" in modules]
-            if all(f"{base}.{n}" in modules or n in defines for n in names):
+            if (
+                re.search(r"(?m)^\s*from\s+\S+\s+import\s+\*", init)  # defines what it gets
+                or all(f"{base}.{n}" in modules or n in defines for n in names)
+                # a near-miss of what it has (`modles`): its run says the name is not there
+                or any(
+                    n not in known and difflib.get_close_matches(n, known, 1, 0.8) for n in names
+                )
+            ):
                 written[base] = modules[base].code
                 for target in shown:
                     written.update(
@@ -1697,6 +1714,29 @@ def _package_of(title: str) -> str | None:
     parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
     parts = parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
     return ".".join(parts[:-1]) if all(p.isidentifier() for p in parts[:-1]) else None
+
+
+@functools.cache
+def _built_on(top: str, other: str) -> bool:
+    """Whether the distribution of module ``top`` requires the one of ``other`` (not for an
+    extra: Starlette's ``httpx; extra == 'full'`` is no part of it)."""
+    mine, theirs = distribution_for(top), distribution_for(other)
+    if mine is None or theirs is None:
+        return False
+    try:
+        needs = importlib.metadata.requires(mine) or []
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    wanted = _normal_dist(theirs)
+    return any(
+        _normal_dist(re.split(r"[\s;<>=!~\[(]", need, maxsplit=1)[0]) == wanted
+        for need in needs
+        if "extra" not in need.partition(";")[2]
+    )
+
+
+def _normal_dist(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _relative_target(package: str | None, level: int, name: str) -> str | None:
@@ -1819,10 +1859,19 @@ class _Resolver:
         mine = chosen.module.partition(".")[0]
         return any(
             other.module.partition(".")[0] not in (mine, "typing", "typing_extensions")
-            and not self.index.same_object(name, chosen.module, other.module)
+            and not self._same(name, chosen.module, other.module)
             and self._accepts(other, name, as_module, symbols, code)
             for other in self.index.candidates(name)
         )
+
+    def _same(self, name: str, module: str, other: str) -> bool:
+        """One object under two names: by the module defining it (a class, a function), or,
+        for what the index does not trace (``PydanticUndefined``, a status constant), when
+        one package is built on the other (pydantic on pydantic-core)."""
+        if self.index.origin(name, module) and self.index.origin(name, other):
+            return self.index.same_object(name, module, other)
+        mine, theirs = module.partition(".")[0], other.partition(".")[0]
+        return _built_on(mine, theirs) or _built_on(theirs, mine)
 
     def _submodule(self, name: str, symbols: Symbols, code: str) -> Suggestion | None:
         """``event.listens_for(...)``: ``from sqlalchemy import event``, in a document that
@@ -1999,6 +2048,8 @@ def _as_marker(name: str, code: str) -> bool:
         )  # (a list kept in a variable: `COMMON = [Depends(verify)]`, passed on later)
 
     if not all(placed(call) for call in made):
+        return False
+    if any(len(call.args) > 1 for call in made):  # FastAPI's take one positional argument
         return False
     if (
         name == "Path"

@@ -285,7 +285,8 @@ def _document_module(name: str, code: str) -> dict[str, Any] | None:
     define is a stand-in, so the importing block is not blamed. What stopped it, if
     anything: (type, message, line)."""
     module = types.ModuleType(name)
-    module.__file__ = os.path.join(os.getcwd(), *name.split(".")) + ".py"
+    parts = [*name.split("."), "__init__"] if name in _PACKAGES else name.split(".")
+    module.__file__ = os.path.join(os.getcwd(), *parts) + ".py"
     # its own relative imports (``from .schemas import ...``): a package's start from itself
     module.__package__ = name if name in _PACKAGES else name.rpartition(".")[0]
     if name in _PACKAGES:
@@ -475,6 +476,9 @@ class _FakeFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname.partition(".")[0] not in self.tops or fullname in sys.modules:
             return None
+        parent = sys.modules.get(fullname.rpartition(".")[0])
+        if parent is not None and not getattr(parent, MARK, False):
+            return None  # a real module in a stand-in's place (a relative import's package)
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:

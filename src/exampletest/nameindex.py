@@ -457,15 +457,17 @@ class NameIndex:
         ]  # fmt: skip
         return found[0] if len(found) == 1 else None
 
+    def origin(self, name: str, module: str) -> str:
+        """The module defining ``module``'s class or function ``name`` ("" when not known)."""
+        for module_id, _, _, *rest in self._names.get(name, ()):
+            if self._modules[module_id] == module:
+                return str(rest[0]) if rest else ""
+        return ""
+
     def same_object(self, name: str, module: str, other: str) -> bool:
         """Whether ``module``'s ``name`` and ``other``'s are one object under two names
         (``fastapi.Request`` is ``starlette.requests.Request``): by the module defining it."""
-        origins = {
-            self._modules[module_id]: origin
-            for module_id, _, _, *rest in self._names.get(name, ())
-            for origin in rest[:1]
-        }
-        mine, theirs = origins.get(module), origins.get(other)
+        mine, theirs = self.origin(name, module), self.origin(name, other)
         return bool(mine) and mine == theirs
 
     def candidates(self, name: str) -> list[Suggestion]:
@@ -845,11 +847,16 @@ def _private(module: str) -> bool:
     return module.rpartition(".")[2].startswith("_")
 
 
-def _attribute(module: ModuleType, name: str) -> object:
+def _attribute(module: object, name: str) -> object:
     try:
         return getattr(module, name)
     except BaseException:  # lazy attributes may raise anything
         return _MISSING
+
+
+def _text(value: object) -> str:
+    """A value an object claims (its ``__module__``) when it is a string: some lie."""
+    return value if isinstance(value, str) else ""
 
 
 def _kind(obj: object) -> str | None:
@@ -889,8 +896,8 @@ def _module_entries(top: str) -> list[_Row]:
                 continue  # a module imported for use, not one offered
             if strength == STRONG and kind in ("c", "f") and _stdlib_reexport(module, obj):
                 strength = WEAK  # ``fastapi.concurrency.asynccontextmanager`` is contextlib's
-            origin = getattr(obj, "__module__", "") if kind in ("c", "f") else ""
-            rows.append((name, module.__name__, kind, strength, origin or ""))
+            origin = _attribute(obj, "__module__") if kind in ("c", "f") else ""
+            rows.append((name, module.__name__, kind, strength, _text(origin)))
     return rows
 
 
