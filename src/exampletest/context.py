@@ -282,10 +282,9 @@ def _analyze_document(
     creates = any(_CREATES_TABLES.search(b.code) for b in blocks)
     if declared or creates:
         out = [dataclasses.replace(c, tables=declared, creates_tables=creates) for c in out]
+    bindings = _class_bindings(earlier, by_index, index)
     out = [
-        dataclasses.replace(c, rebound=again)
-        if (again := _rebound(c, earlier, by_index, index))
-        else c
+        dataclasses.replace(c, rebound=again) if (again := _rebound(c, bindings)) else c
         for c in out
     ]
     packages = tuple(sorted(m for m, written in versions.items() if is_package(written[-1])))
@@ -310,65 +309,78 @@ def _analyze_document(
 
 
 def _rebound(
-    ctx: BlockContext,
-    earlier: Sequence[tuple[int, Statement]],
-    by_index: Mapping[int, Block],
-    index: NameIndex,
+    ctx: BlockContext, bindings: Sequence[tuple[int, str, int, str]]
 ) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """See ``BlockContext.rebound``. Only classes count as different objects: a class the
-    document defines, or a library's class it imports or uses (``Session``, ``AsyncSession``:
-    the name index says they are classes); what a function or a factory gives
-    (``SessionLocal()``, ``get_settings()``) is not known here."""
-    before = [(i, s) for i, s in earlier if i < ctx.block.index]
-    defined = {  # (a decorated function is no class: `@lru_cache def get_settings()`)
-        n
-        for _, s in before
-        if (tree := tree_or_none(s.source)) is not None
-        and any(isinstance(node, ast.ClassDef) for node in tree.body)
-        for n in s.binds
-    }
-    spelt: dict[tuple[int, str], str] = {}  # (statement, name) -> its maker, as named then
+    """See ``BlockContext.rebound``: the names the block takes from earlier blocks that those
+    bind to instances of different classes (``bindings``: see :func:`_class_bindings`)."""
+    names = {n for p in ctx.prelude for n in p.statement.binds}
+    made: dict[str, list[tuple[int, str]]] = {}
+    for index, name, line, cls in bindings:
+        if index < ctx.block.index and name in names:
+            made.setdefault(name, []).append((line, cls))
+    return tuple(
+        (name, tuple(line for line, _ in found))
+        for name, found in sorted(made.items())
+        if len({cls for _, cls in found}) > 1
+    )
+
+
+def _class_bindings(
+    earlier: Sequence[tuple[int, Statement]], by_index: Mapping[int, Block], index: NameIndex
+) -> list[tuple[int, str, int, str]]:
+    """Each binding of a name to an instance of a class, in document order: (block index,
+    name, document line, the class). Only classes count: one the document defines before,
+    or a library's (the name index says it is a class); what a function or a factory gives
+    (``SessionLocal()``, ``get_settings()``) is not known here. A class is told by what the
+    imports before the binding name it, and by where it is defined: ``orm.Session`` and
+    ``Session`` are one, and so are FastAPI's ``JSONResponse`` and Starlette's."""
+    out = []
     imported: dict[str, str] = {}  # local name -> what it is: `orm` -> `sqlalchemy.orm`
-    for _, s in before:
+    classes: set[str] = set()  # the document's (a decorated function is none)
+    for block_index, s in earlier:
         tree = tree_or_none(s.source)
-        for node in tree.body if tree is not None else ():
-            if isinstance(node, ast.Import | ast.ImportFrom) and not getattr(node, "level", 0):
+        if tree is None:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                classes.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom) and not getattr(node, "level", 0):
                 for alias in node.names:
                     if isinstance(node, ast.ImportFrom):
                         imported[alias.asname or alias.name] = f"{node.module}.{alias.name}"
                     elif alias.asname or "." not in alias.name:
                         imported[alias.asname or alias.name] = alias.name
+        if not isinstance(tree.body[0] if tree.body else None, _BINDING_STATEMENTS):
+            continue
         for name in s.binds:
-            if (maker := _maker(s.source, name)) is not None:
-                root, _, rest = maker.partition(".")
-                full = imported.get(root, root) + (f".{rest}" if rest else "")
-                module, _, last = full.rpartition(".")
-                # one class under two names (fastapi's JSONResponse, Starlette's) is one
-                origin = index.origin(last, module) if module else ""
-                spelt[id(s), name] = f"{origin}.{last}" if origin else full
-    out = []
-    for name in sorted({n for p in ctx.prelude for n in p.statement.binds}):
-        made = [
-            (by_index[i].doc_line(s.line), spelt[id(s), name], maker)
-            for i, s in before
-            if (id(s), name) in spelt and (maker := _maker(s.source, name))
-        ]
-        kinds = {
-            full
-            for _, full, m in made
-            if (last := m.rpartition(".")[2]) in defined
-            or any(c.kind == "class" for c in index.candidates(last))
-        }
-        if len(kinds) > 1:
-            out.append((name, tuple(line for line, _, _ in made)))
-    return tuple(out)
+            maker = _maker(tree, name)
+            last = maker.rpartition(".")[2] if maker else ""
+            if not maker or not last[:1].isupper():  # (a class, by its name's convention)
+                continue
+            if last not in classes and not any(c.kind == "class" for c in index.candidates(last)):
+                continue
+            root, _, rest = maker.partition(".")
+            module, _, _ = (imported.get(root, root) + (f".{rest}" if rest else "")).rpartition(".")
+            origin = index.origin(last, module) if module else ""
+            line = by_index[block_index].doc_line(s.line)
+            out.append((block_index, name, line, f"{origin or module}.{last}"))
+    return out
 
 
-def _maker(source: str, name: str) -> str | None:
+#: Statements that bind a name to what a call gives.
+_BINDING_STATEMENTS = (ast.Assign, ast.AnnAssign, ast.With, ast.AsyncWith)
+
+
+def _maker(tree: ast.Module, name: str) -> str | None:
     """The callable whose call a statement binds ``name`` to (``x = Session(engine)``, ``with
-    Session(engine) as x``): ``Session``."""
-    tree = tree_or_none(source)
-    for node in ast.walk(tree) if tree is not None else ():
+    Session(engine) as x``): ``Session``. Only the statement's own binding, not one inside a
+    function it defines."""
+    nodes: list[ast.AST] = []
+    for top in tree.body:
+        nodes.append(top)
+        if isinstance(top, ast.With | ast.AsyncWith):
+            nodes.extend(top.items)
+    for node in nodes:
         value: ast.expr | None = None
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == name for t in node.targets
