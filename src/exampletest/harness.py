@@ -258,13 +258,15 @@ def _register(name: str, module: types.ModuleType) -> None:
             importlib.import_module(parent)
         except Exception:
             _fake_module(parent)
+    before = sys.modules.get(name)
     sys.modules[name] = module
     if parent:
         setattr(sys.modules[parent], child, module)
-    for key, loaded in list(sys.modules.items()):  # its modules registered before it
-        inner, _, last = key.rpartition(".")
-        if inner == name and not hasattr(module, last):
-            setattr(module, last, loaded)
+    for attr, value in list(vars(before).items()) if before is not None else ():
+        # its modules registered before it, on the stand-in it replaces
+        ours = isinstance(value, types.ModuleType) and value.__name__ == f"{name}.{attr}"
+        if ours and attr not in vars(module):
+            setattr(module, attr, value)
 
 
 def _relative_modules(payload: dict[str, Any]) -> None:
