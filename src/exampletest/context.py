@@ -42,6 +42,7 @@ from exampletest.nameindex import (
     is_importable,
 )
 from exampletest.relative import relative_module
+from exampletest.rules.base import normalize_dist
 from exampletest.rules.fastapi import DEPENDS, PARAMS
 from exampletest.symbols import (
     BUILTINS,
@@ -770,12 +771,17 @@ def block_file(block: Block) -> str:
 
 def module_of(title: str) -> str | None:
     """``app/models.py`` -> ``app.models`` (``src/`` and ``__init__`` dropped)."""
-    if not title.strip().endswith(".py"):
-        return None
-    parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
-    parts = parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
-    parts = parts[:-1] if parts[-1] == "__init__" else parts
+    parts = _file_parts(title)
+    parts = parts[:-1] if parts[-1:] == ["__init__"] else parts
     return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+
+
+def _file_parts(title: str) -> list[str]:
+    """``src/app/models.py`` -> ``["app", "models"]``; ``[]`` for no Python file."""
+    if not title.strip().endswith(".py"):
+        return []
+    parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
+    return parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
 
 
 def imports_own_file(code: str, line: int) -> bool:
@@ -1721,11 +1727,10 @@ def _file_at(code: str, line: int) -> str | None:
 
 
 def _package_of(title: str) -> str | None:
-    if module_of(title) is None and not title.strip().endswith("__init__.py"):
+    parts = _file_parts(title)
+    if not parts or not all(p.isidentifier() for p in parts):
         return None
-    parts = title.strip().replace("\\", "/").removesuffix(".py").split("/")
-    parts = parts[1:] if len(parts) > 1 and parts[0] in ("src", ".") else parts
-    return ".".join(parts[:-1]) if all(p.isidentifier() for p in parts[:-1]) else None
+    return ".".join(parts[:-1])
 
 
 @functools.cache
@@ -1739,16 +1744,12 @@ def _built_on(top: str, other: str) -> bool:
         needs = importlib.metadata.requires(mine) or []
     except importlib.metadata.PackageNotFoundError:
         return False
-    wanted = _normal_dist(theirs)
+    wanted = normalize_dist(theirs)
     return any(
-        _normal_dist(re.split(r"[\s;<>=!~\[(]", need, maxsplit=1)[0]) == wanted
+        normalize_dist(re.split(r"[\s;<>=!~\[(]", need, maxsplit=1)[0]) == wanted
         for need in needs
         if "extra" not in need.partition(";")[2]
     )
-
-
-def _normal_dist(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _relative_target(package: str | None, level: int, name: str) -> str | None:
